@@ -1,0 +1,66 @@
+"""Bench inputs: the DeepSeek-V4 shape (D=512, R=64, decode), random data in rotating input sets."""
+import math
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "GPU"))
+import reference  # noqa: E402
+
+HEAD_DIM, ROPE_DIM = 512, 64
+NUM_POSITIONS = 4096
+MAX_SETS = 64      # input sets rotated per size; small sizes don't need more to leave the L2
+DEVICE = "cuda"
+DEFAULT_PARAMS = {"eps": 1e-6, "scale": HEAD_DIM ** -0.5, "ratio": 4, "weight_dtype": "f32"}
+
+
+def params_from(manifest):
+    """Compiled-in constants of a dsv4 kernel, so every implementation computes the same thing."""
+    if manifest is None:
+        return dict(DEFAULT_PARAMS)
+    return {k: manifest[k] for k in DEFAULT_PARAMS}
+
+
+def num_sets(rows, kv_dtype, l2_bytes):
+    """Enough input sets that one pass over them moves more than twice the L2 (at least two)."""
+    per_set = rows * HEAD_DIM * reference.ELEMENT_BYTES[kv_dtype]
+    return max(2, min(MAX_SETS, math.ceil(2 * l2_bytes / per_set)))
+
+
+class Workload:
+    """`sets` kv buffers [rows, D] of random data (never zeros: METHOD.md), one seq_lens, weight and
+    freqs table shared by all sets."""
+
+    def __init__(self, rows, kv_dtype, params, sets, seed):
+        import torch
+
+        gen = torch.Generator(device=DEVICE).manual_seed(seed)
+        self.rows, self.kv_dtype, self.params, self.gen = rows, kv_dtype, params, gen
+        self.kv = [self._random_rows() for _ in range(sets)]
+        self.seq_lens = torch.randint(1, NUM_POSITIONS + 1, (rows,), device=DEVICE, generator=gen,
+                                      dtype=torch.int32)
+        weight = 0.5 + torch.rand(HEAD_DIM, device=DEVICE, generator=gen)
+        self.weight = weight.to(reference.torch_dtype(params["weight_dtype"]))
+        self.freqs = reference.random_freqs(NUM_POSITIONS, ROPE_DIM, torch.Generator().manual_seed(seed), DEVICE)
+        items = reference.decode_items(self.seq_lens.tolist(), params["ratio"], NUM_POSITIONS, rows)
+        assert len(items) == rows  # every seq_len is valid: the Triton reference has no guards
+        self.positions = torch.tensor([pos for _, pos in items], device=DEVICE)
+
+    def _random_rows(self):
+        import torch
+
+        x = torch.randn(self.rows, HEAD_DIM, device=DEVICE, generator=self.gen)
+        return x.to(reference.torch_dtype(self.kv_dtype))
+
+    def refresh(self, i):
+        """New random contents for set i (timing leaves the sets holding repeated outputs)."""
+        self.kv[i].copy_(self._random_rows())
+
+    @property
+    def bytes_moved(self):
+        """Fewest bytes one call must move: each kv row read once and written once."""
+        return 2 * self.kv[0].numel() * self.kv[0].element_size()
+
+    def expected(self, before):
+        """Float64 result for kv contents `before` (a copy of a set taken before the call)."""
+        return reference.epilogue(before, self.weight, self.params["eps"], self.freqs, self.positions, ROPE_DIM,
+                                  True, self.params["scale"])

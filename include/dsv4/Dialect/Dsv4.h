@@ -1,0 +1,17 @@
+// The dsv4 dialect and its ops (generated from dialect/*.td).
+#ifndef DSV4_DIALECT_DSV4_H
+#define DSV4_DIALECT_DSV4_H
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Dialect.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "Dsv4OpsDialect.h.inc"
+#include "Dsv4Enums.h.inc"
+
+#define GET_OP_CLASSES
+#include "Dsv4Ops.h.inc"
+
+#endif // DSV4_DIALECT_DSV4_H

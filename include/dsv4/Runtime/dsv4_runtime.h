@@ -1,0 +1,145 @@
+/* dsv4_runtime.h - load a dsv4 code object + manifest and launch the fused kernel.
+ *
+ * Plain C (usable from C++ and ctypes); no LLVM, MLIR, HIP or CUDA types. The
+ * GPU runtime (libamdhip64.so or libcuda.so.1) is opened with dlopen on first
+ * use, so this library builds and loads on machines with neither SDK.
+ * docs/ABI.md is the contract this follows. */
+#ifndef DSV4_RUNTIME_DSV4_RUNTIME_H
+#define DSV4_RUNTIME_DSV4_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define DSV4_API __attribute__((visibility("default")))
+#else
+#define DSV4_API
+#endif
+
+/* Every entry point returns one of these and never aborts; on failure
+ * dsv4_last_error() holds a message naming the thing that failed. */
+typedef enum dsv4_status {
+  DSV4_OK = 0,
+  DSV4_ERR_INVALID_ARGUMENT = 1,   /* null pointer, negative or > INT32_MAX value */
+  DSV4_ERR_RUNTIME_UNAVAILABLE = 2, /* libamdhip64 / libcuda missing or lacks a symbol */
+  DSV4_ERR_LOAD_FAILED = 3,        /* not an ELF / bad PTX / the driver refused it */
+  DSV4_ERR_ARCH_MISMATCH = 4,      /* device or code object chip != manifest chip */
+  DSV4_ERR_KERNEL_NOT_FOUND = 5,   /* manifest kernel absent from the code object */
+  DSV4_ERR_MISMATCH = 6,           /* dtype / head_dim / rope_dim / eps / mode differ */
+  DSV4_ERR_MISALIGNED = 7,         /* base pointer or row stride breaks 16-byte access */
+  DSV4_ERR_LAUNCH_FAILED = 8,      /* the driver's launch call failed */
+  DSV4_ERR_IO = 9,                 /* a file could not be read */
+  DSV4_ERR_BAD_MANIFEST = 10       /* bad JSON, missing or ill-typed key */
+} dsv4_status;
+
+/* Element types; 0 is deliberately invalid so a zeroed struct is rejected. */
+typedef enum dsv4_dtype {
+  DSV4_DTYPE_F32 = 1,
+  DSV4_DTYPE_BF16 = 2,
+  DSV4_DTYPE_F16 = 3
+} dsv4_dtype;
+
+/* What `handle` points at; must match the manifest's `mode`. */
+typedef enum dsv4_handle_kind {
+  DSV4_HANDLE_DECODE_SEQ_LENS = 1, /* i32 seq_lens[num_items] */
+  DSV4_HANDLE_PREFILL_PLAN = 2     /* i32 plan[num_items][plan_row_stride], 4 used */
+} dsv4_handle_kind;
+
+/* One call's arguments, in the framework's terms. Sizes are int64_t so that
+ * values past INT32_MAX are reported instead of silently truncated. Strides
+ * are in elements. Enum-valued fields are int32_t for a fixed ctypes layout. */
+typedef struct dsv4_launch_args {
+  void *kv;                 /* [num_rows, head_dim] rows, updated in place */
+  int32_t kv_dtype;         /* dsv4_dtype */
+  int64_t num_rows;
+  int64_t kv_row_stride;
+  const void *weight;       /* [weight_len] RMSNorm gain */
+  int32_t weight_dtype;     /* dsv4_dtype */
+  int64_t weight_len;       /* must equal head_dim */
+  float eps;                /* must equal the manifest's eps rounded to float */
+  const void *freqs;        /* [num_positions, freqs_width] f32 (cos, sin) pairs */
+  int64_t num_positions;
+  int64_t freqs_row_stride;
+  int64_t freqs_width;      /* the rope dim R */
+  const void *handle;       /* seq_lens or plan, i32 */
+  int32_t handle_kind;      /* dsv4_handle_kind */
+  int64_t num_items;        /* B (decode) or M (prefill); 0 launches nothing */
+  int64_t plan_row_stride;  /* prefill only (>= 4); decode ignores it */
+  int64_t head_dim;
+} dsv4_launch_args;
+
+typedef struct dsv4_module dsv4_module;
+
+/* Loads `binary_path` (.hsaco or .ptx) and its manifest; `manifest_path`
+ * NULL means binary_path with its extension replaced by ".json". */
+DSV4_API dsv4_status dsv4_module_load_file(const char *binary_path,
+                                           const char *manifest_path,
+                                           dsv4_module **out);
+/* As above from memory; the image is copied, the caller keeps ownership. */
+DSV4_API dsv4_status dsv4_module_load_data(const void *image, size_t size,
+                                           const char *manifest_json,
+                                           dsv4_module **out);
+DSV4_API void dsv4_module_unload(dsv4_module *mod);
+
+/* Validates `args` against the manifest, then enqueues one launch on
+ * `stream` (hipStream_t / CUstream; NULL = the default stream). */
+DSV4_API dsv4_status dsv4_launch(dsv4_module *mod, const dsv4_launch_args *args,
+                                 void *stream);
+
+/* The calling thread's message for its last failure ("" if none). */
+DSV4_API const char *dsv4_last_error(void);
+/* "DSV4_OK", "DSV4_ERR_MISMATCH", ...; "DSV4_ERR_?" for unknown values. */
+DSV4_API const char *dsv4_status_name(dsv4_status status);
+
+/* Manifest facts. Strings live as long as the module. */
+DSV4_API const char *dsv4_module_kernel_name(const dsv4_module *mod);
+DSV4_API const char *dsv4_module_target(const dsv4_module *mod);
+DSV4_API const char *dsv4_module_chip(const dsv4_module *mod);
+DSV4_API const char *dsv4_module_mode(const dsv4_module *mod); /* "decode"/"prefill" */
+DSV4_API int32_t dsv4_module_handle_kind(const dsv4_module *mod);
+DSV4_API int dsv4_module_rotate(const dsv4_module *mod);
+DSV4_API int64_t dsv4_module_head_dim(const dsv4_module *mod);
+DSV4_API int64_t dsv4_module_rope_dim(const dsv4_module *mod);
+DSV4_API int32_t dsv4_module_kv_dtype(const dsv4_module *mod);
+DSV4_API int32_t dsv4_module_weight_dtype(const dsv4_module *mod);
+DSV4_API int64_t dsv4_module_workgroup_size(const dsv4_module *mod);
+DSV4_API int64_t dsv4_module_rows_per_workgroup(const dsv4_module *mod);
+DSV4_API float dsv4_module_eps(const dsv4_module *mod);
+
+/* The kernel-argument layout of an AMDGPU code object, read from its
+ * NT_AMDGPU_METADATA note; exposed so tests and tools can print it. */
+#define DSV4_MAX_KERNARGS 64
+typedef struct dsv4_kernarg {
+  uint32_t offset;
+  uint32_t size;
+  char value_kind[32]; /* "global_buffer", "by_value", "hidden_block_count_x", ... */
+} dsv4_kernarg;
+
+typedef struct dsv4_kernarg_layout {
+  char target[64];  /* amdhsa.target, e.g. "amdgcn-amd-amdhsa--gfx942" */
+  char name[128];   /* .name */
+  char symbol[136]; /* .symbol, normally name + ".kd" */
+  uint32_t segment_size;
+  uint32_t segment_align;
+  uint32_t num_args;
+  dsv4_kernarg args[DSV4_MAX_KERNARGS];
+} dsv4_kernarg_layout;
+
+/* Layout of kernel number `index` (metadata order) of an HSACO image;
+ * DSV4_ERR_KERNEL_NOT_FOUND once index runs past the last kernel. */
+DSV4_API dsv4_status dsv4_hsaco_kernarg_layout(const void *image, size_t size,
+                                               uint32_t index,
+                                               dsv4_kernarg_layout *out);
+/* Layout the module packs with (HSACO modules only). */
+DSV4_API dsv4_status dsv4_module_kernarg_layout(const dsv4_module *mod,
+                                                dsv4_kernarg_layout *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DSV4_RUNTIME_DSV4_RUNTIME_H */

@@ -1,0 +1,69 @@
+// Where each bit of a row index lives while lanes of one row cooperate on a Hadamard
+// transform, and the order of butterfly stages and LDS exchanges that a schedule implies.
+// Pure C++ (no IR): Dsv4ToGPU.cpp turns a plan into ops.
+#ifndef DSV4_CONVERSION_DSV4TOGPU_BUTTERFLYSCHEDULE_H
+#define DSV4_CONVERSION_DSV4TOGPU_BUTTERFLYSCHEDULE_H
+
+#include "llvm/ADT/SmallVector.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace mlir::dsv4 {
+
+/// Maps (lane, register) to an index of the row: bit k of the register number is index bit
+/// registerBits[k]; bit k of the lane id is index bit laneBits[k]. The lowest `pinnedBits`
+/// register bits always map to index bits 0.. so that runs of 2^pinnedBits registers are
+/// contiguous in memory (16-byte loads and stores).
+struct RowLayout {
+  llvm::SmallVector<int> registerBits;
+  llvm::SmallVector<int> laneBits;
+
+  /// The part of the index a register number contributes.
+  int64_t registerOffset(int64_t reg) const;
+  bool operator==(const RowLayout &other) const {
+    return registerBits == other.registerBits && laneBits == other.laneBits;
+  }
+};
+
+/// The layout of the 16-byte loads: lane l, register r = c * V + e holds index
+/// (c * lanes + l) * V + e, so consecutive lanes read consecutive 16-byte pieces.
+RowLayout naturalLayout(int indexBits, int laneBits, int pinnedBits);
+
+enum class ExchangeSchedule { Grouped, PerStage };
+std::optional<ExchangeSchedule> parseExchangeSchedule(const std::string &name);
+
+/// One step of the transform.
+struct ButterflyStep {
+  enum class Kind {
+    /// Butterflies on the register bits `registerBits` (all in-lane).
+    Registers,
+    /// Write every value to LDS in the current layout, barrier, read back in `layout`.
+    Relayout,
+    /// Write to LDS, barrier, read the value of lane `lane ^ (1 << laneBit)` and combine:
+    /// one cross-lane stage per exchange.
+    Partner,
+  };
+  Kind kind;
+  llvm::SmallVector<int> registerBits;
+  RowLayout layout;
+  int laneBit = 0;
+};
+
+struct ButterflyPlan {
+  llvm::SmallVector<ButterflyStep> steps;
+  /// The layout the values are in after the last step (what the store uses).
+  RowLayout finalLayout;
+  int numExchanges() const;
+};
+
+/// Plans all index bits of `start` as stages. Grouped: stages on register bits, then one
+/// relayout that brings as many undone bits into the unpinned register slots as fit; repeat.
+/// That is ceil(laneBits / (registerBits - pinnedBits)) exchanges, the fewest for a layout
+/// that keeps 16-byte runs. PerStage: one partner exchange per lane bit.
+ButterflyPlan planButterflies(const RowLayout &start, int pinnedBits, ExchangeSchedule schedule);
+
+} // namespace mlir::dsv4
+
+#endif // DSV4_CONVERSION_DSV4TOGPU_BUTTERFLYSCHEDULE_H

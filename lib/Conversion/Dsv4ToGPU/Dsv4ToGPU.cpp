@@ -1,0 +1,579 @@
+// convert-dsv4-to-gpu: a function holding one dsv4.fused_epilogue becomes one gpu.func.
+// Each group of `lanes` threads owns one row; the row lives in f32 registers from the one
+// load to the one store, and cross-lane butterfly stages exchange through LDS with a
+// gpu.barrier between every write and read (ButterflySchedule.h plans them).
+#include "ButterflySchedule.h"
+#include "dsv4/Conversion/WorkItems.h"
+#include "dsv4/Transforms/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "llvm/Support/MathExtras.h"
+
+#include <limits>
+
+namespace mlir::dsv4 {
+#define GEN_PASS_DEF_CONVERTDSV4TOGPU
+#include "Passes.h.inc"
+} // namespace mlir::dsv4
+
+using namespace mlir;
+using namespace mlir::dsv4;
+
+namespace {
+constexpr int64_t kAccessBytes = 16;
+/// LDS traffic is f32 in runs of four: one 16-byte ds_read/ds_write per run.
+constexpr int64_t kLdsRun = 4;
+/// gpu.shuffle widths above 32 do not exist on warp32 machines; the kernel must run there.
+constexpr int64_t kMaxLanesPerRow = 32;
+constexpr int64_t kMaxWorkgroupSize = 1024;
+constexpr int64_t kDefaultValuesPerLane = 32;
+constexpr int64_t kDefaultWorkgroupSize = 256;
+/// The bare-pointer calling convention (one pointer per buffer, docs/ABI.md) needs static
+/// shapes, so buffers are typed by an i32-indexable bound; the runtime checks real extents.
+constexpr int64_t kBufferBound = std::numeric_limits<int32_t>::max();
+constexpr StringLiteral kKernelsAttrName = "dsv4.kernels";
+
+/// Everything the kernel is specialized for.
+struct KernelConfig {
+  FusedEpilogueOp op;
+  int64_t headDim, ropeDim, lanes, rows, vectorWidth;
+  Type kvType, weightType;
+  ExchangeSchedule schedule;
+
+  int64_t valuesPerLane() const { return headDim / lanes; }
+  int64_t workgroupSize() const { return lanes * rows; }
+  int indexBits() const { return llvm::Log2_64(headDim); }
+  int laneBits() const { return llvm::Log2_64(lanes); }
+  int pinnedBits() const { return llvm::Log2_64(vectorWidth); }
+  /// freqs can be read 16 bytes at a time when no kv run straddles the RoPE boundary.
+  bool vectorFreqs() const { return ropeDim % vectorWidth == 0; }
+};
+
+std::string dtypeName(Type type) {
+  if (type.isF32())
+    return "f32";
+  if (type.isBF16())
+    return "bf16";
+  return "f16";
+}
+
+//===----------------------------------------------------------------------===//
+// Kernel body
+//===----------------------------------------------------------------------===//
+
+/// Builds the body of one kernel; `x` holds the lane's row values, indexed by register.
+class KernelEmitter {
+public:
+  KernelEmitter(ImplicitLocOpBuilder &b, const KernelConfig &config, gpu::GPUFuncOp func)
+      : b(b), config(config), func(func) {}
+
+  void emit() {
+    readArguments();
+    computeWorkItem();
+    loadRow();
+    applyRmsNorm();
+    applyRope();
+    if (FloatAttr scale = config.op.getScaleAttr()) {
+      ButterflyPlan plan = planButterflies(
+          naturalLayout(config.indexBits(), config.laneBits(), config.pinnedBits()),
+          config.pinnedBits(), config.schedule);
+      applyHadamard(plan, scale.getValue());
+      storeRow(plan.finalLayout);
+    } else {
+      storeRow(natural());
+    }
+    gpu::ReturnOp::create(b);
+  }
+
+private:
+  ImplicitLocOpBuilder &b;
+  KernelConfig config;
+  gpu::GPUFuncOp func;
+  Value kv, weight, freqs, handle, lds;
+  Value numItems, numRows, kvRowStride, numPositions, freqsRowStride, planRowStride;
+  Value lane, rowSlotBase, active, rowBase, position;
+  SmallVector<Value> x;
+
+  RowLayout natural() const {
+    return naturalLayout(config.indexBits(), config.laneBits(), config.pinnedBits());
+  }
+  Value index(int64_t value) { return arith::ConstantIndexOp::create(b, value); }
+  Value i32(int64_t value) { return arith::ConstantIntOp::create(b, b.getI32Type(), value); }
+  Value f32(float value) {
+    return arith::ConstantFloatOp::create(b, b.getF32Type(), APFloat(value));
+  }
+  Value toIndex(Value i32Value) {
+    return arith::IndexCastOp::create(b, b.getIndexType(), i32Value);
+  }
+
+  void readArguments() {
+    auto args = func.getArguments();
+    kv = args[0], weight = args[1], freqs = args[2], handle = args[3];
+    numItems = args[4], numRows = args[5], kvRowStride = toIndex(args[6]);
+    numPositions = args[7], freqsRowStride = toIndex(args[8]), planRowStride = toIndex(args[9]);
+    lds = func.getWorkgroupAttributions()[0];
+  }
+
+  /// Emits `cond ? then() : otherwise` for values of fixed types (an scf.if with results).
+  SmallVector<Value> ifElse(Value cond, function_ref<SmallVector<Value>()> thenValues,
+                            ArrayRef<Value> otherwise) {
+    SmallVector<Type> types = llvm::map_to_vector(otherwise, [](Value v) { return v.getType(); });
+    auto ifOp = scf::IfOp::create(b, types, cond, /*withElseRegion=*/true);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(ifOp.thenBlock());
+      scf::YieldOp::create(b, thenValues());
+      b.setInsertionPointToStart(ifOp.elseBlock());
+      scf::YieldOp::create(b, otherwise);
+    }
+    return SmallVector<Value>(ifOp.getResults());
+  }
+
+  /// Thread -> (row slot, lane) -> work item -> (active, row, position). Threads of skipped
+  /// items stay alive: every thread must reach every barrier.
+  void computeWorkItem() {
+    Value thread = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
+    Value block = gpu::BlockIdOp::create(b, gpu::Dimension::x);
+    lane = arith::RemUIOp::create(b, thread, index(config.lanes));
+    Value slot = arith::DivUIOp::create(b, thread, index(config.lanes));
+    rowSlotBase = arith::MulIOp::create(b, slot, index(config.headDim));
+    Value item = arith::AddIOp::create(
+        b, arith::MulIOp::create(b, block, index(config.rows)), slot);
+    Value itemI32 = arith::IndexCastOp::create(b, b.getI32Type(), item);
+    Value inRange = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, itemI32, numItems);
+    int64_t ratio = config.op.getRatio();
+    WorkItem workItem;
+    if (config.op.getSource() == PositionSource::decode) {
+      Value seqLen = ifElse(inRange, [&]() -> SmallVector<Value> {
+        return {memref::LoadOp::create(b, handle, ValueRange{item})};
+      }, {i32(0)})[0];
+      workItem = emitDecodeItem(b, itemI32, seqLen, ratio, numPositions);
+    } else {
+      SmallVector<Value> plan = ifElse(inRange, [&]() -> SmallVector<Value> {
+        Value base = arith::MulIOp::create(b, item, planRowStride);
+        Value positionAt = arith::AddIOp::create(b, base, index(2));
+        return {memref::LoadOp::create(b, handle, ValueRange{base}),
+                memref::LoadOp::create(b, handle, ValueRange{positionAt})};
+      }, {i32(-1), i32(0)});
+      workItem = emitPrefillItem(b, plan[0], plan[1], ratio, numPositions);
+    }
+    active = arith::AndIOp::create(
+        b, arith::CmpIOp::create(b, arith::CmpIPredicate::sge, workItem.row, i32(0)),
+        arith::CmpIOp::create(b, arith::CmpIPredicate::slt, workItem.row, numRows));
+    rowBase = arith::MulIOp::create(b, toIndex(workItem.row), kvRowStride);
+    position = toIndex(workItem.position);
+  }
+
+  /// Index bits held by the lane id, as an index value.
+  Value laneOffset(const RowLayout &layout) {
+    Value offset = index(0);
+    for (auto [k, bit] : llvm::enumerate(layout.laneBits)) {
+      Value laneBit = arith::AndIOp::create(
+          b, arith::ShRUIOp::create(b, lane, index(k)), index(1));
+      offset = arith::OrIOp::create(b, offset, arith::ShLIOp::create(b, laneBit, index(bit)));
+    }
+    return offset;
+  }
+
+  /// Runs start at multiples of their own size (capped at 16 bytes): the runtime checks the
+  /// base alignments and row-stride multiples the manifest states.
+  static int64_t runAlignment(VectorType type) {
+    return std::min<int64_t>(kAccessBytes,
+                             type.getNumElements() * type.getElementTypeBitWidth() / 8);
+  }
+  Value vectorLoad(VectorType type, Value memref, Value at) {
+    return vector::LoadOp::create(b, type, memref, ValueRange{at}, /*nontemporal=*/false,
+                                  llvm::MaybeAlign(runAlignment(type)));
+  }
+  void vectorStore(Value vector, Value memref, Value at) {
+    vector::StoreOp::create(b, vector, memref, ValueRange{at}, /*nontemporal=*/false,
+                            llvm::MaybeAlign(runAlignment(cast<VectorType>(vector.getType()))));
+  }
+  SmallVector<Value> toF32Scalars(Value vector) {
+    auto type = cast<VectorType>(vector.getType());
+    if (!type.getElementType().isF32())
+      vector = arith::ExtFOp::create(b, VectorType::get(type.getShape(), b.getF32Type()), vector);
+    SmallVector<Value> scalars;
+    for (int64_t e = 0; e < type.getNumElements(); ++e)
+      scalars.push_back(vector::ExtractOp::create(b, vector, e));
+    return scalars;
+  }
+
+  /// The run of `vectorWidth` values starting at register `reg` of the natural layout.
+  Value naturalRunOffset(Value laneBase, int64_t reg) {
+    return arith::AddIOp::create(b, laneBase, index(natural().registerOffset(reg)));
+  }
+
+  /// One 16-byte load per run; rows of skipped items are not read (zeros instead).
+  void loadRow() {
+    int64_t width = config.vectorWidth;
+    auto kvVector = VectorType::get({width}, config.kvType);
+    Value laneBase = laneOffset(natural());
+    SmallVector<Value> zeros;
+    for (int64_t reg = 0; reg < config.valuesPerLane(); reg += width)
+      zeros.push_back(arith::ConstantOp::create(b, kvVector, b.getZeroAttr(kvVector)));
+    SmallVector<Value> runs = ifElse(active, [&]() {
+      SmallVector<Value> loaded;
+      for (int64_t reg = 0; reg < config.valuesPerLane(); reg += width)
+        loaded.push_back(vectorLoad(kvVector, kv,
+                                    arith::AddIOp::create(b, rowBase,
+                                                          naturalRunOffset(laneBase, reg))));
+      return loaded;
+    }, zeros);
+    for (Value run : runs)
+      llvm::append_range(x, toF32Scalars(run));
+  }
+
+  /// Sum of squares over the lane, then a xor-butterfly over the row's lanes (every lane ends
+  /// with the same bits: f32 addition is commutative).
+  Value rowSumOfSquares() {
+    Value sum = f32(0.0f);
+    for (Value value : x)
+      sum = arith::AddFOp::create(b, sum, arith::MulFOp::create(b, value, value));
+    for (int64_t offset = 1; offset < config.lanes; offset *= 2) {
+      Value other = gpu::ShuffleOp::create(b, sum, offset, config.lanes, gpu::ShuffleMode::XOR)
+                        .getShuffleResult();
+      sum = arith::AddFOp::create(b, sum, other);
+    }
+    return sum;
+  }
+
+  void applyRmsNorm() {
+    Value mean = arith::DivFOp::create(b, rowSumOfSquares(), f32(float(config.headDim)));
+    Value epsValue = arith::ConstantFloatOp::create(b, b.getF32Type(), config.op.getEps());
+    // 1 / sqrt rather than math.rsqrt, which becomes a device-library call (__ocml_rsqrt_f32,
+    // __nv_rsqrtf) that neither back end links; sqrt and the divide are correctly rounded.
+    Value root = math::SqrtOp::create(b, arith::AddFOp::create(b, mean, epsValue));
+    Value inverseRms = arith::DivFOp::create(b, f32(1.0f), root);
+    int64_t width = config.vectorWidth;
+    auto weightVector = VectorType::get({width}, config.weightType);
+    Value laneBase = laneOffset(natural());
+    for (int64_t reg = 0; reg < config.valuesPerLane(); reg += width) {
+      SmallVector<Value> w =
+          toF32Scalars(vectorLoad(weightVector, weight, naturalRunOffset(laneBase, reg)));
+      for (int64_t e = 0; e < width; ++e)
+        x[reg + e] = arith::MulFOp::create(
+            b, arith::MulFOp::create(b, x[reg + e], inverseRms), w[e]);
+    }
+  }
+
+  /// cos/sin for the run at register `reg`: (cos, sin) pairs read from freqs[position], or
+  /// (1, 0) (an exact identity) outside the rotated tail and for skipped items.
+  SmallVector<Value> loadRotation(Value laneBase, int64_t reg) {
+    int64_t width = config.vectorWidth;
+    int64_t tailStart = config.headDim - config.ropeDim;
+    Value runIndex = naturalRunOffset(laneBase, reg);
+    SmallVector<Value> identity;
+    for (int64_t e = 0; e < width; ++e)
+      identity.push_back(f32(e % 2 == 0 ? 1.0f : 0.0f));
+    Value rowStart = arith::MulIOp::create(b, position, freqsRowStride);
+    auto inTail = [&](Value at) {
+      return arith::AndIOp::create(
+          b, active, arith::CmpIOp::create(b, arith::CmpIPredicate::sge, at, index(tailStart)));
+    };
+    auto freqsAt = [&](Value at) {
+      return arith::AddIOp::create(b, rowStart,
+                                   arith::SubIOp::create(b, at, index(tailStart)));
+    };
+    if (config.vectorFreqs())
+      return ifElse(inTail(runIndex), [&]() {
+        return toF32Scalars(vectorLoad(VectorType::get({width}, b.getF32Type()), freqs,
+                                       freqsAt(runIndex)));
+      }, identity);
+    SmallVector<Value> rotation;
+    for (int64_t e = 0; e < width; e += 2) {
+      Value at = arith::AddIOp::create(b, runIndex, index(e));
+      llvm::append_range(rotation, ifElse(inTail(at), [&]() -> SmallVector<Value> {
+        Value cosAt = freqsAt(at);
+        Value sinAt = arith::AddIOp::create(b, cosAt, index(1));
+        return {memref::LoadOp::create(b, freqs, ValueRange{cosAt}),
+                memref::LoadOp::create(b, freqs, ValueRange{sinAt})};
+      }, {identity[0], identity[1]}));
+    }
+    return rotation;
+  }
+
+  void applyRope() {
+    int64_t width = config.vectorWidth;
+    int64_t tailStart = config.headDim - config.ropeDim;
+    int64_t runSpan = config.lanes * width; // indices one run covers across the row's lanes
+    Value laneBase = laneOffset(natural());
+    for (int64_t reg = 0; reg < config.valuesPerLane(); reg += width) {
+      int64_t runFirst = natural().registerOffset(reg);
+      if (runFirst + runSpan <= tailStart)
+        continue; // no lane's run reaches the tail
+      SmallVector<Value> rotation = loadRotation(laneBase, reg);
+      for (int64_t e = 0; e < width; e += 2) {
+        Value re = x[reg + e], im = x[reg + e + 1];
+        Value c = rotation[e], s = rotation[e + 1];
+        x[reg + e] = arith::SubFOp::create(b, arith::MulFOp::create(b, re, c),
+                                           arith::MulFOp::create(b, im, s));
+        x[reg + e + 1] = arith::AddFOp::create(b, arith::MulFOp::create(b, re, s),
+                                               arith::MulFOp::create(b, im, c));
+      }
+    }
+  }
+
+  void butterfliesOnRegisterBit(int k) {
+    int64_t stride = int64_t(1) << k;
+    for (int64_t reg = 0; reg < config.valuesPerLane(); ++reg) {
+      if (reg & stride)
+        continue;
+      Value lo = x[reg], hi = x[reg + stride];
+      x[reg] = arith::AddFOp::create(b, lo, hi);
+      x[reg + stride] = arith::SubFOp::create(b, lo, hi);
+    }
+  }
+
+  /// Writes every value to the row's LDS slot in `layout`, in 16-byte runs.
+  void writeToLds(const RowLayout &layout) {
+    Value base = arith::AddIOp::create(b, rowSlotBase, laneOffset(layout));
+    auto runType = VectorType::get({kLdsRun}, b.getF32Type());
+    for (int64_t reg = 0; reg < config.valuesPerLane(); reg += kLdsRun) {
+      Value run = vector::FromElementsOp::create(b, runType, ArrayRef(x).slice(reg, kLdsRun));
+      vectorStore(run, lds, arith::AddIOp::create(b, base, index(layout.registerOffset(reg))));
+    }
+  }
+
+  /// Reads the values at `layout`'s positions, lane bits taken from `laneBase`.
+  SmallVector<Value> readFromLds(const RowLayout &layout, Value laneBase) {
+    Value base = arith::AddIOp::create(b, rowSlotBase, laneBase);
+    auto runType = VectorType::get({kLdsRun}, b.getF32Type());
+    SmallVector<Value> values;
+    for (int64_t reg = 0; reg < config.valuesPerLane(); reg += kLdsRun)
+      llvm::append_range(values, toF32Scalars(vectorLoad(
+          runType, lds, arith::AddIOp::create(b, base, index(layout.registerOffset(reg))))));
+    return values;
+  }
+
+  void applyHadamard(const ButterflyPlan &plan, APFloat scale) {
+    RowLayout layout = natural();
+    bool ldsInUse = false;
+    for (const ButterflyStep &step : plan.steps) {
+      if (step.kind == ButterflyStep::Kind::Registers) {
+        for (int k : step.registerBits)
+          butterfliesOnRegisterBit(k);
+        continue;
+      }
+      // The previous exchange's reads must finish before its slots are overwritten.
+      if (ldsInUse)
+        gpu::BarrierOp::create(b);
+      writeToLds(layout);
+      // Every lane's writes must land before any lane reads its partners' values.
+      gpu::BarrierOp::create(b);
+      ldsInUse = true;
+      if (step.kind == ButterflyStep::Kind::Relayout) {
+        x = readFromLds(step.layout, laneOffset(step.layout));
+        layout = step.layout;
+        continue;
+      }
+      int laneIndexBit = layout.laneBits[step.laneBit];
+      Value partnerBase = arith::XOrIOp::create(b, laneOffset(layout),
+                                                index(int64_t(1) << laneIndexBit));
+      SmallVector<Value> partner = readFromLds(layout, partnerBase);
+      Value upper = arith::CmpIOp::create(
+          b, arith::CmpIPredicate::ne,
+          arith::AndIOp::create(b, lane, index(int64_t(1) << step.laneBit)), index(0));
+      for (auto [value, other] : llvm::zip(x, partner))
+        value = arith::SelectOp::create(b, upper, arith::SubFOp::create(b, other, value),
+                                        arith::AddFOp::create(b, value, other));
+    }
+    Value scaleValue = arith::ConstantFloatOp::create(b, b.getF32Type(), scale);
+    for (Value &value : x)
+      value = arith::MulFOp::create(b, value, scaleValue);
+  }
+
+  /// One 16-byte store per run of `vectorWidth` values, rounded to kv's type once.
+  void storeRow(const RowLayout &layout) {
+    auto ifActive = scf::IfOp::create(b, active, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(ifActive.thenBlock()->getTerminator());
+    int64_t width = config.vectorWidth;
+    Value base = arith::AddIOp::create(b, rowBase, laneOffset(layout));
+    auto f32Vector = VectorType::get({width}, b.getF32Type());
+    for (int64_t reg = 0; reg < config.valuesPerLane(); reg += width) {
+      Value run = vector::FromElementsOp::create(b, f32Vector, ArrayRef(x).slice(reg, width));
+      if (!config.kvType.isF32())
+        run = arith::TruncFOp::create(b, VectorType::get({width}, config.kvType), run);
+      vectorStore(run, kv, arith::AddIOp::create(b, base, index(layout.registerOffset(reg))));
+    }
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// The pass
+//===----------------------------------------------------------------------===//
+
+struct ConvertDsv4ToGPUPass : dsv4::impl::ConvertDsv4ToGPUBase<ConvertDsv4ToGPUPass> {
+  using ConvertDsv4ToGPUBase::ConvertDsv4ToGPUBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<func::FuncOp> kernels;
+    WalkResult walk = module.walk([&](Operation *op) {
+      if (isa<FusedEpilogueOp>(op)) {
+        kernels.push_back(op->getParentOfType<func::FuncOp>());
+        return WalkResult::advance();
+      }
+      if (isa<RmsNormOp, RopeOp, HadamardOp>(op)) {
+        op->emitError() << "'" << op->getName()
+                        << "' is not part of a fused epilogue; run dsv4-fuse first (only "
+                           "dsv4.fused_epilogue has a GPU lowering)";
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (walk.wasInterrupted())
+      return signalPassFailure();
+    for (func::FuncOp function : kernels)
+      if (failed(convertFunction(module, function)))
+        return signalPassFailure();
+  }
+
+private:
+  /// The fused op of `function` when the function is exactly `return fused(args)`.
+  FailureOr<FusedEpilogueOp> getKernelOp(func::FuncOp function) {
+    auto fail = [&]() {
+      return function.emitError()
+             << "a kernel function must take (kv, weight, freqs, handle) and return "
+                "dsv4.fused_epilogue of them, with nothing else in its body";
+    };
+    if (!function || function.getBlocks().size() != 1 || function.getNumArguments() != 4)
+      return fail();
+    auto ret = cast<func::ReturnOp>(function.front().getTerminator());
+    auto op = ret.getNumOperands() == 1
+                  ? ret.getOperand(0).getDefiningOp<FusedEpilogueOp>()
+                  : FusedEpilogueOp();
+    if (!op || !llvm::equal(op->getOperands(), function.getArguments()))
+      return fail();
+    for (Operation &other : function.front().without_terminator())
+      if (&other != op.getOperation() && !isPure(&other))
+        return fail();
+    return op;
+  }
+
+  FailureOr<KernelConfig> getConfig(FusedEpilogueOp op) {
+    auto kvType = cast<RankedTensorType>(op.getKv().getType());
+    KernelConfig config;
+    config.op = op;
+    config.headDim = kvType.getDimSize(1);
+    config.ropeDim = op.getRopeDim();
+    config.kvType = kvType.getElementType();
+    config.weightType = cast<RankedTensorType>(op.getWeight().getType()).getElementType();
+    config.vectorWidth = kAccessBytes / (config.kvType.getIntOrFloatBitWidth() / 8);
+    config.lanes = lanesPerRow ? lanesPerRow.getValue()
+                               : std::max<int64_t>(1, config.headDim / kDefaultValuesPerLane);
+    config.rows = rowsPerWorkgroup ? rowsPerWorkgroup.getValue()
+                                   : std::max<int64_t>(1, kDefaultWorkgroupSize / config.lanes);
+    std::optional<ExchangeSchedule> parsed = parseExchangeSchedule(schedule);
+    if (!parsed)
+      return op.emitError() << "unknown schedule '" << schedule
+                            << "'; expected 'grouped' or 'per-stage'";
+    config.schedule = *parsed;
+    // Each lane needs at least two 16-byte runs so an exchange can bring a bit into a
+    // register without breaking a run.
+    if (!llvm::isPowerOf2_64(config.lanes) || config.lanes > kMaxLanesPerRow ||
+        config.lanes * config.vectorWidth * 2 > config.headDim)
+      return op.emitError() << "lanes-per-row " << config.lanes
+                            << " must be a power of two <= " << kMaxLanesPerRow
+                            << " leaving each lane at least " << 2 * config.vectorWidth
+                            << " values of the " << config.headDim << "-wide row";
+    if (config.rows < 1 || config.workgroupSize() > kMaxWorkgroupSize)
+      return op.emitError() << "rows-per-workgroup " << config.rows << " times lanes-per-row "
+                            << config.lanes << " must be in [1, " << kMaxWorkgroupSize << "]";
+    return config;
+  }
+
+  /// One gpu.module per kernel, named like it, so each becomes its own code object.
+  gpu::GPUModuleOp createKernelModule(ModuleOp module, func::FuncOp function, StringRef name) {
+    module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(), UnitAttr::get(&getContext()));
+    OpBuilder builder(function);
+    return gpu::GPUModuleOp::create(builder, function.getLoc(), name);
+  }
+
+  /// The kernel's parameters (docs/ABI.md), buffers as flat global memrefs.
+  FunctionType kernelType(const KernelConfig &config, Builder &builder) {
+    auto global = gpu::AddressSpaceAttr::get(&getContext(), gpu::AddressSpace::Global);
+    auto buffer = [&](Type element) {
+      return MemRefType::get({kBufferBound}, element, MemRefLayoutAttrInterface(), global);
+    };
+    Type i32 = builder.getI32Type();
+    return builder.getFunctionType({buffer(config.kvType), buffer(config.weightType),
+                                    buffer(builder.getF32Type()), buffer(i32), i32, i32, i32,
+                                    i32, i32, i32},
+                                   {});
+  }
+
+  LogicalResult convertFunction(ModuleOp module, func::FuncOp function) {
+    FailureOr<FusedEpilogueOp> op = getKernelOp(function);
+    if (failed(op))
+      return failure();
+    FailureOr<KernelConfig> config = getConfig(*op);
+    if (failed(config))
+      return failure();
+    StringAttr name = function.getSymNameAttr();
+    recordKernel(module, *config, name);
+    function.setSymName((name.getValue() + ".host").str());
+    gpu::GPUModuleOp kernelModule = createKernelModule(module, function, name);
+    OpBuilder builder = OpBuilder::atBlockEnd(kernelModule.getBody());
+    auto workgroup = gpu::AddressSpaceAttr::get(&getContext(), gpu::AddressSpace::Workgroup);
+    auto ldsType = MemRefType::get({config->rows * config->headDim}, builder.getF32Type(),
+                                   MemRefLayoutAttrInterface(), workgroup);
+    auto kernel = gpu::GPUFuncOp::create(builder, function.getLoc(), name,
+                                         kernelType(*config, builder), TypeRange{ldsType});
+    kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), builder.getUnitAttr());
+    kernel.setKnownBlockSizeAttr(builder.getDenseI32ArrayAttr(
+        {int32_t(config->workgroupSize()), 1, 1}));
+    // 16-byte LDS accesses need a 16-byte aligned buffer.
+    kernel.setWorkgroupAttributionAttr(0, LLVM::LLVMDialect::getAlignAttrName(),
+                                       builder.getI64IntegerAttr(kAccessBytes));
+    ImplicitLocOpBuilder b(function.getLoc(), builder);
+    b.setInsertionPointToStart(&kernel.front());
+    KernelEmitter(b, *config, kernel).emit();
+    function.erase();
+    return success();
+  }
+
+  /// Notes the configuration in the module's `dsv4.kernels` dictionary: the manifest
+  /// writer reads it after the gpu.module has become a gpu.binary.
+  void recordKernel(ModuleOp module, const KernelConfig &config, StringRef name) {
+    Builder builder(&getContext());
+    FusedEpilogueOp op = config.op;
+    auto vectorAlign = [&](Type type) {
+      return std::min<int64_t>(kAccessBytes,
+                               config.vectorWidth * type.getIntOrFloatBitWidth() / 8);
+    };
+    SmallVector<NamedAttribute> entries = {
+        builder.getNamedAttr("mode", builder.getStringAttr(stringifyPositionSource(op.getSource()))),
+        builder.getNamedAttr("rotate", builder.getBoolAttr(op.rotates())),
+        builder.getNamedAttr("head_dim", builder.getI64IntegerAttr(config.headDim)),
+        builder.getNamedAttr("rope_dim", builder.getI64IntegerAttr(config.ropeDim)),
+        builder.getNamedAttr("ratio", builder.getI64IntegerAttr(op.getRatio())),
+        builder.getNamedAttr("eps", op.getEpsAttr()),
+        builder.getNamedAttr("scale", op.getScaleAttr() ? Attribute(op.getScaleAttr())
+                                                        : builder.getF32FloatAttr(1.0f)),
+        builder.getNamedAttr("kv_dtype", builder.getStringAttr(dtypeName(config.kvType))),
+        builder.getNamedAttr("weight_dtype",
+                             builder.getStringAttr(dtypeName(config.weightType))),
+        builder.getNamedAttr("lanes_per_row", builder.getI64IntegerAttr(config.lanes)),
+        builder.getNamedAttr("rows_per_workgroup", builder.getI64IntegerAttr(config.rows)),
+        builder.getNamedAttr("workgroup_size", builder.getI64IntegerAttr(config.workgroupSize())),
+        builder.getNamedAttr("schedule", builder.getStringAttr(schedule)),
+        builder.getNamedAttr("kv_align", builder.getI64IntegerAttr(kAccessBytes)),
+        builder.getNamedAttr("kv_row_stride_multiple",
+                             builder.getI64IntegerAttr(config.vectorWidth)),
+        builder.getNamedAttr("weight_align",
+                             builder.getI64IntegerAttr(vectorAlign(config.weightType))),
+        builder.getNamedAttr("freqs_align",
+                             builder.getI64IntegerAttr(config.vectorFreqs() ? kAccessBytes : 4)),
+        builder.getNamedAttr("freqs_row_stride_multiple",
+                             builder.getI64IntegerAttr(config.vectorFreqs() ? 4 : 1)),
+    };
+    NamedAttrList kernels(module->getAttrOfType<DictionaryAttr>(kKernelsAttrName));
+    kernels.set(name, builder.getDictionaryAttr(entries));
+    module->setAttr(kKernelsAttrName, kernels.getDictionary(&getContext()));
+  }
+};
+} // namespace

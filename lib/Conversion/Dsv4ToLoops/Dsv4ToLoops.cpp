@@ -1,0 +1,318 @@
+// convert-dsv4-to-loops: every dsv4 op as scf/memref/arith/math loops on the host, the CPU
+// reference that integration tests JIT-run. A row op copies kv, then for each active item
+// widens the row into an f32 scratch row, applies its step(s), and stores the row rounded once.
+// The fused op applies the same steps in sequence, so an f32 chain and its fusion agree bit
+// for bit.
+#include "dsv4/Conversion/WorkItems.h"
+#include "dsv4/Transforms/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "mlir/Transforms/DialectConversion.h"
+#include "llvm/Support/MathExtras.h"
+
+namespace mlir::dsv4 {
+#define GEN_PASS_DEF_CONVERTDSV4TOLOOPS
+#include "Passes.h.inc"
+} // namespace mlir::dsv4
+
+using namespace mlir;
+using namespace mlir::dsv4;
+
+namespace {
+//===----------------------------------------------------------------------===//
+// Small builders
+//===----------------------------------------------------------------------===//
+
+Value indexConst(ImplicitLocOpBuilder &b, int64_t value) {
+  return arith::ConstantIndexOp::create(b, value);
+}
+
+Value toF32(ImplicitLocOpBuilder &b, Value value) {
+  return value.getType().isF32() ? value : arith::ExtFOp::create(b, b.getF32Type(), value);
+}
+
+Value fromF32(ImplicitLocOpBuilder &b, Value value, Type type) {
+  return type.isF32() ? value : arith::TruncFOp::create(b, type, value);
+}
+
+/// The tensor's contents as a read-only memref (bufferization bridges it later).
+Value toBuffer(ImplicitLocOpBuilder &b, Value tensor) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  auto memrefType = MemRefType::get(type.getShape(), type.getElementType());
+  return bufferization::ToBufferOp::create(b, memrefType, tensor, /*read_only=*/true);
+}
+
+Value toTensor(ImplicitLocOpBuilder &b, Value buffer, Type tensorType) {
+  return bufferization::ToTensorOp::create(b, tensorType, buffer, /*restrict=*/true,
+                                           /*writable=*/true);
+}
+
+/// A fresh buffer of `like`'s shape, holding a copy of `source` when given.
+Value allocLike(ImplicitLocOpBuilder &b, RankedTensorType like, Value sizedBy) {
+  auto type = MemRefType::get(like.getShape(), like.getElementType());
+  SmallVector<Value> dynamicSizes;
+  for (auto [dim, size] : llvm::enumerate(like.getShape()))
+    if (ShapedType::isDynamic(size))
+      dynamicSizes.push_back(memref::DimOp::create(b, sizedBy, dim));
+  return memref::AllocOp::create(b, type, dynamicSizes);
+}
+
+Value dimAsI32(ImplicitLocOpBuilder &b, Value buffer, int64_t dim) {
+  Value size = memref::DimOp::create(b, buffer, dim);
+  return arith::IndexCastOp::create(b, b.getI32Type(), size);
+}
+
+Value toIndex(ImplicitLocOpBuilder &b, Value i32) {
+  return arith::IndexCastOp::create(b, b.getIndexType(), i32);
+}
+
+/// Emits `for (i = 0; i < upper; ++i) body(i)`.
+void forEach(ImplicitLocOpBuilder &b, Value upper, function_ref<void(Value)> body) {
+  auto loop = scf::ForOp::create(b, indexConst(b, 0), upper, indexConst(b, 1));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(loop.getBody()->getTerminator());
+  body(loop.getInductionVar());
+}
+
+//===----------------------------------------------------------------------===//
+// The three steps on one f32 row `x` (memref<Dxf32>)
+//===----------------------------------------------------------------------===//
+
+/// x <- x * rsqrt(sum(x^2) / D + eps) * weight.
+void emitRmsNorm(ImplicitLocOpBuilder &b, Value x, Value weight, APFloat eps, int64_t headDim) {
+  Value zero = arith::ConstantFloatOp::create(b, b.getF32Type(), APFloat(0.0f));
+  auto sum = scf::ForOp::create(b, indexConst(b, 0), indexConst(b, headDim),
+                                indexConst(b, 1), ValueRange{zero});
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(sum.getBody());
+    Value xi = memref::LoadOp::create(b, x, sum.getInductionVar());
+    Value acc = arith::AddFOp::create(b, sum.getRegionIterArg(0),
+                                      arith::MulFOp::create(b, xi, xi));
+    scf::YieldOp::create(b, acc);
+  }
+  Value mean = arith::DivFOp::create(
+      b, sum.getResult(0),
+      arith::ConstantFloatOp::create(b, b.getF32Type(), APFloat(float(headDim))));
+  Value epsValue = arith::ConstantFloatOp::create(b, b.getF32Type(), eps);
+  Value inverseRms = math::RsqrtOp::create(b, arith::AddFOp::create(b, mean, epsValue));
+  forEach(b, indexConst(b, headDim), [&](Value i) {
+    Value xi = memref::LoadOp::create(b, x, i);
+    Value wi = toF32(b, memref::LoadOp::create(b, weight, i));
+    Value yi = arith::MulFOp::create(b, arith::MulFOp::create(b, xi, inverseRms), wi);
+    memref::StoreOp::create(b, yi, x, i);
+  });
+}
+
+/// Rotates the interleaved pairs of the last ropeDim channels by freqs[position].
+void emitRope(ImplicitLocOpBuilder &b, Value x, Value freqs, Value position, int64_t headDim,
+              int64_t ropeDim) {
+  Value p = toIndex(b, position);
+  forEach(b, indexConst(b, ropeDim / 2), [&](Value j) {
+    Value twoJ = arith::MulIOp::create(b, j, indexConst(b, 2));
+    Value twoJ1 = arith::AddIOp::create(b, twoJ, indexConst(b, 1));
+    Value re = arith::AddIOp::create(b, twoJ, indexConst(b, headDim - ropeDim));
+    Value im = arith::AddIOp::create(b, re, indexConst(b, 1));
+    Value xr = memref::LoadOp::create(b, x, re);
+    Value xi = memref::LoadOp::create(b, x, im);
+    Value c = memref::LoadOp::create(b, freqs, ValueRange{p, twoJ});
+    Value s = memref::LoadOp::create(b, freqs, ValueRange{p, twoJ1});
+    Value yr = arith::SubFOp::create(b, arith::MulFOp::create(b, xr, c),
+                                     arith::MulFOp::create(b, xi, s));
+    Value yi = arith::AddFOp::create(b, arith::MulFOp::create(b, xr, s),
+                                     arith::MulFOp::create(b, xi, c));
+    memref::StoreOp::create(b, yr, x, re);
+    memref::StoreOp::create(b, yi, x, im);
+  });
+}
+
+/// log2(D) butterfly stages in Sylvester order, then the scale.
+void emitHadamard(ImplicitLocOpBuilder &b, Value x, APFloat scale, int64_t headDim) {
+  for (int64_t stride = 1; stride < headDim; stride *= 2) {
+    forEach(b, indexConst(b, headDim / 2), [&](Value k) {
+      // The k-th index with bit log2(stride) clear: insert a zero bit at that position.
+      Value high = arith::MulIOp::create(
+          b, arith::DivUIOp::create(b, k, indexConst(b, stride)), indexConst(b, 2 * stride));
+      Value lo = arith::AddIOp::create(b, high,
+                                       arith::RemUIOp::create(b, k, indexConst(b, stride)));
+      Value hi = arith::AddIOp::create(b, lo, indexConst(b, stride));
+      Value a = memref::LoadOp::create(b, x, lo);
+      Value c = memref::LoadOp::create(b, x, hi);
+      memref::StoreOp::create(b, arith::AddFOp::create(b, a, c), x, lo);
+      memref::StoreOp::create(b, arith::SubFOp::create(b, a, c), x, hi);
+    });
+  }
+  Value scaleValue = arith::ConstantFloatOp::create(b, b.getF32Type(), scale);
+  forEach(b, indexConst(b, headDim), [&](Value i) {
+    Value xi = memref::LoadOp::create(b, x, i);
+    memref::StoreOp::create(b, arith::MulFOp::create(b, xi, scaleValue), x, i);
+  });
+}
+
+//===----------------------------------------------------------------------===//
+// The row loop shared by every row op and the fused op
+//===----------------------------------------------------------------------===//
+
+using ItemAt = function_ref<WorkItem(Value index)>;
+using RowSteps = function_ref<void(Value row, Value position)>;
+
+/// Returns kv with `steps` applied to the f32 copy of every active item's row.
+Value emitRowLoop(ImplicitLocOpBuilder &b, Value kv, Value numItems, ItemAt itemAt,
+                  RowSteps steps) {
+  auto kvType = cast<RankedTensorType>(kv.getType());
+  int64_t headDim = kvType.getDimSize(1);
+  Type elementType = kvType.getElementType();
+  Value input = toBuffer(b, kv);
+  Value out = allocLike(b, kvType, input);
+  memref::CopyOp::create(b, input, out);
+  Value row = memref::AllocaOp::create(b, MemRefType::get({headDim}, b.getF32Type()));
+  Value numRows = memref::DimOp::create(b, out, 0);
+  forEach(b, numItems, [&](Value index) {
+    WorkItem item = itemAt(index);
+    Value rowIndex = toIndex(b, item.row);
+    Value zero = indexConst(b, 0);
+    Value active = arith::AndIOp::create(
+        b, arith::CmpIOp::create(b, arith::CmpIPredicate::sge, rowIndex, zero),
+        arith::CmpIOp::create(b, arith::CmpIPredicate::slt, rowIndex, numRows));
+    auto ifActive = scf::IfOp::create(b, active, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(ifActive.thenBlock()->getTerminator());
+    Value size = indexConst(b, headDim);
+    forEach(b, size, [&](Value i) {
+      Value value = memref::LoadOp::create(b, out, ValueRange{rowIndex, i});
+      memref::StoreOp::create(b, toF32(b, value), row, i);
+    });
+    steps(row, item.position);
+    forEach(b, size, [&](Value i) {
+      Value value = memref::LoadOp::create(b, row, i);
+      memref::StoreOp::create(b, fromF32(b, value, elementType), out, ValueRange{rowIndex, i});
+    });
+  });
+  return toTensor(b, out, kvType);
+}
+
+/// Items already materialized as an [M, 2] tensor of (row, position).
+Value emitRowLoopOverItems(ImplicitLocOpBuilder &b, Value kv, Value items, RowSteps steps) {
+  Value itemsBuffer = toBuffer(b, items);
+  Value numItems = memref::DimOp::create(b, itemsBuffer, 0);
+  return emitRowLoop(b, kv, numItems, [&](Value m) -> WorkItem {
+    return {memref::LoadOp::create(b, itemsBuffer, ValueRange{m, indexConst(b, 0)}),
+            memref::LoadOp::create(b, itemsBuffer, ValueRange{m, indexConst(b, 1)})};
+  }, steps);
+}
+
+/// The item at `index` of a decode (seq_lens) or prefill (plan) handle buffer.
+WorkItem loadItem(ImplicitLocOpBuilder &b, PositionSource source, Value handle, Value index,
+                  int64_t ratio, Value numPositions) {
+  if (source == PositionSource::decode) {
+    Value seqLen = memref::LoadOp::create(b, handle, index);
+    Value indexI32 = arith::IndexCastOp::create(b, b.getI32Type(), index);
+    return emitDecodeItem(b, indexI32, seqLen, ratio, numPositions);
+  }
+  Value planRow = memref::LoadOp::create(b, handle, ValueRange{index, indexConst(b, 0)});
+  Value planPosition = memref::LoadOp::create(b, handle, ValueRange{index, indexConst(b, 2)});
+  return emitPrefillItem(b, planRow, planPosition, ratio, numPositions);
+}
+
+//===----------------------------------------------------------------------===//
+// Patterns
+//===----------------------------------------------------------------------===//
+
+int64_t headDimOf(Value kv) { return cast<RankedTensorType>(kv.getType()).getDimSize(1); }
+
+template <typename ItemsOp, PositionSource Source>
+struct ItemsOpLowering : OpRewritePattern<ItemsOp> {
+  using OpRewritePattern<ItemsOp>::OpRewritePattern;
+  LogicalResult matchAndRewrite(ItemsOp op, PatternRewriter &rewriter) const override {
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    Value handle = toBuffer(b, op.getHandle());
+    Value numPositions = dimAsI32(b, toBuffer(b, op.getFreqs()), 0);
+    auto itemsType = cast<RankedTensorType>(op.getType());
+    Value items = allocLike(b, itemsType, handle);
+    forEach(b, memref::DimOp::create(b, handle, 0), [&](Value m) {
+      WorkItem item = loadItem(b, Source, handle, m, op.getRatio(), numPositions);
+      memref::StoreOp::create(b, item.row, items, ValueRange{m, indexConst(b, 0)});
+      memref::StoreOp::create(b, item.position, items, ValueRange{m, indexConst(b, 1)});
+    });
+    rewriter.replaceOp(op, toTensor(b, items, itemsType));
+    return success();
+  }
+};
+
+struct RmsNormLowering : OpRewritePattern<RmsNormOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(RmsNormOp op, PatternRewriter &rewriter) const override {
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    Value weight = toBuffer(b, op.getWeight());
+    rewriter.replaceOp(op, emitRowLoopOverItems(b, op.getKv(), op.getItems(), [&](Value x, Value) {
+      emitRmsNorm(b, x, weight, op.getEps(), headDimOf(op.getKv()));
+    }));
+    return success();
+  }
+};
+
+struct RopeLowering : OpRewritePattern<RopeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(RopeOp op, PatternRewriter &rewriter) const override {
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    Value freqs = toBuffer(b, op.getFreqs());
+    rewriter.replaceOp(op, emitRowLoopOverItems(b, op.getKv(), op.getItems(),
+                                                [&](Value x, Value position) {
+      emitRope(b, x, freqs, position, headDimOf(op.getKv()), op.getRopeDim());
+    }));
+    return success();
+  }
+};
+
+struct HadamardLowering : OpRewritePattern<HadamardOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(HadamardOp op, PatternRewriter &rewriter) const override {
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    rewriter.replaceOp(op, emitRowLoopOverItems(b, op.getKv(), op.getItems(), [&](Value x, Value) {
+      emitHadamard(b, x, op.getScale(), headDimOf(op.getKv()));
+    }));
+    return success();
+  }
+};
+
+struct FusedEpilogueLowering : OpRewritePattern<FusedEpilogueOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(FusedEpilogueOp op, PatternRewriter &rewriter) const override {
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    Value weight = toBuffer(b, op.getWeight());
+    Value freqs = toBuffer(b, op.getFreqs());
+    Value handle = toBuffer(b, op.getHandle());
+    Value numPositions = dimAsI32(b, freqs, 0);
+    int64_t headDim = headDimOf(op.getKv());
+    auto itemAt = [&](Value m) {
+      return loadItem(b, op.getSource(), handle, m, op.getRatio(), numPositions);
+    };
+    Value result = emitRowLoop(b, op.getKv(), memref::DimOp::create(b, handle, 0), itemAt,
+                               [&](Value x, Value position) {
+      emitRmsNorm(b, x, weight, op.getEps(), headDim);
+      emitRope(b, x, freqs, position, headDim, op.getRopeDim());
+      if (FloatAttr scale = op.getScaleAttr())
+        emitHadamard(b, x, scale.getValue(), headDim);
+    });
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct ConvertDsv4ToLoopsPass
+    : dsv4::impl::ConvertDsv4ToLoopsBase<ConvertDsv4ToLoopsPass> {
+  void runOnOperation() override {
+    MLIRContext *context = &getContext();
+    RewritePatternSet patterns(context);
+    patterns.add<ItemsOpLowering<DecodeItemsOp, PositionSource::decode>,
+                 ItemsOpLowering<PrefillItemsOp, PositionSource::prefill>, RmsNormLowering,
+                 RopeLowering, HadamardLowering, FusedEpilogueLowering>(context);
+    ConversionTarget target(*context);
+    target.addIllegalDialect<Dsv4Dialect>();
+    target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+    if (failed(applyPartialConversion(getOperation(), target, std::move(patterns))))
+      signalPassFailure();
+  }
+};
+} // namespace

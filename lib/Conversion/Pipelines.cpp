@@ -1,0 +1,107 @@
+// Named pipelines of dsv4-opt: `dsv4-cpu-reference` (JIT-runnable host code) and
+// `dsv4-compile` (dsv4 ops to a code object file and its manifest).
+#include "dsv4/Target/Toolkit.h"
+#include "dsv4/Transforms/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+namespace {
+struct CompileOptions : PassPipelineOptions<CompileOptions> {
+  Option<std::string> chip{*this, "chip", llvm::cl::desc("gfx942 | gfx950 | sm_90"),
+                           llvm::cl::init("gfx942")};
+  Option<std::string> outputDir{*this, "output-dir",
+                                llvm::cl::desc("Folder for code objects and manifests"),
+                                llvm::cl::init("out")};
+  Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("bin (HSACO; the AMD default) or isa (assembly; the only PTX form)"),
+      llvm::cl::init("")};
+  Option<std::string> toolkit{*this, "toolkit",
+                              llvm::cl::desc("Folder holding llvm/bin/ld.lld"),
+                              llvm::cl::init("")};
+  Option<int64_t> lanesPerRow{*this, "lanes-per-row", llvm::cl::desc("See convert-dsv4-to-gpu"),
+                              llvm::cl::init(0)};
+  Option<int64_t> rowsPerWorkgroup{*this, "rows-per-workgroup",
+                                   llvm::cl::desc("See convert-dsv4-to-gpu"), llvm::cl::init(0)};
+  Option<std::string> schedule{*this, "schedule", llvm::cl::desc("grouped | per-stage"),
+                               llvm::cl::init("grouped")};
+  Option<bool> write{*this, "write", llvm::cl::desc("Write the objects to output-dir"),
+                     llvm::cl::init(true)};
+};
+
+bool isAmdChip(StringRef chip) { return chip.starts_with("gfx"); }
+
+/// Fused dsv4 ops -> one gpu.func per kernel -> ROCDL or NVVM -> code object files.
+void buildCompilePipeline(OpPassManager &pm, const CompileOptions &options) {
+  pm.addPass(dsv4::createDsv4Fuse());
+  dsv4::ConvertDsv4ToGPUOptions kernel;
+  kernel.lanesPerRow = options.lanesPerRow;
+  kernel.rowsPerWorkgroup = options.rowsPerWorkgroup;
+  kernel.schedule = options.schedule;
+  pm.addPass(dsv4::createConvertDsv4ToGPU(kernel));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(dsv4::createDsv4AttachTarget({options.chip, options.toolkit}));
+  OpPassManager &device = pm.nest<gpu::GPUModuleOp>();
+  device.addPass(createSCFToControlFlowPass());
+  // Bare pointers: a buffer is one kernel argument, the ABI the runtime packs.
+  if (isAmdChip(options.chip)) {
+    ConvertGpuOpsToROCDLOpsOptions rocdl;
+    rocdl.chipset = options.chip;
+    rocdl.useBarePtrCallConv = true;
+    device.addPass(createConvertGpuOpsToROCDLOps(rocdl));
+  } else {
+    ConvertGpuOpsToNVVMOpsOptions nvvm;
+    nvvm.useBarePtrCallConv = true;
+    device.addPass(createConvertGpuOpsToNVVMOps(nvvm));
+    device.addPass(dsv4::createDsv4NvvmSqrt());
+  }
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  GpuModuleToBinaryPassOptions binary;
+  // Only ROCDL needs a toolkit (its linker); NVVM would look there for libdevice.
+  if (isAmdChip(options.chip))
+    binary.toolkitPath = dsv4::resolveToolkit(options.toolkit);
+  binary.compilationTarget =
+      !options.format.empty() ? std::string(options.format) : std::string(isAmdChip(options.chip) ? "bin" : "isa");
+  pm.addPass(createGpuModuleToBinaryPass(binary));
+  if (options.write)
+    pm.addPass(dsv4::createDsv4WriteCodeObjects({options.outputDir}));
+}
+
+/// dsv4 ops on tensors -> LLVM dialect for mlir-runner, without fusing (tests run both).
+void buildCpuReferencePipeline(OpPassManager &pm) {
+  pm.addPass(dsv4::createConvertDsv4ToLoops());
+  pm.addPass(createConvertElementwiseToLinalgPass());
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  pm.addPass(createConvertLinalgToLoopsPass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createConvertToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+}
+} // namespace
+
+void dsv4::registerDsv4Pipelines() {
+  PassPipelineRegistration<>(
+      "dsv4-cpu-reference",
+      "Lower dsv4 ops (fused or not) to LLVM-dialect host code that mlir-runner executes",
+      buildCpuReferencePipeline);
+  PassPipelineRegistration<CompileOptions>(
+      "dsv4-compile",
+      "Compile dsv4 ops (fused or not) to one kernel per function: an HSACO for gfx942/gfx950 "
+      "or PTX for sm_90, written to output-dir with a JSON manifest",
+      buildCompilePipeline);
+}

@@ -1,0 +1,152 @@
+//===- LaunchCheck.cpp - validate a call against the manifest -------------===//
+//
+// Order matters: what is wrong with the call itself (types, sizes, eps) is
+// reported even for an empty call, since it is a bug in the caller either
+// way; pointers and alignment only once there is work, because an empty
+// framework tensor may legitimately have a null data pointer.
+//
+//===----------------------------------------------------------------------===//
+#include "LaunchCheck.h"
+
+#include "Error.h"
+
+#include <cstdint>
+
+using namespace dsv4::rt;
+
+namespace {
+
+// The i32 plan and seq_lens are read as i32; four of them form a plan row.
+constexpr int64_t kHandleAlign = 4;
+constexpr int64_t kPlanFields = 4;
+// ABI.md: decode kernels ignore plan_row_stride; 4 is passed.
+constexpr int32_t kDecodePlanRowStride = 4;
+
+dsv4_status checkI32(const char *field, int64_t v) {
+  if (v < 0 || v > INT32_MAX)
+    return fail(DSV4_ERR_INVALID_ARGUMENT,
+                "dsv4_launch: %s = %lld is outside [0, 2^31-1]", field,
+                static_cast<long long>(v));
+  return DSV4_OK;
+}
+
+dsv4_status checkAligned(const char *field, const void *p, int64_t align) {
+  if (reinterpret_cast<uintptr_t>(p) % static_cast<uintptr_t>(align))
+    return fail(DSV4_ERR_MISALIGNED,
+                "dsv4_launch: %s pointer %p is not %lld-byte aligned", field, p,
+                static_cast<long long>(align));
+  return DSV4_OK;
+}
+
+dsv4_status checkStride(const char *field, int64_t stride, int64_t minimum,
+                        int64_t multiple) {
+  if (stride < minimum)
+    return fail(DSV4_ERR_INVALID_ARGUMENT,
+                "dsv4_launch: %s = %lld is less than the row length %lld", field,
+                static_cast<long long>(stride), static_cast<long long>(minimum));
+  if (stride % multiple)
+    return fail(DSV4_ERR_MISALIGNED,
+                "dsv4_launch: %s = %lld is not a multiple of %lld elements", field,
+                static_cast<long long>(stride), static_cast<long long>(multiple));
+  return DSV4_OK;
+}
+
+const char *handleName(int32_t kind) {
+  switch (kind) {
+  case DSV4_HANDLE_DECODE_SEQ_LENS: return "decode seq_lens";
+  case DSV4_HANDLE_PREFILL_PLAN: return "prefill plan";
+  }
+  return "invalid handle kind";
+}
+
+dsv4_status checkTypes(const Manifest &m, const dsv4_launch_args &a) {
+  const char *k = m.kernel.c_str();
+  if (a.kv_dtype != m.kvDtype)
+    return fail(DSV4_ERR_MISMATCH, "dsv4_launch: kv dtype is %s, kernel '%s' takes %s",
+                dtypeName(a.kv_dtype), k, dtypeName(m.kvDtype));
+  if (a.weight_dtype != m.weightDtype)
+    return fail(DSV4_ERR_MISMATCH, "dsv4_launch: weight dtype is %s, kernel '%s' takes %s",
+                dtypeName(a.weight_dtype), k, dtypeName(m.weightDtype));
+  if (a.head_dim != m.headDim)
+    return fail(DSV4_ERR_MISMATCH, "dsv4_launch: head_dim is %lld, kernel '%s' has %lld",
+                static_cast<long long>(a.head_dim), k, static_cast<long long>(m.headDim));
+  if (a.weight_len != m.headDim)
+    return fail(DSV4_ERR_MISMATCH,
+                "dsv4_launch: weight has %lld elements, kernel '%s' has head_dim %lld",
+                static_cast<long long>(a.weight_len), k, static_cast<long long>(m.headDim));
+  if (a.freqs_width != m.ropeDim)
+    return fail(DSV4_ERR_MISMATCH,
+                "dsv4_launch: freqs rows have %lld floats, kernel '%s' has rope_dim %lld",
+                static_cast<long long>(a.freqs_width), k, static_cast<long long>(m.ropeDim));
+  // Exact: eps is a compile-time constant of the kernel, and a different
+  // value would silently compute a different function.
+  if (a.eps != m.epsF)
+    return fail(DSV4_ERR_MISMATCH,
+                "dsv4_launch: eps is %.9g, kernel '%s' was compiled with %.9g",
+                static_cast<double>(a.eps), k, static_cast<double>(m.epsF));
+  if (a.handle_kind != m.handleKind)
+    return fail(DSV4_ERR_MISMATCH, "dsv4_launch: handle is a %s, kernel '%s' is %s",
+                handleName(a.handle_kind), k, m.mode.c_str());
+  return DSV4_OK;
+}
+
+} // namespace
+
+dsv4_status dsv4::rt::checkLaunch(const Manifest &m, const dsv4_launch_args &a,
+                                  AbiValues &values, LaunchDims &dims,
+                                  bool &launchNeeded) {
+  launchNeeded = false;
+  if (dsv4_status st = checkTypes(m, a))
+    return st;
+  bool prefill = m.handleKind == DSV4_HANDLE_PREFILL_PLAN;
+#define DSV4_TRY(expr)                                                         \
+  if (dsv4_status st = (expr))                                                 \
+    return st;
+  DSV4_TRY(checkI32("num_items", a.num_items));
+  DSV4_TRY(checkI32("num_rows", a.num_rows));
+  DSV4_TRY(checkI32("kv_row_stride", a.kv_row_stride));
+  DSV4_TRY(checkI32("num_positions", a.num_positions));
+  DSV4_TRY(checkI32("freqs_row_stride", a.freqs_row_stride));
+  if (prefill)
+    DSV4_TRY(checkI32("plan_row_stride", a.plan_row_stride));
+  // SPEC.md: every item would leave its row untouched, so nothing to launch.
+  if (a.num_items == 0 || a.num_rows == 0 || a.num_positions == 0)
+    return DSV4_OK;
+
+  struct { const char *name; const void *p; } ptrs[] = {
+      {"kv", a.kv}, {"weight", a.weight}, {"freqs", a.freqs}, {"handle", a.handle}};
+  for (const auto &p : ptrs)
+    if (!p.p)
+      return fail(DSV4_ERR_INVALID_ARGUMENT, "dsv4_launch: %s pointer is NULL", p.name);
+  DSV4_TRY(checkAligned("kv", a.kv, m.kvAlign));
+  DSV4_TRY(checkAligned("weight", a.weight, m.weightAlign));
+  DSV4_TRY(checkAligned("freqs", a.freqs, m.freqsAlign));
+  DSV4_TRY(checkAligned("handle", a.handle, kHandleAlign));
+  DSV4_TRY(checkStride("kv_row_stride", a.kv_row_stride, m.headDim, m.kvRowStrideMultiple));
+  DSV4_TRY(checkStride("freqs_row_stride", a.freqs_row_stride, m.ropeDim,
+                       m.freqsRowStrideMultiple));
+  if (prefill && a.plan_row_stride < kPlanFields)
+    return fail(DSV4_ERR_INVALID_ARGUMENT,
+                "dsv4_launch: plan_row_stride = %lld is less than the %lld plan fields",
+                static_cast<long long>(a.plan_row_stride),
+                static_cast<long long>(kPlanFields));
+#undef DSV4_TRY
+
+  values.ptrs[0] = reinterpret_cast<uintptr_t>(a.kv);
+  values.ptrs[1] = reinterpret_cast<uintptr_t>(a.weight);
+  values.ptrs[2] = reinterpret_cast<uintptr_t>(a.freqs);
+  values.ptrs[3] = reinterpret_cast<uintptr_t>(a.handle);
+  values.ints[0] = static_cast<int32_t>(a.num_items);
+  values.ints[1] = static_cast<int32_t>(a.num_rows);
+  values.ints[2] = static_cast<int32_t>(a.kv_row_stride);
+  values.ints[3] = static_cast<int32_t>(a.num_positions);
+  values.ints[4] = static_cast<int32_t>(a.freqs_row_stride);
+  values.ints[5] = prefill ? static_cast<int32_t>(a.plan_row_stride) : kDecodePlanRowStride;
+
+  // ABI.md "Launch geometry": one row per lanes_per_row lanes.
+  int64_t groups = (a.num_items + m.rowsPerWorkgroup - 1) / m.rowsPerWorkgroup;
+  dims = LaunchDims{{static_cast<uint32_t>(groups), 1, 1},
+                    {static_cast<uint32_t>(m.workgroupSize), 1, 1}};
+  launchNeeded = true;
+  return DSV4_OK;
+}

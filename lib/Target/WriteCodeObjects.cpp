@@ -1,0 +1,126 @@
+// dsv4-write-code-objects: each gpu.binary object to `<kernel>.<chip>.<ext>` plus the JSON
+// manifest of docs/ABI.md that the runtime checks every launch against.
+#include "dsv4/Transforms/Passes.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace mlir::dsv4 {
+#define GEN_PASS_DEF_DSV4WRITECODEOBJECTS
+#include "Passes.h.inc"
+} // namespace mlir::dsv4
+
+using namespace mlir;
+using namespace mlir::dsv4;
+
+namespace {
+constexpr StringLiteral kKernelsAttrName = "dsv4.kernels";
+
+/// The kernel parameters of docs/ABI.md, in order.
+constexpr std::pair<StringLiteral, StringLiteral> kKernelArgs[] = {
+    {"kv", "ptr"},           {"weight", "ptr"},        {"freqs", "ptr"},
+    {"handle", "ptr"},       {"num_items", "i32"},     {"num_rows", "i32"},
+    {"kv_row_stride", "i32"}, {"num_positions", "i32"}, {"freqs_row_stride", "i32"},
+    {"plan_row_stride", "i32"}};
+
+struct ObjectInfo {
+  std::string triple, chip, extension;
+};
+
+FailureOr<ObjectInfo> describe(gpu::ObjectAttr object) {
+  bool assembly = object.getFormat() == gpu::CompilationTarget::Assembly;
+  if (auto rocdl = dyn_cast<ROCDL::ROCDLTargetAttr>(object.getTarget()))
+    return ObjectInfo{rocdl.getTriple().str(), rocdl.getChip().str(), assembly ? "s" : "hsaco"};
+  if (auto nvvm = dyn_cast<NVVM::NVVMTargetAttr>(object.getTarget()))
+    return ObjectInfo{nvvm.getTriple().str(), nvvm.getChip().str(), assembly ? "ptx" : "cubin"};
+  return failure();
+}
+
+void writeManifest(llvm::json::OStream &json, StringRef kernel, StringRef binary,
+                   const ObjectInfo &info, DictionaryAttr config) {
+  json.object([&] {
+    json.attribute("format", "dsv4-manifest-1");
+    json.attribute("kernel", kernel);
+    json.attribute("binary", binary);
+    json.attribute("target", info.triple);
+    json.attribute("chip", info.chip);
+    for (NamedAttribute entry : config) {
+      Attribute value = entry.getValue();
+      if (auto str = dyn_cast<StringAttr>(value))
+        json.attribute(entry.getName(), str.getValue());
+      else if (auto flag = dyn_cast<BoolAttr>(value))
+        json.attribute(entry.getName(), flag.getValue());
+      else if (auto integer = dyn_cast<IntegerAttr>(value))
+        json.attribute(entry.getName(), integer.getInt());
+      else if (auto real = dyn_cast<FloatAttr>(value))
+        json.attribute(entry.getName(), real.getValueAsDouble());
+    }
+    json.attributeArray("args", [&] {
+      for (auto [name, type] : kKernelArgs)
+        json.object([&] {
+          json.attribute("name", name);
+          json.attribute("type", type);
+        });
+    });
+  });
+}
+
+struct Dsv4WriteCodeObjectsPass
+    : dsv4::impl::Dsv4WriteCodeObjectsBase<Dsv4WriteCodeObjectsPass> {
+  using Dsv4WriteCodeObjectsBase::Dsv4WriteCodeObjectsBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto kernels = module->getAttrOfType<DictionaryAttr>(kKernelsAttrName);
+    if (std::error_code error = llvm::sys::fs::create_directories(outputDir)) {
+      module.emitError() << "cannot create output folder '" << outputDir
+                         << "': " << error.message();
+      return signalPassFailure();
+    }
+    WalkResult result = module.walk([&](gpu::BinaryOp binary) {
+      auto config = kernels ? kernels.getAs<DictionaryAttr>(binary.getName()) : DictionaryAttr();
+      if (!config) {
+        binary.emitError() << "no dsv4 kernel named '" << binary.getName()
+                           << "' was recorded: run convert-dsv4-to-gpu first";
+        return WalkResult::interrupt();
+      }
+      for (auto object : binary.getObjects().getAsRange<gpu::ObjectAttr>())
+        if (failed(writeObject(binary, object, config)))
+          return WalkResult::interrupt();
+      return WalkResult::advance();
+    });
+    if (result.wasInterrupted())
+      signalPassFailure();
+  }
+
+  LogicalResult writeObject(gpu::BinaryOp binary, gpu::ObjectAttr object,
+                            DictionaryAttr config) {
+    FailureOr<ObjectInfo> info = describe(object);
+    if (failed(info))
+      return binary.emitError() << "object for an unsupported target " << object.getTarget();
+    std::string stem = (binary.getName() + "." + info->chip).str();
+    std::string binaryName = stem + "." + info->extension;
+    if (failed(writeFile(binary, binaryName, object.getObject().getValue())))
+      return failure();
+    std::string manifest;
+    llvm::raw_string_ostream os(manifest);
+    llvm::json::OStream json(os, /*IndentSize=*/2);
+    writeManifest(json, binary.getName(), binaryName, *info, config);
+    os << "\n";
+    return writeFile(binary, stem + ".json", manifest);
+  }
+
+  LogicalResult writeFile(Operation *op, StringRef name, StringRef contents) {
+    llvm::SmallString<256> path(outputDir);
+    llvm::sys::path::append(path, name);
+    std::error_code error;
+    llvm::raw_fd_ostream file(path, error);
+    if (error)
+      return op->emitError() << "cannot write '" << path << "': " << error.message();
+    file << contents;
+    return success();
+  }
+};
+} // namespace

@@ -1,0 +1,246 @@
+"""ctypes binding of include/dsv4/Runtime/dsv4_runtime.h.
+
+The library is found through $DSV4_RUNTIME_LIB, else in the repository's
+build trees (build/lib, build-rt/lib), else on the loader's search path.
+Every failing call raises Dsv4Error with the shim's own message.
+"""
+import ctypes
+import os
+from pathlib import Path
+
+__all__ = ["Dsv4Error", "Kernel", "compress_norm_rope_hadamard_inplace"]
+
+# dsv4_dtype and dsv4_handle_kind (dsv4_runtime.h).
+_DTYPES = {"f32": 1, "bf16": 2, "f16": 3}
+_DTYPE_NAMES = {v: k for k, v in _DTYPES.items()}
+HANDLE_DECODE_SEQ_LENS = 1
+HANDLE_PREFILL_PLAN = 2
+_PLAN_FIELDS = 4  # (row, batch_id, position, window_len)
+
+
+class Dsv4Error(RuntimeError):
+    """A dsv4_status other than DSV4_OK; .status is its name."""
+
+    def __init__(self, status, message):
+        super().__init__(f"{status}: {message}")
+        self.status = status
+
+
+class _LaunchArgs(ctypes.Structure):
+    # Field for field dsv4_launch_args; ctypes applies the same C alignment.
+    _fields_ = [
+        ("kv", ctypes.c_void_p), ("kv_dtype", ctypes.c_int32),
+        ("num_rows", ctypes.c_int64), ("kv_row_stride", ctypes.c_int64),
+        ("weight", ctypes.c_void_p), ("weight_dtype", ctypes.c_int32),
+        ("weight_len", ctypes.c_int64), ("eps", ctypes.c_float),
+        ("freqs", ctypes.c_void_p), ("num_positions", ctypes.c_int64),
+        ("freqs_row_stride", ctypes.c_int64), ("freqs_width", ctypes.c_int64),
+        ("handle", ctypes.c_void_p), ("handle_kind", ctypes.c_int32),
+        ("num_items", ctypes.c_int64), ("plan_row_stride", ctypes.c_int64),
+        ("head_dim", ctypes.c_int64),
+    ]
+
+
+_lib = None
+
+
+def _candidates():
+    env = os.environ.get("DSV4_RUNTIME_LIB")
+    if env:
+        return [env]
+    root = Path(__file__).resolve().parents[2]
+    names = [root / d / "lib" / "libdsv4_runtime.so" for d in ("build", "build-rt")]
+    names.append(Path(__file__).resolve().parent / "libdsv4_runtime.so")
+    return [str(p) for p in names if p.exists()] + ["libdsv4_runtime.so"]
+
+
+def _library():
+    global _lib
+    if _lib is not None:
+        return _lib
+    errors = []
+    for path in _candidates():
+        try:
+            lib = ctypes.CDLL(path)
+            break
+        except OSError as e:
+            errors.append(str(e))
+    else:
+        raise Dsv4Error("DSV4_ERR_RUNTIME_UNAVAILABLE",
+                        "cannot load libdsv4_runtime.so (set DSV4_RUNTIME_LIB): "
+                        + "; ".join(errors))
+    mod_p, c_char_p = ctypes.c_void_p, ctypes.c_char_p
+    sigs = {
+        "dsv4_module_load_file": (ctypes.c_int, [c_char_p, c_char_p, ctypes.POINTER(mod_p)]),
+        "dsv4_module_load_data": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_size_t, c_char_p,
+                                                 ctypes.POINTER(mod_p)]),
+        "dsv4_module_unload": (None, [mod_p]),
+        "dsv4_launch": (ctypes.c_int, [mod_p, ctypes.POINTER(_LaunchArgs), ctypes.c_void_p]),
+        "dsv4_last_error": (c_char_p, []),
+        "dsv4_status_name": (c_char_p, [ctypes.c_int]),
+    }
+    for name in ("kernel_name", "target", "chip", "mode"):
+        sigs[f"dsv4_module_{name}"] = (c_char_p, [mod_p])
+    for name in ("handle_kind", "rotate", "kv_dtype", "weight_dtype"):
+        sigs[f"dsv4_module_{name}"] = (ctypes.c_int32, [mod_p])
+    for name in ("head_dim", "rope_dim", "workgroup_size", "rows_per_workgroup"):
+        sigs[f"dsv4_module_{name}"] = (ctypes.c_int64, [mod_p])
+    sigs["dsv4_module_eps"] = (ctypes.c_float, [mod_p])
+    for name, (restype, argtypes) in sigs.items():
+        fn = getattr(lib, name)
+        fn.restype, fn.argtypes = restype, argtypes
+    _lib = lib
+    return lib
+
+
+def _check(status):
+    if status != 0:
+        lib = _library()
+        raise Dsv4Error(lib.dsv4_status_name(status).decode(),
+                        lib.dsv4_last_error().decode(errors="replace"))
+
+
+class Kernel:
+    """One loaded dsv4 code object (.hsaco or .ptx) and its manifest."""
+
+    def __init__(self, binary_path, manifest_path=None):
+        lib = _library()
+        self._mod = ctypes.c_void_p()
+        manifest = os.fsencode(manifest_path) if manifest_path is not None else None
+        _check(lib.dsv4_module_load_file(os.fsencode(binary_path), manifest,
+                                         ctypes.byref(self._mod)))
+
+    @classmethod
+    def from_data(cls, image, manifest_json):
+        """Loads from bytes (the code object) and the manifest's JSON text."""
+        self = cls.__new__(cls)
+        lib = _library()
+        self._mod = ctypes.c_void_p()
+        buf = ctypes.create_string_buffer(bytes(image), len(image))
+        _check(lib.dsv4_module_load_data(buf, len(image), manifest_json.encode(),
+                                         ctypes.byref(self._mod)))
+        return self
+
+    def close(self):
+        if getattr(self, "_mod", None) and self._mod.value:
+            _library().dsv4_module_unload(self._mod)
+            self._mod = ctypes.c_void_p()
+
+    __del__ = close
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _get(self, name):
+        value = getattr(_library(), f"dsv4_module_{name}")(self._mod)
+        return value.decode() if isinstance(value, bytes) else value
+
+    name = property(lambda self: self._get("kernel_name"))
+    target = property(lambda self: self._get("target"))
+    chip = property(lambda self: self._get("chip"))
+    mode = property(lambda self: self._get("mode"))
+    rotate = property(lambda self: bool(self._get("rotate")))
+    head_dim = property(lambda self: self._get("head_dim"))
+    rope_dim = property(lambda self: self._get("rope_dim"))
+    workgroup_size = property(lambda self: self._get("workgroup_size"))
+    rows_per_workgroup = property(lambda self: self._get("rows_per_workgroup"))
+    eps = property(lambda self: self._get("eps"))
+    kv_dtype = property(lambda self: _DTYPE_NAMES.get(self._get("kv_dtype")))
+    weight_dtype = property(lambda self: _DTYPE_NAMES.get(self._get("weight_dtype")))
+
+    def launch(self, *, kv, kv_dtype, num_rows, kv_row_stride, weight, weight_dtype,
+               eps, freqs, num_positions, freqs_row_stride, handle, num_items,
+               head_dim, weight_len=None, freqs_width=None, handle_kind=None,
+               plan_row_stride=_PLAN_FIELDS, stream=0):
+        """One launch with plain integer device pointers and element strides.
+        weight_len defaults to head_dim, freqs_width to the kernel's rope dim,
+        handle_kind ("decode"/"prefill") to the kernel's mode."""
+        kinds = {"decode": HANDLE_DECODE_SEQ_LENS, "prefill": HANDLE_PREFILL_PLAN}
+        args = _LaunchArgs(
+            kv=kv, kv_dtype=_DTYPES.get(kv_dtype, 0), num_rows=num_rows,
+            kv_row_stride=kv_row_stride, weight=weight,
+            weight_dtype=_DTYPES.get(weight_dtype, 0),
+            weight_len=head_dim if weight_len is None else weight_len, eps=eps,
+            freqs=freqs, num_positions=num_positions,
+            freqs_row_stride=freqs_row_stride,
+            freqs_width=self.rope_dim if freqs_width is None else freqs_width,
+            handle=handle, handle_kind=kinds.get(handle_kind or self.mode, 0),
+            num_items=num_items, plan_row_stride=plan_row_stride, head_dim=head_dim)
+        _check(_library().dsv4_launch(self._mod, ctypes.byref(args), stream or None))
+
+
+def _torch_dtype_name(torch, dtype, what):
+    names = {torch.float32: "f32", torch.bfloat16: "bf16", torch.float16: "f16"}
+    if dtype not in names:
+        raise Dsv4Error("DSV4_ERR_MISMATCH", f"{what} has unsupported dtype {dtype}")
+    return names[dtype]
+
+
+def _row_stride(t, row_len):
+    # A dimension of size 1 may report any stride; the kernel never uses it.
+    return t.stride(0) if t.shape[0] > 1 else row_len
+
+
+def compress_norm_rope_hadamard_inplace(kv, weight, eps, freqs_cis, plan, head_dim, *,
+                                        kernel, stream=None):
+    """The framework's call: kv [N, D] updated in place; weight [D];
+    freqs_cis complex64 [P, R/2] (or its f32 [P, R] view_as_real); plan is
+    int32 seq_lens [B] (decode) or int32 plan [M, 4] (prefill)."""
+    import torch  # lazily: the package imports without torch
+
+    if kv.dim() != 2 or kv.shape[1] != head_dim or (kv.shape[1] > 1 and kv.stride(1) != 1):
+        raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT",
+                        f"kv must be [N, {head_dim}] with a contiguous last dim, "
+                        f"got shape {tuple(kv.shape)} strides {kv.stride()}")
+    if weight.dim() != 1 or (weight.shape[0] > 1 and weight.stride(0) != 1):
+        raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT", "weight must be a contiguous 1-D tensor")
+    if freqs_cis.is_complex():
+        if freqs_cis.dtype != torch.complex64:
+            raise Dsv4Error("DSV4_ERR_MISMATCH", f"freqs_cis is {freqs_cis.dtype}, "
+                            "expected complex64")
+        # Contiguous last dim, so that flatten is a view and not a copy that
+        # would be freed while the kernel still reads it.
+        if freqs_cis.dim() != 2 or (freqs_cis.shape[1] > 1 and freqs_cis.stride(1) != 1):
+            raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT",
+                            "freqs_cis must be [P, R/2] with a contiguous last dim")
+        freqs = torch.view_as_real(freqs_cis).flatten(-2)  # [P, R], cos/sin interleaved
+    else:
+        freqs = freqs_cis
+    if freqs.dim() != 2 or freqs.dtype != torch.float32 or (
+            freqs.shape[1] > 1 and freqs.stride(1) != 1):
+        raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT",
+                        "freqs_cis must be complex64 [P, R/2] or float32 [P, R] with a "
+                        "contiguous last dim")
+    if plan.dtype != torch.int32 or plan.dim() not in (1, 2):
+        raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT",
+                        "plan must be int32 seq_lens [B] or int32 plan [M, 4]")
+    if plan.dim() == 1:
+        handle_kind, plan_row_stride = "decode", _PLAN_FIELDS
+        if plan.shape[0] > 1 and plan.stride(0) != 1:
+            raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT", "seq_lens must be contiguous")
+    else:
+        handle_kind = "prefill"
+        if plan.shape[1] != _PLAN_FIELDS or plan.stride(1) != 1:
+            raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT",
+                            f"plan must be [M, 4] with a contiguous last dim, got "
+                            f"shape {tuple(plan.shape)} strides {plan.stride()}")
+        plan_row_stride = _row_stride(plan, _PLAN_FIELDS)
+    devices = {t.device for t in (kv, weight, freqs, plan)}
+    if len(devices) != 1 or kv.device.type != "cuda":
+        raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT",
+                        f"all tensors must be on one GPU device, got {sorted(map(str, devices))}")
+    if stream is None:
+        stream = torch.cuda.current_stream(kv.device).cuda_stream
+    kernel.launch(
+        kv=kv.data_ptr(), kv_dtype=_torch_dtype_name(torch, kv.dtype, "kv"),
+        num_rows=kv.shape[0], kv_row_stride=_row_stride(kv, head_dim),
+        weight=weight.data_ptr(),
+        weight_dtype=_torch_dtype_name(torch, weight.dtype, "weight"),
+        weight_len=weight.shape[0], eps=float(eps), freqs=freqs.data_ptr(),
+        num_positions=freqs.shape[0], freqs_row_stride=_row_stride(freqs, freqs.shape[1]),
+        freqs_width=freqs.shape[1], handle=plan.data_ptr(), handle_kind=handle_kind,
+        num_items=plan.shape[0], plan_row_stride=plan_row_stride, head_dim=head_dim,
+        stream=stream)

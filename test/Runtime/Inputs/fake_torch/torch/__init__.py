@@ -1,0 +1,64 @@
+"""A tiny stand-in for torch: just the tensor metadata that
+dsv4.compress_norm_rope_hadamard_inplace reads (shape, strides, dtype,
+device, data_ptr), so its argument mapping is testable without torch or a GPU."""
+float32, bfloat16, float16, int32, complex64 = "float32", "bfloat16", "float16", "int32", "complex64"
+
+
+class device:
+    def __init__(self, type):
+        self.type = type
+
+    def __eq__(self, other):
+        return self.type == other.type
+
+    def __hash__(self):
+        return hash(self.type)
+
+    def __str__(self):
+        return self.type
+
+
+class Tensor:
+    def __init__(self, shape, dtype, ptr, strides=None, dev="cuda"):
+        self.shape = tuple(shape)
+        self.dtype = dtype
+        self._ptr = ptr
+        if strides is None:
+            strides, acc = [], 1
+            for n in reversed(self.shape):
+                strides.insert(0, acc)
+                acc *= n
+        self._strides = tuple(strides)
+        self.device = device(dev)
+
+    def dim(self):
+        return len(self.shape)
+
+    def stride(self, i=None):
+        return self._strides if i is None else self._strides[i]
+
+    def data_ptr(self):
+        return self._ptr
+
+    def is_complex(self):
+        return self.dtype == complex64
+
+    def flatten(self, start):
+        assert start == -2 and self._strides[-1] == 1 and self._strides[-2] == 2
+        return Tensor(self.shape[:-2] + (self.shape[-2] * 2,), self.dtype, self._ptr,
+                      self._strides[:-2] + (1,), self.device.type)
+
+
+def view_as_real(t):
+    return Tensor(t.shape + (2,), float32, t._ptr,
+                  tuple(2 * s for s in t._strides) + (1,), t.device.type)
+
+
+class _Stream:
+    cuda_stream = 0x5157
+
+
+class cuda:
+    @staticmethod
+    def current_stream(dev=None):
+        return _Stream()

@@ -1,0 +1,41 @@
+"""Drives the Python wrapper against the fake HIP: a direct Kernel.launch,
+the framework-style call (through the fake torch), and errors as Dsv4Error."""
+import sys
+
+import dsv4
+import torch
+
+kernel = dsv4.Kernel(sys.argv[1], sys.argv[2])
+print("kernel", kernel.name, kernel.chip, kernel.mode, kernel.kv_dtype,
+      kernel.head_dim, kernel.rope_dim, kernel.workgroup_size, kernel.rotate)
+
+# The framework call: kv [40, 512] f32 in rows of 516, freqs_cis complex64
+# [4097, 32] (rows of 68 floats after view_as_real), seq_lens [33].
+kv = torch.Tensor((40, 512), torch.float32, 0x1122334455667780, strides=(516, 1))
+weight = torch.Tensor((512,), torch.float32, 0x0102030405060710)
+freqs_cis = torch.Tensor((4097, 32), torch.complex64, 0xa1a2a3a4a5a6a7a0, strides=(34, 1))
+seq_lens = torch.Tensor((33,), torch.int32, 0xdeadbee0)
+dsv4.compress_norm_rope_hadamard_inplace(kv, weight, 1e-6, freqs_cis, seq_lens, 512,
+                                         kernel=kernel)
+print("framework call: ok")
+
+try:
+    kernel.launch(kv=0x1000, kv_dtype="bf16", num_rows=8, kv_row_stride=512,
+                  weight=0x2000, weight_dtype="f32", eps=1e-6, freqs=0x3000,
+                  num_positions=16, freqs_row_stride=64, handle=0x4000, num_items=1,
+                  head_dim=512)
+except dsv4.Dsv4Error as e:
+    print("error", e.status, "|", e)
+
+plan = torch.Tensor((5, 4), torch.int32, 0x4000)
+try:
+    dsv4.compress_norm_rope_hadamard_inplace(kv, weight, 1e-6, freqs_cis, plan, 512,
+                                             kernel=kernel)
+except dsv4.Dsv4Error as e:
+    print("error", e.status, "|", e)
+
+try:
+    dsv4.Kernel(sys.argv[1] + ".missing", sys.argv[2])
+except dsv4.Dsv4Error as e:
+    print("error", e.status, "|", e)
+kernel.close()

@@ -1,0 +1,130 @@
+/* LaunchCheck.c - dsv4-launch-check: load a module, make one launch.
+ *
+ * Usage: dsv4-launch-check [--data] BINARY MANIFEST|- [field=value ...]
+ * MANIFEST "-" means the default (BINARY with its extension replaced by
+ * .json); --data loads through dsv4_module_load_data instead of _load_file.
+ * Fields are those of dsv4_launch_args; unset fields default to a valid
+ * call for the loaded manifest. Prints one "load:" and one "launch:" line
+ * (status and message) plus the manifest getters; exits 0 whatever the
+ * status, so tests check the printed outcome with FileCheck. */
+#include "dsv4/Runtime/dsv4_runtime.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *readText(const char *path, size_t *size) {
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return NULL;
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *text = malloc(n > 0 ? (size_t)n + 1 : 1);
+  *size = text && n > 0 ? fread(text, 1, (size_t)n, f) : 0;
+  if (text)
+    text[*size] = '\0';
+  fclose(f);
+  return text;
+}
+
+static int32_t parseDtype(const char *s) {
+  if (!strcmp(s, "f32")) return DSV4_DTYPE_F32;
+  if (!strcmp(s, "bf16")) return DSV4_DTYPE_BF16;
+  if (!strcmp(s, "f16")) return DSV4_DTYPE_F16;
+  return atoi(s);
+}
+
+static int32_t parseHandle(const char *s) {
+  if (!strcmp(s, "decode")) return DSV4_HANDLE_DECODE_SEQ_LENS;
+  if (!strcmp(s, "prefill")) return DSV4_HANDLE_PREFILL_PLAN;
+  return atoi(s);
+}
+
+/* Applies "field=value"; returns 0 for an unknown field. */
+static int setField(dsv4_launch_args *a, const char *arg) {
+  const char *eq = strchr(arg, '=');
+  if (!eq)
+    return 0;
+  size_t n = (size_t)(eq - arg);
+  const char *v = eq + 1;
+#define PTR(f) if (n == strlen(#f) && !strncmp(arg, #f, n)) { a->f = (void *)(uintptr_t)strtoull(v, NULL, 0); return 1; }
+#define INT(f) if (n == strlen(#f) && !strncmp(arg, #f, n)) { a->f = strtoll(v, NULL, 0); return 1; }
+  PTR(kv) PTR(weight) PTR(freqs) PTR(handle)
+  INT(num_rows) INT(kv_row_stride) INT(weight_len) INT(num_positions)
+  INT(freqs_row_stride) INT(freqs_width) INT(num_items) INT(plan_row_stride)
+  INT(head_dim)
+#undef PTR
+#undef INT
+  if (!strncmp(arg, "kv_dtype=", 9)) { a->kv_dtype = parseDtype(v); return 1; }
+  if (!strncmp(arg, "weight_dtype=", 13)) { a->weight_dtype = parseDtype(v); return 1; }
+  if (!strncmp(arg, "handle_kind=", 12)) { a->handle_kind = parseHandle(v); return 1; }
+  if (!strncmp(arg, "eps=", 4)) { a->eps = strtof(v, NULL); return 1; }
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  int first = 1, useData = 0;
+  if (argc > 1 && !strcmp(argv[1], "--data"))
+    useData = 1, first = 2;
+  if (argc < first + 2) {
+    fprintf(stderr, "usage: %s [--data] BINARY MANIFEST|- [field=value ...]\n", argv[0]);
+    return 2;
+  }
+  const char *binary = argv[first];
+  const char *manifest = strcmp(argv[first + 1], "-") ? argv[first + 1] : NULL;
+  dsv4_module *mod = NULL;
+  dsv4_status st;
+  if (useData) {
+    size_t imageSize = 0, jsonSize = 0;
+    char *image = readText(binary, &imageSize);
+    char *json = manifest ? readText(manifest, &jsonSize) : NULL;
+    st = image && json ? dsv4_module_load_data(image, imageSize, json, &mod)
+                       : DSV4_ERR_IO;
+    free(image);
+    free(json);
+  } else {
+    st = dsv4_module_load_file(binary, manifest, &mod);
+  }
+  printf("load: %s: %s\n", dsv4_status_name(st), dsv4_last_error());
+  if (st != DSV4_OK)
+    return 0;
+  printf("module: kernel=%s target=%s chip=%s mode=%s rotate=%d head_dim=%lld "
+         "rope_dim=%lld kv_dtype=%d weight_dtype=%d workgroup_size=%lld "
+         "rows_per_workgroup=%lld eps=%.9g\n",
+         dsv4_module_kernel_name(mod), dsv4_module_target(mod),
+         dsv4_module_chip(mod), dsv4_module_mode(mod), dsv4_module_rotate(mod),
+         (long long)dsv4_module_head_dim(mod), (long long)dsv4_module_rope_dim(mod),
+         dsv4_module_kv_dtype(mod), dsv4_module_weight_dtype(mod),
+         (long long)dsv4_module_workgroup_size(mod),
+         (long long)dsv4_module_rows_per_workgroup(mod), (double)dsv4_module_eps(mod));
+
+  /* A valid call for this module; the command line then breaks it. */
+  dsv4_launch_args a;
+  memset(&a, 0, sizeof(a));
+  a.kv = (void *)(uintptr_t)0x7f0000010000ull;
+  a.weight = (const void *)(uintptr_t)0x7f0000020000ull;
+  a.freqs = (const void *)(uintptr_t)0x7f0000030000ull;
+  a.handle = (const void *)(uintptr_t)0x7f0000040000ull;
+  a.kv_dtype = dsv4_module_kv_dtype(mod);
+  a.weight_dtype = dsv4_module_weight_dtype(mod);
+  a.head_dim = a.weight_len = a.kv_row_stride = dsv4_module_head_dim(mod);
+  a.freqs_width = a.freqs_row_stride = dsv4_module_rope_dim(mod);
+  a.eps = dsv4_module_eps(mod);
+  a.handle_kind = dsv4_module_handle_kind(mod);
+  a.num_rows = 8;
+  a.num_positions = 16;
+  a.num_items = 3;
+  a.plan_row_stride = 4;
+  for (int i = first + 2; i < argc; ++i)
+    if (!setField(&a, argv[i])) {
+      fprintf(stderr, "unknown field '%s'\n", argv[i]);
+      dsv4_module_unload(mod);
+      return 2;
+    }
+  /* A recognizable stream handle, so the fake HIP's log shows it came through. */
+  st = dsv4_launch(mod, &a, (void *)(uintptr_t)0x5157);
+  printf("launch: %s: %s\n", dsv4_status_name(st), dsv4_last_error());
+  dsv4_module_unload(mod);
+  return 0;
+}

@@ -1,0 +1,23 @@
+// dsv4-opt: mlir-opt with the dsv4 dialect, every dsv4 pass and pipeline, and upstream MLIR.
+#include "dsv4/Transforms/Passes.h"
+
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+
+int main(int argc, char **argv) {
+  mlir::registerAllPasses();
+  mlir::dsv4::registerDsv4Passes();
+  mlir::dsv4::registerDsv4Pipelines();
+
+  mlir::DialectRegistry registry;
+  registry.insert<mlir::dsv4::Dsv4Dialect>();
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  // gpu-module-to-binary translates each gpu.module to LLVM IR before serializing it.
+  mlir::registerAllToLLVMIRTranslations(registry);
+  return mlir::asMainReturnCode(
+      mlir::MlirOptMain(argc, argv, "dsv4 optimizer and compiler driver\n", registry));
+}
