@@ -9,7 +9,7 @@ Implementations, each checked once per size against the float64 reference before
 Timed per call with CUDA events and as replays of a captured CUDA graph, over rotating input sets
 larger than twice the L2. First-call times come from fresh processes (first_call.py).
 
-Run (repo root): DSV4_RUNTIME_LIB=/tmp/rt/libdsv4_runtime.so PYTHONPATH=python python3 bench/bench.py
+Run (repo root): DSV4_RUNTIME_LIB=/tmp/rt/lib/libdsv4_runtime.so PYTHONPATH=python python3 bench/bench.py
 """
 import argparse
 import datetime

@@ -11,7 +11,7 @@ LOGS=${OUT:-/tmp/dsv4_bench}
 mkdir -p "$LOGS"
 export OUT=$LOGS OBJECTS PYTHONUNBUFFERED=1
 export PYTHONPATH=python${PYTHONPATH:+:$PYTHONPATH}
-export DSV4_RUNTIME_LIB=/tmp/rt/libdsv4_runtime.so
+export DSV4_RUNTIME_LIB=/tmp/rt/lib/libdsv4_runtime.so
 
 echo "== $(date -Is) $(nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem,temperature.gpu --format=csv,noheader 2>&1)"
 echo "== objects: $(ls "$OBJECTS"/*.ptx 2>/dev/null | wc -l) PTX, $(ls "$OBJECTS"/*.hsaco 2>/dev/null | wc -l) HSACO in $OBJECTS"

@@ -12,7 +12,7 @@ def Dsv4_Dialect : Dialect {
     compressed KV rows of DeepSeek-V4: a work-item op turns the serving framework's handle
     (decode `seq_lens` or a prefill plan) into `(row, position)` pairs, and the row ops
     `rms_norm`, `rope` and `hadamard` update exactly the rows those items name. `dsv4-fuse`
-    merges a chain into `dsv4.fused_norm_rope_hadamard`, which lowers to one GPU kernel.
+    merges a chain into `dsv4.fused_epilogue`, which lowers to one GPU kernel.
   }];
   let cppNamespace = "::mlir::dsv4";
 }

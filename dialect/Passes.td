@@ -47,16 +47,17 @@ def ConvertDsv4ToGPU : Pass<"convert-dsv4-to-gpu", "::mlir::ModuleOp"> {
     write and the read of every exchange.
 
     Schedules: `grouped` (default) moves as many not-yet-done index bits into registers per
-    exchange as a lane can hold, so D=512 with 16 lanes needs 2 exchanges (3 barriers);
+    exchange as a lane can hold while keeping 16-byte runs, the fewest exchanges: D=512 with
+    32 lanes of 16 values needs 3 exchanges (5 barriers) instead of 5 (9 barriers);
     `per-stage` does one exchange per cross-lane stage (the reference's shape, for
-    comparison). The kernel uses no subgroup-size-specific operation beyond shuffles inside
+    comparison). LDS rows are padded so the grouped layouts do not collide on banks. The kernel uses no subgroup-size-specific operation beyond shuffles inside
     `lanes-per-row` (<= 32) lanes, so the same kernel runs on wave64 and warp32 machines.
   }];
   let options = [
     Option<"lanesPerRow", "lanes-per-row", "int64_t", /*default=*/"0",
-           "Threads per row (0: head_dim / 32, so each lane holds 32 values)">,
+           "Threads per row (0: head_dim / 16, at most 32: each lane holds 16 values)">,
     Option<"rowsPerWorkgroup", "rows-per-workgroup", "int64_t", /*default=*/"0",
-           "Rows per workgroup (0: 256 / lanes-per-row, four wave64s: keeps s_barrier real)">,
+           "Rows per workgroup (0: 128 / lanes-per-row, two wave64s: keeps s_barrier real)">,
     Option<"schedule", "schedule", "std::string", /*default=*/"\"grouped\"",
            "Butterfly exchange schedule: grouped | per-stage">
   ];

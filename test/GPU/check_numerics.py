@@ -2,7 +2,7 @@
 against the float64 reference, on fresh random inputs with poisoned memory around them.
 
 Run from the repo root, with the shim built (run_device_proof.sh does all of it):
-  DSV4_RUNTIME_LIB=/tmp/rt/libdsv4_runtime.so PYTHONPATH=python python3 test/GPU/check_numerics.py
+  DSV4_RUNTIME_LIB=/tmp/rt/lib/libdsv4_runtime.so PYTHONPATH=python python3 test/GPU/check_numerics.py
   options: [--objects out] [--quick] [--seed S]
 Prints one line per case and `N passed, N failed, N skipped`; exits 1 on any failure.
 """

@@ -26,7 +26,7 @@ if [ ! -f "$DSV4_RUNTIME_LIB" ]; then
     echo "proof: shim build FAILED"
     exit 1
   fi
-  DSV4_RUNTIME_LIB=/tmp/rt/libdsv4_runtime.so
+  DSV4_RUNTIME_LIB=/tmp/rt/lib/libdsv4_runtime.so
 fi
 echo "== shim: $DSV4_RUNTIME_LIB"
 

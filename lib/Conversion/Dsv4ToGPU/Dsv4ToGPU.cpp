@@ -25,11 +25,18 @@ namespace {
 constexpr int64_t kAccessBytes = 16;
 /// LDS traffic is f32 in runs of four: one 16-byte ds_read/ds_write per run.
 constexpr int64_t kLdsRun = 4;
+/// LDS bank padding: 4 floats (one 16-byte run, so runs stay aligned) per 32 floats (one
+/// pass over 32 four-byte banks).
+constexpr int64_t kLdsPadEvery = 32;
+constexpr int64_t kLdsPadRun = kLdsRun;
 /// gpu.shuffle widths above 32 do not exist on warp32 machines; the kernel must run there.
 constexpr int64_t kMaxLanesPerRow = 32;
 constexpr int64_t kMaxWorkgroupSize = 1024;
-constexpr int64_t kDefaultValuesPerLane = 32;
-constexpr int64_t kDefaultWorkgroupSize = 256;
+/// Defaults measured on the NVIDIA twin (BENCHMARKS.md): 16 values per lane (32 lanes for
+/// D=512) and 128-thread workgroups (two wave64s on AMD, so s_barrier stays real) were
+/// fastest from 1 to 65536 rows, and keep LDS at 9 KiB per workgroup.
+constexpr int64_t kDefaultValuesPerLane = 16;
+constexpr int64_t kDefaultWorkgroupSize = 128;
 /// The bare-pointer calling convention (one pointer per buffer, docs/ABI.md) needs static
 /// shapes, so buffers are typed by an i32-indexable bound; the runtime checks real extents.
 constexpr int64_t kBufferBound = std::numeric_limits<int32_t>::max();
@@ -43,6 +50,9 @@ struct KernelConfig {
   ExchangeSchedule schedule;
 
   int64_t valuesPerLane() const { return headDim / lanes; }
+  /// A row's LDS slot: kLdsPadRun floats of padding after every kLdsPadEvery, so lanes whose
+  /// runs sit a multiple of 128 bytes apart (the grouped layouts) fall in different banks.
+  int64_t ldsRowFloats() const { return headDim + headDim / kLdsPadEvery * kLdsPadRun; }
   int64_t workgroupSize() const { return lanes * rows; }
   int indexBits() const { return llvm::Log2_64(headDim); }
   int laneBits() const { return llvm::Log2_64(lanes); }
@@ -93,7 +103,8 @@ private:
   gpu::GPUFuncOp func;
   Value kv, weight, freqs, handle, lds;
   Value numItems, numRows, kvRowStride, numPositions, freqsRowStride, planRowStride;
-  Value lane, rowSlotBase, active, rowBase, position;
+  /// `readable`: the row may be loaded (in bounds); `active`: it is updated and stored.
+  Value lane, rowSlotBase, readable, active, rowBase, position;
   SmallVector<Value> x;
 
   RowLayout natural() const {
@@ -138,7 +149,7 @@ private:
     Value block = gpu::BlockIdOp::create(b, gpu::Dimension::x);
     lane = arith::RemUIOp::create(b, thread, index(config.lanes));
     Value slot = arith::DivUIOp::create(b, thread, index(config.lanes));
-    rowSlotBase = arith::MulIOp::create(b, slot, index(config.headDim));
+    rowSlotBase = arith::MulIOp::create(b, slot, index(config.ldsRowFloats()));
     Value item = arith::AddIOp::create(
         b, arith::MulIOp::create(b, block, index(config.rows)), slot);
     Value itemI32 = arith::IndexCastOp::create(b, b.getI32Type(), item);
@@ -162,7 +173,17 @@ private:
     active = arith::AndIOp::create(
         b, arith::CmpIOp::create(b, arith::CmpIPredicate::sge, workItem.row, i32(0)),
         arith::CmpIOp::create(b, arith::CmpIPredicate::slt, workItem.row, numRows));
-    rowBase = arith::MulIOp::create(b, toIndex(workItem.row), kvRowStride);
+    Value row = workItem.row;
+    readable = active;
+    if (config.op.getSource() == PositionSource::decode) {
+      // Decode item b names row b whatever its seq_len: reading the (in-bounds) row does not
+      // wait for the seq_len load, which takes one global round trip off the critical path.
+      // Padding rows are still only stored when active.
+      row = itemI32;
+      readable = arith::AndIOp::create(
+          b, inRange, arith::CmpIOp::create(b, arith::CmpIPredicate::slt, itemI32, numRows));
+    }
+    rowBase = arith::MulIOp::create(b, toIndex(row), kvRowStride);
     position = toIndex(workItem.position);
   }
 
@@ -214,7 +235,7 @@ private:
     SmallVector<Value> zeros;
     for (int64_t reg = 0; reg < config.valuesPerLane(); reg += width)
       zeros.push_back(arith::ConstantOp::create(b, kvVector, b.getZeroAttr(kvVector)));
-    SmallVector<Value> runs = ifElse(active, [&]() {
+    SmallVector<Value> runs = ifElse(readable, [&]() {
       SmallVector<Value> loaded;
       for (int64_t reg = 0; reg < config.valuesPerLane(); reg += width)
         loaded.push_back(vectorLoad(kvVector, kv,
@@ -232,8 +253,12 @@ private:
     Value sum = f32(0.0f);
     for (Value value : x)
       sum = arith::AddFOp::create(b, sum, arith::MulFOp::create(b, value, value));
+    // gpu.shuffle's width is the number of active lanes from lane 0 (NVVM builds its member
+    // mask from it), not a segment size: 32 keeps every lane of a warp32 or wave64 active,
+    // and xor offsets below `lanes` never leave the row's aligned group of lanes.
     for (int64_t offset = 1; offset < config.lanes; offset *= 2) {
-      Value other = gpu::ShuffleOp::create(b, sum, offset, config.lanes, gpu::ShuffleMode::XOR)
+      Value other = gpu::ShuffleOp::create(b, sum, offset, kMaxLanesPerRow,
+                                           gpu::ShuffleMode::XOR)
                         .getShuffleResult();
       sum = arith::AddFOp::create(b, sum, other);
     }
@@ -327,24 +352,31 @@ private:
     }
   }
 
+  /// Where row index `laneBase + offset` lives in the row's padded LDS slot.
+  Value ldsAddress(Value laneBase, int64_t offset) {
+    Value at = arith::AddIOp::create(b, laneBase, index(offset));
+    Value pad = arith::MulIOp::create(
+        b, arith::DivUIOp::create(b, at, index(kLdsPadEvery)), index(kLdsPadRun));
+    return arith::AddIOp::create(b, rowSlotBase, arith::AddIOp::create(b, at, pad));
+  }
+
   /// Writes every value to the row's LDS slot in `layout`, in 16-byte runs.
   void writeToLds(const RowLayout &layout) {
-    Value base = arith::AddIOp::create(b, rowSlotBase, laneOffset(layout));
+    Value laneBase = laneOffset(layout);
     auto runType = VectorType::get({kLdsRun}, b.getF32Type());
     for (int64_t reg = 0; reg < config.valuesPerLane(); reg += kLdsRun) {
       Value run = vector::FromElementsOp::create(b, runType, ArrayRef(x).slice(reg, kLdsRun));
-      vectorStore(run, lds, arith::AddIOp::create(b, base, index(layout.registerOffset(reg))));
+      vectorStore(run, lds, ldsAddress(laneBase, layout.registerOffset(reg)));
     }
   }
 
   /// Reads the values at `layout`'s positions, lane bits taken from `laneBase`.
   SmallVector<Value> readFromLds(const RowLayout &layout, Value laneBase) {
-    Value base = arith::AddIOp::create(b, rowSlotBase, laneBase);
     auto runType = VectorType::get({kLdsRun}, b.getF32Type());
     SmallVector<Value> values;
     for (int64_t reg = 0; reg < config.valuesPerLane(); reg += kLdsRun)
       llvm::append_range(values, toF32Scalars(vectorLoad(
-          runType, lds, arith::AddIOp::create(b, base, index(layout.registerOffset(reg))))));
+          runType, lds, ldsAddress(laneBase, layout.registerOffset(reg)))));
     return values;
   }
 
@@ -464,7 +496,8 @@ private:
     config.weightType = cast<RankedTensorType>(op.getWeight().getType()).getElementType();
     config.vectorWidth = kAccessBytes / (config.kvType.getIntOrFloatBitWidth() / 8);
     config.lanes = lanesPerRow ? lanesPerRow.getValue()
-                               : std::max<int64_t>(1, config.headDim / kDefaultValuesPerLane);
+                               : std::clamp<int64_t>(config.headDim / kDefaultValuesPerLane, 1,
+                                                     kMaxLanesPerRow);
     config.rows = rowsPerWorkgroup ? rowsPerWorkgroup.getValue()
                                    : std::max<int64_t>(1, kDefaultWorkgroupSize / config.lanes);
     std::optional<ExchangeSchedule> parsed = parseExchangeSchedule(schedule);
@@ -519,7 +552,7 @@ private:
     gpu::GPUModuleOp kernelModule = createKernelModule(module, function, name);
     OpBuilder builder = OpBuilder::atBlockEnd(kernelModule.getBody());
     auto workgroup = gpu::AddressSpaceAttr::get(&getContext(), gpu::AddressSpace::Workgroup);
-    auto ldsType = MemRefType::get({config->rows * config->headDim}, builder.getF32Type(),
+    auto ldsType = MemRefType::get({config->rows * config->ldsRowFloats()}, builder.getF32Type(),
                                    MemRefLayoutAttrInterface(), workgroup);
     auto kernel = gpu::GPUFuncOp::create(builder, function.getLoc(), name,
                                          kernelType(*config, builder), TypeRange{ldsType});
@@ -557,6 +590,7 @@ private:
         builder.getNamedAttr("kv_dtype", builder.getStringAttr(dtypeName(config.kvType))),
         builder.getNamedAttr("weight_dtype",
                              builder.getStringAttr(dtypeName(config.weightType))),
+        builder.getNamedAttr("freqs_dtype", builder.getStringAttr("f32")),
         builder.getNamedAttr("lanes_per_row", builder.getI64IntegerAttr(config.lanes)),
         builder.getNamedAttr("rows_per_workgroup", builder.getI64IntegerAttr(config.rows)),
         builder.getNamedAttr("workgroup_size", builder.getI64IntegerAttr(config.workgroupSize())),

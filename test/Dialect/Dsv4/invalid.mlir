@@ -1,0 +1,393 @@
+// Every verifier rule of the dsv4 ops, with its exact message (lib/Dialect/Dsv4Ops.cpp and the
+// ODS type constraints of dialect/Dsv4Ops.td).
+// RUN: dsv4-opt %s -split-input-file -verify-diagnostics
+
+func.func @head_dim_not_pow2(%kv: tensor<?x384xf32>, %items: tensor<?x2xi32>) -> tensor<?x384xf32> {
+  // expected-error @+1 {{'dsv4.hadamard' op head dim must be a power of two in [64, 4096], got 384}}
+  %0 = dsv4.hadamard %kv[%items] {scale = 1.0 : f32} : tensor<?x384xf32>, tensor<?x2xi32>
+  return %0 : tensor<?x384xf32>
+}
+
+// -----
+
+func.func @head_dim_below_64(%kv: tensor<?x32xf32>, %items: tensor<?x2xi32>) -> tensor<?x32xf32> {
+  // expected-error @+1 {{'dsv4.hadamard' op head dim must be a power of two in [64, 4096], got 32}}
+  %0 = dsv4.hadamard %kv[%items] {scale = 1.0 : f32} : tensor<?x32xf32>, tensor<?x2xi32>
+  return %0 : tensor<?x32xf32>
+}
+
+// -----
+
+func.func @head_dim_above_4096(%kv: tensor<?x8192xf32>, %items: tensor<?x2xi32>) -> tensor<?x8192xf32> {
+  // expected-error @+1 {{'dsv4.hadamard' op head dim must be a power of two in [64, 4096], got 8192}}
+  %0 = dsv4.hadamard %kv[%items] {scale = 1.0 : f32} : tensor<?x8192xf32>, tensor<?x2xi32>
+  return %0 : tensor<?x8192xf32>
+}
+
+// -----
+
+func.func @head_dim_dynamic(%kv: tensor<?x?xf32>, %items: tensor<?x2xi32>) -> tensor<?x?xf32> {
+  // expected-error @+1 {{'dsv4.hadamard' op head dim must be a power of two in [64, 4096], got ?}}
+  %0 = dsv4.hadamard %kv[%items] {scale = 1.0 : f32} : tensor<?x?xf32>, tensor<?x2xi32>
+  return %0 : tensor<?x?xf32>
+}
+
+// -----
+
+func.func @head_dim_rms_norm(%kv: tensor<?x96xbf16>, %items: tensor<?x2xi32>, %w: tensor<96xf32>) -> tensor<?x96xbf16> {
+  // expected-error @+1 {{'dsv4.rms_norm' op head dim must be a power of two in [64, 4096], got 96}}
+  %0 = dsv4.rms_norm %kv[%items], %w {eps = 1.0e-06 : f32} : tensor<?x96xbf16>, tensor<?x2xi32>, tensor<96xf32>
+  return %0 : tensor<?x96xbf16>
+}
+
+// -----
+
+func.func @head_dim_rope(%kv: tensor<4x32xf16>, %items: tensor<?x2xi32>, %f: tensor<?x16xf32>) -> tensor<4x32xf16> {
+  // expected-error @+1 {{'dsv4.rope' op head dim must be a power of two in [64, 4096], got 32}}
+  %0 = dsv4.rope %kv[%items], %f {rope_dim = 16 : i64} : tensor<4x32xf16>, tensor<?x2xi32>, tensor<?x16xf32>
+  return %0 : tensor<4x32xf16>
+}
+
+// -----
+
+func.func @head_dim_fused(%kv: tensor<?x?xf32>, %w: tensor<512xf32>, %f: tensor<?x64xf32>, %s: tensor<?xi32>) -> tensor<?x?xf32> {
+  // expected-error @+1 {{'dsv4.fused_epilogue' op head dim must be a power of two in [64, 4096], got ?}}
+  %0 = dsv4.fused_epilogue decode %kv, %w, %f, %s {eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64} : tensor<?x?xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi32>
+  return %0 : tensor<?x?xf32>
+}
+
+// -----
+
+func.func @rope_dim_odd(%kv: tensor<?x512xf32>, %items: tensor<?x2xi32>, %f: tensor<?x63xf32>) -> tensor<?x512xf32> {
+  // expected-error @+1 {{'dsv4.rope' op rope_dim must be even and in [2, 512], got 63}}
+  %0 = dsv4.rope %kv[%items], %f {rope_dim = 63 : i64} : tensor<?x512xf32>, tensor<?x2xi32>, tensor<?x63xf32>
+  return %0 : tensor<?x512xf32>
+}
+
+// -----
+
+func.func @rope_dim_zero(%kv: tensor<?x512xf32>, %items: tensor<?x2xi32>, %f: tensor<?x64xf32>) -> tensor<?x512xf32> {
+  // expected-error @+1 {{'dsv4.rope' op rope_dim must be even and in [2, 512], got 0}}
+  %0 = dsv4.rope %kv[%items], %f {rope_dim = 0 : i64} : tensor<?x512xf32>, tensor<?x2xi32>, tensor<?x64xf32>
+  return %0 : tensor<?x512xf32>
+}
+
+// -----
+
+func.func @rope_dim_above_head_dim(%kv: tensor<?x512xf32>, %items: tensor<?x2xi32>, %f: tensor<?x1024xf32>) -> tensor<?x512xf32> {
+  // expected-error @+1 {{'dsv4.rope' op rope_dim must be even and in [2, 512], got 1024}}
+  %0 = dsv4.rope %kv[%items], %f {rope_dim = 1024 : i64} : tensor<?x512xf32>, tensor<?x2xi32>, tensor<?x1024xf32>
+  return %0 : tensor<?x512xf32>
+}
+
+// -----
+
+func.func @rope_dim_negative(%kv: tensor<?x512xf32>, %items: tensor<?x2xi32>, %f: tensor<?x64xf32>) -> tensor<?x512xf32> {
+  // expected-error @+1 {{'dsv4.rope' op rope_dim must be even and in [2, 512], got -2}}
+  %0 = dsv4.rope %kv[%items], %f {rope_dim = -2 : i64} : tensor<?x512xf32>, tensor<?x2xi32>, tensor<?x64xf32>
+  return %0 : tensor<?x512xf32>
+}
+
+// -----
+
+func.func @rope_dim_fused(%kv: tensor<?x64xf32>, %w: tensor<64xf32>, %f: tensor<?x128xf32>, %s: tensor<?xi32>) -> tensor<?x64xf32> {
+  // expected-error @+1 {{'dsv4.fused_epilogue' op rope_dim must be even and in [2, 64], got 128}}
+  %0 = dsv4.fused_epilogue decode %kv, %w, %f, %s {eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 128 : i64} : tensor<?x64xf32>, tensor<64xf32>, tensor<?x128xf32>, tensor<?xi32>
+  return %0 : tensor<?x64xf32>
+}
+
+// -----
+
+func.func @freqs_width(%kv: tensor<?x512xf32>, %items: tensor<?x2xi32>, %f: tensor<?x32xf32>) -> tensor<?x512xf32> {
+  // expected-error @+1 {{'dsv4.rope' op freqs width 32 does not match rope_dim 64}}
+  %0 = dsv4.rope %kv[%items], %f {rope_dim = 64 : i64} : tensor<?x512xf32>, tensor<?x2xi32>, tensor<?x32xf32>
+  return %0 : tensor<?x512xf32>
+}
+
+// -----
+
+func.func @freqs_width_dynamic(%kv: tensor<?x512xf32>, %items: tensor<?x2xi32>, %f: tensor<?x?xf32>) -> tensor<?x512xf32> {
+  // expected-error @+1 {{'dsv4.rope' op freqs width ? does not match rope_dim 64}}
+  %0 = dsv4.rope %kv[%items], %f {rope_dim = 64 : i64} : tensor<?x512xf32>, tensor<?x2xi32>, tensor<?x?xf32>
+  return %0 : tensor<?x512xf32>
+}
+
+// -----
+
+func.func @freqs_width_fused(%kv: tensor<?x512xf32>, %w: tensor<512xf32>, %f: tensor<?x128xf32>, %p: tensor<?x4xi32>) -> tensor<?x512xf32> {
+  // expected-error @+1 {{'dsv4.fused_epilogue' op freqs width 128 does not match rope_dim 64}}
+  %0 = dsv4.fused_epilogue prefill %kv, %w, %f, %p {eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64} : tensor<?x512xf32>, tensor<512xf32>, tensor<?x128xf32>, tensor<?x4xi32>
+  return %0 : tensor<?x512xf32>
+}
+
+// -----
+
+func.func @weight_length(%kv: tensor<?x512xf32>, %items: tensor<?x2xi32>, %w: tensor<256xf32>) -> tensor<?x512xf32> {
+  // expected-error @+1 {{'dsv4.rms_norm' op weight length 256 does not match head dim 512}}
+  %0 = dsv4.rms_norm %kv[%items], %w {eps = 1.0e-06 : f32} : tensor<?x512xf32>, tensor<?x2xi32>, tensor<256xf32>
+  return %0 : tensor<?x512xf32>
+}
+
+// -----
+
+func.func @weight_length_dynamic(%kv: tensor<?x512xf32>, %items: tensor<?x2xi32>, %w: tensor<?xbf16>) -> tensor<?x512xf32> {
+  // expected-error @+1 {{'dsv4.rms_norm' op weight length ? does not match head dim 512}}
+  %0 = dsv4.rms_norm %kv[%items], %w {eps = 1.0e-06 : f32} : tensor<?x512xf32>, tensor<?x2xi32>, tensor<?xbf16>
+  return %0 : tensor<?x512xf32>
+}
+
+// -----
+
+func.func @weight_length_fused(%kv: tensor<?x512xf32>, %w: tensor<1024xf32>, %f: tensor<?x64xf32>, %s: tensor<?xi32>) -> tensor<?x512xf32> {
+  // expected-error @+1 {{'dsv4.fused_epilogue' op weight length 1024 does not match head dim 512}}
+  %0 = dsv4.fused_epilogue decode %kv, %w, %f, %s {eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64} : tensor<?x512xf32>, tensor<1024xf32>, tensor<?x64xf32>, tensor<?xi32>
+  return %0 : tensor<?x512xf32>
+}
+
+// -----
+
+func.func @kv_f64(%kv: tensor<?x512xf64>, %items: tensor<?x2xi32>) -> tensor<?x512xf64> {
+  // expected-error @+1 {{'dsv4.hadamard' op operand #0 must be 2D tensor of 32-bit float or bfloat16 type or 16-bit float values, but got 'tensor<?x512xf64>'}}
+  %0 = dsv4.hadamard %kv[%items] {scale = 1.0 : f32} : tensor<?x512xf64>, tensor<?x2xi32>
+  return %0 : tensor<?x512xf64>
+}
+
+// -----
+
+func.func @kv_i32(%kv: tensor<?x512xi32>, %items: tensor<?x2xi32>, %w: tensor<512xf32>) -> tensor<?x512xi32> {
+  // expected-error @+1 {{'dsv4.rms_norm' op operand #0 must be 2D tensor of 32-bit float or bfloat16 type or 16-bit float values, but got 'tensor<?x512xi32>'}}
+  %0 = dsv4.rms_norm %kv[%items], %w {eps = 1.0e-06 : f32} : tensor<?x512xi32>, tensor<?x2xi32>, tensor<512xf32>
+  return %0 : tensor<?x512xi32>
+}
+
+// -----
+
+func.func @weight_f16(%kv: tensor<?x512xf16>, %items: tensor<?x2xi32>, %w: tensor<512xf16>) -> tensor<?x512xf16> {
+  // expected-error @+1 {{'dsv4.rms_norm' op operand #2 must be 1D tensor of 32-bit float or bfloat16 type values, but got 'tensor<512xf16>'}}
+  %0 = dsv4.rms_norm %kv[%items], %w {eps = 1.0e-06 : f32} : tensor<?x512xf16>, tensor<?x2xi32>, tensor<512xf16>
+  return %0 : tensor<?x512xf16>
+}
+
+// -----
+
+func.func @freqs_f64(%kv: tensor<?x512xf32>, %items: tensor<?x2xi32>, %f: tensor<?x64xf64>) -> tensor<?x512xf32> {
+  // expected-error @+1 {{'dsv4.rope' op operand #2 must be 2D tensor of 32-bit float values, but got 'tensor<?x64xf64>'}}
+  %0 = dsv4.rope %kv[%items], %f {rope_dim = 64 : i64} : tensor<?x512xf32>, tensor<?x2xi32>, tensor<?x64xf64>
+  return %0 : tensor<?x512xf32>
+}
+
+// -----
+
+func.func @freqs_f64_items(%s: tensor<?xi32>, %f: tensor<?x64xf64>) -> tensor<?x2xi32> {
+  // expected-error @+1 {{'dsv4.decode_items' op operand #1 must be 2D tensor of 32-bit float values, but got 'tensor<?x64xf64>'}}
+  %0 = dsv4.decode_items %s, %f {ratio = 4 : i64} : tensor<?xi32>, tensor<?x64xf64> -> tensor<?x2xi32>
+  return %0 : tensor<?x2xi32>
+}
+
+// -----
+
+func.func @eps_zero(%kv: tensor<?x512xf32>, %items: tensor<?x2xi32>, %w: tensor<512xf32>) -> tensor<?x512xf32> {
+  // expected-error @+1 {{'dsv4.rms_norm' op eps must be positive and finite, got 0.000000e+00}}
+  %0 = dsv4.rms_norm %kv[%items], %w {eps = 0.0 : f32} : tensor<?x512xf32>, tensor<?x2xi32>, tensor<512xf32>
+  return %0 : tensor<?x512xf32>
+}
+
+// -----
+
+func.func @eps_negative(%kv: tensor<?x512xf32>, %items: tensor<?x2xi32>, %w: tensor<512xf32>) -> tensor<?x512xf32> {
+  // expected-error @+1 {{'dsv4.rms_norm' op eps must be positive and finite, got -1.000000e-06}}
+  %0 = dsv4.rms_norm %kv[%items], %w {eps = -1.0e-06 : f32} : tensor<?x512xf32>, tensor<?x2xi32>, tensor<512xf32>
+  return %0 : tensor<?x512xf32>
+}
+
+// -----
+
+func.func @eps_neg_zero(%kv: tensor<?x512xf32>, %items: tensor<?x2xi32>, %w: tensor<512xf32>) -> tensor<?x512xf32> {
+  // expected-error @+1 {{'dsv4.rms_norm' op eps must be positive and finite, got -0.000000e+00}}
+  %0 = dsv4.rms_norm %kv[%items], %w {eps = -0.0 : f32} : tensor<?x512xf32>, tensor<?x2xi32>, tensor<512xf32>
+  return %0 : tensor<?x512xf32>
+}
+
+// -----
+
+func.func @eps_inf(%kv: tensor<?x512xf32>, %items: tensor<?x2xi32>, %w: tensor<512xf32>) -> tensor<?x512xf32> {
+  // expected-error @+1 {{'dsv4.rms_norm' op eps must be positive and finite, got INF}}
+  %0 = dsv4.rms_norm %kv[%items], %w {eps = 0x7F800000 : f32} : tensor<?x512xf32>, tensor<?x2xi32>, tensor<512xf32>
+  return %0 : tensor<?x512xf32>
+}
+
+// -----
+
+func.func @eps_nan(%kv: tensor<?x512xf32>, %items: tensor<?x2xi32>, %w: tensor<512xf32>) -> tensor<?x512xf32> {
+  // expected-error @+1 {{'dsv4.rms_norm' op eps must be positive and finite, got nan}}
+  %0 = dsv4.rms_norm %kv[%items], %w {eps = 0x7FC00000 : f32} : tensor<?x512xf32>, tensor<?x2xi32>, tensor<512xf32>
+  return %0 : tensor<?x512xf32>
+}
+
+// -----
+
+func.func @eps_fused(%kv: tensor<?x512xf32>, %w: tensor<512xf32>, %f: tensor<?x64xf32>, %s: tensor<?xi32>) -> tensor<?x512xf32> {
+  // expected-error @+1 {{'dsv4.fused_epilogue' op eps must be positive and finite, got -INF}}
+  %0 = dsv4.fused_epilogue decode %kv, %w, %f, %s {eps = 0xFF800000 : f32, ratio = 4 : i64, rope_dim = 64 : i64} : tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi32>
+  return %0 : tensor<?x512xf32>
+}
+
+// -----
+
+func.func @scale_inf(%kv: tensor<?x512xf32>, %items: tensor<?x2xi32>) -> tensor<?x512xf32> {
+  // expected-error @+1 {{'dsv4.hadamard' op scale must be finite, got INF}}
+  %0 = dsv4.hadamard %kv[%items] {scale = 0x7F800000 : f32} : tensor<?x512xf32>, tensor<?x2xi32>
+  return %0 : tensor<?x512xf32>
+}
+
+// -----
+
+func.func @scale_neg_inf(%kv: tensor<?x512xf32>, %items: tensor<?x2xi32>) -> tensor<?x512xf32> {
+  // expected-error @+1 {{'dsv4.hadamard' op scale must be finite, got -INF}}
+  %0 = dsv4.hadamard %kv[%items] {scale = 0xFF800000 : f32} : tensor<?x512xf32>, tensor<?x2xi32>
+  return %0 : tensor<?x512xf32>
+}
+
+// -----
+
+func.func @scale_nan(%kv: tensor<?x512xf32>, %items: tensor<?x2xi32>) -> tensor<?x512xf32> {
+  // expected-error @+1 {{'dsv4.hadamard' op scale must be finite, got nan}}
+  %0 = dsv4.hadamard %kv[%items] {scale = 0x7FC00000 : f32} : tensor<?x512xf32>, tensor<?x2xi32>
+  return %0 : tensor<?x512xf32>
+}
+
+// -----
+
+func.func @scale_fused(%kv: tensor<?x512xf32>, %w: tensor<512xf32>, %f: tensor<?x64xf32>, %s: tensor<?xi32>) -> tensor<?x512xf32> {
+  // expected-error @+1 {{'dsv4.fused_epilogue' op scale must be finite, got nan}}
+  %0 = dsv4.fused_epilogue decode %kv, %w, %f, %s {eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0x7FC00000 : f32} : tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi32>
+  return %0 : tensor<?x512xf32>
+}
+
+// -----
+
+func.func @ratio_zero(%s: tensor<?xi32>, %f: tensor<?x64xf32>) -> tensor<?x2xi32> {
+  // expected-error @+1 {{'dsv4.decode_items' op ratio must be at least 1, got 0}}
+  %0 = dsv4.decode_items %s, %f {ratio = 0 : i64} : tensor<?xi32>, tensor<?x64xf32> -> tensor<?x2xi32>
+  return %0 : tensor<?x2xi32>
+}
+
+// -----
+
+func.func @ratio_negative(%p: tensor<?x4xi32>, %f: tensor<?x64xf32>) -> tensor<?x2xi32> {
+  // expected-error @+1 {{'dsv4.prefill_items' op ratio must be at least 1, got -4}}
+  %0 = dsv4.prefill_items %p, %f {ratio = -4 : i64} : tensor<?x4xi32>, tensor<?x64xf32> -> tensor<?x2xi32>
+  return %0 : tensor<?x2xi32>
+}
+
+// -----
+
+func.func @ratio_fused(%kv: tensor<?x512xf32>, %w: tensor<512xf32>, %f: tensor<?x64xf32>, %s: tensor<?xi32>) -> tensor<?x512xf32> {
+  // expected-error @+1 {{'dsv4.fused_epilogue' op ratio must be at least 1, got 0}}
+  %0 = dsv4.fused_epilogue decode %kv, %w, %f, %s {eps = 1.0e-06 : f32, ratio = 0 : i64, rope_dim = 64 : i64} : tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi32>
+  return %0 : tensor<?x512xf32>
+}
+
+// -----
+
+func.func @items_result_not_m2(%s: tensor<?xi32>, %f: tensor<?x64xf32>) -> tensor<?x3xi32> {
+  // expected-error @+1 {{'dsv4.decode_items' op items must be [M, 2] of (row, position), got 'tensor<?x3xi32>'}}
+  %0 = dsv4.decode_items %s, %f {ratio = 4 : i64} : tensor<?xi32>, tensor<?x64xf32> -> tensor<?x3xi32>
+  return %0 : tensor<?x3xi32>
+}
+
+// -----
+
+func.func @items_rms_norm(%kv: tensor<?x512xf32>, %items: tensor<?x4xi32>, %w: tensor<512xf32>) -> tensor<?x512xf32> {
+  // expected-error @+1 {{'dsv4.rms_norm' op items must be [M, 2] of (row, position), got 'tensor<?x4xi32>'}}
+  %0 = dsv4.rms_norm %kv[%items], %w {eps = 1.0e-06 : f32} : tensor<?x512xf32>, tensor<?x4xi32>, tensor<512xf32>
+  return %0 : tensor<?x512xf32>
+}
+
+// -----
+
+func.func @items_rope(%kv: tensor<?x512xf32>, %items: tensor<8x1xi32>, %f: tensor<?x64xf32>) -> tensor<?x512xf32> {
+  // expected-error @+1 {{'dsv4.rope' op items must be [M, 2] of (row, position), got 'tensor<8x1xi32>'}}
+  %0 = dsv4.rope %kv[%items], %f {rope_dim = 64 : i64} : tensor<?x512xf32>, tensor<8x1xi32>, tensor<?x64xf32>
+  return %0 : tensor<?x512xf32>
+}
+
+// -----
+
+func.func @items_hadamard(%kv: tensor<?x512xf32>, %items: tensor<?x?xi32>) -> tensor<?x512xf32> {
+  // expected-error @+1 {{'dsv4.hadamard' op items must be [M, 2] of (row, position), got 'tensor<?x?xi32>'}}
+  %0 = dsv4.hadamard %kv[%items] {scale = 1.0 : f32} : tensor<?x512xf32>, tensor<?x?xi32>
+  return %0 : tensor<?x512xf32>
+}
+
+// -----
+
+func.func @plan_not_m4(%p: tensor<?x3xi32>, %f: tensor<?x64xf32>) -> tensor<?x2xi32> {
+  // expected-error @+1 {{'dsv4.prefill_items' op plan must be [M, 4] of (row, batch_id, position, window_len), got 'tensor<?x3xi32>'}}
+  %0 = dsv4.prefill_items %p, %f {ratio = 4 : i64} : tensor<?x3xi32>, tensor<?x64xf32> -> tensor<?x2xi32>
+  return %0 : tensor<?x2xi32>
+}
+
+// -----
+
+func.func @item_count_decode(%s: tensor<8xi32>, %f: tensor<?x64xf32>) -> tensor<4x2xi32> {
+  // expected-error @+1 {{'dsv4.decode_items' op item count 4 does not match handle rows 8}}
+  %0 = dsv4.decode_items %s, %f {ratio = 4 : i64} : tensor<8xi32>, tensor<?x64xf32> -> tensor<4x2xi32>
+  return %0 : tensor<4x2xi32>
+}
+
+// -----
+
+func.func @item_count_prefill(%p: tensor<3x4xi32>, %f: tensor<?x64xf32>) -> tensor<5x2xi32> {
+  // expected-error @+1 {{'dsv4.prefill_items' op item count 5 does not match handle rows 3}}
+  %0 = dsv4.prefill_items %p, %f {ratio = 4 : i64} : tensor<3x4xi32>, tensor<?x64xf32> -> tensor<5x2xi32>
+  return %0 : tensor<5x2xi32>
+}
+
+// -----
+
+func.func @fused_decode_2d_handle(%kv: tensor<?x512xf32>, %w: tensor<512xf32>, %f: tensor<?x64xf32>, %p: tensor<?x4xi32>) -> tensor<?x512xf32> {
+  // expected-error @+1 {{'dsv4.fused_epilogue' op decode handle must be seq_lens [B], got 'tensor<?x4xi32>'}}
+  %0 = dsv4.fused_epilogue decode %kv, %w, %f, %p {eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.0441941738 : f32} : tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?x4xi32>
+  return %0 : tensor<?x512xf32>
+}
+
+// -----
+
+func.func @fused_prefill_bad_plan(%kv: tensor<?x512xf32>, %w: tensor<512xf32>, %f: tensor<?x64xf32>, %p: tensor<?x2xi32>) -> tensor<?x512xf32> {
+  // expected-error @+1 {{'dsv4.fused_epilogue' op plan must be [M, 4] of (row, batch_id, position, window_len), got 'tensor<?x2xi32>'}}
+  %0 = dsv4.fused_epilogue prefill %kv, %w, %f, %p {eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64} : tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?x2xi32>
+  return %0 : tensor<?x512xf32>
+}
+
+// -----
+
+func.func @fused_prefill_seq_lens(%kv: tensor<?x512xf32>, %w: tensor<512xf32>, %f: tensor<?x64xf32>, %s: tensor<?xi32>) -> tensor<?x512xf32> {
+  // expected-error @+1 {{'dsv4.fused_epilogue' op plan must be [M, 4] of (row, batch_id, position, window_len), got 'tensor<?xi32>'}}
+  %0 = dsv4.fused_epilogue prefill %kv, %w, %f, %s {eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64} : tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi32>
+  return %0 : tensor<?x512xf32>
+}
+
+// -----
+
+func.func @kv_result_mismatch(%kv: tensor<?x512xf32>, %items: tensor<?x2xi32>) -> tensor<?x512xbf16> {
+  // expected-error @+1 {{'dsv4.hadamard' op failed to verify that all of {kv, result} have same type}}
+  %0 = "dsv4.hadamard"(%kv, %items) <{scale = 1.0 : f32}> : (tensor<?x512xf32>, tensor<?x2xi32>) -> tensor<?x512xbf16>
+  return %0 : tensor<?x512xbf16>
+}
+
+// -----
+
+func.func @kv_result_shape_mismatch(%kv: tensor<?x512xf32>, %items: tensor<?x2xi32>, %f: tensor<?x64xf32>) -> tensor<8x512xf32> {
+  // expected-error @+1 {{'dsv4.rope' op failed to verify that all of {kv, result} have same type}}
+  %0 = "dsv4.rope"(%kv, %items, %f) <{rope_dim = 64 : i64}> : (tensor<?x512xf32>, tensor<?x2xi32>, tensor<?x64xf32>) -> tensor<8x512xf32>
+  return %0 : tensor<8x512xf32>
+}
+
+// -----
+
+func.func @kv_result_mismatch_fused(%kv: tensor<?x512xf32>, %w: tensor<512xf32>, %f: tensor<?x64xf32>, %s: tensor<?xi32>) -> tensor<?x512xf16> {
+  // expected-error @+1 {{'dsv4.fused_epilogue' op failed to verify that all of {kv, result} have same type}}
+  %0 = "dsv4.fused_epilogue"(%kv, %w, %f, %s) <{eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64, source = 0 : i32}> : (tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi32>) -> tensor<?x512xf16>
+  return %0 : tensor<?x512xf16>
+}

@@ -1,0 +1,161 @@
+// Every dsv4 op prints, parses and prints again identically, in custom and generic form.
+// RUN: dsv4-opt %s | dsv4-opt | FileCheck %s
+// RUN: dsv4-opt %s --mlir-print-op-generic | dsv4-opt | FileCheck %s
+
+// CHECK-LABEL: func.func @decode_items_dynamic
+// CHECK-SAME: (%[[SEQ:[a-z0-9_]+]]: tensor<?xi32>, %[[FREQS:[a-z0-9_]+]]: tensor<?x64xf32>)
+// CHECK: %[[ITEMS:[a-z0-9_]+]] = dsv4.decode_items %[[SEQ]], %[[FREQS]] {ratio = 4 : i64} : tensor<?xi32>, tensor<?x64xf32> -> tensor<?x2xi32>
+// CHECK: return %[[ITEMS]]
+func.func @decode_items_dynamic(%seq_lens: tensor<?xi32>, %freqs: tensor<?x64xf32>) -> tensor<?x2xi32> {
+  %items = dsv4.decode_items %seq_lens, %freqs {ratio = 4 : i64}
+      : tensor<?xi32>, tensor<?x64xf32> -> tensor<?x2xi32>
+  return %items : tensor<?x2xi32>
+}
+
+// CHECK-LABEL: func.func @decode_items_static
+// CHECK-SAME: (%[[SEQ:[a-z0-9_]+]]: tensor<16xi32>, %[[FREQS:[a-z0-9_]+]]: tensor<2048x64xf32>)
+// CHECK: dsv4.decode_items %[[SEQ]], %[[FREQS]] {ratio = 128 : i64} : tensor<16xi32>, tensor<2048x64xf32> -> tensor<16x2xi32>
+func.func @decode_items_static(%seq_lens: tensor<16xi32>, %freqs: tensor<2048x64xf32>) -> tensor<16x2xi32> {
+  %items = dsv4.decode_items %seq_lens, %freqs {ratio = 128 : i64}
+      : tensor<16xi32>, tensor<2048x64xf32> -> tensor<16x2xi32>
+  return %items : tensor<16x2xi32>
+}
+
+// CHECK-LABEL: func.func @prefill_items_dynamic
+// CHECK-SAME: (%[[PLAN:[a-z0-9_]+]]: tensor<?x4xi32>, %[[FREQS:[a-z0-9_]+]]: tensor<?x64xf32>)
+// CHECK: dsv4.prefill_items %[[PLAN]], %[[FREQS]] {ratio = 4 : i64} : tensor<?x4xi32>, tensor<?x64xf32> -> tensor<?x2xi32>
+func.func @prefill_items_dynamic(%plan: tensor<?x4xi32>, %freqs: tensor<?x64xf32>) -> tensor<?x2xi32> {
+  %items = dsv4.prefill_items %plan, %freqs {ratio = 4 : i64}
+      : tensor<?x4xi32>, tensor<?x64xf32> -> tensor<?x2xi32>
+  return %items : tensor<?x2xi32>
+}
+
+// CHECK-LABEL: func.func @prefill_items_static
+// CHECK-SAME: (%[[PLAN:[a-z0-9_]+]]: tensor<8x4xi32>, %[[FREQS:[a-z0-9_]+]]: tensor<1024x32xf32>)
+// CHECK: dsv4.prefill_items %[[PLAN]], %[[FREQS]] {ratio = 1 : i64} : tensor<8x4xi32>, tensor<1024x32xf32> -> tensor<8x2xi32>
+func.func @prefill_items_static(%plan: tensor<8x4xi32>, %freqs: tensor<1024x32xf32>) -> tensor<8x2xi32> {
+  %items = dsv4.prefill_items %plan, %freqs {ratio = 1 : i64}
+      : tensor<8x4xi32>, tensor<1024x32xf32> -> tensor<8x2xi32>
+  return %items : tensor<8x2xi32>
+}
+
+// CHECK-LABEL: func.func @rms_norm_f32
+// CHECK-SAME: (%[[KV:[a-z0-9_]+]]: tensor<?x512xf32>, %[[ITEMS:[a-z0-9_]+]]: tensor<?x2xi32>, %[[W:[a-z0-9_]+]]: tensor<512xf32>)
+// CHECK: %[[R:[a-z0-9_]+]] = dsv4.rms_norm %[[KV]][%[[ITEMS]]], %[[W]] {eps = 9.99999997E-7 : f32} : tensor<?x512xf32>, tensor<?x2xi32>, tensor<512xf32>
+// CHECK: return %[[R]]
+func.func @rms_norm_f32(%kv: tensor<?x512xf32>, %items: tensor<?x2xi32>, %weight: tensor<512xf32>) -> tensor<?x512xf32> {
+  %0 = dsv4.rms_norm %kv[%items], %weight {eps = 1.0e-06 : f32}
+      : tensor<?x512xf32>, tensor<?x2xi32>, tensor<512xf32>
+  return %0 : tensor<?x512xf32>
+}
+
+// CHECK-LABEL: func.func @rms_norm_bf16_weight_static
+// CHECK-SAME: (%[[KV:[a-z0-9_]+]]: tensor<32x64xbf16>, %[[ITEMS:[a-z0-9_]+]]: tensor<4x2xi32>, %[[W:[a-z0-9_]+]]: tensor<64xbf16>)
+// CHECK: dsv4.rms_norm %[[KV]][%[[ITEMS]]], %[[W]] {eps = 9.99999974E-6 : f32} : tensor<32x64xbf16>, tensor<4x2xi32>, tensor<64xbf16>
+func.func @rms_norm_bf16_weight_static(%kv: tensor<32x64xbf16>, %items: tensor<4x2xi32>, %weight: tensor<64xbf16>) -> tensor<32x64xbf16> {
+  %0 = dsv4.rms_norm %kv[%items], %weight {eps = 1.0e-05 : f32}
+      : tensor<32x64xbf16>, tensor<4x2xi32>, tensor<64xbf16>
+  return %0 : tensor<32x64xbf16>
+}
+
+// CHECK-LABEL: func.func @rms_norm_f16_kv
+// CHECK: dsv4.rms_norm %{{.*}}[%{{.*}}], %{{.*}} {eps = 9.99999997E-7 : f32} : tensor<?x4096xf16>, tensor<?x2xi32>, tensor<4096xf32>
+func.func @rms_norm_f16_kv(%kv: tensor<?x4096xf16>, %items: tensor<?x2xi32>, %weight: tensor<4096xf32>) -> tensor<?x4096xf16> {
+  %0 = dsv4.rms_norm %kv[%items], %weight {eps = 1.0e-06 : f32}
+      : tensor<?x4096xf16>, tensor<?x2xi32>, tensor<4096xf32>
+  return %0 : tensor<?x4096xf16>
+}
+
+// CHECK-LABEL: func.func @rope_f32
+// CHECK-SAME: (%[[KV:[a-z0-9_]+]]: tensor<?x512xf32>, %[[ITEMS:[a-z0-9_]+]]: tensor<?x2xi32>, %[[FREQS:[a-z0-9_]+]]: tensor<?x64xf32>)
+// CHECK: %[[R:[a-z0-9_]+]] = dsv4.rope %[[KV]][%[[ITEMS]]], %[[FREQS]] {rope_dim = 64 : i64} : tensor<?x512xf32>, tensor<?x2xi32>, tensor<?x64xf32>
+// CHECK: return %[[R]]
+func.func @rope_f32(%kv: tensor<?x512xf32>, %items: tensor<?x2xi32>, %freqs: tensor<?x64xf32>) -> tensor<?x512xf32> {
+  %0 = dsv4.rope %kv[%items], %freqs {rope_dim = 64 : i64}
+      : tensor<?x512xf32>, tensor<?x2xi32>, tensor<?x64xf32>
+  return %0 : tensor<?x512xf32>
+}
+
+// rope_dim may be as small as 2 and as large as the head dim.
+// CHECK-LABEL: func.func @rope_bf16_static
+// CHECK: dsv4.rope %{{.*}}[%{{.*}}], %{{.*}} {rope_dim = 2 : i64} : tensor<8x128xbf16>, tensor<8x2xi32>, tensor<16x2xf32>
+// CHECK: dsv4.rope %{{.*}}[%{{.*}}], %{{.*}} {rope_dim = 128 : i64} : tensor<8x128xbf16>, tensor<8x2xi32>, tensor<16x128xf32>
+func.func @rope_bf16_static(%kv: tensor<8x128xbf16>, %items: tensor<8x2xi32>, %f2: tensor<16x2xf32>, %f128: tensor<16x128xf32>) -> tensor<8x128xbf16> {
+  %0 = dsv4.rope %kv[%items], %f2 {rope_dim = 2 : i64}
+      : tensor<8x128xbf16>, tensor<8x2xi32>, tensor<16x2xf32>
+  %1 = dsv4.rope %0[%items], %f128 {rope_dim = 128 : i64}
+      : tensor<8x128xbf16>, tensor<8x2xi32>, tensor<16x128xf32>
+  return %1 : tensor<8x128xbf16>
+}
+
+// CHECK-LABEL: func.func @rope_f16
+// CHECK: dsv4.rope %{{.*}}[%{{.*}}], %{{.*}} {rope_dim = 64 : i64} : tensor<?x256xf16>, tensor<?x2xi32>, tensor<?x64xf32>
+func.func @rope_f16(%kv: tensor<?x256xf16>, %items: tensor<?x2xi32>, %freqs: tensor<?x64xf32>) -> tensor<?x256xf16> {
+  %0 = dsv4.rope %kv[%items], %freqs {rope_dim = 64 : i64}
+      : tensor<?x256xf16>, tensor<?x2xi32>, tensor<?x64xf32>
+  return %0 : tensor<?x256xf16>
+}
+
+// CHECK-LABEL: func.func @hadamard_f32
+// CHECK-SAME: (%[[KV:[a-z0-9_]+]]: tensor<?x512xf32>, %[[ITEMS:[a-z0-9_]+]]: tensor<?x2xi32>)
+// CHECK: %[[R:[a-z0-9_]+]] = dsv4.hadamard %[[KV]][%[[ITEMS]]] {scale = 0.0441941731 : f32} : tensor<?x512xf32>, tensor<?x2xi32>
+// CHECK: return %[[R]]
+func.func @hadamard_f32(%kv: tensor<?x512xf32>, %items: tensor<?x2xi32>) -> tensor<?x512xf32> {
+  %0 = dsv4.hadamard %kv[%items] {scale = 0.0441941738 : f32}
+      : tensor<?x512xf32>, tensor<?x2xi32>
+  return %0 : tensor<?x512xf32>
+}
+
+// A zero or negative scale is valid (only non-finite scales are rejected).
+// CHECK-LABEL: func.func @hadamard_bf16_f16
+// CHECK: dsv4.hadamard %{{.*}}[%{{.*}}] {scale = -1.000000e+00 : f32} : tensor<4x64xbf16>, tensor<?x2xi32>
+// CHECK: dsv4.hadamard %{{.*}}[%{{.*}}] {scale = 0.000000e+00 : f32} : tensor<?x1024xf16>, tensor<2x2xi32>
+func.func @hadamard_bf16_f16(%a: tensor<4x64xbf16>, %ia: tensor<?x2xi32>, %b: tensor<?x1024xf16>, %ib: tensor<2x2xi32>) -> (tensor<4x64xbf16>, tensor<?x1024xf16>) {
+  %0 = dsv4.hadamard %a[%ia] {scale = -1.0 : f32} : tensor<4x64xbf16>, tensor<?x2xi32>
+  %1 = dsv4.hadamard %b[%ib] {scale = 0.0 : f32} : tensor<?x1024xf16>, tensor<2x2xi32>
+  return %0, %1 : tensor<4x64xbf16>, tensor<?x1024xf16>
+}
+
+// CHECK-LABEL: func.func @fused_decode_scale
+// CHECK-SAME: (%[[KV:[a-z0-9_]+]]: tensor<?x512xf32>, %[[W:[a-z0-9_]+]]: tensor<512xf32>, %[[FREQS:[a-z0-9_]+]]: tensor<?x64xf32>, %[[SEQ:[a-z0-9_]+]]: tensor<?xi32>)
+// CHECK: %[[R:[a-z0-9_]+]] = dsv4.fused_epilogue decode %[[KV]], %[[W]], %[[FREQS]], %[[SEQ]] {eps = 9.99999997E-7 : f32, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.0441941731 : f32} : tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi32>
+// CHECK: return %[[R]]
+func.func @fused_decode_scale(%kv: tensor<?x512xf32>, %weight: tensor<512xf32>, %freqs: tensor<?x64xf32>, %seq_lens: tensor<?xi32>) -> tensor<?x512xf32> {
+  %0 = dsv4.fused_epilogue decode %kv, %weight, %freqs, %seq_lens
+      {eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.0441941738 : f32}
+      : tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi32>
+  return %0 : tensor<?x512xf32>
+}
+
+// Without scale: norm + rope only; no scale attribute is printed.
+// CHECK-LABEL: func.func @fused_decode_no_scale_bf16
+// CHECK: dsv4.fused_epilogue decode %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {eps = 9.99999997E-7 : f32, ratio = 128 : i64, rope_dim = 64 : i64} : tensor<?x512xbf16>, tensor<512xbf16>, tensor<?x64xf32>, tensor<?xi32>
+// CHECK-NOT: scale
+// CHECK: return
+func.func @fused_decode_no_scale_bf16(%kv: tensor<?x512xbf16>, %weight: tensor<512xbf16>, %freqs: tensor<?x64xf32>, %seq_lens: tensor<?xi32>) -> tensor<?x512xbf16> {
+  %0 = dsv4.fused_epilogue decode %kv, %weight, %freqs, %seq_lens
+      {eps = 1.0e-06 : f32, ratio = 128 : i64, rope_dim = 64 : i64}
+      : tensor<?x512xbf16>, tensor<512xbf16>, tensor<?x64xf32>, tensor<?xi32>
+  return %0 : tensor<?x512xbf16>
+}
+
+// CHECK-LABEL: func.func @fused_prefill_scale_static
+// CHECK-SAME: (%[[KV:[a-z0-9_]+]]: tensor<64x128xf16>, %[[W:[a-z0-9_]+]]: tensor<128xf32>, %[[FREQS:[a-z0-9_]+]]: tensor<256x32xf32>, %[[PLAN:[a-z0-9_]+]]: tensor<8x4xi32>)
+// CHECK: dsv4.fused_epilogue prefill %[[KV]], %[[W]], %[[FREQS]], %[[PLAN]] {eps = 9.99999997E-7 : f32, ratio = 4 : i64, rope_dim = 32 : i64, scale = 0.0883883461 : f32} : tensor<64x128xf16>, tensor<128xf32>, tensor<256x32xf32>, tensor<8x4xi32>
+func.func @fused_prefill_scale_static(%kv: tensor<64x128xf16>, %weight: tensor<128xf32>, %freqs: tensor<256x32xf32>, %plan: tensor<8x4xi32>) -> tensor<64x128xf16> {
+  %0 = dsv4.fused_epilogue prefill %kv, %weight, %freqs, %plan
+      {eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 32 : i64, scale = 0.0883883476 : f32}
+      : tensor<64x128xf16>, tensor<128xf32>, tensor<256x32xf32>, tensor<8x4xi32>
+  return %0 : tensor<64x128xf16>
+}
+
+// CHECK-LABEL: func.func @fused_prefill_no_scale
+// CHECK: dsv4.fused_epilogue prefill %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {eps = 9.99999997E-7 : f32, ratio = 4 : i64, rope_dim = 64 : i64} : tensor<?x512xf32>, tensor<512xbf16>, tensor<?x64xf32>, tensor<?x4xi32>
+// CHECK-NOT: scale
+// CHECK: return
+func.func @fused_prefill_no_scale(%kv: tensor<?x512xf32>, %weight: tensor<512xbf16>, %freqs: tensor<?x64xf32>, %plan: tensor<?x4xi32>) -> tensor<?x512xf32> {
+  %0 = dsv4.fused_epilogue prefill %kv, %weight, %freqs, %plan
+      {eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64}
+      : tensor<?x512xf32>, tensor<512xbf16>, tensor<?x64xf32>, tensor<?x4xi32>
+  return %0 : tensor<?x512xf32>
+}
