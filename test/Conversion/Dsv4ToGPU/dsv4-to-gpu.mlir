@@ -1,0 +1,77 @@
+// RUN: dsv4-opt %s --convert-dsv4-to-gpu -split-input-file | FileCheck %s
+// RUN: dsv4-opt %s --convert-dsv4-to-gpu="schedule=per-stage" -split-input-file | FileCheck %s --check-prefix=STAGE
+// RUN: dsv4-opt %s --convert-dsv4-to-gpu="lanes-per-row=16 rows-per-workgroup=8" -split-input-file | FileCheck %s --check-prefix=L16
+
+// The shipped shape: D=512 f32 over 32 lanes of 16 values (4 runs of 4) and 4 rows per
+// workgroup. Grouped: 3 LDS exchanges, each "write; barrier; read", with a barrier before
+// the next exchange overwrites the slots: 5 barriers.
+// The configuration is recorded for the manifest writer.
+// CHECK:       module attributes {dsv4.kernels = {decode = {{{.*}}lanes_per_row = 32 : i64{{.*}}rows_per_workgroup = 4 : i64, scale = {{.*}}, schedule = "grouped"{{.*}}workgroup_size = 128 : i64}}
+// CHECK-LABEL: gpu.module @decode
+// CHECK:       gpu.func @decode(%{{.*}}: memref<2147483647xf32, #gpu.address_space<global>>, %{{.*}}: memref<2147483647xf32, #gpu.address_space<global>>, %{{.*}}: memref<2147483647xf32, #gpu.address_space<global>>, %{{.*}}: memref<2147483647xi32, #gpu.address_space<global>>, %{{.*}}: i32, %{{.*}}: i32, %{{.*}}: i32, %{{.*}}: i32, %{{.*}}: i32, %{{.*}}: i32)
+// CHECK-SAME:    workgroup(%[[LDS:.*]] : memref<2304xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
+// CHECK-SAME:    kernel attributes {known_block_size = array<i32: 128, 1, 1>}
+// CHECK-COUNT-4: vector.load %arg0[{{.*}}] {alignment = 16 : i64} : {{.*}}, vector<4xf32>
+// CHECK-COUNT-4: gpu.shuffle xor
+// CHECK-NOT:     gpu.barrier
+// CHECK-COUNT-4: vector.store {{.*}}, %[[LDS]]
+// CHECK-NEXT:    gpu.barrier
+// CHECK-COUNT-4: vector.load %[[LDS]]
+// CHECK:         gpu.barrier
+// CHECK-COUNT-4: vector.store {{.*}}, %[[LDS]]
+// CHECK-NEXT:    gpu.barrier
+// CHECK-COUNT-4: vector.load %[[LDS]]
+// CHECK:         gpu.barrier
+// CHECK-COUNT-4: vector.store {{.*}}, %[[LDS]]
+// CHECK-NEXT:    gpu.barrier
+// CHECK-COUNT-4: vector.load %[[LDS]]
+// CHECK-NOT:     gpu.barrier
+// CHECK:         scf.if
+// CHECK-COUNT-4: vector.store {{.*}}, %arg0[{{.*}}] {alignment = 16 : i64} : {{.*}}, vector<4xf32>
+// CHECK:         gpu.return
+// CHECK-NOT:   func.func @decode
+
+// Per-stage: one exchange per cross-lane stage (5 lane bits): 9 barriers.
+// STAGE-LABEL:   gpu.func @decode
+// STAGE-COUNT-9: gpu.barrier
+// STAGE-NOT:     gpu.barrier
+// STAGE:         gpu.return
+
+// 16 lanes of 32 values: 2 exchanges, 3 barriers, LDS of 8 padded rows.
+// L16-LABEL:   gpu.func @decode
+// L16-SAME:      memref<4608xf32, #gpu.address_space<workgroup>>
+// L16-SAME:      known_block_size = array<i32: 128, 1, 1>
+// L16-COUNT-3: gpu.barrier
+// L16-NOT:     gpu.barrier
+// L16:         gpu.return
+func.func @decode(%kv: tensor<?x512xf32>, %weight: tensor<512xf32>, %freqs: tensor<?x64xf32>,
+                  %seq_lens: tensor<?xi32>) -> tensor<?x512xf32> {
+  %0 = dsv4.fused_epilogue decode %kv, %weight, %freqs, %seq_lens
+      {eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.0441941738 : f32}
+      : tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi32>
+  return %0 : tensor<?x512xf32>
+}
+
+// -----
+
+// Without the rotation there is no exchange at all: no barrier, no LDS traffic. Prefill
+// reads row and position from the plan (two i32 loads) and bf16 kv moves 8 values per
+// 16-byte run.
+// CHECK-LABEL: gpu.func @prefill_norot_bf16
+// CHECK-SAME:    memref<2147483647xbf16, #gpu.address_space<global>>
+// CHECK-SAME:    memref<2147483647xi32, #gpu.address_space<global>>
+// CHECK-COUNT-2: memref.load %arg3
+// CHECK:       vector.load %arg0[{{.*}}] {alignment = 16 : i64} : {{.*}}, vector<8xbf16>
+// CHECK-NOT:   gpu.barrier
+// CHECK:       arith.truncf {{.*}} : vector<8xf32> to vector<8xbf16>
+// CHECK:       vector.store {{.*}}, %arg0[{{.*}}] {alignment = 16 : i64} : {{.*}}, vector<8xbf16>
+// CHECK-NOT:   gpu.barrier
+// CHECK:       gpu.return
+func.func @prefill_norot_bf16(%kv: tensor<?x512xbf16>, %weight: tensor<512xf32>,
+                              %freqs: tensor<?x64xf32>, %plan: tensor<?x4xi32>)
+    -> tensor<?x512xbf16> {
+  %0 = dsv4.fused_epilogue prefill %kv, %weight, %freqs, %plan
+      {eps = 1.0e-06 : f32, ratio = 128 : i64, rope_dim = 64 : i64}
+      : tensor<?x512xbf16>, tensor<512xf32>, tensor<?x64xf32>, tensor<?x4xi32>
+  return %0 : tensor<?x512xbf16>
+}

@@ -1,0 +1,35 @@
+// RUN: dsv4-opt %s --convert-dsv4-to-gpu -split-input-file -verify-diagnostics
+// RUN: not dsv4-opt %s --convert-dsv4-to-gpu="lanes-per-row=64" -split-input-file 2>&1 | FileCheck %s --check-prefix=LANES
+// RUN: not dsv4-opt %s --convert-dsv4-to-gpu="schedule=zigzag" -split-input-file 2>&1 | FileCheck %s --check-prefix=SCHEDULE
+
+// An unfused op has no GPU lowering.
+func.func @unfused(%kv: tensor<?x512xf32>, %items: tensor<?x2xi32>) -> tensor<?x512xf32> {
+  // expected-error @+1 {{'dsv4.hadamard' is not part of a fused epilogue; run dsv4-fuse first (only dsv4.fused_epilogue has a GPU lowering)}}
+  %0 = dsv4.hadamard %kv[%items] {scale = 1.0 : f32} : tensor<?x512xf32>, tensor<?x2xi32>
+  return %0 : tensor<?x512xf32>
+}
+
+// -----
+
+// A kernel function must be exactly `return fused(args)`.
+// expected-error @+1 {{a kernel function must take (kv, weight, freqs, handle) and return dsv4.fused_epilogue of them, with nothing else in its body}}
+func.func @swapped(%kv: tensor<?x512xf32>, %weight: tensor<512xf32>, %freqs: tensor<?x64xf32>,
+                   %seq_lens: tensor<?xi32>, %other: tensor<?x512xf32>) -> tensor<?x512xf32> {
+  %0 = dsv4.fused_epilogue decode %other, %weight, %freqs, %seq_lens
+      {eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64}
+      : tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi32>
+  return %0 : tensor<?x512xf32>
+}
+
+// -----
+
+// D=64 f32 leaves 4 lanes at most (each lane needs two 16-byte runs).
+func.func @small(%kv: tensor<?x64xf32>, %weight: tensor<64xf32>, %freqs: tensor<?x64xf32>,
+                 %seq_lens: tensor<?xi32>) -> tensor<?x64xf32> {
+  // SCHEDULE: error: unknown schedule 'zigzag'; expected 'grouped' or 'per-stage'
+  // LANES: error: lanes-per-row 64 must be a power of two <= 32 leaving each lane at least 8 values of the 64-wide row
+  %0 = dsv4.fused_epilogue decode %kv, %weight, %freqs, %seq_lens
+      {eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64}
+      : tensor<?x64xf32>, tensor<64xf32>, tensor<?x64xf32>, tensor<?xi32>
+  return %0 : tensor<?x64xf32>
+}
