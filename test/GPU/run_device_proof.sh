@@ -16,7 +16,7 @@ LOGS=${OUT:-/tmp/dsv4_proof}
 mkdir -p "$LOGS"
 export PYTHONUNBUFFERED=1
 export PYTHONPATH=python${PYTHONPATH:+:$PYTHONPATH}
-export DSV4_RUNTIME_LIB=${DSV4_RUNTIME_LIB:-/tmp/rt/libdsv4_runtime.so}
+export DSV4_RUNTIME_LIB=${DSV4_RUNTIME_LIB:-/tmp/rt/lib/libdsv4_runtime.so}
 
 if [ ! -f "$DSV4_RUNTIME_LIB" ]; then
   echo "== building the runtime shim"
