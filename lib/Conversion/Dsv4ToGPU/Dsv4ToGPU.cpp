@@ -82,7 +82,11 @@ public:
   void emit() {
     readArguments();
     computeWorkItem();
+    // Every global load is issued before any arithmetic, so the row, the weight and the
+    // freqs row (which waits only for the item's position) are in flight together.
     loadRow();
+    loadWeight();
+    loadRotations();
     applyRmsNorm();
     applyRope();
     if (FloatAttr scale = config.op.getScaleAttr()) {
@@ -105,7 +109,9 @@ private:
   Value numItems, numRows, kvRowStride, numPositions, freqsRowStride, planRowStride;
   /// `readable`: the row may be loaded (in bounds); `active`: it is updated and stored.
   Value lane, rowSlotBase, readable, active, rowBase, position;
-  SmallVector<Value> x;
+  SmallVector<Value> x, weightValues;
+  /// (cos, sin) per value of every run that reaches the RoPE tail, keyed by its register.
+  llvm::SmallDenseMap<int64_t, SmallVector<Value>> rotations;
 
   RowLayout natural() const {
     return naturalLayout(config.indexBits(), config.laneBits(), config.pinnedBits());
@@ -272,16 +278,18 @@ private:
     // __nv_rsqrtf) that neither back end links; sqrt and the divide are correctly rounded.
     Value root = math::SqrtOp::create(b, arith::AddFOp::create(b, mean, epsValue));
     Value inverseRms = arith::DivFOp::create(b, f32(1.0f), root);
+    for (auto [value, w] : llvm::zip(x, weightValues))
+      value = arith::MulFOp::create(b, arith::MulFOp::create(b, value, inverseRms), w);
+  }
+
+  /// The weight at the lane's positions, one 16-byte (or 8-byte, bf16) load per run.
+  void loadWeight() {
     int64_t width = config.vectorWidth;
     auto weightVector = VectorType::get({width}, config.weightType);
     Value laneBase = laneOffset(natural());
-    for (int64_t reg = 0; reg < config.valuesPerLane(); reg += width) {
-      SmallVector<Value> w =
-          toF32Scalars(vectorLoad(weightVector, weight, naturalRunOffset(laneBase, reg)));
-      for (int64_t e = 0; e < width; ++e)
-        x[reg + e] = arith::MulFOp::create(
-            b, arith::MulFOp::create(b, x[reg + e], inverseRms), w[e]);
-    }
+    for (int64_t reg = 0; reg < config.valuesPerLane(); reg += width)
+      llvm::append_range(weightValues, toF32Scalars(vectorLoad(
+                                           weightVector, weight, naturalRunOffset(laneBase, reg))));
   }
 
   /// cos/sin for the run at register `reg`: (cos, sin) pairs read from freqs[position], or
@@ -320,16 +328,23 @@ private:
     return rotation;
   }
 
-  void applyRope() {
+  void loadRotations() {
     int64_t width = config.vectorWidth;
     int64_t tailStart = config.headDim - config.ropeDim;
     int64_t runSpan = config.lanes * width; // indices one run covers across the row's lanes
     Value laneBase = laneOffset(natural());
+    for (int64_t reg = 0; reg < config.valuesPerLane(); reg += width)
+      if (natural().registerOffset(reg) + runSpan > tailStart) // some lane's run reaches it
+        rotations[reg] = loadRotation(laneBase, reg);
+  }
+
+  void applyRope() {
+    int64_t width = config.vectorWidth;
     for (int64_t reg = 0; reg < config.valuesPerLane(); reg += width) {
-      int64_t runFirst = natural().registerOffset(reg);
-      if (runFirst + runSpan <= tailStart)
-        continue; // no lane's run reaches the tail
-      SmallVector<Value> rotation = loadRotation(laneBase, reg);
+      auto found = rotations.find(reg);
+      if (found == rotations.end())
+        continue;
+      ArrayRef<Value> rotation = found->second;
       for (int64_t e = 0; e < width; e += 2) {
         Value re = x[reg + e], im = x[reg + e + 1];
         Value c = rotation[e], s = rotation[e + 1];
