@@ -55,7 +55,7 @@ def ConvertDsv4ToGPU : Pass<"convert-dsv4-to-gpu", "::mlir::ModuleOp"> {
   }];
   let options = [
     Option<"lanesPerRow", "lanes-per-row", "int64_t", /*default=*/"0",
-           "Threads per row (0: head_dim / 16, at most 32: each lane holds 16 values)">,
+           "Threads per row (0: four 16-byte runs per lane, at most 32 lanes)">,
     Option<"rowsPerWorkgroup", "rows-per-workgroup", "int64_t", /*default=*/"0",
            "Rows per workgroup (0: 128 / lanes-per-row, two wave64s: keeps s_barrier real)">,
     Option<"schedule", "schedule", "std::string", /*default=*/"\"grouped\"",

@@ -32,10 +32,11 @@ constexpr int64_t kLdsPadRun = kLdsRun;
 /// gpu.shuffle widths above 32 do not exist on warp32 machines; the kernel must run there.
 constexpr int64_t kMaxLanesPerRow = 32;
 constexpr int64_t kMaxWorkgroupSize = 1024;
-/// Defaults measured on the NVIDIA twin (BENCHMARKS.md): 16 values per lane (32 lanes for
-/// D=512) and 128-thread workgroups (two wave64s on AMD, so s_barrier stays real) were
-/// fastest from 1 to 65536 rows, and keep LDS at 9 KiB per workgroup.
-constexpr int64_t kDefaultValuesPerLane = 16;
+/// Defaults measured on the NVIDIA twin (BENCHMARKS.md): four 16-byte runs per lane (16 f32
+/// values, 32 lanes for D=512; 32 bf16 values, 16 lanes) and 128-thread workgroups (two
+/// wave64s on AMD, so s_barrier stays real) were fastest from 1 to 65536 rows. Four runs
+/// leave two unpinned register bits per lane, so an exchange retires two lane bits.
+constexpr int64_t kDefaultRunsPerLane = 4;
 constexpr int64_t kDefaultWorkgroupSize = 128;
 /// The bare-pointer calling convention (one pointer per buffer, docs/ABI.md) needs static
 /// shapes, so buffers are typed by an i32-indexable bound; the runtime checks real extents.
@@ -511,8 +512,9 @@ private:
     config.weightType = cast<RankedTensorType>(op.getWeight().getType()).getElementType();
     config.vectorWidth = kAccessBytes / (config.kvType.getIntOrFloatBitWidth() / 8);
     config.lanes = lanesPerRow ? lanesPerRow.getValue()
-                               : std::clamp<int64_t>(config.headDim / kDefaultValuesPerLane, 1,
-                                                     kMaxLanesPerRow);
+                               : std::clamp<int64_t>(config.headDim / (kDefaultRunsPerLane *
+                                                                      config.vectorWidth),
+                                                     1, kMaxLanesPerRow);
     config.rows = rowsPerWorkgroup ? rowsPerWorkgroup.getValue()
                                    : std::max<int64_t>(1, kDefaultWorkgroupSize / config.lanes);
     std::optional<ExchangeSchedule> parsed = parseExchangeSchedule(schedule);

@@ -1,0 +1,32 @@
+"""Launches one dsv4 kernel a few times on random data, for a profiler to attach to:
+    ncu --kernel-name regex:dsv4 --launch-skip 2 --launch-count 1 \\
+        python3 bench/profile_one.py out/KERNEL.sm_90.ptx 8192
+Decode manifests only (seq_lens handle)."""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "GPU"))
+import reference  # noqa: E402
+
+
+def main(binary, rows, launches=4):
+    import torch
+    import dsv4.runtime as runtime
+
+    kernel = runtime.Kernel(binary)
+    manifest = kernel.manifest if hasattr(kernel, "manifest") else None
+    import json
+    manifest = manifest or json.load(open(os.path.splitext(binary)[0] + ".json"))
+    head_dim, rope_dim = manifest["head_dim"], manifest["rope_dim"]
+    kv = torch.randn(rows, head_dim, device="cuda").to(reference.torch_dtype(manifest["kv_dtype"]))
+    weight = (0.5 + torch.rand(head_dim, device="cuda")).to(reference.torch_dtype(manifest["weight_dtype"]))
+    freqs = reference.random_freqs(4096, rope_dim, torch.Generator().manual_seed(0), "cuda")
+    seq_lens = torch.randint(1, 4097, (rows,), device="cuda", dtype=torch.int32)
+    for _ in range(launches):
+        runtime.compress_norm_rope_hadamard_inplace(kv, weight, manifest["eps"], freqs, seq_lens,
+                                                    head_dim, kernel=kernel)
+    torch.cuda.synchronize()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]))
