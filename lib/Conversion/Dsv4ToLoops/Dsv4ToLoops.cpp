@@ -240,38 +240,34 @@ struct ItemsOpLowering : OpRewritePattern<ItemsOp> {
   }
 };
 
-struct RmsNormLowering : OpRewritePattern<RmsNormOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(RmsNormOp op, PatternRewriter &rewriter) const override {
-    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
-    Value weight = toBuffer(b, op.getWeight());
-    rewriter.replaceOp(op, emitRowLoopOverItems(b, op.getKv(), op.getItems(), [&](Value x, Value) {
-      emitRmsNorm(b, x, weight, op.getEps(), headDimOf(op.getKv()));
-    }));
-    return success();
-  }
-};
+/// The per-row step of each row op, as a callback for emitRowLoop. Buffers are taken here,
+/// outside the loop.
+std::function<void(Value, Value)> rowStep(ImplicitLocOpBuilder &b, RmsNormOp op) {
+  Value weight = toBuffer(b, op.getWeight());
+  return [&b, weight, eps = op.getEps(), headDim = headDimOf(op.getKv())](Value x, Value) {
+    emitRmsNorm(b, x, weight, eps, headDim);
+  };
+}
 
-struct RopeLowering : OpRewritePattern<RopeOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(RopeOp op, PatternRewriter &rewriter) const override {
-    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
-    Value freqs = toBuffer(b, op.getFreqs());
-    rewriter.replaceOp(op, emitRowLoopOverItems(b, op.getKv(), op.getItems(),
-                                                [&](Value x, Value position) {
-      emitRope(b, x, freqs, position, headDimOf(op.getKv()), op.getRopeDim());
-    }));
-    return success();
-  }
-};
+std::function<void(Value, Value)> rowStep(ImplicitLocOpBuilder &b, RopeOp op) {
+  Value freqs = toBuffer(b, op.getFreqs());
+  return [&b, freqs, headDim = headDimOf(op.getKv()), ropeDim = op.getRopeDim()](
+             Value x, Value position) { emitRope(b, x, freqs, position, headDim, ropeDim); };
+}
 
-struct HadamardLowering : OpRewritePattern<HadamardOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(HadamardOp op, PatternRewriter &rewriter) const override {
+std::function<void(Value, Value)> rowStep(ImplicitLocOpBuilder &b, HadamardOp op) {
+  return [&b, scale = op.getScale(), headDim = headDimOf(op.getKv())](Value x, Value) {
+    emitHadamard(b, x, scale, headDim);
+  };
+}
+
+template <typename RowOp>
+struct RowOpLowering : OpRewritePattern<RowOp> {
+  using OpRewritePattern<RowOp>::OpRewritePattern;
+  LogicalResult matchAndRewrite(RowOp op, PatternRewriter &rewriter) const override {
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
-    rewriter.replaceOp(op, emitRowLoopOverItems(b, op.getKv(), op.getItems(), [&](Value x, Value) {
-      emitHadamard(b, x, op.getScale(), headDimOf(op.getKv()));
-    }));
+    std::function<void(Value, Value)> step = rowStep(b, op);
+    rewriter.replaceOp(op, emitRowLoopOverItems(b, op.getKv(), op.getItems(), step));
     return success();
   }
 };
@@ -306,8 +302,9 @@ struct ConvertDsv4ToLoopsPass
     MLIRContext *context = &getContext();
     RewritePatternSet patterns(context);
     patterns.add<ItemsOpLowering<DecodeItemsOp, PositionSource::decode>,
-                 ItemsOpLowering<PrefillItemsOp, PositionSource::prefill>, RmsNormLowering,
-                 RopeLowering, HadamardLowering, FusedEpilogueLowering>(context);
+                 ItemsOpLowering<PrefillItemsOp, PositionSource::prefill>,
+                 RowOpLowering<RmsNormOp>, RowOpLowering<RopeOp>, RowOpLowering<HadamardOp>,
+                 FusedEpilogueLowering>(context);
     ConversionTarget target(*context);
     target.addIllegalDialect<Dsv4Dialect>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
