@@ -24,10 +24,12 @@ struct PositionSourceInfo {
 /// items op over the same freqs the rope reads.
 FailureOr<PositionSourceInfo> getPositionSource(Value items, Value freqs) {
   if (auto decode = items.getDefiningOp<DecodeItemsOp>(); decode && decode.getFreqs() == freqs)
-    return PositionSourceInfo{PositionSource::decode, decode.getHandle(), decode.getRatio()};
+    return PositionSourceInfo{PositionSource::decode, decode.getHandle(),
+                              int64_t(decode.getRatio())};
   if (auto prefill = items.getDefiningOp<PrefillItemsOp>();
       prefill && prefill.getFreqs() == freqs)
-    return PositionSourceInfo{PositionSource::prefill, prefill.getHandle(), prefill.getRatio()};
+    return PositionSourceInfo{PositionSource::prefill, prefill.getHandle(),
+                              int64_t(prefill.getRatio())};
   return failure();
 }
 
