@@ -50,8 +50,10 @@ def ConvertDsv4ToGPU : Pass<"convert-dsv4-to-gpu", "::mlir::ModuleOp"> {
     exchange as a lane can hold while keeping 16-byte runs, the fewest exchanges: D=512 with
     32 lanes of 16 values needs 3 exchanges (5 barriers) instead of 5 (9 barriers);
     `per-stage` does one exchange per cross-lane stage (the reference's shape, for
-    comparison). LDS rows are padded so the grouped layouts do not collide on banks. The kernel uses no subgroup-size-specific operation beyond shuffles inside
-    `lanes-per-row` (<= 32) lanes, so the same kernel runs on wave64 and warp32 machines.
+    comparison). LDS addresses are XOR-swizzled, the swizzle chosen per plan so that eight
+    consecutive lanes never share a bank group in any layout. The kernel uses no
+    subgroup-size-specific operation beyond shuffles inside `lanes-per-row` (<= 32) lanes, so
+    the same kernel runs on wave64 and warp32 machines.
   }];
   let options = [
     Option<"lanesPerRow", "lanes-per-row", "int64_t", /*default=*/"0",

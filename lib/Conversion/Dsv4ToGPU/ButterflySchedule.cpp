@@ -1,7 +1,10 @@
 // Butterfly schedules over a row spread across lanes (see ButterflySchedule.h).
 #include "ButterflySchedule.h"
 
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/STLExtras.h"
+
+#include "llvm/ADT/bit.h"
 
 #include <algorithm>
 
@@ -102,4 +105,68 @@ ButterflyPlan mlir::dsv4::planButterflies(const RowLayout &start, int pinnedBits
   }
   plan.finalLayout = layout;
   return plan;
+}
+
+int64_t LdsSwizzle::xorBits(int64_t index) const {
+  int64_t bits = 0;
+  for (int j = 0; j < kBits; ++j)
+    bits |= int64_t(llvm::popcount(uint64_t(index & masks[j])) & 1) << (kFirstBit + j);
+  return bits;
+}
+
+namespace {
+/// Lanes whose 16-byte LDS accesses are served together (a quarter of a warp32).
+constexpr int kLanesPerPhase = 8;
+/// Index bits the swizzle may read: the four above the bank-group bits.
+constexpr int kSwizzleSourceBits = 4;
+
+/// The worst number of distinct runs that eight consecutive lanes put in one bank group,
+/// over every run of every layout.
+int bankCollisions(const LdsSwizzle &swizzle, llvm::ArrayRef<RowLayout> layouts, int runBits) {
+  int worst = 0;
+  for (const RowLayout &layout : layouts) {
+    int64_t lanes = int64_t(1) << layout.laneBits.size();
+    for (int64_t reg = 0; reg < (int64_t(1) << layout.registerBits.size()); reg += 1 << runBits)
+      for (int64_t first = 0; first < lanes; first += kLanesPerPhase) {
+        std::array<int, 1 << LdsSwizzle::kBits> perGroup = {};
+        for (int64_t lane = first; lane < std::min(lanes, first + kLanesPerPhase); ++lane) {
+          int64_t index = layout.registerOffset(reg);
+          for (auto [k, bit] : llvm::enumerate(layout.laneBits))
+            if (lane & (int64_t(1) << k))
+              index |= int64_t(1) << bit;
+          int64_t address = index ^ swizzle.xorBits(index);
+          int group = (address >> LdsSwizzle::kFirstBit) & ((1 << LdsSwizzle::kBits) - 1);
+          worst = std::max(worst, ++perGroup[group]);
+        }
+      }
+  }
+  return worst;
+}
+} // namespace
+
+LdsSwizzle mlir::dsv4::chooseLdsSwizzle(const ButterflyPlan &plan, const RowLayout &start,
+                                        int runBits) {
+  llvm::SmallVector<RowLayout> layouts = {start};
+  for (const ButterflyStep &step : plan.steps)
+    if (step.kind == ButterflyStep::Kind::Relayout)
+      layouts.push_back(step.layout);
+  int indexBits = start.registerBits.size() + start.laneBits.size();
+  int sourceBits = std::clamp(indexBits - (LdsSwizzle::kFirstBit + LdsSwizzle::kBits), 0,
+                              kSwizzleSourceBits);
+  int64_t choices = int64_t(1) << sourceBits;
+  int sourceShift = LdsSwizzle::kFirstBit + LdsSwizzle::kBits;
+  LdsSwizzle best;
+  int bestCollisions = bankCollisions(best, layouts, runBits);
+  for (int64_t m0 = 0; m0 < choices && bestCollisions > 1; ++m0)
+    for (int64_t m1 = 0; m1 < choices && bestCollisions > 1; ++m1)
+      for (int64_t m2 = 0; m2 < choices && bestCollisions > 1; ++m2) {
+        LdsSwizzle candidate;
+        candidate.masks = {m0 << sourceShift, m1 << sourceShift, m2 << sourceShift};
+        int collisions = bankCollisions(candidate, layouts, runBits);
+        if (collisions < bestCollisions) {
+          best = candidate;
+          bestCollisions = collisions;
+        }
+      }
+  return best;
 }

@@ -6,6 +6,7 @@
 
 #include "llvm/ADT/SmallVector.h"
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -63,6 +64,22 @@ struct ButterflyPlan {
 /// That is ceil(laneBits / (registerBits - pinnedBits)) exchanges, the fewest for a layout
 /// that keeps 16-byte runs. PerStage: one partner exchange per lane bit.
 ButterflyPlan planButterflies(const RowLayout &start, int pinnedBits, ExchangeSchedule schedule);
+
+/// An XOR swizzle of the LDS slot of a row. Eight lanes' 16-byte runs are served together;
+/// a run's bank group is index bits [2, 5). Bit 2 + j of an index is XORed with the parity
+/// of the index bits in masks[j] (all above bit 4, so the map is a permutation of the slot),
+/// chosen so that no eight consecutive lanes of any layout share a bank group.
+struct LdsSwizzle {
+  static constexpr int kFirstBit = 2, kBits = 3;
+  std::array<int64_t, kBits> masks = {0, 0, 0};
+
+  /// The bits the swizzle XORs into `index` (index ^ xorBits(index) is the address).
+  int64_t xorBits(int64_t index) const;
+};
+
+/// The swizzle (over index bits 5..8) with the fewest bank-group collisions among eight
+/// consecutive lanes, over every layout `plan` reads or writes.
+LdsSwizzle chooseLdsSwizzle(const ButterflyPlan &plan, const RowLayout &start, int runBits);
 
 } // namespace mlir::dsv4
 

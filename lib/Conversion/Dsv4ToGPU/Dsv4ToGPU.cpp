@@ -25,10 +25,6 @@ namespace {
 constexpr int64_t kAccessBytes = 16;
 /// LDS traffic is f32 in runs of four: one 16-byte ds_read/ds_write per run.
 constexpr int64_t kLdsRun = 4;
-/// LDS bank padding: 4 floats (one 16-byte run, so runs stay aligned) per 32 floats (one
-/// pass over 32 four-byte banks).
-constexpr int64_t kLdsPadEvery = 32;
-constexpr int64_t kLdsPadRun = kLdsRun;
 /// gpu.shuffle widths above 32 do not exist on warp32 machines; the kernel must run there.
 constexpr int64_t kMaxLanesPerRow = 32;
 constexpr int64_t kMaxWorkgroupSize = 1024;
@@ -51,9 +47,6 @@ struct KernelConfig {
   ExchangeSchedule schedule;
 
   int64_t valuesPerLane() const { return headDim / lanes; }
-  /// A row's LDS slot: kLdsPadRun floats of padding after every kLdsPadEvery, so lanes whose
-  /// runs sit a multiple of 128 bytes apart (the grouped layouts) fall in different banks.
-  int64_t ldsRowFloats() const { return headDim + headDim / kLdsPadEvery * kLdsPadRun; }
   int64_t workgroupSize() const { return lanes * rows; }
   int indexBits() const { return llvm::Log2_64(headDim); }
   int laneBits() const { return llvm::Log2_64(lanes); }
@@ -91,9 +84,8 @@ public:
     applyRmsNorm();
     applyRope();
     if (FloatAttr scale = config.op.getScaleAttr()) {
-      ButterflyPlan plan = planButterflies(
-          naturalLayout(config.indexBits(), config.laneBits(), config.pinnedBits()),
-          config.pinnedBits(), config.schedule);
+      ButterflyPlan plan = planButterflies(natural(), config.pinnedBits(), config.schedule);
+      swizzle = chooseLdsSwizzle(plan, natural(), llvm::Log2_64(kLdsRun));
       applyHadamard(plan, scale.getValue());
       storeRow(plan.finalLayout);
     } else {
@@ -111,6 +103,7 @@ private:
   /// `readable`: the row may be loaded (in bounds); `active`: it is updated and stored.
   Value lane, rowSlotBase, readable, active, rowBase, position;
   SmallVector<Value> x, weightValues;
+  LdsSwizzle swizzle;
   /// (cos, sin) per value of every run that reaches the RoPE tail, keyed by its register.
   llvm::SmallDenseMap<int64_t, SmallVector<Value>> rotations;
 
@@ -156,7 +149,7 @@ private:
     Value block = gpu::BlockIdOp::create(b, gpu::Dimension::x);
     lane = arith::RemUIOp::create(b, thread, index(config.lanes));
     Value slot = arith::DivUIOp::create(b, thread, index(config.lanes));
-    rowSlotBase = arith::MulIOp::create(b, slot, index(config.ldsRowFloats()));
+    rowSlotBase = arith::MulIOp::create(b, slot, index(config.headDim));
     Value item = arith::AddIOp::create(
         b, arith::MulIOp::create(b, block, index(config.rows)), slot);
     Value itemI32 = arith::IndexCastOp::create(b, b.getI32Type(), item);
@@ -368,31 +361,46 @@ private:
     }
   }
 
-  /// Where row index `laneBase + offset` lives in the row's padded LDS slot.
-  Value ldsAddress(Value laneBase, int64_t offset) {
-    Value at = arith::AddIOp::create(b, laneBase, index(offset));
-    Value pad = arith::MulIOp::create(
-        b, arith::DivUIOp::create(b, at, index(kLdsPadEvery)), index(kLdsPadRun));
-    return arith::AddIOp::create(b, rowSlotBase, arith::AddIOp::create(b, at, pad));
+  /// The lane's part of the swizzled LDS index of `layout`: its lane offset XOR the swizzle
+  /// bits the lane bits contribute (the swizzle is linear, so register offsets add theirs).
+  Value swizzledLaneOffset(const RowLayout &layout) {
+    Value offset = laneOffset(layout);
+    for (int j = 0; j < LdsSwizzle::kBits; ++j) {
+      Value parity = index(0);
+      for (auto [k, bit] : llvm::enumerate(layout.laneBits))
+        if (swizzle.masks[j] & (int64_t(1) << bit))
+          parity = arith::XOrIOp::create(b, parity, arith::ShRUIOp::create(b, lane, index(k)));
+      Value flip = arith::ShLIOp::create(b, arith::AndIOp::create(b, parity, index(1)),
+                                         index(LdsSwizzle::kFirstBit + j));
+      offset = arith::XOrIOp::create(b, offset, flip);
+    }
+    return offset;
+  }
+
+  /// Where the run at register `reg` of `layout` lives in the row's LDS slot.
+  Value ldsAddress(Value swizzledLane, const RowLayout &layout, int64_t reg) {
+    int64_t offset = layout.registerOffset(reg);
+    Value at = arith::XOrIOp::create(b, swizzledLane, index(offset ^ swizzle.xorBits(offset)));
+    return arith::AddIOp::create(b, rowSlotBase, at);
   }
 
   /// Writes every value to the row's LDS slot in `layout`, in 16-byte runs.
   void writeToLds(const RowLayout &layout) {
-    Value laneBase = laneOffset(layout);
+    Value swizzledLane = swizzledLaneOffset(layout);
     auto runType = VectorType::get({kLdsRun}, b.getF32Type());
     for (int64_t reg = 0; reg < config.valuesPerLane(); reg += kLdsRun) {
       Value run = vector::FromElementsOp::create(b, runType, ArrayRef(x).slice(reg, kLdsRun));
-      vectorStore(run, lds, ldsAddress(laneBase, layout.registerOffset(reg)));
+      vectorStore(run, lds, ldsAddress(swizzledLane, layout, reg));
     }
   }
 
-  /// Reads the values at `layout`'s positions, lane bits taken from `laneBase`.
-  SmallVector<Value> readFromLds(const RowLayout &layout, Value laneBase) {
+  /// Reads the values at `layout`'s positions, the lane's part given already swizzled.
+  SmallVector<Value> readFromLds(const RowLayout &layout, Value swizzledLane) {
     auto runType = VectorType::get({kLdsRun}, b.getF32Type());
     SmallVector<Value> values;
     for (int64_t reg = 0; reg < config.valuesPerLane(); reg += kLdsRun)
       llvm::append_range(values, toF32Scalars(vectorLoad(
-          runType, lds, ldsAddress(laneBase, layout.registerOffset(reg)))));
+          runType, lds, ldsAddress(swizzledLane, layout, reg))));
     return values;
   }
 
@@ -413,13 +421,14 @@ private:
       gpu::BarrierOp::create(b);
       ldsInUse = true;
       if (step.kind == ButterflyStep::Kind::Relayout) {
-        x = readFromLds(step.layout, laneOffset(step.layout));
+        x = readFromLds(step.layout, swizzledLaneOffset(step.layout));
         layout = step.layout;
         continue;
       }
       int laneIndexBit = layout.laneBits[step.laneBit];
-      Value partnerBase = arith::XOrIOp::create(b, laneOffset(layout),
-                                                index(int64_t(1) << laneIndexBit));
+      int64_t partnerBit = int64_t(1) << laneIndexBit;
+      Value partnerBase = arith::XOrIOp::create(
+          b, swizzledLaneOffset(layout), index(partnerBit ^ swizzle.xorBits(partnerBit)));
       SmallVector<Value> partner = readFromLds(layout, partnerBase);
       Value upper = arith::CmpIOp::create(
           b, arith::CmpIPredicate::ne,
@@ -569,7 +578,7 @@ private:
     gpu::GPUModuleOp kernelModule = createKernelModule(module, function, name);
     OpBuilder builder = OpBuilder::atBlockEnd(kernelModule.getBody());
     auto workgroup = gpu::AddressSpaceAttr::get(&getContext(), gpu::AddressSpace::Workgroup);
-    auto ldsType = MemRefType::get({config->rows * config->ldsRowFloats()}, builder.getF32Type(),
+    auto ldsType = MemRefType::get({config->rows * config->headDim}, builder.getF32Type(),
                                    MemRefLayoutAttrInterface(), workgroup);
     auto kernel = gpu::GPUFuncOp::create(builder, function.getLoc(), name,
                                          kernelType(*config, builder), TypeRange{ldsType});

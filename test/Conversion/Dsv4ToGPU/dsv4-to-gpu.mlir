@@ -9,7 +9,7 @@
 // CHECK:       module attributes {dsv4.kernels = {decode = {{{.*}}lanes_per_row = 32 : i64{{.*}}rows_per_workgroup = 4 : i64, scale = {{.*}}, schedule = "grouped"{{.*}}workgroup_size = 128 : i64}}
 // CHECK-LABEL: gpu.module @decode
 // CHECK:       gpu.func @decode(%{{.*}}: memref<2147483647xf32, #gpu.address_space<global>>, %{{.*}}: memref<2147483647xf32, #gpu.address_space<global>>, %{{.*}}: memref<2147483647xf32, #gpu.address_space<global>>, %{{.*}}: memref<2147483647xi32, #gpu.address_space<global>>, %{{.*}}: i32, %{{.*}}: i32, %{{.*}}: i32, %{{.*}}: i32, %{{.*}}: i32, %{{.*}}: i32)
-// CHECK-SAME:    workgroup(%[[LDS:.*]] : memref<2304xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
+// CHECK-SAME:    workgroup(%[[LDS:.*]] : memref<2048xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
 // CHECK-SAME:    kernel attributes {known_block_size = array<i32: 128, 1, 1>}
 // CHECK-COUNT-4: vector.load %arg0[{{.*}}] {alignment = 16 : i64} : {{.*}}, vector<4xf32>
 // CHECK-COUNT-4: gpu.shuffle xor
@@ -37,9 +37,9 @@
 // STAGE-NOT:     gpu.barrier
 // STAGE:         gpu.return
 
-// 16 lanes of 32 values: 2 exchanges, 3 barriers, LDS of 8 padded rows.
+// 16 lanes of 32 values: 2 exchanges, 3 barriers, LDS of 8 rows.
 // L16-LABEL:   gpu.func @decode
-// L16-SAME:      memref<4608xf32, #gpu.address_space<workgroup>>
+// L16-SAME:      memref<4096xf32, #gpu.address_space<workgroup>>
 // L16-SAME:      known_block_size = array<i32: 128, 1, 1>
 // L16-COUNT-3: gpu.barrier
 // L16-NOT:     gpu.barrier
