@@ -2,6 +2,7 @@
     ncu --kernel-name regex:dsv4 --launch-skip 2 --launch-count 1 \\
         python3 bench/profile_one.py out/KERNEL.sm_90.ptx 8192
 Decode manifests only (seq_lens handle)."""
+import json
 import os
 import sys
 
@@ -14,9 +15,8 @@ def main(binary, rows, launches=4):
     import dsv4.runtime as runtime
 
     kernel = runtime.Kernel(binary)
-    manifest = kernel.manifest if hasattr(kernel, "manifest") else None
-    import json
-    manifest = manifest or json.load(open(os.path.splitext(binary)[0] + ".json"))
+    with open(os.path.splitext(binary)[0] + ".json") as f:
+        manifest = json.load(f)
     head_dim, rope_dim = manifest["head_dim"], manifest["rope_dim"]
     kv = torch.randn(rows, head_dim, device="cuda").to(reference.torch_dtype(manifest["kv_dtype"]))
     weight = (0.5 + torch.rand(head_dim, device="cuda")).to(reference.torch_dtype(manifest["weight_dtype"]))
