@@ -18,6 +18,15 @@ import struct
 TYPES = {"f32": "f32", "bf16": "bf16", "f16": "f16"}
 
 
+
+def yield_as(w, element_type):
+    """Ends a tensor.generate body: yields the f32 %v, rounded to element_type."""
+    if element_type == "f32":
+        w("    tensor.yield %v : f32")
+    else:
+        w(f"    %vt = arith.truncf %v : f32 to {element_type}")
+        w(f"    tensor.yield %vt : {element_type}")
+
 def f32_literal(value):
     """The f32 nearest `value`, as an exact hex literal MLIR accepts for f32."""
     return "0x%08X" % struct.unpack("<I", struct.pack("<f", value))[0]
@@ -108,11 +117,7 @@ def emit(args):
     w(f"    %rs0 = arith.mulf %if, %k35 : f32")
     w(f"    %rs = arith.addf %rs0, %k06 : f32")
     w(f"    %v = arith.mulf %v1, %rs : f32")
-    if kvt != "f32":
-        w(f"    %vt = arith.truncf %v : f32 to {kvt}")
-        w(f"    tensor.yield %vt : {kvt}")
-    else:
-        w(f"    tensor.yield %v : f32")
+    yield_as(w, kvt)
     w(f"  }} : {kv_ty}")
     # weight[j] = 1 + (((j*37 + 5) mod 101) - 50.5) / 200: in (0.74, 1.26), never 1.
     w(f"  %weight = tensor.generate {{")
@@ -131,11 +136,7 @@ def emit(args):
     w(f"    %v0 = arith.subf %hf, %off : f32")
     w(f"    %v1 = arith.divf %v0, %div : f32")
     w(f"    %v = arith.addf %v1, %one : f32")
-    if wt != "f32":
-        w(f"    %vt = arith.truncf %v : f32 to {wt}")
-        w(f"    tensor.yield %vt : {wt}")
-    else:
-        w(f"    tensor.yield %v : f32")
+    yield_as(w, wt)
     w(f"  }} : {w_ty}")
     # freqs[q, 2j] = cos((q + 1) * t_j), freqs[q, 2j+1] = sin((q + 1) * t_j),
     # t_j = 0.83 / (j + 1.37): no position has the identity rotation.
