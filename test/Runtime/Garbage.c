@@ -5,26 +5,12 @@
  * pseudo-random set of byte corruptions of each, go through the readers.
  * Each copy is its own exact-size allocation, so a sanitizer or guard page
  * sees any read past the end. Prints counts; a crash fails the test. */
+#include "ReadFile.h"
 #include "dsv4/Runtime/dsv4_runtime.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static unsigned char *readAll(const char *path, size_t *size) {
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  unsigned char *data = malloc(n > 0 ? (size_t)n + 1 : 1);
-  *size = data && n > 0 ? fread(data, 1, (size_t)n, f) : 0;
-  if (data)
-    data[*size] = '\0';
-  fclose(f);
-  return data;
-}
 
 static uint32_t rngState = 12345;
 static uint32_t nextRandom(void) {
@@ -52,8 +38,8 @@ int main(int argc, char **argv) {
     return 2;
   }
   size_t hsacoSize, jsonSize;
-  unsigned char *hsaco = readAll(argv[1], &hsacoSize);
-  unsigned char *json = readAll(argv[2], &jsonSize);
+  unsigned char *hsaco = (unsigned char *)readFile(argv[1], &hsacoSize);
+  unsigned char *json = (unsigned char *)readFile(argv[2], &jsonSize);
   if (!hsaco || !json) {
     printf("error: cannot read inputs\n");
     return 1;

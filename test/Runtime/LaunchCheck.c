@@ -7,26 +7,12 @@
  * call for the loaded manifest. Prints one "load:" and one "launch:" line
  * (status and message) plus the manifest getters; exits 0 whatever the
  * status, so tests check the printed outcome with FileCheck. */
+#include "ReadFile.h"
 #include "dsv4/Runtime/dsv4_runtime.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static char *readText(const char *path, size_t *size) {
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *text = malloc(n > 0 ? (size_t)n + 1 : 1);
-  *size = text && n > 0 ? fread(text, 1, (size_t)n, f) : 0;
-  if (text)
-    text[*size] = '\0';
-  fclose(f);
-  return text;
-}
 
 static int32_t parseDtype(const char *s) {
   if (!strcmp(s, "f32")) return DSV4_DTYPE_F32;
@@ -77,8 +63,8 @@ int main(int argc, char **argv) {
   dsv4_status st;
   if (useData) {
     size_t imageSize = 0, jsonSize = 0;
-    char *image = readText(binary, &imageSize);
-    char *json = manifest ? readText(manifest, &jsonSize) : NULL;
+    char *image = readFile(binary, &imageSize);
+    char *json = manifest ? readFile(manifest, &jsonSize) : NULL;
     st = image && json ? dsv4_module_load_data(image, imageSize, json, &mod)
                        : DSV4_ERR_IO;
     free(image);
