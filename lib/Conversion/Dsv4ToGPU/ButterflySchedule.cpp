@@ -120,9 +120,8 @@ constexpr int kLanesPerPhase = 8;
 /// Index bits the swizzle may read: the four above the bank-group bits.
 constexpr int kSwizzleSourceBits = 4;
 
-/// The worst number of distinct runs that eight consecutive lanes put in one bank group,
-/// over every run of every layout.
-int bankCollisions(const LdsSwizzle &swizzle, llvm::ArrayRef<RowLayout> layouts, int runBits) {
+/// The most distinct runs eight consecutive lanes put in one bank group, over the layouts.
+int collisions(const LdsSwizzle &swizzle, llvm::ArrayRef<RowLayout> layouts, int runBits) {
   int worst = 0;
   for (const RowLayout &layout : layouts) {
     int64_t lanes = int64_t(1) << layout.laneBits.size();
@@ -142,30 +141,41 @@ int bankCollisions(const LdsSwizzle &swizzle, llvm::ArrayRef<RowLayout> layouts,
   }
   return worst;
 }
-} // namespace
 
-LdsSwizzle mlir::dsv4::chooseLdsSwizzle(const ButterflyPlan &plan, const RowLayout &start,
-                                        int runBits) {
+/// Every layout the plan writes to or reads from LDS.
+llvm::SmallVector<RowLayout> ldsLayouts(const ButterflyPlan &plan, const RowLayout &start) {
   llvm::SmallVector<RowLayout> layouts = {start};
   for (const ButterflyStep &step : plan.steps)
     if (step.kind == ButterflyStep::Kind::Relayout)
       layouts.push_back(step.layout);
+  return layouts;
+}
+} // namespace
+
+int mlir::dsv4::ldsBankCollisions(const LdsSwizzle &swizzle, const ButterflyPlan &plan,
+                                  const RowLayout &start, int runBits) {
+  return collisions(swizzle, ldsLayouts(plan, start), runBits);
+}
+
+LdsSwizzle mlir::dsv4::chooseLdsSwizzle(const ButterflyPlan &plan, const RowLayout &start,
+                                        int runBits) {
+  llvm::SmallVector<RowLayout> layouts = ldsLayouts(plan, start);
   int indexBits = start.registerBits.size() + start.laneBits.size();
   int sourceBits = std::clamp(indexBits - (LdsSwizzle::kFirstBit + LdsSwizzle::kBits), 0,
                               kSwizzleSourceBits);
   int64_t choices = int64_t(1) << sourceBits;
   int sourceShift = LdsSwizzle::kFirstBit + LdsSwizzle::kBits;
   LdsSwizzle best;
-  int bestCollisions = bankCollisions(best, layouts, runBits);
+  int bestCollisions = collisions(best, layouts, runBits);
   for (int64_t m0 = 0; m0 < choices && bestCollisions > 1; ++m0)
     for (int64_t m1 = 0; m1 < choices && bestCollisions > 1; ++m1)
       for (int64_t m2 = 0; m2 < choices && bestCollisions > 1; ++m2) {
         LdsSwizzle candidate;
         candidate.masks = {m0 << sourceShift, m1 << sourceShift, m2 << sourceShift};
-        int collisions = bankCollisions(candidate, layouts, runBits);
-        if (collisions < bestCollisions) {
+        int candidateCollisions = collisions(candidate, layouts, runBits);
+        if (candidateCollisions < bestCollisions) {
           best = candidate;
-          bestCollisions = collisions;
+          bestCollisions = candidateCollisions;
         }
       }
   return best;

@@ -77,8 +77,12 @@ struct LdsSwizzle {
   int64_t xorBits(int64_t index) const;
 };
 
-/// The swizzle (over index bits 5..8) with the fewest bank-group collisions among eight
-/// consecutive lanes, over every layout `plan` reads or writes.
+/// The most distinct LDS runs (of 2^runBits floats) that eight consecutive lanes put in one
+/// bank group, over every layout `plan` writes or reads: 1 means no collision.
+int ldsBankCollisions(const LdsSwizzle &swizzle, const ButterflyPlan &plan,
+                      const RowLayout &start, int runBits);
+
+/// The swizzle (over index bits 5..8) with the fewest bank-group collisions.
 LdsSwizzle chooseLdsSwizzle(const ButterflyPlan &plan, const RowLayout &start, int runBits);
 
 } // namespace mlir::dsv4
