@@ -22,7 +22,7 @@ def Dsv4_HandleTensor : TensorRankOf<[I32], [1, 2]>;
 // Work items
 //===----------------------------------------------------------------------===//
 
-class Dsv4_ItemsOp<string mnemonic, string handleName, Type handleType>
+class Dsv4_ItemsOp<string mnemonic, Type handleType>
     : Dsv4_Op<mnemonic, [Pure]> {
   let arguments = (ins handleType:$handle, Dsv4_FreqsTensor:$freqs, I64Attr:$ratio);
   let results = (outs Dsv4_ItemsTensor:$items);
@@ -32,7 +32,7 @@ class Dsv4_ItemsOp<string mnemonic, string handleName, Type handleType>
   let hasVerifier = 1;
 }
 
-def Dsv4_DecodeItemsOp : Dsv4_ItemsOp<"decode_items", "seq_lens", Dsv4_SeqLensTensor> {
+def Dsv4_DecodeItemsOp : Dsv4_ItemsOp<"decode_items", Dsv4_SeqLensTensor> {
   let summary = "work items of a decode step: one per batch entry";
   let description = [{
     Item `b` names kv row `b` at position `floor((seq_lens[b] - 1) / ratio) * ratio`.
@@ -46,7 +46,7 @@ def Dsv4_DecodeItemsOp : Dsv4_ItemsOp<"decode_items", "seq_lens", Dsv4_SeqLensTe
   }];
 }
 
-def Dsv4_PrefillItemsOp : Dsv4_ItemsOp<"prefill_items", "plan", Dsv4_PlanTensor> {
+def Dsv4_PrefillItemsOp : Dsv4_ItemsOp<"prefill_items", Dsv4_PlanTensor> {
   let summary = "work items of a prefill step: one per plan row";
   let description = [{
     `plan` is `[M, 4]` of `(row, batch_id, position, window_len)`. Item `m` names kv row
