@@ -1,0 +1,417 @@
+// The body of one dsv4 kernel (see KernelEmitter.h).
+#include "KernelEmitter.h"
+#include "dsv4/Conversion/WorkItems.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <map>
+
+using namespace mlir;
+using namespace mlir::dsv4;
+
+namespace {
+/// LDS traffic is f32 in runs of four: one 16-byte ds_read/ds_write per run.
+constexpr int64_t kLdsRun = 4;
+
+/// Builds the body of one kernel; `x` holds the lane's row values, indexed by register.
+class KernelEmitter {
+public:
+  KernelEmitter(ImplicitLocOpBuilder &b, const KernelConfig &config, gpu::GPUFuncOp func)
+      : b(b), config(config), func(func) {}
+
+  void emit() {
+    readArguments();
+    computeWorkItem();
+    // Every global load is issued before any arithmetic, so the row, the weight and the
+    // freqs row (which waits only for the item's position) are in flight together.
+    loadRow();
+    loadWeight();
+    loadRotations();
+    applyRmsNorm();
+    applyRope();
+    if (FloatAttr scale = config.op.getScaleAttr()) {
+      ButterflyPlan plan = planButterflies(natural(), config.pinnedBits(), config.schedule);
+      swizzle = chooseLdsSwizzle(plan, natural(), llvm::Log2_64(kLdsRun));
+      applyHadamard(plan, scale.getValue());
+      storeRow(plan.finalLayout);
+    } else {
+      storeRow(natural());
+    }
+    gpu::ReturnOp::create(b);
+  }
+
+private:
+  ImplicitLocOpBuilder &b;
+  KernelConfig config;
+  gpu::GPUFuncOp func;
+  Value kv, weight, freqs, handle, lds;
+  Value numItems, numRows, kvRowStride, numPositions, freqsRowStride, planRowStride;
+  /// `readable`: the row may be loaded (in bounds); `active`: it is updated and stored.
+  Value lane, rowSlotBase, readable, active, rowBase, position;
+  SmallVector<Value> x, weightValues;
+  LdsSwizzle swizzle;
+  /// (cos, sin) per value of every run that reaches the RoPE tail, keyed by its register.
+  llvm::SmallDenseMap<int64_t, SmallVector<Value>> rotations;
+
+  RowLayout natural() const {
+    return naturalLayout(config.indexBits(), config.laneBits(), config.pinnedBits());
+  }
+  Value index(int64_t value) { return arith::ConstantIndexOp::create(b, value); }
+  Value i32(int64_t value) { return arith::ConstantIntOp::create(b, b.getI32Type(), value); }
+  Value f32(float value) {
+    return arith::ConstantFloatOp::create(b, b.getF32Type(), APFloat(value));
+  }
+  Value toIndex(Value i32Value) {
+    return arith::IndexCastOp::create(b, b.getIndexType(), i32Value);
+  }
+
+  void readArguments() {
+    auto args = func.getArguments();
+    kv = args[0], weight = args[1], freqs = args[2], handle = args[3];
+    numItems = args[4], numRows = args[5], kvRowStride = toIndex(args[6]);
+    numPositions = args[7], freqsRowStride = toIndex(args[8]), planRowStride = toIndex(args[9]);
+    lds = func.getWorkgroupAttributions()[0];
+  }
+
+  /// Emits `cond ? then() : otherwise` for values of fixed types (an scf.if with results).
+  SmallVector<Value> ifElse(Value cond, function_ref<SmallVector<Value>()> thenValues,
+                            ArrayRef<Value> otherwise) {
+    SmallVector<Type> types = llvm::map_to_vector(otherwise, [](Value v) { return v.getType(); });
+    auto ifOp = scf::IfOp::create(b, types, cond, /*withElseRegion=*/true);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(ifOp.thenBlock());
+      scf::YieldOp::create(b, thenValues());
+      b.setInsertionPointToStart(ifOp.elseBlock());
+      scf::YieldOp::create(b, otherwise);
+    }
+    return SmallVector<Value>(ifOp.getResults());
+  }
+
+  /// Thread -> (row slot, lane) -> work item -> (active, row, position). Threads of skipped
+  /// items stay alive: every thread must reach every barrier.
+  void computeWorkItem() {
+    Value thread = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
+    Value block = gpu::BlockIdOp::create(b, gpu::Dimension::x);
+    lane = arith::RemUIOp::create(b, thread, index(config.lanes));
+    Value slot = arith::DivUIOp::create(b, thread, index(config.lanes));
+    rowSlotBase = arith::MulIOp::create(b, slot, index(config.headDim));
+    Value item = arith::AddIOp::create(
+        b, arith::MulIOp::create(b, block, index(config.rows)), slot);
+    Value itemI32 = arith::IndexCastOp::create(b, b.getI32Type(), item);
+    Value inRange = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, itemI32, numItems);
+    int64_t ratio = config.op.getRatio();
+    WorkItem workItem;
+    if (config.op.getSource() == PositionSource::decode) {
+      Value seqLen = ifElse(inRange, [&]() -> SmallVector<Value> {
+        return {memref::LoadOp::create(b, handle, ValueRange{item})};
+      }, {i32(0)})[0];
+      workItem = emitDecodeItem(b, itemI32, seqLen, ratio, numPositions);
+    } else {
+      SmallVector<Value> plan = ifElse(inRange, [&]() -> SmallVector<Value> {
+        Value base = arith::MulIOp::create(b, item, planRowStride);
+        Value positionAt = arith::AddIOp::create(b, base, index(2));
+        return {memref::LoadOp::create(b, handle, ValueRange{base}),
+                memref::LoadOp::create(b, handle, ValueRange{positionAt})};
+      }, {i32(-1), i32(0)});
+      workItem = emitPrefillItem(b, plan[0], plan[1], ratio, numPositions);
+    }
+    active = arith::AndIOp::create(
+        b, arith::CmpIOp::create(b, arith::CmpIPredicate::sge, workItem.row, i32(0)),
+        arith::CmpIOp::create(b, arith::CmpIPredicate::slt, workItem.row, numRows));
+    Value row = workItem.row;
+    readable = active;
+    if (config.op.getSource() == PositionSource::decode) {
+      // Decode item b names row b whatever its seq_len: reading the (in-bounds) row does not
+      // wait for the seq_len load, which takes one global round trip off the critical path.
+      // Padding rows are still only stored when active.
+      row = itemI32;
+      readable = arith::AndIOp::create(
+          b, inRange, arith::CmpIOp::create(b, arith::CmpIPredicate::slt, itemI32, numRows));
+    }
+    rowBase = arith::MulIOp::create(b, toIndex(row), kvRowStride);
+    position = toIndex(workItem.position);
+  }
+
+  /// Index bits held by the lane id, as an index value.
+  Value laneOffset(const RowLayout &layout) {
+    Value offset = index(0);
+    for (auto [k, bit] : llvm::enumerate(layout.laneBits)) {
+      Value laneBit = arith::AndIOp::create(
+          b, arith::ShRUIOp::create(b, lane, index(k)), index(1));
+      offset = arith::OrIOp::create(b, offset, arith::ShLIOp::create(b, laneBit, index(bit)));
+    }
+    return offset;
+  }
+
+  /// Runs start at multiples of their own size (capped at 16 bytes): the runtime checks the
+  /// base alignments and row-stride multiples the manifest states.
+  static int64_t runAlignment(VectorType type) {
+    return std::min<int64_t>(kAccessBytes,
+                             type.getNumElements() * type.getElementTypeBitWidth() / 8);
+  }
+  Value vectorLoad(VectorType type, Value memref, Value at) {
+    return vector::LoadOp::create(b, type, memref, ValueRange{at}, /*nontemporal=*/false,
+                                  llvm::MaybeAlign(runAlignment(type)));
+  }
+  void vectorStore(Value vector, Value memref, Value at) {
+    vector::StoreOp::create(b, vector, memref, ValueRange{at}, /*nontemporal=*/false,
+                            llvm::MaybeAlign(runAlignment(cast<VectorType>(vector.getType()))));
+  }
+  SmallVector<Value> toF32Scalars(Value vector) {
+    auto type = cast<VectorType>(vector.getType());
+    if (!type.getElementType().isF32())
+      vector = arith::ExtFOp::create(b, VectorType::get(type.getShape(), b.getF32Type()), vector);
+    SmallVector<Value> scalars;
+    for (int64_t e = 0; e < type.getNumElements(); ++e)
+      scalars.push_back(vector::ExtractOp::create(b, vector, e));
+    return scalars;
+  }
+
+  /// The run of `vectorWidth` values starting at register `reg` of the natural layout.
+  Value naturalRunOffset(Value laneBase, int64_t reg) {
+    return arith::AddIOp::create(b, laneBase, index(natural().registerOffset(reg)));
+  }
+
+  /// One 16-byte load per run; rows of skipped items are not read (zeros instead).
+  void loadRow() {
+    int64_t width = config.vectorWidth;
+    auto kvVector = VectorType::get({width}, config.kvType);
+    Value laneBase = laneOffset(natural());
+    SmallVector<Value> zeros;
+    for (int64_t reg = 0; reg < config.valuesPerLane(); reg += width)
+      zeros.push_back(arith::ConstantOp::create(b, kvVector, b.getZeroAttr(kvVector)));
+    SmallVector<Value> runs = ifElse(readable, [&]() {
+      SmallVector<Value> loaded;
+      for (int64_t reg = 0; reg < config.valuesPerLane(); reg += width)
+        loaded.push_back(vectorLoad(kvVector, kv,
+                                    arith::AddIOp::create(b, rowBase,
+                                                          naturalRunOffset(laneBase, reg))));
+      return loaded;
+    }, zeros);
+    for (Value run : runs)
+      llvm::append_range(x, toF32Scalars(run));
+  }
+
+  /// Sum of squares over the lane, then a xor-butterfly over the row's lanes (every lane ends
+  /// with the same bits: f32 addition is commutative).
+  Value rowSumOfSquares() {
+    Value sum = f32(0.0f);
+    for (Value value : x)
+      sum = arith::AddFOp::create(b, sum, arith::MulFOp::create(b, value, value));
+    // gpu.shuffle's width is the number of active lanes from lane 0 (NVVM builds its member
+    // mask from it), not a segment size: 32 keeps every lane of a warp32 or wave64 active,
+    // and xor offsets below `lanes` never leave the row's aligned group of lanes.
+    for (int64_t offset = 1; offset < config.lanes; offset *= 2) {
+      Value other = gpu::ShuffleOp::create(b, sum, offset, kMaxLanesPerRow,
+                                           gpu::ShuffleMode::XOR)
+                        .getShuffleResult();
+      sum = arith::AddFOp::create(b, sum, other);
+    }
+    return sum;
+  }
+
+  void applyRmsNorm() {
+    Value mean = arith::DivFOp::create(b, rowSumOfSquares(), f32(float(config.headDim)));
+    Value epsValue = arith::ConstantFloatOp::create(b, b.getF32Type(), config.op.getEps());
+    // 1 / sqrt rather than math.rsqrt, which becomes a device-library call (__ocml_rsqrt_f32,
+    // __nv_rsqrtf) that neither back end links; sqrt and the divide are correctly rounded.
+    Value root = math::SqrtOp::create(b, arith::AddFOp::create(b, mean, epsValue));
+    Value inverseRms = arith::DivFOp::create(b, f32(1.0f), root);
+    for (auto [value, w] : llvm::zip(x, weightValues))
+      value = arith::MulFOp::create(b, arith::MulFOp::create(b, value, inverseRms), w);
+  }
+
+  /// The weight at the lane's positions, one 16-byte (or 8-byte, bf16) load per run.
+  void loadWeight() {
+    int64_t width = config.vectorWidth;
+    auto weightVector = VectorType::get({width}, config.weightType);
+    Value laneBase = laneOffset(natural());
+    for (int64_t reg = 0; reg < config.valuesPerLane(); reg += width)
+      llvm::append_range(weightValues, toF32Scalars(vectorLoad(
+                                           weightVector, weight, naturalRunOffset(laneBase, reg))));
+  }
+
+  /// cos/sin for the run at register `reg`: (cos, sin) pairs read from freqs[position], or
+  /// (1, 0) (an exact identity) outside the rotated tail and for skipped items.
+  SmallVector<Value> loadRotation(Value laneBase, int64_t reg) {
+    int64_t width = config.vectorWidth;
+    int64_t tailStart = config.headDim - config.ropeDim;
+    Value runIndex = naturalRunOffset(laneBase, reg);
+    SmallVector<Value> identity;
+    for (int64_t e = 0; e < width; ++e)
+      identity.push_back(f32(e % 2 == 0 ? 1.0f : 0.0f));
+    Value rowStart = arith::MulIOp::create(b, position, freqsRowStride);
+    auto inTail = [&](Value at) {
+      return arith::AndIOp::create(
+          b, active, arith::CmpIOp::create(b, arith::CmpIPredicate::sge, at, index(tailStart)));
+    };
+    auto freqsAt = [&](Value at) {
+      return arith::AddIOp::create(b, rowStart,
+                                   arith::SubIOp::create(b, at, index(tailStart)));
+    };
+    if (config.vectorFreqs())
+      return ifElse(inTail(runIndex), [&]() {
+        return toF32Scalars(vectorLoad(VectorType::get({width}, b.getF32Type()), freqs,
+                                       freqsAt(runIndex)));
+      }, identity);
+    SmallVector<Value> rotation;
+    for (int64_t e = 0; e < width; e += 2) {
+      Value at = arith::AddIOp::create(b, runIndex, index(e));
+      llvm::append_range(rotation, ifElse(inTail(at), [&]() -> SmallVector<Value> {
+        Value cosAt = freqsAt(at);
+        Value sinAt = arith::AddIOp::create(b, cosAt, index(1));
+        return {memref::LoadOp::create(b, freqs, ValueRange{cosAt}),
+                memref::LoadOp::create(b, freqs, ValueRange{sinAt})};
+      }, {identity[0], identity[1]}));
+    }
+    return rotation;
+  }
+
+  void loadRotations() {
+    int64_t width = config.vectorWidth;
+    int64_t tailStart = config.headDim - config.ropeDim;
+    int64_t runSpan = config.lanes * width; // indices one run covers across the row's lanes
+    Value laneBase = laneOffset(natural());
+    for (int64_t reg = 0; reg < config.valuesPerLane(); reg += width)
+      if (natural().registerOffset(reg) + runSpan > tailStart) // some lane's run reaches it
+        rotations[reg] = loadRotation(laneBase, reg);
+  }
+
+  void applyRope() {
+    int64_t width = config.vectorWidth;
+    for (int64_t reg = 0; reg < config.valuesPerLane(); reg += width) {
+      auto found = rotations.find(reg);
+      if (found == rotations.end())
+        continue;
+      ArrayRef<Value> rotation = found->second;
+      for (int64_t e = 0; e < width; e += 2) {
+        Value re = x[reg + e], im = x[reg + e + 1];
+        Value c = rotation[e], s = rotation[e + 1];
+        x[reg + e] = arith::SubFOp::create(b, arith::MulFOp::create(b, re, c),
+                                           arith::MulFOp::create(b, im, s));
+        x[reg + e + 1] = arith::AddFOp::create(b, arith::MulFOp::create(b, re, s),
+                                               arith::MulFOp::create(b, im, c));
+      }
+    }
+  }
+
+  void butterfliesOnRegisterBit(int k) {
+    int64_t stride = int64_t(1) << k;
+    for (int64_t reg = 0; reg < config.valuesPerLane(); ++reg) {
+      if (reg & stride)
+        continue;
+      Value lo = x[reg], hi = x[reg + stride];
+      x[reg] = arith::AddFOp::create(b, lo, hi);
+      x[reg + stride] = arith::SubFOp::create(b, lo, hi);
+    }
+  }
+
+  /// The lane's part of the swizzled LDS index of `layout`: its lane offset XOR the swizzle
+  /// bits the lane bits contribute (the swizzle is linear, so register offsets add theirs).
+  Value swizzledLaneOffset(const RowLayout &layout) {
+    Value offset = laneOffset(layout);
+    for (int j = 0; j < LdsSwizzle::kBits; ++j) {
+      Value parity = index(0);
+      for (auto [k, bit] : llvm::enumerate(layout.laneBits))
+        if (swizzle.masks[j] & (int64_t(1) << bit))
+          parity = arith::XOrIOp::create(b, parity, arith::ShRUIOp::create(b, lane, index(k)));
+      Value flip = arith::ShLIOp::create(b, arith::AndIOp::create(b, parity, index(1)),
+                                         index(LdsSwizzle::kFirstBit + j));
+      offset = arith::XOrIOp::create(b, offset, flip);
+    }
+    return offset;
+  }
+
+  /// Where the run at register `reg` of `layout` lives in the row's LDS slot.
+  Value ldsAddress(Value swizzledLane, const RowLayout &layout, int64_t reg) {
+    int64_t offset = layout.registerOffset(reg);
+    Value at = arith::XOrIOp::create(b, swizzledLane, index(offset ^ swizzle.xorBits(offset)));
+    return arith::AddIOp::create(b, rowSlotBase, at);
+  }
+
+  /// Writes every value to the row's LDS slot in `layout`, in 16-byte runs.
+  void writeToLds(const RowLayout &layout) {
+    Value swizzledLane = swizzledLaneOffset(layout);
+    auto runType = VectorType::get({kLdsRun}, b.getF32Type());
+    for (int64_t reg = 0; reg < config.valuesPerLane(); reg += kLdsRun) {
+      Value run = vector::FromElementsOp::create(b, runType, ArrayRef(x).slice(reg, kLdsRun));
+      vectorStore(run, lds, ldsAddress(swizzledLane, layout, reg));
+    }
+  }
+
+  /// Reads the values at `layout`'s positions, the lane's part given already swizzled.
+  SmallVector<Value> readFromLds(const RowLayout &layout, Value swizzledLane) {
+    auto runType = VectorType::get({kLdsRun}, b.getF32Type());
+    SmallVector<Value> values;
+    for (int64_t reg = 0; reg < config.valuesPerLane(); reg += kLdsRun)
+      llvm::append_range(values, toF32Scalars(vectorLoad(
+          runType, lds, ldsAddress(swizzledLane, layout, reg))));
+    return values;
+  }
+
+  void applyHadamard(const ButterflyPlan &plan, APFloat scale) {
+    RowLayout layout = natural();
+    bool ldsInUse = false;
+    for (const ButterflyStep &step : plan.steps) {
+      if (step.kind == ButterflyStep::Kind::Registers) {
+        for (int k : step.registerBits)
+          butterfliesOnRegisterBit(k);
+        continue;
+      }
+      // The previous exchange's reads must finish before its slots are overwritten.
+      if (ldsInUse)
+        gpu::BarrierOp::create(b);
+      writeToLds(layout);
+      // Every lane's writes must land before any lane reads its partners' values.
+      gpu::BarrierOp::create(b);
+      ldsInUse = true;
+      if (step.kind == ButterflyStep::Kind::Relayout) {
+        x = readFromLds(step.layout, swizzledLaneOffset(step.layout));
+        layout = step.layout;
+        continue;
+      }
+      int laneIndexBit = layout.laneBits[step.laneBit];
+      int64_t partnerBit = int64_t(1) << laneIndexBit;
+      Value partnerBase = arith::XOrIOp::create(
+          b, swizzledLaneOffset(layout), index(partnerBit ^ swizzle.xorBits(partnerBit)));
+      SmallVector<Value> partner = readFromLds(layout, partnerBase);
+      Value upper = arith::CmpIOp::create(
+          b, arith::CmpIPredicate::ne,
+          arith::AndIOp::create(b, lane, index(int64_t(1) << step.laneBit)), index(0));
+      for (auto [value, other] : llvm::zip(x, partner))
+        value = arith::SelectOp::create(b, upper, arith::SubFOp::create(b, other, value),
+                                        arith::AddFOp::create(b, value, other));
+    }
+    Value scaleValue = arith::ConstantFloatOp::create(b, b.getF32Type(), scale);
+    for (Value &value : x)
+      value = arith::MulFOp::create(b, value, scaleValue);
+  }
+
+  /// One 16-byte store per run of `vectorWidth` values, rounded to kv's type once.
+  void storeRow(const RowLayout &layout) {
+    auto ifActive = scf::IfOp::create(b, active, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(ifActive.thenBlock()->getTerminator());
+    int64_t width = config.vectorWidth;
+    Value base = arith::AddIOp::create(b, rowBase, laneOffset(layout));
+    auto f32Vector = VectorType::get({width}, b.getF32Type());
+    for (int64_t reg = 0; reg < config.valuesPerLane(); reg += width) {
+      Value run = vector::FromElementsOp::create(b, f32Vector, ArrayRef(x).slice(reg, width));
+      if (!config.kvType.isF32())
+        run = arith::TruncFOp::create(b, VectorType::get({width}, config.kvType), run);
+      vectorStore(run, kv, arith::AddIOp::create(b, base, index(layout.registerOffset(reg))));
+    }
+  }
+};
+
+} // namespace
+
+void mlir::dsv4::emitKernelBody(ImplicitLocOpBuilder &b, const KernelConfig &config,
+                                gpu::GPUFuncOp kernel) {
+  KernelEmitter(b, config, kernel).emit();
+}

@@ -1,0 +1,43 @@
+// The body of one dsv4 kernel: what convert-dsv4-to-gpu fills each gpu.func with. Each group
+// of `lanes` threads owns one row; the row lives in f32 registers from the one load to the one
+// store, and cross-lane butterfly stages exchange through LDS with a gpu.barrier between every
+// write and read (ButterflySchedule.h plans them).
+#ifndef DSV4_CONVERSION_DSV4TOGPU_KERNELEMITTER_H
+#define DSV4_CONVERSION_DSV4TOGPU_KERNELEMITTER_H
+
+#include "ButterflySchedule.h"
+#include "dsv4/Dialect/Dsv4.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "llvm/Support/MathExtras.h"
+
+namespace mlir::dsv4 {
+
+/// Every global access of a row is 16 bytes wide.
+constexpr int64_t kAccessBytes = 16;
+/// gpu.shuffle widths above 32 do not exist on warp32 machines; the kernel must run there.
+constexpr int64_t kMaxLanesPerRow = 32;
+
+/// Everything the kernel is specialized for.
+struct KernelConfig {
+  FusedEpilogueOp op;
+  int64_t headDim, ropeDim, lanes, rows, vectorWidth;
+  Type kvType, weightType;
+  ExchangeSchedule schedule;
+
+  int64_t valuesPerLane() const { return headDim / lanes; }
+  int64_t workgroupSize() const { return lanes * rows; }
+  int indexBits() const { return llvm::Log2_64(headDim); }
+  int laneBits() const { return llvm::Log2_64(lanes); }
+  int pinnedBits() const { return llvm::Log2_64(vectorWidth); }
+  /// freqs can be read 16 bytes at a time when no kv run straddles the RoPE boundary.
+  bool vectorFreqs() const { return ropeDim % vectorWidth == 0; }
+};
+
+/// Fills `kernel` (parameters of docs/ABI.md, one workgroup LDS attribution) for `config`.
+void emitKernelBody(ImplicitLocOpBuilder &b, const KernelConfig &config, gpu::GPUFuncOp kernel);
+
+} // namespace mlir::dsv4
+
+#endif // DSV4_CONVERSION_DSV4TOGPU_KERNELEMITTER_H
