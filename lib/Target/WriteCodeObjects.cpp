@@ -1,5 +1,6 @@
 // dsv4-write-code-objects: each gpu.binary object to `<kernel>.<chip>.<ext>` plus the JSON
 // manifest of docs/ABI.md that the runtime checks every launch against.
+#include "dsv4/Conversion/KernelABI.h"
 #include "dsv4/Transforms/Passes.h"
 
 #include "llvm/Support/FileSystem.h"
@@ -16,15 +17,6 @@ using namespace mlir;
 using namespace mlir::dsv4;
 
 namespace {
-constexpr StringLiteral kKernelsAttrName = "dsv4.kernels";
-
-/// The kernel parameters of docs/ABI.md, in order.
-constexpr std::pair<StringLiteral, StringLiteral> kKernelArgs[] = {
-    {"kv", "ptr"},           {"weight", "ptr"},        {"freqs", "ptr"},
-    {"handle", "ptr"},       {"num_items", "i32"},     {"num_rows", "i32"},
-    {"kv_row_stride", "i32"}, {"num_positions", "i32"}, {"freqs_row_stride", "i32"},
-    {"plan_row_stride", "i32"}};
-
 struct ObjectInfo {
   std::string triple, chip, extension;
 };
@@ -58,10 +50,10 @@ void writeManifest(llvm::json::OStream &json, StringRef kernel, StringRef binary
         json.attribute(entry.getName(), real.getValueAsDouble());
     }
     json.attributeArray("args", [&] {
-      for (auto [name, type] : kKernelArgs)
+      for (unsigned arg = 0; arg < kNumKernelArgs; ++arg)
         json.object([&] {
-          json.attribute("name", name);
-          json.attribute("type", type);
+          json.attribute("name", kKernelArgNames[arg]);
+          json.attribute("type", arg < kNumKernelBuffers ? "ptr" : "i32");
         });
     });
   });

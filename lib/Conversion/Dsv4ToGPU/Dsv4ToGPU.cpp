@@ -2,6 +2,7 @@
 // gpu.module of its own. This file checks the configuration, builds the kernel's signature and
 // records what the manifest needs; KernelEmitter.cpp fills in the body.
 #include "KernelEmitter.h"
+#include "dsv4/Conversion/KernelABI.h"
 #include "dsv4/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -30,7 +31,6 @@ constexpr int64_t kDefaultWorkgroupSize = 128;
 /// The bare-pointer calling convention (one pointer per buffer, docs/ABI.md) needs static
 /// shapes, so buffers are typed by an i32-indexable bound; the runtime checks real extents.
 constexpr int64_t kBufferBound = std::numeric_limits<int32_t>::max();
-constexpr StringLiteral kKernelsAttrName = "dsv4.kernels";
 
 std::string dtypeName(Type type) {
   if (type.isF32())
@@ -140,10 +140,12 @@ private:
       return MemRefType::get({kBufferBound}, element, MemRefLayoutAttrInterface(), global);
     };
     Type i32 = builder.getI32Type();
-    return builder.getFunctionType({buffer(config.kvType), buffer(config.weightType),
-                                    buffer(builder.getF32Type()), buffer(i32), i32, i32, i32,
-                                    i32, i32, i32},
-                                   {});
+    Type elements[kNumKernelBuffers] = {config.kvType, config.weightType, builder.getF32Type(),
+                                        i32};
+    SmallVector<Type> params(kNumKernelArgs, i32);
+    for (unsigned arg = 0; arg < kNumKernelBuffers; ++arg)
+      params[arg] = buffer(elements[arg]);
+    return builder.getFunctionType(params, {});
   }
 
   LogicalResult convertFunction(ModuleOp module, func::FuncOp function) {

@@ -1,5 +1,6 @@
 // The body of one dsv4 kernel (see KernelEmitter.h).
 #include "KernelEmitter.h"
+#include "dsv4/Conversion/KernelABI.h"
 #include "dsv4/Conversion/WorkItems.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -71,9 +72,12 @@ private:
 
   void readArguments() {
     auto args = func.getArguments();
-    kv = args[0], weight = args[1], freqs = args[2], handle = args[3];
-    numItems = args[4], numRows = args[5], kvRowStride = toIndex(args[6]);
-    numPositions = args[7], freqsRowStride = toIndex(args[8]), planRowStride = toIndex(args[9]);
+    kv = args[kKvArg], weight = args[kWeightArg], freqs = args[kFreqsArg];
+    handle = args[kHandleArg], numItems = args[kNumItemsArg], numRows = args[kNumRowsArg];
+    kvRowStride = toIndex(args[kKvRowStrideArg]);
+    numPositions = args[kNumPositionsArg];
+    freqsRowStride = toIndex(args[kFreqsRowStrideArg]);
+    planRowStride = toIndex(args[kPlanRowStrideArg]);
     lds = func.getWorkgroupAttributions()[0];
   }
 
