@@ -1,5 +1,6 @@
 // dsv4-write-code-objects: each gpu.binary object to `<kernel>.<chip>.<ext>` plus the JSON
 // manifest of docs/ABI.md that the runtime checks every launch against.
+#include "dsv4/ABI/Manifest.h"
 #include "dsv4/Conversion/KernelABI.h"
 #include "dsv4/Transforms/Passes.h"
 
@@ -17,6 +18,7 @@ using namespace mlir;
 using namespace mlir::dsv4;
 
 namespace {
+namespace abi = ::dsv4::abi;
 struct ObjectInfo {
   std::string triple, chip, extension;
 };
@@ -33,11 +35,11 @@ FailureOr<ObjectInfo> describe(gpu::ObjectAttr object) {
 void writeManifest(llvm::json::OStream &json, StringRef kernel, StringRef binary,
                    const ObjectInfo &info, DictionaryAttr config) {
   json.object([&] {
-    json.attribute("format", "dsv4-manifest-1");
-    json.attribute("kernel", kernel);
-    json.attribute("binary", binary);
-    json.attribute("target", info.triple);
-    json.attribute("chip", info.chip);
+    json.attribute(abi::kFormatKey, abi::kManifestFormat);
+    json.attribute(abi::kKernelKey, kernel);
+    json.attribute(abi::kBinaryKey, binary);
+    json.attribute(abi::kTargetKey, info.triple);
+    json.attribute(abi::kChipKey, info.chip);
     for (NamedAttribute entry : config) {
       Attribute value = entry.getValue();
       if (auto str = dyn_cast<StringAttr>(value))
@@ -49,11 +51,11 @@ void writeManifest(llvm::json::OStream &json, StringRef kernel, StringRef binary
       else if (auto real = dyn_cast<FloatAttr>(value))
         json.attribute(entry.getName(), real.getValueAsDouble());
     }
-    json.attributeArray("args", [&] {
+    json.attributeArray(abi::kArgsKey, [&] {
       for (unsigned arg = 0; arg < kNumKernelArgs; ++arg)
         json.object([&] {
-          json.attribute("name", kKernelArgNames[arg]);
-          json.attribute("type", arg < kNumKernelBuffers ? "ptr" : "i32");
+          json.attribute(abi::kArgNameKey, kKernelArgNames[arg]);
+          json.attribute(abi::kArgTypeKey, kKernelArgKinds[arg]);
         });
     });
   });
