@@ -16,7 +16,7 @@
 #include <cmath>
 
 using namespace dsv4::rt;
-using namespace dsv4::abi;
+using namespace dsv4_abi;
 using nlohmann::json;
 
 const char *dsv4::rt::dtypeName(int32_t dtype) {

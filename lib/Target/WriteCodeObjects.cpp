@@ -21,7 +21,7 @@ using namespace mlir;
 using namespace mlir::dsv4;
 
 namespace {
-namespace abi = ::dsv4::abi;
+namespace abi = ::dsv4_abi;
 struct ObjectInfo {
   std::string triple, chip, extension;
 };

@@ -3,7 +3,7 @@
 #ifndef DSV4_ABI_MANIFEST_H
 #define DSV4_ABI_MANIFEST_H
 
-namespace dsv4::abi {
+namespace dsv4_abi {
 
 /// The value of the "format" key; a reader refuses any other.
 inline constexpr char kManifestFormat[] = "dsv4-manifest-1";
@@ -11,6 +11,6 @@ inline constexpr char kManifestFormat[] = "dsv4-manifest-1";
 #define DSV4_MANIFEST_KEY(Id, key) inline constexpr char k##Id##Key[] = #key;
 #include "dsv4/ABI/ManifestKeys.def"
 
-} // namespace dsv4::abi
+} // namespace dsv4_abi
 
 #endif // DSV4_ABI_MANIFEST_H

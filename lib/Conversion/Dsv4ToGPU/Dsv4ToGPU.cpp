@@ -22,7 +22,7 @@ using namespace mlir;
 using namespace mlir::dsv4;
 
 namespace {
-namespace abi = ::dsv4::abi;
+namespace abi = ::dsv4_abi;
 constexpr int64_t kMaxWorkgroupSize = 1024;
 /// Defaults measured on the NVIDIA twin (BENCHMARKS.md): four 16-byte runs per lane (16 f32
 /// values, 32 lanes for D=512; 32 bf16 values, 16 lanes) and 128-thread workgroups (two
