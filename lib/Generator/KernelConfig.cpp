@@ -4,6 +4,7 @@
 
 #include "mlir/IR/BuiltinTypes.h"
 #include "llvm/ADT/bit.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MathExtras.h"
 #include "llvm/Support/raw_ostream.h"
@@ -42,11 +43,11 @@ std::string mlir::dsv4::validate(const KernelConfig &c) {
   else if (c.weightDtype != "f32" && c.weightDtype != "bf16")
     os << "weight dtype '" << c.weightDtype << "' is not f32 or bf16";
   else if (!(c.eps > 0.0f) || !std::isfinite(c.eps))
-    os << "eps " << c.eps << " is not a positive finite number";
+    os << "eps " << llvm::format("%g", c.eps) << " is not a positive finite number";
   else if (c.ratio <= 0)
     os << "ratio " << c.ratio << " is not positive";
   else if (c.scale && !std::isfinite(*c.scale))
-    os << "scale " << *c.scale << " is not finite";
+    os << "scale " << llvm::format("%g", *c.scale) << " is not finite";
   else if (c.scale && !c.rotate)
     os << "a scale is given but rotate is off (the scale multiplies the Hadamard output)";
   return message;
