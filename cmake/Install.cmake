@@ -12,6 +12,8 @@ install(FILES
   DESTINATION include/dsv4/Dialect)
 install(FILES ${PROJECT_BINARY_DIR}/dialect/Passes.h.inc DESTINATION include/dsv4/Transforms)
 
+# libMLIR.so stays where LLVM is installed (Debian: /usr/lib/llvm-22/lib), outside the prefix.
+set_property(TARGET dsv4-opt dsv4-gen APPEND PROPERTY INSTALL_RPATH "${LLVM_LIBRARY_DIR}")
 install(TARGETS dsv4-opt dsv4-gen RUNTIME DESTINATION bin)
 
 # dsv4::runtime: plain C, no LLVM; what a serving process links.

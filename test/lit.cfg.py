@@ -60,10 +60,10 @@ if _torch_python:
 else:
     lit_config.note("torch is not installed: test/Python/torch-ops.test (the fake op under "
                     "torch.compile) is skipped")
-_pip_python = _python_with(["pip", "setuptools", "wheel"])
+_pip_python = _python_with(["setuptools", "pip"])
 if _pip_python:
     config.available_features.add("pip")
     config.substitutions.append(("%pip_python", _pip_python))
 else:
-    lit_config.note("no Python with pip, setuptools and wheel (apt install python3-pip "
-                    "python3-setuptools python3-wheel): test/Packaging/pip.test is skipped")
+    lit_config.note("no Python with pip and setuptools (apt install python3-pip "
+                    "python3-setuptools): test/Packaging/pip.test is skipped")
