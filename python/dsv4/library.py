@@ -143,6 +143,8 @@ class KernelFiles:
 def write_index(folder):
     """Writes folder/index.json listing every manifest in `folder`; returns the entry count."""
     folder = Path(folder)
+    if not folder.is_dir():
+        raise ValueError(f"'{folder}' is not a folder of dsv4 kernels")
     entries = []
     for path in sorted(folder.glob("*.json")):
         if path.name == INDEX_NAME:
@@ -277,7 +279,7 @@ def find_kernel(config, chip, *, compile=True):
             f"{cache_dir()}, and {why}. Build it with "
             f"`dsv4-gen {' '.join(config.gen_args())} | dsv4-opt - "
             f"--dsv4-compile=\"chip={chip} output-dir=DIR\" -o /dev/null` and add DIR to "
-            f"$DSV4_KERNEL_DIR after `python3 -m dsv4.library --index DIR`, or put dsv4-opt "
+            f"$DSV4_KERNEL_DIR after `python3 -m dsv4 --index DIR`, or put dsv4-opt "
             f"and dsv4-gen on PATH (or $DSV4_BIN_DIR).")
     return found
 
@@ -340,21 +342,3 @@ def _resolve_device(device):
     arch = getattr(props, "gcnArchName", "") if torch.version.hip else ""
     chip = arch.split(":")[0] if arch else f"sm_{props.major}{props.minor}"
     return chip, ("cuda", index), lambda: torch.cuda.device(index)
-
-
-def _main(argv=None):
-    import argparse
-    parser = argparse.ArgumentParser(prog="python3 -m dsv4.library",
-                                     description="Writes a kernel library's index.json.")
-    parser.add_argument("--index", metavar="DIR", required=True,
-                        help="folder of dsv4-opt code objects and manifests")
-    args = parser.parse_args(argv)
-    try:
-        count = write_index(args.index)
-    except (OSError, ValueError) as e:
-        parser.exit(1, f"error: {e}\n")
-    print(f"indexed {count} kernels in {Path(args.index) / INDEX_NAME}")
-
-
-if __name__ == "__main__":
-    _main()

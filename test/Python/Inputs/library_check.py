@@ -5,7 +5,6 @@ import threading
 from pathlib import Path
 
 import dsv4
-from dsv4 import library
 
 CONFIG = dsv4.Config(mode="prefill", head_dim=128, rope_dim=32, kv_dtype="bf16", ratio=128,
                      rotate=False)
@@ -28,13 +27,13 @@ if step == "compile":
     print("manifest", m["kernel"], m["chip"], m["mode"], m["ratio"], m["rotate"], m["kv_dtype"])
 elif step == "cached":
     print("cached", dsv4.find_kernel(CONFIG, CHIP).origin)
-elif step == "index":
+elif step == "copy":
+    # A library folder holding the cached kernel; `python3 -m dsv4 --index` then indexes it.
     folder = Path(sys.argv[2])
     files = dsv4.find_kernel(CONFIG, CHIP, compile=False)
     folder.mkdir()
     for f in (files.binary, files.manifest):
         shutil.copy(f, folder)
-    print("indexed", library.write_index(folder))
 elif step == "library":
     print("library", dsv4.find_kernel(CONFIG, CHIP, compile=False).origin)
 elif step == "load":
