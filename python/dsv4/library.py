@@ -10,7 +10,6 @@ PATH, or the repository's build/bin). Everything but the final load needs no GPU
 import dataclasses
 import hashlib
 import json
-import math
 import os
 import shutil
 import struct
