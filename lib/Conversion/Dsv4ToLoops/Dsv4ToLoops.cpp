@@ -171,10 +171,7 @@ Value emitRowLoop(ImplicitLocOpBuilder &b, Value kv, Value numItems, ItemAt item
   forEach(b, numItems, [&](Value index) {
     WorkItem item = itemAt(index);
     Value rowIndex = toIndex(b, item.row);
-    Value zero = indexConst(b, 0);
-    Value active = arith::AndIOp::create(
-        b, arith::CmpIOp::create(b, arith::CmpIPredicate::sge, rowIndex, zero),
-        arith::CmpIOp::create(b, arith::CmpIPredicate::slt, rowIndex, numRows));
+    Value active = emitRowActive(b, rowIndex, numRows);
     auto ifActive = scf::IfOp::create(b, active, /*withElseRegion=*/false);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPoint(ifActive.thenBlock()->getTerminator());
