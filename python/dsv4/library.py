@@ -20,7 +20,8 @@ from pathlib import Path
 
 from .version import __version__
 
-__all__ = ["Config", "KernelFiles", "KernelNotFound", "chip_of", "find_kernel", "get_kernel",
+__all__ = ["Config", "KernelFiles", "KernelNotFound", "check_kernel", "chip_of", "find_kernel",
+           "get_kernel",
            "library_kernels", "read_manifest", "write_index"]
 
 INDEX_NAME = "index.json"
@@ -313,6 +314,21 @@ def get_kernel(config, device):
             with _loaded_guard:
                 _loaded[key] = kernel
     return kernel
+
+
+def check_kernel(kernel, config):
+    """Raises ValueError unless the loaded `kernel` (from get_kernel) computes what `config`
+    asks: a ratio-128 kernel on a ratio-4 layer would silently read the wrong RoPE positions."""
+    compiled = kernel.config
+    for field in ("ratio", "rotate", "mode"):
+        if getattr(compiled, field) != getattr(config, field):
+            raise ValueError(f"dsv4: kernel '{kernel.name}' has {field}="
+                             f"{getattr(compiled, field)}, the call asks {field}="
+                             f"{getattr(config, field)}")
+    # The shim's own reading of the manifest, in case the files changed under the index.
+    if kernel.mode != config.mode or kernel.rotate != config.rotate:
+        raise ValueError(f"dsv4: kernel '{kernel.name}' reports mode={kernel.mode} "
+                         f"rotate={kernel.rotate}, the call asks {config}")
 
 
 class _NoDevice:
