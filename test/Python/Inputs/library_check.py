@@ -56,6 +56,11 @@ elif step == "missing":
         dsv4.find_kernel(CONFIG, CHIP)
     except dsv4.KernelNotFound as e:
         print("missing", e)
+elif step == "bad-index":
+    try:
+        dsv4.find_kernel(CONFIG, CHIP)
+    except ValueError as e:
+        print("bad-index", e)
 elif step == "bad":
     try:
         dsv4.Config(mode="train", head_dim=128, kv_dtype="f64")
