@@ -93,7 +93,7 @@ def check_refusal(m, gen, report):
         torch.ops.dsv4.compress_norm_rope_hadamard_(*args)
         outcome = "no error raised"
     except Exception as e:  # noqa: BLE001 - the message is what is judged
-        outcome = f"{type(e).__name__}: {str(e).splitlines()[0][:100]}"
+        outcome = f"{type(e).__name__}: {str(e).splitlines()[0][:200]}"
     torch.cuda.synchronize()
     untouched = check_numerics.untouched_mismatches(case) == 0 and reference.same_bits(
         case.store, case.before, m["kv_dtype"])
