@@ -77,7 +77,8 @@ Value emitToFp8(ImplicitLocOpBuilder &b, Value v, Type fp8) {
 
 /// f32(bf16_rne(v)): the one bf16 rounding of the framework's main-layout path.
 Value roundToBf16(ImplicitLocOpBuilder &b, Value v) {
-  return arith::ExtFOp::create(b, b.getF32Type(), arith::TruncFOp::create(b, b.getBF16Type(), v));
+  Value bf16 = arith::TruncFOp::create(b, b.getBF16Type(), v);
+  return arith::ExtFOp::create(b, b.getF32Type(), bf16);
 }
 
 /// The ue8m0 exponent of 2^(e-127) >= s for positive finite f32 `s` (i32).
