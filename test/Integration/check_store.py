@@ -41,8 +41,9 @@ def main():
     args = parser.parse_args()
     page_sizes = [int(p) for p in args.page_sizes.split(",")]
     dumps = parse_memrefs(sys.stdin.read())
-    if len(dumps) != 5 + 3 * len(page_sizes):
-        sys.exit(f"expected {5 + 3 * len(page_sizes)} printed memrefs, got {len(dumps)}")
+    expected_dumps = 5 + 3 * len(page_sizes) + 2
+    if len(dumps) != expected_dumps:
+        sys.exit(f"expected {expected_dumps} printed memrefs, got {len(dumps)}")
     (kv_sizes, kv_bits), (_, w_bits), (fr_sizes, fr_bits), (h_sizes, handle), \
         (_, row_bits) = dumps[:5]
     n, d = kv_sizes
@@ -71,31 +72,40 @@ def main():
             verdict(rel_l2(got, ref) <= 1e-6, f"row {row}: finished row within 1e-6 of float64")
         finished[row] = bits
 
+    out_locs = [dumps[5 + 3 * k][1] for k in range(len(page_sizes))]
     saturated_total = 0
-    for k, ps in enumerate(page_sizes):
-        (_, out_loc), (c_sizes, cache), (_, (differing,)) = dumps[5 + 3 * k:8 + 3 * k]
-        layout = Layout(args.layout, ps)
-        size = c_sizes[0]
+
+    def model_cache(layout, size, out_loc, rows, label):
+        """The cache the model expects, and how many slots store (printing each item)."""
+        nonlocal saturated_total
         expected = bytearray(pattern(i) for i in range(size))
         stored = 0
         for m, (row, pos, why) in enumerate(items):
             entry = handle[m] if args.mode == "decode" else None
             why_not = store_decision(layout, args.mode, entry, args.ratio, row, why is None,
                                      out_loc[m], size, n)
-            where = f"out_loc {out_loc[m]}"
+            where = f"{label}: item {m} row {row} out_loc {out_loc[m]}"
             if why_not is not None:
-                print(f"page_size {ps}: item {m} row {row} {where}: skipped ({why_not})")
+                print(f"{where}: skipped ({why_not})")
                 continue
             row_at, scales_at, _ = layout.slot(out_loc[m])
-            codes, scales, saturated = quantize_token(layout, finished[row], args.fp8)
+            codes, scales, saturated = quantize_token(layout, rows[row], args.fp8)
             saturated_total += saturated
             expected[row_at:row_at + len(codes)] = codes
             expected[scales_at:scales_at + len(scales)] = scales
             stored += 1
-            amax = amax_of(from_bits(b) for b in finished[row])
+            amax = amax_of(from_bits(b) for b in rows[row])
             note = " amax below 1e-4" if amax < 1e-4 else ""
-            print(f"page_size {ps}: item {m} row {row} {where}: page {out_loc[m] // ps}"
-                  f" token {out_loc[m] % ps} stored{note}")
+            note += f", {saturated} saturated" if saturated else ""
+            ps = layout.page_size
+            print(f"{where}: page {out_loc[m] // ps} token {out_loc[m] % ps} stored{note}")
+        return expected, stored
+
+    for k, ps in enumerate(page_sizes):
+        (c_sizes, cache), (_, (differing,)) = dumps[6 + 3 * k:8 + 3 * k]
+        layout = Layout(args.layout, ps)
+        size = c_sizes[0]
+        expected, stored = model_cache(layout, size, out_locs[k], finished, f"page_size {ps}")
         mismatches = sum(1 for a, b in zip(cache, expected) if a != b)
         untouched = sum(1 for i in range(size) if expected[i] == pattern(i))
         verdict(mismatches == 0,
@@ -103,6 +113,17 @@ def main():
                 f" keep the pattern, {mismatches} mismatches against the model")
         verdict(differing == 0, f"page_size {ps}: the unfused chain differs in {differing} bytes")
     print(f"values above FP8_MAX before saturation: {saturated_total}")
+
+    # Rows quantized directly, each with an amax channel that rounds above FP8_MAX.
+    (_, sat_bits), (c_sizes, cache) = dumps[-2:]
+    ps = page_sizes[0]
+    sat_rows = {row: sat_bits[row * d:(row + 1) * d] for row in range(n)}
+    saturated_total = 0
+    expected, stored = model_cache(Layout(args.layout, ps), c_sizes[0], out_locs[0], sat_rows,
+                                   f"saturating rows, page_size {ps}")
+    mismatches = sum(1 for a, b in zip(cache, expected) if a != b)
+    verdict(mismatches == 0, f"saturating rows: {stored} slots stored, {saturated_total} values"
+            f" saturated, {mismatches} mismatches against the model")
     if failures:
         print("FAILED")
         return 1

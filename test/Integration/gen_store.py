@@ -16,7 +16,7 @@ import struct
 import sys
 
 sys.path.insert(0, __import__("os").path.dirname(__file__))
-from store_model import Layout  # noqa: E402
+from store_model import Layout, f32  # noqa: E402
 
 ROWS, POSITIONS, ROPE_DIM, RATIO = 12, 64, 64, 4
 TINY_ROW, ZERO_ROW, NAN_ROW, SPIKE_ROW = 6, 7, 8, 9
@@ -41,6 +41,24 @@ def kv_value(i, j):
     if i == SPIKE_ROW and j == 70:  # FP8 subnormals or (signed) zero
         return v * 3e3
     return v
+
+
+def saturating_amaxes(count):
+    """f32 values a whose indexer quantization a * (1 / (a / 448)) rounds above 448."""
+    found, a = [], 1.0
+    while len(found) < count:
+        a = f32(a * 1.0137)
+        if f32(a * f32(1.0 / f32(a / 448.0))) > 448.0:
+            found.append(a)
+    return found
+
+
+def saturating_row(i, d):
+    """Row i of the directly quantized rows: one channel holds a saturating amax."""
+    amax = saturating_amaxes(ROWS)[i]
+    row = [amax * kv_value(0, j) / 3.0 for j in range(d)]
+    row[(7 * i) % d] = -amax if i % 2 else amax
+    return row
 
 
 def slots(page_size):
@@ -222,6 +240,21 @@ def emit(args):
         w(f"  }}")
         w(f"  %difft{ps} = tensor.from_elements %diff{ps} : tensor<1xi32>")
         print_tensor(f"%difft{ps}", "tensor<1xi32>", [1], "i32")
+    # Rows that saturate FP8, quantized and stored directly (no epilogue) at the first page
+    # size: their amax channel lands above FP8_MAX before the saturation.
+    ps = page_sizes[0]
+    size = cache_bytes(Layout(layout_name, ps))
+    c_ty = f"tensor<{size}xi8>"
+    sat = dense([dense(saturating_row(i, d), f32_hex) for i in range(ROWS)], str)
+    w(f"  %sat = arith.constant dense<{sat}> : {kv_ty}")
+    w(f"  %satq, %sats = dsv4.quantize {fmt_name} %sat {{block = {block} : i64}}"
+      f" : {kv_ty} -> {q_ty}, {s_ty}")
+    w(f"  %satc = dsv4.paged_store {mode} {layout_name} %satq, %sats, %sat"
+      f" into %cache{ps}[%out_loc{ps}] items %items, %handle"
+      f" {{page_size = {ps} : i64, ratio = {RATIO} : i64}}"
+      f" : {q_ty}, {s_ty}, {kv_ty}, {c_ty}, {ol_ty}, {it_ty}, {h_ty}")
+    print_tensor("%sat", kv_ty, [ROWS, d], "f32")
+    print_tensor("%satc", c_ty, [size], "i8")
     w("  return")
     w("}")
     return "\n".join(lines) + "\n"
