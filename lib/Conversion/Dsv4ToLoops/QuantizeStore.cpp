@@ -45,15 +45,19 @@ Value emitToFp8(ImplicitLocOpBuilder &b, Value v, Type fp8) {
   int bias = 1 - llvm::APFloat::semanticsMinExponent(sem);
   int mantissaBits = llvm::APFloat::semanticsPrecision(sem) - 1;
   int shift = kF32MantissaBits - mantissaBits;
-  Value clamped = arith::MinNumFOp::create(b, math::AbsFOp::create(b, v), f32Const(b, getFp8Max(fp8)));
+  Value magnitudeIn = math::AbsFOp::create(b, v);
+  Value clamped = arith::MinNumFOp::create(b, magnitudeIn, f32Const(b, getFp8Max(fp8)));
 
   // Subnormal results: whole multiples of the smallest subnormal 2^(1 - bias - mantissaBits),
   // counted by an exact power-of-two scaling and a round-half-even to integer.
-  Value units = arith::MulFOp::create(b, clamped, f32Const(b, std::ldexp(1.0f, bias - 1 + mantissaBits)));
-  Value subnormal = arith::FPToUIOp::create(b, b.getI32Type(), math::RoundEvenOp::create(b, units));
+  Value units = arith::MulFOp::create(
+      b, clamped, f32Const(b, std::ldexp(1.0f, bias - 1 + mantissaBits)));
+  Value subnormal =
+      arith::FPToUIOp::create(b, b.getI32Type(), math::RoundEvenOp::create(b, units));
   // Normal results: round the f32 mantissa to `mantissaBits` (half to even), then rebias.
   Value bits = bitsOf(b, clamped);
-  Value lsb = arith::AndIOp::create(b, arith::ShRUIOp::create(b, bits, i32Const(b, shift)), i32Const(b, 1));
+  Value lsb = arith::AndIOp::create(b, arith::ShRUIOp::create(b, bits, i32Const(b, shift)),
+                                    i32Const(b, 1));
   Value rounded = arith::AddIOp::create(
       b, bits, arith::AddIOp::create(b, lsb, i32Const(b, (1 << (shift - 1)) - 1)));
   Value normal = arith::SubIOp::create(b, arith::ShRUIOp::create(b, rounded, i32Const(b, shift)),
@@ -63,7 +67,8 @@ Value emitToFp8(ImplicitLocOpBuilder &b, Value v, Type fp8) {
   Value magnitude = arith::SelectOp::create(b, isSubnormal, subnormal, normal);
 
   auto codeOf = [&](APFloat value) { return int64_t(value.bitcastToAPInt().getZExtValue()); };
-  Value negative = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, bitsOf(b, v), i32Const(b, 0));
+  Value negative =
+      arith::CmpIOp::create(b, arith::CmpIPredicate::slt, bitsOf(b, v), i32Const(b, 0));
   Value isZero = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, magnitude, i32Const(b, 0));
   Value signBit = arith::SelectOp::create(
       b, isZero, i32Const(b, codeOf(APFloat::getZero(sem, /*Negative=*/true))),
@@ -71,7 +76,8 @@ Value emitToFp8(ImplicitLocOpBuilder &b, Value v, Type fp8) {
   Value withSign = arith::OrIOp::create(
       b, magnitude, arith::SelectOp::create(b, negative, signBit, i32Const(b, 0)));
   Value isNan = arith::CmpFOp::create(b, arith::CmpFPredicate::UNO, v, v);
-  Value code = arith::SelectOp::create(b, isNan, i32Const(b, codeOf(APFloat::getNaN(sem))), withSign);
+  Value code =
+      arith::SelectOp::create(b, isNan, i32Const(b, codeOf(APFloat::getNaN(sem))), withSign);
   return arith::TruncIOp::create(b, b.getI8Type(), code);
 }
 
