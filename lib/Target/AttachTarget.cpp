@@ -1,7 +1,11 @@
 // dsv4-attach-target: one chip option picks the vendor; unknown chips and a missing linker
-// are diagnostics here, before serialization would fail less clearly.
+// are diagnostics here, before serialization would fail less clearly. The attribute itself
+// is upstream's nvvm-attach-target / rocdl-attach-target, run as a nested pipeline.
 #include "dsv4/Target/Toolkit.h"
 #include "dsv4/Transforms/Passes.h"
+
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Pass/PassManager.h"
 
 #include "llvm/Support/FileSystem.h"
 
@@ -24,19 +28,25 @@ struct Dsv4AttachTargetPass : dsv4::impl::Dsv4AttachTargetBase<Dsv4AttachTargetP
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    FailureOr<Attribute> target = makeTarget(module);
-    if (failed(target))
+    FailureOr<std::unique_ptr<Pass>> attach = makeAttachPass(module);
+    if (failed(attach))
       return signalPassFailure();
-    module.walk([&](gpu::GPUModuleOp gpuModule) {
-      gpuModule.setTargetsAttr(ArrayAttr::get(&getContext(), {*target}));
-    });
+    OpPassManager pipeline(ModuleOp::getOperationName());
+    pipeline.addPass(std::move(*attach));
+    if (failed(runPipeline(pipeline, module)))
+      signalPassFailure();
   }
 
-  FailureOr<Attribute> makeTarget(ModuleOp module) {
-    MLIRContext *context = &getContext();
-    if (isKnownNvidiaChip(chip))
-      return Attribute(NVVM::NVVMTargetAttr::get(context, kOptLevel, "nvptx64-nvidia-cuda",
-                                                 chip, kPtxFeatures));
+  /// dsv4's checks of the chip and the linker, then upstream's nvvm-attach-target or
+  /// rocdl-attach-target for the chip's vendor.
+  FailureOr<std::unique_ptr<Pass>> makeAttachPass(ModuleOp module) {
+    if (isKnownNvidiaChip(chip)) {
+      GpuNVVMAttachTargetOptions nvvm;
+      nvvm.chip = chip;
+      nvvm.features = kPtxFeatures.str();
+      nvvm.optLevel = kOptLevel;
+      return createGpuNVVMAttachTarget(nvvm);
+    }
     if (!isKnownAmdChip(chip))
       return module.emitError() << "unknown chip '" << chip
                                 << "': dsv4 compiles for gfx942 and gfx950 (AMD) and sm_70 or "
@@ -47,7 +57,10 @@ struct Dsv4AttachTargetPass : dsv4::impl::Dsv4AttachTargetBase<Dsv4AttachTargetP
                                 << "' is missing or not executable (install lld-22, or pass "
                                    "toolkit=<dir> / set DSV4_TOOLKIT to a folder holding "
                                    "llvm/bin/ld.lld)";
-    return Attribute(ROCDL::ROCDLTargetAttr::get(context, kOptLevel, "amdgcn-amd-amdhsa", chip));
+    GpuROCDLAttachTargetOptions rocdl;
+    rocdl.chip = chip;
+    rocdl.optLevel = kOptLevel;
+    return createGpuROCDLAttachTarget(rocdl);
   }
 };
 } // namespace
