@@ -31,7 +31,9 @@ def ConvertDsv4ToLoops : Pass<"convert-dsv4-to-loops", "::mlir::ModuleOp"> {
     Each op becomes loops over its work items on a copy of kv (`bufferization.to_buffer` /
     `to_tensor` bridge the tensor world; run `one-shot-bufferize` afterwards). The fused op
     and the unfused ops share the per-row code, so an f32 chain and its fusion produce the
-    same bits.
+    same bits. `quantize`, `paged_store` and `fused_store` share the FP8 rounding (written out
+    in integer arithmetic: saturating, round to nearest even) and the slot bytes, so the
+    unfused store chain and the fused store write the same cache bytes.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
