@@ -1,5 +1,6 @@
-// dsv4-attach-target: one chip option picks the vendor; unknown chips and a missing linker
-// are diagnostics here, before serialization would fail less clearly.
+// dsv4-attach-target: one chip option picks the vendor. An unsupported chip and a missing
+// linker are refused when the pass manager initializes, before any pass lowers anything; a
+// kernel whose workgroup memory the chip cannot give is refused here, before serialization.
 #include "dsv4/Target/Toolkit.h"
 #include "dsv4/Transforms/Passes.h"
 
@@ -19,35 +20,66 @@ constexpr int kOptLevel = 3;
 /// PTX 8.0 is the first ISA version with every sm_90 feature.
 constexpr llvm::StringLiteral kPtxFeatures = "+ptx80";
 
+/// Static workgroup memory `kernel` declares, in bytes.
+int64_t workgroupMemoryBytes(gpu::GPUFuncOp kernel) {
+  int64_t bytes = 0;
+  for (BlockArgument buffer : kernel.getWorkgroupAttributions()) {
+    auto type = cast<MemRefType>(buffer.getType());
+    bytes += type.getNumElements() * type.getElementTypeBitWidth() / 8;
+  }
+  return bytes;
+}
+
 struct Dsv4AttachTargetPass : dsv4::impl::Dsv4AttachTargetBase<Dsv4AttachTargetPass> {
   using Dsv4AttachTargetBase::Dsv4AttachTargetBase;
 
+  /// Options are checked once, before the pipeline runs (no IR is printed with the error:
+  /// there is no operation to blame, only an option).
+  LogicalResult initialize(MLIRContext *context) override {
+    target = lookupChip(chip);
+    if (!target)
+      return emitError(UnknownLoc::get(context))
+             << "unknown chip '" << chip << "': dsv4 compiles for " << supportedChips();
+    if (!target->amd)
+      return success();
+    std::string linker = linkerPath(resolveToolkit(toolkit));
+    if (!llvm::sys::fs::can_execute(linker))
+      return emitError(UnknownLoc::get(context))
+             << "cannot find the AMDGPU linker: '" << linker
+             << "' is missing or not executable (install lld-22, or pass toolkit=<dir> / set "
+                "DSV4_TOOLKIT to a folder holding llvm/bin/ld.lld)";
+    return success();
+  }
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    FailureOr<Attribute> target = makeTarget(module);
-    if (failed(target))
+    WalkResult result = module.walk([&](gpu::GPUFuncOp kernel) {
+      int64_t bytes = workgroupMemoryBytes(kernel);
+      if (bytes <= target->maxWorkgroupMemoryBytes)
+        return WalkResult::advance();
+      mlir::emitError(kernel.getLoc())
+          << "kernel '" << kernel.getName() << "' needs " << bytes
+          << " bytes of workgroup memory; " << target->name << " allows "
+          << target->maxWorkgroupMemoryBytes << " (lower rows-per-workgroup)";
+      return WalkResult::interrupt();
+    });
+    if (result.wasInterrupted())
       return signalPassFailure();
+    Attribute attr = makeTarget();
     module.walk([&](gpu::GPUModuleOp gpuModule) {
-      gpuModule.setTargetsAttr(ArrayAttr::get(&getContext(), {*target}));
+      gpuModule.setTargetsAttr(ArrayAttr::get(&getContext(), {attr}));
     });
   }
 
-  FailureOr<Attribute> makeTarget(ModuleOp module) {
+private:
+  Attribute makeTarget() {
     MLIRContext *context = &getContext();
-    if (isKnownNvidiaChip(chip))
-      return Attribute(NVVM::NVVMTargetAttr::get(context, kOptLevel, "nvptx64-nvidia-cuda",
-                                                 chip, kPtxFeatures));
-    if (!isKnownAmdChip(chip))
-      return module.emitError() << "unknown chip '" << chip
-                                << "': dsv4 compiles for gfx942 and gfx950 (AMD) and sm_70 or "
-                                   "newer (the NVIDIA twin, PTX)";
-    std::string linker = linkerPath(resolveToolkit(toolkit));
-    if (!llvm::sys::fs::can_execute(linker))
-      return module.emitError() << "cannot find the AMDGPU linker: '" << linker
-                                << "' is missing or not executable (install lld-22, or pass "
-                                   "toolkit=<dir> / set DSV4_TOOLKIT to a folder holding "
-                                   "llvm/bin/ld.lld)";
-    return Attribute(ROCDL::ROCDLTargetAttr::get(context, kOptLevel, "amdgcn-amd-amdhsa", chip));
+    if (target->amd)
+      return ROCDL::ROCDLTargetAttr::get(context, kOptLevel, "amdgcn-amd-amdhsa", chip);
+    return NVVM::NVVMTargetAttr::get(context, kOptLevel, "nvptx64-nvidia-cuda", chip,
+                                     kPtxFeatures);
   }
+
+  const Chip *target = nullptr;
 };
 } // namespace

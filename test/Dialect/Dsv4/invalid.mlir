@@ -267,7 +267,7 @@ func.func @scale_fused(%kv: tensor<?x512xf32>, %w: tensor<512xf32>, %f: tensor<?
 // -----
 
 func.func @ratio_zero(%s: tensor<?xi32>, %f: tensor<?x64xf32>) -> tensor<?x2xi32> {
-  // expected-error @+1 {{'dsv4.decode_items' op ratio must be at least 1, got 0}}
+  // expected-error @+1 {{'dsv4.decode_items' op ratio must be in [1, 2147483647], got 0}}
   %0 = dsv4.decode_items %s, %f {ratio = 0 : i64} : tensor<?xi32>, tensor<?x64xf32> -> tensor<?x2xi32>
   return %0 : tensor<?x2xi32>
 }
@@ -275,7 +275,7 @@ func.func @ratio_zero(%s: tensor<?xi32>, %f: tensor<?x64xf32>) -> tensor<?x2xi32
 // -----
 
 func.func @ratio_negative(%p: tensor<?x4xi32>, %f: tensor<?x64xf32>) -> tensor<?x2xi32> {
-  // expected-error @+1 {{'dsv4.prefill_items' op ratio must be at least 1, got -4}}
+  // expected-error @+1 {{'dsv4.prefill_items' op ratio must be in [1, 2147483647], got -4}}
   %0 = dsv4.prefill_items %p, %f {ratio = -4 : i64} : tensor<?x4xi32>, tensor<?x64xf32> -> tensor<?x2xi32>
   return %0 : tensor<?x2xi32>
 }
@@ -283,7 +283,7 @@ func.func @ratio_negative(%p: tensor<?x4xi32>, %f: tensor<?x64xf32>) -> tensor<?
 // -----
 
 func.func @ratio_fused(%kv: tensor<?x512xf32>, %w: tensor<512xf32>, %f: tensor<?x64xf32>, %s: tensor<?xi32>) -> tensor<?x512xf32> {
-  // expected-error @+1 {{'dsv4.fused_epilogue' op ratio must be at least 1, got 0}}
+  // expected-error @+1 {{'dsv4.fused_epilogue' op ratio must be in [1, 2147483647], got 0}}
   %0 = dsv4.fused_epilogue decode %kv, %w, %f, %s {eps = 1.0e-06 : f32, ratio = 0 : i64, rope_dim = 64 : i64} : tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi32>
   return %0 : tensor<?x512xf32>
 }
@@ -390,4 +390,13 @@ func.func @kv_result_mismatch_fused(%kv: tensor<?x512xf32>, %w: tensor<512xf32>,
   // expected-error @+1 {{'dsv4.fused_epilogue' op failed to verify that all of {kv, result} have same type}}
   %0 = "dsv4.fused_epilogue"(%kv, %w, %f, %s) <{eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64, source = 0 : i32}> : (tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi32>) -> tensor<?x512xf16>
   return %0 : tensor<?x512xf16>
+}
+
+// -----
+
+// seq_lens and positions are i32: a larger ratio would be truncated by both lowerings.
+func.func @ratio_above_i32(%kv: tensor<?x512xf32>, %w: tensor<512xf32>, %f: tensor<?x64xf32>, %s: tensor<?xi32>) -> tensor<?x512xf32> {
+  // expected-error @+1 {{'dsv4.fused_epilogue' op ratio must be in [1, 2147483647], got 2147483648}}
+  %0 = dsv4.fused_epilogue decode %kv, %w, %f, %s {eps = 1.0e-06 : f32, ratio = 2147483648 : i64, rope_dim = 64 : i64} : tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi32>
+  return %0 : tensor<?x512xf32>
 }
