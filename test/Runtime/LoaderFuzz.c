@@ -212,5 +212,8 @@ int main(int argc, char **argv) {
   }
   printf("%ld inputs: %ld loaded (%ld of %d unmutated pairs), %ld launches accepted\n",
          iterations, loaded, originalsLoaded, pairs, launched);
+  for (int p = 0; p < pairs; ++p)
+    free(objects[p].data), free(manifests[p].data);
+  free(objects), free(manifests);
   return 0;
 }
