@@ -27,7 +27,7 @@ namespace {
 /// gfx942 and gfx950 (the AMD targets) and sm_90 (the NVIDIA twin the kernels are checked
 /// on). Other NVIDIA chips are refused rather than guessed at: LLVM aborts on sm_XY it does
 /// not know, and sm_100/sm_120 need a newer PTX ISA than the +ptx80 this back end emits.
-constexpr Chip kChips[] = {
+constexpr dsv4::Chip kChips[] = {
     {"gfx942", /*amd=*/true, 64 * 1024},
     {"gfx950", /*amd=*/true, 160 * 1024},
     {"sm_90", /*amd=*/false, 48 * 1024}, // static __shared__; more needs a dynamic opt-in
@@ -35,18 +35,19 @@ constexpr Chip kChips[] = {
 } // namespace
 
 const dsv4::Chip *dsv4::lookupChip(llvm::StringRef name) {
-  for (const Chip &chip : kChips)
+  for (const dsv4::Chip &chip : kChips)
     if (chip.name == name)
       return &chip;
   return nullptr;
 }
 
 int64_t dsv4::minWorkgroupMemoryBytes() {
-  return llvm::min_element(kChips, [](const Chip &a, const Chip &b) {
+  return llvm::min_element(kChips, [](const dsv4::Chip &a, const dsv4::Chip &b) {
            return a.maxWorkgroupMemoryBytes < b.maxWorkgroupMemoryBytes;
          })->maxWorkgroupMemoryBytes;
 }
 
 std::string dsv4::supportedChips() {
-  return llvm::join(llvm::map_range(kChips, [](const Chip &chip) { return chip.name; }), ", ");
+  return llvm::join(
+      llvm::map_range(kChips, [](const dsv4::Chip &chip) { return chip.name; }), ", ");
 }
