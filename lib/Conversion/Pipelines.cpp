@@ -134,7 +134,7 @@ void dsv4::registerDsv4Pipelines() {
           return failure();
         return buildCompilePipeline(pm, options, errorHandler);
       },
-      [](function_ref<void(const detail::PassOptions &)> optionsHandler) {
+      [](function_ref<void(const mlir::detail::PassOptions &)> optionsHandler) {
         optionsHandler(CompileOptions());
       });
 }
