@@ -192,7 +192,7 @@ private:
       return failure();
     StringAttr name = function.getSymNameAttr();
     if (!isValidKernelName(name))
-      return function.emitError() << "kernel name '" << name
+      return function.emitError() << "kernel name '" << name.getValue()
                                   << "' is not a valid symbol: use ASCII letters, digits and "
                                      "'_', not starting with a digit";
     recordKernel(module, *config, name);

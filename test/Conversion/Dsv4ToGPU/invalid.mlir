@@ -51,15 +51,18 @@ gpu.module @outside {
 // -----
 
 // gpu-module-to-binary serializes only the top module's gpu.modules: a kernel in a nested
-// module would silently never be written.
-module @nested {
-  func.func @nested_kernel(%kv: tensor<?x512xf32>, %weight: tensor<512xf32>,
-                           %freqs: tensor<?x64xf32>, %seq_lens: tensor<?xi32>) -> tensor<?x512xf32> {
-    // expected-error @+1 {{'dsv4.fused_epilogue' must sit in a func.func directly inside the top-level module}}
-    %0 = dsv4.fused_epilogue decode %kv, %weight, %freqs, %seq_lens
-        {eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64}
-        : tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi32>
-    return %0 : tensor<?x512xf32>
+// module would silently never be written. (The outer module is the top-level one: a chunk
+// holding one module is not wrapped.)
+module {
+  module @nested {
+    func.func @nested_kernel(%kv: tensor<?x512xf32>, %weight: tensor<512xf32>,
+                             %freqs: tensor<?x64xf32>, %seq_lens: tensor<?xi32>) -> tensor<?x512xf32> {
+      // expected-error @+1 {{'dsv4.fused_epilogue' must sit in a func.func directly inside the top-level module}}
+      %0 = dsv4.fused_epilogue decode %kv, %weight, %freqs, %seq_lens
+          {eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64}
+          : tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi32>
+      return %0 : tensor<?x512xf32>
+    }
   }
 }
 
