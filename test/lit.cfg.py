@@ -50,26 +50,27 @@ tools = ["dsv4-opt", "dsv4-gen", "dsv4-schedule-check", "mlir-runner", "llvm-rea
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 
-def _python_with(modules):
-    """The first Python 3 that imports all of `modules`: lit's own, then Debian's."""
+def _python_with(probe):
+    """The first Python 3 that runs `probe` without error: lit's own, then Debian's."""
     import shutil
     import subprocess
     for python in (sys.executable, "/usr/bin/python3", shutil.which("python3")):
-        if python and subprocess.run([python, "-c", "import " + ", ".join(modules)],
-                                     capture_output=True).returncode == 0:
+        if python and subprocess.run([python, "-c", probe], capture_output=True).returncode == 0:
             return python
     return None
 
 
 # Optional features: a test that needs one is UNSUPPORTED (with this note) where it is missing.
-_torch_python = _python_with(["torch"])
+# torch.library.custom_op is torch >= 2.4.
+_torch_python = _python_with("import torch; torch.library.custom_op")
 if _torch_python:
     config.available_features.add("torch")
     config.substitutions.append(("%torch_python", _torch_python))
 else:
-    lit_config.note("torch is not installed: test/Python/torch-ops.test (the fake op under "
+    lit_config.note("no torch >= 2.4 installed: test/Python/torch-ops.test (the fake op under "
                     "torch.compile) is skipped")
-_pip_python = _python_with(["setuptools", "pip"])
+# setuptools first: importing pip before it trips Debian's distutils hack.
+_pip_python = _python_with("import setuptools, pip")
 if _pip_python:
     config.available_features.add("pip")
     config.substitutions.append(("%pip_python", _pip_python))

@@ -2,7 +2,7 @@
 
 get_kernel(config, device) returns the loaded dsv4.Kernel for a configuration. It looks, in
 order, in the libraries named by $DSV4_KERNEL_DIR (os.pathsep-separated folders holding an
-index.json written by `scripts/run` or write_index), in the on-disk cache ($DSV4_CACHE_DIR,
+index.json written by `scripts/run` or write_index; default: the checkout's out/), in the on-disk cache ($DSV4_CACHE_DIR,
 default ~/.cache/dsv4, keyed by configuration, chip and dsv4 version), and finally compiles the
 configuration into that cache with dsv4-gen and dsv4-opt when they can be found ($DSV4_BIN_DIR,
 PATH, or the repository's build/bin). Everything but the final load needs no GPU driver.
@@ -20,8 +20,8 @@ from pathlib import Path
 
 from .version import __version__
 
-__all__ = ["Config", "KernelFiles", "KernelNotFound", "chip_of", "find_kernel", "get_kernel",
-           "library_kernels", "read_manifest", "write_index"]
+__all__ = ["Config", "KernelFiles", "KernelNotFound", "check_kernel", "chip_of", "find_kernel",
+           "get_kernel", "library_kernels", "read_manifest", "write_index"]
 
 INDEX_NAME = "index.json"
 INDEX_FORMAT = "dsv4-index-1"
@@ -171,12 +171,18 @@ def _library_dirs():
 def _index_entries(chip):
     """(folder, entry) of every kernel for `chip` in the libraries' indexes, in search order."""
     for folder in _library_dirs():
+        path = folder / INDEX_NAME
         try:
-            with open(folder / INDEX_NAME) as f:
+            with open(path) as f:
                 index = json.load(f)
-        except (OSError, ValueError):
-            continue
-        for entry in index.get("kernels", []) if index.get("format") == INDEX_FORMAT else []:
+        except (FileNotFoundError, NotADirectoryError):
+            continue  # a library folder not built yet is no error; a broken index is
+        except (OSError, ValueError) as e:
+            raise ValueError(f"cannot read dsv4 kernel index '{path}': {e}") from None
+        if not isinstance(index, dict) or index.get("format") != INDEX_FORMAT:
+            raise ValueError(f"'{path}' is not a {INDEX_FORMAT} index (rewrite it with "
+                             f"`python3 -m dsv4 --index {folder}`)")
+        for entry in index["kernels"]:
             if entry["chip"] == chip:
                 yield folder, entry
 
@@ -313,6 +319,21 @@ def get_kernel(config, device):
             with _loaded_guard:
                 _loaded[key] = kernel
     return kernel
+
+
+def check_kernel(kernel, config):
+    """Raises ValueError unless the loaded `kernel` (from get_kernel) computes what `config`
+    asks: a ratio-128 kernel on a ratio-4 layer would silently read the wrong RoPE positions."""
+    compiled = kernel.config
+    for field in ("ratio", "rotate", "mode"):
+        if getattr(compiled, field) != getattr(config, field):
+            raise ValueError(f"dsv4: kernel '{kernel.name}' has {field}="
+                             f"{getattr(compiled, field)}, the call asks {field}="
+                             f"{getattr(config, field)}")
+    # The shim's own reading of the manifest, in case the files changed under the index.
+    if kernel.mode != config.mode or kernel.rotate != config.rotate:
+        raise ValueError(f"dsv4: kernel '{kernel.name}' reports mode={kernel.mode} "
+                         f"rotate={kernel.rotate}, the call asks {config}")
 
 
 class _NoDevice:

@@ -49,20 +49,6 @@ def config_of(kv, weight, freqs_cis, plan, eps, ratio, rotate):
                           rotate=rotate)
 
 
-def _check_kernel(kernel, config):
-    """The loaded kernel computes what this call asks: a ratio-128 kernel on a ratio-4 layer
-    would silently read the wrong RoPE positions."""
-    compiled = kernel.config
-    for field in ("ratio", "rotate", "mode"):
-        if getattr(compiled, field) != getattr(config, field):
-            raise ValueError(f"dsv4: kernel '{kernel.name}' has {field}="
-                             f"{getattr(compiled, field)}, the call asks {field}="
-                             f"{getattr(config, field)}")
-    if kernel.mode != config.mode or kernel.rotate != config.rotate:
-        raise ValueError(f"dsv4: kernel '{kernel.name}' reports mode={kernel.mode} "
-                         f"rotate={kernel.rotate}, the call asks {config}")
-
-
 @torch.library.custom_op("dsv4::compress_norm_rope_hadamard_", mutates_args=("kv",),
                          device_types="cuda")
 def compress_norm_rope_hadamard_(kv: torch.Tensor, weight: torch.Tensor,
@@ -70,7 +56,7 @@ def compress_norm_rope_hadamard_(kv: torch.Tensor, weight: torch.Tensor,
                                  ratio: int, rotate: bool) -> None:
     config = config_of(kv, weight, freqs_cis, plan, eps, ratio, rotate)
     kernel = library.get_kernel(config, kv.device)
-    _check_kernel(kernel, config)
+    library.check_kernel(kernel, config)
     compress_norm_rope_hadamard_inplace(kv, weight, eps, freqs_cis, plan, config.head_dim,
                                         kernel=kernel)
 

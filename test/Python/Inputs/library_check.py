@@ -1,10 +1,12 @@
 """Drives dsv4.library in one of the steps of library.test; prints what each lookup found."""
+import dataclasses
 import shutil
 import sys
 import threading
 from pathlib import Path
 
 import dsv4
+from dsv4 import library
 
 CONFIG = dsv4.Config(mode="prefill", head_dim=128, rope_dim=32, kv_dtype="bf16", ratio=128,
                      rotate=False)
@@ -41,11 +43,24 @@ elif step == "load":
     a = dsv4.get_kernel(CONFIG, CHIP)
     b = dsv4.get_kernel(CONFIG, CHIP)
     print("load", a is b, a.name, a.config.ratio, a.config.rotate, a.config.mode)
+    library.check_kernel(a, CONFIG)
+    for other in (dataclasses.replace(CONFIG, ratio=4), dataclasses.replace(CONFIG, rotate=True),
+                  dataclasses.replace(CONFIG, mode="decode")):
+        try:
+            library.check_kernel(a, other)
+            print("check: accepted", other)
+        except ValueError as e:
+            print("check:", e)
 elif step == "missing":
     try:
         dsv4.find_kernel(CONFIG, CHIP)
     except dsv4.KernelNotFound as e:
         print("missing", e)
+elif step == "bad-index":
+    try:
+        dsv4.find_kernel(CONFIG, CHIP)
+    except ValueError as e:
+        print("bad-index", e)
 elif step == "bad":
     try:
         dsv4.Config(mode="train", head_dim=128, kv_dtype="f64")
