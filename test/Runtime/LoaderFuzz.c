@@ -151,7 +151,7 @@ static int fuzzLaunches(dsv4_module *mod) {
         if (nextRandom() % 2)
           a.kv = NULL;
         else
-          a.freqs = (const char *)freqs + 4 * (1 + nextRandom() % 3);
+          a.freqs = (char *)freqs + 4 * (1 + nextRandom() % 3);
       }
     }
     launched += dsv4_launch(mod, &a, NULL) == DSV4_OK;
