@@ -62,6 +62,12 @@ def ConvertDsv4ToGPU : Pass<"convert-dsv4-to-gpu", "::mlir::ModuleOp"> {
     consecutive lanes never share a bank group in any layout. The kernel uses no
     subgroup-size-specific operation beyond shuffles inside `lanes-per-row` (<= 32) lanes, so
     the same kernel runs on wave64 and warp32 machines.
+
+    Refused with a located error: a fused op outside a `func.func` directly in the top-level
+    module (nested modules are never serialized), and a kernel name that is not
+    `[A-Za-z_][A-Za-z0-9_]*` (PTX and AMDGPU symbols, and the output file name). The
+    default rows-per-workgroup keeps the LDS within the smallest limit of the supported
+    chips (D=4096 gets 3 rows).
   }];
   let options = [
     Option<"lanesPerRow", "lanes-per-row", "int64_t", /*default=*/"0",
@@ -82,8 +88,11 @@ def Dsv4AttachTarget : Pass<"dsv4-attach-target", "::mlir::ModuleOp"> {
   let summary = "Check a chip name and attach the ROCDL or NVVM target it implies";
   let description = [{
     `gfx942`/`gfx950` attach `#rocdl.target` (wave64, HSA code object) and check that the
-    linker `ld.lld` exists under `toolkit/llvm/bin`; `sm_90` (and other `sm_XY`) attach
-    `#nvvm.target` for the PTX twin. Any other chip is an error naming the chips dsv4 knows.
+    linker `ld.lld` exists under `toolkit/llvm/bin`; `sm_90` attaches `#nvvm.target` for the
+    PTX twin. Any other chip is an error naming the chips dsv4 supports (lib/Target/Toolkit.cpp
+    lists them); chip and linker are checked when the pass manager initializes, before any
+    pass runs. A kernel declaring more workgroup memory than the chip allows (48 KiB of
+    static shared memory on sm_90) is an error at the kernel's location.
   }];
   let options = [
     Option<"chip", "chip", "std::string", /*default=*/"\"gfx942\"", "Target chip">,
@@ -110,7 +119,9 @@ def Dsv4WriteCodeObjects : Pass<"dsv4-write-code-objects", "::mlir::ModuleOp"> {
   let description = [{
     For every object of every `gpu.binary`, writes `<kernel>.<chip>.hsaco` (or `.ptx`) and
     `<kernel>.<chip>.json` (docs/ABI.md) into `output-dir`, taking the kernel's configuration
-    from the module's `dsv4.kernels` attribute that `convert-dsv4-to-gpu` recorded.
+    from the module's `dsv4.kernels` attribute that `convert-dsv4-to-gpu` recorded. The
+    folder is created when the pass manager initializes (a bad one fails before any
+    lowering); an empty object is an error; each file written is reported as a remark.
   }];
   let options = [
     Option<"outputDir", "output-dir", "std::string", /*default=*/"\"out\"",

@@ -21,6 +21,7 @@ config.substitutions.append(("%dsv4_obj_root", config.dsv4_obj_root))
 config.substitutions.append(("%dsv4_tools_dir", config.dsv4_tools_dir))
 config.substitutions.append(("%dsv4_runtime_test_dir", config.dsv4_runtime_test_dir))
 config.substitutions.append(("%dsv4_fake_hip", config.dsv4_fake_hip))
+config.substitutions.append(("%dsv4_fake_cuda", config.dsv4_fake_cuda))
 config.substitutions.append(("%dsv4_runtime_lib", config.dsv4_runtime_lib))
 config.substitutions.append(("%dsv4_python_dir", os.path.join(config.dsv4_src_root, "python")))
 config.substitutions.append(
@@ -29,6 +30,14 @@ config.substitutions.append(
 config.substitutions.append(
     ("%mlir_runner_utils",
      os.path.join(config.mlir_lib_dir, "libmlir_runner_utils" + config.llvm_shlib_ext)))
+
+# ptxas (CUDA toolkit, no GPU needed) assembles every PTX the suite writes: it refuses what a
+# driver would refuse to load. assemble_ptx.py says clearly when it is missing.
+ptxas = os.environ.get("DSV4_PTXAS", "/usr/local/cuda/bin/ptxas")
+config.substitutions.append(
+    ("%assemble_ptx",
+     "python3 %s %s" % (os.path.join(config.dsv4_src_root, "test", "Target", "assemble_ptx.py"),
+                        ptxas)))
 
 llvm_config.use_default_substitutions()
 llvm_config.with_system_environment(["HOME", "TMP", "TEMP"])

@@ -10,6 +10,7 @@
 #include "llvm/Support/MathExtras.h"
 
 #include <cmath>
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::dsv4;
@@ -75,9 +76,11 @@ LogicalResult verifyScale(Operation *op, APFloat scale) {
   return success();
 }
 
+/// seq_lens and plan positions are i32, so the kernels compute positions with an i32 ratio.
 LogicalResult verifyRatio(Operation *op, int64_t ratio) {
-  if (ratio < 1)
-    return op->emitOpError() << "ratio must be at least 1, got " << ratio;
+  constexpr int64_t kMaxRatio = std::numeric_limits<int32_t>::max();
+  if (ratio < 1 || ratio > kMaxRatio)
+    return op->emitOpError() << "ratio must be in [1, " << kMaxRatio << "], got " << ratio;
   return success();
 }
 

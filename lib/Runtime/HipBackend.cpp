@@ -122,6 +122,27 @@ dsv4_status deviceChip(const HipApi &hip, std::string &chip) {
   return DSV4_OK;
 }
 
+/// hipModuleLoadData takes no size: the driver reads the ELF by its header's table
+/// offsets. An image whose program or section header table reaches past its end (a
+/// truncated or corrupted file; found by the loader fuzzer) is refused before HIP reads
+/// past it. Little-endian fields, as every AMDGPU code object has.
+bool elfTablesInside(const std::vector<uint8_t> &image) {
+  constexpr size_t kElf64HeaderSize = 64;
+  if (image.size() < kElf64HeaderSize || std::memcmp(image.data(), "\x7f" "ELF", 4) != 0 ||
+      image[4] != 2 /* ELFCLASS64 */)
+    return false;
+  auto field = [&](size_t at, size_t bytes) {
+    uint64_t value = 0;
+    std::memcpy(&value, image.data() + at, bytes);
+    return value;
+  };
+  auto inside = [&](uint64_t offset, uint64_t bytes) {
+    return offset <= image.size() && bytes <= image.size() - offset;
+  };
+  return inside(field(0x20, 8), field(0x36, 2) * field(0x38, 2)) && // program headers
+         inside(field(0x28, 8), field(0x3a, 2) * field(0x3c, 2));   // section headers
+}
+
 } // namespace
 
 dsv4_status dsv4::rt::loadHipKernel(const std::vector<uint8_t> &image,
@@ -135,6 +156,10 @@ dsv4_status dsv4::rt::loadHipKernel(const std::vector<uint8_t> &image,
     return fail(DSV4_ERR_ARCH_MISMATCH,
                 "device is %s, kernel '%s' was compiled for %s", chip.c_str(),
                 manifest.kernel.c_str(), manifest.chip.c_str());
+  if (!elfTablesInside(image))
+    return fail(DSV4_ERR_LOAD_FAILED,
+                "kernel '%s': the code object is not a complete ELF64 file (a header table "
+                "lies past its %zu bytes)", manifest.kernel.c_str(), image.size());
   hipHandle module = nullptr, function = nullptr;
   if (hipError e = hip->hipModuleLoadData(&module, image.data()))
     return fail(DSV4_ERR_LOAD_FAILED, "hipModuleLoadData failed: %s",

@@ -1,6 +1,7 @@
-// dsv4-attach-target: one chip option picks the vendor; unknown chips and a missing linker
-// are diagnostics here, before serialization would fail less clearly. The attribute itself
-// is upstream's nvvm-attach-target / rocdl-attach-target, run as a nested pipeline.
+// dsv4-attach-target: one chip option picks the vendor. An unsupported chip and a missing
+// linker are refused when the pass manager initializes, before any pass lowers anything; a
+// kernel whose workgroup memory the chip cannot give is refused here, before serialization.
+// The attribute itself is upstream's nvvm-attach-target / rocdl-attach-target, run nested.
 #include "dsv4/Target/Toolkit.h"
 #include "dsv4/Transforms/Passes.h"
 
@@ -23,44 +24,73 @@ constexpr int kOptLevel = 3;
 /// PTX 8.0 is the first ISA version with every sm_90 feature.
 constexpr llvm::StringLiteral kPtxFeatures = "+ptx80";
 
+/// Static workgroup memory `kernel` declares, in bytes.
+int64_t workgroupMemoryBytes(gpu::GPUFuncOp kernel) {
+  int64_t bytes = 0;
+  for (BlockArgument buffer : kernel.getWorkgroupAttributions()) {
+    auto type = cast<MemRefType>(buffer.getType());
+    bytes += type.getNumElements() * type.getElementTypeBitWidth() / 8;
+  }
+  return bytes;
+}
+
 struct Dsv4AttachTargetPass : dsv4::impl::Dsv4AttachTargetBase<Dsv4AttachTargetPass> {
   using Dsv4AttachTargetBase::Dsv4AttachTargetBase;
 
+  /// Options are checked once, before the pipeline runs (no IR is printed with the error:
+  /// there is no operation to blame, only an option).
+  LogicalResult initialize(MLIRContext *context) override {
+    target = lookupChip(chip);
+    if (!target)
+      return emitError(UnknownLoc::get(context))
+             << "unknown chip '" << chip << "': dsv4 compiles for " << supportedChips();
+    if (!target->amd)
+      return success();
+    std::string linker = linkerPath(resolveToolkit(toolkit));
+    if (!llvm::sys::fs::can_execute(linker))
+      return emitError(UnknownLoc::get(context))
+             << "cannot find the AMDGPU linker: '" << linker
+             << "' is missing or not executable (install lld-22, or pass toolkit=<dir> / set "
+                "DSV4_TOOLKIT to a folder holding llvm/bin/ld.lld)";
+    return success();
+  }
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    FailureOr<std::unique_ptr<Pass>> attach = makeAttachPass(module);
-    if (failed(attach))
+    WalkResult result = module.walk([&](gpu::GPUFuncOp kernel) {
+      int64_t bytes = workgroupMemoryBytes(kernel);
+      if (bytes <= target->maxWorkgroupMemoryBytes)
+        return WalkResult::advance();
+      mlir::emitError(kernel.getLoc())
+          << "kernel '" << kernel.getName() << "' needs " << bytes
+          << " bytes of workgroup memory; " << target->name << " allows "
+          << target->maxWorkgroupMemoryBytes << " (lower rows-per-workgroup)";
+      return WalkResult::interrupt();
+    });
+    if (result.wasInterrupted())
       return signalPassFailure();
     OpPassManager pipeline(ModuleOp::getOperationName());
-    pipeline.addPass(std::move(*attach));
+    pipeline.addPass(makeAttachPass());
     if (failed(runPipeline(pipeline, module)))
       signalPassFailure();
   }
 
-  /// dsv4's checks of the chip and the linker, then upstream's nvvm-attach-target or
-  /// rocdl-attach-target for the chip's vendor.
-  FailureOr<std::unique_ptr<Pass>> makeAttachPass(ModuleOp module) {
-    if (isKnownNvidiaChip(chip)) {
-      GpuNVVMAttachTargetOptions nvvm;
-      nvvm.chip = chip;
-      nvvm.features = kPtxFeatures.str();
-      nvvm.optLevel = kOptLevel;
-      return createGpuNVVMAttachTarget(nvvm);
+private:
+  /// Upstream's nvvm-attach-target or rocdl-attach-target for the chip's vendor.
+  std::unique_ptr<Pass> makeAttachPass() {
+    if (target->amd) {
+      GpuROCDLAttachTargetOptions rocdl;
+      rocdl.chip = chip;
+      rocdl.optLevel = kOptLevel;
+      return createGpuROCDLAttachTarget(rocdl);
     }
-    if (!isKnownAmdChip(chip))
-      return module.emitError() << "unknown chip '" << chip
-                                << "': dsv4 compiles for gfx942 and gfx950 (AMD) and sm_70 or "
-                                   "newer (the NVIDIA twin, PTX)";
-    std::string linker = linkerPath(resolveToolkit(toolkit));
-    if (!llvm::sys::fs::can_execute(linker))
-      return module.emitError() << "cannot find the AMDGPU linker: '" << linker
-                                << "' is missing or not executable (install lld-22, or pass "
-                                   "toolkit=<dir> / set DSV4_TOOLKIT to a folder holding "
-                                   "llvm/bin/ld.lld)";
-    GpuROCDLAttachTargetOptions rocdl;
-    rocdl.chip = chip;
-    rocdl.optLevel = kOptLevel;
-    return createGpuROCDLAttachTarget(rocdl);
+    GpuNVVMAttachTargetOptions nvvm;
+    nvvm.chip = chip;
+    nvvm.features = kPtxFeatures.str();
+    nvvm.optLevel = kOptLevel;
+    return createGpuNVVMAttachTarget(nvvm);
   }
+
+  const Chip *target = nullptr;
 };
 } // namespace

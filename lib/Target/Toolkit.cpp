@@ -1,6 +1,7 @@
 // Toolkit (linker) lookup and the list of chips dsv4 targets.
 #include "dsv4/Target/Toolkit.h"
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Path.h"
 
@@ -22,11 +23,31 @@ std::string dsv4::linkerPath(llvm::StringRef toolkit) {
   return std::string(path);
 }
 
-bool dsv4::isKnownAmdChip(llvm::StringRef chip) {
-  return chip == "gfx942" || chip == "gfx950";
+namespace {
+/// gfx942 and gfx950 (the AMD targets) and sm_90 (the NVIDIA twin the kernels are checked
+/// on). Other NVIDIA chips are refused rather than guessed at: LLVM aborts on sm_XY it does
+/// not know, and sm_100/sm_120 need a newer PTX ISA than the +ptx80 this back end emits.
+constexpr dsv4::Chip kChips[] = {
+    {"gfx942", /*amd=*/true, 64 * 1024},
+    {"gfx950", /*amd=*/true, 160 * 1024},
+    {"sm_90", /*amd=*/false, 48 * 1024}, // static __shared__; more needs a dynamic opt-in
+};
+} // namespace
+
+const dsv4::Chip *dsv4::lookupChip(llvm::StringRef name) {
+  for (const dsv4::Chip &chip : kChips)
+    if (chip.name == name)
+      return &chip;
+  return nullptr;
 }
 
-bool dsv4::isKnownNvidiaChip(llvm::StringRef chip) {
-  unsigned version = 0;
-  return chip.consume_front("sm_") && !chip.getAsInteger(10, version) && version >= 70;
+int64_t dsv4::minWorkgroupMemoryBytes() {
+  return llvm::min_element(kChips, [](const dsv4::Chip &a, const dsv4::Chip &b) {
+           return a.maxWorkgroupMemoryBytes < b.maxWorkgroupMemoryBytes;
+         })->maxWorkgroupMemoryBytes;
+}
+
+std::string dsv4::supportedChips() {
+  return llvm::join(
+      llvm::map_range(kChips, [](const dsv4::Chip &chip) { return chip.name; }), ", ");
 }

@@ -79,14 +79,18 @@ struct Dsv4WriteCodeObjectsPass
     : dsv4::impl::Dsv4WriteCodeObjectsBase<Dsv4WriteCodeObjectsPass> {
   using Dsv4WriteCodeObjectsBase::Dsv4WriteCodeObjectsBase;
 
+  /// The output folder is made when the pass manager initializes, so a bad one fails before
+  /// any lowering (and without printing the module).
+  LogicalResult initialize(MLIRContext *context) override {
+    if (std::error_code error = llvm::sys::fs::create_directories(outputDir))
+      return emitError(UnknownLoc::get(context))
+             << "cannot create output folder '" << outputDir << "': " << error.message();
+    return success();
+  }
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     auto kernels = module->getAttrOfType<DictionaryAttr>(kKernelsAttrName);
-    if (std::error_code error = llvm::sys::fs::create_directories(outputDir)) {
-      module.emitError() << "cannot create output folder '" << outputDir
-                         << "': " << error.message();
-      return signalPassFailure();
-    }
     WalkResult result = module.walk([&](gpu::BinaryOp binary) {
       auto config = kernels ? kernels.getAs<DictionaryAttr>(binary.getName()) : DictionaryAttr();
       if (!config) {
@@ -108,6 +112,11 @@ struct Dsv4WriteCodeObjectsPass
     FailureOr<ObjectInfo> info = describe(object);
     if (failed(info))
       return binary.emitError() << "object for an unsupported target " << object.getTarget();
+    // A linker that exits 0 without output would otherwise leave an empty .hsaco behind.
+    if (object.getObject().getValue().empty())
+      return mlir::emitError(binary.getLoc())
+             << "the " << info->chip << " code object of kernel '" << binary.getName()
+             << "' is empty (the linker wrote nothing)";
     std::string stem = (binary.getName() + "." + info->chip).str();
     std::string binaryName = stem + "." + info->extension;
     if (failed(writeFile(binary, binaryName, object.getObject().getValue())))
@@ -169,8 +178,18 @@ struct Dsv4WriteCodeObjectsPass
     std::error_code error;
     llvm::raw_fd_ostream file(path, error);
     if (error)
-      return op->emitError() << "cannot write '" << path << "': " << error.message();
+      return mlir::emitError(op->getLoc())
+             << "cannot write '" << path << "': " << error.message();
     file << contents;
+    file.close();
+    if (file.has_error()) {
+      error = file.error();
+      file.clear_error(); // else the stream's destructor aborts
+      return mlir::emitError(op->getLoc())
+             << "cannot write '" << path << "': " << error.message();
+    }
+    // One line per file, so a user sees what a compile produced and where.
+    mlir::emitRemark(op->getLoc()) << "wrote " << path;
     return success();
   }
 };

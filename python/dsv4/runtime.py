@@ -102,14 +102,40 @@ def _check(status):
                         lib.dsv4_last_error().decode(errors="replace"))
 
 
+_INT64 = (-(1 << 63), (1 << 63) - 1)
+_POINTER = (0, (1 << 64) - 1)
+
+
+def _checked_int(name, value, bounds):
+    """`value` as an exact integer within `bounds`: ctypes would wrap it silently
+    (num_items = 2**64 + 3 launching 3 items, a negative pointer accepted)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT",
+                        f"{name} must be an integer, got {type(value).__name__}")
+    if not bounds[0] <= value <= bounds[1]:
+        raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT",
+                        f"{name} = {value} is outside [{bounds[0]}, {bounds[1]}]")
+    return value
+
+
+def _c_string(name, value):
+    """Bytes for a char* argument; C would stop at an embedded NUL and silently use a
+    prefix (Kernel(path + "\\0junk") loading path)."""
+    encoded = os.fsencode(value) if not isinstance(value, bytes) else value
+    if b"\0" in encoded:
+        raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT", f"{name} contains a NUL byte")
+    return encoded
+
+
 class Kernel:
     """One loaded dsv4 code object (.hsaco or .ptx) and its manifest."""
 
     def __init__(self, binary_path, manifest_path=None):
         lib = _library()
         self._mod = ctypes.c_void_p()
-        manifest = os.fsencode(manifest_path) if manifest_path is not None else None
-        _check(lib.dsv4_module_load_file(os.fsencode(binary_path), manifest,
+        manifest = (_c_string("manifest_path", manifest_path)
+                    if manifest_path is not None else None)
+        _check(lib.dsv4_module_load_file(_c_string("binary_path", binary_path), manifest,
                                          ctypes.byref(self._mod)))
 
     @classmethod
@@ -119,7 +145,8 @@ class Kernel:
         lib = _library()
         self._mod = ctypes.c_void_p()
         buf = ctypes.create_string_buffer(bytes(image), len(image))
-        _check(lib.dsv4_module_load_data(buf, len(image), manifest_json.encode(),
+        _check(lib.dsv4_module_load_data(buf, len(image),
+                                         _c_string("manifest_json", manifest_json.encode()),
                                          ctypes.byref(self._mod)))
         return self
 
@@ -136,8 +163,15 @@ class Kernel:
     def __exit__(self, *exc):
         self.close()
 
+    def _module(self):
+        """The live module handle; a closed kernel has none (the C getters would return
+        empty values instead of failing)."""
+        if not getattr(self, "_mod", None) or not self._mod.value:
+            raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT", "the kernel is closed")
+        return self._mod
+
     def _get(self, name):
-        value = getattr(_library(), f"dsv4_module_{name}")(self._mod)
+        value = getattr(_library(), f"dsv4_module_{name}")(self._module())
         return value.decode() if isinstance(value, bytes) else value
 
     name = property(lambda self: self._get("kernel_name"))
@@ -161,17 +195,29 @@ class Kernel:
         weight_len defaults to head_dim, freqs_width to the kernel's rope dim,
         handle_kind ("decode"/"prefill") to the kernel's mode."""
         kinds = {"decode": HANDLE_DECODE_SEQ_LENS, "prefill": HANDLE_PREFILL_PLAN}
+        weight_len = head_dim if weight_len is None else weight_len
+        freqs_width = self.rope_dim if freqs_width is None else freqs_width
+        for name, value in (("kv", kv), ("weight", weight), ("freqs", freqs),
+                            ("handle", handle), ("stream", stream)):
+            _checked_int(name, value, _POINTER)
+        for name, value in (("num_rows", num_rows), ("kv_row_stride", kv_row_stride),
+                            ("num_positions", num_positions),
+                            ("freqs_row_stride", freqs_row_stride),
+                            ("num_items", num_items), ("head_dim", head_dim),
+                            ("weight_len", weight_len), ("freqs_width", freqs_width),
+                            ("plan_row_stride", plan_row_stride)):
+            _checked_int(name, value, _INT64)
         args = _LaunchArgs(
             kv=kv, kv_dtype=_DTYPES.get(kv_dtype, 0), num_rows=num_rows,
             kv_row_stride=kv_row_stride, weight=weight,
             weight_dtype=_DTYPES.get(weight_dtype, 0),
-            weight_len=head_dim if weight_len is None else weight_len, eps=eps,
+            weight_len=weight_len, eps=eps,
             freqs=freqs, num_positions=num_positions,
             freqs_row_stride=freqs_row_stride,
-            freqs_width=self.rope_dim if freqs_width is None else freqs_width,
+            freqs_width=freqs_width,
             handle=handle, handle_kind=kinds.get(handle_kind or self.mode, 0),
             num_items=num_items, plan_row_stride=plan_row_stride, head_dim=head_dim)
-        _check(_library().dsv4_launch(self._mod, ctypes.byref(args), stream or None))
+        _check(_library().dsv4_launch(self._module(), ctypes.byref(args), stream or None))
 
 
 def _torch_dtype_name(torch, dtype, what):

@@ -14,6 +14,7 @@ struct WorkItem {
   Value position;
 };
 
+/// `ratio` must be in [1, INT32_MAX] (the ops' verifiers); neither rule wraps in i32.
 /// Decode: item `index` (i32) names row `index` at floor((seqLen - 1) / ratio) * ratio; it is
 /// skipped when seqLen <= 0 or the position is not below numPositions (i32).
 WorkItem emitDecodeItem(ImplicitLocOpBuilder &b, Value index, Value seqLen, int64_t ratio,

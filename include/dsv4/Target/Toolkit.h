@@ -4,6 +4,7 @@
 
 #include "llvm/ADT/StringRef.h"
 
+#include <cstdint>
 #include <string>
 
 namespace mlir::dsv4 {
@@ -16,10 +17,22 @@ std::string resolveToolkit(llvm::StringRef option);
 /// The linker inside a toolkit folder.
 std::string linkerPath(llvm::StringRef toolkit);
 
-/// gfx942 / gfx950: AMD chips this back end is built and tested for.
-bool isKnownAmdChip(llvm::StringRef chip);
-/// sm_XY with XY >= 70: the NVIDIA twin (PTX).
-bool isKnownNvidiaChip(llvm::StringRef chip);
+/// A chip dsv4 compiles and tests for.
+struct Chip {
+  llvm::StringLiteral name;
+  bool amd; // ROCDL/HSACO; otherwise NVVM/PTX
+  /// The most static workgroup (LDS / shared) memory a kernel may declare: the loader
+  /// rejects a code object above it.
+  int64_t maxWorkgroupMemoryBytes;
+};
+
+/// The chip named `name`, or nullptr when dsv4 does not support it.
+const Chip *lookupChip(llvm::StringRef name);
+/// The smallest workgroup-memory limit of the supported chips: what a kernel compiled with
+/// default options may use so that it loads everywhere.
+int64_t minWorkgroupMemoryBytes();
+/// The supported chips for messages: "gfx942, gfx950, sm_90".
+std::string supportedChips();
 
 } // namespace mlir::dsv4
 

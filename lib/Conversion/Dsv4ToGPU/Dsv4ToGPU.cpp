@@ -4,11 +4,14 @@
 #include "KernelEmitter.h"
 #include "dsv4/ABI/Manifest.h"
 #include "dsv4/Conversion/KernelABI.h"
+#include "dsv4/Target/Toolkit.h"
 #include "dsv4/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/MathExtras.h"
 
 #include <limits>
@@ -42,6 +45,21 @@ std::string dtypeName(Type type) {
   return "f16";
 }
 
+/// Valid in PTX, in AMDGPU assembly and as a file name: PTX rejects '-', ' ' and non-ASCII,
+/// and the name becomes `<name>.<chip>.<ext>`, so '/' or '..' would escape the output folder.
+bool isValidKernelName(StringRef name) {
+  return !name.empty() && (llvm::isAlpha(name.front()) || name.front() == '_') &&
+         llvm::all_of(name, [](char c) { return llvm::isAlnum(c) || c == '_'; });
+}
+
+/// The default workgroup's LDS (rows * D f32 values) fits every supported chip, so D=4096
+/// compiled with default options still loads on sm_90 (48 KiB), with fewer rows.
+int64_t defaultRows(const KernelConfig &config) {
+  int64_t rowBytes = config.headDim * int64_t(sizeof(float));
+  return std::max<int64_t>(
+      1, std::min(kDefaultWorkgroupSize / config.lanes, minWorkgroupMemoryBytes() / rowBytes));
+}
+
 //===----------------------------------------------------------------------===//
 // The pass
 //===----------------------------------------------------------------------===//
@@ -51,10 +69,15 @@ struct ConvertDsv4ToGPUPass : dsv4::impl::ConvertDsv4ToGPUBase<ConvertDsv4ToGPUP
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    SmallVector<func::FuncOp> kernels;
+    // A set: a function holding two fused ops is still one kernel (converted, then erased,
+    // once).
+    llvm::SetVector<func::FuncOp> kernels;
     WalkResult walk = module.walk([&](Operation *op) {
       if (isa<FusedEpilogueOp>(op)) {
-        kernels.push_back(op->getParentOfType<func::FuncOp>());
+        FailureOr<func::FuncOp> function = getKernelFunction(module, op);
+        if (failed(function))
+          return WalkResult::interrupt();
+        kernels.insert(*function);
         return WalkResult::advance();
       }
       if (isa<RmsNormOp, RopeOp, HadamardOp>(op)) {
@@ -78,6 +101,18 @@ struct ConvertDsv4ToGPUPass : dsv4::impl::ConvertDsv4ToGPUBase<ConvertDsv4ToGPUP
   }
 
 private:
+  /// The function that becomes the kernel of fused op `op`: its parent, a func.func directly
+  /// in `module` (gpu-module-to-binary serializes only the top module's gpu.modules, so a
+  /// kernel in a nested module would silently never be written).
+  FailureOr<func::FuncOp> getKernelFunction(ModuleOp module, Operation *op) {
+    auto function = dyn_cast<func::FuncOp>(op->getParentOp());
+    if (!function || function->getParentOp() != module.getOperation())
+      return op->emitError() << "'" << op->getName()
+                             << "' must sit in a func.func directly inside the top-level "
+                                "module: that function becomes the kernel";
+    return function;
+  }
+
   /// The fused op of `function` when the function is exactly `return fused(args)`.
   FailureOr<FusedEpilogueOp> getKernelOp(func::FuncOp function) {
     auto fail = [&]() {
@@ -85,7 +120,7 @@ private:
              << "a kernel function must take (kv, weight, freqs, handle) and return "
                 "dsv4.fused_epilogue of them, with nothing else in its body";
     };
-    if (!function || function.getBlocks().size() != 1 || function.getNumArguments() != 4)
+    if (function.getBlocks().size() != 1 || function.getNumArguments() != 4)
       return fail();
     auto ret = cast<func::ReturnOp>(function.front().getTerminator());
     auto op = ret.getNumOperands() == 1
@@ -112,8 +147,6 @@ private:
                                : std::clamp<int64_t>(config.headDim / (kDefaultRunsPerLane *
                                                                       config.vectorWidth),
                                                      1, kMaxLanesPerRow);
-    config.rows = rowsPerWorkgroup ? rowsPerWorkgroup.getValue()
-                                   : std::max<int64_t>(1, kDefaultWorkgroupSize / config.lanes);
     std::optional<ExchangeSchedule> parsed = parseExchangeSchedule(schedule);
     if (!parsed)
       return op.emitError() << "unknown schedule '" << schedule
@@ -127,7 +160,9 @@ private:
                             << " must be a power of two <= " << kMaxLanesPerRow
                             << " leaving each lane at least " << 2 * config.vectorWidth
                             << " values of the " << config.headDim << "-wide row";
-    if (config.rows < 1 || config.workgroupSize() > kMaxWorkgroupSize)
+    config.rows = rowsPerWorkgroup ? rowsPerWorkgroup.getValue() : defaultRows(config);
+    // Compared by division: rows * lanes may not fit in 64 bits.
+    if (config.rows < 1 || config.rows > kMaxWorkgroupSize / config.lanes)
       return op.emitError() << "rows-per-workgroup " << config.rows << " times lanes-per-row "
                             << config.lanes << " must be in [1, " << kMaxWorkgroupSize << "]";
     return config;
@@ -164,6 +199,10 @@ private:
     if (failed(config))
       return failure();
     StringAttr name = function.getSymNameAttr();
+    if (!isValidKernelName(name))
+      return function.emitError() << "kernel name '" << name.getValue()
+                                  << "' is not a valid symbol: use ASCII letters, digits and "
+                                     "'_', not starting with a digit";
     recordKernel(module, *config, name);
     function.setSymName((name.getValue() + ".host").str());
     gpu::GPUModuleOp kernelModule = createKernelModule(module, function, name);

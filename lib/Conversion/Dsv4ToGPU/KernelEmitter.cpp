@@ -106,8 +106,10 @@ private:
     rowSlotBase = arith::MulIOp::create(b, slot, index(config.headDim));
     Value item = arith::AddIOp::create(
         b, arith::MulIOp::create(b, block, index(config.rows)), slot);
+    // Compared as 64-bit indices: blocks * rows may pass INT32_MAX, and a truncated item
+    // index would wrap negative and pass the check. Below num_items it fits in i32.
+    Value inRange = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, item, toIndex(numItems));
     Value itemI32 = arith::IndexCastOp::create(b, b.getI32Type(), item);
-    Value inRange = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, itemI32, numItems);
     int64_t ratio = config.op.getRatio();
     WorkItem workItem;
     if (config.op.getSource() == PositionSource::decode) {

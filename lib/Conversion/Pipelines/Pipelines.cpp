@@ -40,10 +40,32 @@ struct CompileOptions : PassPipelineOptions<CompileOptions> {
                      llvm::cl::init(true)};
 };
 
-bool isAmdChip(StringRef chip) { return chip.starts_with("gfx"); }
+bool isAmdChip(StringRef chip) {
+  const dsv4::Chip *known = dsv4::lookupChip(chip);
+  return known && known->amd;
+}
+
+/// The gpu-module-to-binary format for `options`: HSACO (`bin`) or assembly (`isa`) on AMD,
+/// PTX (`isa`) on NVIDIA (a cubin would need the CUDA toolkit's ptxas). Anything else would
+/// write a file no loader takes, e.g. LLVM bitcode under a .hsaco name.
+FailureOr<std::string> binaryFormat(const CompileOptions &options,
+                                    function_ref<LogicalResult(const Twine &)> errorHandler) {
+  bool amd = isAmdChip(options.chip);
+  if (options.format.empty())
+    return std::string(amd ? "bin" : "isa");
+  if (options.format == "isa" || (amd && options.format == "bin"))
+    return std::string(options.format);
+  (void)errorHandler("dsv4-compile: unsupported format '" + options.format + "' for chip '" +
+                     options.chip + "': expected " + (amd ? "bin or isa" : "isa"));
+  return failure();
+}
 
 /// Fused dsv4 ops -> one gpu.func per kernel -> ROCDL or NVVM -> code object files.
-void buildCompilePipeline(OpPassManager &pm, const CompileOptions &options) {
+LogicalResult buildCompilePipeline(OpPassManager &pm, const CompileOptions &options,
+                                   function_ref<LogicalResult(const Twine &)> errorHandler) {
+  FailureOr<std::string> format = binaryFormat(options, errorHandler);
+  if (failed(format))
+    return failure();
   pm.addPass(dsv4::createDsv4Fuse());
   dsv4::ConvertDsv4ToGPUOptions kernel;
   kernel.lanesPerRow = options.lanesPerRow;
@@ -72,11 +94,11 @@ void buildCompilePipeline(OpPassManager &pm, const CompileOptions &options) {
   // Only ROCDL needs a toolkit (its linker); NVVM would look there for libdevice.
   if (isAmdChip(options.chip))
     binary.toolkitPath = dsv4::resolveToolkit(options.toolkit);
-  binary.compilationTarget =
-      !options.format.empty() ? std::string(options.format) : std::string(isAmdChip(options.chip) ? "bin" : "isa");
+  binary.compilationTarget = *format;
   pm.addPass(createGpuModuleToBinaryPass(binary));
   if (options.write)
     pm.addPass(dsv4::createDsv4WriteCodeObjects({options.outputDir}));
+  return success();
 }
 
 /// dsv4 ops on tensors -> LLVM dialect for mlir-runner, without fusing (tests run both).
@@ -99,9 +121,20 @@ void dsv4::registerDsv4Pipelines() {
       "dsv4-cpu-reference",
       "Lower dsv4 ops (fused or not) to LLVM-dialect host code that mlir-runner executes",
       buildCpuReferencePipeline);
-  PassPipelineRegistration<CompileOptions>(
+  // Registered without PassPipelineRegistration: its builder cannot refuse options, and a
+  // bad option must fail before any pass runs.
+  registerPassPipeline(
       "dsv4-compile",
       "Compile dsv4 ops (fused or not) to one kernel per function: an HSACO for gfx942/gfx950 "
       "or PTX for sm_90, written to output-dir with a JSON manifest",
-      buildCompilePipeline);
+      [](OpPassManager &pm, StringRef optionsString,
+         function_ref<LogicalResult(const Twine &)> errorHandler) {
+        CompileOptions options;
+        if (failed(options.parseFromString(optionsString)))
+          return failure();
+        return buildCompilePipeline(pm, options, errorHandler);
+      },
+      [](function_ref<void(const mlir::detail::PassOptions &)> optionsHandler) {
+        optionsHandler(CompileOptions());
+      });
 }

@@ -75,3 +75,25 @@ func.func @prefill_norot_bf16(%kv: tensor<?x512xbf16>, %weight: tensor<512xf32>,
       : tensor<?x512xbf16>, tensor<512xf32>, tensor<?x64xf32>, tensor<?x4xi32>
   return %0 : tensor<?x512xbf16>
 }
+
+// -----
+
+// Two fused ops in one function make one kernel (the function used to be queued twice and
+// used after it was erased). The item index is compared with num_items as a 64-bit index
+// before it is narrowed to i32: blocks * rows may pass INT32_MAX.
+// CHECK-LABEL: gpu.module @two_fused
+// CHECK:       %[[ITEM:.*]] = arith.addi %{{.*}}, %{{.*}} : index
+// CHECK-NEXT:  %[[N:.*]] = arith.index_cast %arg4 : i32 to index
+// CHECK-NEXT:  arith.cmpi slt, %[[ITEM]], %[[N]] : index
+// CHECK-NOT:   gpu.module @two_fused
+// CHECK-NOT:   func.func @two_fused
+func.func @two_fused(%kv: tensor<?x512xf32>, %weight: tensor<512xf32>, %freqs: tensor<?x64xf32>,
+                     %seq_lens: tensor<?xi32>) -> tensor<?x512xf32> {
+  %0 = dsv4.fused_epilogue decode %kv, %weight, %freqs, %seq_lens
+      {eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64}
+      : tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi32>
+  %1 = dsv4.fused_epilogue decode %kv, %weight, %freqs, %seq_lens
+      {eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64}
+      : tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi32>
+  return %1 : tensor<?x512xf32>
+}

@@ -42,3 +42,70 @@ func.func @small(%kv: tensor<?x64xf32>, %weight: tensor<64xf32>, %freqs: tensor<
       : tensor<?x64xf32>, tensor<64xf32>, tensor<?x64xf32>, tensor<?xi32>
   return %0 : tensor<?x64xf32>
 }
+
+// -----
+
+// A fused op outside a func.func has no kernel function (this used to dereference null).
+gpu.module @outside {
+  gpu.func @k(%kv: tensor<?x512xf32>, %weight: tensor<512xf32>, %freqs: tensor<?x64xf32>,
+              %seq_lens: tensor<?xi32>) {
+    // expected-error @+1 {{'dsv4.fused_epilogue' must sit in a func.func directly inside the top-level module: that function becomes the kernel}}
+    %0 = dsv4.fused_epilogue decode %kv, %weight, %freqs, %seq_lens
+        {eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64}
+        : tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi32>
+    gpu.return
+  }
+}
+
+// -----
+
+// gpu-module-to-binary serializes only the top module's gpu.modules: a kernel in a nested
+// module would silently never be written. (The outer module is the top-level one: a chunk
+// holding one module is not wrapped.)
+module {
+  module @nested {
+    func.func @nested_kernel(%kv: tensor<?x512xf32>, %weight: tensor<512xf32>,
+                             %freqs: tensor<?x64xf32>, %seq_lens: tensor<?xi32>) -> tensor<?x512xf32> {
+      // expected-error @+1 {{'dsv4.fused_epilogue' must sit in a func.func directly inside the top-level module}}
+      %0 = dsv4.fused_epilogue decode %kv, %weight, %freqs, %seq_lens
+          {eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64}
+          : tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi32>
+      return %0 : tensor<?x512xf32>
+    }
+  }
+}
+
+// -----
+
+// PTX rejects '-' in a symbol (LLVM used to abort on it).
+// expected-error @+1 {{kernel name 'a-b' is not a valid symbol: use ASCII letters, digits and '_', not starting with a digit}}
+func.func @"a-b"(%kv: tensor<?x512xf32>, %weight: tensor<512xf32>, %freqs: tensor<?x64xf32>,
+                 %seq_lens: tensor<?xi32>) -> tensor<?x512xf32> {
+  %0 = dsv4.fused_epilogue decode %kv, %weight, %freqs, %seq_lens
+      {eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64}
+      : tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi32>
+  return %0 : tensor<?x512xf32>
+}
+
+// -----
+
+// The name becomes a file name: '/' would write outside the output folder.
+// expected-error @+1 {{kernel name '../escaped' is not a valid symbol}}
+func.func @"../escaped"(%kv: tensor<?x512xf32>, %weight: tensor<512xf32>,
+                        %freqs: tensor<?x64xf32>, %seq_lens: tensor<?xi32>) -> tensor<?x512xf32> {
+  %0 = dsv4.fused_epilogue decode %kv, %weight, %freqs, %seq_lens
+      {eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64}
+      : tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi32>
+  return %0 : tensor<?x512xf32>
+}
+
+// -----
+
+// expected-error @+1 {{kernel name '' is not a valid symbol}}
+"func.func"() <{function_type = (tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi32>) -> tensor<?x512xf32>, sym_name = ""}> ({
+^bb0(%kv: tensor<?x512xf32>, %weight: tensor<512xf32>, %freqs: tensor<?x64xf32>, %seq_lens: tensor<?xi32>):
+  %0 = dsv4.fused_epilogue decode %kv, %weight, %freqs, %seq_lens
+      {eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64}
+      : tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi32>
+  "func.return"(%0) : (tensor<?x512xf32>) -> ()
+}) : () -> ()

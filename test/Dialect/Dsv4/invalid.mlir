@@ -267,7 +267,7 @@ func.func @scale_fused(%kv: tensor<?x512xf32>, %w: tensor<512xf32>, %f: tensor<?
 // -----
 
 func.func @ratio_zero(%s: tensor<?xi32>, %f: tensor<?x64xf32>) -> tensor<?x2xi32> {
-  // expected-error @+1 {{'dsv4.decode_items' op ratio must be at least 1, got 0}}
+  // expected-error @+1 {{'dsv4.decode_items' op ratio must be in [1, 2147483647], got 0}}
   %0 = dsv4.decode_items %s, %f {ratio = 0 : i64} : tensor<?xi32>, tensor<?x64xf32> -> tensor<?x2xi32>
   return %0 : tensor<?x2xi32>
 }
@@ -275,7 +275,7 @@ func.func @ratio_zero(%s: tensor<?xi32>, %f: tensor<?x64xf32>) -> tensor<?x2xi32
 // -----
 
 func.func @ratio_negative(%p: tensor<?x4xi32>, %f: tensor<?x64xf32>) -> tensor<?x2xi32> {
-  // expected-error @+1 {{'dsv4.prefill_items' op ratio must be at least 1, got -4}}
+  // expected-error @+1 {{'dsv4.prefill_items' op ratio must be in [1, 2147483647], got -4}}
   %0 = dsv4.prefill_items %p, %f {ratio = -4 : i64} : tensor<?x4xi32>, tensor<?x64xf32> -> tensor<?x2xi32>
   return %0 : tensor<?x2xi32>
 }
@@ -283,7 +283,7 @@ func.func @ratio_negative(%p: tensor<?x4xi32>, %f: tensor<?x64xf32>) -> tensor<?
 // -----
 
 func.func @ratio_fused(%kv: tensor<?x512xf32>, %w: tensor<512xf32>, %f: tensor<?x64xf32>, %s: tensor<?xi32>) -> tensor<?x512xf32> {
-  // expected-error @+1 {{'dsv4.fused_epilogue' op ratio must be at least 1, got 0}}
+  // expected-error @+1 {{'dsv4.fused_epilogue' op ratio must be in [1, 2147483647], got 0}}
   %0 = dsv4.fused_epilogue decode %kv, %w, %f, %s {eps = 1.0e-06 : f32, ratio = 0 : i64, rope_dim = 64 : i64} : tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi32>
   return %0 : tensor<?x512xf32>
 }
@@ -614,4 +614,12 @@ func.func @fused_store_out_loc_length(%kv: tensor<?x128xf32>, %w: tensor<128xf32
   // expected-error @+1 {{'dsv4.fused_store' op out_loc length 5 does not match handle rows 6}}
   %0 = dsv4.fused_store decode indexer %kv, %w, %f, %h into %c[%o] {eps = 1.0e-06 : f32, fp8_type = f8E4M3FN, page_size = 64 : i64, ratio = 4 : i64, rope_dim = 64 : i64} : tensor<?x128xf32>, tensor<128xf32>, tensor<?x64xf32>, tensor<6xi32>, tensor<?xi8>, tensor<5xi64>
   return
+
+// -----
+
+// seq_lens and positions are i32: a larger ratio would be truncated by both lowerings.
+func.func @ratio_above_i32(%kv: tensor<?x512xf32>, %w: tensor<512xf32>, %f: tensor<?x64xf32>, %s: tensor<?xi32>) -> tensor<?x512xf32> {
+  // expected-error @+1 {{'dsv4.fused_epilogue' op ratio must be in [1, 2147483647], got 2147483648}}
+  %0 = dsv4.fused_epilogue decode %kv, %w, %f, %s {eps = 1.0e-06 : f32, ratio = 2147483648 : i64, rope_dim = 64 : i64} : tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi32>
+  return %0 : tensor<?x512xf32>
 }
