@@ -555,7 +555,7 @@ func.func @store_decode_plan(%q: tensor<?x128xf8E4M3FN>, %s: tensor<?x1xf32>, %r
 // -----
 
 func.func @store_ratio_zero(%q: tensor<?x128xf8E4M3FN>, %s: tensor<?x1xf32>, %r: tensor<?x128xf32>, %c: tensor<?xi8>, %o: tensor<?xi64>, %i: tensor<?x2xi32>, %h: tensor<?xi32>) {
-  // expected-error @+1 {{'dsv4.paged_store' op ratio must be at least 1, got 0}}
+  // expected-error @+1 {{'dsv4.paged_store' op ratio must be in [1, 2147483647], got 0}}
   %0 = dsv4.paged_store decode indexer %q, %s, %r into %c[%o] items %i, %h {page_size = 64 : i64, ratio = 0 : i64} : tensor<?x128xf8E4M3FN>, tensor<?x1xf32>, tensor<?x128xf32>, tensor<?xi8>, tensor<?xi64>, tensor<?x2xi32>, tensor<?xi32>
   return
 }
@@ -614,6 +614,7 @@ func.func @fused_store_out_loc_length(%kv: tensor<?x128xf32>, %w: tensor<128xf32
   // expected-error @+1 {{'dsv4.fused_store' op out_loc length 5 does not match handle rows 6}}
   %0 = dsv4.fused_store decode indexer %kv, %w, %f, %h into %c[%o] {eps = 1.0e-06 : f32, fp8_type = f8E4M3FN, page_size = 64 : i64, ratio = 4 : i64, rope_dim = 64 : i64} : tensor<?x128xf32>, tensor<128xf32>, tensor<?x64xf32>, tensor<6xi32>, tensor<?xi8>, tensor<5xi64>
   return
+}
 
 // -----
 
