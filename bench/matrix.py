@@ -108,7 +108,8 @@ def measure(key, name, fn, w):
     return rec
 
 
-def run(objects_dir, runtime, seed, l2_bytes, sizes, prefill_sizes, log):
+def run(objects_dir, runtime, seed, l2_bytes, sizes, prefill_sizes, log, save):
+    """Times the matrix; `save(records)` after each block, so a run cut short keeps what it has."""
     import torch
 
     records = []
@@ -143,6 +144,7 @@ def run(objects_dir, runtime, seed, l2_bytes, sizes, prefill_sizes, log):
                                 f"{name:<5} {med:>8} us{'  ! ' + rec['error'] if rec['error'] else ''}")
                         del w
                         torch.cuda.empty_cache()
+                save(records)
     return records
 
 
@@ -163,10 +165,12 @@ def main(argv=None):
     env = bench.environment(seed)
     print("matrix: " + ", ".join(f"{k}={v}" for k, v in env.items()), flush=True)
     runtime = bench.load_runtime()
+    def save(records):
+        with open(args.json, "w") as f:
+            json.dump({"environment": env, "results": records}, f, indent=1)
+
     records = run(args.objects, runtime, seed, env["l2_bytes"], args.sizes, args.prefill_sizes,
-                  lambda line: print(line, flush=True))
-    with open(args.json, "w") as f:
-        json.dump({"environment": env, "results": records}, f, indent=1)
+                  lambda line: print(line, flush=True), save)
     print(f"full numbers: {args.json}")
     return 1 if any(r["error"] for r in records) else 0
 
