@@ -55,8 +55,10 @@ def find_kernel(objects_dir, runtime, config, kv_dtype, mode):
 
 
 def implementations(kernel, config, mode):
-    """{name: fn(workload, set index)}; every function launches on set i (the copy and the floor
-    read set i and write set i + 1: the same bytes an in-place kernel reads and writes)."""
+    """{name: fn(workload, set index)}; every function launches on set i. The copy and the floor
+    read set i and write set i - 1, the same bytes an in-place kernel reads and writes: the set
+    the next call reads was last written a whole rotation ago, so cold stays cold (writing set
+    i + 1 would hand the next call its input hot from the L2)."""
     import triton_reference
 
     impls = {}
@@ -69,12 +71,12 @@ def implementations(kernel, config, mode):
     impls["ref"] = lambda w, i: triton_reference.reference_fused(
         w.kv[i], w.weight, w.freqs, w.seq_lens, eps=w.params["eps"], scale=w.params["scale"],
         ratio=w.params["ratio"], rope_dim=w.rope_dim, num_warps=REFERENCE_WARPS, rotate=w.rotate)
-    impls["copy"] = lambda w, i: w.kv[(i + 1) % len(w.kv)].copy_(w.kv[i])
+    impls["copy"] = lambda w, i: w.kv[(i - 1) % len(w.kv)].copy_(w.kv[i])
     if mode == "decode":
         # One warp per 128 values: the fewest threads that still move 16 bytes each.
         warps = max(1, config["head_dim"] // 128)
         impls["floor"] = lambda w, i: triton_reference.decode_floor(
-            w.kv[i], w.kv[(i + 1) % len(w.kv)], w.freqs, w.seq_lens, ratio=w.params["ratio"],
+            w.kv[i], w.kv[(i - 1) % len(w.kv)], w.freqs, w.seq_lens, ratio=w.params["ratio"],
             rope_dim=w.rope_dim, num_warps=warps)
     return impls
 
@@ -89,7 +91,7 @@ def check(name, fn, w):
     fn(w, 0)
     torch.cuda.synchronize()
     if name in ("copy", "floor"):
-        ok = reference.same_bits(w.kv[1], before, w.kv_dtype)
+        ok = reference.same_bits(w.kv[-1], before, w.kv_dtype)
         return {"ok": ok, "err": 0.0 if ok else None}
     bound = reference.BOUNDS[w.kv_dtype] if name == "dsv4" else bench.TRITON_BOUNDS[w.kv_dtype]
     err = reference.rel_l2(w.kv[0], w.expected(before))

@@ -12,9 +12,15 @@ SAMPLES = "Warp Stall Sampling (All Samples)"
 
 
 def read(path):
+    """The rows of the per-instruction table: ncu prints a kernel-name line and notes before the
+    header, so the table starts at the first line naming the samples column."""
     with open(path, newline="") as f:
-        lines = [line for line in f if line.startswith('"')]  # ncu prefixes notes that are not CSV
-    return list(csv.DictReader(lines))
+        lines = f.readlines()
+    start = next((i for i, line in enumerate(lines) if SAMPLES in line), None)
+    if start is None:
+        print("".join(lines[:3]))
+        return []
+    return list(csv.DictReader(lines[start:]))
 
 
 def number(text):
