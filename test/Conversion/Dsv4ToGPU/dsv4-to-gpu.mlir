@@ -61,10 +61,9 @@ func.func @decode(%kv: tensor<?x512xf32>, %weight: tensor<512xf32>, %freqs: tens
 // 16-byte run.
 // CHECK:       module attributes {dsv4.kernels = {prefill_norot_bf16 = {{{.*}}lanes_per_row = 32 : i64{{.*}}rows_per_workgroup = 4 : i64, {{.*}}schedule = "none"
 // CHECK-LABEL: gpu.func @prefill_norot_bf16
-// CHECK-NOT:     workgroup(
-// CHECK-SAME:    kernel attributes
 // CHECK-SAME:    memref<2147483647xbf16, #gpu.address_space<global>>
 // CHECK-SAME:    memref<2147483647xi32, #gpu.address_space<global>>
+// CHECK-SAME:    : i32) kernel attributes
 // CHECK-COUNT-2: memref.load %arg3
 // CHECK:       vector.load %arg0[{{.*}}] {alignment = 16 : i64} : {{.*}}, vector<8xbf16>
 // CHECK-NOT:   gpu.barrier
@@ -88,8 +87,7 @@ func.func @prefill_norot_bf16(%kv: tensor<?x512xbf16>, %weight: tensor<512xf32>,
 // stages of 4 values. lanes-per-row=8 keeps the shuffle schedule: 3 + 3 stages of 16 values.
 // CHECK:       module attributes {dsv4.kernels = {indexer = {{{.*}}lanes_per_row = 32 : i64{{.*}}rows_per_workgroup = 4 : i64, {{.*}}schedule = "shuffle"
 // CHECK-LABEL: gpu.func @indexer
-// CHECK-NOT:     workgroup(
-// CHECK-SAME:    kernel attributes {known_block_size = array<i32: 128, 1, 1>}
+// CHECK-SAME:    : i32) kernel attributes {known_block_size = array<i32: 128, 1, 1>}
 // CHECK:         vector.load %arg0[{{.*}}] {alignment = 16 : i64} : {{.*}}, vector<4xf32>
 // CHECK-NOT:     vector.load %arg0
 // CHECK-COUNT-25: gpu.shuffle xor
