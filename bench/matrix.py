@@ -6,7 +6,7 @@ runs them (SPEC.md, "Where DeepSeek-V4 runs it"), in one run.
   rows            decode 1 .. 65536 (seq_lens); prefill plans at 1024 and 65536
   cache           hot: two buffer sets (a copy reads one and writes the other); cold: buffer sets
                   rotated over more than twice the L2
-  columns         dsv4 (the PTX kernel of examples/deepseek_v4.mlir, through the shim), ref (the
+  columns         dsv4 (the PTX kernel of examples/production.txt, through the shim), ref (the
                   reference algorithm in Triton at the same configuration, 4 warps), copy (a
                   device copy of the same bytes), floor (decode only: seq_len -> position -> freqs
                   row, then a copy of the row; no arithmetic)

@@ -3,6 +3,7 @@
 // records what the manifest needs; KernelEmitter.cpp fills in the body.
 #include "KernelEmitter.h"
 #include "KernelShape.h"
+#include "dsv4/ABI/Manifest.h"
 #include "dsv4/Conversion/KernelABI.h"
 #include "dsv4/Transforms/Passes.h"
 
@@ -22,6 +23,7 @@ using namespace mlir;
 using namespace mlir::dsv4;
 
 namespace {
+namespace abi = ::dsv4_abi;
 constexpr int64_t kMaxWorkgroupSize = 1024;
 /// The bare-pointer calling convention (one pointer per buffer, docs/ABI.md) needs static
 /// shapes, so buffers are typed by an i32-indexable bound; the runtime checks real extents.
@@ -62,6 +64,11 @@ struct ConvertDsv4ToGPUPass : dsv4::impl::ConvertDsv4ToGPUBase<ConvertDsv4ToGPUP
         op->emitError() << "'" << op->getName()
                         << "' is not part of a fused epilogue; run dsv4-fuse first (only "
                            "dsv4.fused_epilogue has a GPU lowering)";
+        return WalkResult::interrupt();
+      }
+      if (isa<QuantizeOp, PagedStoreOp, FusedStoreOp>(op)) {
+        op->emitError() << "'" << op->getName()
+                        << "' has no GPU lowering yet (convert-dsv4-to-loops runs it on the CPU)";
         return WalkResult::interrupt();
       }
       return WalkResult::advance();
@@ -145,11 +152,12 @@ private:
       return MemRefType::get({kBufferBound}, element, MemRefLayoutAttrInterface(), global);
     };
     Type i32 = builder.getI32Type();
-    Type elements[kNumKernelBuffers] = {config.kvType, config.weightType, builder.getF32Type(),
-                                        i32};
+    // Every scalar of the ABI table is an i32; each buffer gets its element type here.
     SmallVector<Type> params(kNumKernelArgs, i32);
-    for (unsigned arg = 0; arg < kNumKernelBuffers; ++arg)
-      params[arg] = buffer(elements[arg]);
+    params[kKvArg] = buffer(config.kvType);
+    params[kWeightArg] = buffer(config.weightType);
+    params[kFreqsArg] = buffer(builder.getF32Type());
+    params[kHandleArg] = buffer(i32);
     return builder.getFunctionType(params, {});
   }
 
@@ -197,30 +205,30 @@ private:
                                config.vectorWidth * type.getIntOrFloatBitWidth() / 8);
     };
     SmallVector<NamedAttribute> entries = {
-        builder.getNamedAttr("mode", builder.getStringAttr(stringifyPositionSource(op.getSource()))),
-        builder.getNamedAttr("rotate", builder.getBoolAttr(op.rotates())),
-        builder.getNamedAttr("head_dim", builder.getI64IntegerAttr(config.headDim)),
-        builder.getNamedAttr("rope_dim", builder.getI64IntegerAttr(config.ropeDim)),
-        builder.getNamedAttr("ratio", builder.getI64IntegerAttr(op.getRatio())),
-        builder.getNamedAttr("eps", op.getEpsAttr()),
-        builder.getNamedAttr("scale", op.getScaleAttr() ? Attribute(op.getScaleAttr())
+        builder.getNamedAttr(abi::kModeKey, builder.getStringAttr(stringifyPositionSource(op.getSource()))),
+        builder.getNamedAttr(abi::kRotateKey, builder.getBoolAttr(op.rotates())),
+        builder.getNamedAttr(abi::kHeadDimKey, builder.getI64IntegerAttr(config.headDim)),
+        builder.getNamedAttr(abi::kRopeDimKey, builder.getI64IntegerAttr(config.ropeDim)),
+        builder.getNamedAttr(abi::kRatioKey, builder.getI64IntegerAttr(op.getRatio())),
+        builder.getNamedAttr(abi::kEpsKey, op.getEpsAttr()),
+        builder.getNamedAttr(abi::kScaleKey, op.getScaleAttr() ? Attribute(op.getScaleAttr())
                                                         : builder.getF32FloatAttr(1.0f)),
-        builder.getNamedAttr("kv_dtype", builder.getStringAttr(dtypeName(config.kvType))),
-        builder.getNamedAttr("weight_dtype",
+        builder.getNamedAttr(abi::kKvDtypeKey, builder.getStringAttr(dtypeName(config.kvType))),
+        builder.getNamedAttr(abi::kWeightDtypeKey,
                              builder.getStringAttr(dtypeName(config.weightType))),
-        builder.getNamedAttr("freqs_dtype", builder.getStringAttr("f32")),
-        builder.getNamedAttr("lanes_per_row", builder.getI64IntegerAttr(config.lanes)),
-        builder.getNamedAttr("rows_per_workgroup", builder.getI64IntegerAttr(config.rows)),
-        builder.getNamedAttr("workgroup_size", builder.getI64IntegerAttr(config.workgroupSize())),
-        builder.getNamedAttr("schedule", builder.getStringAttr(scheduleName(config))),
-        builder.getNamedAttr("kv_align", builder.getI64IntegerAttr(kAccessBytes)),
-        builder.getNamedAttr("kv_row_stride_multiple",
+        builder.getNamedAttr(abi::kFreqsDtypeKey, builder.getStringAttr("f32")),
+        builder.getNamedAttr(abi::kLanesPerRowKey, builder.getI64IntegerAttr(config.lanes)),
+        builder.getNamedAttr(abi::kRowsPerWorkgroupKey, builder.getI64IntegerAttr(config.rows)),
+        builder.getNamedAttr(abi::kWorkgroupSizeKey, builder.getI64IntegerAttr(config.workgroupSize())),
+        builder.getNamedAttr(abi::kScheduleKey, builder.getStringAttr(scheduleName(config))),
+        builder.getNamedAttr(abi::kKvAlignKey, builder.getI64IntegerAttr(kAccessBytes)),
+        builder.getNamedAttr(abi::kKvRowStrideMultipleKey,
                              builder.getI64IntegerAttr(config.vectorWidth)),
-        builder.getNamedAttr("weight_align",
+        builder.getNamedAttr(abi::kWeightAlignKey,
                              builder.getI64IntegerAttr(vectorAlign(config.weightType))),
-        builder.getNamedAttr("freqs_align",
+        builder.getNamedAttr(abi::kFreqsAlignKey,
                              builder.getI64IntegerAttr(config.vectorFreqs() ? kAccessBytes : 4)),
-        builder.getNamedAttr("freqs_row_stride_multiple",
+        builder.getNamedAttr(abi::kFreqsRowStrideMultipleKey,
                              builder.getI64IntegerAttr(config.vectorFreqs() ? 4 : 1)),
     };
     NamedAttrList kernels(module->getAttrOfType<DictionaryAttr>(kKernelsAttrName));
