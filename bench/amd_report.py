@@ -2,7 +2,8 @@
 fills from the HSACO's metadata note; read from the note itself for objects without one), instruction
 counts by class from the disassembly, and the occupancy they imply.
 
-Run: python3 bench/amd_report.py [--objects out] [--json PATH] [--reference]
+Run: python3 bench/amd_report.py [--objects out] [--json PATH] [--reference] [--check]
+--check holds every kernel to the AMD static targets (STATIC_TARGETS) and exits 1 on a miss.
 Occupancy, waves per SIMD (gfx90a and later, wave64; the VGPR count in the note already holds the
 AGPRs, which share the unified 512-entry file: arch VGPRs aligned to 4, then AGPRs):
   by VGPRs: min(8, floor(512 / ceil8(vgpr_count)))
@@ -104,8 +105,8 @@ def access_bytes(mnemonic):
 
 def classify(instrs):
     """Instruction counts by class for one kernel's [(address, mnemonic, size)]."""
-    c = dict.fromkeys(("vmem_load", "vmem_store", "vmem_atomic", "vmem_16B", "scratch", "ds", "valu", "salu",
-                       "smem", "s_barrier", "s_waitcnt", "other"), 0)
+    c = dict.fromkeys(("vmem_load", "vmem_store", "vmem_atomic", "vmem_16B", "vmem_store_16B", "scratch", "ds",
+                       "ds_lds", "valu", "salu", "smem", "s_barrier", "s_waitcnt", "other"), 0)
     widths = []
     for _, mnem, _ in instrs:
         memory = re.match(r"^(global|buffer|flat)_(load|store|atomic)", mnem)
@@ -114,10 +115,13 @@ def classify(instrs):
             width = access_bytes(mnem)
             widths.append(width or 0)
             c["vmem_16B"] += width == 16
+            c["vmem_store_16B"] += width == 16 and memory.group(2) == "store"
         elif mnem.startswith("scratch_"):
             c["scratch"] += 1
         elif mnem.startswith("ds_"):
             c["ds"] += 1
+            # ds_bpermute/ds_swizzle move registers between lanes without touching LDS memory.
+            c["ds_lds"] += not mnem.startswith(("ds_bpermute", "ds_permute", "ds_swizzle"))
         elif mnem.startswith("v_"):
             c["valu"] += 1
         elif mnem.startswith("s_barrier"):
@@ -147,6 +151,23 @@ def occupancy(vgpr_count, lds_bytes, workgroup_size, chip, wavefront_size=64):
     else:
         by_lds = MAX_WAVES_PER_SIMD
     return {"by_vgpr": by_vgpr, "by_lds": by_lds, "waves_per_simd": min(by_vgpr, by_lds)}
+
+
+# The static targets of a production kernel (issue 10): registers, no scratch, LDS and VGPRs
+# leaving 8 waves per SIMD, and kv moved in 16-byte accesses (every store is a kv store).
+MAX_VGPRS = 64
+STATIC_TARGETS = (
+    ("vgpr <= %d (AGPRs included)" % MAX_VGPRS, lambda r: r["vgpr"] <= MAX_VGPRS),
+    ("no scratch", lambda r: r["scratch_bytes"] == 0 and r["scratch"] == 0 and r["spills"] == 0),
+    ("8 waves per SIMD", lambda r: r["waves_per_simd"] == MAX_WAVES_PER_SIMD),
+    ("16-byte stores", lambda r: r["vmem_store"] > 0 and r["vmem_store_16B"] == r["vmem_store"]),
+    ("no LDS access or barrier without LDS", lambda r: r["lds_bytes"] > 0 or (r["s_barrier"] == 0 and r["ds_lds"] == 0)),
+)
+
+
+def check_static(row):
+    """The names of the static targets `row` misses (empty: all met)."""
+    return [name for name, met in STATIC_TARGETS if not met(row)]
 
 
 def _tool(name, *args):
@@ -214,6 +235,7 @@ def main(argv=None):
     p.add_argument("--objects", default="out", help="directory of *.hsaco + *.json manifests (default: out)")
     p.add_argument("--json", help="write the rows as JSON to this path")
     p.add_argument("--reference", action="store_true", help="add SPEC.md's static figures of the Triton reference")
+    p.add_argument("--check", action="store_true", help="hold every kernel to the static targets; exit 1 on a miss")
     args = p.parse_args(argv)
     rows = [row for path, manifest in code_objects(args.objects) for row in report_object(path, manifest)]
     if not rows:
@@ -225,7 +247,14 @@ def main(argv=None):
     if args.json:
         with open(args.json, "w") as f:
             json.dump(shown, f, indent=1)
-    return 0
+    if not args.check:
+        return 0
+    missed = 0
+    for row in rows:
+        misses = check_static(row)
+        missed += bool(misses)
+        print(f"{row['kernel']} {row['chip']}: " + ("MISSED " + ", ".join(misses) if misses else "static targets met"))
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":

@@ -90,7 +90,12 @@ def test_report_on_built_hsaco():
     assert probe["s_barrier"] == 3
     assert (probe["vmem_load"], probe["vmem_store"], probe["vmem_16B"], probe["max_access_bytes"]) == (2, 2, 2, 16)
     assert probe["ds"] == 2 and probe["lds_bytes"] == 40000 and probe["scratch_bytes"] == 0
+    # The probe's LDS allows 1 wave per SIMD and one of its stores is 4 bytes; the empty kernel
+    # stores nothing.
+    assert amd_report.check_static(probe) == ["8 waves per SIMD", "16-byte stores"]
+    assert amd_report.check_static(empty) == ["16-byte stores"]
     assert probe["by_lds"] == 1 and probe["waves_per_simd"] == 1
+    assert probe["vmem_store_16B"] == 1 and probe["ds_lds"] == 2
     classes = ("vmem_load", "vmem_store", "vmem_atomic", "scratch", "ds", "valu", "salu", "smem", "s_barrier",
                "s_waitcnt", "other")
     assert sum(probe[c] for c in classes) == probe["total"]
@@ -132,7 +137,19 @@ def test_report_reads_manifest_resources():
     assert (rows[0]["vgpr"], rows[0]["sgpr"], rows[0]["lds_bytes"]) == (200, 7, 1024)
 
 
+def test_static_targets():
+    good = {"vgpr": 64, "scratch_bytes": 0, "scratch": 0, "spills": 0, "waves_per_simd": 8, "vmem_store": 4,
+            "vmem_store_16B": 4, "lds_bytes": 0, "s_barrier": 0, "ds_lds": 0}
+    assert amd_report.check_static(good) == []
+    assert amd_report.check_static(dict(good, vgpr=65)) == ["vgpr <= 64 (AGPRs included)"]
+    assert amd_report.check_static(dict(good, spills=1)) == ["no scratch"]
+    assert amd_report.check_static(dict(good, vmem_store_16B=3)) == ["16-byte stores"]
+    # LDS traffic or a barrier in a kernel that allocates no LDS exchange slot.
+    assert amd_report.check_static(dict(good, s_barrier=1)) == ["no LDS access or barrier without LDS"]
+
+
 if __name__ == "__main__":
+    test_static_targets()
     test_occupancy_formula()
     test_access_bytes()
     test_notes_parser_skips_args()

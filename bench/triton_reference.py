@@ -1,10 +1,13 @@
-"""Triton baselines for the bench, written from SPEC.md (decode handle, rotate on).
+"""Triton baselines for the bench, written from SPEC.md (decode handle).
 
 - `reference_fused`: the serving framework's algorithm as SPEC.md describes it: one program per row;
-  load, RMSNorm, RoPE on the last R channels, store to kv; then log2(D) butterfly stages that each
-  reload the row from kv, combine x[i] with x[i ^ h] and store back rounded to kv's type, with a
-  barrier on each side; then a final scaling pass. Like the reference it has no guards: every
-  seq_len must be valid.
+  load, RMSNorm, RoPE on the last R channels, store to kv; then (when `rotate`) log2(D) butterfly
+  stages that each reload the row from kv, combine x[i] with x[i ^ h] and store back rounded to
+  kv's type, with a barrier on each side, and a final scaling pass. Like the reference it has no
+  guards: every seq_len must be valid.
+- `decode_floor`: only what a decode row cannot avoid: the dependent loads seq_len -> position ->
+  freqs row, and a copy of the row to another buffer. No arithmetic: the lower bound of any
+  decode kernel.
 - `unfused_regs` / `unfused_reload`: a norm+RoPE kernel, then a separate Hadamard kernel that does
   its stages in registers (reshape/split/join) or through memory as above.
 """
@@ -60,10 +63,24 @@ def _position_row(kv, freqs, seq_lens, kv_stride, freqs_stride, ratio):
 
 @triton.jit
 def _reference_kernel(kv, weight, freqs, seq_lens, kv_stride, freqs_stride, ratio, eps, scale,
-                      D: tl.constexpr, R: tl.constexpr, LOG2_D: tl.constexpr):
+                      D: tl.constexpr, R: tl.constexpr, LOG2_D: tl.constexpr, ROTATE: tl.constexpr):
     row, freqs_row = _position_row(kv, freqs, seq_lens, kv_stride, freqs_stride, ratio)
     _norm_rope_store(row, weight, freqs_row, eps, D, R)
-    _butterflies_through_memory(row, scale, D, LOG2_D)
+    if ROTATE:
+        _butterflies_through_memory(row, scale, D, LOG2_D)
+
+
+@triton.jit
+def _floor_kernel(src, dst, freqs, seq_lens, kv_stride, freqs_stride, ratio, D: tl.constexpr,
+                  R: tl.constexpr):
+    row, freqs_row = _position_row(src, freqs, seq_lens, kv_stride, freqs_stride, ratio)
+    offs = tl.arange(0, D)
+    x = tl.load(row + offs)
+    # Every freqs value is finite, so adding it times zero leaves x as it is, but the store
+    # must wait for the freqs row as a real kernel's RoPE does.
+    f = tl.load(freqs_row + offs % R)
+    out = dst + tl.program_id(0).to(tl.int64) * kv_stride
+    tl.store(out + offs, (x.to(tl.float32) + f * 0.0).to(x.dtype))
 
 
 @triton.jit
@@ -99,10 +116,18 @@ def _common(kv, freqs):
     return n, d, d.bit_length() - 1
 
 
-def reference_fused(kv, weight, freqs, seq_lens, *, eps, scale, ratio, rope_dim, num_warps):
+def reference_fused(kv, weight, freqs, seq_lens, *, eps, scale, ratio, rope_dim, num_warps,
+                    rotate=True):
     n, d, log2_d = _common(kv, freqs)
     _reference_kernel[(n,)](kv, weight, freqs, seq_lens, kv.stride(0), freqs.stride(0), ratio, eps, scale,
-                            D=d, R=rope_dim, LOG2_D=log2_d, num_warps=num_warps)
+                            D=d, R=rope_dim, LOG2_D=log2_d, ROTATE=rotate, num_warps=num_warps)
+
+
+def decode_floor(src, dst, freqs, seq_lens, *, ratio, rope_dim, num_warps):
+    n, d, _ = _common(src, freqs)
+    assert dst.shape == src.shape and dst.stride() == src.stride()
+    _floor_kernel[(n,)](src, dst, freqs, seq_lens, src.stride(0), freqs.stride(0), ratio, D=d,
+                        R=rope_dim, num_warps=num_warps)
 
 
 def _norm_rope(kv, weight, freqs, seq_lens, eps, ratio, rope_dim, num_warps):

@@ -1,4 +1,5 @@
-"""Bench inputs: the DeepSeek-V4 shape (D=512, R=64, decode), random data in rotating input sets."""
+"""Bench inputs: one configuration (default D=512, R=64, rotate), decode seq_lens or a prefill plan,
+random data in rotating input sets."""
 import math
 import os
 import sys
@@ -20,35 +21,43 @@ def params_from(manifest):
     return {k: manifest[k] for k in DEFAULT_PARAMS}
 
 
-def num_sets(rows, kv_dtype, l2_bytes):
+def num_sets(rows, kv_dtype, l2_bytes, head_dim=HEAD_DIM):
     """Enough input sets that one pass over them moves more than twice the L2 (at least two)."""
-    per_set = rows * HEAD_DIM * reference.ELEMENT_BYTES[kv_dtype]
+    per_set = rows * head_dim * reference.ELEMENT_BYTES[kv_dtype]
     return max(2, min(MAX_SETS, math.ceil(2 * l2_bytes / per_set)))
 
 
 class Workload:
     """`sets` kv buffers [rows, D] of random data (never zeros: METHOD.md), one seq_lens, weight and
-    freqs table shared by all sets."""
+    freqs table shared by all sets; `plan` is the prefill plan naming the same (row, position)
+    items as seq_lens, in the same order."""
 
-    def __init__(self, rows, kv_dtype, params, sets, seed):
+    def __init__(self, rows, kv_dtype, params, sets, seed, head_dim=HEAD_DIM, rope_dim=ROPE_DIM,
+                 rotate=True):
         import torch
 
         gen = torch.Generator(device=DEVICE).manual_seed(seed)
         self.rows, self.kv_dtype, self.params, self.gen = rows, kv_dtype, params, gen
+        self.head_dim, self.rope_dim, self.rotate = head_dim, rope_dim, rotate
         self.kv = [self._random_rows() for _ in range(sets)]
         self.seq_lens = torch.randint(1, NUM_POSITIONS + 1, (rows,), device=DEVICE, generator=gen,
                                       dtype=torch.int32)
-        weight = 0.5 + torch.rand(HEAD_DIM, device=DEVICE, generator=gen)
+        weight = 0.5 + torch.rand(head_dim, device=DEVICE, generator=gen)
         self.weight = weight.to(reference.torch_dtype(params["weight_dtype"]))
-        self.freqs = reference.random_freqs(NUM_POSITIONS, ROPE_DIM, torch.Generator().manual_seed(seed), DEVICE)
+        self.freqs = reference.random_freqs(NUM_POSITIONS, rope_dim, torch.Generator().manual_seed(seed), DEVICE)
         items = reference.decode_items(self.seq_lens.tolist(), params["ratio"], NUM_POSITIONS, rows)
         assert len(items) == rows  # every seq_len is valid: the Triton reference has no guards
         self.positions = torch.tensor([pos for _, pos in items], device=DEVICE)
+        # (row, batch_id, position, window_len) with position + 1 - ratio = the decode position.
+        plan = torch.zeros(rows, 4, dtype=torch.int32, device=DEVICE)
+        plan[:, 0] = torch.arange(rows, dtype=torch.int32, device=DEVICE)
+        plan[:, 2] = self.positions.to(torch.int32) + params["ratio"] - 1
+        self.plan = plan
 
     def _random_rows(self):
         import torch
 
-        x = torch.randn(self.rows, HEAD_DIM, device=DEVICE, generator=self.gen)
+        x = torch.randn(self.rows, self.head_dim, device=DEVICE, generator=self.gen)
         return x.to(reference.torch_dtype(self.kv_dtype))
 
     def refresh(self, i):
@@ -62,5 +71,5 @@ class Workload:
 
     def expected(self, before):
         """Float64 result for kv contents `before` (a copy of a set taken before the call)."""
-        return reference.epilogue(before, self.weight, self.params["eps"], self.freqs, self.positions, ROPE_DIM,
-                                  True, self.params["scale"])
+        return reference.epilogue(before, self.weight, self.params["eps"], self.freqs, self.positions,
+                                  self.rope_dim, self.rotate, self.params["scale"])

@@ -49,19 +49,20 @@ def ConvertDsv4ToGPU : Pass<"convert-dsv4-to-gpu", "::mlir::ModuleOp"> {
     leaves) becomes a `gpu.func` kernel of the same name, alone in a `gpu.module` of that
     name (one code object per kernel), with
     the argument list of docs/ABI.md; the host function is removed (the runtime shim is the
-    host side). Each group of `lanes-per-row` threads owns one row and keeps it in f32
-    registers from the one 16-byte-wide load to the one store; butterfly stages whose partners
-    sit in other lanes exchange through workgroup memory with a `gpu.barrier` between the
-    write and the read of every exchange.
+    host side). Each group of `lanes-per-row` threads (at most 32: one subgroup on wave64 and
+    warp32 machines alike) owns one row and keeps it in f32 registers from the one
+    16-byte-wide load to the one store. The shape table in
+    lib/Conversion/Dsv4ToGPU/KernelShape.cpp picks lanes, rows per workgroup and schedule from
+    the configuration; each option overrides its part, and the manifest records the result.
 
-    Schedules: `grouped` (default) moves as many not-yet-done index bits into registers per
-    exchange as a lane can hold while keeping 16-byte runs, the fewest exchanges: D=512 with
-    32 lanes of 16 values needs 3 exchanges (5 barriers) instead of 5 (9 barriers);
-    `per-stage` does one exchange per cross-lane stage (the reference's shape, for
-    comparison). LDS addresses are XOR-swizzled, the swizzle chosen per plan so that eight
-    consecutive lanes never share a bank group in any layout. The kernel uses no
-    subgroup-size-specific operation beyond shuffles inside `lanes-per-row` (<= 32) lanes, so
-    the same kernel runs on wave64 and warp32 machines.
+    Schedules for the butterfly stages whose partners sit in other lanes: `shuffle` reads the
+    partner's values with `gpu.shuffle xor` (no LDS, no barrier); `grouped` moves as many
+    not-yet-done index bits into registers per LDS exchange as a lane can hold while keeping
+    16-byte runs, the fewest exchanges: D=512 with 32 lanes of 16 values needs 3 exchanges
+    (5 barriers) instead of 5 (9 barriers); `per-stage` does one LDS exchange per cross-lane
+    stage (the reference's shape, for comparison). Every LDS exchange has a `gpu.barrier`
+    between the write and the read, and LDS addresses are XOR-swizzled, the swizzle chosen per
+    plan so that eight consecutive lanes never share a bank group in any layout.
 
     Refused with a located error: a fused op outside a `func.func` directly in the top-level
     module (nested modules are never serialized), and a kernel name that is not
@@ -71,11 +72,12 @@ def ConvertDsv4ToGPU : Pass<"convert-dsv4-to-gpu", "::mlir::ModuleOp"> {
   }];
   let options = [
     Option<"lanesPerRow", "lanes-per-row", "int64_t", /*default=*/"0",
-           "Threads per row (0: four 16-byte runs per lane, at most 32 lanes)">,
+           "Threads per row, a power of two <= 32 (0: the shape table's)">,
     Option<"rowsPerWorkgroup", "rows-per-workgroup", "int64_t", /*default=*/"0",
-           "Rows per workgroup (0: 128 / lanes-per-row, two wave64s: keeps s_barrier real)">,
-    Option<"schedule", "schedule", "std::string", /*default=*/"\"grouped\"",
-           "Butterfly exchange schedule: grouped | per-stage">
+           "Rows per workgroup (0: the shape table's 128-thread workgroup)">,
+    Option<"schedule", "schedule", "std::string", /*default=*/"\"\"",
+           "Butterfly exchange schedule: grouped | per-stage | shuffle (empty: the shape "
+           "table's)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect", "::mlir::math::MathDialect",

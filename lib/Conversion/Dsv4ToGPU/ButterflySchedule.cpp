@@ -5,6 +5,7 @@
 #include "llvm/ADT/STLExtras.h"
 
 #include "llvm/ADT/bit.h"
+#include "llvm/Support/ErrorHandling.h"
 
 #include <algorithm>
 
@@ -32,12 +33,27 @@ std::optional<ExchangeSchedule> mlir::dsv4::parseExchangeSchedule(const std::str
     return ExchangeSchedule::Grouped;
   if (name == "per-stage")
     return ExchangeSchedule::PerStage;
+  if (name == "shuffle")
+    return ExchangeSchedule::Shuffle;
   return std::nullopt;
+}
+
+const char *mlir::dsv4::stringifyExchangeSchedule(ExchangeSchedule schedule) {
+  switch (schedule) {
+  case ExchangeSchedule::Grouped:
+    return "grouped";
+  case ExchangeSchedule::PerStage:
+    return "per-stage";
+  case ExchangeSchedule::Shuffle:
+    return "shuffle";
+  }
+  llvm_unreachable("unknown exchange schedule");
 }
 
 int ButterflyPlan::numExchanges() const {
   return llvm::count_if(steps, [](const ButterflyStep &step) {
-    return step.kind != ButterflyStep::Kind::Registers;
+    return step.kind == ButterflyStep::Kind::Relayout ||
+           step.kind == ButterflyStep::Kind::Partner;
   });
 }
 
@@ -87,9 +103,11 @@ ButterflyPlan mlir::dsv4::planButterflies(const RowLayout &start, int pinnedBits
   llvm::SmallVector<int> done;
   RowLayout layout = start;
   addRegisterStages(plan, layout, done);
-  if (schedule == ExchangeSchedule::PerStage) {
+  if (schedule != ExchangeSchedule::Grouped) {
+    auto kind = schedule == ExchangeSchedule::Shuffle ? ButterflyStep::Kind::Shuffle
+                                                      : ButterflyStep::Kind::Partner;
     for (int k = 0, e = layout.laneBits.size(); k < e; ++k)
-      plan.steps.push_back({ButterflyStep::Kind::Partner, {}, layout, k});
+      plan.steps.push_back({kind, {}, layout, k});
   } else {
     while (true) {
       llvm::SmallVector<int> undone;

@@ -32,8 +32,14 @@ struct RowLayout {
 /// (c * lanes + l) * V + e, so consecutive lanes read consecutive 16-byte pieces.
 RowLayout naturalLayout(int indexBits, int laneBits, int pinnedBits);
 
-enum class ExchangeSchedule { Grouped, PerStage };
+enum class ExchangeSchedule { Grouped, PerStage, Shuffle };
 std::optional<ExchangeSchedule> parseExchangeSchedule(const std::string &name);
+const char *stringifyExchangeSchedule(ExchangeSchedule schedule);
+/// The 16-byte runs a lane must hold: a grouped exchange brings lane bits into unpinned
+/// register bits, so it needs two; partner and shuffle stages work on any number.
+inline int64_t minRunsPerLane(ExchangeSchedule schedule) {
+  return schedule == ExchangeSchedule::Grouped ? 2 : 1;
+}
 
 /// One step of the transform.
 struct ButterflyStep {
@@ -45,6 +51,9 @@ struct ButterflyStep {
     /// Write to LDS, barrier, read the value of lane `lane ^ (1 << laneBit)` and combine:
     /// one cross-lane stage per exchange.
     Partner,
+    /// Read the value of lane `lane ^ (1 << laneBit)` by a subgroup shuffle and combine: no
+    /// LDS, no barrier (the row's lanes are in one subgroup).
+    Shuffle,
   };
   Kind kind;
   llvm::SmallVector<int> registerBits;
@@ -56,13 +65,15 @@ struct ButterflyPlan {
   llvm::SmallVector<ButterflyStep> steps;
   /// The layout the values are in after the last step (what the store uses).
   RowLayout finalLayout;
+  /// Exchanges through LDS (each one barrier-separated write and read).
   int numExchanges() const;
 };
 
 /// Plans all index bits of `start` as stages. Grouped: stages on register bits, then one
 /// relayout that brings as many undone bits into the unpinned register slots as fit; repeat.
 /// That is ceil(laneBits / (registerBits - pinnedBits)) exchanges, the fewest for a layout
-/// that keeps 16-byte runs. PerStage: one partner exchange per lane bit.
+/// that keeps 16-byte runs. PerStage: one partner exchange per lane bit. Shuffle: one
+/// shuffle stage per lane bit, no LDS.
 ButterflyPlan planButterflies(const RowLayout &start, int pinnedBits, ExchangeSchedule schedule);
 
 /// An XOR swizzle of the LDS slot of a row. Eight lanes' 16-byte runs are served together;

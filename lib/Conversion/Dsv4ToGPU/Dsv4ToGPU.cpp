@@ -2,6 +2,7 @@
 // gpu.module of its own. This file checks the configuration, builds the kernel's signature and
 // records what the manifest needs; KernelEmitter.cpp fills in the body.
 #include "KernelEmitter.h"
+#include "KernelShape.h"
 #include "dsv4/ABI/Manifest.h"
 #include "dsv4/Conversion/KernelABI.h"
 #include "dsv4/Target/Toolkit.h"
@@ -27,12 +28,6 @@ using namespace mlir::dsv4;
 namespace {
 namespace abi = ::dsv4_abi;
 constexpr int64_t kMaxWorkgroupSize = 1024;
-/// Defaults measured on the NVIDIA twin (BENCHMARKS.md): four 16-byte runs per lane (16 f32
-/// values, 32 lanes for D=512; 32 bf16 values, 16 lanes) and 128-thread workgroups (two
-/// wave64s on AMD, so s_barrier stays real) were fastest from 1 to 65536 rows. Four runs
-/// leave two unpinned register bits per lane, so an exchange retires two lane bits.
-constexpr int64_t kDefaultRunsPerLane = 4;
-constexpr int64_t kDefaultWorkgroupSize = 128;
 /// The bare-pointer calling convention (one pointer per buffer, docs/ABI.md) needs static
 /// shapes, so buffers are typed by an i32-indexable bound; the runtime checks real extents.
 constexpr int64_t kBufferBound = std::numeric_limits<int32_t>::max();
@@ -52,12 +47,22 @@ bool isValidKernelName(StringRef name) {
          llvm::all_of(name, [](char c) { return llvm::isAlnum(c) || c == '_'; });
 }
 
-/// The default workgroup's LDS (rows * D f32 values) fits every supported chip, so D=4096
-/// compiled with default options still loads on sm_90 (48 KiB), with fewer rows.
-int64_t defaultRows(const KernelConfig &config) {
-  int64_t rowBytes = config.headDim * int64_t(sizeof(float));
-  return std::max<int64_t>(
-      1, std::min(kDefaultWorkgroupSize / config.lanes, minWorkgroupMemoryBytes() / rowBytes));
+/// The shape's workgroup, in rows of `config.lanes`; a kernel exchanging through LDS (rows * D
+/// f32 values) gets few enough rows to fit every supported chip, so D=4096 compiled with
+/// default options still loads on sm_90 (48 KiB).
+int64_t defaultRows(const KernelConfig &config, const KernelShape &shape) {
+  int64_t rows = shape.workgroupSize() / config.lanes;
+  if (config.exchangesThroughLds())
+    rows = std::min(rows, minWorkgroupMemoryBytes() / (config.headDim * int64_t(sizeof(float))));
+  return std::max<int64_t>(1, rows);
+}
+
+/// The manifest's name for how the kernel exchanges values: a kernel that does not rotate
+/// exchanges nothing, whatever schedule was asked for.
+StringRef scheduleName(const KernelConfig &config) {
+  // rotates() is not const; the op handle is copied to call it.
+  return FusedEpilogueOp(config.op).rotates() ? stringifyExchangeSchedule(config.schedule)
+                                              : "none";
 }
 
 //===----------------------------------------------------------------------===//
@@ -143,24 +148,26 @@ private:
     config.kvType = kvType.getElementType();
     config.weightType = cast<RankedTensorType>(op.getWeight().getType()).getElementType();
     config.vectorWidth = kAccessBytes / (config.kvType.getIntOrFloatBitWidth() / 8);
-    config.lanes = lanesPerRow ? lanesPerRow.getValue()
-                               : std::clamp<int64_t>(config.headDim / (kDefaultRunsPerLane *
-                                                                      config.vectorWidth),
-                                                     1, kMaxLanesPerRow);
-    std::optional<ExchangeSchedule> parsed = parseExchangeSchedule(schedule);
-    if (!parsed)
-      return op.emitError() << "unknown schedule '" << schedule
-                            << "'; expected 'grouped' or 'per-stage'";
-    config.schedule = *parsed;
-    // Each lane needs at least two 16-byte runs so an exchange can bring a bit into a
-    // register without breaking a run.
+    // The shape table (KernelShape.cpp) gives the defaults; each option overrides its part.
+    KernelShape shape = chooseKernelShape(config.headDim, config.vectorWidth, op.rotates());
+    config.schedule = shape.schedule;
+    if (!schedule.empty()) {
+      std::optional<ExchangeSchedule> parsed = parseExchangeSchedule(schedule);
+      if (!parsed)
+        return op.emitError() << "unknown schedule '" << schedule
+                              << "'; expected 'grouped', 'per-stage' or 'shuffle'";
+      config.schedule = *parsed;
+    }
+    config.lanes = lanesPerRow ? lanesPerRow.getValue() : shape.lanes;
+    int64_t minValues = minRunsPerLane(config.schedule) * config.vectorWidth;
     if (!llvm::isPowerOf2_64(config.lanes) || config.lanes > kMaxLanesPerRow ||
-        config.lanes * config.vectorWidth * 2 > config.headDim)
+        config.lanes * minValues > config.headDim)
       return op.emitError() << "lanes-per-row " << config.lanes
                             << " must be a power of two <= " << kMaxLanesPerRow
-                            << " leaving each lane at least " << 2 * config.vectorWidth
-                            << " values of the " << config.headDim << "-wide row";
-    config.rows = rowsPerWorkgroup ? rowsPerWorkgroup.getValue() : defaultRows(config);
+                            << " leaving each lane at least " << minValues << " values of the "
+                            << config.headDim << "-wide row (schedule '"
+                            << stringifyExchangeSchedule(config.schedule) << "')";
+    config.rows = rowsPerWorkgroup ? rowsPerWorkgroup.getValue() : defaultRows(config, shape);
     // Compared by division: rows * lanes may not fit in 64 bits.
     if (config.rows < 1 || config.rows > kMaxWorkgroupSize / config.lanes)
       return op.emitError() << "rows-per-workgroup " << config.rows << " times lanes-per-row "
@@ -207,17 +214,21 @@ private:
     function.setSymName((name.getValue() + ".host").str());
     gpu::GPUModuleOp kernelModule = createKernelModule(module, function, name);
     OpBuilder builder = OpBuilder::atBlockEnd(kernelModule.getBody());
-    auto workgroup = gpu::AddressSpaceAttr::get(&getContext(), gpu::AddressSpace::Workgroup);
-    auto ldsType = MemRefType::get({config->rows * config->headDim}, builder.getF32Type(),
-                                   MemRefLayoutAttrInterface(), workgroup);
+    // A slot of f32 per row, only for a kernel that exchanges through LDS.
+    SmallVector<Type> lds;
+    if (config->exchangesThroughLds())
+      lds.push_back(MemRefType::get(
+          {config->rows * config->headDim}, builder.getF32Type(), MemRefLayoutAttrInterface(),
+          gpu::AddressSpaceAttr::get(&getContext(), gpu::AddressSpace::Workgroup)));
     auto kernel = gpu::GPUFuncOp::create(builder, function.getLoc(), name,
-                                         kernelType(*config, builder), TypeRange{ldsType});
+                                         kernelType(*config, builder), lds);
     kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), builder.getUnitAttr());
     kernel.setKnownBlockSizeAttr(builder.getDenseI32ArrayAttr(
         {int32_t(config->workgroupSize()), 1, 1}));
     // 16-byte LDS accesses need a 16-byte aligned buffer.
-    kernel.setWorkgroupAttributionAttr(0, LLVM::LLVMDialect::getAlignAttrName(),
-                                       builder.getI64IntegerAttr(kAccessBytes));
+    if (!lds.empty())
+      kernel.setWorkgroupAttributionAttr(0, LLVM::LLVMDialect::getAlignAttrName(),
+                                         builder.getI64IntegerAttr(kAccessBytes));
     ImplicitLocOpBuilder b(function.getLoc(), builder);
     b.setInsertionPointToStart(&kernel.front());
     emitKernelBody(b, *config, kernel);
@@ -250,7 +261,7 @@ private:
         builder.getNamedAttr(abi::kLanesPerRowKey, builder.getI64IntegerAttr(config.lanes)),
         builder.getNamedAttr(abi::kRowsPerWorkgroupKey, builder.getI64IntegerAttr(config.rows)),
         builder.getNamedAttr(abi::kWorkgroupSizeKey, builder.getI64IntegerAttr(config.workgroupSize())),
-        builder.getNamedAttr(abi::kScheduleKey, builder.getStringAttr(schedule)),
+        builder.getNamedAttr(abi::kScheduleKey, builder.getStringAttr(scheduleName(config))),
         builder.getNamedAttr(abi::kKvAlignKey, builder.getI64IntegerAttr(kAccessBytes)),
         builder.getNamedAttr(abi::kKvRowStrideMultipleKey,
                              builder.getI64IntegerAttr(config.vectorWidth)),

@@ -36,7 +36,8 @@ public:
     applyRope();
     if (FloatAttr scale = config.op.getScaleAttr()) {
       ButterflyPlan plan = planButterflies(natural(), config.pinnedBits(), config.schedule);
-      swizzle = chooseLdsSwizzle(plan, natural(), llvm::Log2_64(kLdsRun));
+      if (config.exchangesThroughLds())
+        swizzle = chooseLdsSwizzle(plan, natural(), llvm::Log2_64(kLdsRun));
       applyHadamard(plan, scale.getValue());
       storeRow(plan.finalLayout);
     } else {
@@ -78,7 +79,8 @@ private:
     numPositions = args[kNumPositionsArg];
     freqsRowStride = toIndex(args[kFreqsRowStrideArg]);
     planRowStride = toIndex(args[kPlanRowStrideArg]);
-    lds = func.getWorkgroupAttributions()[0];
+    if (config.exchangesThroughLds())
+      lds = func.getWorkgroupAttributions()[0];
   }
 
   /// Emits `cond ? then() : otherwise` for values of fixed types (an scf.if with results).
@@ -358,6 +360,27 @@ private:
     return values;
   }
 
+  /// Lane `lane ^ 2^laneBit` holds the other half of every butterfly of this stage: the
+  /// lower lane keeps the sum, the upper one the difference.
+  void combineWithPartner(int laneBit, ArrayRef<Value> partner) {
+    Value upper = arith::CmpIOp::create(
+        b, arith::CmpIPredicate::ne, arith::AndIOp::create(b, lane, index(int64_t(1) << laneBit)),
+        index(0));
+    for (auto [value, other] : llvm::zip(x, partner))
+      value = arith::SelectOp::create(b, upper, arith::SubFOp::create(b, other, value),
+                                      arith::AddFOp::create(b, value, other));
+  }
+
+  /// A cross-lane stage inside the subgroup: no LDS, no barrier. Width as in rowSumOfSquares.
+  void shuffleStage(int laneBit) {
+    SmallVector<Value> partner;
+    for (Value value : x)
+      partner.push_back(gpu::ShuffleOp::create(b, value, int64_t(1) << laneBit, kMaxLanesPerRow,
+                                               gpu::ShuffleMode::XOR)
+                            .getShuffleResult());
+    combineWithPartner(laneBit, partner);
+  }
+
   void applyHadamard(const ButterflyPlan &plan, APFloat scale) {
     RowLayout layout = natural();
     bool ldsInUse = false;
@@ -365,6 +388,10 @@ private:
       if (step.kind == ButterflyStep::Kind::Registers) {
         for (int k : step.registerBits)
           butterfliesOnRegisterBit(k);
+        continue;
+      }
+      if (step.kind == ButterflyStep::Kind::Shuffle) {
+        shuffleStage(step.laneBit);
         continue;
       }
       // The previous exchange's reads must finish before its slots are overwritten.
@@ -383,13 +410,7 @@ private:
       int64_t partnerBit = int64_t(1) << laneIndexBit;
       Value partnerBase = arith::XOrIOp::create(
           b, swizzledLaneOffset(layout), index(partnerBit ^ swizzle.xorBits(partnerBit)));
-      SmallVector<Value> partner = readFromLds(layout, partnerBase);
-      Value upper = arith::CmpIOp::create(
-          b, arith::CmpIPredicate::ne,
-          arith::AndIOp::create(b, lane, index(int64_t(1) << step.laneBit)), index(0));
-      for (auto [value, other] : llvm::zip(x, partner))
-        value = arith::SelectOp::create(b, upper, arith::SubFOp::create(b, other, value),
-                                        arith::AddFOp::create(b, value, other));
+      combineWithPartner(step.laneBit, readFromLds(layout, partnerBase));
     }
     Value scaleValue = arith::ConstantFloatOp::create(b, b.getF32Type(), scale);
     for (Value &value : x)

@@ -1,7 +1,7 @@
 // The body of one dsv4 kernel: what convert-dsv4-to-gpu fills each gpu.func with. Each group
 // of `lanes` threads owns one row; the row lives in f32 registers from the one load to the one
-// store, and cross-lane butterfly stages exchange through LDS with a gpu.barrier between every
-// write and read (ButterflySchedule.h plans them).
+// store, and cross-lane butterfly stages exchange by subgroup shuffles or through LDS with a
+// gpu.barrier between every write and read (ButterflySchedule.h plans them).
 #ifndef DSV4_CONVERSION_DSV4TOGPU_KERNELEMITTER_H
 #define DSV4_CONVERSION_DSV4TOGPU_KERNELEMITTER_H
 
@@ -33,9 +33,14 @@ struct KernelConfig {
   int pinnedBits() const { return llvm::Log2_64(vectorWidth); }
   /// freqs can be read 16 bytes at a time when no kv run straddles the RoPE boundary.
   bool vectorFreqs() const { return ropeDim % vectorWidth == 0; }
+  /// Whether the Hadamard exchanges go through the workgroup's LDS (a workgroup attribution).
+  bool exchangesThroughLds() const {
+    return FusedEpilogueOp(op).rotates() && lanes > 1 && schedule != ExchangeSchedule::Shuffle;
+  }
 };
 
-/// Fills `kernel` (parameters of docs/ABI.md, one workgroup LDS attribution) for `config`.
+/// Fills `kernel` (parameters of docs/ABI.md, one workgroup LDS attribution when
+/// `config.exchangesThroughLds()`) for `config`.
 void emitKernelBody(ImplicitLocOpBuilder &b, const KernelConfig &config, gpu::GPUFuncOp kernel);
 
 } // namespace mlir::dsv4

@@ -34,8 +34,10 @@ struct CompileOptions : PassPipelineOptions<CompileOptions> {
                               llvm::cl::init(0)};
   Option<int64_t> rowsPerWorkgroup{*this, "rows-per-workgroup",
                                    llvm::cl::desc("See convert-dsv4-to-gpu"), llvm::cl::init(0)};
-  Option<std::string> schedule{*this, "schedule", llvm::cl::desc("grouped | per-stage"),
-                               llvm::cl::init("grouped")};
+  Option<std::string> schedule{*this, "schedule",
+                               llvm::cl::desc("grouped | per-stage | shuffle (see "
+                                              "convert-dsv4-to-gpu)"),
+                               llvm::cl::init("")};
   Option<bool> write{*this, "write", llvm::cl::desc("Write the objects to output-dir"),
                      llvm::cl::init(true)};
 };

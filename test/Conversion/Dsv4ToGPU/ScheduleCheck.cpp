@@ -1,7 +1,7 @@
 // dsv4-schedule-check: prints the butterfly plan and LDS swizzle convert-dsv4-to-gpu would
 // use for a row shape, and checks the swizzle's two promises (a permutation of the row's
 // slot; fewer bank-group collisions than none). Usage:
-//   dsv4-schedule-check HEAD_DIM LANES VECTOR_WIDTH grouped|per-stage
+//   dsv4-schedule-check HEAD_DIM LANES VECTOR_WIDTH grouped|per-stage|shuffle
 #include "ButterflySchedule.h"
 
 #include "llvm/ADT/ArrayRef.h"
@@ -44,14 +44,14 @@ bool isPermutation(const LdsSwizzle &swizzle, int64_t headDim) {
 
 int main(int argc, char **argv) {
   if (argc != 5) {
-    llvm::errs() << "usage: dsv4-schedule-check HEAD_DIM LANES VECTOR_WIDTH grouped|per-stage\n";
+    llvm::errs() << "usage: dsv4-schedule-check HEAD_DIM LANES VECTOR_WIDTH grouped|per-stage|shuffle\n";
     return 2;
   }
   int64_t headDim = std::atoll(argv[1]), lanes = std::atoll(argv[2]);
   int64_t width = std::atoll(argv[3]);
   std::optional<ExchangeSchedule> schedule = parseExchangeSchedule(argv[4]);
   if (!schedule || !llvm::isPowerOf2_64(headDim) || !llvm::isPowerOf2_64(lanes) ||
-      !llvm::isPowerOf2_64(width) || lanes * width * 2 > headDim) {
+      !llvm::isPowerOf2_64(width) || lanes * width * minRunsPerLane(*schedule) > headDim) {
     llvm::errs() << "bad shape\n";
     return 2;
   }
@@ -67,12 +67,16 @@ int main(int argc, char **argv) {
       llvm::outs() << "\n";
     } else if (step.kind == ButterflyStep::Kind::Relayout) {
       printLayout("exchange to", step.layout);
-    } else {
+    } else if (step.kind == ButterflyStep::Kind::Partner) {
       llvm::outs() << "exchange with the partner across lane bit " << step.laneBit << "\n";
+    } else {
+      llvm::outs() << "shuffle with the partner across lane bit " << step.laneBit << "\n";
     }
   }
   printLayout("store", plan.finalLayout);
   llvm::outs() << "exchanges " << plan.numExchanges() << "\n";
+  if (plan.numExchanges() == 0)
+    return 0; // nothing goes through LDS: no swizzle to check
   LdsSwizzle swizzle = chooseLdsSwizzle(plan, start, kLdsRunBits);
   llvm::outs() << "bank collisions unswizzled " << ldsBankCollisions({}, plan, start, kLdsRunBits)
                << " swizzled " << ldsBankCollisions(swizzle, plan, start, kLdsRunBits) << "\n";

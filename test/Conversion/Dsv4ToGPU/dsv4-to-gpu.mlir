@@ -1,6 +1,7 @@
 // RUN: dsv4-opt %s --convert-dsv4-to-gpu -split-input-file | FileCheck %s
 // RUN: dsv4-opt %s --convert-dsv4-to-gpu="schedule=per-stage" -split-input-file | FileCheck %s --check-prefix=STAGE
 // RUN: dsv4-opt %s --convert-dsv4-to-gpu="lanes-per-row=16 rows-per-workgroup=8" -split-input-file | FileCheck %s --check-prefix=L16
+// RUN: dsv4-opt %s --convert-dsv4-to-gpu="lanes-per-row=8" -split-input-file | FileCheck %s --check-prefix=L8
 
 // The shipped shape: D=512 f32 over 32 lanes of 16 values (4 runs of 4) and 4 rows per
 // workgroup. Grouped: 3 LDS exchanges, each "write; barrier; read", with a barrier before
@@ -54,12 +55,15 @@ func.func @decode(%kv: tensor<?x512xf32>, %weight: tensor<512xf32>, %freqs: tens
 
 // -----
 
-// Without the rotation there is no exchange at all: no barrier, no LDS traffic. Prefill
-// reads row and position from the plan (two i32 loads) and bf16 kv moves 8 values per
+// Without the rotation there is no exchange at all: no barrier, no LDS slot. The shape table
+// spreads the row over 32 lanes (two 16-byte runs each); the manifest says no schedule runs.
+// Prefill reads row and position from the plan (two i32 loads) and bf16 kv moves 8 values per
 // 16-byte run.
+// CHECK:       module attributes {dsv4.kernels = {prefill_norot_bf16 = {{{.*}}lanes_per_row = 32 : i64{{.*}}rows_per_workgroup = 4 : i64, {{.*}}schedule = "none"
 // CHECK-LABEL: gpu.func @prefill_norot_bf16
 // CHECK-SAME:    memref<2147483647xbf16, #gpu.address_space<global>>
 // CHECK-SAME:    memref<2147483647xi32, #gpu.address_space<global>>
+// CHECK-SAME:    : i32) kernel attributes
 // CHECK-COUNT-2: memref.load %arg3
 // CHECK:       vector.load %arg0[{{.*}}] {alignment = 16 : i64} : {{.*}}, vector<8xbf16>
 // CHECK-NOT:   gpu.barrier
@@ -96,4 +100,35 @@ func.func @two_fused(%kv: tensor<?x512xf32>, %weight: tensor<512xf32>, %freqs: t
       {eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64}
       : tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi32>
   return %1 : tensor<?x512xf32>
+}
+
+// -----
+
+// The indexer (D=128 f32, rotate): the shape table puts one 16-byte run in each of 32 lanes and
+// exchanges by shuffles: no LDS slot, no barrier; 5 shuffles for the sum of squares, then 5
+// stages of 4 values. lanes-per-row=8 keeps the shuffle schedule: 3 + 3 stages of 16 values.
+// CHECK:       module attributes {dsv4.kernels = {indexer = {{{.*}}lanes_per_row = 32 : i64{{.*}}rows_per_workgroup = 4 : i64, {{.*}}schedule = "shuffle"
+// CHECK-LABEL: gpu.func @indexer
+// CHECK-SAME:    : i32) kernel attributes {known_block_size = array<i32: 128, 1, 1>}
+// CHECK:         vector.load %arg0[{{.*}}] {alignment = 16 : i64} : {{.*}}, vector<4xf32>
+// CHECK-NOT:     vector.load %arg0
+// CHECK-COUNT-25: gpu.shuffle xor
+// CHECK-NOT:     gpu.shuffle
+// CHECK-NOT:     gpu.barrier
+// CHECK:         vector.store {{.*}}, %arg0
+// CHECK-NOT:     gpu.barrier
+// CHECK:         gpu.return
+// L8:          module attributes {dsv4.kernels = {indexer = {{{.*}}lanes_per_row = 8 : i64{{.*}}rows_per_workgroup = 16 : i64, {{.*}}schedule = "shuffle"
+// L8-LABEL:    gpu.func @indexer
+// L8-COUNT-4:    vector.load %arg0
+// L8-COUNT-51:   gpu.shuffle xor
+// L8-NOT:        gpu.shuffle
+// L8-NOT:        gpu.barrier
+// L8:            gpu.return
+func.func @indexer(%kv: tensor<?x128xf32>, %weight: tensor<128xf32>, %freqs: tensor<?x64xf32>,
+                   %seq_lens: tensor<?xi32>) -> tensor<?x128xf32> {
+  %0 = dsv4.fused_epilogue decode %kv, %weight, %freqs, %seq_lens
+      {eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.0883883476 : f32}
+      : tensor<?x128xf32>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi32>
+  return %0 : tensor<?x128xf32>
 }

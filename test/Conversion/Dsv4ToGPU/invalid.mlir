@@ -1,5 +1,6 @@
 // RUN: dsv4-opt %s --convert-dsv4-to-gpu -split-input-file -verify-diagnostics
 // RUN: not dsv4-opt %s --convert-dsv4-to-gpu="lanes-per-row=64" -split-input-file 2>&1 | FileCheck %s --check-prefix=LANES
+// RUN: not dsv4-opt %s --convert-dsv4-to-gpu="lanes-per-row=16 schedule=grouped" -split-input-file 2>&1 | FileCheck %s --check-prefix=GROUPED
 // RUN: not dsv4-opt %s --convert-dsv4-to-gpu="schedule=zigzag" -split-input-file 2>&1 | FileCheck %s --check-prefix=SCHEDULE
 
 // An unfused op has no GPU lowering.
@@ -32,11 +33,12 @@ func.func @swapped(%kv: tensor<?x512xf32>, %weight: tensor<512xf32>, %freqs: ten
 
 // -----
 
-// D=64 f32 leaves 4 lanes at most (each lane needs two 16-byte runs).
+// D=64 f32 leaves 16 lanes at most (one 16-byte run each), 8 for the grouped schedule (two runs).
 func.func @small(%kv: tensor<?x64xf32>, %weight: tensor<64xf32>, %freqs: tensor<?x64xf32>,
                  %seq_lens: tensor<?xi32>) -> tensor<?x64xf32> {
-  // SCHEDULE: error: unknown schedule 'zigzag'; expected 'grouped' or 'per-stage'
-  // LANES: error: lanes-per-row 64 must be a power of two <= 32 leaving each lane at least 8 values of the 64-wide row
+  // SCHEDULE: error: unknown schedule 'zigzag'; expected 'grouped', 'per-stage' or 'shuffle'
+  // LANES: error: lanes-per-row 64 must be a power of two <= 32 leaving each lane at least 4 values of the 64-wide row (schedule 'shuffle')
+  // GROUPED: error: lanes-per-row 16 must be a power of two <= 32 leaving each lane at least 8 values of the 64-wide row (schedule 'grouped')
   %0 = dsv4.fused_epilogue decode %kv, %weight, %freqs, %seq_lens
       {eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64}
       : tensor<?x64xf32>, tensor<64xf32>, tensor<?x64xf32>, tensor<?xi32>
