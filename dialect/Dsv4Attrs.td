@@ -1,4 +1,5 @@
-// Attributes of the dsv4 dialect: where a row's RoPE position comes from.
+// Attributes of the dsv4 dialect: where a row's RoPE position comes from, and how a finished
+// row is quantized and laid out in a paged cache (SPEC.md, "Storing into the paged caches").
 #ifndef DSV4_ATTRS
 #define DSV4_ATTRS
 
@@ -9,6 +10,30 @@ def Dsv4_PositionSource : I32EnumAttr<"PositionSource",
     "where a work item's RoPE position comes from", [
       I32EnumAttrCase<"decode", 0>,
       I32EnumAttrCase<"prefill", 1>
+    ]> {
+  let cppNamespace = "::mlir::dsv4";
+}
+
+// Printed as a bare keyword: `dsv4.quantize ue8m0 ...`.
+def Dsv4_ScaleFormat : I32EnumAttr<"ScaleFormat",
+    "how the FP8 scale of a block of channels is stored", [
+      // The exact f32 quotient `max(amax, 1e-4) / FP8_MAX`, one per block.
+      I32EnumAttrCase<"f32", 0>,
+      // One byte `e`, the scale `2^(e - 127)` rounded up from that quotient; the channels are
+      // rounded to bf16 first (the framework's path).
+      I32EnumAttrCase<"ue8m0", 1>
+    ]> {
+  let cppNamespace = "::mlir::dsv4";
+}
+
+// Printed as a bare keyword: `dsv4.paged_store decode indexer ...`. The byte geometry of each
+// layout lives in one place, include/dsv4/Dialect/CacheLayout.h.
+def Dsv4_CacheLayout : I32EnumAttr<"CacheLayout",
+    "the byte layout of a paged cache", [
+      // 128 FP8 channels, one f32 scale per row: 132 bytes per token.
+      I32EnumAttrCase<"indexer", 0>,
+      // 448 FP8 channels in 7 ue8m0 blocks of 64, then 64 bf16 rope channels: 584 bytes.
+      I32EnumAttrCase<"main", 1>
     ]> {
   let cppNamespace = "::mlir::dsv4";
 }

@@ -1,4 +1,5 @@
-// The ops of the dsv4 dialect: work items, the three row ops, and the fused epilogue.
+// The ops of the dsv4 dialect: work items, the three row ops, the fused epilogue, and the FP8
+// quantization and paged-cache store that follow it (alone or fused).
 #ifndef DSV4_OPS
 #define DSV4_OPS
 
@@ -17,6 +18,13 @@ def Dsv4_ItemsTensor : TensorRankOf<[I32], [2]>;
 def Dsv4_SeqLensTensor : TensorRankOf<[I32], [1]>;
 def Dsv4_PlanTensor : TensorRankOf<[I32], [2]>;
 def Dsv4_HandleTensor : TensorRankOf<[I32], [1, 2]>;
+// The paged-cache store (SPEC.md "Storing into the paged caches").
+def Dsv4_Fp8 : AnyTypeOf<[F8E4M3FN, F8E4M3FNUZ]>;
+def Dsv4_FinishedRows : TensorRankOf<[F32], [2]>;
+def Dsv4_Fp8Tensor : TensorRankOf<[Dsv4_Fp8], [2]>;
+def Dsv4_ScalesTensor : TensorRankOf<[F32, I8], [2]>;
+def Dsv4_CacheTensor : TensorRankOf<[I8], [1]>;
+def Dsv4_OutLocTensor : TensorRankOf<[I64], [1]>;
 
 //===----------------------------------------------------------------------===//
 // Work items
@@ -157,6 +165,106 @@ def Dsv4_FusedEpilogueOp : Dsv4_Op<"fused_epilogue",
   }];
   let extraClassDeclaration = [{
     /// True when the op ends with the Hadamard rotation (norm + rope + hadamard).
+    bool rotates() { return getScale().has_value(); }
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// FP8 quantization and the paged-cache store
+//===----------------------------------------------------------------------===//
+
+def Dsv4_QuantizeOp : Dsv4_Op<"quantize", [Pure]> {
+  let summary = "FP8 quantization of the leading channels of every row, one scale per block";
+  let description = [{
+    `values` holds the leading `C` channels of each `[N, D]` row of `rows` (C <= D, the width
+    of `values`) as the FP8 type of `values` (`f8E4M3FN`, FP8_MAX 448, or `f8E4M3FNUZ`,
+    FP8_MAX 240), in blocks of `block` channels with one scale each (`scales` is
+    `[N, C / block]`). Per block: `amax` is the maxNum of `|x|` (a NaN does not poison it),
+    and `q = fp8(x * inv)`, rounded to nearest even and saturated to +-FP8_MAX, NaN kept.
+    - `f32`: `scales` are f32, `s = max(amax, 1e-4) / FP8_MAX`, `inv = 1 / s` (f32).
+    - `ue8m0`: `x` is first rounded to bf16 (the framework's path); `scales` are i8 bytes
+      `e = ue8m0_round_up(max(amax, 1e-4) / FP8_MAX)` and `inv = 2^(127 - e)`.
+
+    ```mlir
+    %q, %s = dsv4.quantize ue8m0 %rows {block = 64 : i64}
+        : tensor<?x512xf32> -> tensor<?x448xf8E4M3FN>, tensor<?x7xi8>
+    ```
+  }];
+  let arguments = (ins Dsv4_ScaleFormat:$scale_format, Dsv4_FinishedRows:$rows,
+                       I64Attr:$block);
+  let results = (outs Dsv4_Fp8Tensor:$values, Dsv4_ScalesTensor:$scales);
+  let assemblyFormat = [{
+    $scale_format $rows attr-dict `:` type($rows) `->` type($values) `,` type($scales)
+  }];
+  let hasVerifier = 1;
+}
+
+def Dsv4_PagedStoreOp : Dsv4_Op<"paged_store",
+    [Pure, AllTypesMatch<["cache", "result"]>]> {
+  let summary = "scatter quantized rows into a paged FP8 cache";
+  let description = [{
+    Returns `cache` (a flat byte buffer) with the bytes of each storing item written in the
+    `layout` of SPEC.md: item `m` (row `items[m, 0]`) stores at slot `out_loc[m]`, page
+    `out_loc >> log2(page_size)`, token `out_loc & (page_size - 1)`, when it is active
+    (row >= 0), `out_loc >= 0`, for `decode` a boundary (`handle[m] % ratio == 0`), and its
+    bytes lie inside the cache. `values` and `scales` come from `dsv4.quantize` of `rows`;
+    the `main` layout also stores the channels of `rows` after the quantized ones as bf16.
+    No other byte changes.
+
+    ```mlir
+    %c = dsv4.paged_store decode indexer %q, %s, %rows into %cache[%out_loc]
+        items %items, %seq_lens {page_size = 64 : i64, ratio = 4 : i64}
+        : tensor<?x128xf8E4M3FN>, tensor<?x1xf32>, tensor<?x128xf32>, tensor<?xi8>,
+          tensor<?xi64>, tensor<?x2xi32>, tensor<?xi32>
+    ```
+  }];
+  let arguments = (ins Dsv4_PositionSource:$source, Dsv4_CacheLayout:$layout,
+                       Dsv4_Fp8Tensor:$values, Dsv4_ScalesTensor:$scales,
+                       Dsv4_FinishedRows:$rows, Dsv4_CacheTensor:$cache,
+                       Dsv4_OutLocTensor:$out_loc, Dsv4_ItemsTensor:$items,
+                       Dsv4_HandleTensor:$handle, I64Attr:$page_size, I64Attr:$ratio);
+  let results = (outs Dsv4_CacheTensor:$result);
+  let assemblyFormat = [{
+    $source $layout $values `,` $scales `,` $rows `into` $cache `[` $out_loc `]`
+    `items` $items `,` $handle attr-dict `:` type($values) `,` type($scales) `,` type($rows)
+    `,` type($cache) `,` type($out_loc) `,` type($items) `,` type($handle)
+  }];
+  let hasVerifier = 1;
+}
+
+def Dsv4_FusedStoreOp : Dsv4_Op<"fused_store",
+    [Pure, AllTypesMatch<["cache", "result"]>]> {
+  let summary = "the fused epilogue, FP8 quantization and paged store, in one op";
+  let description = [{
+    What `dsv4.fused_epilogue` computes for each item, kept in f32, then `dsv4.quantize`
+    (scale format and block of `layout`, FP8 type `fp8_type`) and `dsv4.paged_store` of the
+    finished row into `cache` at `out_loc`. kv itself is not written. This is the unit that
+    becomes one GPU kernel.
+
+    ```mlir
+    %c = dsv4.fused_store decode indexer %kv, %weight, %freqs, %seq_lens into %cache[%out_loc]
+        {eps = 1.0e-06 : f32, fp8_type = f8E4M3FN, page_size = 64 : i64, ratio = 4 : i64,
+         rope_dim = 64 : i64, scale = 0.0883883461 : f32}
+        : tensor<?x128xf32>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi32>, tensor<?xi8>,
+          tensor<?xi64>
+    ```
+  }];
+  let arguments = (ins Dsv4_PositionSource:$source, Dsv4_CacheLayout:$layout,
+                       Dsv4_KvTensor:$kv, Dsv4_WeightTensor:$weight,
+                       Dsv4_FreqsTensor:$freqs, Dsv4_HandleTensor:$handle,
+                       Dsv4_CacheTensor:$cache, Dsv4_OutLocTensor:$out_loc,
+                       I64Attr:$ratio, F32Attr:$eps, I64Attr:$rope_dim,
+                       OptionalAttr<F32Attr>:$scale, I64Attr:$page_size,
+                       TypeAttrOf<Dsv4_Fp8>:$fp8_type);
+  let results = (outs Dsv4_CacheTensor:$result);
+  let assemblyFormat = [{
+    $source $layout $kv `,` $weight `,` $freqs `,` $handle `into` $cache `[` $out_loc `]`
+    attr-dict `:` type($kv) `,` type($weight) `,` type($freqs) `,` type($handle) `,`
+    type($cache) `,` type($out_loc)
+  }];
+  let extraClassDeclaration = [{
+    /// True when the epilogue ends with the Hadamard rotation.
     bool rotates() { return getScale().has_value(); }
   }];
   let hasVerifier = 1;

@@ -1,6 +1,7 @@
 // Verifiers and canonicalizations of the dsv4 ops. Every message here has a case in
 // test/Dialect/Dsv4/invalid.mlir.
 #include "dsv4/Dialect/Dsv4.h"
+#include "dsv4/Dialect/CacheLayout.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
@@ -137,13 +138,104 @@ LogicalResult HadamardOp::verify() {
   return verifyScale(*this, getScale());
 }
 
-LogicalResult FusedEpilogueOp::verify() {
-  FailureOr<int64_t> headDim = verifyHeadDim(*this, getKv());
-  if (failed(headDim) || failed(verifyWeight(*this, getWeight(), *headDim)) ||
-      failed(verifyRope(*this, getRopeDim(), getFreqs(), *headDim)) ||
-      failed(verifyEps(*this, getEps())) || failed(verifyRatio(*this, getRatio())))
+namespace {
+/// The checks the fused epilogue and the fused store share; returns the head dim.
+FailureOr<int64_t> verifyEpilogue(Operation *op, PositionSource source, Value kv, Value weight,
+                                  Value freqs, Value handle, int64_t ratio, APFloat eps,
+                                  int64_t ropeDim, FloatAttr scale) {
+  FailureOr<int64_t> headDim = verifyHeadDim(op, kv);
+  if (failed(headDim) || failed(verifyWeight(op, weight, *headDim)) ||
+      failed(verifyRope(op, ropeDim, freqs, *headDim)) || failed(verifyEps(op, eps)) ||
+      failed(verifyRatio(op, ratio)))
     return failure();
-  if (FloatAttr scale = getScaleAttr(); scale && failed(verifyScale(*this, scale.getValue())))
+  if (scale && failed(verifyScale(op, scale.getValue())))
+    return failure();
+  auto handleType = cast<RankedTensorType>(handle.getType());
+  if (source == PositionSource::decode && handleType.getRank() != 1)
+    return op->emitOpError() << "decode handle must be seq_lens [B], got " << handleType;
+  if (source == PositionSource::prefill && failed(verifyPlan(op, handle)))
+    return failure();
+  return headDim;
+}
+
+/// Static sizes must agree; a dynamic one agrees with anything.
+LogicalResult verifySameSize(Operation *op, StringRef what, int64_t size, StringRef other,
+                             int64_t otherSize) {
+  if (ShapedType::isDynamic(size) || ShapedType::isDynamic(otherSize) || size == otherSize)
+    return success();
+  return op->emitOpError() << what << " " << size << " does not match " << other << " "
+                           << otherSize;
+}
+
+int64_t dimOf(Value tensor, unsigned dim) {
+  return cast<RankedTensorType>(tensor.getType()).getDimSize(dim);
+}
+
+/// page_size a power of two (the slot splits by shift and mask), one out_loc per item.
+LogicalResult verifyAddressing(Operation *op, int64_t pageSize, Value outLoc, Value handle) {
+  if (pageSize < 1 || !llvm::isPowerOf2_64(pageSize))
+    return op->emitOpError() << "page_size must be a power of two, got " << pageSize;
+  return verifySameSize(op, "out_loc length", dimOf(outLoc, 0), "handle rows",
+                        dimOf(handle, 0));
+}
+
+/// The layout's scale format must be the one its scales are stored in.
+LogicalResult verifyScaleType(Operation *op, ScaleFormat format, Type scaleType) {
+  bool matches = format == ScaleFormat::f32 ? scaleType.isF32() : scaleType.isInteger(8);
+  if (!matches)
+    return op->emitOpError() << stringifyScaleFormat(format) << " scales must be "
+                             << (format == ScaleFormat::f32 ? "f32" : "i8") << ", got "
+                             << scaleType;
+  return success();
+}
+} // namespace
+
+LogicalResult FusedEpilogueOp::verify() {
+  return verifyEpilogue(*this, getSource(), getKv(), getWeight(), getFreqs(), getHandle(),
+                        getRatio(), getEps(), getRopeDim(), getScaleAttr());
+}
+
+LogicalResult QuantizeOp::verify() {
+  int64_t width = dimOf(getRows(), 1), channels = dimOf(getValues(), 1);
+  int64_t block = getBlock();
+  if (ShapedType::isDynamic(channels) || ShapedType::isDynamic(width) || channels > width)
+    return emitOpError() << "values must hold the leading channels of the rows, got "
+                         << sizeString(channels) << " of " << sizeString(width);
+  if (block < 1 || channels % block != 0)
+    return emitOpError() << "block " << block << " must divide the " << channels
+                         << " quantized channels";
+  if (dimOf(getScales(), 1) != channels / block)
+    return emitOpError() << "scales must be [N, " << channels / block << "] (one per block), got "
+                         << getScales().getType();
+  if (failed(verifySameSize(*this, "values rows", dimOf(getValues(), 0), "rows",
+                            dimOf(getRows(), 0))) ||
+      failed(verifySameSize(*this, "scales rows", dimOf(getScales(), 0), "rows",
+                            dimOf(getRows(), 0))))
+    return failure();
+  return verifyScaleType(*this, getScaleFormat(),
+                         cast<RankedTensorType>(getScales().getType()).getElementType());
+}
+
+LogicalResult PagedStoreOp::verify() {
+  CacheGeometry geometry = getCacheGeometry(getLayout());
+  StringRef layout = stringifyCacheLayout(getLayout());
+  if (dimOf(getValues(), 1) != geometry.quantized)
+    return emitOpError() << "the " << layout << " layout stores " << geometry.quantized
+                         << " FP8 channels, got " << sizeString(dimOf(getValues(), 1));
+  if (dimOf(getRows(), 1) != geometry.headDim())
+    return emitOpError() << "the " << layout << " layout stores rows of "
+                         << geometry.headDim() << " channels, got "
+                         << sizeString(dimOf(getRows(), 1));
+  if (failed(verifyScaleType(*this, geometry.scaleFormat,
+                             cast<RankedTensorType>(getScales().getType()).getElementType())) ||
+      failed(verifySameSize(*this, "scales width", dimOf(getScales(), 1), "block count",
+                            geometry.numBlocks())) ||
+      failed(verifySameSize(*this, "values rows", dimOf(getValues(), 0), "rows",
+                            dimOf(getRows(), 0))) ||
+      failed(verifyRatio(*this, getRatio())) || failed(verifyItems(*this, getItems())) ||
+      failed(verifySameSize(*this, "item count", dimOf(getItems(), 0), "handle rows",
+                            dimOf(getHandle(), 0))) ||
+      failed(verifyAddressing(*this, getPageSize(), getOutLoc(), getHandle())))
     return failure();
   auto handleType = cast<RankedTensorType>(getHandle().getType());
   if (getSource() == PositionSource::decode && handleType.getRank() != 1)
@@ -151,6 +243,24 @@ LogicalResult FusedEpilogueOp::verify() {
   if (getSource() == PositionSource::prefill)
     return verifyPlan(*this, getHandle());
   return success();
+}
+
+LogicalResult FusedStoreOp::verify() {
+  FailureOr<int64_t> headDim =
+      verifyEpilogue(*this, getSource(), getKv(), getWeight(), getFreqs(), getHandle(),
+                     getRatio(), getEps(), getRopeDim(), getScaleAttr());
+  if (failed(headDim))
+    return failure();
+  CacheGeometry geometry = getCacheGeometry(getLayout());
+  StringRef layout = stringifyCacheLayout(getLayout());
+  if (*headDim != geometry.headDim())
+    return emitOpError() << "the " << layout << " layout stores rows of "
+                         << geometry.headDim() << " channels, got head dim " << *headDim;
+  // The bf16 tail is exactly the rotated channels: the rope ones stay out of FP8.
+  if (geometry.tail != 0 && int64_t(getRopeDim()) != geometry.tail)
+    return emitOpError() << "the " << layout << " layout keeps the last " << geometry.tail
+                         << " channels as bf16 rope channels, got rope_dim " << getRopeDim();
+  return verifyAddressing(*this, getPageSize(), getOutLoc(), getHandle());
 }
 
 //===----------------------------------------------------------------------===//

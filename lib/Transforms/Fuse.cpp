@@ -1,4 +1,6 @@
-// dsv4-fuse: rms_norm -> rope (-> hadamard) becomes one dsv4.fused_epilogue.
+// dsv4-fuse: rms_norm -> rope (-> hadamard) becomes one dsv4.fused_epilogue, and a
+// fused_epilogue -> quantize -> paged_store becomes one dsv4.fused_store.
+#include "dsv4/Dialect/CacheLayout.h"
 #include "dsv4/Transforms/Passes.h"
 
 #include "mlir/IR/PatternMatch.h"
@@ -77,10 +79,58 @@ struct FuseNormRopeHadamard : OpRewritePattern<RopeOp> {
   }
 };
 
+/// Every user of `value` is `a` or `b`.
+bool onlyUsedBy(Value value, Operation *a, Operation *b) {
+  return llvm::all_of(value.getUsers(), [&](Operation *user) { return user == a || user == b; });
+}
+
+struct FuseEpilogueQuantizeStore : OpRewritePattern<PagedStoreOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(PagedStoreOp store, PatternRewriter &rewriter) const override {
+    auto epilogue = store.getRows().getDefiningOp<FusedEpilogueOp>();
+    if (!epilogue)
+      return rewriter.notifyMatchFailure(store, "rows do not come from a fused_epilogue");
+    auto quantize = store.getValues().getDefiningOp<QuantizeOp>();
+    if (!quantize || quantize.getScales() != store.getScales() ||
+        quantize.getRows() != store.getRows())
+      return rewriter.notifyMatchFailure(store, "values and scales are not a quantize of rows");
+    // The fused op writes only the cache: the in-place rows and the FP8 tensors must have no
+    // reader besides the chain.
+    if (!onlyUsedBy(epilogue.getResult(), quantize, store) ||
+        !onlyUsedBy(quantize.getValues(), store, store) ||
+        !onlyUsedBy(quantize.getScales(), store, store))
+      return rewriter.notifyMatchFailure(store, "an intermediate has another user");
+    if (epilogue->getBlock() != store->getBlock() || quantize->getBlock() != store->getBlock())
+      return rewriter.notifyMatchFailure(store, "the chain spans blocks");
+    FailureOr<PositionSourceInfo> items =
+        getPositionSource(store.getItems(), epilogue.getFreqs());
+    if (failed(items) || items->source != epilogue.getSource() ||
+        items->source != store.getSource() || items->handle != epilogue.getHandle() ||
+        items->handle != store.getHandle() || items->ratio != int64_t(epilogue.getRatio()) ||
+        items->ratio != int64_t(store.getRatio()))
+      return rewriter.notifyMatchFailure(store, "the store's items are not the epilogue's");
+    int64_t tail = getCacheGeometry(store.getLayout()).tail;
+    if (tail != 0 && int64_t(epilogue.getRopeDim()) != tail)
+      return rewriter.notifyMatchFailure(store, "the bf16 tail is not the rope channels");
+
+    Type fp8 = cast<RankedTensorType>(quantize.getValues().getType()).getElementType();
+    auto fused = FusedStoreOp::create(
+        rewriter, store.getLoc(), store.getType(), epilogue.getSource(), store.getLayout(),
+        epilogue.getKv(), epilogue.getWeight(), epilogue.getFreqs(), epilogue.getHandle(),
+        store.getCache(), store.getOutLoc(), epilogue.getRatio(), epilogue.getEps(),
+        epilogue.getRopeDim(), epilogue.getScaleAttr(), store.getPageSize(), fp8);
+    rewriter.replaceOp(store, fused.getResult());
+    rewriter.eraseOp(quantize);
+    rewriter.eraseOp(epilogue);
+    return success();
+  }
+};
+
 struct Dsv4FusePass : dsv4::impl::Dsv4FuseBase<Dsv4FusePass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<FuseNormRopeHadamard>(&getContext());
+    patterns.add<FuseNormRopeHadamard, FuseEpilogueQuantizeStore>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -396,3 +396,120 @@ func.func @rope_without_norm(%kv: tensor<?x512xf32>, %freqs: tensor<?x64xf32>, %
       : tensor<?x512xf32>, tensor<?x2xi32>
   return %2 : tensor<?x512xf32>
 }
+
+// -----
+
+// The indexer chain down to the paged store: one fused_store with the layout and page size of
+// the store, the FP8 type of the quantize; the items op, the epilogue and the quantize go.
+// CHECK-LABEL: func.func @indexer_store_chain
+// CHECK-SAME: (%[[KV:[a-z0-9_]+]]: tensor<?x128xf32>, %[[W:[a-z0-9_]+]]: tensor<128xf32>, %[[F:[a-z0-9_]+]]: tensor<?x64xf32>, %[[S:[a-z0-9_]+]]: tensor<?xi32>, %[[C:[a-z0-9_]+]]: tensor<?xi8>, %[[O:[a-z0-9_]+]]: tensor<?xi64>)
+// CHECK-NEXT: %[[R:.+]] = dsv4.fused_store decode indexer %[[KV]], %[[W]], %[[F]], %[[S]] into %[[C]][%[[O]]] {eps = 9.99999997E-7 : f32, fp8_type = f8E4M3FN, page_size = 64 : i64, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.0883883461 : f32} : tensor<?x128xf32>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi32>, tensor<?xi8>, tensor<?xi64>
+// CHECK-NEXT: return %[[R]]
+func.func @indexer_store_chain(%kv: tensor<?x128xf32>, %weight: tensor<128xf32>, %freqs: tensor<?x64xf32>, %seq_lens: tensor<?xi32>, %cache: tensor<?xi8>, %out_loc: tensor<?xi64>) -> tensor<?xi8> {
+  %items = dsv4.decode_items %seq_lens, %freqs {ratio = 4 : i64}
+      : tensor<?xi32>, tensor<?x64xf32> -> tensor<?x2xi32>
+  %0 = dsv4.rms_norm %kv[%items], %weight {eps = 1.0e-06 : f32}
+      : tensor<?x128xf32>, tensor<?x2xi32>, tensor<128xf32>
+  %1 = dsv4.rope %0[%items], %freqs {rope_dim = 64 : i64}
+      : tensor<?x128xf32>, tensor<?x2xi32>, tensor<?x64xf32>
+  %2 = dsv4.hadamard %1[%items] {scale = 0.0883883461 : f32}
+      : tensor<?x128xf32>, tensor<?x2xi32>
+  %q, %s = dsv4.quantize f32 %2 {block = 128 : i64}
+      : tensor<?x128xf32> -> tensor<?x128xf8E4M3FN>, tensor<?x1xf32>
+  %3 = dsv4.paged_store decode indexer %q, %s, %2 into %cache[%out_loc] items %items, %seq_lens
+      {page_size = 64 : i64, ratio = 4 : i64}
+      : tensor<?x128xf8E4M3FN>, tensor<?x1xf32>, tensor<?x128xf32>, tensor<?xi8>, tensor<?xi64>, tensor<?x2xi32>, tensor<?xi32>
+  return %3 : tensor<?xi8>
+}
+
+// -----
+
+// The main chain of a prefill (no rotation), fnuz: the FP8 type comes from the quantize.
+// CHECK-LABEL: func.func @main_store_chain
+// CHECK-NEXT: %[[R:.+]] = dsv4.fused_store prefill main %{{.+}} {eps = 9.99999997E-7 : f32, fp8_type = f8E4M3FNUZ, page_size = 1 : i64, ratio = 128 : i64, rope_dim = 64 : i64} : tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?x4xi32>, tensor<?xi8>, tensor<?xi64>
+// CHECK-NEXT: return %[[R]]
+func.func @main_store_chain(%kv: tensor<?x512xf32>, %weight: tensor<512xf32>, %freqs: tensor<?x64xf32>, %plan: tensor<?x4xi32>, %cache: tensor<?xi8>, %out_loc: tensor<?xi64>) -> tensor<?xi8> {
+  %items = dsv4.prefill_items %plan, %freqs {ratio = 128 : i64}
+      : tensor<?x4xi32>, tensor<?x64xf32> -> tensor<?x2xi32>
+  %0 = dsv4.rms_norm %kv[%items], %weight {eps = 1.0e-06 : f32}
+      : tensor<?x512xf32>, tensor<?x2xi32>, tensor<512xf32>
+  %1 = dsv4.rope %0[%items], %freqs {rope_dim = 64 : i64}
+      : tensor<?x512xf32>, tensor<?x2xi32>, tensor<?x64xf32>
+  %q, %s = dsv4.quantize ue8m0 %1 {block = 64 : i64}
+      : tensor<?x512xf32> -> tensor<?x448xf8E4M3FNUZ>, tensor<?x7xi8>
+  %2 = dsv4.paged_store prefill main %q, %s, %1 into %cache[%out_loc] items %items, %plan
+      {page_size = 1 : i64, ratio = 128 : i64}
+      : tensor<?x448xf8E4M3FNUZ>, tensor<?x7xi8>, tensor<?x512xf32>, tensor<?xi8>, tensor<?xi64>, tensor<?x2xi32>, tensor<?x4xi32>
+  return %2 : tensor<?xi8>
+}
+
+// -----
+
+// The finished rows are also returned: the in-place epilogue must stay, so the store does not
+// fuse (the fused store would drop the kv write).
+// CHECK-LABEL: func.func @rows_have_another_user
+// CHECK: %[[E:.+]] = dsv4.fused_epilogue decode
+// CHECK: dsv4.quantize f32 %[[E]]
+// CHECK: dsv4.paged_store decode indexer
+// CHECK-NOT: dsv4.fused_store
+func.func @rows_have_another_user(%kv: tensor<?x128xf32>, %weight: tensor<128xf32>, %freqs: tensor<?x64xf32>, %seq_lens: tensor<?xi32>, %cache: tensor<?xi8>, %out_loc: tensor<?xi64>) -> (tensor<?xi8>, tensor<?x128xf32>) {
+  %items = dsv4.decode_items %seq_lens, %freqs {ratio = 4 : i64}
+      : tensor<?xi32>, tensor<?x64xf32> -> tensor<?x2xi32>
+  %0 = dsv4.rms_norm %kv[%items], %weight {eps = 1.0e-06 : f32}
+      : tensor<?x128xf32>, tensor<?x2xi32>, tensor<128xf32>
+  %1 = dsv4.rope %0[%items], %freqs {rope_dim = 64 : i64}
+      : tensor<?x128xf32>, tensor<?x2xi32>, tensor<?x64xf32>
+  %q, %s = dsv4.quantize f32 %1 {block = 128 : i64}
+      : tensor<?x128xf32> -> tensor<?x128xf8E4M3FN>, tensor<?x1xf32>
+  %2 = dsv4.paged_store decode indexer %q, %s, %1 into %cache[%out_loc] items %items, %seq_lens
+      {page_size = 16 : i64, ratio = 4 : i64}
+      : tensor<?x128xf8E4M3FN>, tensor<?x1xf32>, tensor<?x128xf32>, tensor<?xi8>, tensor<?xi64>, tensor<?x2xi32>, tensor<?xi32>
+  return %2, %1 : tensor<?xi8>, tensor<?x128xf32>
+}
+
+// -----
+
+// The store's items come from another handle: the epilogue fuses, the store does not.
+// CHECK-LABEL: func.func @store_over_other_items
+// CHECK: dsv4.fused_epilogue decode
+// CHECK: dsv4.paged_store decode indexer
+// CHECK-NOT: dsv4.fused_store
+func.func @store_over_other_items(%kv: tensor<?x128xf32>, %weight: tensor<128xf32>, %freqs: tensor<?x64xf32>, %seq_lens: tensor<?xi32>, %other: tensor<?xi32>, %cache: tensor<?xi8>, %out_loc: tensor<?xi64>) -> tensor<?xi8> {
+  %items = dsv4.decode_items %seq_lens, %freqs {ratio = 4 : i64}
+      : tensor<?xi32>, tensor<?x64xf32> -> tensor<?x2xi32>
+  %other_items = dsv4.decode_items %other, %freqs {ratio = 4 : i64}
+      : tensor<?xi32>, tensor<?x64xf32> -> tensor<?x2xi32>
+  %0 = dsv4.rms_norm %kv[%items], %weight {eps = 1.0e-06 : f32}
+      : tensor<?x128xf32>, tensor<?x2xi32>, tensor<128xf32>
+  %1 = dsv4.rope %0[%items], %freqs {rope_dim = 64 : i64}
+      : tensor<?x128xf32>, tensor<?x2xi32>, tensor<?x64xf32>
+  %q, %s = dsv4.quantize f32 %1 {block = 128 : i64}
+      : tensor<?x128xf32> -> tensor<?x128xf8E4M3FN>, tensor<?x1xf32>
+  %2 = dsv4.paged_store decode indexer %q, %s, %1 into %cache[%out_loc] items %other_items, %other
+      {page_size = 16 : i64, ratio = 4 : i64}
+      : tensor<?x128xf8E4M3FN>, tensor<?x1xf32>, tensor<?x128xf32>, tensor<?xi8>, tensor<?xi64>, tensor<?x2xi32>, tensor<?xi32>
+  return %2 : tensor<?xi8>
+}
+
+// -----
+
+// The scales are also returned: the quantize must stay, so nothing past the epilogue fuses.
+// CHECK-LABEL: func.func @scales_have_another_user
+// CHECK: dsv4.fused_epilogue decode
+// CHECK: dsv4.quantize f32
+// CHECK: dsv4.paged_store decode indexer
+// CHECK-NOT: dsv4.fused_store
+func.func @scales_have_another_user(%kv: tensor<?x128xf32>, %weight: tensor<128xf32>, %freqs: tensor<?x64xf32>, %seq_lens: tensor<?xi32>, %cache: tensor<?xi8>, %out_loc: tensor<?xi64>) -> (tensor<?xi8>, tensor<?x1xf32>) {
+  %items = dsv4.decode_items %seq_lens, %freqs {ratio = 4 : i64}
+      : tensor<?xi32>, tensor<?x64xf32> -> tensor<?x2xi32>
+  %0 = dsv4.rms_norm %kv[%items], %weight {eps = 1.0e-06 : f32}
+      : tensor<?x128xf32>, tensor<?x2xi32>, tensor<128xf32>
+  %1 = dsv4.rope %0[%items], %freqs {rope_dim = 64 : i64}
+      : tensor<?x128xf32>, tensor<?x2xi32>, tensor<?x64xf32>
+  %q, %s = dsv4.quantize f32 %1 {block = 128 : i64}
+      : tensor<?x128xf32> -> tensor<?x128xf8E4M3FN>, tensor<?x1xf32>
+  %2 = dsv4.paged_store decode indexer %q, %s, %1 into %cache[%out_loc] items %items, %seq_lens
+      {page_size = 16 : i64, ratio = 4 : i64}
+      : tensor<?x128xf8E4M3FN>, tensor<?x1xf32>, tensor<?x128xf32>, tensor<?xi8>, tensor<?xi64>, tensor<?x2xi32>, tensor<?xi32>
+  return %2, %s : tensor<?xi8>, tensor<?x1xf32>
+}

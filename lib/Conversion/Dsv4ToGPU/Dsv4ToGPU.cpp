@@ -86,6 +86,11 @@ struct ConvertDsv4ToGPUPass : dsv4::impl::ConvertDsv4ToGPUBase<ConvertDsv4ToGPUP
                            "dsv4.fused_epilogue has a GPU lowering)";
         return WalkResult::interrupt();
       }
+      if (isa<QuantizeOp, PagedStoreOp, FusedStoreOp>(op)) {
+        op->emitError() << "'" << op->getName()
+                        << "' has no GPU lowering yet (convert-dsv4-to-loops runs it on the CPU)";
+        return WalkResult::interrupt();
+      }
       return WalkResult::advance();
     });
     if (walk.wasInterrupted())

@@ -2,7 +2,10 @@
 // reference that integration tests JIT-run. A row op copies kv, then for each active item
 // widens the row into an f32 scratch row, applies its step(s), and stores the row rounded once.
 // The fused op applies the same steps in sequence, so an f32 chain and its fusion agree bit
-// for bit.
+// for bit. The store ops write their bytes through QuantizeStore.h.
+#include "LoopBuilders.h"
+#include "QuantizeStore.h"
+
 #include "dsv4/Conversion/WorkItems.h"
 #include "dsv4/Transforms/Passes.h"
 
@@ -23,14 +26,6 @@ namespace {
 //===----------------------------------------------------------------------===//
 // Small builders
 //===----------------------------------------------------------------------===//
-
-Value indexConst(ImplicitLocOpBuilder &b, int64_t value) {
-  return arith::ConstantIndexOp::create(b, value);
-}
-
-Value toF32(ImplicitLocOpBuilder &b, Value value) {
-  return value.getType().isF32() ? value : arith::ExtFOp::create(b, b.getF32Type(), value);
-}
 
 Value fromF32(ImplicitLocOpBuilder &b, Value value, Type type) {
   return type.isF32() ? value : arith::TruncFOp::create(b, type, value);
@@ -65,14 +60,6 @@ Value dimAsI32(ImplicitLocOpBuilder &b, Value buffer, int64_t dim) {
 
 Value toIndex(ImplicitLocOpBuilder &b, Value i32) {
   return arith::IndexCastOp::create(b, b.getIndexType(), i32);
-}
-
-/// Emits `for (i = 0; i < upper; ++i) body(i)`.
-void forEach(ImplicitLocOpBuilder &b, Value upper, function_ref<void(Value)> body) {
-  auto loop = scf::ForOp::create(b, indexConst(b, 0), upper, indexConst(b, 1));
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPoint(loop.getBody()->getTerminator());
-  body(loop.getInductionVar());
 }
 
 //===----------------------------------------------------------------------===//
@@ -157,6 +144,14 @@ void emitHadamard(ImplicitLocOpBuilder &b, Value x, APFloat scale, int64_t headD
 using ItemAt = function_ref<WorkItem(Value index)>;
 using RowSteps = function_ref<void(Value row, Value position)>;
 
+/// row <- f32(buffer[rowIndex, :]).
+void loadRow(ImplicitLocOpBuilder &b, Value buffer, Value rowIndex, Value row, int64_t width) {
+  forEach(b, indexConst(b, width), [&](Value i) {
+    Value value = memref::LoadOp::create(b, buffer, ValueRange{rowIndex, i});
+    memref::StoreOp::create(b, toF32(b, value), row, i);
+  });
+}
+
 /// Returns kv with `steps` applied to the f32 copy of every active item's row.
 Value emitRowLoop(ImplicitLocOpBuilder &b, Value kv, Value numItems, ItemAt itemAt,
                   RowSteps steps) {
@@ -171,22 +166,14 @@ Value emitRowLoop(ImplicitLocOpBuilder &b, Value kv, Value numItems, ItemAt item
   forEach(b, numItems, [&](Value index) {
     WorkItem item = itemAt(index);
     Value rowIndex = toIndex(b, item.row);
-    Value zero = indexConst(b, 0);
-    Value active = arith::AndIOp::create(
-        b, arith::CmpIOp::create(b, arith::CmpIPredicate::sge, rowIndex, zero),
-        arith::CmpIOp::create(b, arith::CmpIPredicate::slt, rowIndex, numRows));
-    auto ifActive = scf::IfOp::create(b, active, /*withElseRegion=*/false);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPoint(ifActive.thenBlock()->getTerminator());
-    Value size = indexConst(b, headDim);
-    forEach(b, size, [&](Value i) {
-      Value value = memref::LoadOp::create(b, out, ValueRange{rowIndex, i});
-      memref::StoreOp::create(b, toF32(b, value), row, i);
-    });
-    steps(row, item.position);
-    forEach(b, size, [&](Value i) {
-      Value value = memref::LoadOp::create(b, row, i);
-      memref::StoreOp::create(b, fromF32(b, value, elementType), out, ValueRange{rowIndex, i});
+    ifThen(b, emitRowActive(b, rowIndex, numRows), [&] {
+      loadRow(b, out, rowIndex, row, headDim);
+      steps(row, item.position);
+      forEach(b, indexConst(b, headDim), [&](Value i) {
+        Value value = memref::LoadOp::create(b, row, i);
+        memref::StoreOp::create(b, fromF32(b, value, elementType), out,
+                                ValueRange{rowIndex, i});
+      });
     });
   });
   return toTensor(b, out, kvType);
@@ -272,6 +259,17 @@ struct RowOpLowering : OpRewritePattern<RowOp> {
   }
 };
 
+/// norm -> rope -> (hadamard) of a fused op on the f32 row `x`.
+template <typename FusedOp>
+void emitEpilogueSteps(ImplicitLocOpBuilder &b, FusedOp op, Value weight, Value freqs, Value x,
+                       Value position) {
+  int64_t headDim = headDimOf(op.getKv());
+  emitRmsNorm(b, x, weight, op.getEps(), headDim);
+  emitRope(b, x, freqs, position, headDim, op.getRopeDim());
+  if (FloatAttr scale = op.getScaleAttr())
+    emitHadamard(b, x, scale.getValue(), headDim);
+}
+
 struct FusedEpilogueLowering : OpRewritePattern<FusedEpilogueOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(FusedEpilogueOp op, PatternRewriter &rewriter) const override {
@@ -280,18 +278,164 @@ struct FusedEpilogueLowering : OpRewritePattern<FusedEpilogueOp> {
     Value freqs = toBuffer(b, op.getFreqs());
     Value handle = toBuffer(b, op.getHandle());
     Value numPositions = dimAsI32(b, freqs, 0);
-    int64_t headDim = headDimOf(op.getKv());
     auto itemAt = [&](Value m) {
       return loadItem(b, op.getSource(), handle, m, op.getRatio(), numPositions);
     };
     Value result = emitRowLoop(b, op.getKv(), memref::DimOp::create(b, handle, 0), itemAt,
                                [&](Value x, Value position) {
-      emitRmsNorm(b, x, weight, op.getEps(), headDim);
-      emitRope(b, x, freqs, position, headDim, op.getRopeDim());
-      if (FloatAttr scale = op.getScaleAttr())
-        emitHadamard(b, x, scale.getValue(), headDim);
+      emitEpilogueSteps(b, op, weight, freqs, x, position);
     });
     rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Quantization and the paged store
+//===----------------------------------------------------------------------===//
+
+/// f32 row, FP8 codes and scales scratch of one token, allocated once per op.
+struct TokenScratch {
+  Value row;
+  Value codes;
+  Value scales;
+};
+
+TokenScratch allocTokenScratch(ImplicitLocOpBuilder &b, int64_t width, int64_t channels,
+                               int64_t numBlocks, ScaleFormat format) {
+  Type scaleType = format == ScaleFormat::f32 ? Type(b.getF32Type()) : b.getI8Type();
+  return {memref::AllocaOp::create(b, MemRefType::get({width}, b.getF32Type())),
+          memref::AllocaOp::create(b, MemRefType::get({channels}, b.getI8Type())),
+          memref::AllocaOp::create(b, MemRefType::get({numBlocks}, scaleType))};
+}
+
+/// A copy of the cache, the buffer a store op writes and returns.
+Value copyCache(ImplicitLocOpBuilder &b, Value cache) {
+  Value input = toBuffer(b, cache);
+  Value out = allocLike(b, cast<RankedTensorType>(cache.getType()), input);
+  memref::CopyOp::create(b, input, out);
+  return out;
+}
+
+/// Item `m` stores: its row is in range, its slot fits, and a decode item is on a boundary.
+Value emitItemStores(ImplicitLocOpBuilder &b, PositionSource source, Value handle, Value m,
+                     int64_t ratio, Value rowIndex, Value numRows, const SlotAddress &slot) {
+  Value stores = arith::AndIOp::create(b, emitRowActive(b, rowIndex, numRows), slot.stores);
+  if (source == PositionSource::prefill)
+    return stores;
+  Value seqLen = memref::LoadOp::create(b, handle, m);
+  return arith::AndIOp::create(b, stores, emitIsBoundary(b, seqLen, ratio));
+}
+
+struct QuantizeLowering : OpRewritePattern<QuantizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(QuantizeOp op, PatternRewriter &rewriter) const override {
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    Value rows = toBuffer(b, op.getRows());
+    auto valuesType = cast<RankedTensorType>(op.getValues().getType());
+    auto scalesType = cast<RankedTensorType>(op.getScales().getType());
+    Value values = allocLike(b, valuesType, rows);
+    Value scales = allocLike(b, scalesType, rows);
+    int64_t width = headDimOf(op.getRows()), channels = valuesType.getDimSize(1);
+    int64_t numBlocks = scalesType.getDimSize(1);
+    TokenScratch token =
+        allocTokenScratch(b, width, channels, numBlocks, op.getScaleFormat());
+    Type fp8 = valuesType.getElementType();
+    forEach(b, memref::DimOp::create(b, rows, 0), [&](Value n) {
+      loadRow(b, rows, n, token.row, width);
+      emitQuantizeRow(b, token.row, token.codes, token.scales, op.getScaleFormat(), numBlocks,
+                      op.getBlock(), fp8);
+      forEach(b, indexConst(b, channels), [&](Value c) {
+        Value code = memref::LoadOp::create(b, token.codes, c);
+        memref::StoreOp::create(b, arith::BitcastOp::create(b, fp8, code), values,
+                                ValueRange{n, c});
+      });
+      forEach(b, indexConst(b, numBlocks), [&](Value w) {
+        memref::StoreOp::create(b, memref::LoadOp::create(b, token.scales, w), scales,
+                                ValueRange{n, w});
+      });
+    });
+    SmallVector<Value> results = {toTensor(b, values, valuesType),
+                                  toTensor(b, scales, scalesType)};
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
+struct PagedStoreLowering : OpRewritePattern<PagedStoreOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(PagedStoreOp op, PatternRewriter &rewriter) const override {
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    CacheGeometry geometry = getCacheGeometry(op.getLayout());
+    Value values = toBuffer(b, op.getValues());
+    Value scales = toBuffer(b, op.getScales());
+    Value rows = toBuffer(b, op.getRows());
+    Value items = toBuffer(b, op.getItems());
+    Value handle = toBuffer(b, op.getHandle());
+    Value outLoc = toBuffer(b, op.getOutLoc());
+    Value cache = copyCache(b, op.getCache());
+    Value cacheBytes = memref::DimOp::create(b, cache, 0);
+    Value numRows = memref::DimOp::create(b, rows, 0);
+    TokenScratch token = allocTokenScratch(b, geometry.headDim(), geometry.quantized,
+                                           geometry.numBlocks(), geometry.scaleFormat);
+    forEach(b, memref::DimOp::create(b, items, 0), [&](Value m) {
+      Value rowIndex =
+          toIndex(b, memref::LoadOp::create(b, items, ValueRange{m, indexConst(b, 0)}));
+      SlotAddress slot = emitSlotAddress(b, geometry, op.getPageSize(),
+                                         memref::LoadOp::create(b, outLoc, m), cacheBytes);
+      Value stores = emitItemStores(b, op.getSource(), handle, m, op.getRatio(), rowIndex,
+                                    numRows, slot);
+      ifThen(b, stores, [&] {
+        loadRow(b, rows, rowIndex, token.row, geometry.headDim());
+        forEach(b, indexConst(b, geometry.quantized), [&](Value c) {
+          Value value = memref::LoadOp::create(b, values, ValueRange{rowIndex, c});
+          memref::StoreOp::create(b, arith::BitcastOp::create(b, b.getI8Type(), value),
+                                  token.codes, c);
+        });
+        forEach(b, indexConst(b, geometry.numBlocks()), [&](Value w) {
+          memref::StoreOp::create(
+              b, memref::LoadOp::create(b, scales, ValueRange{rowIndex, w}), token.scales, w);
+        });
+        emitStoreToken(b, cache, slot, geometry, token.codes, token.scales, token.row);
+      });
+    });
+    rewriter.replaceOp(op, toTensor(b, cache, op.getType()));
+    return success();
+  }
+};
+
+struct FusedStoreLowering : OpRewritePattern<FusedStoreOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(FusedStoreOp op, PatternRewriter &rewriter) const override {
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    CacheGeometry geometry = getCacheGeometry(op.getLayout());
+    Value kv = toBuffer(b, op.getKv());
+    Value weight = toBuffer(b, op.getWeight());
+    Value freqs = toBuffer(b, op.getFreqs());
+    Value handle = toBuffer(b, op.getHandle());
+    Value outLoc = toBuffer(b, op.getOutLoc());
+    Value cache = copyCache(b, op.getCache());
+    Value cacheBytes = memref::DimOp::create(b, cache, 0);
+    Value numRows = memref::DimOp::create(b, kv, 0);
+    Value numPositions = dimAsI32(b, freqs, 0);
+    TokenScratch token = allocTokenScratch(b, geometry.headDim(), geometry.quantized,
+                                           geometry.numBlocks(), geometry.scaleFormat);
+    forEach(b, memref::DimOp::create(b, handle, 0), [&](Value m) {
+      WorkItem item = loadItem(b, op.getSource(), handle, m, op.getRatio(), numPositions);
+      Value rowIndex = toIndex(b, item.row);
+      SlotAddress slot = emitSlotAddress(b, geometry, op.getPageSize(),
+                                         memref::LoadOp::create(b, outLoc, m), cacheBytes);
+      Value stores = emitItemStores(b, op.getSource(), handle, m, op.getRatio(), rowIndex,
+                                    numRows, slot);
+      ifThen(b, stores, [&] {
+        loadRow(b, kv, rowIndex, token.row, geometry.headDim());
+        emitEpilogueSteps(b, op, weight, freqs, token.row, item.position);
+        emitQuantizeRow(b, token.row, token.codes, token.scales, geometry.scaleFormat,
+                        geometry.numBlocks(), geometry.block, op.getFp8Type());
+        emitStoreToken(b, cache, slot, geometry, token.codes, token.scales, token.row);
+      });
+    });
+    rewriter.replaceOp(op, toTensor(b, cache, op.getType()));
     return success();
   }
 };
@@ -304,7 +448,8 @@ struct ConvertDsv4ToLoopsPass
     patterns.add<ItemsOpLowering<DecodeItemsOp, PositionSource::decode>,
                  ItemsOpLowering<PrefillItemsOp, PositionSource::prefill>,
                  RowOpLowering<RmsNormOp>, RowOpLowering<RopeOp>, RowOpLowering<HadamardOp>,
-                 FusedEpilogueLowering>(context);
+                 FusedEpilogueLowering, QuantizeLowering, PagedStoreLowering,
+                 FusedStoreLowering>(context);
     ConversionTarget target(*context);
     target.addIllegalDialect<Dsv4Dialect>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });

@@ -11,6 +11,15 @@ func.func @unfused(%kv: tensor<?x512xf32>, %items: tensor<?x2xi32>) -> tensor<?x
 
 // -----
 
+// The fused FP8 store has no GPU lowering yet: one clear error, not a half-lowered module.
+func.func @fused_store(%kv: tensor<?x128xf32>, %w: tensor<128xf32>, %f: tensor<?x64xf32>, %h: tensor<?xi32>, %c: tensor<?xi8>, %o: tensor<?xi64>) -> tensor<?xi8> {
+  // expected-error @+1 {{'dsv4.fused_store' has no GPU lowering yet (convert-dsv4-to-loops runs it on the CPU)}}
+  %0 = dsv4.fused_store decode indexer %kv, %w, %f, %h into %c[%o] {eps = 1.0e-06 : f32, fp8_type = f8E4M3FN, page_size = 64 : i64, ratio = 4 : i64, rope_dim = 64 : i64} : tensor<?x128xf32>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi32>, tensor<?xi8>, tensor<?xi64>
+  return %0 : tensor<?xi8>
+}
+
+// -----
+
 // A kernel function must be exactly `return fused(args)`.
 // expected-error @+1 {{a kernel function must take (kv, weight, freqs, handle) and return dsv4.fused_epilogue of them, with nothing else in its body}}
 func.func @swapped(%kv: tensor<?x512xf32>, %weight: tensor<512xf32>, %freqs: tensor<?x64xf32>,

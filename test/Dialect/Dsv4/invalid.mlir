@@ -400,3 +400,227 @@ func.func @ratio_above_i32(%kv: tensor<?x512xf32>, %w: tensor<512xf32>, %f: tens
   %0 = dsv4.fused_epilogue decode %kv, %w, %f, %s {eps = 1.0e-06 : f32, ratio = 2147483648 : i64, rope_dim = 64 : i64} : tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi32>
   return %0 : tensor<?x512xf32>
 }
+
+// -----
+
+func.func @quantize_values_wider_than_rows(%r: tensor<?x128xf32>) {
+  // expected-error @+1 {{'dsv4.quantize' op values must hold the leading channels of the rows, got 256 of 128}}
+  %q, %s = dsv4.quantize f32 %r {block = 128 : i64} : tensor<?x128xf32> -> tensor<?x256xf8E4M3FN>, tensor<?x2xf32>
+  return
+}
+
+// -----
+
+func.func @quantize_block_not_dividing(%r: tensor<?x128xf32>) {
+  // expected-error @+1 {{'dsv4.quantize' op block 48 must divide the 128 quantized channels}}
+  %q, %s = dsv4.quantize f32 %r {block = 48 : i64} : tensor<?x128xf32> -> tensor<?x128xf8E4M3FN>, tensor<?x2xf32>
+  return
+}
+
+// -----
+
+func.func @quantize_block_zero(%r: tensor<?x128xf32>) {
+  // expected-error @+1 {{'dsv4.quantize' op block 0 must divide the 128 quantized channels}}
+  %q, %s = dsv4.quantize f32 %r {block = 0 : i64} : tensor<?x128xf32> -> tensor<?x128xf8E4M3FN>, tensor<?x2xf32>
+  return
+}
+
+// -----
+
+func.func @quantize_scales_width(%r: tensor<?x512xf32>) {
+  // expected-error @+1 {{'dsv4.quantize' op scales must be [N, 7] (one per block), got 'tensor<?x8xi8>'}}
+  %q, %s = dsv4.quantize ue8m0 %r {block = 64 : i64} : tensor<?x512xf32> -> tensor<?x448xf8E4M3FN>, tensor<?x8xi8>
+  return
+}
+
+// -----
+
+func.func @quantize_values_rows(%r: tensor<8x128xf32>) {
+  // expected-error @+1 {{'dsv4.quantize' op values rows 4 does not match rows 8}}
+  %q, %s = dsv4.quantize f32 %r {block = 128 : i64} : tensor<8x128xf32> -> tensor<4x128xf8E4M3FN>, tensor<8x1xf32>
+  return
+}
+
+// -----
+
+func.func @quantize_scales_rows(%r: tensor<8x128xf32>) {
+  // expected-error @+1 {{'dsv4.quantize' op scales rows 2 does not match rows 8}}
+  %q, %s = dsv4.quantize f32 %r {block = 128 : i64} : tensor<8x128xf32> -> tensor<8x128xf8E4M3FN>, tensor<2x1xf32>
+  return
+}
+
+// -----
+
+func.func @quantize_ue8m0_scales_f32(%r: tensor<?x512xf32>) {
+  // expected-error @+1 {{'dsv4.quantize' op ue8m0 scales must be i8, got 'f32'}}
+  %q, %s = dsv4.quantize ue8m0 %r {block = 64 : i64} : tensor<?x512xf32> -> tensor<?x448xf8E4M3FN>, tensor<?x7xf32>
+  return
+}
+
+// -----
+
+func.func @quantize_f32_scales_i8(%r: tensor<?x128xf32>) {
+  // expected-error @+1 {{'dsv4.quantize' op f32 scales must be f32, got 'i8'}}
+  %q, %s = dsv4.quantize f32 %r {block = 128 : i64} : tensor<?x128xf32> -> tensor<?x128xf8E4M3FNUZ>, tensor<?x1xi8>
+  return
+}
+
+// -----
+
+func.func @quantize_not_fp8(%r: tensor<?x128xf32>) {
+  // expected-error @+1 {{'dsv4.quantize' op result #0 must be 2D tensor of f8E4M3FN type or f8E4M3FNUZ type values}}
+  %q, %s = dsv4.quantize f32 %r {block = 128 : i64} : tensor<?x128xf32> -> tensor<?x128xf8E5M2>, tensor<?x1xf32>
+  return
+}
+
+// -----
+
+func.func @store_values_width(%q: tensor<?x512xf8E4M3FN>, %s: tensor<?x8xi8>, %r: tensor<?x512xf32>, %c: tensor<?xi8>, %o: tensor<?xi64>, %i: tensor<?x2xi32>, %h: tensor<?xi32>) {
+  // expected-error @+1 {{'dsv4.paged_store' op the main layout stores 448 FP8 channels, got 512}}
+  %0 = dsv4.paged_store decode main %q, %s, %r into %c[%o] items %i, %h {page_size = 64 : i64, ratio = 4 : i64} : tensor<?x512xf8E4M3FN>, tensor<?x8xi8>, tensor<?x512xf32>, tensor<?xi8>, tensor<?xi64>, tensor<?x2xi32>, tensor<?xi32>
+  return
+}
+
+// -----
+
+func.func @store_rows_width(%q: tensor<?x128xf8E4M3FN>, %s: tensor<?x1xf32>, %r: tensor<?x256xf32>, %c: tensor<?xi8>, %o: tensor<?xi64>, %i: tensor<?x2xi32>, %h: tensor<?xi32>) {
+  // expected-error @+1 {{'dsv4.paged_store' op the indexer layout stores rows of 128 channels, got 256}}
+  %0 = dsv4.paged_store decode indexer %q, %s, %r into %c[%o] items %i, %h {page_size = 64 : i64, ratio = 4 : i64} : tensor<?x128xf8E4M3FN>, tensor<?x1xf32>, tensor<?x256xf32>, tensor<?xi8>, tensor<?xi64>, tensor<?x2xi32>, tensor<?xi32>
+  return
+}
+
+// -----
+
+func.func @store_scale_format(%q: tensor<?x128xf8E4M3FN>, %s: tensor<?x1xi8>, %r: tensor<?x128xf32>, %c: tensor<?xi8>, %o: tensor<?xi64>, %i: tensor<?x2xi32>, %h: tensor<?xi32>) {
+  // expected-error @+1 {{'dsv4.paged_store' op f32 scales must be f32, got 'i8'}}
+  %0 = dsv4.paged_store decode indexer %q, %s, %r into %c[%o] items %i, %h {page_size = 64 : i64, ratio = 4 : i64} : tensor<?x128xf8E4M3FN>, tensor<?x1xi8>, tensor<?x128xf32>, tensor<?xi8>, tensor<?xi64>, tensor<?x2xi32>, tensor<?xi32>
+  return
+}
+
+// -----
+
+func.func @store_scales_width(%q: tensor<?x448xf8E4M3FN>, %s: tensor<?x8xi8>, %r: tensor<?x512xf32>, %c: tensor<?xi8>, %o: tensor<?xi64>, %i: tensor<?x2xi32>, %h: tensor<?xi32>) {
+  // expected-error @+1 {{'dsv4.paged_store' op scales width 8 does not match block count 7}}
+  %0 = dsv4.paged_store decode main %q, %s, %r into %c[%o] items %i, %h {page_size = 64 : i64, ratio = 4 : i64} : tensor<?x448xf8E4M3FN>, tensor<?x8xi8>, tensor<?x512xf32>, tensor<?xi8>, tensor<?xi64>, tensor<?x2xi32>, tensor<?xi32>
+  return
+}
+
+// -----
+
+func.func @store_page_size_not_pow2(%q: tensor<?x128xf8E4M3FN>, %s: tensor<?x1xf32>, %r: tensor<?x128xf32>, %c: tensor<?xi8>, %o: tensor<?xi64>, %i: tensor<?x2xi32>, %h: tensor<?xi32>) {
+  // expected-error @+1 {{'dsv4.paged_store' op page_size must be a power of two, got 48}}
+  %0 = dsv4.paged_store decode indexer %q, %s, %r into %c[%o] items %i, %h {page_size = 48 : i64, ratio = 4 : i64} : tensor<?x128xf8E4M3FN>, tensor<?x1xf32>, tensor<?x128xf32>, tensor<?xi8>, tensor<?xi64>, tensor<?x2xi32>, tensor<?xi32>
+  return
+}
+
+// -----
+
+func.func @store_page_size_zero(%q: tensor<?x128xf8E4M3FN>, %s: tensor<?x1xf32>, %r: tensor<?x128xf32>, %c: tensor<?xi8>, %o: tensor<?xi64>, %i: tensor<?x2xi32>, %h: tensor<?xi32>) {
+  // expected-error @+1 {{'dsv4.paged_store' op page_size must be a power of two, got 0}}
+  %0 = dsv4.paged_store decode indexer %q, %s, %r into %c[%o] items %i, %h {page_size = 0 : i64, ratio = 4 : i64} : tensor<?x128xf8E4M3FN>, tensor<?x1xf32>, tensor<?x128xf32>, tensor<?xi8>, tensor<?xi64>, tensor<?x2xi32>, tensor<?xi32>
+  return
+}
+
+// -----
+
+func.func @store_out_loc_i32(%q: tensor<?x128xf8E4M3FN>, %s: tensor<?x1xf32>, %r: tensor<?x128xf32>, %c: tensor<?xi8>, %o: tensor<?xi32>, %i: tensor<?x2xi32>, %h: tensor<?xi32>) {
+  // expected-error @+1 {{'dsv4.paged_store' op operand #4 must be 1D tensor of 64-bit signless integer values}}
+  %0 = dsv4.paged_store decode indexer %q, %s, %r into %c[%o] items %i, %h {page_size = 64 : i64, ratio = 4 : i64} : tensor<?x128xf8E4M3FN>, tensor<?x1xf32>, tensor<?x128xf32>, tensor<?xi8>, tensor<?xi32>, tensor<?x2xi32>, tensor<?xi32>
+  return
+}
+
+// -----
+
+func.func @store_cache_not_bytes(%q: tensor<?x128xf8E4M3FN>, %s: tensor<?x1xf32>, %r: tensor<?x128xf32>, %c: tensor<?xi32>, %o: tensor<?xi64>, %i: tensor<?x2xi32>, %h: tensor<?xi32>) {
+  // expected-error @+1 {{'dsv4.paged_store' op operand #3 must be 1D tensor of 8-bit signless integer values}}
+  %0 = dsv4.paged_store decode indexer %q, %s, %r into %c[%o] items %i, %h {page_size = 64 : i64, ratio = 4 : i64} : tensor<?x128xf8E4M3FN>, tensor<?x1xf32>, tensor<?x128xf32>, tensor<?xi32>, tensor<?xi64>, tensor<?x2xi32>, tensor<?xi32>
+  return
+}
+
+// -----
+
+func.func @store_out_loc_length(%q: tensor<?x128xf8E4M3FN>, %s: tensor<?x1xf32>, %r: tensor<?x128xf32>, %c: tensor<?xi8>, %o: tensor<3xi64>, %i: tensor<4x2xi32>, %h: tensor<4xi32>) {
+  // expected-error @+1 {{'dsv4.paged_store' op out_loc length 3 does not match handle rows 4}}
+  %0 = dsv4.paged_store decode indexer %q, %s, %r into %c[%o] items %i, %h {page_size = 64 : i64, ratio = 4 : i64} : tensor<?x128xf8E4M3FN>, tensor<?x1xf32>, tensor<?x128xf32>, tensor<?xi8>, tensor<3xi64>, tensor<4x2xi32>, tensor<4xi32>
+  return
+}
+
+// -----
+
+func.func @store_item_count(%q: tensor<?x128xf8E4M3FN>, %s: tensor<?x1xf32>, %r: tensor<?x128xf32>, %c: tensor<?xi8>, %o: tensor<4xi64>, %i: tensor<5x2xi32>, %h: tensor<4xi32>) {
+  // expected-error @+1 {{'dsv4.paged_store' op item count 5 does not match handle rows 4}}
+  %0 = dsv4.paged_store decode indexer %q, %s, %r into %c[%o] items %i, %h {page_size = 64 : i64, ratio = 4 : i64} : tensor<?x128xf8E4M3FN>, tensor<?x1xf32>, tensor<?x128xf32>, tensor<?xi8>, tensor<4xi64>, tensor<5x2xi32>, tensor<4xi32>
+  return
+}
+
+// -----
+
+func.func @store_decode_plan(%q: tensor<?x128xf8E4M3FN>, %s: tensor<?x1xf32>, %r: tensor<?x128xf32>, %c: tensor<?xi8>, %o: tensor<?xi64>, %i: tensor<?x2xi32>, %h: tensor<?x4xi32>) {
+  // expected-error @+1 {{'dsv4.paged_store' op decode handle must be seq_lens [B], got 'tensor<?x4xi32>'}}
+  %0 = dsv4.paged_store decode indexer %q, %s, %r into %c[%o] items %i, %h {page_size = 64 : i64, ratio = 4 : i64} : tensor<?x128xf8E4M3FN>, tensor<?x1xf32>, tensor<?x128xf32>, tensor<?xi8>, tensor<?xi64>, tensor<?x2xi32>, tensor<?x4xi32>
+  return
+}
+
+// -----
+
+func.func @store_ratio_zero(%q: tensor<?x128xf8E4M3FN>, %s: tensor<?x1xf32>, %r: tensor<?x128xf32>, %c: tensor<?xi8>, %o: tensor<?xi64>, %i: tensor<?x2xi32>, %h: tensor<?xi32>) {
+  // expected-error @+1 {{'dsv4.paged_store' op ratio must be in [1, 2147483647], got 0}}
+  %0 = dsv4.paged_store decode indexer %q, %s, %r into %c[%o] items %i, %h {page_size = 64 : i64, ratio = 0 : i64} : tensor<?x128xf8E4M3FN>, tensor<?x1xf32>, tensor<?x128xf32>, tensor<?xi8>, tensor<?xi64>, tensor<?x2xi32>, tensor<?xi32>
+  return
+}
+
+// -----
+
+func.func @fused_store_head_dim(%kv: tensor<?x512xf32>, %w: tensor<512xf32>, %f: tensor<?x64xf32>, %h: tensor<?xi32>, %c: tensor<?xi8>, %o: tensor<?xi64>) {
+  // expected-error @+1 {{'dsv4.fused_store' op the indexer layout stores rows of 128 channels, got head dim 512}}
+  %0 = dsv4.fused_store decode indexer %kv, %w, %f, %h into %c[%o] {eps = 1.0e-06 : f32, fp8_type = f8E4M3FN, page_size = 64 : i64, ratio = 4 : i64, rope_dim = 64 : i64} : tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi32>, tensor<?xi8>, tensor<?xi64>
+  return
+}
+
+// -----
+
+func.func @fused_store_main_split(%kv: tensor<?x512xf32>, %w: tensor<512xf32>, %f: tensor<?x32xf32>, %h: tensor<?xi32>, %c: tensor<?xi8>, %o: tensor<?xi64>) {
+  // expected-error @+1 {{'dsv4.fused_store' op the main layout keeps the last 64 channels as bf16 rope channels, got rope_dim 32}}
+  %0 = dsv4.fused_store decode main %kv, %w, %f, %h into %c[%o] {eps = 1.0e-06 : f32, fp8_type = f8E4M3FN, page_size = 64 : i64, ratio = 4 : i64, rope_dim = 32 : i64} : tensor<?x512xf32>, tensor<512xf32>, tensor<?x32xf32>, tensor<?xi32>, tensor<?xi8>, tensor<?xi64>
+  return
+}
+
+// -----
+
+func.func @fused_store_not_fp8(%kv: tensor<?x128xf32>, %w: tensor<128xf32>, %f: tensor<?x64xf32>, %h: tensor<?xi32>, %c: tensor<?xi8>, %o: tensor<?xi64>) {
+  // expected-error @+1 {{'dsv4.fused_store' op attribute 'fp8_type' failed to satisfy constraint: type attribute of f8E4M3FN type or f8E4M3FNUZ type}}
+  %0 = dsv4.fused_store decode indexer %kv, %w, %f, %h into %c[%o] {eps = 1.0e-06 : f32, fp8_type = bf16, page_size = 64 : i64, ratio = 4 : i64, rope_dim = 64 : i64} : tensor<?x128xf32>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi32>, tensor<?xi8>, tensor<?xi64>
+  return
+}
+
+// -----
+
+func.func @fused_store_page_size(%kv: tensor<?x128xf32>, %w: tensor<128xf32>, %f: tensor<?x64xf32>, %h: tensor<?xi32>, %c: tensor<?xi8>, %o: tensor<?xi64>) {
+  // expected-error @+1 {{'dsv4.fused_store' op page_size must be a power of two, got 96}}
+  %0 = dsv4.fused_store decode indexer %kv, %w, %f, %h into %c[%o] {eps = 1.0e-06 : f32, fp8_type = f8E4M3FNUZ, page_size = 96 : i64, ratio = 4 : i64, rope_dim = 64 : i64} : tensor<?x128xf32>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi32>, tensor<?xi8>, tensor<?xi64>
+  return
+}
+
+// -----
+
+func.func @fused_store_prefill_seq_lens(%kv: tensor<?x128xf32>, %w: tensor<128xf32>, %f: tensor<?x64xf32>, %h: tensor<?xi32>, %c: tensor<?xi8>, %o: tensor<?xi64>) {
+  // expected-error @+1 {{'dsv4.fused_store' op plan must be [M, 4] of (row, batch_id, position, window_len), got 'tensor<?xi32>'}}
+  %0 = dsv4.fused_store prefill indexer %kv, %w, %f, %h into %c[%o] {eps = 1.0e-06 : f32, fp8_type = f8E4M3FN, page_size = 64 : i64, ratio = 4 : i64, rope_dim = 64 : i64} : tensor<?x128xf32>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi32>, tensor<?xi8>, tensor<?xi64>
+  return
+}
+
+// -----
+
+func.func @fused_store_eps(%kv: tensor<?x128xf32>, %w: tensor<128xf32>, %f: tensor<?x64xf32>, %h: tensor<?xi32>, %c: tensor<?xi8>, %o: tensor<?xi64>) {
+  // expected-error @+1 {{'dsv4.fused_store' op eps must be positive and finite, got 0}}
+  %0 = dsv4.fused_store decode indexer %kv, %w, %f, %h into %c[%o] {eps = 0.0 : f32, fp8_type = f8E4M3FN, page_size = 64 : i64, ratio = 4 : i64, rope_dim = 64 : i64} : tensor<?x128xf32>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi32>, tensor<?xi8>, tensor<?xi64>
+  return
+}
+
+// -----
+
+func.func @fused_store_out_loc_length(%kv: tensor<?x128xf32>, %w: tensor<128xf32>, %f: tensor<?x64xf32>, %h: tensor<6xi32>, %c: tensor<?xi8>, %o: tensor<5xi64>) {
+  // expected-error @+1 {{'dsv4.fused_store' op out_loc length 5 does not match handle rows 6}}
+  %0 = dsv4.fused_store decode indexer %kv, %w, %f, %h into %c[%o] {eps = 1.0e-06 : f32, fp8_type = f8E4M3FN, page_size = 64 : i64, ratio = 4 : i64, rope_dim = 64 : i64} : tensor<?x128xf32>, tensor<128xf32>, tensor<?x64xf32>, tensor<6xi32>, tensor<?xi8>, tensor<5xi64>
+  return
+}

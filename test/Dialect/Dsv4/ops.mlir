@@ -159,3 +159,26 @@ func.func @fused_prefill_no_scale(%kv: tensor<?x512xf32>, %weight: tensor<512xbf
       : tensor<?x512xf32>, tensor<512xbf16>, tensor<?x64xf32>, tensor<?x4xi32>
   return %0 : tensor<?x512xf32>
 }
+
+// CHECK-LABEL: func.func @quantize_both_formats
+// CHECK: %{{.+}}, %{{.+}} = dsv4.quantize f32 %{{.+}} {block = 128 : i64} : tensor<?x128xf32> -> tensor<?x128xf8E4M3FN>, tensor<?x1xf32>
+// CHECK: %{{.+}}, %{{.+}} = dsv4.quantize ue8m0 %{{.+}} {block = 64 : i64} : tensor<8x512xf32> -> tensor<8x448xf8E4M3FNUZ>, tensor<8x7xi8>
+func.func @quantize_both_formats(%a: tensor<?x128xf32>, %b: tensor<8x512xf32>) {
+  %q0, %s0 = dsv4.quantize f32 %a {block = 128 : i64} : tensor<?x128xf32> -> tensor<?x128xf8E4M3FN>, tensor<?x1xf32>
+  %q1, %s1 = dsv4.quantize ue8m0 %b {block = 64 : i64} : tensor<8x512xf32> -> tensor<8x448xf8E4M3FNUZ>, tensor<8x7xi8>
+  return
+}
+
+// CHECK-LABEL: func.func @paged_store_prefill_main
+// CHECK: dsv4.paged_store prefill main %{{.+}}, %{{.+}}, %{{.+}} into %{{.+}}[%{{.+}}] items %{{.+}}, %{{.+}} {page_size = 64 : i64, ratio = 128 : i64} : tensor<?x448xf8E4M3FN>, tensor<?x7xi8>, tensor<?x512xf32>, tensor<?xi8>, tensor<?xi64>, tensor<?x2xi32>, tensor<?x4xi32>
+func.func @paged_store_prefill_main(%q: tensor<?x448xf8E4M3FN>, %s: tensor<?x7xi8>, %r: tensor<?x512xf32>, %c: tensor<?xi8>, %o: tensor<?xi64>, %i: tensor<?x2xi32>, %p: tensor<?x4xi32>) -> tensor<?xi8> {
+  %0 = dsv4.paged_store prefill main %q, %s, %r into %c[%o] items %i, %p {page_size = 64 : i64, ratio = 128 : i64} : tensor<?x448xf8E4M3FN>, tensor<?x7xi8>, tensor<?x512xf32>, tensor<?xi8>, tensor<?xi64>, tensor<?x2xi32>, tensor<?x4xi32>
+  return %0 : tensor<?xi8>
+}
+
+// CHECK-LABEL: func.func @fused_store_decode_indexer
+// CHECK: dsv4.fused_store decode indexer %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} into %{{.+}}[%{{.+}}] {eps = 9.99999997E-7 : f32, fp8_type = f8E4M3FNUZ, page_size = 1 : i64, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.0883883461 : f32} : tensor<?x128xf32>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi32>, tensor<1056xi8>, tensor<?xi64>
+func.func @fused_store_decode_indexer(%kv: tensor<?x128xf32>, %w: tensor<128xf32>, %f: tensor<?x64xf32>, %h: tensor<?xi32>, %c: tensor<1056xi8>, %o: tensor<?xi64>) -> tensor<1056xi8> {
+  %0 = dsv4.fused_store decode indexer %kv, %w, %f, %h into %c[%o] {eps = 1.0e-06 : f32, fp8_type = f8E4M3FNUZ, page_size = 1 : i64, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.0883883461 : f32} : tensor<?x128xf32>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi32>, tensor<1056xi8>, tensor<?xi64>
+  return %0 : tensor<1056xi8>
+}

@@ -1,0 +1,38 @@
+// The FP8 quantization of one f32 row and the bytes of one cache slot, as scalar loops: the
+// CPU reference of SPEC.md "Storing into the paged caches", shared by dsv4.quantize,
+// dsv4.paged_store and dsv4.fused_store so the chain and the fused op write the same bytes.
+#ifndef DSV4_CONVERSION_DSV4TOLOOPS_QUANTIZESTORE_H
+#define DSV4_CONVERSION_DSV4TOLOOPS_QUANTIZESTORE_H
+
+#include "dsv4/Dialect/CacheLayout.h"
+
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+
+namespace mlir::dsv4 {
+
+/// Quantizes channels [0, numBlocks * block) of the f32 row `x` (memref<Dxf32>): FP8 bits of
+/// `fp8` into `codes` (memref<Cxi8>), one scale per block into `scales` (memref<Bxf32> for
+/// the f32 format, memref<Bxi8> of ue8m0 exponents otherwise).
+void emitQuantizeRow(ImplicitLocOpBuilder &b, Value x, Value codes, Value scales,
+                     ScaleFormat format, int64_t numBlocks, int64_t block, Type fp8);
+
+/// Where slot `outLoc` (i64) puts its bytes in a cache of `cacheBytes` (index) bytes.
+struct SlotAddress {
+  Value row;    // i64 byte offset of the token's row
+  Value scales; // i64 byte offset of its scales
+  Value stores; // i1: outLoc >= 0 and every byte of the token inside the cache
+};
+SlotAddress emitSlotAddress(ImplicitLocOpBuilder &b, const CacheGeometry &geometry,
+                            int64_t pageSize, Value outLoc, Value cacheBytes);
+
+/// Writes one token into `cache` (memref<?xi8>): `codes` and `scales` as emitQuantizeRow
+/// leaves them, then the channels of `x` after the quantized ones as bf16.
+void emitStoreToken(ImplicitLocOpBuilder &b, Value cache, const SlotAddress &slot,
+                    const CacheGeometry &geometry, Value codes, Value scales, Value x);
+
+/// Decode stores only on a boundary: seqLen % ratio == 0 (i32 in, i1 out).
+Value emitIsBoundary(ImplicitLocOpBuilder &b, Value seqLen, int64_t ratio);
+
+} // namespace mlir::dsv4
+
+#endif // DSV4_CONVERSION_DSV4TOLOOPS_QUANTIZESTORE_H

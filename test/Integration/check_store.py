@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""Checks a test written by gen_store.py: every byte of each cache against store_model.py.
+
+Reads the printMemref dumps gen_store.py lists. The finished rows printed by the in-place
+epilogue are first checked against a float64 evaluation of SPEC.md (check_epilogue.py's
+reference); the model then quantizes those f32 rows and lays out the bytes, and every byte of
+the fused store's cache must equal it: the storing slots' bytes, and the pattern everywhere
+else. The unfused chain's cache must equal the fused one byte for byte. Prints one verdict per
+property and exits 1 if any fails.
+"""
+import argparse
+import math
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from check_epilogue import parse_memrefs, reference_row, rel_l2, work_items  # noqa: E402
+from store_model import (FP8, Layout, amax_of, f32, from_bits, quantize_token,  # noqa: E402
+                         store_decision)
+
+failures = []
+
+
+def verdict(ok, text):
+    print(f"{text} {'ok' if ok else 'FAIL'}")
+    if not ok:
+        failures.append(text)
+
+
+def pattern(k):
+    return (k * 37 + 11) & 0xFF
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--layout", choices=["indexer", "main"], required=True)
+    parser.add_argument("--mode", choices=["decode", "prefill"], required=True)
+    parser.add_argument("--fp8", choices=sorted(FP8), required=True)
+    parser.add_argument("--page-sizes", default="1,16,64")
+    parser.add_argument("--ratio", type=int, default=4)
+    args = parser.parse_args()
+    page_sizes = [int(p) for p in args.page_sizes.split(",")]
+    dumps = parse_memrefs(sys.stdin.read())
+    expected_dumps = 5 + 3 * len(page_sizes) + 2
+    if len(dumps) != expected_dumps:
+        sys.exit(f"expected {expected_dumps} printed memrefs, got {len(dumps)}")
+    (kv_sizes, kv_bits), (_, w_bits), (fr_sizes, fr_bits), (h_sizes, handle), \
+        (_, row_bits) = dumps[:5]
+    n, d = kv_sizes
+    positions, rope_dim = fr_sizes
+    kv = [from_bits(v) for v in kv_bits]
+    weight = [from_bits(v) for v in w_bits]
+    freqs = [from_bits(v) for v in fr_bits]
+    rotate = args.layout == "indexer"
+    items = work_items(args.mode, h_sizes, handle, args.ratio, positions)
+
+    # The finished f32 rows the store quantizes: SPEC.md's function, to 1e-6.
+    finished = {}
+    for row, pos, why in items:
+        if why is not None or not 0 <= row < n:
+            continue
+        bits = row_bits[row * d:(row + 1) * d]
+        x = kv[row * d:(row + 1) * d]
+        got = [from_bits(v) for v in bits]
+        if any(math.isnan(v) for v in x):
+            verdict(all(math.isnan(v) for v in got), f"row {row}: a NaN input gives a NaN row")
+        elif all(v == 0.0 for v in x):
+            verdict(all(v == 0.0 for v in got), f"row {row}: an all-zero row stays zero")
+        else:
+            ref = reference_row(x, weight, freqs[pos * rope_dim:(pos + 1) * rope_dim],
+                                rope_dim, rotate, f32(1e-6), f32(d ** -0.5))
+            verdict(rel_l2(got, ref) <= 1e-6, f"row {row}: finished row within 1e-6 of float64")
+        finished[row] = bits
+
+    out_locs = [dumps[5 + 3 * k][1] for k in range(len(page_sizes))]
+    saturated_total = 0
+
+    def model_cache(layout, size, out_loc, rows, label):
+        """The cache the model expects, and how many slots store (printing each item)."""
+        nonlocal saturated_total
+        expected = bytearray(pattern(i) for i in range(size))
+        stored = 0
+        for m, (row, pos, why) in enumerate(items):
+            entry = handle[m] if args.mode == "decode" else None
+            why_not = store_decision(layout, args.mode, entry, args.ratio, row, why is None,
+                                     out_loc[m], size, n)
+            where = f"{label}: item {m} row {row} out_loc {out_loc[m]}"
+            if why_not is not None:
+                print(f"{where}: skipped ({why_not})")
+                continue
+            row_at, scales_at, _ = layout.slot(out_loc[m])
+            codes, scales, saturated = quantize_token(layout, rows[row], args.fp8)
+            saturated_total += saturated
+            expected[row_at:row_at + len(codes)] = codes
+            expected[scales_at:scales_at + len(scales)] = scales
+            stored += 1
+            amax = amax_of(from_bits(b) for b in rows[row])
+            note = " amax below 1e-4" if amax < 1e-4 else ""
+            note += f", {saturated} saturated" if saturated else ""
+            ps = layout.page_size
+            print(f"{where}: page {out_loc[m] // ps} token {out_loc[m] % ps} stored{note}")
+        return expected, stored
+
+    for k, ps in enumerate(page_sizes):
+        (c_sizes, cache), (_, (differing,)) = dumps[6 + 3 * k:8 + 3 * k]
+        layout = Layout(args.layout, ps)
+        size = c_sizes[0]
+        expected, stored = model_cache(layout, size, out_locs[k], finished, f"page_size {ps}")
+        mismatches = sum(1 for a, b in zip(cache, expected) if a != b)
+        untouched = sum(1 for i in range(size) if expected[i] == pattern(i))
+        verdict(mismatches == 0,
+                f"page_size {ps}: {size} cache bytes, {stored} slots stored, {untouched} bytes"
+                f" keep the pattern, {mismatches} mismatches against the model")
+        verdict(differing == 0, f"page_size {ps}: the unfused chain differs in {differing} bytes")
+    print(f"values above FP8_MAX before saturation: {saturated_total}")
+
+    # Rows quantized directly, each with an amax channel that rounds above FP8_MAX.
+    (_, sat_bits), (c_sizes, cache) = dumps[-2:]
+    ps = page_sizes[0]
+    sat_rows = {row: sat_bits[row * d:(row + 1) * d] for row in range(n)}
+    saturated_total = 0
+    expected, stored = model_cache(Layout(args.layout, ps), c_sizes[0], out_locs[0], sat_rows,
+                                   f"saturating rows, page_size {ps}")
+    mismatches = sum(1 for a, b in zip(cache, expected) if a != b)
+    verdict(mismatches == 0, f"saturating rows: {stored} slots stored, {saturated_total} values"
+            f" saturated, {mismatches} mismatches against the model")
+    if failures:
+        print("FAILED")
+        return 1
+    print("PASSED")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,273 @@
+#!/usr/bin/env python3
+"""Writes the MLIR input of one CPU test of the FP8 paged-cache store (SPEC.md "Storing into
+the paged caches").
+
+The inputs are constants computed here (kv with a tiny row, an all-zero row, a NaN row and a
+row with one spike; weight; freqs; the handle; out_loc). @main runs dsv4.fused_epilogue (the
+finished f32 rows the model quantizes), then, for each page size, dsv4.fused_store and the
+unfused chain items -> rms_norm -> rope -> (hadamard) -> quantize -> paged_store on a cache
+filled with a byte pattern. It prints, in order: kv, weight, freqs, handle, out_loc, the
+finished rows (floats as f32 bits), then per page size the fused store's cache bytes and the
+count of bytes where the chain's cache differs. check_store.py reads them.
+"""
+import argparse
+import math
+import struct
+import sys
+
+sys.path.insert(0, __import__("os").path.dirname(__file__))
+from store_model import Layout, f32  # noqa: E402
+
+ROWS, POSITIONS, ROPE_DIM, RATIO = 12, 64, 64, 4
+TINY_ROW, ZERO_ROW, NAN_ROW, SPIKE_ROW = 6, 7, 8, 9
+HUGE_OUT_LOC = 1 << 62
+
+
+def f32_hex(value):
+    return "0x%08X" % struct.unpack("<I", struct.pack("<f", value))[0]
+
+
+def kv_value(i, j):
+    """Never 0 or +-1 except in the special rows; a different scale per row."""
+    v = (((i * 73 + j * 151 + 17) % 1009) - 504.5) / 300 * (0.6 + 0.35 * i)
+    if i == TINY_ROW:
+        return v * 1e-9            # after the norm, amax far below 1e-4
+    if i == ZERO_ROW:
+        return 0.0
+    if i == NAN_ROW and j == 5:
+        return math.nan            # the norm spreads it over the whole row
+    if i == SPIKE_ROW and j == 3:
+        return v * 1e5             # the main layout: its block's other channels round to
+    if i == SPIKE_ROW and j == 70:  # FP8 subnormals or (signed) zero
+        return v * 3e3
+    return v
+
+
+def saturating_amaxes(count):
+    """f32 values a whose indexer quantization a * (1 / (a / 448)) rounds above 448."""
+    found, a = [], 1.0
+    while len(found) < count:
+        a = f32(a * 1.0137)
+        if f32(a * f32(1.0 / f32(a / 448.0))) > 448.0:
+            found.append(a)
+    return found
+
+
+def saturating_row(i, d):
+    """Row i of the directly quantized rows: one channel holds a saturating amax."""
+    amax = saturating_amaxes(ROWS)[i]
+    row = [amax * kv_value(0, j) / 3.0 for j in range(d)]
+    row[(7 * i) % d] = -amax if i % 2 else amax
+    return row
+
+
+def slots(page_size):
+    """Named slots, (page, token) by page size; page 3 is where non-storing items point."""
+    ps = page_size
+    return {
+        "A": (1, 0), "B": (0, ps - 1), "C": (2, ps // 2), "D": (4, 0), "E": (5, ps - 1),
+        "F": (6, 1 % ps), "fit": (7, 0), "small": (7, ps - 1) if ps > 1 else (8, 0),
+        "idle0": (3, 0), "idle1": (3, 1 % ps), "idle2": (3, 2 % ps),
+    }
+
+
+def cache_bytes(layout):
+    """The cache ends exactly with the "fit" slot's last byte."""
+    page, token = slots(layout.page_size)["fit"]
+    return layout.slot(page * layout.page_size + token)[2]
+
+
+# Each item: (handle entry, slot name or an int out_loc).
+DECODE = [(4, "A"), (8, "B"), (6, "idle0"), (12, -1), (0, "idle1"), (68, "idle2"),
+          (16, "C"), (20, "D"), (24, "E"), (64, "F"), (28, "fit"), (32, "small")]
+PREFILL = [((0, 0, 0), "A"), ((1, 1, 63), "B"), ((-1, 0, 1), "idle0"), ((2, 1, 64), "idle1"),
+           ((3, 2, 5), -5), ((TINY_ROW, 0, 7), "C"), ((ZERO_ROW, 1, 9), "D"),
+           ((NAN_ROW, 2, 11), "E"), ((SPIKE_ROW, 3, 13), "F"), ((10, 0, 17), "fit"),
+           ((11, 1, 19), "small"), ((4, 2, 21), HUGE_OUT_LOC), ((ROWS, 0, 2), "idle2")]
+
+
+def out_locs(items, page_size):
+    named = slots(page_size)
+    result = []
+    for _, slot in items:
+        if isinstance(slot, int):
+            result.append(slot)
+        else:
+            page, token = named[slot]
+            result.append(page * page_size + token)
+    return result
+
+
+def dense(values, fmt):
+    return "[" + ", ".join(fmt(v) for v in values) + "]"
+
+
+def emit(args):
+    layout_name, mode = args.layout, args.mode
+    rotate = layout_name == "indexer"
+    page_sizes = [int(p) for p in args.page_sizes.split(",")]
+    d = Layout(layout_name, 1).head_dim
+    fp8 = {"fn": "f8E4M3FN", "fnuz": "f8E4M3FNUZ"}[args.fp8]
+    fmt_name = "f32" if layout_name == "indexer" else "ue8m0"
+    block = Layout(layout_name, 1).block
+    quantized = Layout(layout_name, 1).quantized
+    scale_ty = "f32" if fmt_name == "f32" else "i8"
+
+    kv_ty, w_ty, fr_ty = f"tensor<{ROWS}x{d}xf32>", f"tensor<{d}xf32>", \
+        f"tensor<{POSITIONS}x{ROPE_DIM}xf32>"
+    kv = dense([dense([kv_value(i, j) for j in range(d)], f32_hex) for i in range(ROWS)], str)
+    weight = dense([1 + (((j * 37 + 5) % 101) - 50.5) / 200 for j in range(d)], f32_hex)
+    freqs = []
+    for q in range(POSITIONS):
+        row = []
+        for c in range(ROPE_DIM):
+            angle = (q + 1) * 0.83 / (c // 2 + 1.37)
+            row.append(math.sin(angle) if c % 2 else math.cos(angle))
+        freqs.append(dense(row, f32_hex))
+    items = DECODE if mode == "decode" else PREFILL
+    m = len(items)
+    if mode == "decode":
+        assert m == ROWS
+        h_ty = f"tensor<{m}xi32>"
+        handle = dense([h for h, _ in items], str)
+    else:
+        h_ty = f"tensor<{m}x4xi32>"
+        handle = dense([dense([row, batch, pos + RATIO - 1, 8], str)
+                        for (row, batch, pos), _ in items], str)
+    it_ty, ol_ty = f"tensor<{m}x2xi32>", f"tensor<{m}xi64>"
+    q_ty = f"tensor<{ROWS}x{quantized}x{fp8}>"
+    s_ty = f"tensor<{ROWS}x{quantized // block}x{scale_ty}>"
+    eps = f32_hex(1e-6)
+    attrs = f"eps = {eps} : f32, ratio = {RATIO} : i64, rope_dim = {ROPE_DIM} : i64"
+    if rotate:
+        attrs += f", scale = {f32_hex(d ** -0.5)} : f32"
+
+    lines = [f"// {' '.join(sys.argv[1:])}"]
+    w = lines.append
+    w("func.func private @printMemrefI32(memref<*xi32>) attributes {llvm.emit_c_interface}")
+    w("func.func private @printMemrefI64(memref<*xi64>) attributes {llvm.emit_c_interface}")
+    w("func.func @main() {")
+    w(f"  %kv = arith.constant dense<{kv}> : {kv_ty}")
+    w(f"  %weight = arith.constant dense<{weight}> : {w_ty}")
+    w(f"  %freqs = arith.constant dense<{dense(freqs, str)}> : {fr_ty}")
+    w(f"  %handle = arith.constant dense<{handle}> : {h_ty}")
+    w(f"  %rows = dsv4.fused_epilogue {mode} %kv, %weight, %freqs, %handle {{{attrs}}}"
+      f" : {kv_ty}, {w_ty}, {fr_ty}, {h_ty}")
+    counter = [0]
+
+    def print_tensor(value, ty, shape, elem):
+        """Prints a tensor as i32 (floats as their bits, i8 zero-extended) or i64."""
+        k = counter[0]
+        counter[0] += 1
+        dims = "x".join(str(s) for s in shape)
+        out = "i64" if elem == "i64" else "i32"
+        if elem in ("i32", "i64"):
+            w(f"  %buf{k} = bufferization.to_buffer {value} : {ty} to memref<{dims}x{out}>")
+        else:
+            ivs = ", ".join(f"%x{a}" for a in range(len(shape)))
+            w(f"  %bits{k} = tensor.generate {{")
+            w(f"  ^bb0({', '.join(f'%x{a}: index' for a in range(len(shape)))}):")
+            w(f"    %e = tensor.extract {value}[{ivs}] : {ty}")
+            op = "arith.bitcast %e : f32 to i32" if elem == "f32" else "arith.extui %e : i8 to i32"
+            w(f"    %b = {op}")
+            w(f"    tensor.yield %b : i32")
+            w(f"  }} : tensor<{dims}xi32>")
+            w(f"  %buf{k} = bufferization.to_buffer %bits{k} : tensor<{dims}xi32>"
+              f" to memref<{dims}xi32>")
+        w(f"  %any{k} = memref.cast %buf{k} : memref<{dims}x{out}> to memref<*x{out}>")
+        fn = "printMemrefI64" if out == "i64" else "printMemrefI32"
+        w(f"  call @{fn}(%any{k}) : (memref<*x{out}>) -> ()")
+
+    print_tensor("%kv", kv_ty, [ROWS, d], "f32")
+    print_tensor("%weight", w_ty, [d], "f32")
+    print_tensor("%freqs", fr_ty, [POSITIONS, ROPE_DIM], "f32")
+    print_tensor("%handle", h_ty, [m] if mode == "decode" else [m, 4], "i32")
+    print_tensor("%rows", kv_ty, [ROWS, d], "f32")
+
+    # The unfused chain up to the quantization, shared by every page size.
+    w(f"  %items = dsv4.{mode}_items %handle, %freqs {{ratio = {RATIO} : i64}}"
+      f" : {h_ty}, {fr_ty} -> {it_ty}")
+    w(f"  %u0 = dsv4.rms_norm %kv[%items], %weight {{eps = {eps} : f32}}"
+      f" : {kv_ty}, {it_ty}, {w_ty}")
+    w(f"  %u1 = dsv4.rope %u0[%items], %freqs {{rope_dim = {ROPE_DIM} : i64}}"
+      f" : {kv_ty}, {it_ty}, {fr_ty}")
+    chain = "%u1"
+    if rotate:
+        w(f"  %u2 = dsv4.hadamard %u1[%items] {{scale = {f32_hex(d ** -0.5)} : f32}}"
+          f" : {kv_ty}, {it_ty}")
+        chain = "%u2"
+    w(f"  %q, %s = dsv4.quantize {fmt_name} {chain} {{block = {block} : i64}}"
+      f" : {kv_ty} -> {q_ty}, {s_ty}")
+
+    for ps in page_sizes:
+        layout = Layout(layout_name, ps)
+        size = cache_bytes(layout)
+        c_ty = f"tensor<{size}xi8>"
+        w(f"  %out_loc{ps} = arith.constant dense<{dense(out_locs(items, ps), str)}> : {ol_ty}")
+        print_tensor(f"%out_loc{ps}", ol_ty, [m], "i64")
+        # The pattern check_store.py expects in every byte no slot names.
+        w(f"  %cache{ps} = tensor.generate {{")
+        w(f"  ^bb0(%i: index):")
+        w(f"    %ii = arith.index_cast %i : index to i32")
+        w(f"    %c37 = arith.constant 37 : i32")
+        w(f"    %c11 = arith.constant 11 : i32")
+        w(f"    %a = arith.muli %ii, %c37 : i32")
+        w(f"    %p = arith.addi %a, %c11 : i32")
+        w(f"    %b = arith.trunci %p : i32 to i8")
+        w(f"    tensor.yield %b : i8")
+        w(f"  }} : {c_ty}")
+        store_attrs = f"page_size = {ps} : i64, ratio = {RATIO} : i64"
+        w(f"  %fused{ps} = dsv4.fused_store {mode} {layout_name} %kv, %weight, %freqs, %handle"
+          f" into %cache{ps}[%out_loc{ps}] {{{attrs}, fp8_type = {fp8}, page_size = {ps} : i64}}"
+          f" : {kv_ty}, {w_ty}, {fr_ty}, {h_ty}, {c_ty}, {ol_ty}")
+        w(f"  %chain{ps} = dsv4.paged_store {mode} {layout_name} %q, %s, {chain}"
+          f" into %cache{ps}[%out_loc{ps}] items %items, %handle {{{store_attrs}}}"
+          f" : {q_ty}, {s_ty}, {kv_ty}, {c_ty}, {ol_ty}, {it_ty}, {h_ty}")
+        print_tensor(f"%fused{ps}", c_ty, [size], "i8")
+        # Bytes where the chain's cache differs from the fused one.
+        w(f"  %c0_{ps} = arith.constant 0 : index")
+        w(f"  %c1_{ps} = arith.constant 1 : index")
+        w(f"  %n{ps} = arith.constant {size} : index")
+        w(f"  %zero{ps} = arith.constant 0 : i32")
+        w(f"  %diff{ps} = scf.for %i = %c0_{ps} to %n{ps} step %c1_{ps}"
+          f" iter_args(%acc = %zero{ps}) -> (i32) {{")
+        w(f"    %x = tensor.extract %fused{ps}[%i] : {c_ty}")
+        w(f"    %y = tensor.extract %chain{ps}[%i] : {c_ty}")
+        w(f"    %ne = arith.cmpi ne, %x, %y : i8")
+        w(f"    %one = arith.extui %ne : i1 to i32")
+        w(f"    %next = arith.addi %acc, %one : i32")
+        w(f"    scf.yield %next : i32")
+        w(f"  }}")
+        w(f"  %difft{ps} = tensor.from_elements %diff{ps} : tensor<1xi32>")
+        print_tensor(f"%difft{ps}", "tensor<1xi32>", [1], "i32")
+    # Rows that saturate FP8, quantized and stored directly (no epilogue) at the first page
+    # size: their amax channel lands above FP8_MAX before the saturation.
+    ps = page_sizes[0]
+    size = cache_bytes(Layout(layout_name, ps))
+    c_ty = f"tensor<{size}xi8>"
+    sat = dense([dense(saturating_row(i, d), f32_hex) for i in range(ROWS)], str)
+    w(f"  %sat = arith.constant dense<{sat}> : {kv_ty}")
+    w(f"  %satq, %sats = dsv4.quantize {fmt_name} %sat {{block = {block} : i64}}"
+      f" : {kv_ty} -> {q_ty}, {s_ty}")
+    w(f"  %satc = dsv4.paged_store {mode} {layout_name} %satq, %sats, %sat"
+      f" into %cache{ps}[%out_loc{ps}] items %items, %handle"
+      f" {{page_size = {ps} : i64, ratio = {RATIO} : i64}}"
+      f" : {q_ty}, {s_ty}, {kv_ty}, {c_ty}, {ol_ty}, {it_ty}, {h_ty}")
+    print_tensor("%sat", kv_ty, [ROWS, d], "f32")
+    print_tensor("%satc", c_ty, [size], "i8")
+    w("  return")
+    w("}")
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--layout", choices=["indexer", "main"], required=True)
+    parser.add_argument("--mode", choices=["decode", "prefill"], required=True)
+    parser.add_argument("--fp8", choices=["fn", "fnuz"], required=True)
+    parser.add_argument("--page-sizes", default="1,16,64")
+    print(emit(parser.parse_args()), end="")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""SPEC.md "Storing into the paged caches" in plain Python: the bytes a store writes.
+
+Independent of the compiler: the FP8 rounding picks the nearest entry of a table of every FP8
+value (ties to the even code), f32 arithmetic is emulated by rounding each float64 result to
+f32, bf16 by its bit rule. Imported by check_store.py (CPU tests) and the device proof.
+"""
+import bisect
+import math
+import struct
+
+# FP8 flavours (SPEC.md: gfx942 uses fnuz, gfx950 and the NVIDIA twin fn).
+FP8 = {
+    "fn": {"bias": 7, "max": 448.0, "nan": 0x7F, "negative_zero": 0x80},
+    "fnuz": {"bias": 8, "max": 240.0, "nan": 0x80, "negative_zero": 0x00},
+}
+MIN_AMAX = struct.unpack("<f", struct.pack("<f", 1e-4))[0]
+
+
+class Layout:
+    """The byte geometry of one cache layout, for one page size."""
+
+    def __init__(self, name, page_size):
+        self.name = name
+        self.page_size = page_size
+        if name == "indexer":
+            self.head_dim, self.quantized, self.block = 128, 128, 128
+            self.row_bytes, self.scale_stride, self.scale_bytes = 128, 4, 4
+            self.page_bytes = 132 * page_size
+        else:
+            self.head_dim, self.quantized, self.block = 512, 448, 64
+            self.row_bytes, self.scale_stride, self.scale_bytes = 576, 8, 7
+            self.page_bytes = -(-584 * page_size // 576) * 576
+
+    def slot(self, out_loc):
+        """(row offset, scale offset, end) of a slot's bytes."""
+        shift = self.page_size.bit_length() - 1
+        page, t = out_loc >> shift, out_loc & (self.page_size - 1)
+        base = page * self.page_bytes
+        scales = base + self.row_bytes * self.page_size + self.scale_stride * t
+        return base + self.row_bytes * t, scales, scales + self.scale_bytes
+
+
+def f32(value):
+    return struct.unpack("<f", struct.pack("<f", value))[0]
+
+
+def f32_bits(value):
+    return struct.unpack("<I", struct.pack("<f", value))[0]
+
+
+def from_bits(bits):
+    return struct.unpack("<f", struct.pack("<I", bits & 0xFFFFFFFF))[0]
+
+
+def bf16_bits(bits):
+    """Round-to-nearest-even of f32 bits to bf16 bits; a NaN stays a (quiet) NaN."""
+    bits &= 0xFFFFFFFF
+    if math.isnan(from_bits(bits)):
+        return (bits >> 16) | 0x40
+    return ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16) & 0xFFFF
+
+
+def _fp8_table(flavour):
+    """(value, code) of every non-negative finite FP8 value, sorted."""
+    bias = FP8[flavour]["bias"]
+    table = []
+    for code in range(0x80):
+        if code == FP8[flavour]["nan"]:
+            continue
+        e, m = code >> 3, code & 7
+        value = m * 2.0 ** (-bias - 2) if e == 0 else (1 + m / 8) * 2.0 ** (e - bias)
+        table.append((value, code))
+    return sorted(table)
+
+
+_TABLES = {flavour: _fp8_table(flavour) for flavour in FP8}
+
+
+def to_fp8(value, flavour):
+    """The FP8 byte of `value`: nearest (ties to even code), saturated, NaN kept."""
+    spec = FP8[flavour]
+    if math.isnan(value):
+        return spec["nan"]
+    magnitude = min(abs(value), spec["max"])
+    table = _TABLES[flavour]
+    k = bisect.bisect_left(table, (magnitude, -1))
+    candidates = [table[i] for i in (k - 1, k) if 0 <= i < len(table)]
+    best = min(candidates, key=lambda vc: (abs(vc[0] - magnitude), vc[1] & 1))
+    code = best[1]
+    if math.copysign(1.0, value) < 0:
+        return spec["negative_zero"] if code == 0 else code | 0x80
+    return code
+
+
+def amax_of(values):
+    """maxNum of |x|: NaNs are ignored."""
+    return max((abs(v) for v in values if not math.isnan(v)), default=0.0)
+
+
+def ue8m0_round_up(s):
+    bits = f32_bits(s)
+    return (bits >> 23) + (1 if bits & 0x7FFFFF else 0)
+
+
+def quantize_token(layout, row_bits, flavour):
+    """(row bytes, scale bytes, saturated count) of one finished f32 row (its bits)."""
+    fp8_max = FP8[flavour]["max"]
+    codes, scales, saturated = bytearray(), bytearray(), 0
+    for w in range(layout.quantized // layout.block):
+        bits = row_bits[w * layout.block:(w + 1) * layout.block]
+        if layout.name == "main":
+            # One bf16 rounding before the scale (the framework's path).
+            block = [from_bits(bf16_bits(b) << 16) for b in bits]
+        else:
+            block = [from_bits(b) for b in bits]
+        s = f32(max(f32(amax_of(block)), MIN_AMAX) / fp8_max)
+        if layout.name == "main":
+            e = ue8m0_round_up(s)
+            inverse = 2.0 ** (127 - e)
+            scales.append(e)
+        else:
+            inverse = f32(1.0 / s)
+            scales += struct.pack("<f", s)
+        for x in block:
+            y = f32(x * inverse)
+            saturated += (not math.isnan(y)) and abs(y) > fp8_max
+            codes.append(to_fp8(y, flavour))
+    for c in range(layout.quantized, layout.head_dim):
+        codes += struct.pack("<H", bf16_bits(row_bits[c]))
+    return bytes(codes), bytes(scales), saturated
+
+
+def store_decision(layout, mode, handle_entry, ratio, row, active, out_loc, cache_size,
+                   num_rows):
+    """None when the item stores, else why not (SPEC.md's store rules)."""
+    if not active:
+        return "inactive"
+    if not 0 <= row < num_rows:
+        return f"row {row} outside kv"
+    if mode == "decode" and handle_entry % ratio != 0:
+        return f"not a boundary (seq_len {handle_entry})"
+    if out_loc < 0:
+        return f"out_loc {out_loc}"
+    if layout.slot(out_loc)[2] > cache_size:
+        return "outside the cache"
+    return None
