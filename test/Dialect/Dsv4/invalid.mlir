@@ -394,6 +394,15 @@ func.func @kv_result_mismatch_fused(%kv: tensor<?x512xf32>, %w: tensor<512xf32>,
 
 // -----
 
+// seq_lens and positions are i32: a larger ratio would be truncated by both lowerings.
+func.func @ratio_above_i32(%kv: tensor<?x512xf32>, %w: tensor<512xf32>, %f: tensor<?x64xf32>, %s: tensor<?xi32>) -> tensor<?x512xf32> {
+  // expected-error @+1 {{'dsv4.fused_epilogue' op ratio must be in [1, 2147483647], got 2147483648}}
+  %0 = dsv4.fused_epilogue decode %kv, %w, %f, %s {eps = 1.0e-06 : f32, ratio = 2147483648 : i64, rope_dim = 64 : i64} : tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi32>
+  return %0 : tensor<?x512xf32>
+}
+
+// -----
+
 func.func @quantize_values_wider_than_rows(%r: tensor<?x128xf32>) {
   // expected-error @+1 {{'dsv4.quantize' op values must hold the leading channels of the rows, got 256 of 128}}
   %q, %s = dsv4.quantize f32 %r {block = 128 : i64} : tensor<?x128xf32> -> tensor<?x256xf8E4M3FN>, tensor<?x2xf32>
@@ -614,13 +623,4 @@ func.func @fused_store_out_loc_length(%kv: tensor<?x128xf32>, %w: tensor<128xf32
   // expected-error @+1 {{'dsv4.fused_store' op out_loc length 5 does not match handle rows 6}}
   %0 = dsv4.fused_store decode indexer %kv, %w, %f, %h into %c[%o] {eps = 1.0e-06 : f32, fp8_type = f8E4M3FN, page_size = 64 : i64, ratio = 4 : i64, rope_dim = 64 : i64} : tensor<?x128xf32>, tensor<128xf32>, tensor<?x64xf32>, tensor<6xi32>, tensor<?xi8>, tensor<5xi64>
   return
-}
-
-// -----
-
-// seq_lens and positions are i32: a larger ratio would be truncated by both lowerings.
-func.func @ratio_above_i32(%kv: tensor<?x512xf32>, %w: tensor<512xf32>, %f: tensor<?x64xf32>, %s: tensor<?xi32>) -> tensor<?x512xf32> {
-  // expected-error @+1 {{'dsv4.fused_epilogue' op ratio must be in [1, 2147483647], got 2147483648}}
-  %0 = dsv4.fused_epilogue decode %kv, %w, %f, %s {eps = 1.0e-06 : f32, ratio = 2147483648 : i64, rope_dim = 64 : i64} : tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi32>
-  return %0 : tensor<?x512xf32>
 }
