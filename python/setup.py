@@ -1,7 +1,8 @@
 """Builds libdsv4_runtime.so (CMake, from ../lib/Runtime) into the dsv4 package.
 
 $DSV4_RUNTIME_LIB names an already built shim to ship instead (a GPU machine that built it
-with `cmake -S lib/Runtime`, or the test suite). The version is the repository's VERSION file.
+with `cmake -S lib/Runtime`, or the test suite); $DSV4_JSON_INCLUDE_DIR is passed on to CMake.
+The version is the repository's VERSION file.
 """
 import os
 import shutil
@@ -37,8 +38,12 @@ class BuildPyWithRuntime(build_py):
                              "dsv4 checkout, or set $DSV4_RUNTIME_LIB to a built libdsv4_runtime.so")
         build = Path(self.get_finalized_command("build").build_temp) / "runtime"
         self.announce(f"building {SHIM} with CMake in {build}", level=2)
-        subprocess.check_call(["cmake", "-S", str(source), "-B", str(build),
-                               "-DCMAKE_BUILD_TYPE=Release", "-DDSV4_RUNTIME_BUILD_TESTS=OFF"])
+        configure = ["cmake", "-S", str(source), "-B", str(build), "-DCMAKE_BUILD_TYPE=Release",
+                     "-DDSV4_RUNTIME_BUILD_TESTS=OFF"]
+        # Where nlohmann/json.hpp is not installed system-wide (lib/Runtime/CMakeLists.txt).
+        if os.environ.get("DSV4_JSON_INCLUDE_DIR"):
+            configure.append(f"-DDSV4_JSON_INCLUDE_DIR={os.environ['DSV4_JSON_INCLUDE_DIR']}")
+        subprocess.check_call(configure)
         subprocess.check_call(["cmake", "--build", str(build), "--target", "dsv4_runtime"])
         return build / "lib" / SHIM
 

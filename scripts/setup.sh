@@ -3,7 +3,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="$ROOT/build"
-# python3-pip/-setuptools/-wheel: `pip install --no-build-isolation ./python` and its test.
+# python3-pip/-setuptools/-wheel: `pip install --no-build-isolation ./python` and its test;
+# nlohmann-json3-dev: the runtime shim's JSON reader.
 PACKAGES=(llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools lld-22 cmake ninja-build g++ python3
           python3-pip python3-setuptools python3-wheel nlohmann-json3-dev)
 

@@ -40,3 +40,9 @@ WorkItem mlir::dsv4::emitPrefillItem(ImplicitLocOpBuilder &b, Value planRow,
   Value valid = arith::AndIOp::create(b, rowValid, arith::AndIOp::create(b, aboveZero, inTable));
   return selectValid(b, valid, planRow, position);
 }
+
+Value mlir::dsv4::emitRowActive(ImplicitLocOpBuilder &b, Value row, Value numRows) {
+  Value zero = arith::ConstantOp::create(b, b.getZeroAttr(row.getType()));
+  return arith::AndIOp::create(b, arith::CmpIOp::create(b, arith::CmpIPredicate::sge, row, zero),
+                               arith::CmpIOp::create(b, arith::CmpIPredicate::slt, row, numRows));
+}

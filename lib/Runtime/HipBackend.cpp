@@ -97,7 +97,7 @@ private:
 
 // "gfx942" from "gfx942:sramecc+:xnack-".
 std::string chipOf(const char *arch) {
-  std::string chip(arch, strnlen(arch, 256));
+  std::string chip(arch, strnlen(arch, DSV4_HIP_NAME_SIZE));
   return chip.substr(0, chip.find(':'));
 }
 

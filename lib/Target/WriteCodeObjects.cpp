@@ -124,7 +124,8 @@ struct Dsv4WriteCodeObjectsPass
   }
 
   /// The kernel's resources from an HSACO's own metadata note (null for PTX or assembly,
-  /// which carry none); an error if it cannot be read or the kernel needs scratch.
+  /// which carry none); an error if it cannot be read or the kernel needs scratch. Errors go
+  /// to the location alone: the op would print its whole binary.
   FailureOr<DictionaryAttr> readResources(gpu::BinaryOp binary, gpu::ObjectAttr object) {
     if (!isa<ROCDL::ROCDLTargetAttr>(object.getTarget()) ||
         object.getFormat() != gpu::CompilationTarget::Binary)
@@ -134,17 +135,17 @@ struct Dsv4WriteCodeObjectsPass
     auto metadata =
         ROCDL::getAMDHSAKernelsELFMetadata(builder, ArrayRef<char>(bytes.data(), bytes.size()));
     if (!metadata)
-      return binary.emitError() << "cannot read the AMDGPU metadata note of the code object "
+      return emitError(binary.getLoc()) << "cannot read the AMDGPU metadata note of the code object "
                                    "for '" << binary.getName() << "'";
     auto kernel = metadata->find(builder.getStringAttr(binary.getName()));
     if (kernel == metadata->end())
-      return binary.emitError() << "the code object for '" << binary.getName()
+      return emitError(binary.getLoc()) << "the code object for '" << binary.getName()
                                 << "' has no AMDGPU metadata for that kernel";
     SmallVector<NamedAttribute> resources;
     for (StringRef key : kResourceKeys) {
       auto value = dyn_cast_or_null<IntegerAttr>(kernel->second.get(key));
       if (!value)
-        return binary.emitError() << "the AMDGPU metadata of '" << binary.getName()
+        return emitError(binary.getLoc()) << "the AMDGPU metadata of '" << binary.getName()
                                   << "' lacks '" << key << "'";
       resources.push_back(builder.getNamedAttr(key, value));
     }
@@ -154,7 +155,7 @@ struct Dsv4WriteCodeObjectsPass
     auto count = [&](StringRef key) { return dict.getAs<IntegerAttr>(key).getInt(); };
     if (count("private_segment_fixed_size") || count("vgpr_spill_count") ||
         count("sgpr_spill_count"))
-      return binary.emitError() << "kernel '" << binary.getName() << "' needs "
+      return emitError(binary.getLoc()) << "kernel '" << binary.getName() << "' needs "
                                 << count("private_segment_fixed_size")
                                 << " bytes of scratch per lane (" << count("vgpr_spill_count")
                                 << " VGPR and " << count("sgpr_spill_count")

@@ -3,6 +3,7 @@
 # network): build the runtime shim (unless DSV4_RUNTIME_LIB exists), pip-install the package into
 # a temporary target with that shim, and run torch_op_proof.py against the kernel library that
 # scripts/run wrote (KERNELS, default out/, with its index.json). Log to $OUT (or /tmp/dsv4_proof).
+# DSV4_JSON_INCLUDE_DIR: a folder holding nlohmann/json.hpp where nlohmann-json3-dev is missing.
 set -u
 cd "$(dirname "$0")/../.."
 
@@ -14,7 +15,9 @@ export DSV4_RUNTIME_LIB=${DSV4_RUNTIME_LIB:-/tmp/rt/lib/libdsv4_runtime.so}
 
 if [ ! -f "$DSV4_RUNTIME_LIB" ]; then
   echo "== building the runtime shim"
-  if ! { cmake -S lib/Runtime -B /tmp/rt -DDSV4_RUNTIME_BUILD_TESTS=OFF && cmake --build /tmp/rt -j; } \
+  if ! { cmake -S lib/Runtime -B /tmp/rt -DDSV4_RUNTIME_BUILD_TESTS=OFF \
+           ${DSV4_JSON_INCLUDE_DIR:+-DDSV4_JSON_INCLUDE_DIR="$DSV4_JSON_INCLUDE_DIR"} &&
+         cmake --build /tmp/rt -j; } \
       >"$LOGS/shim_build.log" 2>&1; then
     tail -40 "$LOGS/shim_build.log"
     echo "torch op proof: shim build FAILED"

@@ -50,10 +50,10 @@ FAKE_API int hipGetDevice(int *device) {
 #ifndef DSV4_FAKE_HIP_PRE6
 FAKE_API int hipGetDevicePropertiesR0600(void *props, int device) {
   const char *arch = getenv("DSV4_FAKE_HIP_ARCH");
-  dsv4_hip_device_prop_prefix *p = (dsv4_hip_device_prop_prefix *)props;
+  char *p = (char *)props;
   (void)device;
-  snprintf(p->name, sizeof(p->name), "dsv4 fake HIP device");
-  snprintf(p->gcnArchName, sizeof(p->gcnArchName), "%s",
+  snprintf(p + DSV4_HIP_NAME_OFFSET, DSV4_HIP_NAME_SIZE, "dsv4 fake HIP device");
+  snprintf(p + DSV4_HIP_GCN_ARCH_NAME_OFFSET, DSV4_HIP_NAME_SIZE, "%s",
            arch ? arch : "gfx942:sramecc+:xnack-");
   return hipSuccess;
 }

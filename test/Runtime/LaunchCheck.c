@@ -36,10 +36,13 @@ static int setField(dsv4_launch_args *a, const char *arg) {
   const char *v = eq + 1;
 #define PTR(f) if (n == strlen(#f) && !strncmp(arg, #f, n)) { a->f = (void *)(uintptr_t)strtoull(v, NULL, 0); return 1; }
 #define INT(f) if (n == strlen(#f) && !strncmp(arg, #f, n)) { a->f = strtoll(v, NULL, 0); return 1; }
-  PTR(kv) PTR(weight) PTR(freqs) PTR(handle)
-  INT(num_rows) INT(kv_row_stride) INT(weight_len) INT(num_positions)
-  INT(freqs_row_stride) INT(freqs_width) INT(num_items) INT(plan_row_stride)
-  INT(head_dim)
+#define ptr PTR
+#define i32 INT
+#define DSV4_KERNEL_ARG(Name, name, kind) kind(name)
+#include "dsv4/ABI/KernelArgs.def"
+#undef ptr
+#undef i32
+  INT(weight_len) INT(freqs_width) INT(head_dim)
 #undef PTR
 #undef INT
   if (!strncmp(arg, "kv_dtype=", 9)) { a->kv_dtype = parseDtype(v); return 1; }

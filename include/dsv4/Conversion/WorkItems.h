@@ -24,6 +24,11 @@ WorkItem emitDecodeItem(ImplicitLocOpBuilder &b, Value index, Value seqLen, int6
 WorkItem emitPrefillItem(ImplicitLocOpBuilder &b, Value planRow, Value planPosition,
                          int64_t ratio, Value numPositions);
 
+/// True when the item's row is updated: skipped items (row -1) and rows past kv's `numRows`
+/// are left untouched. `row` and `numRows` share one integer type (i32 in the kernel, index in
+/// the CPU loops).
+Value emitRowActive(ImplicitLocOpBuilder &b, Value row, Value numRows);
+
 } // namespace mlir::dsv4
 
 #endif // DSV4_CONVERSION_WORKITEMS_H

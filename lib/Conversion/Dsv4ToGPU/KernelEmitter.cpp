@@ -124,9 +124,7 @@ private:
       }, {i32(-1), i32(0)});
       workItem = emitPrefillItem(b, plan[0], plan[1], ratio, numPositions);
     }
-    active = arith::AndIOp::create(
-        b, arith::CmpIOp::create(b, arith::CmpIPredicate::sge, workItem.row, i32(0)),
-        arith::CmpIOp::create(b, arith::CmpIPredicate::slt, workItem.row, numRows));
+    active = emitRowActive(b, workItem.row, numRows);
     Value row = workItem.row;
     readable = active;
     if (config.op.getSource() == PositionSource::decode) {

@@ -144,13 +144,6 @@ void emitHadamard(ImplicitLocOpBuilder &b, Value x, APFloat scale, int64_t headD
 using ItemAt = function_ref<WorkItem(Value index)>;
 using RowSteps = function_ref<void(Value row, Value position)>;
 
-/// An item's row (index) names a row of the buffer: 0 <= row < numRows.
-Value isRowInRange(ImplicitLocOpBuilder &b, Value rowIndex, Value numRows) {
-  return arith::AndIOp::create(
-      b, arith::CmpIOp::create(b, arith::CmpIPredicate::sge, rowIndex, indexConst(b, 0)),
-      arith::CmpIOp::create(b, arith::CmpIPredicate::slt, rowIndex, numRows));
-}
-
 /// row <- f32(buffer[rowIndex, :]).
 void loadRow(ImplicitLocOpBuilder &b, Value buffer, Value rowIndex, Value row, int64_t width) {
   forEach(b, indexConst(b, width), [&](Value i) {
@@ -173,7 +166,7 @@ Value emitRowLoop(ImplicitLocOpBuilder &b, Value kv, Value numItems, ItemAt item
   forEach(b, numItems, [&](Value index) {
     WorkItem item = itemAt(index);
     Value rowIndex = toIndex(b, item.row);
-    ifThen(b, isRowInRange(b, rowIndex, numRows), [&] {
+    ifThen(b, emitRowActive(b, rowIndex, numRows), [&] {
       loadRow(b, out, rowIndex, row, headDim);
       steps(row, item.position);
       forEach(b, indexConst(b, headDim), [&](Value i) {
@@ -327,7 +320,7 @@ Value copyCache(ImplicitLocOpBuilder &b, Value cache) {
 /// Item `m` stores: its row is in range, its slot fits, and a decode item is on a boundary.
 Value emitItemStores(ImplicitLocOpBuilder &b, PositionSource source, Value handle, Value m,
                      int64_t ratio, Value rowIndex, Value numRows, const SlotAddress &slot) {
-  Value stores = arith::AndIOp::create(b, isRowInRange(b, rowIndex, numRows), slot.stores);
+  Value stores = arith::AndIOp::create(b, emitRowActive(b, rowIndex, numRows), slot.stores);
   if (source == PositionSource::prefill)
     return stores;
   Value seqLen = memref::LoadOp::create(b, handle, m);

@@ -1,5 +1,6 @@
 """Compares dsv4.runtime._LaunchArgs with the C layout that dsv4-launch-args-layout printed
-(argv[1]: "name offset size" per field, then "size N"); prints one line, exits 1 on a difference."""
+(argv[1]: "name offset size" per field, then "size N"); prints the agreed layout, exits 1 on a
+difference."""
 import ctypes
 import sys
 
@@ -14,4 +15,6 @@ if py_fields != c_fields or ctypes.sizeof(_LaunchArgs) != c_size:
     print("mismatch:\n  C:     ", c_fields, c_size,
           "\n  Python:", py_fields, ctypes.sizeof(_LaunchArgs))
     sys.exit(1)
+for name, offset, size in py_fields:
+    print(name, offset, size)
 print(f"{len(c_fields)} fields match dsv4_launch_args ({c_size} bytes)")
