@@ -27,7 +27,7 @@ bool isConstant(Value value, int64_t expected) {
 }
 
 /// The launch as a call: operands in a GPU address space are cast back to the default one.
-LogicalResult lowerLaunch(gpu::LaunchFuncOp launch, const HostKernel &host) {
+LogicalResult lowerLaunch(gpu::LaunchFuncOp launch, HostKernel host) {
   auto fail = [&](const Twine &why) -> LogicalResult {
     return launch.emitError() << "the host emulation of @" << host.function.getName()
                               << " cannot run this launch: " << why;

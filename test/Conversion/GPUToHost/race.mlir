@@ -6,7 +6,7 @@
 // RUN:   | FileCheck %s
 
 // CHECK-NOT:  RACE
-// CHECK:      exchange ( 1, 0, 3, 2 )
+// CHECK:      exchange 1 0 3 2
 // The first reader of an element not yet written is thread 0 (reading lds[1]); thread 1
 // then overwrites what thread 0 read and reads what thread 0 wrote.
 // CHECK-NEXT: RACE write-after-read in @missing_barrier: thread 1 of workgroup 0 writes element 1 of workgroup buffer 0, which thread 0 read in this barrier interval (access #0, memref.store, at loc(
@@ -84,8 +84,13 @@ module attributes {gpu.container_module} {
     gpu.launch_func @kernels::@exchange blocks in (%c1, %c1, %c1) threads in (%c64, %c1, %c1)
         args(%global : memref<64xi32, #gpu.address_space<global>>)
     vector.print str "exchange "
-    %first = vector.load %out[%c0] : memref<64xi32>, vector<4xi32>
-    vector.print %first : vector<4xi32>
+    %c4 = arith.constant 4 : index
+    scf.for %j = %c0 to %c4 step %c1 {
+      %e = memref.load %out[%j] : memref<64xi32>
+      vector.print %e : i32 punctuation <no_punctuation>
+      vector.print str " "
+    }
+    vector.print punctuation <newline>
     gpu.launch_func @kernels::@missing_barrier blocks in (%c1, %c1, %c1)
         threads in (%c64, %c1, %c1) args(%global : memref<64xi32, #gpu.address_space<global>>)
     vector.print str "missing barrier\n"

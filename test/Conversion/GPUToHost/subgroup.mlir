@@ -12,22 +12,22 @@
 // RUN:   | FileCheck %s --check-prefix=SG64
 
 // Warp32: lanes past `width` (16 for down) are invalid; idx 5 reads lane 5 of the warp.
-// SG32:      ( 0, 0, 1, 1, 3, -1, 5, 6, 12, 496, 7 )
-// SG32-NEXT: ( 6, 0, 7, 1, 9, 1, 5, 22, 12, 496, 7 )
-// SG32-NEXT: ( 13, 0, 12, 1, -1, 8, 5, 54, 48, 496, 15 )
-// SG32-NEXT: ( 31, 0, 30, 1, -1, 26, 5, 118, 112, 496, 31 )
-// SG32-NEXT: ( 0, 1, 33, 1, 35, -1, 37, 134, 140, 1520, 39 )
-// SG32-NEXT: ( 13, 1, 44, 1, -1, 40, 37, 182, 176, 1520, 47 )
-// SG32-NEXT: ( 31, 1, 62, 1, -1, 58, 37, 246, 240, 1520, 63 )
+// SG32:      0 0 1 1 3 -1 5 6 12 496 7
+// SG32-NEXT: 6 0 7 1 9 1 5 22 12 496 7
+// SG32-NEXT: 13 0 12 1 -1 8 5 54 48 496 15
+// SG32-NEXT: 31 0 30 1 -1 26 5 118 112 496 31
+// SG32-NEXT: 0 1 33 1 35 -1 37 134 140 1520 39
+// SG32-NEXT: 13 1 44 1 -1 40 37 182 176 1520 47
+// SG32-NEXT: 31 1 62 1 -1 58 37 246 240 1520 63
 
 // Wave64: lanes 32..63 are at or above width 32, so xor and up give -1 and valid 0 there.
-// SG64:      ( 0, 0, 1, 1, 3, -1, 5, 6, 12, 2016, 7 )
-// SG64-NEXT: ( 6, 0, 7, 1, 9, 1, 5, 22, 12, 2016, 7 )
-// SG64-NEXT: ( 13, 0, 12, 1, -1, 8, 5, 54, 48, 2016, 15 )
-// SG64-NEXT: ( 31, 0, 30, 1, -1, 26, 5, 118, 112, 2016, 31 )
-// SG64-NEXT: ( 32, 0, -1, 0, -1, -1, 5, 134, 140, 2016, 39 )
-// SG64-NEXT: ( 45, 0, -1, 0, -1, -1, 5, 182, 176, 2016, 47 )
-// SG64-NEXT: ( 63, 0, -1, 0, -1, -1, 5, 246, 240, 2016, 63 )
+// SG64:      0 0 1 1 3 -1 5 6 12 2016 7
+// SG64-NEXT: 6 0 7 1 9 1 5 22 12 2016 7
+// SG64-NEXT: 13 0 12 1 -1 8 5 54 48 2016 15
+// SG64-NEXT: 31 0 30 1 -1 26 5 118 112 2016 31
+// SG64-NEXT: 32 0 -1 0 -1 -1 5 134 140 2016 39
+// SG64-NEXT: 45 0 -1 0 -1 -1 5 182 176 2016 47
+// SG64-NEXT: 63 0 -1 0 -1 -1 5 246 240 2016 63
 
 module attributes {gpu.container_module} {
   gpu.module @kernels {
@@ -79,8 +79,13 @@ module attributes {gpu.container_module} {
       %in = arith.cmpi ult, %k, %k7 : index
       scf.if %in {
         %t = vector.extract %threads[%k] : index from vector<7xindex>
-        %row = vector.load %out[%t, %c0] : memref<64x11xi32>, vector<11xi32>
-        vector.print %row : vector<11xi32>
+        %c11 = arith.constant 11 : index
+        scf.for %j = %c0 to %c11 step %c1 {
+          %e = memref.load %out[%t, %j] : memref<64x11xi32>
+          vector.print %e : i32 punctuation <no_punctuation>
+          vector.print str " "
+        }
+        vector.print punctuation <newline>
       }
     }
     memref.dealloc %out : memref<64x11xi32>
