@@ -76,7 +76,7 @@ struct ConvertGPUToHostPass : dsv4::impl::ConvertGPUToHostBase<ConvertGPUToHostP
     ModuleOp module = getOperation();
     if (subgroupSize != 32 && subgroupSize != 64) {
       module.emitError() << "subgroup-size must be 64 (AMD wave64) or 32 (NVIDIA warp), not "
-                         << subgroupSize;
+                         << subgroupSize.getValue();
       return signalPassFailure();
     }
     EmulationOptions options{subgroupSize, checkRaces};

@@ -211,6 +211,8 @@ LogicalResult KernelEmulator::planLiveValues() {
       segmentOf[op] = number;
   for (auto [number, segment] : llvm::enumerate(segments)) {
     for (Operation *op : segment.ops) {
+      if (isIdOp(op))
+        continue; // every segment computes its own (emitSegment)
       for (Value result : op->getResults()) {
         SmallVector<unsigned> users;
         for (Operation *user : result.getUsers())
@@ -380,6 +382,10 @@ void KernelEmulator::emitSegment(OpBuilder &b, Location loc, const Segment &segm
   b.setInsertionPoint(loop.getBody()->getTerminator());
   Value thread = loop.getInductionVar();
   IRMapping mapping = uniform;
+  // Ids cost less to recompute than to keep per thread.
+  for (Operation &op : body)
+    if (isIdOp(&op))
+      mapping.map(op.getResult(0), emulateIdOp(b, &op, thread, workgroup, grid));
   for (Value value : segment.liveIn)
     mapping.map(value, memref::LoadOp::create(b, loc, perThread.at(value), ValueRange{thread}));
   for (Operation *op : segment.ops) {
@@ -387,9 +393,7 @@ void KernelEmulator::emitSegment(OpBuilder &b, Location loc, const Segment &segm
       emulateShuffle(b, shuffle, thread, mapping);
     } else if (auto reduce = dyn_cast<gpu::SubgroupReduceOp>(op)) {
       emulateSubgroupReduce(b, reduce, thread, mapping);
-    } else if (isIdOp(op)) {
-      mapping.map(op->getResult(0), emulateIdOp(b, op, thread, workgroup, grid));
-    } else {
+    } else if (!isIdOp(op)) {
       Operation *clone = b.clone(*op, mapping);
       finishClone(clone, op, thread, workgroup, grid);
     }

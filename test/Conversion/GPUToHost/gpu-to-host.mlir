@@ -4,33 +4,35 @@
 // The kernel becomes a host function of its parameters (default memory space) and the grid
 // size: a loop over workgroups, inside it one loop over the 64 threads per piece between
 // synchronizations; %v crosses the barrier in a per-thread buffer; the launch is a call.
-// CHECK-NOT:   gpu.module
-// CHECK-LABEL: func.func @k(%[[OUT:.*]]: memref<64xf32>, %[[GRID:.*]]: index)
-// CHECK-DAG:     %[[LDS:.*]] = memref.alloc() {alignment = 16 : i64} : memref<64xf32>
-// CHECK-DAG:     %[[KEEP:.*]] = memref.alloc() : memref<64xf32>
-// CHECK:         scf.for %[[WG:.*]] = %{{.*}} to %[[GRID]]
-// CHECK:           scf.for %[[T:.*]] = %{{.*}} to %c64
-// CHECK:             %[[V:.*]] = arith.uitofp
-// CHECK:             memref.store %[[V]], %[[LDS]]
-// CHECK:             memref.store %[[V]], %[[KEEP]][%[[T]]]
-// CHECK:           scf.for %[[T2:.*]] = %{{.*}} to %c64
-// CHECK:             %[[OLD:.*]] = memref.load %[[KEEP]][%[[T2]]]
-// CHECK:             memref.load %[[LDS]]
-// CHECK:             arith.addf
-// CHECK:             memref.store {{.*}}, %[[OUT]]
-// CHECK:         return
-// CHECK-LABEL: func.func @main
-// CHECK:         call @k(%{{.*}}, %c2) : (memref<64xf32>, index) -> ()
-// CHECK-NOT:   gpu.
+// CHECK-NOT:     gpu.module
+// CHECK-LABEL:   func.func @main(
+// CHECK:           call @k(%{{.*}}, %c2) : (memref<64xf32>, index) -> ()
+// CHECK-LABEL:   func.func @k(
+// CHECK-SAME:      %[[OUT:[^:]*]]: memref<64xf32>, %[[GRID:[^:]*]]: index)
+// CHECK:           %[[LDS:.*]] = memref.alloc() {alignment = 16 : i64} : memref<64xf32>
+// CHECK:           %[[KEEP:.*]] = memref.alloc() : memref<64xf32>
+// CHECK-COUNT-3:   memref.alloc() : memref<64xi32>
+// CHECK:           scf.for %{{.*}} = %{{.*}} to %[[GRID]]
+// CHECK:             %[[NAN:.*]] = arith.constant 0xFFFFFFFF : f32
+// CHECK:             memref.store %[[NAN]], %[[LDS]]
+// CHECK:             scf.for %[[T:.*]] = %{{.*}} to %c64
+// CHECK:               %[[V:.*]] = arith.uitofp
+// CHECK:               vector.print str "RACE "
+// CHECK:               memref.store %[[V]], %[[LDS]]
+// CHECK:               memref.store %[[V]], %[[KEEP]][%[[T]]]
+// CHECK:             scf.for %[[T2:.*]] = %{{.*}} to %c64
+// CHECK:               memref.load %[[KEEP]][%[[T2]]]
+// CHECK:               memref.load %[[LDS]]
+// CHECK:               arith.addf
+// CHECK:               memref.store {{.*}}, %[[OUT]]
+// CHECK:           return
+// CHECK-NOT:       gpu.
 
-// The race check adds a shadow per workgroup buffer, and its RACE report.
-// CHECK-LABEL: func.func @k
-// CHECK-COUNT-3: memref.alloc() : memref<64xi32>
-// CHECK:       vector.print str "RACE "
-// NORACE-LABEL: func.func @k
-// NORACE-NOT:   memref<64xi32>
-// NORACE-NOT:   RACE
-// NORACE:       return
+// Without the race check: no shadow, no report.
+// NORACE-LABEL:  func.func @k(
+// NORACE-NOT:      memref<64xi32>
+// NORACE-NOT:      RACE
+// NORACE:          return
 
 module attributes {gpu.container_module} {
   gpu.module @m {
