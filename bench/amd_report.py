@@ -1,4 +1,5 @@
-"""Static report of AMD code objects (no GPU): resources from the HSACO's metadata note, instruction
+"""Static report of AMD code objects (no GPU): resources from the manifest (which dsv4-write-code-objects
+fills from the HSACO's metadata note; read from the note itself for objects without one), instruction
 counts by class from the disassembly, and the occupancy they imply.
 
 Run: python3 bench/amd_report.py [--objects out] [--json PATH] [--reference]
@@ -163,7 +164,11 @@ def text_section_bytes(path):
 
 def report_object(path, manifest=None):
     """One row per kernel in the code object at `path`."""
-    notes = parse_notes(_tool("llvm-readelf", "--notes", path))
+    if manifest and "resources" in manifest:
+        # dsv4-write-code-objects copied the note's figures for its kernel into the manifest.
+        notes = {manifest["kernel"]: {"." + key: value for key, value in manifest["resources"].items()}}
+    else:
+        notes = parse_notes(_tool("llvm-readelf", "--notes", path))
     chip = (manifest or {}).get("chip") or next(iter(notes.values()))["target"].rsplit("--", 1)[-1].split(":")[0]
     code = parse_disassembly(_tool("llvm-objdump", "-d", f"--mcpu={chip}", path))
     text_bytes = text_section_bytes(path)

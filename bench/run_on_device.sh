@@ -2,7 +2,9 @@
 # Everything for one device call (~9 minutes at most): build the runtime shim, run the proof
 # (test/GPU/run_device_proof.sh: numerics + compute-sanitizer), then the bench. Logs and
 # bench.json go to $OUT. Usage, from anywhere: bash bench/run_on_device.sh [bench.py options]
-# Knobs (environment): OBJECTS (default out), SKIP_PROOF=1, and those of run_device_proof.sh.
+# Knobs (environment): OBJECTS (default out), SKIP_PROOF=1, DSV4_JSON_INCLUDE_DIR (a folder
+# holding nlohmann/json.hpp where the machine has no nlohmann-json3-dev), and those of
+# run_device_proof.sh.
 set -u
 cd "$(dirname "$0")/.."
 
@@ -17,7 +19,8 @@ echo "== $(date -Is) $(nvidia-smi --query-gpu=name,driver_version,clocks.sm,cloc
 echo "== objects: $(ls "$OBJECTS"/*.ptx 2>/dev/null | wc -l) PTX, $(ls "$OBJECTS"/*.hsaco 2>/dev/null | wc -l) HSACO in $OBJECTS"
 
 echo "== building the runtime shim"
-if ! { cmake -S lib/Runtime -B /tmp/rt && cmake --build /tmp/rt -j; } >/tmp/shim_build.log 2>&1; then
+if ! { cmake -S lib/Runtime -B /tmp/rt ${DSV4_JSON_INCLUDE_DIR:+-DDSV4_JSON_INCLUDE_DIR="$DSV4_JSON_INCLUDE_DIR"} &&
+       cmake --build /tmp/rt -j; } >/tmp/shim_build.log 2>&1; then
   cp /tmp/shim_build.log "$LOGS/"
   tail -40 /tmp/shim_build.log
   echo "shim build FAILED: the bench goes on with the Triton and copy baselines only"

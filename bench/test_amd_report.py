@@ -119,9 +119,23 @@ amdhsa.target:   amdgcn-amd-amdhsa--gfx950
     assert notes["k2"] == {".name": "k2", ".vgpr_count": 9, "target": "amdgcn-amd-amdhsa--gfx950"}
 
 
+def test_report_reads_manifest_resources():
+    # dsv4 kernels: the figures come from the manifest's "resources" (deliberately unlike the
+    # note's here), and only the manifest's kernel is reported.
+    resources = {"vgpr_count": 200, "sgpr_count": 7, "agpr_count": 0, "group_segment_fixed_size": 1024,
+                 "private_segment_fixed_size": 0, "vgpr_spill_count": 0, "sgpr_spill_count": 0,
+                 "wavefront_size": 64}
+    manifest = {"kernel": "probe", "chip": "gfx942", "workgroup_size": 256, "resources": resources}
+    with tempfile.TemporaryDirectory() as workdir:
+        rows = amd_report.report_object(build_hsaco(workdir), manifest)
+    assert [r["kernel"] for r in rows] == ["probe"]
+    assert (rows[0]["vgpr"], rows[0]["sgpr"], rows[0]["lds_bytes"]) == (200, 7, 1024)
+
+
 if __name__ == "__main__":
     test_occupancy_formula()
     test_access_bytes()
     test_notes_parser_skips_args()
     test_report_on_built_hsaco()
+    test_report_reads_manifest_resources()
     print("test_amd_report: ok")

@@ -3,7 +3,9 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="$ROOT/build"
-PACKAGES=(llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools lld-22 cmake ninja-build g++ python3)
+# python3-pip/-setuptools/-wheel: `pip install --no-build-isolation ./python` and its test.
+PACKAGES=(llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools lld-22 cmake ninja-build g++ python3
+          python3-pip python3-setuptools python3-wheel nlohmann-json3-dev)
 
 install_missing() {
   local missing=()
@@ -17,12 +19,19 @@ install_missing() {
   apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
+# DSV4_BUILD_PROGRESS=1 (scripts/run) shows ninja's [done/total] lines; the test run stays quiet.
 build() {
   if [ ! -f "$BUILD/build.ninja" ]; then
+    [ "${DSV4_BUILD_PROGRESS:-0}" = 1 ] && echo "== configuring dsv4 into $BUILD"
     cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release \
       -DCMAKE_C_COMPILER=gcc -DCMAKE_CXX_COMPILER=g++ >/dev/null
   fi
-  cmake --build "$BUILD" -- --quiet
+  if [ "${DSV4_BUILD_PROGRESS:-0}" = 1 ]; then
+    echo "== building dsv4 (a first build takes minutes; later ones only rebuild what changed)"
+    cmake --build "$BUILD"
+  else
+    cmake --build "$BUILD" -- --quiet
+  fi
 }
 
 install_missing

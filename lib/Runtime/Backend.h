@@ -8,8 +8,7 @@
 #ifndef DSV4_RUNTIME_BACKEND_H
 #define DSV4_RUNTIME_BACKEND_H
 
-#include "AmdgpuMetadata.h"
-#include "KernargPack.h"
+#include "KernelArgs.h"
 #include "Manifest.h"
 
 #include <memory>
@@ -20,13 +19,9 @@ namespace dsv4::rt {
 class LoadedKernel {
 public:
   virtual ~LoadedKernel() = default;
-  virtual dsv4_status launch(const AbiValues &values, const LaunchDims &dims,
+  // The driver writes the kernel-argument segment from `params`.
+  virtual dsv4_status launch(KernelParams &params, const LaunchDims &dims,
                              void *stream) = 0;
-  // The metadata layout arguments are packed with, and the code object's
-  // amdhsa.target; HSACO kernels only.
-  virtual const KernelInfo *kernargLayout(std::string & /*target*/) const {
-    return nullptr;
-  }
 };
 
 // manifest.target == Amdgcn: `image` is an HSACO.

@@ -122,24 +122,22 @@ public:
         name(std::move(name)) {}
   ~CudaKernel() override { (void)cu.cuModuleUnload(module); }
 
-  dsv4_status launch(const AbiValues &values, const LaunchDims &dims,
+  dsv4_status launch(KernelParams &params, const LaunchDims &dims,
                      void *stream) override {
     // A module belongs to the context it was loaded in; a thread with no
     // current context (a fresh worker thread) gets that one.
     CUhandle current = nullptr;
-    if (cu.cuCtxGetCurrent(&current) == 0 && !current)
-      (void)cu.cuCtxSetCurrent(context);
-    AbiValues copy = values;
-    void *params[kNumAbiArgs];
-    for (int i = 0; i < kNumAbiPtrArgs; ++i)
-      params[i] = &copy.ptrs[i];
-    for (int i = kNumAbiPtrArgs; i < kNumAbiArgs; ++i)
-      params[i] = &copy.ints[i - kNumAbiPtrArgs];
+    if (CUresult r = cu.cuCtxGetCurrent(&current))
+      return fail(DSV4_ERR_LAUNCH_FAILED, "cuCtxGetCurrent failed: %s", cuMessage(cu, r));
+    if (!current)
+      if (CUresult r = cu.cuCtxSetCurrent(context))
+        return fail(DSV4_ERR_LAUNCH_FAILED, "cuCtxSetCurrent('%s') failed: %s",
+                    name.c_str(), cuMessage(cu, r));
     CUresult r = cu.cuLaunchKernel(function, dims.grid[0], dims.grid[1],
                                    dims.grid[2], dims.block[0], dims.block[1],
                                    dims.block[2], /*sharedMemBytes=*/0, stream,
-                                   params, /*extra=*/nullptr);
-    if (r)
+                                   params.pointers, /*extra=*/nullptr);
+  if (r)
       return fail(DSV4_ERR_LAUNCH_FAILED, "cuLaunchKernel('%s') failed: %s",
                   name.c_str(), cuMessage(cu, r));
     return DSV4_OK;

@@ -38,6 +38,7 @@ extern "C" const char *dsv4_status_name(dsv4_status status) {
   case DSV4_ERR_LAUNCH_FAILED: return "DSV4_ERR_LAUNCH_FAILED";
   case DSV4_ERR_IO: return "DSV4_ERR_IO";
   case DSV4_ERR_BAD_MANIFEST: return "DSV4_ERR_BAD_MANIFEST";
+  case DSV4_ERR_OUT_OF_MEMORY: return "DSV4_ERR_OUT_OF_MEMORY";
   }
   return "DSV4_ERR_?";
 }

@@ -2,7 +2,8 @@
 //
 // Every failing path calls fail(), which records the message that
 // dsv4_last_error() returns and hands the status back, so a caller can write
-// `return fail(DSV4_ERR_IO, "cannot open '%s'", path);`.
+// `return fail(DSV4_ERR_IO, "cannot open '%s'", path);`; DSV4_TRY passes a
+// failure up.
 //
 //===----------------------------------------------------------------------===//
 #ifndef DSV4_RUNTIME_ERROR_H
@@ -19,6 +20,17 @@ dsv4_status fail(dsv4_status status, const char *fmt, ...);
 
 // Clears the message at the start of each public entry point.
 void clearError();
+
+} // namespace dsv4::rt
+
+// Returns from the enclosing function with `expr`'s status unless it is DSV4_OK.
+#define DSV4_TRY(expr)                                                         \
+  do {                                                                         \
+    if (dsv4_status dsv4TryStatus = (expr))                                    \
+      return dsv4TryStatus;                                                    \
+  } while (false)
+
+namespace dsv4::rt {
 
 } // namespace dsv4::rt
 

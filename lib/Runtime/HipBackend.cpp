@@ -1,9 +1,8 @@
 //===- HipBackend.cpp - launch HSACO kernels through libamdhip64 ----------===//
 //
-// Before touching HIP, the code object's own metadata is read and checked
-// against the manifest (chip, kernel name, argument layout), so a wrong file
-// fails the same way on a machine without a GPU. HIP is then opened with
-// dlopen; every symbol it needs is listed once in DSV4_HIP_SYMBOLS.
+// HIP is opened with dlopen; every symbol it needs is listed once in
+// DSV4_HIP_SYMBOLS. HIP reads the code object and, at launch, lays out the
+// kernel arguments (kernelParams), hidden ones included.
 //
 //===----------------------------------------------------------------------===//
 #include "Backend.h"
@@ -40,11 +39,6 @@ struct HipApi {
 #undef DSV4_DECLARE
 };
 
-// `extra` keys of hipModuleLaunchKernel (hip_runtime_api.h).
-void *const kHipLaunchParamBufferPointer = reinterpret_cast<void *>(0x01);
-void *const kHipLaunchParamBufferSize = reinterpret_cast<void *>(0x02);
-void *const kHipLaunchParamEnd = reinterpret_cast<void *>(0x03);
-
 // The symbol table, filled once; a failed attempt is retried on the next
 // load (the environment may have been fixed in between).
 dsv4_status getHip(const HipApi *&out) {
@@ -78,42 +72,34 @@ const char *hipMessage(const HipApi &hip, hipError e) {
 
 class HipKernel final : public LoadedKernel {
 public:
-  HipKernel(const HipApi &hip, hipHandle module, hipHandle function,
-            KernelInfo info, std::string target)
-      : hip(hip), module(module), function(function), info(std::move(info)),
-        target(std::move(target)) {}
+  HipKernel(const HipApi &hip, hipHandle module, hipHandle function, std::string name)
+      : hip(hip), module(module), function(function), name(std::move(name)) {}
   ~HipKernel() override { (void)hip.hipModuleUnload(module); }
 
-  dsv4_status launch(const AbiValues &values, const LaunchDims &dims,
+  dsv4_status launch(KernelParams &params, const LaunchDims &dims,
                      void *stream) override {
-    // Per thread, so concurrent launches of one module on several streams do
-    // not share a buffer; HIP copies it before hipModuleLaunchKernel returns.
-    thread_local std::vector<uint8_t> buffer;
-    packKernargs(info, values, dims, buffer);
-    size_t size = buffer.size();
-    void *extra[] = {kHipLaunchParamBufferPointer, buffer.data(),
-                     kHipLaunchParamBufferSize, &size, kHipLaunchParamEnd};
+    // Like Triton's and IREE's HIP launchers: HIP lays out the arguments.
     hipError e = hip.hipModuleLaunchKernel(
         function, dims.grid[0], dims.grid[1], dims.grid[2], dims.block[0],
-        dims.block[1], dims.block[2], /*sharedMemBytes=*/0, stream,
-        /*kernelParams=*/nullptr, extra);
+        dims.block[1], dims.block[2], /*sharedMemBytes=*/0, stream, params.pointers,
+        /*extra=*/nullptr);
     if (e)
       return fail(DSV4_ERR_LAUNCH_FAILED, "hipModuleLaunchKernel('%s') failed: %s",
-                  info.name.c_str(), hipMessage(hip, e));
+                  name.c_str(), hipMessage(hip, e));
     return DSV4_OK;
-  }
-
-  const KernelInfo *kernargLayout(std::string &targetOut) const override {
-    targetOut = target;
-    return &info;
   }
 
 private:
   const HipApi &hip;
   hipHandle module, function;
-  KernelInfo info;
-  std::string target;
+  std::string name;
 };
+
+// "gfx942" from "gfx942:sramecc+:xnack-".
+std::string chipOf(const char *arch) {
+  std::string chip(arch, strnlen(arch, 256));
+  return chip.substr(0, chip.find(':'));
+}
 
 // The current device's gcnArchName without feature suffixes ("gfx942").
 dsv4_status deviceChip(const HipApi &hip, std::string &chip) {
@@ -127,7 +113,7 @@ dsv4_status deviceChip(const HipApi &hip, std::string &chip) {
                 "hipGetDevicePropertiesR0600(device %d) failed: %s", device,
                 hipMessage(hip, e));
   const char *arch = props + DSV4_HIP_GCN_ARCH_NAME_OFFSET;
-  chip = chipOf(std::string(arch, strnlen(arch, 256)));
+  chip = chipOf(arch);
   // Anything else means the struct layout is not the one mirrored here.
   if (chip.rfind("gfx", 0) != 0)
     return fail(DSV4_ERR_RUNTIME_UNAVAILABLE,
@@ -141,30 +127,10 @@ dsv4_status deviceChip(const HipApi &hip, std::string &chip) {
 dsv4_status dsv4::rt::loadHipKernel(const std::vector<uint8_t> &image,
                                     const Manifest &manifest,
                                     std::unique_ptr<LoadedKernel> &out) {
-  CodeObjectMetadata meta;
-  if (dsv4_status st = readAmdgpuMetadata(image.data(), image.size(), meta))
-    return st;
-  std::string objectChip = chipOf(meta.target);
-  if (!meta.target.empty() && objectChip != manifest.chip)
-    return fail(DSV4_ERR_ARCH_MISMATCH,
-                "code object is for %s (amdhsa.target '%s'), the manifest says %s",
-                objectChip.c_str(), meta.target.c_str(), manifest.chip.c_str());
-  const KernelInfo *kernel = meta.findKernel(manifest.kernel);
-  if (!kernel)
-    return fail(DSV4_ERR_KERNEL_NOT_FOUND,
-                "kernel '%s' (from the manifest) is not in the code object's "
-                "metadata (%zu kernel(s), first '%s')",
-                manifest.kernel.c_str(), meta.kernels.size(),
-                meta.kernels.empty() ? "" : meta.kernels[0].name.c_str());
-  if (dsv4_status st = checkKernelLayout(*kernel, manifest))
-    return st;
-
   const HipApi *hip;
-  if (dsv4_status st = getHip(hip))
-    return st;
+  DSV4_TRY(getHip(hip));
   std::string chip;
-  if (dsv4_status st = deviceChip(*hip, chip))
-    return st;
+  DSV4_TRY(deviceChip(*hip, chip));
   if (chip != manifest.chip)
     return fail(DSV4_ERR_ARCH_MISMATCH,
                 "device is %s, kernel '%s' was compiled for %s", chip.c_str(),
@@ -173,11 +139,11 @@ dsv4_status dsv4::rt::loadHipKernel(const std::vector<uint8_t> &image,
   if (hipError e = hip->hipModuleLoadData(&module, image.data()))
     return fail(DSV4_ERR_LOAD_FAILED, "hipModuleLoadData failed: %s",
                 hipMessage(*hip, e));
-  if (hipError e = hip->hipModuleGetFunction(&function, module, kernel->name.c_str())) {
+  if (hipError e = hip->hipModuleGetFunction(&function, module, manifest.kernel.c_str())) {
     (void)hip->hipModuleUnload(module);
     return fail(DSV4_ERR_KERNEL_NOT_FOUND, "hipModuleGetFunction('%s') failed: %s",
-                kernel->name.c_str(), hipMessage(*hip, e));
+                manifest.kernel.c_str(), hipMessage(*hip, e));
   }
-  out = std::make_unique<HipKernel>(*hip, module, function, *kernel, meta.target);
+  out = std::make_unique<HipKernel>(*hip, module, function, manifest.kernel);
   return DSV4_OK;
 }

@@ -20,7 +20,7 @@ namespace {
 constexpr int64_t kHandleAlign = 4;
 constexpr int64_t kPlanFields = 4;
 // ABI.md: decode kernels ignore plan_row_stride; 4 is passed.
-constexpr int32_t kDecodePlanRowStride = 4;
+constexpr int64_t kDecodePlanRowStride = 4;
 
 dsv4_status checkI32(const char *field, int64_t v) {
   if (v < 0 || v > INT32_MAX)
@@ -38,12 +38,17 @@ dsv4_status checkAligned(const char *field, const void *p, int64_t align) {
   return DSV4_OK;
 }
 
+dsv4_status checkMinimum(const char *field, int64_t value, int64_t minimum,
+                         const char *what) {
+  if (value < minimum)
+    return fail(DSV4_ERR_INVALID_ARGUMENT, "dsv4_launch: %s = %lld is less than the %s %lld",
+                field, static_cast<long long>(value), what, static_cast<long long>(minimum));
+  return DSV4_OK;
+}
+
 dsv4_status checkStride(const char *field, int64_t stride, int64_t minimum,
                         int64_t multiple) {
-  if (stride < minimum)
-    return fail(DSV4_ERR_INVALID_ARGUMENT,
-                "dsv4_launch: %s = %lld is less than the row length %lld", field,
-                static_cast<long long>(stride), static_cast<long long>(minimum));
+  DSV4_TRY(checkMinimum(field, stride, minimum, "row length"));
   if (stride % multiple)
     return fail(DSV4_ERR_MISALIGNED,
                 "dsv4_launch: %s = %lld is not a multiple of %lld elements", field,
@@ -90,58 +95,71 @@ dsv4_status checkTypes(const Manifest &m, const dsv4_launch_args &a) {
   return DSV4_OK;
 }
 
+// Every kernel argument of the ABI table: pointers must be non-NULL, scalars
+// fit in i32. The pointer checks only run once there is work.
+dsv4_status checkScalars(const dsv4_launch_args &a) {
+#define DSV4_KERNEL_ARG(Name, name, kind) DSV4_CHECK_##kind(name)
+#define DSV4_CHECK_ptr(name)
+#define DSV4_CHECK_i32(name) DSV4_TRY(checkI32(#name, a.name));
+#include "dsv4/ABI/KernelArgs.def"
+#undef DSV4_CHECK_ptr
+#undef DSV4_CHECK_i32
+  return DSV4_OK;
+}
+
+dsv4_status checkPointers(const dsv4_launch_args &a) {
+#define DSV4_KERNEL_ARG(Name, name, kind) DSV4_CHECK_##kind(name)
+#define DSV4_CHECK_ptr(name)                                                   \
+  if (!a.name)                                                                 \
+    return fail(DSV4_ERR_INVALID_ARGUMENT, "dsv4_launch: %s pointer is NULL", #name);
+#define DSV4_CHECK_i32(name)
+#include "dsv4/ABI/KernelArgs.def"
+#undef DSV4_CHECK_ptr
+#undef DSV4_CHECK_i32
+  return DSV4_OK;
+}
+
+// The checked call as the kernel receives it (every i32 is in range).
+KernelArgValues kernelValues(const dsv4_launch_args &a) {
+  KernelArgValues values;
+#define DSV4_KERNEL_ARG(Name, name, kind) values.name = DSV4_VALUE_##kind(a.name);
+#define DSV4_VALUE_ptr(v) (v)
+#define DSV4_VALUE_i32(v) static_cast<int32_t>(v)
+#include "dsv4/ABI/KernelArgs.def"
+#undef DSV4_VALUE_ptr
+#undef DSV4_VALUE_i32
+  return values;
+}
+
 } // namespace
 
-dsv4_status dsv4::rt::checkLaunch(const Manifest &m, const dsv4_launch_args &a,
-                                  AbiValues &values, LaunchDims &dims,
+dsv4_status dsv4::rt::checkLaunch(const Manifest &m, const dsv4_launch_args &call,
+                                  KernelArgValues &values, LaunchDims &dims,
                                   bool &launchNeeded) {
   launchNeeded = false;
-  if (dsv4_status st = checkTypes(m, a))
-    return st;
+  DSV4_TRY(checkTypes(m, call));
   bool prefill = m.handleKind == DSV4_HANDLE_PREFILL_PLAN;
-#define DSV4_TRY(expr)                                                         \
-  if (dsv4_status st = (expr))                                                 \
-    return st;
-  DSV4_TRY(checkI32("num_items", a.num_items));
-  DSV4_TRY(checkI32("num_rows", a.num_rows));
-  DSV4_TRY(checkI32("kv_row_stride", a.kv_row_stride));
-  DSV4_TRY(checkI32("num_positions", a.num_positions));
-  DSV4_TRY(checkI32("freqs_row_stride", a.freqs_row_stride));
-  if (prefill)
-    DSV4_TRY(checkI32("plan_row_stride", a.plan_row_stride));
+  dsv4_launch_args a = call;
+  // ABI.md: decode kernels ignore plan_row_stride; 4 is passed.
+  if (!prefill)
+    a.plan_row_stride = kDecodePlanRowStride;
+  DSV4_TRY(checkScalars(a));
   // SPEC.md: every item would leave its row untouched, so nothing to launch.
   if (a.num_items == 0 || a.num_rows == 0 || a.num_positions == 0)
     return DSV4_OK;
 
-  struct { const char *name; const void *p; } ptrs[] = {
-      {"kv", a.kv}, {"weight", a.weight}, {"freqs", a.freqs}, {"handle", a.handle}};
-  for (const auto &p : ptrs)
-    if (!p.p)
-      return fail(DSV4_ERR_INVALID_ARGUMENT, "dsv4_launch: %s pointer is NULL", p.name);
-  DSV4_TRY(checkAligned("kv", a.kv, m.kvAlign));
-  DSV4_TRY(checkAligned("weight", a.weight, m.weightAlign));
-  DSV4_TRY(checkAligned("freqs", a.freqs, m.freqsAlign));
-  DSV4_TRY(checkAligned("handle", a.handle, kHandleAlign));
-  DSV4_TRY(checkStride("kv_row_stride", a.kv_row_stride, m.headDim, m.kvRowStrideMultiple));
-  DSV4_TRY(checkStride("freqs_row_stride", a.freqs_row_stride, m.ropeDim,
-                       m.freqsRowStrideMultiple));
-  if (prefill && a.plan_row_stride < kPlanFields)
-    return fail(DSV4_ERR_INVALID_ARGUMENT,
-                "dsv4_launch: plan_row_stride = %lld is less than the %lld plan fields",
-                static_cast<long long>(a.plan_row_stride),
-                static_cast<long long>(kPlanFields));
-#undef DSV4_TRY
-
-  values.ptrs[0] = reinterpret_cast<uintptr_t>(a.kv);
-  values.ptrs[1] = reinterpret_cast<uintptr_t>(a.weight);
-  values.ptrs[2] = reinterpret_cast<uintptr_t>(a.freqs);
-  values.ptrs[3] = reinterpret_cast<uintptr_t>(a.handle);
-  values.ints[0] = static_cast<int32_t>(a.num_items);
-  values.ints[1] = static_cast<int32_t>(a.num_rows);
-  values.ints[2] = static_cast<int32_t>(a.kv_row_stride);
-  values.ints[3] = static_cast<int32_t>(a.num_positions);
-  values.ints[4] = static_cast<int32_t>(a.freqs_row_stride);
-  values.ints[5] = prefill ? static_cast<int32_t>(a.plan_row_stride) : kDecodePlanRowStride;
+  DSV4_TRY(checkPointers(a));
+// A field of the call and its name, which is the kernel argument's.
+#define DSV4_FIELD(field) #field, a.field
+  DSV4_TRY(checkAligned(DSV4_FIELD(kv), m.kvAlign));
+  DSV4_TRY(checkAligned(DSV4_FIELD(weight), m.weightAlign));
+  DSV4_TRY(checkAligned(DSV4_FIELD(freqs), m.freqsAlign));
+  DSV4_TRY(checkAligned(DSV4_FIELD(handle), kHandleAlign));
+  DSV4_TRY(checkStride(DSV4_FIELD(kv_row_stride), m.headDim, m.kvRowStrideMultiple));
+  DSV4_TRY(checkStride(DSV4_FIELD(freqs_row_stride), m.ropeDim, m.freqsRowStrideMultiple));
+  DSV4_TRY(checkMinimum(DSV4_FIELD(plan_row_stride), kPlanFields, "plan fields"));
+#undef DSV4_FIELD
+  values = kernelValues(a);
 
   // ABI.md "Launch geometry": one row per lanes_per_row lanes.
   int64_t groups = (a.num_items + m.rowsPerWorkgroup - 1) / m.rowsPerWorkgroup;

@@ -8,7 +8,7 @@
 #ifndef DSV4_RUNTIME_LAUNCHCHECK_H
 #define DSV4_RUNTIME_LAUNCHCHECK_H
 
-#include "KernargPack.h"
+#include "KernelArgs.h"
 #include "Manifest.h"
 
 namespace dsv4::rt {
@@ -16,7 +16,7 @@ namespace dsv4::rt {
 // On DSV4_OK either `launchNeeded` is false (nothing to do: no items, no
 // rows, or no positions) or `values` and `dims` are ready to launch.
 dsv4_status checkLaunch(const Manifest &manifest, const dsv4_launch_args &args,
-                        AbiValues &values, LaunchDims &dims, bool &launchNeeded);
+                        KernelArgValues &values, LaunchDims &dims, bool &launchNeeded);
 
 } // namespace dsv4::rt
 

@@ -1,7 +1,7 @@
 //===- Manifest.h - the dsv4 manifest (docs/ABI.md) -------------*- C++ -*-===//
 //
-// The JSON written next to each code object, parsed and checked once at load
-// so that launch-time validation only compares numbers.
+// The manifest, parsed and checked once at load so that launch-time
+// validation only compares numbers.
 //
 //===----------------------------------------------------------------------===//
 #ifndef DSV4_RUNTIME_MANIFEST_H
@@ -11,19 +11,13 @@
 
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace dsv4::rt {
 
 enum class Target { Amdgcn, Nvptx };
 
-struct ManifestArg {
-  std::string name;
-  std::string type; // "ptr" or "i32"
-};
-
 struct Manifest {
-  std::string kernel, binary, targetTriple, chip, mode, schedule;
+  std::string kernel, targetTriple, chip, mode, schedule;
   Target target = Target::Amdgcn;
   dsv4_handle_kind handleKind = DSV4_HANDLE_DECODE_SEQ_LENS;
   bool rotate = false;
@@ -36,18 +30,12 @@ struct Manifest {
   int64_t lanesPerRow = 0, rowsPerWorkgroup = 0, workgroupSize = 0;
   int64_t kvAlign = 0, kvRowStrideMultiple = 0, weightAlign = 0;
   int64_t freqsAlign = 0, freqsRowStrideMultiple = 0;
-  std::vector<ManifestArg> args;
 };
 
 // Parses and checks `json`; DSV4_ERR_BAD_MANIFEST names the offending key.
 dsv4_status parseManifest(std::string_view json, Manifest &out);
 
 const char *dtypeName(int32_t dtype);
-
-// The ABI's argument list (docs/ABI.md "Kernel arguments, in order").
-constexpr int kNumAbiArgs = 10;
-constexpr int kNumAbiPtrArgs = 4;
-extern const ManifestArg kAbiArgs[kNumAbiArgs];
 
 } // namespace dsv4::rt
 

@@ -9,15 +9,16 @@
 
 #include "Backend.h"
 #include "Error.h"
-#include "KernargLayout.h"
 #include "LaunchCheck.h"
 #include "Manifest.h"
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
+#include <fcntl.h>
 #include <new>
 #include <string>
+#include <sys/stat.h>
+#include <unistd.h>
 
 using namespace dsv4::rt;
 
@@ -28,19 +29,40 @@ struct dsv4_module {
 
 namespace {
 
+// Far above any dsv4 code object or manifest (tens of kilobytes), far below
+// what would hurt to allocate.
+constexpr off_t kMaxFileBytes = 64 << 20;
+
+// Reads a regular file of at most kMaxFileBytes. A device, FIFO or folder
+// fails at once: O_NONBLOCK keeps a FIFO without writer from blocking open().
 dsv4_status readFile(const std::string &path, std::vector<uint8_t> &out) {
-  FILE *f = std::fopen(path.c_str(), "rb");
-  if (!f)
+  int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0)
     return fail(DSV4_ERR_IO, "cannot open '%s': %s", path.c_str(), std::strerror(errno));
-  out.clear();
-  uint8_t chunk[1 << 16];
-  size_t n;
-  while ((n = std::fread(chunk, 1, sizeof(chunk), f)) > 0)
-    out.insert(out.end(), chunk, chunk + n);
-  bool bad = std::ferror(f);
-  std::fclose(f);
-  if (bad)
-    return fail(DSV4_ERR_IO, "cannot read '%s'", path.c_str());
+  struct FdCloser {
+    int fd;
+    ~FdCloser() { close(fd); }
+  } closer{fd};
+  struct stat info;
+  if (fstat(fd, &info) != 0)
+    return fail(DSV4_ERR_IO, "cannot stat '%s': %s", path.c_str(), std::strerror(errno));
+  if (!S_ISREG(info.st_mode))
+    return fail(DSV4_ERR_IO, "'%s' is not a regular file", path.c_str());
+  if (info.st_size > kMaxFileBytes)
+    return fail(DSV4_ERR_IO, "'%s' has %lld bytes, more than the %lld a code object or "
+                "manifest may have", path.c_str(), static_cast<long long>(info.st_size),
+                static_cast<long long>(kMaxFileBytes));
+  out.resize(static_cast<size_t>(info.st_size));
+  size_t done = 0;
+  while (done < out.size()) {
+    ssize_t n = read(fd, out.data() + done, out.size() - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return fail(DSV4_ERR_IO, "cannot read '%s': %s", path.c_str(),
+                  n < 0 ? std::strerror(errno) : "the file shrank while being read");
+    done += static_cast<size_t>(n);
+  }
   return DSV4_OK;
 }
 
@@ -57,8 +79,7 @@ std::string defaultManifestPath(const std::string &binary) {
 dsv4_status loadModule(std::vector<uint8_t> image, const std::string &manifestJson,
                        dsv4_module **out) {
   auto mod = std::make_unique<dsv4_module>();
-  if (dsv4_status st = parseManifest(manifestJson, mod->manifest))
-    return st;
+  DSV4_TRY(parseManifest(manifestJson, mod->manifest));
   if (image.empty())
     return fail(DSV4_ERR_LOAD_FAILED, "code object image is empty");
   dsv4_status st = mod->manifest.target == Target::Amdgcn
@@ -76,7 +97,7 @@ template <typename F> dsv4_status guarded(F body) {
   try {
     return body();
   } catch (const std::bad_alloc &) {
-    return fail(DSV4_ERR_INVALID_ARGUMENT, "out of host memory");
+    return fail(DSV4_ERR_OUT_OF_MEMORY, "out of host memory");
   } catch (...) {
     return fail(DSV4_ERR_INVALID_ARGUMENT, "unexpected C++ exception");
   }
@@ -94,10 +115,8 @@ extern "C" dsv4_status dsv4_module_load_file(const char *binaryPath,
     *out = nullptr;
     std::string manifest = manifestPath ? manifestPath : defaultManifestPath(binaryPath);
     std::vector<uint8_t> json, image;
-    if (dsv4_status st = readFile(manifest, json))
-      return st;
-    if (dsv4_status st = readFile(binaryPath, image))
-      return st;
+    DSV4_TRY(readFile(manifest, json));
+    DSV4_TRY(readFile(binaryPath, image));
     return loadModule(std::move(image), std::string(json.begin(), json.end()), out);
   });
 }
@@ -122,14 +141,14 @@ extern "C" dsv4_status dsv4_launch(dsv4_module *mod, const dsv4_launch_args *arg
   return guarded([&]() -> dsv4_status {
     if (!mod || !args)
       return fail(DSV4_ERR_INVALID_ARGUMENT, "dsv4_launch: module and args must not be NULL");
-    AbiValues values;
+    KernelArgValues values;
     LaunchDims dims;
     bool launchNeeded;
-    if (dsv4_status st = checkLaunch(mod->manifest, *args, values, dims, launchNeeded))
-      return st;
+    DSV4_TRY(checkLaunch(mod->manifest, *args, values, dims, launchNeeded));
     if (!launchNeeded)
       return DSV4_OK;
-    return mod->kernel->launch(values, dims, stream);
+    KernelParams params(values);
+    return mod->kernel->launch(params, dims, stream);
   });
 }
 
@@ -152,19 +171,3 @@ DSV4_GETTER(int64_t, workgroup_size, mod->manifest.workgroupSize, 0)
 DSV4_GETTER(int64_t, rows_per_workgroup, mod->manifest.rowsPerWorkgroup, 0)
 DSV4_GETTER(float, eps, mod->manifest.epsF, 0.0f)
 #undef DSV4_GETTER
-
-extern "C" dsv4_status dsv4_module_kernarg_layout(const dsv4_module *mod,
-                                                  dsv4_kernarg_layout *out) {
-  return guarded([&]() -> dsv4_status {
-    if (!mod || !out)
-      return fail(DSV4_ERR_INVALID_ARGUMENT,
-                  "dsv4_module_kernarg_layout: module and out must not be NULL");
-    std::string target;
-    const KernelInfo *info = mod->kernel->kernargLayout(target);
-    if (!info)
-      return fail(DSV4_ERR_INVALID_ARGUMENT,
-                  "kernel '%s' is PTX: only HSACO modules have a kernarg layout",
-                  mod->manifest.kernel.c_str());
-    return fillKernargLayout(*info, target, *out);
-  });
-}

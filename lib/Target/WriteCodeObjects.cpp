@@ -1,7 +1,11 @@
 // dsv4-write-code-objects: each gpu.binary object to `<kernel>.<chip>.<ext>` plus the JSON
-// manifest of docs/ABI.md that the runtime checks every launch against.
+// manifest of docs/ABI.md that the runtime checks every launch against, with the resources an
+// HSACO's own metadata reports; a kernel that needs scratch (or spills) is refused.
+#include "dsv4/ABI/Manifest.h"
 #include "dsv4/Conversion/KernelABI.h"
 #include "dsv4/Transforms/Passes.h"
+
+#include "mlir/Target/LLVM/ROCDL/Utils.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
@@ -17,6 +21,7 @@ using namespace mlir;
 using namespace mlir::dsv4;
 
 namespace {
+namespace abi = ::dsv4_abi;
 struct ObjectInfo {
   std::string triple, chip, extension;
 };
@@ -30,14 +35,20 @@ FailureOr<ObjectInfo> describe(gpu::ObjectAttr object) {
   return failure();
 }
 
+/// What getAMDHSAKernelsELFMetadata reports of a kernel that the manifest records (as
+/// "resources", under the metadata's own names): registers, LDS, scratch and spills.
+constexpr llvm::StringLiteral kResourceKeys[] = {
+    "vgpr_count",       "sgpr_count",       "agpr_count",     "group_segment_fixed_size",
+    "private_segment_fixed_size", "vgpr_spill_count", "sgpr_spill_count", "wavefront_size"};
+
 void writeManifest(llvm::json::OStream &json, StringRef kernel, StringRef binary,
-                   const ObjectInfo &info, DictionaryAttr config) {
+                   const ObjectInfo &info, DictionaryAttr config, DictionaryAttr resources) {
   json.object([&] {
-    json.attribute("format", "dsv4-manifest-1");
-    json.attribute("kernel", kernel);
-    json.attribute("binary", binary);
-    json.attribute("target", info.triple);
-    json.attribute("chip", info.chip);
+    json.attribute(abi::kFormatKey, abi::kManifestFormat);
+    json.attribute(abi::kKernelKey, kernel);
+    json.attribute(abi::kBinaryKey, binary);
+    json.attribute(abi::kTargetKey, info.triple);
+    json.attribute(abi::kChipKey, info.chip);
     for (NamedAttribute entry : config) {
       Attribute value = entry.getValue();
       if (auto str = dyn_cast<StringAttr>(value))
@@ -49,13 +60,18 @@ void writeManifest(llvm::json::OStream &json, StringRef kernel, StringRef binary
       else if (auto real = dyn_cast<FloatAttr>(value))
         json.attribute(entry.getName(), real.getValueAsDouble());
     }
-    json.attributeArray("args", [&] {
+    json.attributeArray(abi::kArgsKey, [&] {
       for (unsigned arg = 0; arg < kNumKernelArgs; ++arg)
         json.object([&] {
-          json.attribute("name", kKernelArgNames[arg]);
-          json.attribute("type", arg < kNumKernelBuffers ? "ptr" : "i32");
+          json.attribute(abi::kArgNameKey, kKernelArgNames[arg]);
+          json.attribute(abi::kArgTypeKey, kKernelArgKinds[arg]);
         });
     });
+    if (resources)
+      json.attributeObject(abi::kResourcesKey, [&] {
+        for (NamedAttribute entry : resources)
+          json.attribute(entry.getName(), cast<IntegerAttr>(entry.getValue()).getInt());
+      });
   });
 }
 
@@ -96,12 +112,54 @@ struct Dsv4WriteCodeObjectsPass
     std::string binaryName = stem + "." + info->extension;
     if (failed(writeFile(binary, binaryName, object.getObject().getValue())))
       return failure();
+    FailureOr<DictionaryAttr> resources = readResources(binary, object);
+    if (failed(resources))
+      return failure();
     std::string manifest;
     llvm::raw_string_ostream os(manifest);
     llvm::json::OStream json(os, /*IndentSize=*/2);
-    writeManifest(json, binary.getName(), binaryName, *info, config);
+    writeManifest(json, binary.getName(), binaryName, *info, config, *resources);
     os << "\n";
     return writeFile(binary, stem + ".json", manifest);
+  }
+
+  /// The kernel's resources from an HSACO's own metadata note (null for PTX or assembly,
+  /// which carry none); an error if it cannot be read or the kernel needs scratch.
+  FailureOr<DictionaryAttr> readResources(gpu::BinaryOp binary, gpu::ObjectAttr object) {
+    if (!isa<ROCDL::ROCDLTargetAttr>(object.getTarget()) ||
+        object.getFormat() != gpu::CompilationTarget::Binary)
+      return DictionaryAttr();
+    Builder builder(&getContext());
+    StringRef bytes = object.getObject().getValue();
+    auto metadata =
+        ROCDL::getAMDHSAKernelsELFMetadata(builder, ArrayRef<char>(bytes.data(), bytes.size()));
+    if (!metadata)
+      return binary.emitError() << "cannot read the AMDGPU metadata note of the code object "
+                                   "for '" << binary.getName() << "'";
+    auto kernel = metadata->find(builder.getStringAttr(binary.getName()));
+    if (kernel == metadata->end())
+      return binary.emitError() << "the code object for '" << binary.getName()
+                                << "' has no AMDGPU metadata for that kernel";
+    SmallVector<NamedAttribute> resources;
+    for (StringRef key : kResourceKeys) {
+      auto value = dyn_cast_or_null<IntegerAttr>(kernel->second.get(key));
+      if (!value)
+        return binary.emitError() << "the AMDGPU metadata of '" << binary.getName()
+                                  << "' lacks '" << key << "'";
+      resources.push_back(builder.getNamedAttr(key, value));
+    }
+    DictionaryAttr dict = builder.getDictionaryAttr(resources);
+    // Scratch is per-lane global memory: a kernel that needs it (for spills or a stack) is
+    // far slower than its budget allows, so it is a build failure, not a report line.
+    auto count = [&](StringRef key) { return dict.getAs<IntegerAttr>(key).getInt(); };
+    if (count("private_segment_fixed_size") || count("vgpr_spill_count") ||
+        count("sgpr_spill_count"))
+      return binary.emitError() << "kernel '" << binary.getName() << "' needs "
+                                << count("private_segment_fixed_size")
+                                << " bytes of scratch per lane (" << count("vgpr_spill_count")
+                                << " VGPR and " << count("sgpr_spill_count")
+                                << " SGPR spills): lower lanes-per-row or rows-per-workgroup";
+    return dict;
   }
 
   LogicalResult writeFile(Operation *op, StringRef name, StringRef contents) {

@@ -27,16 +27,18 @@ class Dsv4Error(RuntimeError):
 
 
 class _LaunchArgs(ctypes.Structure):
-    # Field for field dsv4_launch_args; ctypes applies the same C alignment.
+    # Field for field dsv4_launch_args: the kernel's arguments in the order of
+    # include/dsv4/ABI/KernelArgs.def (pointers, then int64 scalars), then the
+    # call's own facts. test/Runtime/python.test holds this against the C struct.
     _fields_ = [
-        ("kv", ctypes.c_void_p), ("kv_dtype", ctypes.c_int32),
-        ("num_rows", ctypes.c_int64), ("kv_row_stride", ctypes.c_int64),
-        ("weight", ctypes.c_void_p), ("weight_dtype", ctypes.c_int32),
-        ("weight_len", ctypes.c_int64), ("eps", ctypes.c_float),
-        ("freqs", ctypes.c_void_p), ("num_positions", ctypes.c_int64),
-        ("freqs_row_stride", ctypes.c_int64), ("freqs_width", ctypes.c_int64),
-        ("handle", ctypes.c_void_p), ("handle_kind", ctypes.c_int32),
-        ("num_items", ctypes.c_int64), ("plan_row_stride", ctypes.c_int64),
+        ("kv", ctypes.c_void_p), ("weight", ctypes.c_void_p),
+        ("freqs", ctypes.c_void_p), ("handle", ctypes.c_void_p),
+        ("num_items", ctypes.c_int64), ("num_rows", ctypes.c_int64),
+        ("kv_row_stride", ctypes.c_int64), ("num_positions", ctypes.c_int64),
+        ("freqs_row_stride", ctypes.c_int64), ("plan_row_stride", ctypes.c_int64),
+        ("kv_dtype", ctypes.c_int32), ("weight_dtype", ctypes.c_int32),
+        ("handle_kind", ctypes.c_int32), ("eps", ctypes.c_float),
+        ("weight_len", ctypes.c_int64), ("freqs_width", ctypes.c_int64),
         ("head_dim", ctypes.c_int64),
     ]
 

@@ -158,11 +158,21 @@ def check_case(case, runtime, kernel, freqs_complex):
     torch.cuda.synchronize()
     # A result that moves between identical launches is a race, whatever its error.
     rerun_same = reference.same_bits(first, case.store, m["kv_dtype"])
+    ok, detail = judge(case)
+    return ok and rerun_same, f"{detail} rerun={'same' if rerun_same else 'DIFFERS'}"
+
+
+def judge(case):
+    """case.store after one launch against the float64 reference: finite, within the kv dtype's
+    bound, and nothing written outside the valid items' rows. Returns (ok, detail line)."""
+    import torch
+
+    m = case.m
     stray = untouched_mismatches(case)
     skipped = case.num_items - len(case.items)
-    detail = f"valid={len(case.items)} skipped={skipped} stray={stray} rerun={'same' if rerun_same else 'DIFFERS'}"
+    detail = f"valid={len(case.items)} skipped={skipped} stray={stray}"
     if not case.items:
-        return stray == 0 and rerun_same, detail
+        return stray == 0, detail
 
     rows = torch.tensor([row for row, _ in case.items], device=case.store.device)
     positions = torch.tensor([pos for _, pos in case.items], device=case.store.device)
@@ -174,7 +184,7 @@ def check_case(case, runtime, kernel, freqs_complex):
     err = reference.rel_l2(out, ref)
     bound = reference.BOUNDS[m["kv_dtype"]]
     floor = "-" if m["kv_dtype"] == "f32" else f"{reference.rounding_floor(ref, m['kv_dtype']):.2e}"
-    ok = finite and stray == 0 and rerun_same and err <= bound
+    ok = finite and stray == 0 and err <= bound
     detail += f" finite={'yes' if finite else 'NO'} err={err:.2e} bound={bound:.0e} floor={floor}"
     return ok, detail
 

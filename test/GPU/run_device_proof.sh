@@ -20,7 +20,8 @@ export DSV4_RUNTIME_LIB=${DSV4_RUNTIME_LIB:-/tmp/rt/lib/libdsv4_runtime.so}
 
 if [ ! -f "$DSV4_RUNTIME_LIB" ]; then
   echo "== building the runtime shim"
-  if ! { cmake -S lib/Runtime -B /tmp/rt && cmake --build /tmp/rt -j; } >/tmp/shim_build.log 2>&1; then
+  if ! { cmake -S lib/Runtime -B /tmp/rt ${DSV4_JSON_INCLUDE_DIR:+-DDSV4_JSON_INCLUDE_DIR="$DSV4_JSON_INCLUDE_DIR"} &&
+         cmake --build /tmp/rt -j; } >/tmp/shim_build.log 2>&1; then
     cp /tmp/shim_build.log "$LOGS/"
     tail -40 /tmp/shim_build.log
     echo "proof: shim build FAILED"

@@ -1,8 +1,9 @@
 /* FakeHip.c - a stand-in libamdhip64.so for CPU tests of the HIP back end.
  *
  * Implements exactly the symbols the shim dlsyms and records every call to
- * the file named by $DSV4_FAKE_HIP_LOG, the kernel-argument buffer as a hex
- * dump, so tests can check the packing byte by byte.
+ * the file named by $DSV4_FAKE_HIP_LOG, with the value of each kernel
+ * argument it receives through kernelParams, named by the ABI table
+ * (dsv4/ABI/KernelArgs.def), so tests check what a kernel would see.
  *   DSV4_FAKE_HIP_ARCH  gcnArchName to report (default gfx942:sramecc+:xnack-)
  *   DSV4_FAKE_HIP_FAIL  "load", "function" or "launch": that call fails
  * Built twice; DSV4_FAKE_HIP_PRE6 leaves out hipGetDevicePropertiesR0600. */
@@ -58,6 +59,20 @@ FAKE_API int hipGetDevicePropertiesR0600(void *props, int device) {
 }
 #endif
 
+/* The loaded image and its size, which a shared-object ELF64 gives by its
+ * section header table (ld.lld puts it last). */
+static const unsigned char *loadedImage;
+static size_t loadedSize;
+
+static size_t elfSize(const unsigned char *image) {
+  uint64_t shoff;
+  uint16_t shentsize, shnum;
+  memcpy(&shoff, image + 0x28, sizeof(shoff));
+  memcpy(&shentsize, image + 0x3a, sizeof(shentsize));
+  memcpy(&shnum, image + 0x3c, sizeof(shnum));
+  return (size_t)(shoff + (uint64_t)shentsize * shnum);
+}
+
 FAKE_API int hipModuleLoadData(void **module, const void *image) {
   FILE *log = openLog();
   int ok = !shouldFail("load") && memcmp(image, "\x7f" "ELF", 4) == 0;
@@ -67,8 +82,19 @@ FAKE_API int hipModuleLoadData(void **module, const void *image) {
   }
   if (!ok)
     return hipErrorInvalidImage;
+  loadedImage = image;
+  loadedSize = elfSize(image);
   *module = &fakeModule;
   return hipSuccess;
+}
+
+/* True if the image's string tables hold `name` as a whole symbol name. */
+static int hasSymbol(const char *name) {
+  size_t n = strlen(name) + 1;
+  for (size_t at = 1; at + n <= loadedSize; ++at)
+    if (loadedImage[at - 1] == '\0' && memcmp(loadedImage + at, name, n) == 0)
+      return 1;
+  return 0;
 }
 
 FAKE_API int hipModuleGetFunction(void **function, void *module, const char *name) {
@@ -77,7 +103,7 @@ FAKE_API int hipModuleGetFunction(void **function, void *module, const char *nam
     fprintf(log, "hipModuleGetFunction %s\n", name);
     fclose(log);
   }
-  if (module != &fakeModule || shouldFail("function"))
+  if (module != &fakeModule || shouldFail("function") || !hasSymbol(name))
     return hipErrorNotFound;
   *function = &fakeFunction;
   return hipSuccess;
@@ -92,31 +118,26 @@ FAKE_API int hipModuleUnload(void *module) {
   return module == &fakeModule ? hipSuccess : hipErrorInvalidValue;
 }
 
-/* Accepts only the `extra` form the shim must use:
- * {BUFFER_POINTER, buf, BUFFER_SIZE, &size, END}, kernelParams == NULL. */
+/* Accepts only the form the shim must use: kernelParams, no `extra`. */
 FAKE_API int hipModuleLaunchKernel(void *function, unsigned gx, unsigned gy,
                                    unsigned gz, unsigned bx, unsigned by,
                                    unsigned bz, unsigned shared, void *stream,
                                    void **kernelParams, void **extra) {
   FILE *log = openLog();
-  int wellFormed = function == &fakeFunction && !kernelParams && extra &&
-                   extra[0] == (void *)1 && extra[2] == (void *)2 &&
-                   extra[4] == (void *)3 && extra[1] && extra[3];
+  int wellFormed = function == &fakeFunction && kernelParams && !extra;
   if (log) {
     fprintf(log, "hipModuleLaunchKernel grid=%u,%u,%u block=%u,%u,%u shared=%u stream=%p\n",
             gx, gy, gz, bx, by, bz, shared, stream);
     if (!wellFormed) {
       fprintf(log, "malformed launch (function, kernelParams or extra)\n");
     } else {
-      const uint8_t *buf = (const uint8_t *)extra[1];
-      size_t size = *(const size_t *)extra[3];
-      fprintf(log, "kernarg size=%zu\n", size);
-      for (size_t i = 0; i < size; i += 16) {
-        fprintf(log, "%04zx:", i);
-        for (size_t j = i; j < i + 16 && j < size; ++j)
-          fprintf(log, " %02x", buf[j]);
-        fprintf(log, "\n");
-      }
+      void **param = kernelParams;
+#define DSV4_KERNEL_ARG(Name, name, kind) LOG_##kind(#name, *param++);
+#define LOG_ptr(name, p) fprintf(log, " %s=0x%llx", name, (unsigned long long)*(const uint64_t *)(p))
+#define LOG_i32(name, p) fprintf(log, " %s=%d", name, *(const int32_t *)(p))
+      fprintf(log, "params:");
+#include "dsv4/ABI/KernelArgs.def"
+      fprintf(log, "\n");
     }
     fclose(log);
   }

@@ -89,9 +89,9 @@ int main(int argc, char **argv) {
   dsv4_launch_args a;
   memset(&a, 0, sizeof(a));
   a.kv = (void *)(uintptr_t)0x7f0000010000ull;
-  a.weight = (const void *)(uintptr_t)0x7f0000020000ull;
-  a.freqs = (const void *)(uintptr_t)0x7f0000030000ull;
-  a.handle = (const void *)(uintptr_t)0x7f0000040000ull;
+  a.weight = (void *)(uintptr_t)0x7f0000020000ull;
+  a.freqs = (void *)(uintptr_t)0x7f0000030000ull;
+  a.handle = (void *)(uintptr_t)0x7f0000040000ull;
   a.kv_dtype = dsv4_module_kv_dtype(mod);
   a.weight_dtype = dsv4_module_weight_dtype(mod);
   a.head_dim = a.weight_len = a.kv_row_stride = dsv4_module_head_dim(mod);

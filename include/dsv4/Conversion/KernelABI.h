@@ -1,5 +1,5 @@
-// The kernel parameters of docs/ABI.md, in order: the one list that the kernel's signature,
-// its body and the manifest writer all read.
+// The kernel parameters of dsv4/ABI/KernelArgs.def as C++ constants for the compiler: the
+// kernel's signature, its body and the manifest writer all read these.
 #ifndef DSV4_CONVERSION_KERNELABI_H
 #define DSV4_CONVERSION_KERNELABI_H
 
@@ -11,26 +11,25 @@ namespace mlir::dsv4 {
 /// manifest writer (the gpu.module itself is gone once it is a gpu.binary).
 constexpr llvm::StringLiteral kKernelsAttrName = "dsv4.kernels";
 
-/// Parameter positions. The buffers come first (one global pointer each), then i32 scalars.
+/// Parameter positions.
 enum KernelArg : unsigned {
-  kKvArg,
-  kWeightArg,
-  kFreqsArg,
-  kHandleArg,
-  kNumItemsArg,
-  kNumRowsArg,
-  kKvRowStrideArg,
-  kNumPositionsArg,
-  kFreqsRowStrideArg,
-  kPlanRowStrideArg,
+#define DSV4_KERNEL_ARG(Name, name, kind) k##Name##Arg,
+#include "dsv4/ABI/KernelArgs.def"
   kNumKernelArgs
 };
-constexpr unsigned kNumKernelBuffers = kNumItemsArg;
 
-/// Parameter names, as the manifest lists them.
+/// Parameter names and kinds ("ptr" or "i32"), as the manifest lists them.
 constexpr llvm::StringLiteral kKernelArgNames[kNumKernelArgs] = {
-    "kv",        "weight",        "freqs",         "handle",           "num_items",
-    "num_rows", "kv_row_stride", "num_positions", "freqs_row_stride", "plan_row_stride"};
+#define DSV4_KERNEL_ARG(Name, name, kind) #name,
+#include "dsv4/ABI/KernelArgs.def"
+};
+constexpr llvm::StringLiteral kKernelArgKinds[kNumKernelArgs] = {
+#define DSV4_KERNEL_ARG(Name, name, kind) #kind,
+#include "dsv4/ABI/KernelArgs.def"
+};
+
+/// True for a buffer (a global pointer); the others are i32 scalars.
+inline bool isKernelBuffer(unsigned arg) { return kKernelArgKinds[arg] == "ptr"; }
 
 } // namespace mlir::dsv4
 

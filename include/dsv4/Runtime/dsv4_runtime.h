@@ -33,7 +33,8 @@ typedef enum dsv4_status {
   DSV4_ERR_MISALIGNED = 7,         /* base pointer or row stride breaks 16-byte access */
   DSV4_ERR_LAUNCH_FAILED = 8,      /* the driver's launch call failed */
   DSV4_ERR_IO = 9,                 /* a file could not be read */
-  DSV4_ERR_BAD_MANIFEST = 10       /* bad JSON, missing or ill-typed key */
+  DSV4_ERR_BAD_MANIFEST = 10,      /* bad JSON, missing or ill-typed key */
+  DSV4_ERR_OUT_OF_MEMORY = 11      /* a host allocation failed */
 } dsv4_status;
 
 /* Element types; 0 is deliberately invalid so a zeroed struct is rejected. */
@@ -46,29 +47,26 @@ typedef enum dsv4_dtype {
 /* What `handle` points at; must match the manifest's `mode`. */
 typedef enum dsv4_handle_kind {
   DSV4_HANDLE_DECODE_SEQ_LENS = 1, /* i32 seq_lens[num_items] */
-  DSV4_HANDLE_PREFILL_PLAN = 2     /* i32 plan[num_items][plan_row_stride], 4 used */
+  DSV4_HANDLE_PREFILL_PLAN = 2     /* i32 plan, num_items rows of 4 used fields */
 } dsv4_handle_kind;
 
-/* One call's arguments, in the framework's terms. Sizes are int64_t so that
- * values past INT32_MAX are reported instead of silently truncated. Strides
- * are in elements. Enum-valued fields are int32_t for a fixed ctypes layout. */
+/* One call's arguments, in the framework's terms. First the kernel's own
+ * arguments, one field per entry of dsv4/ABI/KernelArgs.def with the same
+ * name: buffers as pointers, scalars as int64_t so that values past INT32_MAX
+ * are reported instead of silently truncated (strides are in elements). Then
+ * what the call says about its tensors, checked against the manifest. Enum
+ * fields are int32_t for a fixed ctypes layout. */
+#define DSV4_LAUNCH_FIELD_ptr void *
+#define DSV4_LAUNCH_FIELD_i32 int64_t
 typedef struct dsv4_launch_args {
-  void *kv;                 /* [num_rows, head_dim] rows, updated in place */
-  int32_t kv_dtype;         /* dsv4_dtype */
-  int64_t num_rows;
-  int64_t kv_row_stride;
-  const void *weight;       /* [weight_len] RMSNorm gain */
-  int32_t weight_dtype;     /* dsv4_dtype */
-  int64_t weight_len;       /* must equal head_dim */
-  float eps;                /* must equal the manifest's eps rounded to float */
-  const void *freqs;        /* [num_positions, freqs_width] f32 (cos, sin) pairs */
-  int64_t num_positions;
-  int64_t freqs_row_stride;
-  int64_t freqs_width;      /* the rope dim R */
-  const void *handle;       /* seq_lens or plan, i32 */
-  int32_t handle_kind;      /* dsv4_handle_kind */
-  int64_t num_items;        /* B (decode) or M (prefill); 0 launches nothing */
-  int64_t plan_row_stride;  /* prefill only (>= 4); decode ignores it */
+#define DSV4_KERNEL_ARG(Name, name, kind) DSV4_LAUNCH_FIELD_##kind name;
+#include "dsv4/ABI/KernelArgs.def"
+  int32_t kv_dtype;     /* dsv4_dtype of kv */
+  int32_t weight_dtype; /* dsv4_dtype of weight */
+  int32_t handle_kind;  /* dsv4_handle_kind: what handle points at */
+  float eps;            /* must equal the manifest's eps rounded to float */
+  int64_t weight_len;   /* must equal head_dim */
+  int64_t freqs_width;  /* floats per freqs row used: the rope dim R */
   int64_t head_dim;
 } dsv4_launch_args;
 
@@ -109,34 +107,6 @@ DSV4_API int32_t dsv4_module_weight_dtype(const dsv4_module *mod);
 DSV4_API int64_t dsv4_module_workgroup_size(const dsv4_module *mod);
 DSV4_API int64_t dsv4_module_rows_per_workgroup(const dsv4_module *mod);
 DSV4_API float dsv4_module_eps(const dsv4_module *mod);
-
-/* The kernel-argument layout of an AMDGPU code object, read from its
- * NT_AMDGPU_METADATA note; exposed so tests and tools can print it. */
-#define DSV4_MAX_KERNARGS 64
-typedef struct dsv4_kernarg {
-  uint32_t offset;
-  uint32_t size;
-  char value_kind[32]; /* "global_buffer", "by_value", "hidden_block_count_x", ... */
-} dsv4_kernarg;
-
-typedef struct dsv4_kernarg_layout {
-  char target[64];  /* amdhsa.target, e.g. "amdgcn-amd-amdhsa--gfx942" */
-  char name[128];   /* .name */
-  char symbol[136]; /* .symbol, normally name + ".kd" */
-  uint32_t segment_size;
-  uint32_t segment_align;
-  uint32_t num_args;
-  dsv4_kernarg args[DSV4_MAX_KERNARGS];
-} dsv4_kernarg_layout;
-
-/* Layout of kernel number `index` (metadata order) of an HSACO image;
- * DSV4_ERR_KERNEL_NOT_FOUND once index runs past the last kernel. */
-DSV4_API dsv4_status dsv4_hsaco_kernarg_layout(const void *image, size_t size,
-                                               uint32_t index,
-                                               dsv4_kernarg_layout *out);
-/* Layout the module packs with (HSACO modules only). */
-DSV4_API dsv4_status dsv4_module_kernarg_layout(const dsv4_module *mod,
-                                                dsv4_kernarg_layout *out);
 
 #ifdef __cplusplus
 }

@@ -3,6 +3,7 @@
 // records what the manifest needs; KernelEmitter.cpp fills in the body.
 #include "HostLaunch.h"
 #include "KernelEmitter.h"
+#include "dsv4/ABI/Manifest.h"
 #include "dsv4/Conversion/KernelABI.h"
 #include "dsv4/Transforms/Passes.h"
 
@@ -22,6 +23,7 @@ using namespace mlir;
 using namespace mlir::dsv4;
 
 namespace {
+namespace abi = ::dsv4_abi;
 constexpr int64_t kMaxWorkgroupSize = 1024;
 /// Defaults measured on the NVIDIA twin (BENCHMARKS.md): four 16-byte runs per lane (16 f32
 /// values, 32 lanes for D=512; 32 bf16 values, 16 lanes) and 128-thread workgroups (two
@@ -141,11 +143,12 @@ private:
       return MemRefType::get({kBufferBound}, element, MemRefLayoutAttrInterface(), global);
     };
     Type i32 = builder.getI32Type();
-    Type elements[kNumKernelBuffers] = {config.kvType, config.weightType, builder.getF32Type(),
-                                        i32};
+    // Every scalar of the ABI table is an i32; each buffer gets its element type here.
     SmallVector<Type> params(kNumKernelArgs, i32);
-    for (unsigned arg = 0; arg < kNumKernelBuffers; ++arg)
-      params[arg] = buffer(elements[arg]);
+    params[kKvArg] = buffer(config.kvType);
+    params[kWeightArg] = buffer(config.weightType);
+    params[kFreqsArg] = buffer(builder.getF32Type());
+    params[kHandleArg] = buffer(i32);
     return builder.getFunctionType(params, {});
   }
 
@@ -198,30 +201,30 @@ private:
                                config.vectorWidth * type.getIntOrFloatBitWidth() / 8);
     };
     SmallVector<NamedAttribute> entries = {
-        builder.getNamedAttr("mode", builder.getStringAttr(stringifyPositionSource(op.getSource()))),
-        builder.getNamedAttr("rotate", builder.getBoolAttr(op.rotates())),
-        builder.getNamedAttr("head_dim", builder.getI64IntegerAttr(config.headDim)),
-        builder.getNamedAttr("rope_dim", builder.getI64IntegerAttr(config.ropeDim)),
-        builder.getNamedAttr("ratio", builder.getI64IntegerAttr(op.getRatio())),
-        builder.getNamedAttr("eps", op.getEpsAttr()),
-        builder.getNamedAttr("scale", op.getScaleAttr() ? Attribute(op.getScaleAttr())
+        builder.getNamedAttr(abi::kModeKey, builder.getStringAttr(stringifyPositionSource(op.getSource()))),
+        builder.getNamedAttr(abi::kRotateKey, builder.getBoolAttr(op.rotates())),
+        builder.getNamedAttr(abi::kHeadDimKey, builder.getI64IntegerAttr(config.headDim)),
+        builder.getNamedAttr(abi::kRopeDimKey, builder.getI64IntegerAttr(config.ropeDim)),
+        builder.getNamedAttr(abi::kRatioKey, builder.getI64IntegerAttr(op.getRatio())),
+        builder.getNamedAttr(abi::kEpsKey, op.getEpsAttr()),
+        builder.getNamedAttr(abi::kScaleKey, op.getScaleAttr() ? Attribute(op.getScaleAttr())
                                                         : builder.getF32FloatAttr(1.0f)),
-        builder.getNamedAttr("kv_dtype", builder.getStringAttr(dtypeName(config.kvType))),
-        builder.getNamedAttr("weight_dtype",
+        builder.getNamedAttr(abi::kKvDtypeKey, builder.getStringAttr(dtypeName(config.kvType))),
+        builder.getNamedAttr(abi::kWeightDtypeKey,
                              builder.getStringAttr(dtypeName(config.weightType))),
-        builder.getNamedAttr("freqs_dtype", builder.getStringAttr("f32")),
-        builder.getNamedAttr("lanes_per_row", builder.getI64IntegerAttr(config.lanes)),
-        builder.getNamedAttr("rows_per_workgroup", builder.getI64IntegerAttr(config.rows)),
-        builder.getNamedAttr("workgroup_size", builder.getI64IntegerAttr(config.workgroupSize())),
-        builder.getNamedAttr("schedule", builder.getStringAttr(schedule)),
-        builder.getNamedAttr("kv_align", builder.getI64IntegerAttr(kAccessBytes)),
-        builder.getNamedAttr("kv_row_stride_multiple",
+        builder.getNamedAttr(abi::kFreqsDtypeKey, builder.getStringAttr("f32")),
+        builder.getNamedAttr(abi::kLanesPerRowKey, builder.getI64IntegerAttr(config.lanes)),
+        builder.getNamedAttr(abi::kRowsPerWorkgroupKey, builder.getI64IntegerAttr(config.rows)),
+        builder.getNamedAttr(abi::kWorkgroupSizeKey, builder.getI64IntegerAttr(config.workgroupSize())),
+        builder.getNamedAttr(abi::kScheduleKey, builder.getStringAttr(schedule)),
+        builder.getNamedAttr(abi::kKvAlignKey, builder.getI64IntegerAttr(kAccessBytes)),
+        builder.getNamedAttr(abi::kKvRowStrideMultipleKey,
                              builder.getI64IntegerAttr(config.vectorWidth)),
-        builder.getNamedAttr("weight_align",
+        builder.getNamedAttr(abi::kWeightAlignKey,
                              builder.getI64IntegerAttr(vectorAlign(config.weightType))),
-        builder.getNamedAttr("freqs_align",
+        builder.getNamedAttr(abi::kFreqsAlignKey,
                              builder.getI64IntegerAttr(config.vectorFreqs() ? kAccessBytes : 4)),
-        builder.getNamedAttr("freqs_row_stride_multiple",
+        builder.getNamedAttr(abi::kFreqsRowStrideMultipleKey,
                              builder.getI64IntegerAttr(config.vectorFreqs() ? 4 : 1)),
     };
     NamedAttrList kernels(module->getAttrOfType<DictionaryAttr>(kKernelsAttrName));

@@ -1,0 +1,49 @@
+// One kernel configuration of the dsv4 epilogue and the dsv4 IR that computes it: the single
+// place where a configuration becomes a kernel function (dsv4-gen, examples/, the cache).
+#ifndef DSV4_GENERATOR_KERNELCONFIG_H
+#define DSV4_GENERATOR_KERNELCONFIG_H
+
+#include "mlir/IR/Builders.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <optional>
+#include <string>
+
+namespace mlir::dsv4 {
+
+/// What a kernel is compiled for; everything the manifest records about the math.
+struct KernelConfig {
+  std::string mode = "decode";   ///< decode (seq_lens) | prefill (plan)
+  int64_t headDim = 512;         ///< D
+  int64_t ropeDim = 64;          ///< R, the last R channels are rotated
+  std::string kvDtype = "f32";   ///< f32 | bf16 | f16
+  std::string weightDtype = "f32"; ///< f32 | bf16
+  float eps = 1.0e-6f;
+  int64_t ratio = 4;
+  bool rotate = true;            ///< Hadamard after RoPE
+  std::optional<float> scale;    ///< Hadamard scale; D^-0.5 when unset
+
+  /// The Hadamard scale actually compiled in.
+  float effectiveScale() const;
+};
+
+/// The eps every DeepSeek-V4 compressor uses; other values are spelled in the kernel name.
+constexpr float kDefaultEps = 1.0e-6f;
+
+/// Checks `config` against the dialect's limits (SPEC: D a power of two in [64, 4096], R even
+/// in [2, D], ratio > 0, eps > 0, known dtypes). Returns an empty string or one message.
+std::string validate(const KernelConfig &config);
+
+/// `dsv4_<mode>_r<ratio>[_norot]_d<D>_r<R>_<kv>[_w<weight>][_eps<bits>][_s<bits>]`: the
+/// names examples/ uses; eps and scale appear (as f32 bit patterns) only when not the default.
+std::string kernelName(const KernelConfig &config);
+
+/// Builds `func.func @<name>(kv, weight, freqs, handle) -> kv` holding the unfused chain
+/// (items, rms_norm, rope[, hadamard]) at the builder's insertion point. `config` must be valid.
+func::FuncOp buildKernel(OpBuilder &builder, Location loc, const KernelConfig &config,
+                         llvm::StringRef name);
+
+} // namespace mlir::dsv4
+
+#endif // DSV4_GENERATOR_KERNELCONFIG_H

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Proof of the torch op on an NVIDIA GPU (torch, triton, CMake and g++ there; no LLVM, no pip
+# network): build the runtime shim (unless DSV4_RUNTIME_LIB exists), pip-install the package into
+# a temporary target with that shim, and run torch_op_proof.py against the kernel library that
+# scripts/run wrote (KERNELS, default out/, with its index.json). Log to $OUT (or /tmp/dsv4_proof).
+set -u
+cd "$(dirname "$0")/../.."
+
+KERNELS=$(realpath -m "${KERNELS:-out}")
+LOGS=${OUT:-/tmp/dsv4_proof}
+mkdir -p "$LOGS"
+export PYTHONUNBUFFERED=1
+export DSV4_RUNTIME_LIB=${DSV4_RUNTIME_LIB:-/tmp/rt/lib/libdsv4_runtime.so}
+
+if [ ! -f "$DSV4_RUNTIME_LIB" ]; then
+  echo "== building the runtime shim"
+  if ! { cmake -S lib/Runtime -B /tmp/rt -DDSV4_RUNTIME_BUILD_TESTS=OFF && cmake --build /tmp/rt -j; } \
+      >"$LOGS/shim_build.log" 2>&1; then
+    tail -40 "$LOGS/shim_build.log"
+    echo "torch op proof: shim build FAILED"
+    exit 1
+  fi
+fi
+if [ ! -f "$KERNELS/index.json" ]; then
+  echo "torch op proof: no $KERNELS/index.json (run scripts/run on the build machine, carry out/)"
+  exit 1
+fi
+
+# The installed package, with its own copy of the shim, is the path a user takes; where this
+# Python lacks setuptools/wheel, the proof runs from the source tree instead (and says so).
+echo "== pip install --no-build-isolation ./python (into /tmp/dsv4_site)"
+rm -rf /tmp/dsv4_site
+if python3 -m pip install --no-build-isolation --no-index --no-deps --quiet \
+    --target /tmp/dsv4_site ./python >"$LOGS/pip.log" 2>&1; then
+  package=(env -u DSV4_RUNTIME_LIB PYTHONPATH=/tmp/dsv4_site)
+else
+  tail -5 "$LOGS/pip.log"
+  echo "   pip install failed: running from the source tree (PYTHONPATH=python) instead"
+  package=(env PYTHONPATH="$PWD/python")
+fi
+
+echo "== torch_op_proof (kernels from $KERNELS)"
+"${package[@]}" DSV4_KERNEL_DIR="$KERNELS" DSV4_CACHE_DIR=/tmp/dsv4_cache \
+  python3 test/GPU/torch_op_proof.py "$@" 2>&1 | tee "$LOGS/torch_op_proof.log"
+exit "${PIPESTATUS[0]}"

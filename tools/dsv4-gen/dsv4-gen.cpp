@@ -1,0 +1,84 @@
+// dsv4-gen: writes the dsv4 IR of one kernel configuration (the input of dsv4-opt --dsv4-compile).
+#include "dsv4/Dialect/Dsv4.h"
+#include "dsv4/Generator/KernelConfig.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/WithColor.h"
+
+using namespace llvm;
+
+static cl::OptionCategory category("kernel configuration");
+static cl::opt<std::string> mode("mode", cl::desc("decode | prefill"), cl::init("decode"),
+                                 cl::cat(category));
+static cl::opt<int64_t> headDim("head-dim", cl::desc("D"), cl::init(512), cl::cat(category));
+static cl::opt<int64_t> ropeDim("rope-dim", cl::desc("R"), cl::init(64), cl::cat(category));
+static cl::opt<std::string> kvDtype("kv-dtype", cl::desc("f32 | bf16 | f16"), cl::init("f32"),
+                                    cl::cat(category));
+static cl::opt<std::string> weightDtype("weight-dtype", cl::desc("f32 | bf16"),
+                                        cl::init("f32"), cl::cat(category));
+static cl::opt<float> eps("eps", cl::desc("RMSNorm epsilon"), cl::init(mlir::dsv4::kDefaultEps),
+                          cl::cat(category));
+static cl::opt<int64_t> ratio("ratio", cl::desc("compress ratio"), cl::init(4),
+                              cl::cat(category));
+static cl::opt<bool> rotate("rotate", cl::desc("Hadamard after RoPE (--rotate=false: none)"),
+                            cl::init(true), cl::cat(category));
+static cl::opt<float> scale("scale", cl::desc("Hadamard scale (default D^-0.5)"),
+                            cl::cat(category));
+static cl::opt<std::string> name("name", cl::desc("kernel name (default: from the configuration)"),
+                                 cl::cat(category));
+static cl::opt<bool> printName("print-name",
+                               cl::desc("print only the kernel name the configuration gets"),
+                               cl::cat(category));
+static cl::opt<std::string> output("o", cl::desc("output file"), cl::value_desc("filename"),
+                                   cl::init("-"));
+
+int main(int argc, char **argv) {
+  InitLLVM init(argc, argv);
+  cl::HideUnrelatedOptions(category);
+  cl::ParseCommandLineOptions(argc, argv, "dsv4-gen: the dsv4 IR of one kernel configuration\n");
+
+  mlir::dsv4::KernelConfig config;
+  config.mode = mode;
+  config.headDim = headDim;
+  config.ropeDim = ropeDim;
+  config.kvDtype = kvDtype;
+  config.weightDtype = weightDtype;
+  config.eps = eps;
+  config.ratio = ratio;
+  config.rotate = rotate;
+  if (scale.getNumOccurrences())
+    config.scale = scale.getValue();
+  if (std::string problem = mlir::dsv4::validate(config); !problem.empty()) {
+    WithColor::error(errs(), "dsv4-gen") << problem << "\n";
+    return 1;
+  }
+  std::string kernel = name.empty() ? mlir::dsv4::kernelName(config) : name.getValue();
+
+  std::string error;
+  std::unique_ptr<ToolOutputFile> file = mlir::openOutputFile(output, &error);
+  if (!file) {
+    WithColor::error(errs(), "dsv4-gen") << error << "\n";
+    return 1;
+  }
+  if (printName) {
+    file->os() << kernel << "\n";
+  } else {
+    mlir::MLIRContext context;
+    context.loadDialect<mlir::dsv4::Dsv4Dialect, mlir::func::FuncDialect>();
+    mlir::OpBuilder builder(&context);
+    mlir::OwningOpRef<mlir::ModuleOp> module = mlir::ModuleOp::create(builder.getUnknownLoc());
+    builder.setInsertionPointToEnd(module->getBody());
+    mlir::dsv4::buildKernel(builder, builder.getUnknownLoc(), config, kernel);
+    // The function alone, not its module: outputs of several runs concatenate into one input.
+    for (mlir::Operation &op : *module->getBody())
+      file->os() << op << "\n";
+  }
+  file->keep();
+  return 0;
+}
