@@ -53,7 +53,7 @@ struct NvvmWarpSize : PassWrapper<NvvmWarpSize, OperationPass<gpu::GPUModuleOp>>
   void runOnOperation() override {
     getOperation().walk([](gpu::SubgroupSizeOp op) {
       OpBuilder b(op);
-      op.replaceAllUsesWith(arith::ConstantIndexOp::create(b, op.getLoc(), kWarpSize).getResult());
+      op.getResult().replaceAllUsesWith(arith::ConstantIndexOp::create(b, op.getLoc(), kWarpSize));
       op.erase();
     });
   }
