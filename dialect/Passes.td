@@ -49,8 +49,10 @@ def ConvertDsv4ToGPU : Pass<"convert-dsv4-to-gpu", "::mlir::ModuleOp"> {
     leaves) becomes a `gpu.func` kernel of the same name, alone in a `gpu.module` of that
     name (one code object per kernel), with
     the argument list of docs/ABI.md; the host function is removed (the runtime shim is the
-    host side). Each group of `lanes-per-row` threads (at most 32: one subgroup on wave64 and
-    warp32 machines alike) owns one row and keeps it in f32 registers from the one
+    host side), unless the module calls it: it is then renamed `<name>.host` and launches the
+    kernel (`gpu.launch_func`) on a copy of kv, as the shim would, which is how the tests run
+    the kernel on the CPU (convert-gpu-to-host). Each group of `lanes-per-row` threads (at
+    most 32: one subgroup on wave64 and warp32 machines alike) owns one row and keeps it in f32 registers from the one
     16-byte-wide load to the one store. The shape table in
     lib/Conversion/Dsv4ToGPU/KernelShape.cpp picks lanes, rows per workgroup and schedule from
     the configuration; each option overrides its part, and the manifest records the result.
@@ -80,7 +82,55 @@ def ConvertDsv4ToGPU : Pass<"convert-dsv4-to-gpu", "::mlir::ModuleOp"> {
            "table's)">
   ];
   let dependentDialects = [
-    "::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect", "::mlir::math::MathDialect",
+    "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
+    "::mlir::gpu::GPUDialect", "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect", "::mlir::vector::VectorDialect"
+  ];
+}
+
+def ConvertGPUToHost : Pass<"convert-gpu-to-host", "::mlir::ModuleOp"> {
+  let summary = "Run each gpu.func kernel on the host: workgroup by workgroup, thread by thread "
+                "between barriers, with LDS race checks";
+  let description = [{
+    Each kernel `gpu.func` of a `gpu.module` becomes a host `func.func` of the same name taking
+    the kernel's parameters (global memrefs in the default memory space) and the grid size
+    along x; each `gpu.launch_func` of it becomes a call, and the `gpu.module`s are erased. The
+    kernel's own ops are cloned, never rewritten: its index arithmetic, swizzles and vector
+    widths run as they are.
+
+    The function loops over workgroups. The kernel's top-level block is cut at every
+    `gpu.barrier`, `gpu.shuffle` and `gpu.subgroup_reduce`; each piece runs in a loop over the
+    threads of the workgroup (`known_block_size`, one-dimensional). A value that one piece
+    defines and a later one uses is kept per thread in a host buffer indexed by the thread id.
+    `gpu.thread_id`, `block_id`, `block_dim`, `grid_dim`, `global_id`, `lane_id`,
+    `subgroup_id`, `num_subgroups` and `subgroup_size` become loop values; the workgroup
+    attributions become host buffers, filled with all-ones bits (NaN) when a workgroup starts.
+
+    Subgroups hold `subgroup-size` lanes: 64 (AMD wave64) or 32 (an NVIDIA warp).
+    `gpu.shuffle` follows the GPU dialect's definition: a lane at or above `width` gets
+    `valid = false`, as does a source lane outside `[0, width)` or outside the subgroup, and
+    then an unspecified value, emulated as all-ones bits (NaN) so that a kernel that uses it
+    fails its numbers. `gpu.subgroup_reduce` (with `cluster(size, stride)`) combines the
+    cluster's values in the order of the xor butterfly that the shuffle lowering uses.
+
+    With `check-races`, a shadow of each workgroup-memory element records which thread last
+    wrote it and which threads read it since the last barrier. A read of an element another
+    thread wrote, or a write of an element another thread read or wrote, in the same barrier
+    interval prints one line per access site, starting `RACE`, with the kernel, the access
+    and its location.
+
+    Barriers, shuffles and subgroup reductions must sit in the kernel's top-level block
+    (uniform control flow); workgroup memory may only be accessed by `memref.load/store` and
+    `vector.load/store`. Anything else is an error at the op.
+  }];
+  let options = [
+    Option<"subgroupSize", "subgroup-size", "int64_t", /*default=*/"64",
+           "Lanes per subgroup: 64 (AMD wave64) or 32 (NVIDIA warp)">,
+    Option<"checkRaces", "check-races", "bool", /*default=*/"true",
+           "Report conflicting workgroup-memory accesses within one barrier interval">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
     "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
     "::mlir::vector::VectorDialect"
   ];

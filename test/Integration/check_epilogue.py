@@ -2,7 +2,9 @@
 """Checks the output of a test written by gen_epilogue.py against a float64 reference.
 
 Reads six printMemrefI32 dumps from stdin, in order: kv, weight, freqs, handle, the unfused
-result and the fused result (floating-point data as the bits of the value widened to f32). The
+result and the fused result (floating-point data as the bits of the value widened to f32); with
+--gpu, five: the GPU kernel's result (run on the CPU by convert-gpu-to-host) in place of the
+last two, and any "RACE" line the emulation printed is a failure. The
 reference is SPEC.md evaluated in float64 on the *printed* inputs, in plain Python; it shares
 nothing with the code under test (positions, skipping, RMSNorm, RoPE, Walsh-Hadamard are all
 recomputed here). Prints one verdict per property and exits 1 if any fails.
@@ -132,13 +134,24 @@ def main():
     parser.add_argument("--rotate", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--kv", choices=sorted(SIG_BITS), default="f32")
     parser.add_argument("--ratio", type=int, default=4)
+    parser.add_argument("--gpu", action="store_true",
+                        help="the output of the GPU kernel's run: no unfused result")
     args = parser.parse_args()
 
-    dumps = parse_memrefs(sys.stdin.read())
-    if len(dumps) != 6:
-        sys.exit(f"expected 6 printed memrefs, got {len(dumps)}")
+    text = sys.stdin.read()
+    races = [line for line in text.splitlines() if line.startswith("RACE")]
+    for line in races:
+        print(line)
+    dumps = parse_memrefs(text)
+    expected = 5 if args.gpu else 6
+    if len(dumps) != expected:
+        sys.exit(f"expected {expected} printed memrefs, got {len(dumps)}")
+    if args.gpu:
+        verdict(not races, f"races reported: {len(races)}")
+        dumps.insert(4, None)  # no unfused result: only the fused checks apply
     (kv_sizes, kv_bits), (_, w_bits), (fr_sizes, fr_bits), (h_sizes, handle), \
-        (u_sizes, u_bits), (f_sizes, f_bits) = dumps
+        unfused_dump, (f_sizes, f_bits) = dumps
+    u_sizes, u_bits = unfused_dump or (f_sizes, None)
     n, d = kv_sizes
     positions, rope_dim = fr_sizes
     assert rope_dim == args.rope_dim and u_sizes == kv_sizes == f_sizes
@@ -168,30 +181,38 @@ def main():
         else:
             print(f"item {k}: row {row} skipped ({why})")
 
+    # With --gpu the kernel's result takes the fused result's place and there is no unfused one.
+    name = "gpu" if args.gpu else "fused"
     all_ref, all_unfused, all_fused = [], [], []
     differing = 0
     rounded_once = True
     for row in range(n):
         x = kv[row * d:(row + 1) * d]
         xb = kv_bits[row * d:(row + 1) * d]
-        ub = u_bits[row * d:(row + 1) * d]
         fb = f_bits[row * d:(row + 1) * d]
-        differing += sum(1 for a, b in zip(ub, fb) if a != b)
+        ub = u_bits[row * d:(row + 1) * d] if u_bits else None
+        if ub:
+            differing += sum(1 for a, b in zip(ub, fb) if a != b)
         if row not in active:
-            same = ub == xb and fb == xb
-            verdict(same, f"row {row} untouched: unfused and fused bits equal the input "
+            same = fb == xb and (ub is None or ub == xb)
+            verdict(same, f"row {row} untouched: {'' if args.gpu else 'unfused and '}{name} "
+                    "bits equal the input "
                     + " ".join("0x%08x" % (v & 0xFFFFFFFF) for v in fb[:3]))
             continue
         pos = active[row]
         ref = reference_row(x, weight, freqs[pos * rope_dim:(pos + 1) * rope_dim],
                             rope_dim, args.rotate, eps, scale)
-        unfused = [as_float(v) for v in ub]
         fused = [as_float(v) for v in fb]
-        eu, ef = rel_l2(unfused, ref), rel_l2(fused, ref)
-        verdict(eu <= UNFUSED_BOUND[args.kv],
-                f"row {row} position {pos}: unfused rel_l2 {eu:.1e} <= {UNFUSED_BOUND[args.kv]:g}")
+        if ub:
+            unfused = [as_float(v) for v in ub]
+            eu = rel_l2(unfused, ref)
+            verdict(eu <= UNFUSED_BOUND[args.kv],
+                    f"row {row} position {pos}: unfused rel_l2 {eu:.1e} <= "
+                    f"{UNFUSED_BOUND[args.kv]:g}")
+            all_unfused += unfused
+        ef = rel_l2(fused, ref)
         verdict(ef <= FUSED_BOUND[args.kv],
-                f"row {row} position {pos}: fused rel_l2 {ef:.1e} <= {FUSED_BOUND[args.kv]:g}")
+                f"row {row} position {pos}: {name} rel_l2 {ef:.1e} <= {FUSED_BOUND[args.kv]:g}")
         if args.kv != "f32":
             # One rounding of the f32 result: within half an ulp of the float64 value, up to
             # the f32 arithmetic's own error (relative to the row's size).
@@ -200,23 +221,25 @@ def main():
                                 for f, r in zip(fused, ref))
         for ch in (0, d - rope_dim, d - rope_dim + 1, d - 1):
             shown = ref[ch] if args.kv == "f32" else round_to(ref[ch], sig)
-            print(f"row {row} ch {ch}: fused {fmt(fused[ch], args.kv)} "
+            print(f"row {row} ch {ch}: {name} {fmt(fused[ch], args.kv)} "
                   f"reference {fmt(shown, args.kv)}")
         all_ref += ref
-        all_unfused += unfused
         all_fused += fused
 
     verdict(len(active) > 0 and len(active) < len(items) and len(active) < n,
             f"{len(active)} active rows of {n}, {len(items)} items")
-    eu, ef = rel_l2(all_unfused, all_ref), rel_l2(all_fused, all_ref)
-    verdict(eu <= UNFUSED_BOUND[args.kv], f"unfused rel_l2 {eu:.1e}")
-    verdict(ef <= FUSED_BOUND[args.kv], f"fused rel_l2 {ef:.1e}")
-    print("max |fused - ref| %.2e" % max(abs(f - r) for f, r in zip(all_fused, all_ref)))
-    if args.kv == "f32":
+    if not args.gpu:
+        eu = rel_l2(all_unfused, all_ref)
+        verdict(eu <= UNFUSED_BOUND[args.kv], f"unfused rel_l2 {eu:.1e}")
+    ef = rel_l2(all_fused, all_ref)
+    verdict(ef <= FUSED_BOUND[args.kv], f"{name} rel_l2 {ef:.1e}")
+    print(f"max |{name} - ref| %.2e" % max(abs(f - r) for f, r in zip(all_fused, all_ref)))
+    if not args.gpu and args.kv == "f32":
         verdict(differing == 0, f"fused==unfused bits: {'yes' if differing == 0 else 'no'}")
-    else:
+    elif not args.gpu:
         print(f"fused==unfused bits: {differing} of {n * d} elements differ")
-        verdict(rounded_once, "fused rounded once: "
+    if args.kv != "f32":
+        verdict(rounded_once, f"{name} rounded once: "
                 + ("yes" if rounded_once else "no") + f" (within half a {args.kv} ulp)")
     if failures:
         print(f"FAILED: {len(failures)} checks")

@@ -9,6 +9,11 @@ and the fused result (floating-point values widened exactly to f32, then bitcast
 printMemrefI32). check_epilogue.py reads that output; it recomputes everything in float64 from
 the printed inputs. This script computes no expected value.
 
+With --gpu, @main instead calls @epilogue, a function holding only dsv4.fused_epilogue (the
+shape convert-dsv4-to-gpu turns into a kernel and a launch of it), and prints kv, weight,
+freqs, the handle and its result: the test compiles the GPU kernel and runs it on the CPU
+(convert-gpu-to-host).
+
 The handle always holds active items at the first and last position of the table, padding
 items, out-of-range positions (>= P, and < 0 for prefill), and kv rows no item names.
 """
@@ -90,6 +95,17 @@ def emit(args):
     w(f"// {args}")
     w("func.func private @printMemrefI32(memref<*xi32>) attributes {llvm.emit_c_interface}")
     w("")
+    if args.gpu:
+        attrs = f"eps = {eps} : f32, ratio = {args.ratio} : i64, rope_dim = {rd} : i64"
+        if args.rotate:
+            attrs += f", scale = {scale} : f32"
+        w(f"func.func @epilogue(%kv: {kv_ty}, %weight: {w_ty}, %freqs: {fr_ty},"
+          f" %handle: {h_ty}) -> {kv_ty} {{")
+        w(f"  %0 = dsv4.fused_epilogue {args.mode} %kv, %weight, %freqs, %handle {{{attrs}}}"
+          f" : {kv_ty}, {w_ty}, {fr_ty}, {h_ty}")
+        w(f"  return %0 : {kv_ty}")
+        w("}")
+        w("")
     w("func.func @main() {")
     # kv[i, j] = (((i*73 + j*151 + 17) mod 1009) - 504.5) / 300 * (0.6 + 0.35*i):
     # never 0 (the half offset), never +-1, a different scale per row.
@@ -163,24 +179,28 @@ def emit(args):
     w(f"    tensor.yield %v : f32")
     w(f"  }} : {fr_ty}")
     w(f"  %handle = {h_const}")
-    # The unfused chain.
-    w(f"  %items = dsv4.{items_op} %handle, %freqs {{ratio = {args.ratio} : i64}}"
-      f" : {h_ty}, {fr_ty} -> tensor<{len(handle)}x2xi32>")
-    it_ty = f"tensor<{len(handle)}x2xi32>"
-    w(f"  %u0 = dsv4.rms_norm %kv[%items], %weight {{eps = {eps} : f32}}"
-      f" : {kv_ty}, {it_ty}, {w_ty}")
-    w(f"  %u1 = dsv4.rope %u0[%items], %freqs {{rope_dim = {rd} : i64}}"
-      f" : {kv_ty}, {it_ty}, {fr_ty}")
-    unfused = "%u1"
-    if args.rotate:
-        w(f"  %u2 = dsv4.hadamard %u1[%items] {{scale = {scale} : f32}} : {kv_ty}, {it_ty}")
-        unfused = "%u2"
-    # The fused op on the same inputs.
     attrs = f"eps = {eps} : f32, ratio = {args.ratio} : i64, rope_dim = {rd} : i64"
     if args.rotate:
         attrs += f", scale = {scale} : f32"
-    w(f"  %fused = dsv4.fused_epilogue {args.mode} %kv, %weight, %freqs, %handle {{{attrs}}}"
-      f" : {kv_ty}, {w_ty}, {fr_ty}, {h_ty}")
+    fused_types = f"{kv_ty}, {w_ty}, {fr_ty}, {h_ty}"
+    if args.gpu:
+        w(f"  %gpu = call @epilogue(%kv, %weight, %freqs, %handle) : ({fused_types}) -> {kv_ty}")
+    else:
+        # The unfused chain.
+        w(f"  %items = dsv4.{items_op} %handle, %freqs {{ratio = {args.ratio} : i64}}"
+          f" : {h_ty}, {fr_ty} -> tensor<{len(handle)}x2xi32>")
+        it_ty = f"tensor<{len(handle)}x2xi32>"
+        w(f"  %u0 = dsv4.rms_norm %kv[%items], %weight {{eps = {eps} : f32}}"
+          f" : {kv_ty}, {it_ty}, {w_ty}")
+        w(f"  %u1 = dsv4.rope %u0[%items], %freqs {{rope_dim = {rd} : i64}}"
+          f" : {kv_ty}, {it_ty}, {fr_ty}")
+        unfused = "%u1"
+        if args.rotate:
+            w(f"  %u2 = dsv4.hadamard %u1[%items] {{scale = {scale} : f32}} : {kv_ty}, {it_ty}")
+            unfused = "%u2"
+        # The fused op on the same inputs.
+        w(f"  %fused = dsv4.fused_epilogue {args.mode} %kv, %weight, %freqs, %handle {{{attrs}}}"
+          f" : {fused_types}")
 
     counter = [0]
 
@@ -215,8 +235,11 @@ def emit(args):
         print_bits("%handle", [len(handle)], "i32")
     else:
         print_bits("%handle", [len(handle), 4], "i32")
-    print_bits(unfused, [n, d], kvt)
-    print_bits("%fused", [n, d], kvt)
+    if args.gpu:
+        print_bits("%gpu", [n, d], kvt)
+    else:
+        print_bits(unfused, [n, d], kvt)
+        print_bits("%fused", [n, d], kvt)
     w("  return")
     w("}")
     return "\n".join(lines) + "\n"
@@ -233,6 +256,8 @@ def main():
     parser.add_argument("--ratio", type=int, default=4)
     parser.add_argument("--rows", type=int, default=8)
     parser.add_argument("--positions", type=int, default=64)
+    parser.add_argument("--gpu", action="store_true",
+                        help="call the fused op's kernel function instead of both chains")
     print(emit(parser.parse_args()), end="")
 
 

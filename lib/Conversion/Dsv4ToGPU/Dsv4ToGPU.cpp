@@ -1,6 +1,7 @@
 // convert-dsv4-to-gpu: a function holding one dsv4.fused_epilogue becomes one gpu.func in a
 // gpu.module of its own. This file checks the configuration, builds the kernel's signature and
 // records what the manifest needs; KernelEmitter.cpp fills in the body.
+#include "HostLaunch.h"
 #include "KernelEmitter.h"
 #include "KernelShape.h"
 #include "dsv4/ABI/Manifest.h"
@@ -211,7 +212,13 @@ private:
                                   << "' is not a valid symbol: use ASCII letters, digits and "
                                      "'_', not starting with a digit";
     recordKernel(module, *config, name);
-    function.setSymName((name.getValue() + ".host").str());
+    // A function that the module itself calls keeps its callers as `<name>.host`, which
+    // launches the kernel; the gpu.module takes the name.
+    bool called = !SymbolTable::symbolKnownUseEmpty(function, module);
+    auto hostName = StringAttr::get(&getContext(), name.getValue() + ".host");
+    if (called && failed(SymbolTable::replaceAllSymbolUses(function, hostName, module)))
+      return function.emitError("cannot rename the calls of the kernel function");
+    function.setSymNameAttr(hostName);
     gpu::GPUModuleOp kernelModule = createKernelModule(module, function, name);
     OpBuilder builder = OpBuilder::atBlockEnd(kernelModule.getBody());
     // A slot of f32 per row, only for a kernel that exchanges through LDS.
@@ -232,7 +239,10 @@ private:
     ImplicitLocOpBuilder b(function.getLoc(), builder);
     b.setInsertionPointToStart(&kernel.front());
     emitKernelBody(b, *config, kernel);
-    function.erase();
+    if (called)
+      emitHostLaunch(function, kernel, *config);
+    else
+      function.erase();
     return success();
   }
 

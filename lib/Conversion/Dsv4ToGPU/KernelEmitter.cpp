@@ -209,12 +209,15 @@ private:
     Value sum = f32(0.0f);
     for (Value value : x)
       sum = arith::AddFOp::create(b, sum, arith::MulFOp::create(b, value, value));
-    // gpu.shuffle's width is the number of active lanes from lane 0 (NVVM builds its member
-    // mask from it), not a segment size: 32 keeps every lane of a warp32 or wave64 active,
-    // and xor offsets below `lanes` never leave the row's aligned group of lanes.
+    // gpu.shuffle's width is the number of lanes that take part, counted from lane 0 of the
+    // subgroup; a lane at or above it gets no value (GPU dialect; NVVM builds its member
+    // mask from it). The whole subgroup takes part: a width of 32 would leave lanes 32..63
+    // of a wave64 without a value (convert-gpu-to-host at subgroup size 64 shows it). Xor
+    // offsets below `lanes` never leave the row's aligned group of lanes.
+    Value width = arith::IndexCastOp::create(b, b.getI32Type(),
+                                             gpu::SubgroupSizeOp::create(b, IntegerAttr()));
     for (int64_t offset = 1; offset < config.lanes; offset *= 2) {
-      Value other = gpu::ShuffleOp::create(b, sum, offset, kMaxLanesPerRow,
-                                           gpu::ShuffleMode::XOR)
+      Value other = gpu::ShuffleOp::create(b, sum, i32(offset), width, gpu::ShuffleMode::XOR)
                         .getShuffleResult();
       sum = arith::AddFOp::create(b, sum, other);
     }

@@ -4,6 +4,7 @@
 #include "dsv4/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
@@ -62,6 +63,22 @@ FailureOr<std::string> binaryFormat(const CompileOptions &options,
   return failure();
 }
 
+/// convert-gpu-to-nvvm has no pattern for gpu.subgroup_size in LLVM 22 (ROCDL has); an NVIDIA
+/// warp is 32 lanes. A step of the NVIDIA back end only, like dsv4-nvvm-sqrt, so the kernel
+/// itself stays vendor-neutral; not a registered pass, since nothing else should run it.
+struct NvvmWarpSize : PassWrapper<NvvmWarpSize, OperationPass<gpu::GPUModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(NvvmWarpSize)
+  static constexpr int64_t kWarpSize = 32;
+
+  void runOnOperation() override {
+    getOperation().walk([](gpu::SubgroupSizeOp op) {
+      OpBuilder b(op);
+      op.getResult().replaceAllUsesWith(arith::ConstantIndexOp::create(b, op.getLoc(), kWarpSize));
+      op.erase();
+    });
+  }
+};
+
 /// Fused dsv4 ops -> one gpu.func per kernel -> ROCDL or NVVM -> code object files.
 LogicalResult buildCompilePipeline(OpPassManager &pm, const CompileOptions &options,
                                    function_ref<LogicalResult(const Twine &)> errorHandler) {
@@ -88,6 +105,7 @@ LogicalResult buildCompilePipeline(OpPassManager &pm, const CompileOptions &opti
   } else {
     ConvertGpuOpsToNVVMOpsOptions nvvm;
     nvvm.useBarePtrCallConv = true;
+    device.addPass(std::make_unique<NvvmWarpSize>());
     device.addPass(createConvertGpuOpsToNVVMOps(nvvm));
     device.addPass(dsv4::createDsv4NvvmSqrt());
   }

@@ -1,0 +1,91 @@
+// The launch of a dsv4 kernel from IR (see HostLaunch.h). Parameter positions come from
+// KernelABI.h, like the kernel's own signature.
+#include "HostLaunch.h"
+#include "dsv4/Conversion/KernelABI.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+
+using namespace mlir;
+using namespace mlir::dsv4;
+
+namespace {
+/// The buffer of `tensor`, read-only.
+Value toBuffer(ImplicitLocOpBuilder &b, Value tensor) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  return bufferization::ToBufferOp::create(
+      b, MemRefType::get(type.getShape(), type.getElementType()), tensor, /*read_only=*/true);
+}
+
+/// `buffer` (contiguous) as the kernel parameter type `param`: flat, in global memory.
+Value asParameter(ImplicitLocOpBuilder &b, Value buffer, Type param) {
+  auto paramType = cast<MemRefType>(param);
+  auto flat = MemRefType::get(paramType.getShape(), paramType.getElementType());
+  Value cast = memref::ReinterpretCastOp::create(
+      b, flat, buffer, b.getIndexAttr(0), {b.getIndexAttr(paramType.getDimSize(0))},
+      {b.getIndexAttr(1)});
+  return memref::MemorySpaceCastOp::create(b, paramType, cast);
+}
+
+Value i32Of(ImplicitLocOpBuilder &b, Value index) {
+  return arith::IndexCastOp::create(b, b.getI32Type(), index);
+}
+} // namespace
+
+void mlir::dsv4::emitHostLaunch(func::FuncOp function, gpu::GPUFuncOp kernel,
+                                const KernelConfig &config) {
+  Block &body = function.front();
+  body.clear();
+  ImplicitLocOpBuilder b(function.getLoc(), OpBuilder::atBlockEnd(&body));
+  Value kv = body.getArgument(0), weight = body.getArgument(1);
+  Value freqs = body.getArgument(2), handle = body.getArgument(3);
+  auto dim = [&](Value tensor, int64_t d) -> Value { return tensor::DimOp::create(b, tensor, d); };
+  // The kernel updates kv in place; the function returns a new kv.
+  Value kvIn = toBuffer(b, kv);
+  Value numRows = dim(kv, 0);
+  auto kvType = cast<MemRefType>(kvIn.getType());
+  Value kvOut = memref::AllocOp::create(
+      b, kvType, kvType.isDynamicDim(0) ? ValueRange{numRows} : ValueRange{});
+  memref::CopyOp::create(b, kvIn, kvOut);
+
+  TypeRange params = kernel.getArgumentTypes();
+  SmallVector<Value> args(kNumKernelArgs);
+  args[kKvArg] = asParameter(b, kvOut, params[kKvArg]);
+  args[kWeightArg] = asParameter(b, toBuffer(b, weight), params[kWeightArg]);
+  args[kFreqsArg] = asParameter(b, toBuffer(b, freqs), params[kFreqsArg]);
+  args[kHandleArg] = asParameter(b, toBuffer(b, handle), params[kHandleArg]);
+  Value numItems = dim(handle, 0);
+  args[kNumItemsArg] = i32Of(b, numItems);
+  args[kNumRowsArg] = i32Of(b, numRows);
+  args[kKvRowStrideArg] = i32Of(b, arith::ConstantIndexOp::create(b, config.headDim));
+  args[kNumPositionsArg] = i32Of(b, dim(freqs, 0));
+  args[kFreqsRowStrideArg] = i32Of(b, dim(freqs, 1));
+  // Decode kernels ignore the plan row stride; docs/ABI.md asks for 4 there.
+  bool isPlan = cast<RankedTensorType>(handle.getType()).getRank() == 2;
+  Value planRowStride =
+      isPlan ? dim(handle, 1) : Value(arith::ConstantIndexOp::create(b, 4));
+  args[kPlanRowStrideArg] = i32Of(b, planRowStride);
+
+  Value one = arith::ConstantIndexOp::create(b, 1);
+  Value grid = arith::CeilDivUIOp::create(
+      b, numItems, arith::ConstantIndexOp::create(b, config.rows));
+  Value block = arith::ConstantIndexOp::create(b, config.workgroupSize());
+  // No items: no launch (a GPU refuses an empty grid).
+  Value any = arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, numItems,
+                                    arith::ConstantIndexOp::create(b, 0));
+  auto ifAny = scf::IfOp::create(b, any, /*withElseRegion=*/false);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifAny.thenBlock());
+    gpu::LaunchFuncOp::create(b, kernel, gpu::KernelDim3{grid, one, one},
+                              gpu::KernelDim3{block, one, one},
+                              /*dynamicSharedMemorySize=*/Value(), args);
+  }
+  Value result = bufferization::ToTensorOp::create(b, function.getResultTypes()[0], kvOut,
+                                                   b.getUnitAttr(), b.getUnitAttr());
+  func::ReturnOp::create(b, result);
+}

@@ -1,0 +1,19 @@
+// The host side of a dsv4 kernel in IR, for callers inside the module (the CPU emulation
+// tests): what the runtime shim does in C (docs/ABI.md, "Launch geometry").
+#ifndef DSV4_CONVERSION_DSV4TOGPU_HOSTLAUNCH_H
+#define DSV4_CONVERSION_DSV4TOGPU_HOSTLAUNCH_H
+
+#include "KernelEmitter.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+namespace mlir::dsv4 {
+
+/// Replaces the body of `function` (kv, weight, freqs, handle) -> kv by a launch of `kernel`
+/// on a copy of kv: the scalar parameters from the tensors' shapes, ceil(items / rows)
+/// workgroups (none for no items), and the copy returned as the new kv.
+void emitHostLaunch(func::FuncOp function, gpu::GPUFuncOp kernel, const KernelConfig &config);
+
+} // namespace mlir::dsv4
+
+#endif // DSV4_CONVERSION_DSV4TOGPU_HOSTLAUNCH_H
