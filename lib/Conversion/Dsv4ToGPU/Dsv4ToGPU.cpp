@@ -159,8 +159,12 @@ private:
                               << "'; expected 'grouped', 'per-stage' or 'shuffle'";
       config.schedule = *parsed;
     }
-    config.lanes = lanesPerRow ? lanesPerRow.getValue() : shape.lanes;
     int64_t minValues = minRunsPerLane(config.schedule) * config.vectorWidth;
+    // A schedule asked for by option may need more values per lane than the table's shape
+    // gives (grouped at D=128): the default lanes then shrink to leave each lane enough.
+    config.lanes = lanesPerRow ? lanesPerRow.getValue()
+                               : std::max<int64_t>(1, std::min(shape.lanes,
+                                                               config.headDim / minValues));
     if (!llvm::isPowerOf2_64(config.lanes) || config.lanes > kMaxLanesPerRow ||
         config.lanes * minValues > config.headDim)
       return op.emitError() << "lanes-per-row " << config.lanes

@@ -1,7 +1,8 @@
 // rows-per-workgroup times lanes-per-row is compared without overflow (2^59 * 32 wrapped to
-// a workgroup size of 0), and the default row count keeps D=4096's LDS within 48 KiB.
+// a workgroup size of 0), and the default row count keeps D=4096's LDS within 48 KiB when the
+// schedule exchanges through LDS.
 // RUN: not dsv4-opt %s --convert-dsv4-to-gpu="rows-per-workgroup=576460752303423488" 2>&1 | FileCheck %s --check-prefix=WRAP
-// RUN: dsv4-opt %s --convert-dsv4-to-gpu | FileCheck %s
+// RUN: dsv4-opt %s --convert-dsv4-to-gpu="schedule=grouped" | FileCheck %s
 
 // WRAP: error: rows-per-workgroup 576460752303423488 times lanes-per-row 32 must be in [1, 1024]
 
@@ -13,7 +14,7 @@
 func.func @d4096(%kv: tensor<?x4096xf32>, %weight: tensor<4096xf32>, %freqs: tensor<?x64xf32>,
                  %seq_lens: tensor<?xi32>) -> tensor<?x4096xf32> {
   %0 = dsv4.fused_epilogue decode %kv, %weight, %freqs, %seq_lens
-      {eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64}
+      {eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.015625 : f32}
       : tensor<?x4096xf32>, tensor<4096xf32>, tensor<?x64xf32>, tensor<?xi32>
   return %0 : tensor<?x4096xf32>
 }
