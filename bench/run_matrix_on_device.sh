@@ -5,6 +5,7 @@
 # profile each production decode kernel at 1 and 64 rows with ncu (stall samples by SASS line),
 # then the D=512-rotate secondary table (bench.py). Logs and JSON go to $OUT.
 # Usage, from the repo root: bash bench/run_matrix_on_device.sh
+# DSV4_JSON_INCLUDE_DIR: a folder holding nlohmann/json.hpp where nlohmann-json3-dev is missing.
 set -u
 cd "$(dirname "$0")/.."
 OBJECTS=${OBJECTS:-out}
@@ -17,7 +18,8 @@ export SANITIZERS=${SANITIZERS-synccheck} SAN_TIMEOUT=${SAN_TIMEOUT:-45}
 
 echo "== $(date -Is) $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>&1)"
 echo "== objects: $(ls "$OBJECTS"/*.ptx 2>/dev/null | wc -l) PTX in $OBJECTS"
-if ! { cmake -S lib/Runtime -B /tmp/rt && cmake --build /tmp/rt -j; } >/tmp/shim_build.log 2>&1; then
+if ! { cmake -S lib/Runtime -B /tmp/rt ${DSV4_JSON_INCLUDE_DIR:+-DDSV4_JSON_INCLUDE_DIR="$DSV4_JSON_INCLUDE_DIR"} &&
+      cmake --build /tmp/rt -j; } >/tmp/shim_build.log 2>&1; then
   tail -40 /tmp/shim_build.log
   echo "shim build FAILED"
   exit 1
