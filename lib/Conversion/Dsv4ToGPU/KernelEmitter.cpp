@@ -54,6 +54,8 @@ private:
   Value numItems, numRows, kvRowStride, numPositions, freqsRowStride, planRowStride;
   /// `readable`: the row may be loaded (in bounds); `active`: it is updated and stored.
   Value lane, rowSlotBase, readable, active, rowBase, position;
+  /// The subgroup size as i32, every shuffle's width (see shuffleXor).
+  Value subgroupWidth;
   SmallVector<Value> x, weightValues;
   LdsSwizzle swizzle;
   /// (cos, sin) per value of every run that reaches the RoPE tail, keyed by its register.
@@ -81,6 +83,8 @@ private:
     planRowStride = toIndex(args[kPlanRowStrideArg]);
     if (config.exchangesThroughLds())
       lds = func.getWorkgroupAttributions()[0];
+    subgroupWidth = arith::IndexCastOp::create(b, b.getI32Type(),
+                                               gpu::SubgroupSizeOp::create(b, IntegerAttr()));
   }
 
   /// Emits `cond ? then() : otherwise` for values of fixed types (an scf.if with results).
@@ -209,19 +213,19 @@ private:
     Value sum = f32(0.0f);
     for (Value value : x)
       sum = arith::AddFOp::create(b, sum, arith::MulFOp::create(b, value, value));
-    // gpu.shuffle's width is the number of lanes that take part, counted from lane 0 of the
-    // subgroup; a lane at or above it gets no value (GPU dialect; NVVM builds its member
-    // mask from it). The whole subgroup takes part: a width of 32 would leave lanes 32..63
-    // of a wave64 without a value (convert-gpu-to-host at subgroup size 64 shows it). Xor
-    // offsets below `lanes` never leave the row's aligned group of lanes.
-    Value width = arith::IndexCastOp::create(b, b.getI32Type(),
-                                             gpu::SubgroupSizeOp::create(b, IntegerAttr()));
-    for (int64_t offset = 1; offset < config.lanes; offset *= 2) {
-      Value other = gpu::ShuffleOp::create(b, sum, i32(offset), width, gpu::ShuffleMode::XOR)
-                        .getShuffleResult();
-      sum = arith::AddFOp::create(b, sum, other);
-    }
+    // Xor offsets below `lanes` never leave the row's aligned group of lanes.
+    for (int64_t offset = 1; offset < config.lanes; offset *= 2)
+      sum = arith::AddFOp::create(b, sum, shuffleXor(sum, offset));
     return sum;
+  }
+
+  /// gpu.shuffle xor over the whole subgroup. Its width is the number of lanes that take part,
+  /// counted from lane 0 of the subgroup; a lane at or above it gets no value (GPU dialect;
+  /// NVVM builds its member mask from it). A width of 32 would leave lanes 32..63 of a wave64
+  /// without a value (convert-gpu-to-host at subgroup size 64 shows it).
+  Value shuffleXor(Value value, int64_t offset) {
+    return gpu::ShuffleOp::create(b, value, i32(offset), subgroupWidth, gpu::ShuffleMode::XOR)
+        .getShuffleResult();
   }
 
   void applyRmsNorm() {
@@ -374,13 +378,11 @@ private:
                                       arith::AddFOp::create(b, value, other));
   }
 
-  /// A cross-lane stage inside the subgroup: no LDS, no barrier. Width as in rowSumOfSquares.
+  /// A cross-lane stage inside the subgroup: no LDS, no barrier.
   void shuffleStage(int laneBit) {
     SmallVector<Value> partner;
     for (Value value : x)
-      partner.push_back(gpu::ShuffleOp::create(b, value, int64_t(1) << laneBit, kMaxLanesPerRow,
-                                               gpu::ShuffleMode::XOR)
-                            .getShuffleResult());
+      partner.push_back(shuffleXor(value, int64_t(1) << laneBit));
     combineWithPartner(laneBit, partner);
   }
 
