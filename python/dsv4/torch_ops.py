@@ -2,9 +2,12 @@
 capturable in CUDA graphs. Importing this module registers the ops (it needs torch >= 2.4);
 `import dsv4` alone does not import torch.
 
-    torch.ops.dsv4.compress_norm_rope_hadamard_(kv, weight, freqs_cis, plan, eps, ratio, rotate)
+    torch.ops.dsv4.compress_norm_rope_hadamard_(kv, weight, freqs, plan, eps, ratio, rotate)
 
-updates kv [N, D] in place. The kernel is chosen by the tensors (kv and weight dtypes, D, R from
+updates kv [N, D] in place. Under torch.compile, call it through
+`dsv4.torch_ops.compress_norm_rope_hadamard_`, which takes the framework's complex64 freqs_cis
+[P, R/2] and hands the op its float32 [P, R] view: Inductor cannot lower an op with a complex
+argument (it falls back, and the in-place op's functionalization is then never undone). The kernel is chosen by the tensors (kv and weight dtypes, D, R from
 freqs_cis, decode for seq_lens [B] or prefill for plan [M, 4]) and the scalars, through
 dsv4.get_kernel (library, cache, or compiled on first use), once per device and configuration.
 """
@@ -51,17 +54,23 @@ def config_of(kv, weight, freqs_cis, plan, eps, ratio, rotate):
 
 @torch.library.custom_op("dsv4::compress_norm_rope_hadamard_", mutates_args=("kv",),
                          device_types="cuda")
-def compress_norm_rope_hadamard_(kv: torch.Tensor, weight: torch.Tensor,
-                                 freqs_cis: torch.Tensor, plan: torch.Tensor, eps: float,
-                                 ratio: int, rotate: bool) -> None:
-    config = config_of(kv, weight, freqs_cis, plan, eps, ratio, rotate)
+def _op(kv: torch.Tensor, weight: torch.Tensor, freqs: torch.Tensor, plan: torch.Tensor,
+        eps: float, ratio: int, rotate: bool) -> None:
+    config = config_of(kv, weight, freqs, plan, eps, ratio, rotate)
     kernel = library.get_kernel(config, kv.device)
     library.check_kernel(kernel, config)
-    compress_norm_rope_hadamard_inplace(kv, weight, eps, freqs_cis, plan, config.head_dim,
+    compress_norm_rope_hadamard_inplace(kv, weight, eps, freqs, plan, config.head_dim,
                                         kernel=kernel)
 
 
-@compress_norm_rope_hadamard_.register_fake
+def compress_norm_rope_hadamard_(kv, weight, freqs_cis, plan, eps, ratio, rotate):
+    """torch.ops.dsv4.compress_norm_rope_hadamard_ with freqs_cis complex64 [P, R/2] (or float32
+    [P, R]) viewed as float32 first, so that torch.compile can trace the call."""
+    freqs = torch.view_as_real(freqs_cis).flatten(-2) if freqs_cis.is_complex() else freqs_cis
+    torch.ops.dsv4.compress_norm_rope_hadamard_(kv, weight, freqs, plan, eps, ratio, rotate)
+
+
+@_op.register_fake
 def _(kv, weight, freqs_cis, plan, eps, ratio, rotate):
     # The same argument checks as the real op, so a bad call fails at trace time; kv is updated
     # in place, so there is no output to describe.

@@ -34,8 +34,14 @@ def op_call(case):
 def check_manifest(m, gen, report):
     import torch
 
+    import dsv4.torch_ops
+
     op = torch.ops.dsv4.compress_norm_rope_hadamard_
-    compiled = torch.compile(lambda *args: op(*args), fullgraph=True)
+    # One lambda serves every kernel: without a reset its guards pile up per configuration and
+    # size until dynamo's recompile limit fails the fullgraph call.
+    torch._dynamo.reset()
+    compiled = torch.compile(lambda *args: dsv4.torch_ops.compress_norm_rope_hadamard_(*args),
+                             fullgraph=True)
     for n in SIZES:
         label = f"{m['kernel']} items={n}"
         case = check_numerics.Case(m, n, m["head_dim"], gen, DEVICE)

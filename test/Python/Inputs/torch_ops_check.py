@@ -45,7 +45,7 @@ def inputs(mode, kv_dtype, d, gen):
 
 
 def step(kv, weight, freqs_cis, plan):
-    op(kv, weight, freqs_cis, plan, 1e-6, 4, True)
+    dsv4.torch_ops.compress_norm_rope_hadamard_(kv, weight, freqs_cis, plan, 1e-6, 4, True)
     return kv * 2  # reads kv after the op: the compiled graph must order it after the update
 
 
