@@ -150,7 +150,8 @@ private:
     config.weightType = cast<RankedTensorType>(op.getWeight().getType()).getElementType();
     config.vectorWidth = kAccessBytes / (config.kvType.getIntOrFloatBitWidth() / 8);
     // The shape table (KernelShape.cpp) gives the defaults; each option overrides its part.
-    KernelShape shape = chooseKernelShape(config.headDim, config.vectorWidth, op.rotates());
+    KernelShape shape = chooseKernelShape(config.headDim, config.vectorWidth, op.rotates(),
+                                          op.getSource() == PositionSource::prefill);
     config.schedule = shape.schedule;
     if (!schedule.empty()) {
       std::optional<ExchangeSchedule> parsed = parseExchangeSchedule(schedule);
