@@ -15,6 +15,9 @@ install(FILES ${PROJECT_BINARY_DIR}/dialect/Passes.h.inc DESTINATION include/dsv
 # libMLIR.so stays where LLVM is installed (Debian: /usr/lib/llvm-22/lib), outside the prefix.
 set_property(TARGET dsv4-opt dsv4-gen APPEND PROPERTY INSTALL_RPATH "${LLVM_LIBRARY_DIR}")
 install(TARGETS dsv4-opt dsv4-gen RUNTIME DESTINATION bin)
+# The AMDGPU linker in the layout gpu-module-to-binary expects (<toolkit>/llvm/bin/ld.lld), where
+# an installed dsv4-opt looks first (lib/Target/Toolkit.cpp): the build tree may be gone.
+install(DIRECTORY ${DSV4_TOOLKIT_DIR}/ DESTINATION lib/dsv4/toolkit)
 
 # dsv4::runtime: plain C, no LLVM; what a serving process links.
 set_target_properties(dsv4_runtime PROPERTIES EXPORT_NAME runtime)
