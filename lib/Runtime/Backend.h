@@ -1,37 +1,45 @@
 //===- Backend.h - the interface both GPU back ends implement ---*- C++ -*-===//
 //
-// A back end turns (image, manifest) into a LoadedKernel, checking the device
-// on the way, and launches it with the ABI values. Each lives in its own file
-// and opens its vendor runtime with dlopen, so neither SDK is needed to build.
+// A back end loads a code object into a LoadedModule, which reads back the
+// manifest embedded in it, looks up the kernel with the facts the driver
+// reports about it, and launches it. Each lives in its own file and opens
+// its vendor runtime with dlopen, so neither SDK is needed to build.
 //
 //===----------------------------------------------------------------------===//
 #ifndef DSV4_RUNTIME_BACKEND_H
 #define DSV4_RUNTIME_BACKEND_H
 
 #include "KernelArgs.h"
-#include "Manifest.h"
+#include "dsv4/Runtime/dsv4_runtime.h"
 
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace dsv4::rt {
 
-class LoadedKernel {
-public:
-  virtual ~LoadedKernel() = default;
-  // The driver writes the kernel-argument segment from `params`.
-  virtual dsv4_status launch(KernelParams &params, const LaunchDims &dims,
-                             void *stream) = 0;
+// What the driver reports about a loaded kernel, checked against the manifest.
+struct KernelFacts {
+  int maxThreadsPerBlock = 0;
+  int sharedBytes = 0; // static LDS / shared memory
 };
 
-// manifest.target == Amdgcn: `image` is an HSACO.
-dsv4_status loadHipKernel(const std::vector<uint8_t> &image,
-                          const Manifest &manifest,
-                          std::unique_ptr<LoadedKernel> &out);
-// manifest.target == Nvptx: `image` is PTX text.
-dsv4_status loadCudaKernel(const std::vector<uint8_t> &image,
-                           const Manifest &manifest,
-                           std::unique_ptr<LoadedKernel> &out);
+class LoadedModule {
+public:
+  virtual ~LoadedModule() = default;
+  // The bytes of the global variable `name`, refused past `maxBytes`.
+  virtual dsv4_status readGlobal(const char *name, size_t maxBytes, std::string &out) = 0;
+  // Looks up `kernel` (DSV4_ERR_KERNEL_NOT_FOUND) and reads its facts.
+  virtual dsv4_status findKernel(const std::string &kernel, KernelFacts &facts) = 0;
+  // The driver writes the kernel-argument segment from `params`.
+  virtual dsv4_status launch(KernelParams &params, const LaunchDims &dims, void *stream) = 0;
+  std::string deviceChip; // "gfx942", "sm_90"
+};
+
+// `image` is an HSACO (ELF).
+dsv4_status loadHipModule(const std::vector<uint8_t> &image, std::unique_ptr<LoadedModule> &out);
+// `image` is PTX text.
+dsv4_status loadCudaModule(const std::vector<uint8_t> &image, std::unique_ptr<LoadedModule> &out);
 
 // dlopen with an environment override, reusing an already-loaded copy first
 // (RTLD_NOLOAD) so the shim shares the framework's runtime instance.

@@ -1,9 +1,9 @@
 //===- CudaBackend.cpp - launch PTX kernels through the CUDA driver -------===//
 //
-// The manifest's kernel must appear as `.entry <name>` in the PTX, checked
-// before the driver is opened. The driver JIT-compiles the PTX in the
-// current context (the framework's, normally; the primary context if the
-// thread has none), with error-log buffers so a rejected PTX says why.
+// The driver JIT-compiles the PTX in the current context (the framework's,
+// normally; the primary context if the thread has none), with error-log
+// buffers so a rejected PTX says why. The _v2 entry points are the ones
+// cuda.h maps cuModuleGetGlobal and cuMemcpyDtoH to (64-bit CUdeviceptr).
 //
 //===----------------------------------------------------------------------===//
 #include "Backend.h"
@@ -22,6 +22,7 @@ namespace {
 using CUresult = int; // CUDA_SUCCESS == 0
 using CUhandle = void *; // CUcontext, CUmodule, CUfunction, CUstream
 using CUdevice = int;
+using CUdeviceptr = unsigned long long;
 
 // X(name, return type, parameter list)
 #define DSV4_CUDA_SYMBOLS(X)                                                   \
@@ -37,6 +38,9 @@ using CUdevice = int;
     (CUhandle *, const void *, unsigned, int *, void **))                      \
   X(cuModuleGetFunction, CUresult, (CUhandle *, CUhandle, const char *))       \
   X(cuModuleUnload, CUresult, (CUhandle))                                      \
+  X(cuModuleGetGlobal_v2, CUresult, (CUdeviceptr *, size_t *, CUhandle, const char *)) \
+  X(cuMemcpyDtoH_v2, CUresult, (void *, CUdeviceptr, size_t))                  \
+  X(cuFuncGetAttribute, CUresult, (int *, int, CUhandle))                      \
   X(cuLaunchKernel, CUresult,                                                  \
     (CUhandle, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,     \
      unsigned, CUhandle, void **, void **))
@@ -52,6 +56,7 @@ constexpr int kAttrComputeCapabilityMajor = 75;
 constexpr int kAttrComputeCapabilityMinor = 76;
 constexpr int kJitInfoLogBuffer = 3, kJitInfoLogBufferSize = 4;
 constexpr int kJitErrorLogBuffer = 5, kJitErrorLogBufferSize = 6;
+constexpr int kFuncMaxThreadsPerBlock = 0, kFuncSharedSizeBytes = 1;
 
 dsv4_status getCuda(const CudaApi *&out) {
   static std::mutex mutex;
@@ -84,43 +89,42 @@ const char *cuMessage(const CudaApi &cu, CUresult r) {
   return s;
 }
 
-// True if `ptx` declares `.entry name` followed by a delimiter.
-bool hasEntry(const std::string &ptx, const std::string &name) {
-  std::string needle = ".entry " + name;
-  for (size_t at = ptx.find(needle); at != std::string::npos;
-       at = ptx.find(needle, at + 1)) {
-    char next = at + needle.size() < ptx.size() ? ptx[at + needle.size()] : '\0';
-    if (next == '(' || next == ' ' || next == '\t' || next == '\n' || next == '\r')
-      return true;
-  }
-  return false;
-}
-
-// The PTX's `.target sm_XX` directive (first token; comments such as
-// LLVM's header lines never start with it), or "".
-std::string ptxTarget(const std::string &ptx) {
-  for (size_t line = 0; line < ptx.size();) {
-    size_t eol = ptx.find('\n', line);
-    if (eol == std::string::npos)
-      eol = ptx.size();
-    size_t at = ptx.find_first_not_of(" \t", line);
-    if (at < eol && ptx.compare(at, 8, ".target ") == 0) {
-      at += 8;
-      size_t end = ptx.find_first_of(" ,\t\r\n", at);
-      return ptx.substr(at, (end == std::string::npos ? ptx.size() : end) - at);
-    }
-    line = eol + 1;
-  }
-  return "";
-}
-
-class CudaKernel final : public LoadedKernel {
+class CudaModule final : public LoadedModule {
 public:
-  CudaKernel(const CudaApi &cu, CUhandle context, CUhandle module,
-             CUhandle function, std::string name)
-      : cu(cu), context(context), module(module), function(function),
-        name(std::move(name)) {}
-  ~CudaKernel() override { (void)cu.cuModuleUnload(module); }
+  CudaModule(const CudaApi &cu, CUhandle context, CUhandle module)
+      : cu(cu), context(context), module(module) {}
+  ~CudaModule() override { (void)cu.cuModuleUnload(module); }
+
+  dsv4_status readGlobal(const char *name, size_t maxBytes, std::string &out) override {
+    CUdeviceptr address = 0;
+    size_t bytes = 0;
+    if (CUresult r = cu.cuModuleGetGlobal_v2(&address, &bytes, module, name))
+      return fail(DSV4_ERR_BAD_MANIFEST, "the code object has no global '%s': "
+                  "cuModuleGetGlobal failed: %s", name, cuMessage(cu, r));
+    if (bytes > maxBytes)
+      return fail(DSV4_ERR_BAD_MANIFEST, "global '%s' has %zu bytes, more than %zu", name,
+                  bytes, maxBytes);
+    out.resize(bytes);
+    if (CUresult r = cu.cuMemcpyDtoH_v2(out.data(), address, bytes))
+      return fail(DSV4_ERR_LOAD_FAILED, "cuMemcpyDtoH('%s') failed: %s", name,
+                  cuMessage(cu, r));
+    return DSV4_OK;
+  }
+
+  dsv4_status findKernel(const std::string &kernel, KernelFacts &facts) override {
+    name = kernel;
+    if (CUresult r = cu.cuModuleGetFunction(&function, module, name.c_str()))
+      return fail(DSV4_ERR_KERNEL_NOT_FOUND, "cuModuleGetFunction('%s') failed: %s",
+                  name.c_str(), cuMessage(cu, r));
+    CUresult r = cu.cuFuncGetAttribute(&facts.maxThreadsPerBlock, kFuncMaxThreadsPerBlock,
+                                       function);
+    if (!r)
+      r = cu.cuFuncGetAttribute(&facts.sharedBytes, kFuncSharedSizeBytes, function);
+    if (r)
+      return fail(DSV4_ERR_LOAD_FAILED, "cuFuncGetAttribute('%s') failed: %s", name.c_str(),
+                  cuMessage(cu, r));
+    return DSV4_OK;
+  }
 
   dsv4_status launch(KernelParams &params, const LaunchDims &dims,
                      void *stream) override {
@@ -137,7 +141,7 @@ public:
                                    dims.grid[2], dims.block[0], dims.block[1],
                                    dims.block[2], /*sharedMemBytes=*/0, stream,
                                    params.pointers, /*extra=*/nullptr);
-  if (r)
+    if (r)
       return fail(DSV4_ERR_LAUNCH_FAILED, "cuLaunchKernel('%s') failed: %s",
                   name.c_str(), cuMessage(cu, r));
     return DSV4_OK;
@@ -145,7 +149,7 @@ public:
 
 private:
   const CudaApi &cu;
-  CUhandle context, module, function;
+  CUhandle context, module, function = nullptr;
   std::string name;
 };
 
@@ -186,49 +190,29 @@ dsv4_status currentContext(const CudaApi &cu, CUhandle &context, std::string &ch
 
 } // namespace
 
-dsv4_status dsv4::rt::loadCudaKernel(const std::vector<uint8_t> &image,
-                                     const Manifest &manifest,
-                                     std::unique_ptr<LoadedKernel> &out) {
+dsv4_status dsv4::rt::loadCudaModule(const std::vector<uint8_t> &image,
+                                     std::unique_ptr<LoadedModule> &out) {
   // The driver reads PTX as a C string: it must end in NUL and hold no other.
   std::string ptx(image.begin(), image.end());
   while (!ptx.empty() && ptx.back() == '\0')
     ptx.pop_back();
   if (ptx.find('\0') != std::string::npos || ptx.find(".version") == std::string::npos)
     return fail(DSV4_ERR_LOAD_FAILED, "PTX image is not PTX text (binary data or no .version)");
-  std::string target = ptxTarget(ptx);
-  if (!target.empty() && target != manifest.chip)
-    return fail(DSV4_ERR_ARCH_MISMATCH, "PTX is for .target %s, the manifest says %s",
-                target.c_str(), manifest.chip.c_str());
-  if (!hasEntry(ptx, manifest.kernel))
-    return fail(DSV4_ERR_KERNEL_NOT_FOUND,
-                "kernel '%s' (from the manifest) has no '.entry' in the PTX",
-                manifest.kernel.c_str());
-
   const CudaApi *cu;
-  if (dsv4_status st = getCuda(cu))
-    return st;
+  DSV4_TRY(getCuda(cu));
   CUhandle context = nullptr;
   std::string chip;
-  if (dsv4_status st = currentContext(*cu, context, chip))
-    return st;
-  if (chip != manifest.chip)
-    return fail(DSV4_ERR_ARCH_MISMATCH, "device is %s, kernel '%s' was compiled for %s",
-                chip.c_str(), manifest.kernel.c_str(), manifest.chip.c_str());
-
+  DSV4_TRY(currentContext(*cu, context, chip));
   char infoLog[4096] = {}, errorLog[4096] = {};
   int options[] = {kJitInfoLogBuffer, kJitInfoLogBufferSize, kJitErrorLogBuffer,
                    kJitErrorLogBufferSize};
   void *values[] = {infoLog, reinterpret_cast<void *>(sizeof(infoLog)), errorLog,
                     reinterpret_cast<void *>(sizeof(errorLog))};
-  CUhandle module = nullptr, function = nullptr;
+  CUhandle module = nullptr;
   if (CUresult r = cu->cuModuleLoadDataEx(&module, ptx.c_str(), 4, options, values))
     return fail(DSV4_ERR_LOAD_FAILED, "cuModuleLoadDataEx failed: %s: %s",
                 cuMessage(*cu, r), errorLog[0] ? errorLog : "(empty JIT log)");
-  if (CUresult r = cu->cuModuleGetFunction(&function, module, manifest.kernel.c_str())) {
-    (void)cu->cuModuleUnload(module);
-    return fail(DSV4_ERR_KERNEL_NOT_FOUND, "cuModuleGetFunction('%s') failed: %s",
-                manifest.kernel.c_str(), cuMessage(*cu, r));
-  }
-  out = std::make_unique<CudaKernel>(*cu, context, module, function, manifest.kernel);
+  out = std::make_unique<CudaModule>(*cu, context, module);
+  out->deviceChip = chip;
   return DSV4_OK;
 }

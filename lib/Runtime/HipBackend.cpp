@@ -1,8 +1,8 @@
 //===- HipBackend.cpp - launch HSACO kernels through libamdhip64 ----------===//
 //
 // HIP is opened with dlopen; every symbol it needs is listed once in
-// DSV4_HIP_SYMBOLS. HIP reads the code object and, at launch, lays out the
-// kernel arguments (kernelParams), hidden ones included.
+// DSV4_HIP_SYMBOLS. HIP reads the code object (and refuses one for another
+// chip) and, at launch, lays out the kernel arguments (kernelParams).
 //
 //===----------------------------------------------------------------------===//
 #include "Backend.h"
@@ -19,7 +19,9 @@ using namespace dsv4::rt;
 namespace {
 
 using hipError = int; // hipError_t; hipSuccess == 0
-using hipHandle = void *; // hipModule_t, hipFunction_t, hipStream_t
+using hipHandle = void *; // hipModule_t, hipFunction_t, hipStream_t, hipDeviceptr_t
+// hipFunction_attribute values.
+constexpr int kAttrMaxThreadsPerBlock = 0, kAttrSharedSizeBytes = 1;
 
 // X(name, return type, parameter list)
 #define DSV4_HIP_SYMBOLS(X)                                                    \
@@ -28,6 +30,9 @@ using hipHandle = void *; // hipModule_t, hipFunction_t, hipStream_t
   X(hipGetDevicePropertiesR0600, hipError, (void *, int))                      \
   X(hipModuleLoadData, hipError, (hipHandle *, const void *))                  \
   X(hipModuleGetFunction, hipError, (hipHandle *, hipHandle, const char *))    \
+  X(hipModuleGetGlobal, hipError, (hipHandle *, size_t *, hipHandle, const char *)) \
+  X(hipMemcpyDtoH, hipError, (void *, hipHandle, size_t))                      \
+  X(hipFuncGetAttribute, hipError, (int *, int, hipHandle))                    \
   X(hipModuleLaunchKernel, hipError,                                           \
     (hipHandle, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,    \
      unsigned, hipHandle, void **, void **))                                   \
@@ -70,11 +75,41 @@ const char *hipMessage(const HipApi &hip, hipError e) {
   return s ? s : "unknown HIP error";
 }
 
-class HipKernel final : public LoadedKernel {
+class HipModule final : public LoadedModule {
 public:
-  HipKernel(const HipApi &hip, hipHandle module, hipHandle function, std::string name)
-      : hip(hip), module(module), function(function), name(std::move(name)) {}
-  ~HipKernel() override { (void)hip.hipModuleUnload(module); }
+  HipModule(const HipApi &hip, hipHandle module) : hip(hip), module(module) {}
+  ~HipModule() override { (void)hip.hipModuleUnload(module); }
+
+  dsv4_status readGlobal(const char *name, size_t maxBytes, std::string &out) override {
+    hipHandle address = nullptr;
+    size_t bytes = 0;
+    if (hipError e = hip.hipModuleGetGlobal(&address, &bytes, module, name))
+      return fail(DSV4_ERR_BAD_MANIFEST, "the code object has no global '%s': "
+                  "hipModuleGetGlobal failed: %s", name, hipMessage(hip, e));
+    if (bytes > maxBytes)
+      return fail(DSV4_ERR_BAD_MANIFEST, "global '%s' has %zu bytes, more than %zu", name,
+                  bytes, maxBytes);
+    out.resize(bytes);
+    if (hipError e = hip.hipMemcpyDtoH(out.data(), address, bytes))
+      return fail(DSV4_ERR_LOAD_FAILED, "hipMemcpyDtoH('%s') failed: %s", name,
+                  hipMessage(hip, e));
+    return DSV4_OK;
+  }
+
+  dsv4_status findKernel(const std::string &kernel, KernelFacts &facts) override {
+    name = kernel;
+    if (hipError e = hip.hipModuleGetFunction(&function, module, name.c_str()))
+      return fail(DSV4_ERR_KERNEL_NOT_FOUND, "hipModuleGetFunction('%s') failed: %s",
+                  name.c_str(), hipMessage(hip, e));
+    hipError e = hip.hipFuncGetAttribute(&facts.maxThreadsPerBlock, kAttrMaxThreadsPerBlock,
+                                         function);
+    if (!e)
+      e = hip.hipFuncGetAttribute(&facts.sharedBytes, kAttrSharedSizeBytes, function);
+    if (e)
+      return fail(DSV4_ERR_LOAD_FAILED, "hipFuncGetAttribute('%s') failed: %s", name.c_str(),
+                  hipMessage(hip, e));
+    return DSV4_OK;
+  }
 
   dsv4_status launch(KernelParams &params, const LaunchDims &dims,
                      void *stream) override {
@@ -91,7 +126,7 @@ public:
 
 private:
   const HipApi &hip;
-  hipHandle module, function;
+  hipHandle module, function = nullptr;
   std::string name;
 };
 
@@ -145,30 +180,19 @@ bool elfTablesInside(const std::vector<uint8_t> &image) {
 
 } // namespace
 
-dsv4_status dsv4::rt::loadHipKernel(const std::vector<uint8_t> &image,
-                                    const Manifest &manifest,
-                                    std::unique_ptr<LoadedKernel> &out) {
+dsv4_status dsv4::rt::loadHipModule(const std::vector<uint8_t> &image,
+                                    std::unique_ptr<LoadedModule> &out) {
   const HipApi *hip;
   DSV4_TRY(getHip(hip));
   std::string chip;
   DSV4_TRY(deviceChip(*hip, chip));
-  if (chip != manifest.chip)
-    return fail(DSV4_ERR_ARCH_MISMATCH,
-                "device is %s, kernel '%s' was compiled for %s", chip.c_str(),
-                manifest.kernel.c_str(), manifest.chip.c_str());
   if (!elfTablesInside(image))
-    return fail(DSV4_ERR_LOAD_FAILED,
-                "kernel '%s': the code object is not a complete ELF64 file (a header table "
-                "lies past its %zu bytes)", manifest.kernel.c_str(), image.size());
-  hipHandle module = nullptr, function = nullptr;
+    return fail(DSV4_ERR_LOAD_FAILED, "the code object is not a complete ELF64 file (a header "
+                "table lies past its %zu bytes)", image.size());
+  hipHandle module = nullptr;
   if (hipError e = hip->hipModuleLoadData(&module, image.data()))
-    return fail(DSV4_ERR_LOAD_FAILED, "hipModuleLoadData failed: %s",
-                hipMessage(*hip, e));
-  if (hipError e = hip->hipModuleGetFunction(&function, module, manifest.kernel.c_str())) {
-    (void)hip->hipModuleUnload(module);
-    return fail(DSV4_ERR_KERNEL_NOT_FOUND, "hipModuleGetFunction('%s') failed: %s",
-                manifest.kernel.c_str(), hipMessage(*hip, e));
-  }
-  out = std::make_unique<HipKernel>(*hip, module, function, manifest.kernel);
+    return fail(DSV4_ERR_LOAD_FAILED, "hipModuleLoadData failed: %s", hipMessage(*hip, e));
+  out = std::make_unique<HipModule>(*hip, module);
+  out->deviceChip = chip;
   return DSV4_OK;
 }

@@ -65,18 +65,19 @@ dsv4_status getNumber(const json &object, const char *key, double &out) {
   return DSV4_OK;
 }
 
-// A positive integer that fits in i32 (every size the kernel receives does).
-dsv4_status getPositiveInt(const json &object, const char *key, int64_t &out) {
+// An integer in [minimum, 2^31) (every size the kernel receives fits in i32).
+dsv4_status getInt(const json &object, const char *key, int64_t &out, int minimum = 1) {
   double v;
   DSV4_TRY(getNumber(object, key, v));
-  if (!(v >= 1 && v <= kMaxI32) || std::floor(v) != v)
-    return bad(key, "must be a positive integer below 2^31");
+  if (!(v >= minimum && v <= kMaxI32) || std::floor(v) != v)
+    return bad(key, minimum ? "must be a positive integer below 2^31"
+                            : "must be a non-negative integer below 2^31");
   out = static_cast<int64_t>(v);
   return DSV4_OK;
 }
 
 dsv4_status getPowerOfTwo(const json &object, const char *key, int64_t &out) {
-  DSV4_TRY(getPositiveInt(object, key, out));
+  DSV4_TRY(getInt(object, key, out));
   if (out & (out - 1))
     return bad(key, "must be a power of two");
   return DSV4_OK;
@@ -145,8 +146,8 @@ dsv4_status readKeys(const json &root, Manifest &m) {
   DSV4_TRY(getMember(root, kRotateKey, json::value_t::boolean, rotate));
   m.rotate = rotate->get<bool>();
   DSV4_TRY(getPowerOfTwo(root, kHeadDimKey, m.headDim));
-  DSV4_TRY(getPositiveInt(root, kRopeDimKey, m.ropeDim));
-  DSV4_TRY(getPositiveInt(root, kRatioKey, m.ratio));
+  DSV4_TRY(getInt(root, kRopeDimKey, m.ropeDim));
+  DSV4_TRY(getInt(root, kRatioKey, m.ratio));
   DSV4_TRY(getNumber(root, kEpsKey, m.eps));
   DSV4_TRY(getNumber(root, kScaleKey, m.scale));
   DSV4_TRY(getDtype(root, kKvDtypeKey, /*allowF16=*/true, m.kvDtype));
@@ -155,14 +156,15 @@ dsv4_status readKeys(const json &root, Manifest &m) {
   DSV4_TRY(getDtype(root, kFreqsDtypeKey, /*allowF16=*/false, freqsDtype));
   if (freqsDtype != DSV4_DTYPE_F32)
     return bad(kFreqsDtypeKey, "must be 'f32'");
-  DSV4_TRY(getPositiveInt(root, kLanesPerRowKey, m.lanesPerRow));
-  DSV4_TRY(getPositiveInt(root, kRowsPerWorkgroupKey, m.rowsPerWorkgroup));
-  DSV4_TRY(getPositiveInt(root, kWorkgroupSizeKey, m.workgroupSize));
+  DSV4_TRY(getInt(root, kLanesPerRowKey, m.lanesPerRow));
+  DSV4_TRY(getInt(root, kRowsPerWorkgroupKey, m.rowsPerWorkgroup));
+  DSV4_TRY(getInt(root, kWorkgroupSizeKey, m.workgroupSize));
   DSV4_TRY(getPowerOfTwo(root, kKvAlignKey, m.kvAlign));
-  DSV4_TRY(getPositiveInt(root, kKvRowStrideMultipleKey, m.kvRowStrideMultiple));
+  DSV4_TRY(getInt(root, kKvRowStrideMultipleKey, m.kvRowStrideMultiple));
   DSV4_TRY(getPowerOfTwo(root, kWeightAlignKey, m.weightAlign));
   DSV4_TRY(getPowerOfTwo(root, kFreqsAlignKey, m.freqsAlign));
-  DSV4_TRY(getPositiveInt(root, kFreqsRowStrideMultipleKey, m.freqsRowStrideMultiple));
+  DSV4_TRY(getInt(root, kFreqsRowStrideMultipleKey, m.freqsRowStrideMultiple));
+  DSV4_TRY(getInt(root, kLdsBytesKey, m.ldsBytes, /*minimum=*/0));
   return checkArgs(root);
 }
 

@@ -30,6 +30,7 @@ struct Manifest {
   int64_t lanesPerRow = 0, rowsPerWorkgroup = 0, workgroupSize = 0;
   int64_t kvAlign = 0, kvRowStrideMultiple = 0, weightAlign = 0;
   int64_t freqsAlign = 0, freqsRowStrideMultiple = 0;
+  int64_t ldsBytes = 0;
 };
 
 // Parses and checks `json`; DSV4_ERR_BAD_MANIFEST names the offending key.
