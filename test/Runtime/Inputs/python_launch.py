@@ -5,7 +5,7 @@ import sys
 import dsv4
 import torch
 
-kernel = dsv4.Kernel(sys.argv[1], sys.argv[2])
+kernel = dsv4.Kernel(sys.argv[1])
 print("kernel", kernel.name, kernel.chip, kernel.mode, kernel.kv_dtype,
       kernel.head_dim, kernel.rope_dim, kernel.workgroup_size, kernel.rotate)
 
@@ -35,7 +35,7 @@ except dsv4.Dsv4Error as e:
     print("error", e.status, "|", e)
 
 try:
-    dsv4.Kernel(sys.argv[1] + ".missing", sys.argv[2])
+    dsv4.Kernel(sys.argv[1] + ".missing")
 except dsv4.Dsv4Error as e:
     print("error", e.status, "|", e)
 kernel.close()
