@@ -9,10 +9,11 @@
 #ifndef DSV4_RUNTIME_BACKEND_H
 #define DSV4_RUNTIME_BACKEND_H
 
+#include "Error.h"
 #include "KernelArgs.h"
-#include "dsv4/Runtime/dsv4_runtime.h"
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -20,8 +21,7 @@ namespace dsv4::rt {
 
 // What the driver reports about a loaded kernel, checked against the manifest.
 struct KernelFacts {
-  int maxThreadsPerBlock = 0;
-  int sharedBytes = 0; // static LDS / shared memory
+  int maxThreadsPerBlock = 0, sharedBytes = 0; // static LDS / shared memory bytes
 };
 
 class LoadedModule {
@@ -46,6 +46,26 @@ dsv4_status loadCudaModule(const std::vector<uint8_t> &image, std::unique_ptr<Lo
 // On failure returns DSV4_ERR_RUNTIME_UNAVAILABLE naming the path tried.
 dsv4_status openRuntimeLibrary(const char *envVar, const char *defaultName,
                                void *&handle);
+
+// The vendor runtime's symbol table, filled once by `resolve` (a dlsym per
+// symbol); a failed attempt is retried on the next load, since the
+// environment may have been fixed in between.
+template <typename Api>
+dsv4_status loadRuntimeApi(const char *envVar, const char *defaultName,
+                           dsv4_status (*resolve)(void *library, Api &api), const Api *&out) {
+  static std::mutex mutex;
+  static Api api;
+  static bool ready = false;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (!ready) {
+    void *library;
+    DSV4_TRY(openRuntimeLibrary(envVar, defaultName, library));
+    DSV4_TRY(resolve(library, api));
+    ready = true;
+  }
+  out = &api;
+  return DSV4_OK;
+}
 
 } // namespace dsv4::rt
 

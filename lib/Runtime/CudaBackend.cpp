@@ -10,10 +10,7 @@
 
 #include "Error.h"
 
-#include <cstring>
 #include <dlfcn.h>
-#include <mutex>
-#include <string>
 
 using namespace dsv4::rt;
 
@@ -54,31 +51,15 @@ struct CudaApi {
 // cuda.h enum values used here.
 constexpr int kAttrComputeCapabilityMajor = 75;
 constexpr int kAttrComputeCapabilityMinor = 76;
-constexpr int kJitInfoLogBuffer = 3, kJitInfoLogBufferSize = 4;
 constexpr int kJitErrorLogBuffer = 5, kJitErrorLogBufferSize = 6;
 constexpr int kFuncMaxThreadsPerBlock = 0, kFuncSharedSizeBytes = 1;
 
-dsv4_status getCuda(const CudaApi *&out) {
-  static std::mutex mutex;
-  static CudaApi api;
-  static bool ready = false;
-  std::lock_guard<std::mutex> lock(mutex);
-  if (!ready) {
-    void *lib;
-    if (dsv4_status st = openRuntimeLibrary("DSV4_CUDA_LIBRARY", "libcuda.so.1", lib))
-      return st;
-    CudaApi loaded;
+dsv4_status resolveCuda(void *library, CudaApi &api) {
 #define DSV4_LOAD(name, ret, params)                                           \
-  loaded.name = reinterpret_cast<ret(*) params>(dlsym(lib, #name));            \
-  if (!loaded.name)                                                            \
-    return fail(DSV4_ERR_RUNTIME_UNAVAILABLE,                                  \
-                "CUDA driver lacks symbol '" #name "'");
-    DSV4_CUDA_SYMBOLS(DSV4_LOAD)
+  if (!(api.name = reinterpret_cast<ret(*) params>(dlsym(library, #name))))    \
+    return fail(DSV4_ERR_RUNTIME_UNAVAILABLE, "CUDA driver lacks symbol '" #name "'");
+  DSV4_CUDA_SYMBOLS(DSV4_LOAD)
 #undef DSV4_LOAD
-    api = loaded;
-    ready = true;
-  }
-  out = &api;
   return DSV4_OK;
 }
 
@@ -87,6 +68,11 @@ const char *cuMessage(const CudaApi &cu, CUresult r) {
   if (cu.cuGetErrorString(r, &s) != 0 || !s)
     return "unknown CUDA error";
   return s;
+}
+
+// DSV4_OK, or `status` with "<call> failed: <CUDA's message>".
+dsv4_status check(const CudaApi &cu, CUresult r, dsv4_status status, const std::string &call) {
+  return r ? fail(status, "%s failed: %s", call.c_str(), cuMessage(cu, r)) : DSV4_OK;
 }
 
 class CudaModule final : public LoadedModule {
@@ -98,32 +84,26 @@ public:
   dsv4_status readGlobal(const char *name, size_t maxBytes, std::string &out) override {
     CUdeviceptr address = 0;
     size_t bytes = 0;
-    if (CUresult r = cu.cuModuleGetGlobal_v2(&address, &bytes, module, name))
-      return fail(DSV4_ERR_BAD_MANIFEST, "the code object has no global '%s': "
-                  "cuModuleGetGlobal failed: %s", name, cuMessage(cu, r));
+    DSV4_TRY(check(cu, cu.cuModuleGetGlobal_v2(&address, &bytes, module, name),
+                   DSV4_ERR_BAD_MANIFEST, "the code object has no global '" +
+                   std::string(name) + "': cuModuleGetGlobal"));
     if (bytes > maxBytes)
       return fail(DSV4_ERR_BAD_MANIFEST, "global '%s' has %zu bytes, more than %zu", name,
                   bytes, maxBytes);
     out.resize(bytes);
-    if (CUresult r = cu.cuMemcpyDtoH_v2(out.data(), address, bytes))
-      return fail(DSV4_ERR_LOAD_FAILED, "cuMemcpyDtoH('%s') failed: %s", name,
-                  cuMessage(cu, r));
-    return DSV4_OK;
+    return check(cu, cu.cuMemcpyDtoH_v2(out.data(), address, bytes), DSV4_ERR_LOAD_FAILED,
+                 "cuMemcpyDtoH('" + std::string(name) + "')");
   }
 
   dsv4_status findKernel(const std::string &kernel, KernelFacts &facts) override {
     name = kernel;
-    if (CUresult r = cu.cuModuleGetFunction(&function, module, name.c_str()))
-      return fail(DSV4_ERR_KERNEL_NOT_FOUND, "cuModuleGetFunction('%s') failed: %s",
-                  name.c_str(), cuMessage(cu, r));
+    DSV4_TRY(check(cu, cu.cuModuleGetFunction(&function, module, name.c_str()),
+                   DSV4_ERR_KERNEL_NOT_FOUND, "cuModuleGetFunction('" + name + "')"));
     CUresult r = cu.cuFuncGetAttribute(&facts.maxThreadsPerBlock, kFuncMaxThreadsPerBlock,
                                        function);
     if (!r)
       r = cu.cuFuncGetAttribute(&facts.sharedBytes, kFuncSharedSizeBytes, function);
-    if (r)
-      return fail(DSV4_ERR_LOAD_FAILED, "cuFuncGetAttribute('%s') failed: %s", name.c_str(),
-                  cuMessage(cu, r));
-    return DSV4_OK;
+    return check(cu, r, DSV4_ERR_LOAD_FAILED, "cuFuncGetAttribute('" + name + "')");
   }
 
   dsv4_status launch(KernelParams &params, const LaunchDims &dims,
@@ -131,20 +111,15 @@ public:
     // A module belongs to the context it was loaded in; a thread with no
     // current context (a fresh worker thread) gets that one.
     CUhandle current = nullptr;
-    if (CUresult r = cu.cuCtxGetCurrent(&current))
-      return fail(DSV4_ERR_LAUNCH_FAILED, "cuCtxGetCurrent failed: %s", cuMessage(cu, r));
+    DSV4_TRY(check(cu, cu.cuCtxGetCurrent(&current), DSV4_ERR_LAUNCH_FAILED, "cuCtxGetCurrent"));
     if (!current)
-      if (CUresult r = cu.cuCtxSetCurrent(context))
-        return fail(DSV4_ERR_LAUNCH_FAILED, "cuCtxSetCurrent('%s') failed: %s",
-                    name.c_str(), cuMessage(cu, r));
+      DSV4_TRY(check(cu, cu.cuCtxSetCurrent(context), DSV4_ERR_LAUNCH_FAILED,
+                     "cuCtxSetCurrent('" + name + "')"));
     CUresult r = cu.cuLaunchKernel(function, dims.grid[0], dims.grid[1],
                                    dims.grid[2], dims.block[0], dims.block[1],
                                    dims.block[2], /*sharedMemBytes=*/0, stream,
                                    params.pointers, /*extra=*/nullptr);
-    if (r)
-      return fail(DSV4_ERR_LAUNCH_FAILED, "cuLaunchKernel('%s') failed: %s",
-                  name.c_str(), cuMessage(cu, r));
-    return DSV4_OK;
+    return check(cu, r, DSV4_ERR_LAUNCH_FAILED, "cuLaunchKernel('" + name + "')");
   }
 
 private:
@@ -155,35 +130,24 @@ private:
 
 // Makes sure the thread has a context and returns it with its device's chip.
 dsv4_status currentContext(const CudaApi &cu, CUhandle &context, std::string &chip) {
-  if (CUresult r = cu.cuInit(0))
-    return fail(DSV4_ERR_RUNTIME_UNAVAILABLE, "cuInit failed: %s", cuMessage(cu, r));
+  constexpr dsv4_status kUnavailable = DSV4_ERR_RUNTIME_UNAVAILABLE;
+  DSV4_TRY(check(cu, cu.cuInit(0), kUnavailable, "cuInit"));
   CUdevice device = 0;
-  if (CUresult r = cu.cuCtxGetCurrent(&context))
-    return fail(DSV4_ERR_RUNTIME_UNAVAILABLE, "cuCtxGetCurrent failed: %s",
-                cuMessage(cu, r));
+  DSV4_TRY(check(cu, cu.cuCtxGetCurrent(&context), kUnavailable, "cuCtxGetCurrent"));
   if (context) {
-    if (CUresult r = cu.cuCtxGetDevice(&device))
-      return fail(DSV4_ERR_RUNTIME_UNAVAILABLE, "cuCtxGetDevice failed: %s",
-                  cuMessage(cu, r));
+    DSV4_TRY(check(cu, cu.cuCtxGetDevice(&device), kUnavailable, "cuCtxGetDevice"));
   } else {
     // The same context the runtime API (and so PyTorch) would create.
-    if (CUresult r = cu.cuDeviceGet(&device, 0))
-      return fail(DSV4_ERR_RUNTIME_UNAVAILABLE, "cuDeviceGet(0) failed: %s",
-                  cuMessage(cu, r));
-    if (CUresult r = cu.cuDevicePrimaryCtxRetain(&context, device))
-      return fail(DSV4_ERR_RUNTIME_UNAVAILABLE,
-                  "cuDevicePrimaryCtxRetain failed: %s", cuMessage(cu, r));
-    if (CUresult r = cu.cuCtxSetCurrent(context))
-      return fail(DSV4_ERR_RUNTIME_UNAVAILABLE, "cuCtxSetCurrent failed: %s",
-                  cuMessage(cu, r));
+    DSV4_TRY(check(cu, cu.cuDeviceGet(&device, 0), kUnavailable, "cuDeviceGet(0)"));
+    DSV4_TRY(check(cu, cu.cuDevicePrimaryCtxRetain(&context, device), kUnavailable,
+                   "cuDevicePrimaryCtxRetain"));
+    DSV4_TRY(check(cu, cu.cuCtxSetCurrent(context), kUnavailable, "cuCtxSetCurrent"));
   }
   int major = 0, minor = 0;
-  if (CUresult r = cu.cuDeviceGetAttribute(&major, kAttrComputeCapabilityMajor, device))
-    return fail(DSV4_ERR_RUNTIME_UNAVAILABLE, "cuDeviceGetAttribute failed: %s",
-                cuMessage(cu, r));
-  if (CUresult r = cu.cuDeviceGetAttribute(&minor, kAttrComputeCapabilityMinor, device))
-    return fail(DSV4_ERR_RUNTIME_UNAVAILABLE, "cuDeviceGetAttribute failed: %s",
-                cuMessage(cu, r));
+  DSV4_TRY(check(cu, cu.cuDeviceGetAttribute(&major, kAttrComputeCapabilityMajor, device),
+                 kUnavailable, "cuDeviceGetAttribute"));
+  DSV4_TRY(check(cu, cu.cuDeviceGetAttribute(&minor, kAttrComputeCapabilityMinor, device),
+                 kUnavailable, "cuDeviceGetAttribute"));
   chip = "sm_" + std::to_string(major) + std::to_string(minor);
   return DSV4_OK;
 }
@@ -199,17 +163,15 @@ dsv4_status dsv4::rt::loadCudaModule(const std::vector<uint8_t> &image,
   if (ptx.find('\0') != std::string::npos || ptx.find(".version") == std::string::npos)
     return fail(DSV4_ERR_LOAD_FAILED, "PTX image is not PTX text (binary data or no .version)");
   const CudaApi *cu;
-  DSV4_TRY(getCuda(cu));
+  DSV4_TRY(loadRuntimeApi("DSV4_CUDA_LIBRARY", "libcuda.so.1", resolveCuda, cu));
   CUhandle context = nullptr;
   std::string chip;
   DSV4_TRY(currentContext(*cu, context, chip));
-  char infoLog[4096] = {}, errorLog[4096] = {};
-  int options[] = {kJitInfoLogBuffer, kJitInfoLogBufferSize, kJitErrorLogBuffer,
-                   kJitErrorLogBufferSize};
-  void *values[] = {infoLog, reinterpret_cast<void *>(sizeof(infoLog)), errorLog,
-                    reinterpret_cast<void *>(sizeof(errorLog))};
+  char errorLog[4096] = {};
+  int options[] = {kJitErrorLogBuffer, kJitErrorLogBufferSize};
+  void *values[] = {errorLog, reinterpret_cast<void *>(sizeof(errorLog))};
   CUhandle module = nullptr;
-  if (CUresult r = cu->cuModuleLoadDataEx(&module, ptx.c_str(), 4, options, values))
+  if (CUresult r = cu->cuModuleLoadDataEx(&module, ptx.c_str(), 2, options, values))
     return fail(DSV4_ERR_LOAD_FAILED, "cuModuleLoadDataEx failed: %s: %s",
                 cuMessage(*cu, r), errorLog[0] ? errorLog : "(empty JIT log)");
   out = std::make_unique<CudaModule>(*cu, context, module);

@@ -1,9 +1,10 @@
 //===- Manifest.cpp - parse and check the dsv4 manifest -------------------===//
 //
-// Every key of docs/ABI.md is required and type-checked here; later code may
-// then trust the values (positive sizes, power-of-two alignments, known
-// dtypes, the exact argument list of dsv4/ABI/KernelArgs.def). The JSON
-// itself is nlohmann-json's.
+// Every key of docs/ABI.md that the runtime uses is required and checked
+// here; later code may then trust the values (positive sizes, power-of-two
+// alignments, known dtypes, the exact argument list of KernelArgs.def).
+// Compile-time facts it neither uses nor can verify (ratio, scale, schedule)
+// are left to tools. The JSON itself is nlohmann-json's.
 //
 //===----------------------------------------------------------------------===//
 #include "Manifest.h"
@@ -19,13 +20,11 @@ using namespace dsv4::rt;
 using namespace dsv4_abi;
 using nlohmann::json;
 
+// Indexed by dsv4_dtype.
+constexpr const char *kDtypeNames[] = {"invalid", "f32", "bf16", "f16"};
+
 const char *dsv4::rt::dtypeName(int32_t dtype) {
-  switch (dtype) {
-  case DSV4_DTYPE_F32: return "f32";
-  case DSV4_DTYPE_BF16: return "bf16";
-  case DSV4_DTYPE_F16: return "f16";
-  }
-  return "invalid";
+  return dtype > 0 && dtype <= DSV4_DTYPE_F16 ? kDtypeNames[dtype] : kDtypeNames[0];
 }
 
 namespace {
@@ -87,16 +86,13 @@ dsv4_status getDtype(const json &object, const char *key, bool allowF16,
                      dsv4_dtype &out) {
   std::string s;
   DSV4_TRY(getString(object, key, s));
-  if (s == "f32")
-    out = DSV4_DTYPE_F32;
-  else if (s == "bf16")
-    out = DSV4_DTYPE_BF16;
-  else if (s == "f16" && allowF16)
-    out = DSV4_DTYPE_F16;
-  else
-    return fail(DSV4_ERR_BAD_MANIFEST,
-                "manifest: key '%s' has unsupported dtype '%s'", key, s.c_str());
-  return DSV4_OK;
+  for (int dtype = DSV4_DTYPE_F32; dtype <= (allowF16 ? DSV4_DTYPE_F16 : DSV4_DTYPE_BF16); ++dtype)
+    if (s == kDtypeNames[dtype]) {
+      out = static_cast<dsv4_dtype>(dtype);
+      return DSV4_OK;
+    }
+  return fail(DSV4_ERR_BAD_MANIFEST, "manifest: key '%s' has unsupported dtype '%s'", key,
+              s.c_str());
 }
 
 // The manifest's argument list must be KernelArgs.def's, in order: a kernel
@@ -141,15 +137,12 @@ dsv4_status readKeys(const json &root, Manifest &m) {
   DSV4_TRY(getString(root, kTargetKey, m.targetTriple));
   DSV4_TRY(getString(root, kChipKey, m.chip));
   DSV4_TRY(getString(root, kModeKey, m.mode));
-  DSV4_TRY(getString(root, kScheduleKey, m.schedule));
   const json *rotate;
   DSV4_TRY(getMember(root, kRotateKey, json::value_t::boolean, rotate));
   m.rotate = rotate->get<bool>();
   DSV4_TRY(getPowerOfTwo(root, kHeadDimKey, m.headDim));
   DSV4_TRY(getInt(root, kRopeDimKey, m.ropeDim));
-  DSV4_TRY(getInt(root, kRatioKey, m.ratio));
   DSV4_TRY(getNumber(root, kEpsKey, m.eps));
-  DSV4_TRY(getNumber(root, kScaleKey, m.scale));
   DSV4_TRY(getDtype(root, kKvDtypeKey, /*allowF16=*/true, m.kvDtype));
   DSV4_TRY(getDtype(root, kWeightDtypeKey, /*allowF16=*/false, m.weightDtype));
   dsv4_dtype freqsDtype;
@@ -172,11 +165,7 @@ dsv4_status readKeys(const json &root, Manifest &m) {
 dsv4_status checkConsistent(Manifest &m) {
   if (m.kernel.empty())
     return bad(kKernelKey, "is empty");
-  if (m.targetTriple == "amdgcn-amd-amdhsa")
-    m.target = Target::Amdgcn;
-  else if (m.targetTriple == "nvptx64-nvidia-cuda")
-    m.target = Target::Nvptx;
-  else
+  if (m.targetTriple != "amdgcn-amd-amdhsa" && m.targetTriple != "nvptx64-nvidia-cuda")
     return fail(DSV4_ERR_BAD_MANIFEST, "manifest: key '%s' is '%s', expected "
                 "'amdgcn-amd-amdhsa' or 'nvptx64-nvidia-cuda'", kTargetKey,
                 m.targetTriple.c_str());
@@ -192,8 +181,6 @@ dsv4_status checkConsistent(Manifest &m) {
   if (!(m.eps > 0) || !std::isfinite(static_cast<float>(m.eps)))
     return bad(kEpsKey, "must be a positive finite float");
   m.epsF = static_cast<float>(m.eps);
-  if (!std::isfinite(m.scale))
-    return bad(kScaleKey, "must be finite");
   if (m.workgroupSize != m.lanesPerRow * m.rowsPerWorkgroup)
     return fail(DSV4_ERR_BAD_MANIFEST, "manifest: key '%s' must equal %s * %s",
                 kWorkgroupSizeKey, kLanesPerRowKey, kRowsPerWorkgroupKey);

@@ -10,7 +10,6 @@
 
 #include "Backend.h"
 #include "Error.h"
-#include "LaunchCheck.h"
 #include "Manifest.h"
 #include "dsv4/ABI/Manifest.h"
 
@@ -85,16 +84,16 @@ dsv4_status checkAgainstKernel(const Manifest &m, const std::string &deviceChip,
   if (deviceChip != m.chip)
     return fail(DSV4_ERR_ARCH_MISMATCH, "device is %s, kernel '%s' was compiled for %s",
                 deviceChip.c_str(), m.kernel.c_str(), m.chip.c_str());
+  auto mismatch = [&](const char *key, long long inManifest, long long inObject) {
+    return fail(DSV4_ERR_MISMATCH, "kernel '%s': manifest %s is %lld, the code object's is %lld",
+                m.kernel.c_str(), key, inManifest, inObject);
+  };
   // The kernel declares its block size (known_block_size), so the driver's
   // limit is exactly the size it was built for.
   if (facts.maxThreadsPerBlock != m.workgroupSize)
-    return fail(DSV4_ERR_MISMATCH, "kernel '%s': manifest workgroup_size is %lld, the code "
-                "object's is %d", m.kernel.c_str(), static_cast<long long>(m.workgroupSize),
-                facts.maxThreadsPerBlock);
+    return mismatch(dsv4_abi::kWorkgroupSizeKey, m.workgroupSize, facts.maxThreadsPerBlock);
   if (facts.sharedBytes != m.ldsBytes)
-    return fail(DSV4_ERR_MISMATCH, "kernel '%s': manifest lds_bytes is %lld, the code "
-                "object's is %d", m.kernel.c_str(), static_cast<long long>(m.ldsBytes),
-                facts.sharedBytes);
+    return mismatch(dsv4_abi::kLdsBytesKey, m.ldsBytes, facts.sharedBytes);
   return DSV4_OK;
 }
 
