@@ -7,6 +7,9 @@
 
 #include "mlir/Target/LLVM/ROCDL/Utils.h"
 
+#include "llvm/Object/ELFObjectFile.h"
+#include "llvm/Support/AMDHSAKernelDescriptor.h"
+#include "llvm/Support/Endian.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
@@ -33,6 +36,37 @@ StringRef extensionOf(gpu::ObjectAttr object) {
 constexpr llvm::StringLiteral kResourceKeys[] = {
     "vgpr_count",       "sgpr_count",       "agpr_count",     "group_segment_fixed_size",
     "private_segment_fixed_size", "vgpr_spill_count", "sgpr_spill_count", "wavefront_size"};
+
+/// The kernel-argument segment size, which getAMDHSAKernelsELFMetadata does not report, from
+/// the kernel descriptor `<kernel>.kd` of the HSACO `image`.
+std::optional<int64_t> kernargSegmentSize(StringRef image, StringRef kernel) {
+  auto object = llvm::object::ObjectFile::createELFObjectFile(llvm::MemoryBufferRef(image, ""));
+  if (!object) {
+    llvm::consumeError(object.takeError());
+    return std::nullopt;
+  }
+  std::string descriptor = (kernel + ".kd").str();
+  for (const llvm::object::SymbolRef &symbol : (*object)->symbols()) {
+    llvm::Expected<StringRef> name = symbol.getName();
+    llvm::Expected<uint64_t> address = symbol.getAddress();
+    llvm::Expected<llvm::object::section_iterator> section = symbol.getSection();
+    if (!name || !address || !section || *name != descriptor ||
+        *section == (*object)->section_end()) {
+      llvm::consumeError(name.takeError());
+      llvm::consumeError(address.takeError());
+      llvm::consumeError(section.takeError());
+      continue;
+    }
+    llvm::Expected<StringRef> contents = (*section)->getContents();
+    uint64_t at = *address - (*section)->getAddress() + llvm::amdhsa::KERNARG_SIZE_OFFSET;
+    if (!contents || at + sizeof(uint32_t) > contents->size()) {
+      llvm::consumeError(contents.takeError());
+      return std::nullopt;
+    }
+    return llvm::support::endian::read32le(contents->data() + at);
+  }
+  return std::nullopt;
+}
 
 struct Dsv4WriteCodeObjectsPass
     : dsv4::impl::Dsv4WriteCodeObjectsBase<Dsv4WriteCodeObjectsPass> {
@@ -114,6 +148,13 @@ struct Dsv4WriteCodeObjectsPass
                                   << "' lacks '" << key << "'";
       resources.push_back(builder.getNamedAttr(key, value));
     }
+    std::optional<int64_t> kernarg = kernargSegmentSize(bytes, binary.getName());
+    if (!kernarg)
+      return emitError(binary.getLoc()) << "the code object for '" << binary.getName()
+                                        << "' has no readable kernel descriptor '"
+                                        << binary.getName() << ".kd'";
+    resources.push_back(
+        builder.getNamedAttr("kernarg_segment_size", builder.getI64IntegerAttr(*kernarg)));
     DictionaryAttr dict = builder.getDictionaryAttr(resources);
     // Scratch is per-lane global memory: a kernel that needs it (for spills or a stack) is
     // far slower than its budget allows, so it is a build failure, not a report line.
