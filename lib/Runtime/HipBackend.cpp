@@ -2,7 +2,7 @@
 //
 // HIP is opened with dlopen; every symbol it needs is listed once in
 // DSV4_HIP_SYMBOLS. HIP reads the code object (and refuses one for another
-// chip) and, at launch, lays out the kernel arguments (kernelParams).
+// chip); the module itself is Backend.h's DriverModule.
 //
 //===----------------------------------------------------------------------===//
 #include "Backend.h"
@@ -19,92 +19,39 @@ namespace {
 
 using hipError = int; // hipError_t; hipSuccess == 0
 using hipHandle = void *; // hipModule_t, hipFunction_t, hipStream_t, hipDeviceptr_t
-// hipFunction_attribute values.
-constexpr int kAttrMaxThreadsPerBlock = 0, kAttrSharedSizeBytes = 1;
 
-// X(name, return type, parameter list)
+// X(field, symbol, return type, parameter list); the module calls under the
+// names DriverModule uses.
 #define DSV4_HIP_SYMBOLS(X)                                                    \
-  X(hipGetErrorString, const char *, (hipError))                              \
-  X(hipGetDevice, hipError, (int *))                                           \
-  X(hipGetDevicePropertiesR0600, hipError, (void *, int))                      \
-  X(hipModuleLoadData, hipError, (hipHandle *, const void *))                  \
-  X(hipModuleGetFunction, hipError, (hipHandle *, hipHandle, const char *))    \
-  X(hipModuleGetGlobal, hipError, (hipHandle *, size_t *, hipHandle, const char *)) \
-  X(hipMemcpyDtoH, hipError, (void *, hipHandle, size_t))                      \
-  X(hipFuncGetAttribute, hipError, (int *, int, hipHandle))                    \
-  X(hipModuleLaunchKernel, hipError,                                           \
+  X(hipGetErrorString, hipGetErrorString, const char *, (hipError))            \
+  X(hipGetDevice, hipGetDevice, hipError, (int *))                             \
+  X(hipGetDevicePropertiesR0600, hipGetDevicePropertiesR0600, hipError, (void *, int)) \
+  X(hipModuleLoadData, hipModuleLoadData, hipError, (hipHandle *, const void *)) \
+  X(getFunction, hipModuleGetFunction, hipError, (hipHandle *, hipHandle, const char *)) \
+  X(getGlobal, hipModuleGetGlobal, hipError, (hipHandle *, size_t *, hipHandle, const char *)) \
+  X(copyToHost, hipMemcpyDtoH, hipError, (void *, hipHandle, size_t))          \
+  X(funcAttribute, hipFuncGetAttribute, hipError, (int *, int, hipHandle))     \
+  X(launchKernel, hipModuleLaunchKernel, hipError,                             \
     (hipHandle, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,    \
      unsigned, hipHandle, void **, void **))                                   \
-  X(hipModuleUnload, hipError, (hipHandle))
+  X(unloadModule, hipModuleUnload, hipError, (hipHandle))
 
 struct HipApi {
-#define DSV4_DECLARE(name, ret, params) ret(*name) params = nullptr;
-  DSV4_HIP_SYMBOLS(DSV4_DECLARE)
-#undef DSV4_DECLARE
+  DSV4_HIP_SYMBOLS(DSV4_DECLARE_SYMBOL)
+  using DevicePtr = hipHandle;
+  const char *message(hipError e) const {
+    const char *s = hipGetErrorString(e);
+    return s ? s : "unknown HIP error";
+  }
+  // HIP modules are not bound to a context.
+  dsv4_status makeCurrent(void *) const { return DSV4_OK; }
 };
 
 dsv4_status resolveHip(void *library, HipApi &api) {
-#define DSV4_LOAD(name, ret, params)                                           \
-  if (!(api.name = reinterpret_cast<ret(*) params>(dlsym(library, #name))))    \
-    return fail(DSV4_ERR_RUNTIME_UNAVAILABLE,                                  \
-                "HIP runtime lacks symbol '" #name "' (HIP 6 or newer needed)");
-  DSV4_HIP_SYMBOLS(DSV4_LOAD)
-#undef DSV4_LOAD
+  const char *missingSymbol = "HIP runtime lacks symbol '%s' (HIP 6 or newer needed)";
+  DSV4_HIP_SYMBOLS(DSV4_RESOLVE_SYMBOL)
   return DSV4_OK;
 }
-
-// DSV4_OK, or `status` with "<call> failed: <HIP's message>".
-dsv4_status check(const HipApi &hip, hipError e, dsv4_status status, const std::string &call) {
-  const char *why = e ? hip.hipGetErrorString(e) : nullptr;
-  return e ? fail(status, "%s failed: %s", call.c_str(), why ? why : "unknown HIP error")
-           : DSV4_OK;
-}
-
-class HipModule final : public LoadedModule {
-public:
-  HipModule(const HipApi &hip, hipHandle module) : hip(hip), module(module) {}
-  ~HipModule() override { (void)hip.hipModuleUnload(module); }
-
-  dsv4_status readGlobal(const char *name, size_t maxBytes, std::string &out) override {
-    hipHandle address = nullptr;
-    size_t bytes = 0;
-    DSV4_TRY(check(hip, hip.hipModuleGetGlobal(&address, &bytes, module, name),
-                   DSV4_ERR_BAD_MANIFEST, "the code object has no global '" +
-                   std::string(name) + "': hipModuleGetGlobal"));
-    if (bytes > maxBytes)
-      return fail(DSV4_ERR_BAD_MANIFEST, "global '%s' has %zu bytes, more than %zu", name,
-                  bytes, maxBytes);
-    out.resize(bytes);
-    return check(hip, hip.hipMemcpyDtoH(out.data(), address, bytes), DSV4_ERR_LOAD_FAILED,
-                 "hipMemcpyDtoH('" + std::string(name) + "')");
-  }
-
-  dsv4_status findKernel(const std::string &kernel, KernelFacts &facts) override {
-    name = kernel;
-    DSV4_TRY(check(hip, hip.hipModuleGetFunction(&function, module, name.c_str()),
-                   DSV4_ERR_KERNEL_NOT_FOUND, "hipModuleGetFunction('" + name + "')"));
-    hipError e = hip.hipFuncGetAttribute(&facts.maxThreadsPerBlock, kAttrMaxThreadsPerBlock,
-                                         function);
-    if (!e)
-      e = hip.hipFuncGetAttribute(&facts.sharedBytes, kAttrSharedSizeBytes, function);
-    return check(hip, e, DSV4_ERR_LOAD_FAILED, "hipFuncGetAttribute('" + name + "')");
-  }
-
-  dsv4_status launch(KernelParams &params, const LaunchDims &dims,
-                     void *stream) override {
-    // Like Triton's and IREE's HIP launchers: HIP lays out the arguments.
-    hipError e = hip.hipModuleLaunchKernel(
-        function, dims.grid[0], dims.grid[1], dims.grid[2], dims.block[0],
-        dims.block[1], dims.block[2], /*sharedMemBytes=*/0, stream, params.pointers,
-        /*extra=*/nullptr);
-    return check(hip, e, DSV4_ERR_LAUNCH_FAILED, "hipModuleLaunchKernel('" + name + "')");
-  }
-
-private:
-  const HipApi &hip;
-  hipHandle module, function = nullptr;
-  std::string name;
-};
 
 // The current device's gcnArchName without feature suffixes ("gfx942").
 dsv4_status deviceChip(const HipApi &hip, std::string &chip) {
@@ -159,7 +106,6 @@ dsv4_status dsv4::rt::loadHipModule(const std::vector<uint8_t> &image,
   hipHandle module = nullptr;
   DSV4_TRY(check(*hip, hip->hipModuleLoadData(&module, image.data()), DSV4_ERR_LOAD_FAILED,
                  "hipModuleLoadData"));
-  out = std::make_unique<HipModule>(*hip, module);
-  out->deviceChip = chip;
+  out = std::make_unique<DriverModule<HipApi>>(*hip, module, nullptr, chip);
   return DSV4_OK;
 }
