@@ -138,15 +138,13 @@ class Kernel:
                                          ctypes.byref(self._mod)))
 
     @classmethod
-    def from_data(cls, image, manifest_json):
-        """Loads from bytes (the code object) and the manifest's JSON text."""
+    def from_data(cls, image):
+        """Loads from bytes (the code object, its manifest inside)."""
         self = cls.__new__(cls)
         lib = _library()
         self._mod = ctypes.c_void_p()
         buf = ctypes.create_string_buffer(bytes(image), len(image))
-        _check(lib.dsv4_module_load_data(buf, len(image),
-                                         _c_string("manifest_json", manifest_json.encode()),
-                                         ctypes.byref(self._mod)))
+        _check(lib.dsv4_module_load_data(buf, len(image), ctypes.byref(self._mod)))
         return self
 
     def close(self):

@@ -39,3 +39,9 @@ try:
 except dsv4.Dsv4Error as e:
     print("error", e.status, "|", e)
 kernel.close()
+
+# From memory: the same code object's bytes carry the same manifest.
+with open(sys.argv[1], "rb") as f:
+    from_bytes = dsv4.Kernel.from_data(f.read())
+print("from data", from_bytes.name, from_bytes.head_dim, from_bytes.workgroup_size)
+from_bytes.close()
