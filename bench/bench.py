@@ -44,7 +44,7 @@ def dsv4_kernels(objects_dir, runtime):
                 (workload.HEAD_DIM, workload.ROPE_DIM):
             continue
         try:
-            found.setdefault(m["kv_dtype"], []).append((m, runtime.Kernel(binary, manifest_path), manifest_path))
+            found.setdefault(m["kv_dtype"], []).append((m, runtime.Kernel(binary), manifest_path))
         except Exception as e:  # noqa: BLE001 - the other kernels and the baselines still run
             print(f"dsv4 kernel {m['kernel']} failed to load: {type(e).__name__}: {e}", flush=True)
     return {dtype: [("dsv4" if len(ks) == 1 else f"dsv4:{m['kernel']}", m, k, p) for m, k, p in ks]

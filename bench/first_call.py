@@ -70,7 +70,7 @@ def _child(kind, manifest_path):
         import dsv4.runtime as runtime
 
         t0 = time.perf_counter()
-        kernel = runtime.Kernel(os.path.join(os.path.dirname(manifest_path), manifest["binary"]), manifest_path)
+        kernel = runtime.Kernel(os.path.join(os.path.dirname(manifest_path), manifest["binary"]))
         load_ms = (time.perf_counter() - t0) * 1e3
         result = _timed_calls(lambda: runtime.compress_norm_rope_hadamard_inplace(
             w.kv[0], w.weight, params["eps"], w.freqs, w.seq_lens, workload.HEAD_DIM, kernel=kernel), load_ms)

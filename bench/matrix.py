@@ -50,7 +50,7 @@ def find_kernel(objects_dir, runtime, config, kv_dtype, mode):
         if (m["mode"], bool(m["rotate"]), m["kv_dtype"], m["head_dim"], m["rope_dim"], m["ratio"],
                 m["weight_dtype"]) == (mode, config["rotate"], kv_dtype, config["head_dim"],
                                        config["rope_dim"], config["ratio"], "f32"):
-            return m, runtime.Kernel(binary, manifest_path)
+            return m, runtime.Kernel(binary)
     return None
 
 

@@ -166,12 +166,29 @@ def Dsv4NvvmSqrt : Pass<"dsv4-nvvm-sqrt", "::mlir::gpu::GPUModuleOp"> {
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def Dsv4EmbedManifest : Pass<"dsv4-embed-manifest", "::mlir::ModuleOp"> {
+  let summary = "Put each dsv4 kernel's manifest into its gpu.module as a constant global";
+  let description = [{
+    For every `gpu.module` whose kernel `convert-dsv4-to-gpu` recorded in `dsv4.kernels`,
+    adds `llvm.mlir.global external constant @dsv4_manifest("{...}\00") {addr_space = 1}`:
+    the JSON manifest of docs/ABI.md, NUL-terminated, which the runtime reads from the loaded
+    code object through `hipModuleGetGlobal` / `cuModuleGetGlobal`. The manifest gains the
+    kernel's static workgroup memory (`lds_bytes`), also recorded in `dsv4.kernels` so that
+    dsv4-write-code-objects' side JSON carries the same facts. Runs after dsv4-attach-target
+    (the manifest names the target's triple and chip) and before lowering to ROCDL/NVVM.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 def Dsv4WriteCodeObjects : Pass<"dsv4-write-code-objects", "::mlir::ModuleOp"> {
   let summary = "Write each gpu.binary object to a file with its JSON manifest";
   let description = [{
     For every object of every `gpu.binary`, writes `<kernel>.<chip>.hsaco` (or `.ptx`) and
-    `<kernel>.<chip>.json` (docs/ABI.md) into `output-dir`, taking the kernel's configuration
-    from the module's `dsv4.kernels` attribute that `convert-dsv4-to-gpu` recorded. The
+    `<kernel>.<chip>.json` (docs/ABI.md) into `output-dir`: the manifest dsv4-embed-manifest
+    put into the object, plus `binary` and, for an HSACO, the `resources` of its metadata
+    note. The runtime reads the embedded copy; the side JSON is for tools. The kernel's
+    configuration comes from the module's `dsv4.kernels` attribute (convert-dsv4-to-gpu,
+    dsv4-embed-manifest). An HSACO that needs scratch or spills is refused. The
     folder is created when the pass manager initializes (a bad one fails before any
     lowering); an empty object is an error; each file written is reported as a remark.
   }];

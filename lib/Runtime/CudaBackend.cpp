@@ -1,19 +1,17 @@
 //===- CudaBackend.cpp - launch PTX kernels through the CUDA driver -------===//
 //
-// The manifest's kernel must appear as `.entry <name>` in the PTX, checked
-// before the driver is opened. The driver JIT-compiles the PTX in the
-// current context (the framework's, normally; the primary context if the
-// thread has none), with error-log buffers so a rejected PTX says why.
+// The driver JIT-compiles the PTX in the current context (the framework's,
+// normally; the primary context if the thread has none), with an error-log
+// buffer so a rejected PTX says why; the module itself is Backend.h's
+// DriverModule. The _v2 entry points are the ones cuda.h maps
+// cuModuleGetGlobal and cuMemcpyDtoH to (64-bit CUdeviceptr).
 //
 //===----------------------------------------------------------------------===//
 #include "Backend.h"
 
 #include "Error.h"
 
-#include <cstring>
 #include <dlfcn.h>
-#include <mutex>
-#include <string>
 
 using namespace dsv4::rt;
 
@@ -22,213 +20,105 @@ namespace {
 using CUresult = int; // CUDA_SUCCESS == 0
 using CUhandle = void *; // CUcontext, CUmodule, CUfunction, CUstream
 using CUdevice = int;
+using CUdeviceptr = unsigned long long;
 
-// X(name, return type, parameter list)
+// X(field, symbol, return type, parameter list); the module calls under the
+// names DriverModule uses.
 #define DSV4_CUDA_SYMBOLS(X)                                                   \
-  X(cuGetErrorString, CUresult, (CUresult, const char **))                     \
-  X(cuInit, CUresult, (unsigned))                                              \
-  X(cuCtxGetCurrent, CUresult, (CUhandle *))                                   \
-  X(cuCtxSetCurrent, CUresult, (CUhandle))                                     \
-  X(cuCtxGetDevice, CUresult, (CUdevice *))                                    \
-  X(cuDeviceGet, CUresult, (CUdevice *, int))                                  \
-  X(cuDeviceGetAttribute, CUresult, (int *, int, CUdevice))                    \
-  X(cuDevicePrimaryCtxRetain, CUresult, (CUhandle *, CUdevice))                \
-  X(cuModuleLoadDataEx, CUresult,                                              \
+  X(cuGetErrorString, cuGetErrorString, CUresult, (CUresult, const char **))   \
+  X(cuInit, cuInit, CUresult, (unsigned))                                      \
+  X(cuCtxGetCurrent, cuCtxGetCurrent, CUresult, (CUhandle *))                  \
+  X(cuCtxSetCurrent, cuCtxSetCurrent, CUresult, (CUhandle))                    \
+  X(cuCtxGetDevice, cuCtxGetDevice, CUresult, (CUdevice *))                    \
+  X(cuDeviceGet, cuDeviceGet, CUresult, (CUdevice *, int))                     \
+  X(cuDeviceGetAttribute, cuDeviceGetAttribute, CUresult, (int *, int, CUdevice)) \
+  X(cuDevicePrimaryCtxRetain, cuDevicePrimaryCtxRetain, CUresult, (CUhandle *, CUdevice)) \
+  X(cuModuleLoadDataEx, cuModuleLoadDataEx, CUresult,                          \
     (CUhandle *, const void *, unsigned, int *, void **))                      \
-  X(cuModuleGetFunction, CUresult, (CUhandle *, CUhandle, const char *))       \
-  X(cuModuleUnload, CUresult, (CUhandle))                                      \
-  X(cuLaunchKernel, CUresult,                                                  \
+  X(getFunction, cuModuleGetFunction, CUresult, (CUhandle *, CUhandle, const char *)) \
+  X(getGlobal, cuModuleGetGlobal_v2, CUresult, (CUdeviceptr *, size_t *, CUhandle, const char *)) \
+  X(copyToHost, cuMemcpyDtoH_v2, CUresult, (void *, CUdeviceptr, size_t))     \
+  X(funcAttribute, cuFuncGetAttribute, CUresult, (int *, int, CUhandle))       \
+  X(launchKernel, cuLaunchKernel, CUresult,                                    \
     (CUhandle, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,     \
-     unsigned, CUhandle, void **, void **))
+     unsigned, CUhandle, void **, void **))                                    \
+  X(unloadModule, cuModuleUnload, CUresult, (CUhandle))
 
 struct CudaApi {
-#define DSV4_DECLARE(name, ret, params) ret(*name) params = nullptr;
-  DSV4_CUDA_SYMBOLS(DSV4_DECLARE)
-#undef DSV4_DECLARE
+  DSV4_CUDA_SYMBOLS(DSV4_DECLARE_SYMBOL)
+  using DevicePtr = CUdeviceptr;
+  const char *message(CUresult r) const {
+    const char *s = nullptr;
+    return cuGetErrorString(r, &s) == 0 && s ? s : "unknown CUDA error";
+  }
+  // A module belongs to the context it was loaded in; a thread with no
+  // current context (a fresh worker thread) gets that one.
+  dsv4_status makeCurrent(CUhandle context) const {
+    CUhandle current = nullptr;
+    DSV4_TRY(check(*this, cuCtxGetCurrent(&current), DSV4_ERR_LAUNCH_FAILED, "cuCtxGetCurrent"));
+    return current ? DSV4_OK
+                   : check(*this, cuCtxSetCurrent(context), DSV4_ERR_LAUNCH_FAILED,
+                           "cuCtxSetCurrent");
+  }
 };
 
 // cuda.h enum values used here.
 constexpr int kAttrComputeCapabilityMajor = 75;
 constexpr int kAttrComputeCapabilityMinor = 76;
-constexpr int kJitInfoLogBuffer = 3, kJitInfoLogBufferSize = 4;
 constexpr int kJitErrorLogBuffer = 5, kJitErrorLogBufferSize = 6;
 
-dsv4_status getCuda(const CudaApi *&out) {
-  static std::mutex mutex;
-  static CudaApi api;
-  static bool ready = false;
-  std::lock_guard<std::mutex> lock(mutex);
-  if (!ready) {
-    void *lib;
-    if (dsv4_status st = openRuntimeLibrary("DSV4_CUDA_LIBRARY", "libcuda.so.1", lib))
-      return st;
-    CudaApi loaded;
-#define DSV4_LOAD(name, ret, params)                                           \
-  loaded.name = reinterpret_cast<ret(*) params>(dlsym(lib, #name));            \
-  if (!loaded.name)                                                            \
-    return fail(DSV4_ERR_RUNTIME_UNAVAILABLE,                                  \
-                "CUDA driver lacks symbol '" #name "'");
-    DSV4_CUDA_SYMBOLS(DSV4_LOAD)
-#undef DSV4_LOAD
-    api = loaded;
-    ready = true;
-  }
-  out = &api;
+dsv4_status resolveCuda(void *library, CudaApi &api) {
+  const char *missingSymbol = "CUDA driver lacks symbol '%s'";
+  DSV4_CUDA_SYMBOLS(DSV4_RESOLVE_SYMBOL)
   return DSV4_OK;
 }
 
-const char *cuMessage(const CudaApi &cu, CUresult r) {
-  const char *s = nullptr;
-  if (cu.cuGetErrorString(r, &s) != 0 || !s)
-    return "unknown CUDA error";
-  return s;
-}
-
-// True if `ptx` declares `.entry name` followed by a delimiter.
-bool hasEntry(const std::string &ptx, const std::string &name) {
-  std::string needle = ".entry " + name;
-  for (size_t at = ptx.find(needle); at != std::string::npos;
-       at = ptx.find(needle, at + 1)) {
-    char next = at + needle.size() < ptx.size() ? ptx[at + needle.size()] : '\0';
-    if (next == '(' || next == ' ' || next == '\t' || next == '\n' || next == '\r')
-      return true;
-  }
-  return false;
-}
-
-// The PTX's `.target sm_XX` directive (first token; comments such as
-// LLVM's header lines never start with it), or "".
-std::string ptxTarget(const std::string &ptx) {
-  for (size_t line = 0; line < ptx.size();) {
-    size_t eol = ptx.find('\n', line);
-    if (eol == std::string::npos)
-      eol = ptx.size();
-    size_t at = ptx.find_first_not_of(" \t", line);
-    if (at < eol && ptx.compare(at, 8, ".target ") == 0) {
-      at += 8;
-      size_t end = ptx.find_first_of(" ,\t\r\n", at);
-      return ptx.substr(at, (end == std::string::npos ? ptx.size() : end) - at);
-    }
-    line = eol + 1;
-  }
-  return "";
-}
-
-class CudaKernel final : public LoadedKernel {
-public:
-  CudaKernel(const CudaApi &cu, CUhandle context, CUhandle module,
-             CUhandle function, std::string name)
-      : cu(cu), context(context), module(module), function(function),
-        name(std::move(name)) {}
-  ~CudaKernel() override { (void)cu.cuModuleUnload(module); }
-
-  dsv4_status launch(KernelParams &params, const LaunchDims &dims,
-                     void *stream) override {
-    // A module belongs to the context it was loaded in; a thread with no
-    // current context (a fresh worker thread) gets that one.
-    CUhandle current = nullptr;
-    if (CUresult r = cu.cuCtxGetCurrent(&current))
-      return fail(DSV4_ERR_LAUNCH_FAILED, "cuCtxGetCurrent failed: %s", cuMessage(cu, r));
-    if (!current)
-      if (CUresult r = cu.cuCtxSetCurrent(context))
-        return fail(DSV4_ERR_LAUNCH_FAILED, "cuCtxSetCurrent('%s') failed: %s",
-                    name.c_str(), cuMessage(cu, r));
-    CUresult r = cu.cuLaunchKernel(function, dims.grid[0], dims.grid[1],
-                                   dims.grid[2], dims.block[0], dims.block[1],
-                                   dims.block[2], /*sharedMemBytes=*/0, stream,
-                                   params.pointers, /*extra=*/nullptr);
-  if (r)
-      return fail(DSV4_ERR_LAUNCH_FAILED, "cuLaunchKernel('%s') failed: %s",
-                  name.c_str(), cuMessage(cu, r));
-    return DSV4_OK;
-  }
-
-private:
-  const CudaApi &cu;
-  CUhandle context, module, function;
-  std::string name;
-};
-
 // Makes sure the thread has a context and returns it with its device's chip.
 dsv4_status currentContext(const CudaApi &cu, CUhandle &context, std::string &chip) {
-  if (CUresult r = cu.cuInit(0))
-    return fail(DSV4_ERR_RUNTIME_UNAVAILABLE, "cuInit failed: %s", cuMessage(cu, r));
+  constexpr dsv4_status kUnavailable = DSV4_ERR_RUNTIME_UNAVAILABLE;
+  DSV4_TRY(check(cu, cu.cuInit(0), kUnavailable, "cuInit"));
   CUdevice device = 0;
-  if (CUresult r = cu.cuCtxGetCurrent(&context))
-    return fail(DSV4_ERR_RUNTIME_UNAVAILABLE, "cuCtxGetCurrent failed: %s",
-                cuMessage(cu, r));
+  DSV4_TRY(check(cu, cu.cuCtxGetCurrent(&context), kUnavailable, "cuCtxGetCurrent"));
   if (context) {
-    if (CUresult r = cu.cuCtxGetDevice(&device))
-      return fail(DSV4_ERR_RUNTIME_UNAVAILABLE, "cuCtxGetDevice failed: %s",
-                  cuMessage(cu, r));
+    DSV4_TRY(check(cu, cu.cuCtxGetDevice(&device), kUnavailable, "cuCtxGetDevice"));
   } else {
     // The same context the runtime API (and so PyTorch) would create.
-    if (CUresult r = cu.cuDeviceGet(&device, 0))
-      return fail(DSV4_ERR_RUNTIME_UNAVAILABLE, "cuDeviceGet(0) failed: %s",
-                  cuMessage(cu, r));
-    if (CUresult r = cu.cuDevicePrimaryCtxRetain(&context, device))
-      return fail(DSV4_ERR_RUNTIME_UNAVAILABLE,
-                  "cuDevicePrimaryCtxRetain failed: %s", cuMessage(cu, r));
-    if (CUresult r = cu.cuCtxSetCurrent(context))
-      return fail(DSV4_ERR_RUNTIME_UNAVAILABLE, "cuCtxSetCurrent failed: %s",
-                  cuMessage(cu, r));
+    DSV4_TRY(check(cu, cu.cuDeviceGet(&device, 0), kUnavailable, "cuDeviceGet(0)"));
+    DSV4_TRY(check(cu, cu.cuDevicePrimaryCtxRetain(&context, device), kUnavailable,
+                   "cuDevicePrimaryCtxRetain"));
+    DSV4_TRY(check(cu, cu.cuCtxSetCurrent(context), kUnavailable, "cuCtxSetCurrent"));
   }
   int major = 0, minor = 0;
-  if (CUresult r = cu.cuDeviceGetAttribute(&major, kAttrComputeCapabilityMajor, device))
-    return fail(DSV4_ERR_RUNTIME_UNAVAILABLE, "cuDeviceGetAttribute failed: %s",
-                cuMessage(cu, r));
-  if (CUresult r = cu.cuDeviceGetAttribute(&minor, kAttrComputeCapabilityMinor, device))
-    return fail(DSV4_ERR_RUNTIME_UNAVAILABLE, "cuDeviceGetAttribute failed: %s",
-                cuMessage(cu, r));
+  DSV4_TRY(check(cu, cu.cuDeviceGetAttribute(&major, kAttrComputeCapabilityMajor, device),
+                 kUnavailable, "cuDeviceGetAttribute"));
+  DSV4_TRY(check(cu, cu.cuDeviceGetAttribute(&minor, kAttrComputeCapabilityMinor, device),
+                 kUnavailable, "cuDeviceGetAttribute"));
   chip = "sm_" + std::to_string(major) + std::to_string(minor);
   return DSV4_OK;
 }
 
 } // namespace
 
-dsv4_status dsv4::rt::loadCudaKernel(const std::vector<uint8_t> &image,
-                                     const Manifest &manifest,
-                                     std::unique_ptr<LoadedKernel> &out) {
+dsv4_status dsv4::rt::loadCudaModule(const std::vector<uint8_t> &image,
+                                     std::unique_ptr<LoadedModule> &out) {
   // The driver reads PTX as a C string: it must end in NUL and hold no other.
   std::string ptx(image.begin(), image.end());
   while (!ptx.empty() && ptx.back() == '\0')
     ptx.pop_back();
   if (ptx.find('\0') != std::string::npos || ptx.find(".version") == std::string::npos)
     return fail(DSV4_ERR_LOAD_FAILED, "PTX image is not PTX text (binary data or no .version)");
-  std::string target = ptxTarget(ptx);
-  if (!target.empty() && target != manifest.chip)
-    return fail(DSV4_ERR_ARCH_MISMATCH, "PTX is for .target %s, the manifest says %s",
-                target.c_str(), manifest.chip.c_str());
-  if (!hasEntry(ptx, manifest.kernel))
-    return fail(DSV4_ERR_KERNEL_NOT_FOUND,
-                "kernel '%s' (from the manifest) has no '.entry' in the PTX",
-                manifest.kernel.c_str());
-
   const CudaApi *cu;
-  if (dsv4_status st = getCuda(cu))
-    return st;
+  DSV4_TRY(loadRuntimeApi("DSV4_CUDA_LIBRARY", "libcuda.so.1", resolveCuda, cu));
   CUhandle context = nullptr;
   std::string chip;
-  if (dsv4_status st = currentContext(*cu, context, chip))
-    return st;
-  if (chip != manifest.chip)
-    return fail(DSV4_ERR_ARCH_MISMATCH, "device is %s, kernel '%s' was compiled for %s",
-                chip.c_str(), manifest.kernel.c_str(), manifest.chip.c_str());
-
-  char infoLog[4096] = {}, errorLog[4096] = {};
-  int options[] = {kJitInfoLogBuffer, kJitInfoLogBufferSize, kJitErrorLogBuffer,
-                   kJitErrorLogBufferSize};
-  void *values[] = {infoLog, reinterpret_cast<void *>(sizeof(infoLog)), errorLog,
-                    reinterpret_cast<void *>(sizeof(errorLog))};
-  CUhandle module = nullptr, function = nullptr;
-  if (CUresult r = cu->cuModuleLoadDataEx(&module, ptx.c_str(), 4, options, values))
+  DSV4_TRY(currentContext(*cu, context, chip));
+  char errorLog[4096] = {};
+  int options[] = {kJitErrorLogBuffer, kJitErrorLogBufferSize};
+  void *values[] = {errorLog, reinterpret_cast<void *>(sizeof(errorLog))};
+  CUhandle module = nullptr;
+  if (CUresult r = cu->cuModuleLoadDataEx(&module, ptx.c_str(), 2, options, values))
     return fail(DSV4_ERR_LOAD_FAILED, "cuModuleLoadDataEx failed: %s: %s",
-                cuMessage(*cu, r), errorLog[0] ? errorLog : "(empty JIT log)");
-  if (CUresult r = cu->cuModuleGetFunction(&function, module, manifest.kernel.c_str())) {
-    (void)cu->cuModuleUnload(module);
-    return fail(DSV4_ERR_KERNEL_NOT_FOUND, "cuModuleGetFunction('%s') failed: %s",
-                manifest.kernel.c_str(), cuMessage(*cu, r));
-  }
-  out = std::make_unique<CudaKernel>(*cu, context, module, function, manifest.kernel);
+                cu->message(r), errorLog[0] ? errorLog : "(empty JIT log)");
+  out = std::make_unique<DriverModule<CudaApi>>(*cu, module, context, chip);
   return DSV4_OK;
 }

@@ -26,19 +26,13 @@ void dsv4::rt::clearError() { lastError[0] = '\0'; }
 extern "C" const char *dsv4_last_error(void) { return lastError; }
 
 extern "C" const char *dsv4_status_name(dsv4_status status) {
-  switch (status) {
-  case DSV4_OK: return "DSV4_OK";
-  case DSV4_ERR_INVALID_ARGUMENT: return "DSV4_ERR_INVALID_ARGUMENT";
-  case DSV4_ERR_RUNTIME_UNAVAILABLE: return "DSV4_ERR_RUNTIME_UNAVAILABLE";
-  case DSV4_ERR_LOAD_FAILED: return "DSV4_ERR_LOAD_FAILED";
-  case DSV4_ERR_ARCH_MISMATCH: return "DSV4_ERR_ARCH_MISMATCH";
-  case DSV4_ERR_KERNEL_NOT_FOUND: return "DSV4_ERR_KERNEL_NOT_FOUND";
-  case DSV4_ERR_MISMATCH: return "DSV4_ERR_MISMATCH";
-  case DSV4_ERR_MISALIGNED: return "DSV4_ERR_MISALIGNED";
-  case DSV4_ERR_LAUNCH_FAILED: return "DSV4_ERR_LAUNCH_FAILED";
-  case DSV4_ERR_IO: return "DSV4_ERR_IO";
-  case DSV4_ERR_BAD_MANIFEST: return "DSV4_ERR_BAD_MANIFEST";
-  case DSV4_ERR_OUT_OF_MEMORY: return "DSV4_ERR_OUT_OF_MEMORY";
-  }
-  return "DSV4_ERR_?";
+  // Indexed by dsv4_status, whose values run from 0 without gaps.
+  static constexpr const char *kNames[] = {
+      "DSV4_OK",           "DSV4_ERR_INVALID_ARGUMENT", "DSV4_ERR_RUNTIME_UNAVAILABLE",
+      "DSV4_ERR_LOAD_FAILED", "DSV4_ERR_ARCH_MISMATCH", "DSV4_ERR_KERNEL_NOT_FOUND",
+      "DSV4_ERR_MISMATCH", "DSV4_ERR_MISALIGNED",       "DSV4_ERR_LAUNCH_FAILED",
+      "DSV4_ERR_IO",       "DSV4_ERR_BAD_MANIFEST",     "DSV4_ERR_OUT_OF_MEMORY"};
+  static_assert(sizeof(kNames) / sizeof(kNames[0]) == DSV4_ERR_OUT_OF_MEMORY + 1,
+                "one name per dsv4_status");
+  return status >= 0 && status <= DSV4_ERR_OUT_OF_MEMORY ? kNames[status] : "DSV4_ERR_?";
 }

@@ -30,8 +30,4 @@ void clearError();
       return dsv4TryStatus;                                                    \
   } while (false)
 
-namespace dsv4::rt {
-
-} // namespace dsv4::rt
-
 #endif // DSV4_RUNTIME_ERROR_H

@@ -1,8 +1,8 @@
 //===- HipBackend.cpp - launch HSACO kernels through libamdhip64 ----------===//
 //
 // HIP is opened with dlopen; every symbol it needs is listed once in
-// DSV4_HIP_SYMBOLS. HIP reads the code object and, at launch, lays out the
-// kernel arguments (kernelParams), hidden ones included.
+// DSV4_HIP_SYMBOLS. HIP reads the code object (and refuses one for another
+// chip); the module itself is Backend.h's DriverModule.
 //
 //===----------------------------------------------------------------------===//
 #include "Backend.h"
@@ -12,108 +12,59 @@
 
 #include <cstring>
 #include <dlfcn.h>
-#include <mutex>
 
 using namespace dsv4::rt;
 
 namespace {
 
 using hipError = int; // hipError_t; hipSuccess == 0
-using hipHandle = void *; // hipModule_t, hipFunction_t, hipStream_t
+using hipHandle = void *; // hipModule_t, hipFunction_t, hipStream_t, hipDeviceptr_t
 
-// X(name, return type, parameter list)
+// X(field, symbol, return type, parameter list); the module calls under the
+// names DriverModule uses.
 #define DSV4_HIP_SYMBOLS(X)                                                    \
-  X(hipGetErrorString, const char *, (hipError))                              \
-  X(hipGetDevice, hipError, (int *))                                           \
-  X(hipGetDevicePropertiesR0600, hipError, (void *, int))                      \
-  X(hipModuleLoadData, hipError, (hipHandle *, const void *))                  \
-  X(hipModuleGetFunction, hipError, (hipHandle *, hipHandle, const char *))    \
-  X(hipModuleLaunchKernel, hipError,                                           \
+  X(hipGetErrorString, hipGetErrorString, const char *, (hipError))            \
+  X(hipGetDevice, hipGetDevice, hipError, (int *))                             \
+  X(hipGetDevicePropertiesR0600, hipGetDevicePropertiesR0600, hipError, (void *, int)) \
+  X(hipModuleLoadData, hipModuleLoadData, hipError, (hipHandle *, const void *)) \
+  X(getFunction, hipModuleGetFunction, hipError, (hipHandle *, hipHandle, const char *)) \
+  X(getGlobal, hipModuleGetGlobal, hipError, (hipHandle *, size_t *, hipHandle, const char *)) \
+  X(copyToHost, hipMemcpyDtoH, hipError, (void *, hipHandle, size_t))          \
+  X(funcAttribute, hipFuncGetAttribute, hipError, (int *, int, hipHandle))     \
+  X(launchKernel, hipModuleLaunchKernel, hipError,                             \
     (hipHandle, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,    \
      unsigned, hipHandle, void **, void **))                                   \
-  X(hipModuleUnload, hipError, (hipHandle))
+  X(unloadModule, hipModuleUnload, hipError, (hipHandle))
 
 struct HipApi {
-#define DSV4_DECLARE(name, ret, params) ret(*name) params = nullptr;
-  DSV4_HIP_SYMBOLS(DSV4_DECLARE)
-#undef DSV4_DECLARE
+  DSV4_HIP_SYMBOLS(DSV4_DECLARE_SYMBOL)
+  using DevicePtr = hipHandle;
+  const char *message(hipError e) const {
+    const char *s = hipGetErrorString(e);
+    return s ? s : "unknown HIP error";
+  }
+  // HIP modules are not bound to a context.
+  dsv4_status makeCurrent(void *) const { return DSV4_OK; }
 };
 
-// The symbol table, filled once; a failed attempt is retried on the next
-// load (the environment may have been fixed in between).
-dsv4_status getHip(const HipApi *&out) {
-  static std::mutex mutex;
-  static HipApi api;
-  static bool ready = false;
-  std::lock_guard<std::mutex> lock(mutex);
-  if (!ready) {
-    void *lib;
-    if (dsv4_status st = openRuntimeLibrary("DSV4_HIP_LIBRARY", "libamdhip64.so", lib))
-      return st;
-    HipApi loaded;
-#define DSV4_LOAD(name, ret, params)                                           \
-  loaded.name = reinterpret_cast<ret(*) params>(dlsym(lib, #name));            \
-  if (!loaded.name)                                                            \
-    return fail(DSV4_ERR_RUNTIME_UNAVAILABLE,                                  \
-                "HIP runtime lacks symbol '" #name "' (HIP 6 or newer needed)");
-    DSV4_HIP_SYMBOLS(DSV4_LOAD)
-#undef DSV4_LOAD
-    api = loaded;
-    ready = true;
-  }
-  out = &api;
+dsv4_status resolveHip(void *library, HipApi &api) {
+  const char *missingSymbol = "HIP runtime lacks symbol '%s' (HIP 6 or newer needed)";
+  DSV4_HIP_SYMBOLS(DSV4_RESOLVE_SYMBOL)
   return DSV4_OK;
-}
-
-const char *hipMessage(const HipApi &hip, hipError e) {
-  const char *s = hip.hipGetErrorString(e);
-  return s ? s : "unknown HIP error";
-}
-
-class HipKernel final : public LoadedKernel {
-public:
-  HipKernel(const HipApi &hip, hipHandle module, hipHandle function, std::string name)
-      : hip(hip), module(module), function(function), name(std::move(name)) {}
-  ~HipKernel() override { (void)hip.hipModuleUnload(module); }
-
-  dsv4_status launch(KernelParams &params, const LaunchDims &dims,
-                     void *stream) override {
-    // Like Triton's and IREE's HIP launchers: HIP lays out the arguments.
-    hipError e = hip.hipModuleLaunchKernel(
-        function, dims.grid[0], dims.grid[1], dims.grid[2], dims.block[0],
-        dims.block[1], dims.block[2], /*sharedMemBytes=*/0, stream, params.pointers,
-        /*extra=*/nullptr);
-    if (e)
-      return fail(DSV4_ERR_LAUNCH_FAILED, "hipModuleLaunchKernel('%s') failed: %s",
-                  name.c_str(), hipMessage(hip, e));
-    return DSV4_OK;
-  }
-
-private:
-  const HipApi &hip;
-  hipHandle module, function;
-  std::string name;
-};
-
-// "gfx942" from "gfx942:sramecc+:xnack-".
-std::string chipOf(const char *arch) {
-  std::string chip(arch, strnlen(arch, DSV4_HIP_NAME_SIZE));
-  return chip.substr(0, chip.find(':'));
 }
 
 // The current device's gcnArchName without feature suffixes ("gfx942").
 dsv4_status deviceChip(const HipApi &hip, std::string &chip) {
   int device = 0;
-  if (hipError e = hip.hipGetDevice(&device))
-    return fail(DSV4_ERR_RUNTIME_UNAVAILABLE, "hipGetDevice failed: %s",
-                hipMessage(hip, e));
+  DSV4_TRY(check(hip, hip.hipGetDevice(&device), DSV4_ERR_RUNTIME_UNAVAILABLE, "hipGetDevice"));
   alignas(16) char props[DSV4_HIP_DEVICE_PROP_BUFFER_SIZE] = {};
-  if (hipError e = hip.hipGetDevicePropertiesR0600(props, device))
-    return fail(DSV4_ERR_RUNTIME_UNAVAILABLE,
-                "hipGetDevicePropertiesR0600(device %d) failed: %s", device,
-                hipMessage(hip, e));
+  DSV4_TRY(check(hip, hip.hipGetDevicePropertiesR0600(props, device),
+                 DSV4_ERR_RUNTIME_UNAVAILABLE,
+                 "hipGetDevicePropertiesR0600(device " + std::to_string(device) + ")"));
+  // "gfx942" from "gfx942:sramecc+:xnack-".
   const char *arch = props + DSV4_HIP_GCN_ARCH_NAME_OFFSET;
-  chip = chipOf(arch);
+  chip.assign(arch, strnlen(arch, DSV4_HIP_NAME_SIZE));
+  chip = chip.substr(0, chip.find(':'));
   // Anything else means the struct layout is not the one mirrored here.
   if (chip.rfind("gfx", 0) != 0)
     return fail(DSV4_ERR_RUNTIME_UNAVAILABLE,
@@ -122,53 +73,39 @@ dsv4_status deviceChip(const HipApi &hip, std::string &chip) {
   return DSV4_OK;
 }
 
-/// hipModuleLoadData takes no size: the driver reads the ELF by its header's table
-/// offsets. An image whose program or section header table reaches past its end (a
-/// truncated or corrupted file; found by the loader fuzzer) is refused before HIP reads
-/// past it. Little-endian fields, as every AMDGPU code object has.
+/// hipModuleLoadData takes no size: HIP finds the ELF's extent from its header's table
+/// offsets, so an image whose program or section header table lies past its end (cut short
+/// or corrupted; found by the loader fuzzer) is refused before HIP reads past it. The caller
+/// has seen the ELF magic; fields are little-endian, as in every AMDGPU code object.
 bool elfTablesInside(const std::vector<uint8_t> &image) {
-  constexpr size_t kElf64HeaderSize = 64;
-  if (image.size() < kElf64HeaderSize || std::memcmp(image.data(), "\x7f" "ELF", 4) != 0 ||
-      image[4] != 2 /* ELFCLASS64 */)
-    return false;
   auto field = [&](size_t at, size_t bytes) {
     uint64_t value = 0;
     std::memcpy(&value, image.data() + at, bytes);
     return value;
   };
-  auto inside = [&](uint64_t offset, uint64_t bytes) {
-    return offset <= image.size() && bytes <= image.size() - offset;
+  auto inside = [&](uint64_t offset, uint64_t count, uint64_t entryBytes) {
+    return offset <= image.size() && count * entryBytes <= image.size() - offset;
   };
-  return inside(field(0x20, 8), field(0x36, 2) * field(0x38, 2)) && // program headers
-         inside(field(0x28, 8), field(0x3a, 2) * field(0x3c, 2));   // section headers
+  constexpr size_t kElf64HeaderBytes = 64;
+  return image.size() >= kElf64HeaderBytes && image[4] == 2 /* ELFCLASS64 */ &&
+         inside(field(0x20, 8), field(0x38, 2), field(0x36, 2)) && // program headers
+         inside(field(0x28, 8), field(0x3c, 2), field(0x3a, 2));   // section headers
 }
 
 } // namespace
 
-dsv4_status dsv4::rt::loadHipKernel(const std::vector<uint8_t> &image,
-                                    const Manifest &manifest,
-                                    std::unique_ptr<LoadedKernel> &out) {
+dsv4_status dsv4::rt::loadHipModule(const std::vector<uint8_t> &image,
+                                    std::unique_ptr<LoadedModule> &out) {
   const HipApi *hip;
-  DSV4_TRY(getHip(hip));
+  DSV4_TRY(loadRuntimeApi("DSV4_HIP_LIBRARY", "libamdhip64.so", resolveHip, hip));
   std::string chip;
   DSV4_TRY(deviceChip(*hip, chip));
-  if (chip != manifest.chip)
-    return fail(DSV4_ERR_ARCH_MISMATCH,
-                "device is %s, kernel '%s' was compiled for %s", chip.c_str(),
-                manifest.kernel.c_str(), manifest.chip.c_str());
   if (!elfTablesInside(image))
-    return fail(DSV4_ERR_LOAD_FAILED,
-                "kernel '%s': the code object is not a complete ELF64 file (a header table "
-                "lies past its %zu bytes)", manifest.kernel.c_str(), image.size());
-  hipHandle module = nullptr, function = nullptr;
-  if (hipError e = hip->hipModuleLoadData(&module, image.data()))
-    return fail(DSV4_ERR_LOAD_FAILED, "hipModuleLoadData failed: %s",
-                hipMessage(*hip, e));
-  if (hipError e = hip->hipModuleGetFunction(&function, module, manifest.kernel.c_str())) {
-    (void)hip->hipModuleUnload(module);
-    return fail(DSV4_ERR_KERNEL_NOT_FOUND, "hipModuleGetFunction('%s') failed: %s",
-                manifest.kernel.c_str(), hipMessage(*hip, e));
-  }
-  out = std::make_unique<HipKernel>(*hip, module, function, manifest.kernel);
+    return fail(DSV4_ERR_LOAD_FAILED, "the code object is not a complete ELF64 file (a header "
+                "table lies past its %zu bytes)", image.size());
+  hipHandle module = nullptr;
+  DSV4_TRY(check(*hip, hip->hipModuleLoadData(&module, image.data()), DSV4_ERR_LOAD_FAILED,
+                 "hipModuleLoadData"));
+  out = std::make_unique<DriverModule<HipApi>>(*hip, module, nullptr, chip);
   return DSV4_OK;
 }

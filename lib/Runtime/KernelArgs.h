@@ -1,16 +1,21 @@
 //===- KernelArgs.h - one launch's kernel arguments, from the ABI table --===//
 //
-// The values of dsv4/ABI/KernelArgs.def as the kernel receives them, and the
+// The values of dsv4/ABI/KernelArgs.def as the kernel receives them, the
 // kernelParams array both back ends hand the driver (HIP and CUDA each write
-// the kernel-argument segment from it, hidden arguments included).
+// the kernel-argument segment from it, hidden arguments included), and the
+// check (LaunchCheck.cpp) that turns a caller's dsv4_launch_args into them.
 //
 //===----------------------------------------------------------------------===//
 #ifndef DSV4_RUNTIME_KERNELARGS_H
 #define DSV4_RUNTIME_KERNELARGS_H
 
+#include "dsv4/Runtime/dsv4_runtime.h"
+
 #include <cstdint>
 
 namespace dsv4::rt {
+
+struct Manifest;
 
 using KernelArgPtr = const void *; // a buffer: one 64-bit global pointer
 using KernelArgI32 = int32_t;
@@ -44,6 +49,14 @@ struct LaunchDims {
   uint32_t grid[3];  // in workgroups
   uint32_t block[3]; // in work-items
 };
+
+// Everything the compiled kernel takes for granted (dtypes, sizes, eps, the
+// alignment of its 16-byte accesses, i32 ranges) is checked against the
+// manifest before a launch, because the kernel cannot report a violation. On
+// DSV4_OK either `launchNeeded` is false (no items, rows or positions) or
+// `values` and `dims` are ready to launch.
+dsv4_status checkLaunch(const Manifest &manifest, const dsv4_launch_args &args,
+                        KernelArgValues &values, LaunchDims &dims, bool &launchNeeded);
 
 } // namespace dsv4::rt
 

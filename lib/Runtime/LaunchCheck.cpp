@@ -6,11 +6,10 @@
 // framework tensor may legitimately have a null data pointer.
 //
 //===----------------------------------------------------------------------===//
-#include "LaunchCheck.h"
+#include "KernelArgs.h"
+#include "Manifest.h"
 
 #include "Error.h"
-
-#include <cstdint>
 
 using namespace dsv4::rt;
 
@@ -56,12 +55,11 @@ dsv4_status checkStride(const char *field, int64_t stride, int64_t minimum,
   return DSV4_OK;
 }
 
+// Indexed by dsv4_handle_kind.
+constexpr const char *kHandleNames[] = {"invalid handle kind", "decode seq_lens", "prefill plan"};
+
 const char *handleName(int32_t kind) {
-  switch (kind) {
-  case DSV4_HANDLE_DECODE_SEQ_LENS: return "decode seq_lens";
-  case DSV4_HANDLE_PREFILL_PLAN: return "prefill plan";
-  }
-  return "invalid handle kind";
+  return kind > 0 && kind <= DSV4_HANDLE_PREFILL_PLAN ? kHandleNames[kind] : kHandleNames[0];
 }
 
 dsv4_status checkTypes(const Manifest &m, const dsv4_launch_args &a) {

@@ -1,9 +1,10 @@
 //===- Manifest.cpp - parse and check the dsv4 manifest -------------------===//
 //
-// Every key of docs/ABI.md is required and type-checked here; later code may
-// then trust the values (positive sizes, power-of-two alignments, known
-// dtypes, the exact argument list of dsv4/ABI/KernelArgs.def). The JSON
-// itself is nlohmann-json's.
+// Every key of docs/ABI.md that the runtime uses is required and checked
+// here; later code may then trust the values (positive sizes, power-of-two
+// alignments, known dtypes, the exact argument list of KernelArgs.def).
+// Compile-time facts it neither uses nor can verify (ratio, scale, schedule)
+// are left to tools. The JSON itself is nlohmann-json's.
 //
 //===----------------------------------------------------------------------===//
 #include "Manifest.h"
@@ -19,13 +20,11 @@ using namespace dsv4::rt;
 using namespace dsv4_abi;
 using nlohmann::json;
 
+// Indexed by dsv4_dtype.
+constexpr const char *kDtypeNames[] = {"invalid", "f32", "bf16", "f16"};
+
 const char *dsv4::rt::dtypeName(int32_t dtype) {
-  switch (dtype) {
-  case DSV4_DTYPE_F32: return "f32";
-  case DSV4_DTYPE_BF16: return "bf16";
-  case DSV4_DTYPE_F16: return "f16";
-  }
-  return "invalid";
+  return dtype > 0 && dtype <= DSV4_DTYPE_F16 ? kDtypeNames[dtype] : kDtypeNames[0];
 }
 
 namespace {
@@ -65,18 +64,19 @@ dsv4_status getNumber(const json &object, const char *key, double &out) {
   return DSV4_OK;
 }
 
-// A positive integer that fits in i32 (every size the kernel receives does).
-dsv4_status getPositiveInt(const json &object, const char *key, int64_t &out) {
+// An integer in [minimum, 2^31) (every size the kernel receives fits in i32).
+dsv4_status getInt(const json &object, const char *key, int64_t &out, int minimum = 1) {
   double v;
   DSV4_TRY(getNumber(object, key, v));
-  if (!(v >= 1 && v <= kMaxI32) || std::floor(v) != v)
-    return bad(key, "must be a positive integer below 2^31");
+  if (!(v >= minimum && v <= kMaxI32) || std::floor(v) != v)
+    return bad(key, minimum ? "must be a positive integer below 2^31"
+                            : "must be a non-negative integer below 2^31");
   out = static_cast<int64_t>(v);
   return DSV4_OK;
 }
 
 dsv4_status getPowerOfTwo(const json &object, const char *key, int64_t &out) {
-  DSV4_TRY(getPositiveInt(object, key, out));
+  DSV4_TRY(getInt(object, key, out));
   if (out & (out - 1))
     return bad(key, "must be a power of two");
   return DSV4_OK;
@@ -86,16 +86,13 @@ dsv4_status getDtype(const json &object, const char *key, bool allowF16,
                      dsv4_dtype &out) {
   std::string s;
   DSV4_TRY(getString(object, key, s));
-  if (s == "f32")
-    out = DSV4_DTYPE_F32;
-  else if (s == "bf16")
-    out = DSV4_DTYPE_BF16;
-  else if (s == "f16" && allowF16)
-    out = DSV4_DTYPE_F16;
-  else
-    return fail(DSV4_ERR_BAD_MANIFEST,
-                "manifest: key '%s' has unsupported dtype '%s'", key, s.c_str());
-  return DSV4_OK;
+  for (int dtype = DSV4_DTYPE_F32; dtype <= (allowF16 ? DSV4_DTYPE_F16 : DSV4_DTYPE_BF16); ++dtype)
+    if (s == kDtypeNames[dtype]) {
+      out = static_cast<dsv4_dtype>(dtype);
+      return DSV4_OK;
+    }
+  return fail(DSV4_ERR_BAD_MANIFEST, "manifest: key '%s' has unsupported dtype '%s'", key,
+              s.c_str());
 }
 
 // The manifest's argument list must be KernelArgs.def's, in order: a kernel
@@ -140,29 +137,27 @@ dsv4_status readKeys(const json &root, Manifest &m) {
   DSV4_TRY(getString(root, kTargetKey, m.targetTriple));
   DSV4_TRY(getString(root, kChipKey, m.chip));
   DSV4_TRY(getString(root, kModeKey, m.mode));
-  DSV4_TRY(getString(root, kScheduleKey, m.schedule));
   const json *rotate;
   DSV4_TRY(getMember(root, kRotateKey, json::value_t::boolean, rotate));
   m.rotate = rotate->get<bool>();
   DSV4_TRY(getPowerOfTwo(root, kHeadDimKey, m.headDim));
-  DSV4_TRY(getPositiveInt(root, kRopeDimKey, m.ropeDim));
-  DSV4_TRY(getPositiveInt(root, kRatioKey, m.ratio));
+  DSV4_TRY(getInt(root, kRopeDimKey, m.ropeDim));
   DSV4_TRY(getNumber(root, kEpsKey, m.eps));
-  DSV4_TRY(getNumber(root, kScaleKey, m.scale));
   DSV4_TRY(getDtype(root, kKvDtypeKey, /*allowF16=*/true, m.kvDtype));
   DSV4_TRY(getDtype(root, kWeightDtypeKey, /*allowF16=*/false, m.weightDtype));
   dsv4_dtype freqsDtype;
   DSV4_TRY(getDtype(root, kFreqsDtypeKey, /*allowF16=*/false, freqsDtype));
   if (freqsDtype != DSV4_DTYPE_F32)
     return bad(kFreqsDtypeKey, "must be 'f32'");
-  DSV4_TRY(getPositiveInt(root, kLanesPerRowKey, m.lanesPerRow));
-  DSV4_TRY(getPositiveInt(root, kRowsPerWorkgroupKey, m.rowsPerWorkgroup));
-  DSV4_TRY(getPositiveInt(root, kWorkgroupSizeKey, m.workgroupSize));
+  DSV4_TRY(getInt(root, kLanesPerRowKey, m.lanesPerRow));
+  DSV4_TRY(getInt(root, kRowsPerWorkgroupKey, m.rowsPerWorkgroup));
+  DSV4_TRY(getInt(root, kWorkgroupSizeKey, m.workgroupSize));
   DSV4_TRY(getPowerOfTwo(root, kKvAlignKey, m.kvAlign));
-  DSV4_TRY(getPositiveInt(root, kKvRowStrideMultipleKey, m.kvRowStrideMultiple));
+  DSV4_TRY(getInt(root, kKvRowStrideMultipleKey, m.kvRowStrideMultiple));
   DSV4_TRY(getPowerOfTwo(root, kWeightAlignKey, m.weightAlign));
   DSV4_TRY(getPowerOfTwo(root, kFreqsAlignKey, m.freqsAlign));
-  DSV4_TRY(getPositiveInt(root, kFreqsRowStrideMultipleKey, m.freqsRowStrideMultiple));
+  DSV4_TRY(getInt(root, kFreqsRowStrideMultipleKey, m.freqsRowStrideMultiple));
+  DSV4_TRY(getInt(root, kLdsBytesKey, m.ldsBytes, /*minimum=*/0));
   return checkArgs(root);
 }
 
@@ -170,11 +165,7 @@ dsv4_status readKeys(const json &root, Manifest &m) {
 dsv4_status checkConsistent(Manifest &m) {
   if (m.kernel.empty())
     return bad(kKernelKey, "is empty");
-  if (m.targetTriple == "amdgcn-amd-amdhsa")
-    m.target = Target::Amdgcn;
-  else if (m.targetTriple == "nvptx64-nvidia-cuda")
-    m.target = Target::Nvptx;
-  else
+  if (m.targetTriple != "amdgcn-amd-amdhsa" && m.targetTriple != "nvptx64-nvidia-cuda")
     return fail(DSV4_ERR_BAD_MANIFEST, "manifest: key '%s' is '%s', expected "
                 "'amdgcn-amd-amdhsa' or 'nvptx64-nvidia-cuda'", kTargetKey,
                 m.targetTriple.c_str());
@@ -190,8 +181,6 @@ dsv4_status checkConsistent(Manifest &m) {
   if (!(m.eps > 0) || !std::isfinite(static_cast<float>(m.eps)))
     return bad(kEpsKey, "must be a positive finite float");
   m.epsF = static_cast<float>(m.eps);
-  if (!std::isfinite(m.scale))
-    return bad(kScaleKey, "must be finite");
   if (m.workgroupSize != m.lanesPerRow * m.rowsPerWorkgroup)
     return fail(DSV4_ERR_BAD_MANIFEST, "manifest: key '%s' must equal %s * %s",
                 kWorkgroupSizeKey, kLanesPerRowKey, kRowsPerWorkgroupKey);

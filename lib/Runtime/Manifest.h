@@ -14,22 +14,19 @@
 
 namespace dsv4::rt {
 
-enum class Target { Amdgcn, Nvptx };
-
 struct Manifest {
-  std::string kernel, targetTriple, chip, mode, schedule;
-  Target target = Target::Amdgcn;
+  std::string kernel, targetTriple, chip, mode;
   dsv4_handle_kind handleKind = DSV4_HANDLE_DECODE_SEQ_LENS;
   bool rotate = false;
-  int64_t headDim = 0, ropeDim = 0, ratio = 0;
-  double eps = 0.0, scale = 0.0;
+  int64_t headDim = 0, ropeDim = 0;
+  double eps = 0.0;
   // eps as the kernel holds it: the launch compares the caller's float to
   // this exactly, so 1e-6 and 1.0000001e-6 are different kernels.
   float epsF = 0.0f;
   dsv4_dtype kvDtype = DSV4_DTYPE_F32, weightDtype = DSV4_DTYPE_F32;
   int64_t lanesPerRow = 0, rowsPerWorkgroup = 0, workgroupSize = 0;
   int64_t kvAlign = 0, kvRowStrideMultiple = 0, weightAlign = 0;
-  int64_t freqsAlign = 0, freqsRowStrideMultiple = 0;
+  int64_t freqsAlign = 0, freqsRowStrideMultiple = 0, ldsBytes = 0;
 };
 
 // Parses and checks `json`; DSV4_ERR_BAD_MANIFEST names the offending key.

@@ -1,16 +1,17 @@
 //===- Module.cpp - the public C API of the dsv4 runtime shim -------------===//
 //
-// A dsv4_module is a checked manifest plus the back end's loaded kernel.
-// Entry points clear the thread's message, never throw across the C
-// boundary, and turn allocation failure into a status.
+// A dsv4_module is a loaded code object plus the manifest embedded in it,
+// checked against what the driver reports. Entry points clear the thread's
+// message, never throw across the C boundary, and turn allocation failure
+// into a status.
 //
 //===----------------------------------------------------------------------===//
 #include "dsv4/Runtime/dsv4_runtime.h"
 
 #include "Backend.h"
 #include "Error.h"
-#include "LaunchCheck.h"
 #include "Manifest.h"
+#include "dsv4/ABI/Manifest.h"
 
 #include <cerrno>
 #include <cstring>
@@ -24,13 +25,13 @@ using namespace dsv4::rt;
 
 struct dsv4_module {
   Manifest manifest;
-  std::unique_ptr<LoadedKernel> kernel;
+  std::unique_ptr<LoadedModule> gpu;
 };
 
 namespace {
 
-// Far above any dsv4 code object or manifest (tens of kilobytes), far below
-// what would hurt to allocate.
+// Far above any dsv4 code object (tens of kilobytes), far below what would
+// hurt to allocate.
 constexpr off_t kMaxFileBytes = 64 << 20;
 
 // Reads a regular file of at most kMaxFileBytes. A device, FIFO or folder
@@ -49,8 +50,8 @@ dsv4_status readFile(const std::string &path, std::vector<uint8_t> &out) {
   if (!S_ISREG(info.st_mode))
     return fail(DSV4_ERR_IO, "'%s' is not a regular file", path.c_str());
   if (info.st_size > kMaxFileBytes)
-    return fail(DSV4_ERR_IO, "'%s' has %lld bytes, more than the %lld a code object or "
-                "manifest may have", path.c_str(), static_cast<long long>(info.st_size),
+    return fail(DSV4_ERR_IO, "'%s' has %lld bytes, more than the %lld a code object may "
+                "have", path.c_str(), static_cast<long long>(info.st_size),
                 static_cast<long long>(kMaxFileBytes));
   out.resize(static_cast<size_t>(info.st_size));
   size_t done = 0;
@@ -66,27 +67,47 @@ dsv4_status readFile(const std::string &path, std::vector<uint8_t> &out) {
   return DSV4_OK;
 }
 
-// "dir/k.gfx942.hsaco" -> "dir/k.gfx942.json" (only the file name's last
-// extension is replaced; a name without one gets ".json" appended).
-std::string defaultManifestPath(const std::string &binary) {
-  size_t slash = binary.rfind('/');
-  size_t dot = binary.rfind('.');
-  if (dot == std::string::npos || (slash != std::string::npos && dot < slash))
-    return binary + ".json";
-  return binary.substr(0, dot) + ".json";
+// The manifest embedded in the loaded code object, up to its NUL.
+dsv4_status readManifest(LoadedModule &gpu, Manifest &manifest) {
+  std::string text;
+  DSV4_TRY(gpu.readGlobal(dsv4_abi::kManifestSymbol, dsv4_abi::kMaxManifestBytes, text));
+  size_t end = text.find('\0');
+  if (end == std::string::npos)
+    return fail(DSV4_ERR_BAD_MANIFEST, "global '%s' is not NUL-terminated",
+                dsv4_abi::kManifestSymbol);
+  return parseManifest(std::string_view(text).substr(0, end), manifest);
 }
 
-dsv4_status loadModule(std::vector<uint8_t> image, const std::string &manifestJson,
-                       dsv4_module **out) {
-  auto mod = std::make_unique<dsv4_module>();
-  DSV4_TRY(parseManifest(manifestJson, mod->manifest));
+// Every manifest fact the device and driver can confirm.
+dsv4_status checkAgainstKernel(const Manifest &m, const std::string &deviceChip,
+                               const KernelFacts &facts) {
+  if (deviceChip != m.chip)
+    return fail(DSV4_ERR_ARCH_MISMATCH, "device is %s, kernel '%s' was compiled for %s",
+                deviceChip.c_str(), m.kernel.c_str(), m.chip.c_str());
+  auto mismatch = [&](const char *key, long long inManifest, long long inObject) {
+    return fail(DSV4_ERR_MISMATCH, "kernel '%s': manifest %s is %lld, the code object's is %lld",
+                m.kernel.c_str(), key, inManifest, inObject);
+  };
+  // The kernel declares its block size (known_block_size), so the driver's
+  // limit is exactly the size it was built for.
+  if (facts.maxThreadsPerBlock != m.workgroupSize)
+    return mismatch(dsv4_abi::kWorkgroupSizeKey, m.workgroupSize, facts.maxThreadsPerBlock);
+  if (facts.sharedBytes != m.ldsBytes)
+    return mismatch(dsv4_abi::kLdsBytesKey, m.ldsBytes, facts.sharedBytes);
+  return DSV4_OK;
+}
+
+// An ELF image is an HSACO for HIP; anything else is PTX text for CUDA.
+dsv4_status loadModule(const std::vector<uint8_t> &image, dsv4_module **out) {
   if (image.empty())
     return fail(DSV4_ERR_LOAD_FAILED, "code object image is empty");
-  dsv4_status st = mod->manifest.target == Target::Amdgcn
-                       ? loadHipKernel(image, mod->manifest, mod->kernel)
-                       : loadCudaKernel(image, mod->manifest, mod->kernel);
-  if (st)
-    return st;
+  auto mod = std::make_unique<dsv4_module>();
+  bool elf = image.size() >= 4 && std::memcmp(image.data(), "\x7f" "ELF", 4) == 0;
+  DSV4_TRY(elf ? loadHipModule(image, mod->gpu) : loadCudaModule(image, mod->gpu));
+  DSV4_TRY(readManifest(*mod->gpu, mod->manifest));
+  KernelFacts facts;
+  DSV4_TRY(mod->gpu->findKernel(mod->manifest.kernel, facts));
+  DSV4_TRY(checkAgainstKernel(mod->manifest, mod->gpu->deviceChip, facts));
   *out = mod.release();
   return DSV4_OK;
 }
@@ -105,32 +126,27 @@ template <typename F> dsv4_status guarded(F body) {
 
 } // namespace
 
-extern "C" dsv4_status dsv4_module_load_file(const char *binaryPath,
-                                             const char *manifestPath,
-                                             dsv4_module **out) {
+extern "C" dsv4_status dsv4_module_load_file(const char *binaryPath, dsv4_module **out) {
   return guarded([&]() -> dsv4_status {
     if (!out || !binaryPath)
       return fail(DSV4_ERR_INVALID_ARGUMENT,
                   "dsv4_module_load_file: binary_path and out must not be NULL");
     *out = nullptr;
-    std::string manifest = manifestPath ? manifestPath : defaultManifestPath(binaryPath);
-    std::vector<uint8_t> json, image;
-    DSV4_TRY(readFile(manifest, json));
+    std::vector<uint8_t> image;
     DSV4_TRY(readFile(binaryPath, image));
-    return loadModule(std::move(image), std::string(json.begin(), json.end()), out);
+    return loadModule(image, out);
   });
 }
 
 extern "C" dsv4_status dsv4_module_load_data(const void *image, size_t size,
-                                             const char *manifestJson,
                                              dsv4_module **out) {
   return guarded([&]() -> dsv4_status {
-    if (!out || !image || !manifestJson)
+    if (!out || !image)
       return fail(DSV4_ERR_INVALID_ARGUMENT,
-                  "dsv4_module_load_data: image, manifest_json and out must not be NULL");
+                  "dsv4_module_load_data: image and out must not be NULL");
     *out = nullptr;
     const auto *bytes = static_cast<const uint8_t *>(image);
-    return loadModule(std::vector<uint8_t>(bytes, bytes + size), manifestJson, out);
+    return loadModule(std::vector<uint8_t>(bytes, bytes + size), out);
   });
 }
 
@@ -148,7 +164,7 @@ extern "C" dsv4_status dsv4_launch(dsv4_module *mod, const dsv4_launch_args *arg
     if (!launchNeeded)
       return DSV4_OK;
     KernelParams params(values);
-    return mod->kernel->launch(params, dims, stream);
+    return mod->gpu->launch(params, dims, stream);
   });
 }
 

@@ -2,6 +2,7 @@
 // linker are refused when the pass manager initializes, before any pass lowers anything; a
 // kernel whose workgroup memory the chip cannot give is refused here, before serialization.
 // The attribute itself is upstream's nvvm-attach-target / rocdl-attach-target, run nested.
+#include "dsv4/Target/Manifest.h"
 #include "dsv4/Target/Toolkit.h"
 #include "dsv4/Transforms/Passes.h"
 
@@ -23,16 +24,6 @@ namespace {
 constexpr int kOptLevel = 3;
 /// PTX 8.0 is the first ISA version with every sm_90 feature.
 constexpr llvm::StringLiteral kPtxFeatures = "+ptx80";
-
-/// Static workgroup memory `kernel` declares, in bytes.
-int64_t workgroupMemoryBytes(gpu::GPUFuncOp kernel) {
-  int64_t bytes = 0;
-  for (BlockArgument buffer : kernel.getWorkgroupAttributions()) {
-    auto type = cast<MemRefType>(buffer.getType());
-    bytes += type.getNumElements() * type.getElementTypeBitWidth() / 8;
-  }
-  return bytes;
-}
 
 struct Dsv4AttachTargetPass : dsv4::impl::Dsv4AttachTargetBase<Dsv4AttachTargetPass> {
   using Dsv4AttachTargetBase::Dsv4AttachTargetBase;

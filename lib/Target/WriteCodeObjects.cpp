@@ -1,14 +1,16 @@
-// dsv4-write-code-objects: each gpu.binary object to `<kernel>.<chip>.<ext>` plus the JSON
-// manifest of docs/ABI.md that the runtime checks every launch against, with the resources an
-// HSACO's own metadata reports; a kernel that needs scratch (or spills) is refused.
-#include "dsv4/ABI/Manifest.h"
+// dsv4-write-code-objects: each gpu.binary object to `<kernel>.<chip>.<ext>` plus a side JSON
+// for tools: the manifest embedded in the object (docs/ABI.md), with the resources an HSACO's
+// own metadata reports; a kernel that needs scratch (or spills) is refused.
 #include "dsv4/Conversion/KernelABI.h"
+#include "dsv4/Target/Manifest.h"
 #include "dsv4/Transforms/Passes.h"
 
 #include "mlir/Target/LLVM/ROCDL/Utils.h"
 
+#include "llvm/Object/ELFObjectFile.h"
+#include "llvm/Support/AMDHSAKernelDescriptor.h"
+#include "llvm/Support/Endian.h"
 #include "llvm/Support/FileSystem.h"
-#include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -21,58 +23,49 @@ using namespace mlir;
 using namespace mlir::dsv4;
 
 namespace {
-namespace abi = ::dsv4_abi;
-struct ObjectInfo {
-  std::string triple, chip, extension;
-};
-
-FailureOr<ObjectInfo> describe(gpu::ObjectAttr object) {
+/// The file extension of an object: HSACO or AMD assembly, PTX or cubin.
+StringRef extensionOf(gpu::ObjectAttr object) {
   bool assembly = object.getFormat() == gpu::CompilationTarget::Assembly;
-  if (auto rocdl = dyn_cast<ROCDL::ROCDLTargetAttr>(object.getTarget()))
-    return ObjectInfo{rocdl.getTriple().str(), rocdl.getChip().str(), assembly ? "s" : "hsaco"};
-  if (auto nvvm = dyn_cast<NVVM::NVVMTargetAttr>(object.getTarget()))
-    return ObjectInfo{nvvm.getTriple().str(), nvvm.getChip().str(), assembly ? "ptx" : "cubin"};
-  return failure();
+  if (isa<ROCDL::ROCDLTargetAttr>(object.getTarget()))
+    return assembly ? "s" : "hsaco";
+  return assembly ? "ptx" : "cubin";
 }
 
-/// What getAMDHSAKernelsELFMetadata reports of a kernel that the manifest records (as
+/// What getAMDHSAKernelsELFMetadata reports of a kernel that the side JSON records (as
 /// "resources", under the metadata's own names): registers, LDS, scratch and spills.
 constexpr llvm::StringLiteral kResourceKeys[] = {
     "vgpr_count",       "sgpr_count",       "agpr_count",     "group_segment_fixed_size",
     "private_segment_fixed_size", "vgpr_spill_count", "sgpr_spill_count", "wavefront_size"};
 
-void writeManifest(llvm::json::OStream &json, StringRef kernel, StringRef binary,
-                   const ObjectInfo &info, DictionaryAttr config, DictionaryAttr resources) {
-  json.object([&] {
-    json.attribute(abi::kFormatKey, abi::kManifestFormat);
-    json.attribute(abi::kKernelKey, kernel);
-    json.attribute(abi::kBinaryKey, binary);
-    json.attribute(abi::kTargetKey, info.triple);
-    json.attribute(abi::kChipKey, info.chip);
-    for (NamedAttribute entry : config) {
-      Attribute value = entry.getValue();
-      if (auto str = dyn_cast<StringAttr>(value))
-        json.attribute(entry.getName(), str.getValue());
-      else if (auto flag = dyn_cast<BoolAttr>(value))
-        json.attribute(entry.getName(), flag.getValue());
-      else if (auto integer = dyn_cast<IntegerAttr>(value))
-        json.attribute(entry.getName(), integer.getInt());
-      else if (auto real = dyn_cast<FloatAttr>(value))
-        json.attribute(entry.getName(), real.getValueAsDouble());
+/// The kernel-argument segment size, which getAMDHSAKernelsELFMetadata does not report, from
+/// the kernel descriptor `<kernel>.kd` of the HSACO `image`.
+std::optional<int64_t> kernargSegmentSize(StringRef image, StringRef kernel) {
+  auto object = llvm::object::ObjectFile::createELFObjectFile(llvm::MemoryBufferRef(image, ""));
+  if (!object) {
+    llvm::consumeError(object.takeError());
+    return std::nullopt;
+  }
+  std::string descriptor = (kernel + ".kd").str();
+  for (const llvm::object::SymbolRef &symbol : (*object)->symbols()) {
+    llvm::Expected<StringRef> name = symbol.getName();
+    llvm::Expected<uint64_t> address = symbol.getAddress();
+    llvm::Expected<llvm::object::section_iterator> section = symbol.getSection();
+    if (!name || !address || !section || *name != descriptor ||
+        *section == (*object)->section_end()) {
+      llvm::consumeError(name.takeError());
+      llvm::consumeError(address.takeError());
+      llvm::consumeError(section.takeError());
+      continue;
     }
-    json.attributeArray(abi::kArgsKey, [&] {
-      for (unsigned arg = 0; arg < kNumKernelArgs; ++arg)
-        json.object([&] {
-          json.attribute(abi::kArgNameKey, kKernelArgNames[arg]);
-          json.attribute(abi::kArgTypeKey, kKernelArgKinds[arg]);
-        });
-    });
-    if (resources)
-      json.attributeObject(abi::kResourcesKey, [&] {
-        for (NamedAttribute entry : resources)
-          json.attribute(entry.getName(), cast<IntegerAttr>(entry.getValue()).getInt());
-      });
-  });
+    llvm::Expected<StringRef> contents = (*section)->getContents();
+    uint64_t at = *address - (*section)->getAddress() + llvm::amdhsa::KERNARG_SIZE_OFFSET;
+    if (!contents || at + sizeof(uint32_t) > contents->size()) {
+      llvm::consumeError(contents.takeError());
+      return std::nullopt;
+    }
+    return llvm::support::endian::read32le(contents->data() + at);
+  }
+  return std::nullopt;
 }
 
 struct Dsv4WriteCodeObjectsPass
@@ -109,7 +102,7 @@ struct Dsv4WriteCodeObjectsPass
 
   LogicalResult writeObject(gpu::BinaryOp binary, gpu::ObjectAttr object,
                             DictionaryAttr config) {
-    FailureOr<ObjectInfo> info = describe(object);
+    FailureOr<TargetName> info = describeTarget(object.getTarget());
     if (failed(info))
       return binary.emitError() << "object for an unsupported target " << object.getTarget();
     // A linker that exits 0 without output would otherwise leave an empty .hsaco behind.
@@ -118,18 +111,15 @@ struct Dsv4WriteCodeObjectsPass
              << "the " << info->chip << " code object of kernel '" << binary.getName()
              << "' is empty (the linker wrote nothing)";
     std::string stem = (binary.getName() + "." + info->chip).str();
-    std::string binaryName = stem + "." + info->extension;
+    std::string binaryName = (stem + "." + extensionOf(object)).str();
     if (failed(writeFile(binary, binaryName, object.getObject().getValue())))
       return failure();
     FailureOr<DictionaryAttr> resources = readResources(binary, object);
     if (failed(resources))
       return failure();
-    std::string manifest;
-    llvm::raw_string_ostream os(manifest);
-    llvm::json::OStream json(os, /*IndentSize=*/2);
-    writeManifest(json, binary.getName(), binaryName, *info, config, *resources);
-    os << "\n";
-    return writeFile(binary, stem + ".json", manifest);
+    std::string manifest = writeManifest(binary.getName(), *info, config, /*indent=*/2,
+                                         binaryName, *resources);
+    return writeFile(binary, stem + ".json", manifest + "\n");
   }
 
   /// The kernel's resources from an HSACO's own metadata note (null for PTX or assembly,
@@ -158,6 +148,13 @@ struct Dsv4WriteCodeObjectsPass
                                   << "' lacks '" << key << "'";
       resources.push_back(builder.getNamedAttr(key, value));
     }
+    std::optional<int64_t> kernarg = kernargSegmentSize(bytes, binary.getName());
+    if (!kernarg)
+      return emitError(binary.getLoc()) << "the code object for '" << binary.getName()
+                                        << "' has no readable kernel descriptor '"
+                                        << binary.getName() << ".kd'";
+    resources.push_back(
+        builder.getNamedAttr("kernarg_segment_size", builder.getI64IntegerAttr(*kernarg)));
     DictionaryAttr dict = builder.getDictionaryAttr(resources);
     // Scratch is per-lane global memory: a kernel that needs it (for spills or a stack) is
     // far slower than its budget allows, so it is a build failure, not a report line.

@@ -313,7 +313,7 @@ def get_kernel(config, device):
                 raise KernelNotFound(f"'{files.manifest}' is not a kernel for {config} on "
                                      f"{chip}: the library index or cache is stale")
             with activate():
-                kernel = Kernel(str(files.binary), str(files.manifest))
+                kernel = Kernel(str(files.binary))
             # What the kernel was compiled for, for the per-call checks of the torch op.
             kernel.config = Config.from_manifest(manifest)
             with _loaded_guard:

@@ -73,8 +73,8 @@ def _library():
                         + "; ".join(errors))
     mod_p, c_char_p = ctypes.c_void_p, ctypes.c_char_p
     sigs = {
-        "dsv4_module_load_file": (ctypes.c_int, [c_char_p, c_char_p, ctypes.POINTER(mod_p)]),
-        "dsv4_module_load_data": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_size_t, c_char_p,
+        "dsv4_module_load_file": (ctypes.c_int, [c_char_p, ctypes.POINTER(mod_p)]),
+        "dsv4_module_load_data": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_size_t,
                                                  ctypes.POINTER(mod_p)]),
         "dsv4_module_unload": (None, [mod_p]),
         "dsv4_launch": (ctypes.c_int, [mod_p, ctypes.POINTER(_LaunchArgs), ctypes.c_void_p]),
@@ -128,26 +128,23 @@ def _c_string(name, value):
 
 
 class Kernel:
-    """One loaded dsv4 code object (.hsaco or .ptx) and its manifest."""
+    """One loaded dsv4 code object (.hsaco or .ptx); the shim reads the manifest embedded in
+    it and checks it against the object."""
 
-    def __init__(self, binary_path, manifest_path=None):
+    def __init__(self, binary_path):
         lib = _library()
         self._mod = ctypes.c_void_p()
-        manifest = (_c_string("manifest_path", manifest_path)
-                    if manifest_path is not None else None)
-        _check(lib.dsv4_module_load_file(_c_string("binary_path", binary_path), manifest,
+        _check(lib.dsv4_module_load_file(_c_string("binary_path", binary_path),
                                          ctypes.byref(self._mod)))
 
     @classmethod
-    def from_data(cls, image, manifest_json):
-        """Loads from bytes (the code object) and the manifest's JSON text."""
+    def from_data(cls, image):
+        """Loads from bytes (the code object, its manifest inside)."""
         self = cls.__new__(cls)
         lib = _library()
         self._mod = ctypes.c_void_p()
         buf = ctypes.create_string_buffer(bytes(image), len(image))
-        _check(lib.dsv4_module_load_data(buf, len(image),
-                                         _c_string("manifest_json", manifest_json.encode()),
-                                         ctypes.byref(self._mod)))
+        _check(lib.dsv4_module_load_data(buf, len(image), ctypes.byref(self._mod)))
         return self
 
     def close(self):

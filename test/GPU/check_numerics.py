@@ -231,7 +231,7 @@ def cases_for(m, quick):
 
 def run_manifest(m, binary, manifest_path, runtime, gen, device, quick, report):
     try:
-        kernel = runtime.Kernel(binary, manifest_path)
+        kernel = runtime.Kernel(binary)
     except Exception as e:  # noqa: BLE001 - a kernel that does not load fails its whole configuration
         report(False, m["kernel"], f"load failed: {type(e).__name__}: {e}")
         return

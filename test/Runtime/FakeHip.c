@@ -1,6 +1,8 @@
 /* FakeHip.c - a stand-in libamdhip64.so for CPU tests of the HIP back end.
  *
- * Implements exactly the symbols the shim dlsyms and records every call to
+ * Implements exactly the symbols the shim dlsyms, answering from the code object
+ * it is given (its .dynsym for functions and globals, its metadata note for
+ * kernel attributes), and records the module calls to
  * the file named by $DSV4_FAKE_HIP_LOG, with the value of each kernel
  * argument it receives through kernelParams, named by the ABI table
  * (dsv4/ABI/KernelArgs.def), so tests check what a kernel would see.
@@ -9,6 +11,7 @@
  * Built twice; DSV4_FAKE_HIP_PRE6 leaves out hipGetDevicePropertiesR0600. */
 #include "HipDeviceProp.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +22,6 @@
 enum { hipSuccess = 0, hipErrorInvalidValue = 1, hipErrorInvalidImage = 200,
        hipErrorNotFound = 500, hipErrorLaunchFailure = 719 };
 
-static int fakeModule, fakeFunction; /* addresses serve as handles */
 
 static FILE *openLog(void) {
   const char *path = getenv("DSV4_FAKE_HIP_LOG");
@@ -59,18 +61,19 @@ FAKE_API int hipGetDevicePropertiesR0600(void *props, int device) {
 }
 #endif
 
-/* The loaded image and its size, which a shared-object ELF64 gives by its
- * section header table (ld.lld puts it last). */
-static const unsigned char *loadedImage;
-static size_t loadedSize;
+/* A loaded module: a copy of the image, whose size a shared-object ELF64 gives by its section
+ * header table (ld.lld puts it last; the shim has checked the table lies inside the image). */
+typedef struct FakeModule {
+  unsigned char *image;
+  size_t size;
+  char kernel[256]; /* the function looked up; its address is the function handle */
+} FakeModule;
 
-static size_t elfSize(const unsigned char *image) {
-  uint64_t shoff;
-  uint16_t shentsize, shnum;
-  memcpy(&shoff, image + 0x28, sizeof(shoff));
-  memcpy(&shentsize, image + 0x3a, sizeof(shentsize));
-  memcpy(&shnum, image + 0x3c, sizeof(shnum));
-  return (size_t)(shoff + (uint64_t)shentsize * shnum);
+static uint64_t field(const FakeModule *m, uint64_t at, unsigned bytes) {
+  uint64_t value = 0;
+  if (at <= m->size && bytes <= m->size - at)
+    memcpy(&value, m->image + at, bytes);
+  return value;
 }
 
 FAKE_API int hipModuleLoadData(void **module, const void *image) {
@@ -82,49 +85,142 @@ FAKE_API int hipModuleLoadData(void **module, const void *image) {
   }
   if (!ok)
     return hipErrorInvalidImage;
-  loadedImage = image;
-  loadedSize = elfSize(image);
-  *module = &fakeModule;
+  FakeModule *m = calloc(1, sizeof(FakeModule));
+  const unsigned char *bytes = image;
+  uint64_t shoff, shentsize = 0, shnum = 0;
+  memcpy(&shoff, bytes + 0x28, 8);
+  memcpy(&shentsize, bytes + 0x3a, 2);
+  memcpy(&shnum, bytes + 0x3c, 2);
+  m->size = (size_t)(shoff + shentsize * shnum);
+  m->image = malloc(m->size ? m->size : 1);
+  memcpy(m->image, image, m->size);
+  *module = m;
   return hipSuccess;
 }
 
-/* True if the image's string tables hold `name` as a whole symbol name. */
-static int hasSymbol(const char *name) {
-  size_t n = strlen(name) + 1;
-  for (size_t at = 1; at + n <= loadedSize; ++at)
-    if (loadedImage[at - 1] == '\0' && memcmp(loadedImage + at, name, n) == 0)
-      return 1;
+/* The file offset and size of the .dynsym symbol `name` (the symbols HIP resolves); 0 if none.
+ * Every read is bounded: the loader fuzzer hands over corrupted images. */
+static uint64_t findSymbol(const FakeModule *m, const char *name, uint64_t *size) {
+  uint64_t shoff = field(m, 0x28, 8), shentsize = field(m, 0x3a, 2), shnum = field(m, 0x3c, 2);
+  for (uint64_t i = 0; i < shnum; ++i) {
+    uint64_t sh = shoff + i * shentsize;
+    if (field(m, sh + 4, 4) != 11 /* SHT_DYNSYM */)
+      continue;
+    uint64_t strtab = shoff + field(m, sh + 40, 4) * shentsize, strings = field(m, strtab + 24, 8);
+    uint64_t at = field(m, sh + 24, 8), end = at + field(m, sh + 32, 8);
+    for (; at + 24 <= end && at + 24 <= m->size; at += 24) {
+      uint64_t nameAt = strings + field(m, at, 4), n = strlen(name) + 1;
+      if (nameAt > m->size || n > m->size - nameAt || memcmp(m->image + nameAt, name, n))
+        continue;
+      uint64_t value = field(m, at + 8, 8);
+      *size = field(m, at + 16, 8);
+      for (uint64_t j = 0; j < shnum; ++j) { /* the section holding the address */
+        uint64_t s = shoff + j * shentsize, addr = field(m, s + 16, 8);
+        if (field(m, s + 4, 4) != 8 /* SHT_NOBITS */ && value >= addr &&
+            value - addr < field(m, s + 32, 8))
+          return field(m, s + 24, 8) + (value - addr);
+      }
+    }
+  }
   return 0;
 }
 
 FAKE_API int hipModuleGetFunction(void **function, void *module, const char *name) {
   FILE *log = openLog();
+  FakeModule *m = module;
+  uint64_t size;
   if (log) {
     fprintf(log, "hipModuleGetFunction %s\n", name);
     fclose(log);
   }
-  if (module != &fakeModule || shouldFail("function") || !hasSymbol(name))
+  if (shouldFail("function") || !findSymbol(m, name, &size))
     return hipErrorNotFound;
-  *function = &fakeFunction;
+  snprintf(m->kernel, sizeof m->kernel, "%s", name);
+  *function = m->kernel;
+  return hipSuccess;
+}
+
+/* The "device address" of a global is its place in the module's copy of the image. */
+FAKE_API int hipModuleGetGlobal(void **address, size_t *bytes, void *module, const char *name) {
+  FakeModule *m = module;
+  uint64_t size = 0, at = findSymbol(m, name, &size);
+  if (!at || at > m->size || size > m->size - at)
+    return hipErrorNotFound;
+  *address = m->image + at;
+  *bytes = (size_t)size;
+  return hipSuccess;
+}
+
+FAKE_API int hipMemcpyDtoH(void *dst, void *src, size_t bytes) {
+  memcpy(dst, src, bytes);
+  return hipSuccess;
+}
+
+/* A msgpack unsigned integer at `at` (fixint, uint8, uint16, uint32), or -1. */
+static long msgpackUint(const FakeModule *m, uint64_t at) {
+  uint64_t tag = field(m, at, 1);
+  if (tag < 0x80)
+    return (long)tag;
+  unsigned n = tag == 0xcc ? 1 : tag == 0xcd ? 2 : tag == 0xce ? 4 : 0;
+  long value = 0;
+  for (unsigned i = 0; i < n; ++i)
+    value = value << 8 | (long)field(m, at + 1 + i, 1);
+  return n ? value : -1;
+}
+
+/* The metadata note's `key` of the kernel named `name`: keys of a kernel's map are sorted, so
+ * .group_segment_fixed_size and .max_flat_workgroup_size come before its .name. */
+static long kernelMetadata(const FakeModule *m, const char *name, const char *key) {
+  unsigned char needle[300] = "\xa5.name";
+  size_t n = strlen(name), k = strlen(key), len = 6;
+  if (n > 255 || k > 31)
+    return -1;
+  if (n >= 32)
+    needle[len++] = 0xd9; /* str8 */
+  needle[len++] = (unsigned char)(n < 32 ? 0xa0 | n : n);
+  memcpy(needle + len, name, n);
+  len += n;
+  for (size_t at = len; at <= m->size; ++at) {
+    if (memcmp(m->image + at - len, needle, len))
+      continue;
+    for (size_t back = at - len; back > k + 1; --back)
+      if (m->image[back - k - 1] == (0xa0 | k) && !memcmp(m->image + back - k, key, k))
+        return msgpackUint(m, back);
+  }
+  return -1;
+}
+
+/* hipFuncAttributeMaxThreadsPerBlock (0) and hipFuncAttributeSharedSizeBytes (1), from the
+ * code object's metadata note as HIP reads them. */
+FAKE_API int hipFuncGetAttribute(int *value, int attribute, void *function) {
+  FakeModule *m = (FakeModule *)((char *)function - offsetof(FakeModule, kernel));
+  long found = kernelMetadata(m, m->kernel, attribute == 0   ? ".max_flat_workgroup_size"
+                                            : attribute == 1 ? ".group_segment_fixed_size"
+                                                             : "");
+  if (found < 0)
+    return hipErrorInvalidValue;
+  *value = (int)found;
   return hipSuccess;
 }
 
 FAKE_API int hipModuleUnload(void *module) {
+  FakeModule *m = module;
   FILE *log = openLog();
   if (log) {
     fprintf(log, "hipModuleUnload\n");
     fclose(log);
   }
-  return module == &fakeModule ? hipSuccess : hipErrorInvalidValue;
+  free(m->image);
+  free(m);
+  return hipSuccess;
 }
-
 /* Accepts only the form the shim must use: kernelParams, no `extra`. */
 FAKE_API int hipModuleLaunchKernel(void *function, unsigned gx, unsigned gy,
                                    unsigned gz, unsigned bx, unsigned by,
                                    unsigned bz, unsigned shared, void *stream,
                                    void **kernelParams, void **extra) {
   FILE *log = openLog();
-  int wellFormed = function == &fakeFunction && kernelParams && !extra;
+  int wellFormed = function && kernelParams && !extra;
   if (log) {
     fprintf(log, "hipModuleLaunchKernel grid=%u,%u,%u block=%u,%u,%u shared=%u stream=%p\n",
             gx, gy, gz, bx, by, bz, shared, stream);

@@ -1,10 +1,10 @@
 /* Garbage.c - dsv4-runtime-garbage: hostile manifests must fail, never crash.
  *
- * Usage: dsv4-runtime-garbage MANIFEST.json
+ * Usage: dsv4-runtime-garbage STAND-IN.ptx MANIFEST.json
  * Every proper prefix of the manifest and a fixed pseudo-random set of byte
- * corruptions of it go through the loader (code objects are HIP's to read).
- * Each copy is its own exact-size allocation, so a sanitizer or guard page
- * sees any read past the end. Prints counts; a crash fails the test. */
+ * corruptions of it are embedded in the PTX stand-in (as dsv4-embed-manifest
+ * embeds a manifest) and go through the loader with the fake CUDA driver.
+ * Prints counts; a crash fails the test. */
 #include "ReadFile.h"
 #include "dsv4/Runtime/dsv4_runtime.h"
 
@@ -18,14 +18,32 @@ static uint32_t nextRandom(void) {
   return rngState >> 8;
 }
 
+static char *ptx;
+
+/* Loads the PTX stand-in with the first `n` bytes of `manifest` embedded (then a NUL). */
+static dsv4_status loadEmbedded(const char *manifest, size_t n) {
+  size_t size = strlen(ptx) + 64 + 5 * (n + 1);
+  char *image = malloc(size), *at = image;
+  at += sprintf(at, "%s\n.visible .global .align 1 .b8 dsv4_manifest[%zu] = {", ptx, n + 1);
+  for (size_t i = 0; i < n; ++i)
+    at += sprintf(at, "%u, ", (unsigned char)manifest[i]);
+  sprintf(at, "0};\n");
+  dsv4_module *mod = NULL;
+  dsv4_status st = dsv4_module_load_data(image, strlen(image) + 1, &mod);
+  dsv4_module_unload(mod);
+  free(image);
+  return st;
+}
+
 int main(int argc, char **argv) {
-  if (argc != 2) {
-    fprintf(stderr, "usage: %s MANIFEST.json\n", argv[0]);
+  if (argc != 3) {
+    fprintf(stderr, "usage: %s STAND-IN.ptx MANIFEST.json\n", argv[0]);
     return 2;
   }
-  size_t jsonSize;
-  unsigned char *json = (unsigned char *)readFile(argv[1], &jsonSize);
-  if (!json) {
+  size_t jsonSize, ptxSize;
+  ptx = readFile(argv[1], &ptxSize);
+  unsigned char *json = (unsigned char *)readFile(argv[2], &jsonSize);
+  if (!json || !ptx) {
     printf("error: cannot read inputs\n");
     return 1;
   }
@@ -36,17 +54,8 @@ int main(int argc, char **argv) {
   while (jsonSize > 0 && (json[jsonSize - 1] == '\n' || json[jsonSize - 1] == ' '))
     json[--jsonSize] = '\0';
   int badManifest = 0;
-  const char image[] = "not a code object";
-  for (size_t n = 0; n < jsonSize; ++n) {
-    char *copy = malloc(n + 1);
-    memcpy(copy, json, n);
-    copy[n] = '\0';
-    dsv4_module *mod = NULL;
-    if (dsv4_module_load_data(image, sizeof(image), copy, &mod) == DSV4_ERR_BAD_MANIFEST)
-      ++badManifest;
-    dsv4_module_unload(mod);
-    free(copy);
-  }
+  for (size_t n = 0; n < jsonSize; ++n)
+    badManifest += loadEmbedded((const char *)json, n) == DSV4_ERR_BAD_MANIFEST;
   printf("manifest prefixes: %zu tried, %d rejected as DSV4_ERR_BAD_MANIFEST\n",
          jsonSize, badManifest);
 
@@ -54,12 +63,11 @@ int main(int argc, char **argv) {
     char *copy = malloc(jsonSize + 1);
     memcpy(copy, json, jsonSize + 1);
     copy[nextRandom() % jsonSize] = (char)(nextRandom() | 1); /* never NUL */
-    dsv4_module *mod = NULL;
-    (void)dsv4_module_load_data(image, sizeof(image), copy, &mod);
-    dsv4_module_unload(mod);
+    (void)loadEmbedded(copy, jsonSize);
     free(copy);
   }
   printf("manifest corruptions: %d tried, no crash\n", flips);
   free(json);
+  free(ptx);
   return 0;
 }

@@ -1,8 +1,8 @@
 /* LaunchCheck.c - dsv4-launch-check: load a module, make one launch.
  *
- * Usage: dsv4-launch-check [--data] BINARY MANIFEST|- [field=value ...]
- * MANIFEST "-" means the default (BINARY with its extension replaced by
- * .json); --data loads through dsv4_module_load_data instead of _load_file.
+ * Usage: dsv4-launch-check [--data] BINARY [field=value ...]
+ * The manifest is the one embedded in BINARY; --data loads through
+ * dsv4_module_load_data instead of _load_file.
  * Fields are those of dsv4_launch_args; unset fields default to a valid
  * call for the loaded manifest. Prints one "load:" and one "launch:" line
  * (status and message) plus the manifest getters; exits 0 whatever the
@@ -56,24 +56,20 @@ int main(int argc, char **argv) {
   int first = 1, useData = 0;
   if (argc > 1 && !strcmp(argv[1], "--data"))
     useData = 1, first = 2;
-  if (argc < first + 2) {
-    fprintf(stderr, "usage: %s [--data] BINARY MANIFEST|- [field=value ...]\n", argv[0]);
+  if (argc < first + 1) {
+    fprintf(stderr, "usage: %s [--data] BINARY [field=value ...]\n", argv[0]);
     return 2;
   }
   const char *binary = argv[first];
-  const char *manifest = strcmp(argv[first + 1], "-") ? argv[first + 1] : NULL;
   dsv4_module *mod = NULL;
   dsv4_status st;
   if (useData) {
-    size_t imageSize = 0, jsonSize = 0;
+    size_t imageSize = 0;
     char *image = readFile(binary, &imageSize);
-    char *json = manifest ? readFile(manifest, &jsonSize) : NULL;
-    st = image && json ? dsv4_module_load_data(image, imageSize, json, &mod)
-                       : DSV4_ERR_IO;
+    st = image ? dsv4_module_load_data(image, imageSize, &mod) : DSV4_ERR_IO;
     free(image);
-    free(json);
   } else {
-    st = dsv4_module_load_file(binary, manifest, &mod);
+    st = dsv4_module_load_file(binary, &mod);
   }
   printf("load: %s: %s\n", dsv4_status_name(st), dsv4_last_error());
   if (st != DSV4_OK)
@@ -105,7 +101,7 @@ int main(int argc, char **argv) {
   a.num_positions = 16;
   a.num_items = 3;
   a.plan_row_stride = 4;
-  for (int i = first + 2; i < argc; ++i)
+  for (int i = first + 1; i < argc; ++i)
     if (!setField(&a, argv[i])) {
       fprintf(stderr, "unknown field '%s'\n", argv[i]);
       dsv4_module_unload(mod);

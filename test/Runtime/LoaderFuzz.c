@@ -1,9 +1,10 @@
 /* LoaderFuzz.c - dsv4-loader-fuzz: a mutation fuzzer for the shim's loader and launch checks.
  *
- * Usage: dsv4-loader-fuzz ITERATIONS SEED OBJECT MANIFEST [OBJECT MANIFEST ...]
- * Each iteration takes one (code object, manifest) pair, mutates one or both (byte flips,
- * truncation, insertions, edge values in place of JSON numbers, dropped keys), loads it with
- * dsv4_module_load_data, reads every getter, and makes launches whose arguments are mutated
+ * Usage: dsv4-loader-fuzz ITERATIONS SEED OBJECT [OBJECT ...]
+ * Each iteration takes one code object and mutates it: its bytes (flips, truncation,
+ * insertions) or, in place, the manifest embedded in it (edge values in place of JSON
+ * numbers, dropped keys, byte flips; the text keeps its length, padded with spaces, so the
+ * object stays loadable), loads it with dsv4_module_load_data, reads every getter, and makes launches whose arguments are mutated
  * from a valid set. Uses only the public C API (dsv4_runtime.h) so it outlives any rewrite
  * of the shim. Every buffer is an exact-size allocation, so a sanitizer sees any overrun. A
  * crash or sanitizer report fails the test; the counts printed show the paths were reached. */
@@ -111,6 +112,25 @@ static void mutateJson(Blob *b) {
 
 static void *alignedBuffer(size_t bytes) { return aligned_alloc(16, (bytes + 15) / 16 * 16); }
 
+/* Mutates the manifest embedded as plain text in `object` (an HSACO's .rodata) in place. */
+static void mutateEmbeddedManifest(Blob *object) {
+  static const char start[] = "{\"format\":";
+  unsigned char *at = NULL;
+  for (size_t i = 0; !at && i + sizeof start - 1 <= object->size; ++i)
+    if (!memcmp(object->data + i, start, sizeof start - 1))
+      at = object->data + i;
+  if (!at)
+    return mutateBytes(object);
+  size_t length = strnlen((const char *)at, object->size - (size_t)(at - object->data));
+  Blob manifest = {malloc(length + 1), length};
+  memcpy(manifest.data, at, length);
+  manifest.data[length] = '\0';
+  (nextRandom() % 3 ? mutateJson : mutateBytes)(&manifest);
+  memset(at, ' ', length);
+  memcpy(at, manifest.data, manifest.size < length ? manifest.size : length);
+  free(manifest.data);
+}
+
 /* Launches with a valid argument set, then with one field changed to an edge value. */
 static int fuzzLaunches(dsv4_module *mod) {
   int launched = 0;
@@ -170,37 +190,31 @@ static void readGetters(const dsv4_module *mod) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 5 || (argc - 3) % 2 != 0) {
-    fprintf(stderr, "usage: %s ITERATIONS SEED OBJECT MANIFEST [OBJECT MANIFEST ...]\n",
-            argv[0]);
+  if (argc < 4) {
+    fprintf(stderr, "usage: %s ITERATIONS SEED OBJECT [OBJECT ...]\n", argv[0]);
     return 2;
   }
   long iterations = strtol(argv[1], NULL, 10);
   rngState = strtoull(argv[2], NULL, 10);
-  int pairs = (argc - 3) / 2;
-  Blob *objects = calloc(pairs, sizeof(Blob)), *manifests = calloc(pairs, sizeof(Blob));
-  for (int p = 0; p < pairs; ++p) {
-    objects[p].data = (unsigned char *)readFile(argv[3 + 2 * p], &objects[p].size);
-    manifests[p].data = (unsigned char *)readFile(argv[4 + 2 * p], &manifests[p].size);
-    if (!objects[p].data || !manifests[p].data) {
-      fprintf(stderr, "error: cannot read %s or %s\n", argv[3 + 2 * p], argv[4 + 2 * p]);
+  int count = argc - 3;
+  Blob *objects = calloc(count, sizeof(Blob));
+  for (int p = 0; p < count; ++p) {
+    objects[p].data = (unsigned char *)readFile(argv[3 + p], &objects[p].size);
+    if (!objects[p].data) {
+      fprintf(stderr, "error: cannot read %s\n", argv[3 + p]);
       return 1;
     }
   }
   long loaded = 0, launched = 0, originalsLoaded = 0;
   for (long i = 0; i < iterations; ++i) {
-    int p = (int)(nextRandom() % pairs);
-    Blob object = copyOf(&objects[p]), manifest = copyOf(&manifests[p]);
-    uint32_t what = i < pairs ? 3 : nextRandom() % 8; /* 3: the pair as built */
-    if (what < 2 || what >= 6)
-      mutateBytes(&object);
-    if (what == 2 || what >= 5)
-      (nextRandom() % 3 ? mutateJson : mutateBytes)(&manifest);
+    int p = i < count ? (int)i : (int)(nextRandom() % count);
+    Blob object = copyOf(&objects[p]);
+    if (i >= count) /* the first `count` inputs are the objects as built */
+      (nextRandom() % 2 ? mutateBytes : mutateEmbeddedManifest)(&object);
     dsv4_module *mod = NULL;
-    if (dsv4_module_load_data(object.data, object.size, (const char *)manifest.data, &mod) ==
-        DSV4_OK) {
+    if (dsv4_module_load_data(object.data, object.size, &mod) == DSV4_OK) {
       ++loaded;
-      originalsLoaded += what == 3 && i < pairs;
+      originalsLoaded += i < count;
       readGetters(mod);
       launched += fuzzLaunches(mod);
     } else if (!dsv4_last_error()[0]) {
@@ -208,12 +222,12 @@ int main(int argc, char **argv) {
       return 1;
     }
     dsv4_module_unload(mod);
-    free(object.data), free(manifest.data);
+    free(object.data);
   }
-  printf("%ld inputs: %ld loaded (%ld of %d unmutated pairs), %ld launches accepted\n",
-         iterations, loaded, originalsLoaded, pairs, launched);
-  for (int p = 0; p < pairs; ++p)
-    free(objects[p].data), free(manifests[p].data);
-  free(objects), free(manifests);
+  printf("%ld inputs: %ld loaded (%ld of %d unmutated objects), %ld launches accepted\n",
+         iterations, loaded, originalsLoaded, count, launched);
+  for (int p = 0; p < count; ++p)
+    free(objects[p].data);
+  free(objects);
   return 0;
 }

@@ -1,4 +1,4 @@
-/* dsv4_runtime.h - load a dsv4 code object + manifest and launch the fused kernel.
+/* dsv4_runtime.h - load a dsv4 code object and launch the fused kernel.
  *
  * Plain C (usable from C++ and ctypes); no LLVM, MLIR, HIP or CUDA types. The
  * GPU runtime (libamdhip64.so or libcuda.so.1) is opened with dlopen on first
@@ -27,13 +27,14 @@ typedef enum dsv4_status {
   DSV4_ERR_INVALID_ARGUMENT = 1,   /* null pointer, negative or > INT32_MAX value */
   DSV4_ERR_RUNTIME_UNAVAILABLE = 2, /* libamdhip64 / libcuda missing or lacks a symbol */
   DSV4_ERR_LOAD_FAILED = 3,        /* not an ELF / bad PTX / the driver refused it */
-  DSV4_ERR_ARCH_MISMATCH = 4,      /* device or code object chip != manifest chip */
+  DSV4_ERR_ARCH_MISMATCH = 4,      /* device chip != manifest chip */
   DSV4_ERR_KERNEL_NOT_FOUND = 5,   /* manifest kernel absent from the code object */
-  DSV4_ERR_MISMATCH = 6,           /* dtype / head_dim / rope_dim / eps / mode differ */
+  DSV4_ERR_MISMATCH = 6,           /* dtype / head_dim / rope_dim / eps / mode differ, or the
+                                      manifest disagrees with the code object */
   DSV4_ERR_MISALIGNED = 7,         /* base pointer or row stride breaks 16-byte access */
   DSV4_ERR_LAUNCH_FAILED = 8,      /* the driver's launch call failed */
   DSV4_ERR_IO = 9,                 /* a file could not be read */
-  DSV4_ERR_BAD_MANIFEST = 10,      /* bad JSON, missing or ill-typed key */
+  DSV4_ERR_BAD_MANIFEST = 10,      /* no embedded manifest, bad JSON, missing or ill-typed key */
   DSV4_ERR_OUT_OF_MEMORY = 11      /* a host allocation failed */
 } dsv4_status;
 
@@ -72,14 +73,13 @@ typedef struct dsv4_launch_args {
 
 typedef struct dsv4_module dsv4_module;
 
-/* Loads `binary_path` (.hsaco or .ptx) and its manifest; `manifest_path`
- * NULL means binary_path with its extension replaced by ".json". */
-DSV4_API dsv4_status dsv4_module_load_file(const char *binary_path,
-                                           const char *manifest_path,
-                                           dsv4_module **out);
+/* Loads `binary_path` (an HSACO or PTX file, told apart by its first bytes)
+ * and reads the manifest embedded in it (the global `dsv4_manifest`); every
+ * fact the device and driver can confirm (chip, kernel name, workgroup size,
+ * LDS bytes) is checked against it. The side .json is for tools only. */
+DSV4_API dsv4_status dsv4_module_load_file(const char *binary_path, dsv4_module **out);
 /* As above from memory; the image is copied, the caller keeps ownership. */
 DSV4_API dsv4_status dsv4_module_load_data(const void *image, size_t size,
-                                           const char *manifest_json,
                                            dsv4_module **out);
 DSV4_API void dsv4_module_unload(dsv4_module *mod);
 

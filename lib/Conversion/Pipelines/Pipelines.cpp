@@ -94,6 +94,8 @@ LogicalResult buildCompilePipeline(OpPassManager &pm, const CompileOptions &opti
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addPass(dsv4::createDsv4AttachTarget({options.chip, options.toolkit}));
+  // The manifest goes into the code object itself, so the runtime reads it from there.
+  pm.addPass(dsv4::createDsv4EmbedManifest());
   OpPassManager &device = pm.nest<gpu::GPUModuleOp>();
   device.addPass(createSCFToControlFlowPass());
   // Bare pointers: a buffer is one kernel argument, the ABI the runtime packs.

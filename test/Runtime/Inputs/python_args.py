@@ -5,7 +5,7 @@ import sys
 
 import dsv4
 
-kernel = dsv4.Kernel(sys.argv[1], sys.argv[2])
+kernel = dsv4.Kernel(sys.argv[1])
 valid = dict(kv=0x1000, kv_dtype="f32", num_rows=8, kv_row_stride=512, weight=0x2000,
              weight_dtype="f32", eps=1e-6, freqs=0x3000, num_positions=16,
              freqs_row_stride=64, handle=0x4000, num_items=3, head_dim=512)
@@ -24,8 +24,7 @@ attempt("negative pointer", lambda: kernel.launch(**{**valid, "kv": -4096}))
 attempt("pointer past 64 bits", lambda: kernel.launch(**{**valid, "weight": 2**64}))
 attempt("float stride", lambda: kernel.launch(**{**valid, "kv_row_stride": 512.0}))
 attempt("valid launch", lambda: kernel.launch(**valid))
-attempt("NUL in path", lambda: dsv4.Kernel(sys.argv[1] + "\0junk", sys.argv[2]))
-attempt("NUL in manifest path", lambda: dsv4.Kernel(sys.argv[1], sys.argv[2] + "\0junk"))
+attempt("NUL in path", lambda: dsv4.Kernel(sys.argv[1] + "\0junk"))
 kernel.close()
 attempt("name after close", lambda: kernel.name)
 attempt("head_dim after close", lambda: kernel.head_dim)

@@ -5,7 +5,7 @@ import sys
 import dsv4
 import torch
 
-kernel = dsv4.Kernel(sys.argv[1], sys.argv[2])
+kernel = dsv4.Kernel(sys.argv[1])
 print("kernel", kernel.name, kernel.chip, kernel.mode, kernel.kv_dtype,
       kernel.head_dim, kernel.rope_dim, kernel.workgroup_size, kernel.rotate)
 
@@ -35,7 +35,13 @@ except dsv4.Dsv4Error as e:
     print("error", e.status, "|", e)
 
 try:
-    dsv4.Kernel(sys.argv[1] + ".missing", sys.argv[2])
+    dsv4.Kernel(sys.argv[1] + ".missing")
 except dsv4.Dsv4Error as e:
     print("error", e.status, "|", e)
 kernel.close()
+
+# From memory: the same code object's bytes carry the same manifest.
+with open(sys.argv[1], "rb") as f:
+    from_bytes = dsv4.Kernel.from_data(f.read())
+print("from data", from_bytes.name, from_bytes.head_dim, from_bytes.workgroup_size)
+from_bytes.close()

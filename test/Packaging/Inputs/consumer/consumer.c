@@ -3,12 +3,12 @@
 #include <stdio.h>
 
 int main(int argc, char **argv) {
-  if (argc != 3) {
-    fprintf(stderr, "usage: consumer BINARY MANIFEST\n");
+  if (argc != 2) {
+    fprintf(stderr, "usage: consumer BINARY\n");
     return 2;
   }
   dsv4_module *mod = NULL;
-  dsv4_status status = dsv4_module_load_file(argv[1], argv[2], &mod);
+  dsv4_status status = dsv4_module_load_file(argv[1], &mod);
   printf("%s: %s\n", dsv4_status_name(status), status ? dsv4_last_error() : "loaded");
   if (mod)
     dsv4_module_unload(mod);

@@ -1,0 +1,75 @@
+// dsv4-embed-manifest: each dsv4 gpu.module gets its launch manifest as a constant global
+// (dsv4_abi::kManifestSymbol) in the global address space, so the manifest travels inside
+// the code object and the runtime reads it from the module it loaded: a side file can no
+// longer disagree with the kernel it describes.
+#include "dsv4/ABI/Manifest.h"
+#include "dsv4/Conversion/KernelABI.h"
+#include "dsv4/Target/Manifest.h"
+#include "dsv4/Transforms/Passes.h"
+
+namespace mlir::dsv4 {
+#define GEN_PASS_DEF_DSV4EMBEDMANIFEST
+#include "Passes.h.inc"
+} // namespace mlir::dsv4
+
+using namespace mlir;
+using namespace mlir::dsv4;
+
+namespace {
+namespace abi = ::dsv4_abi;
+
+/// LLVM's global address space on both targets (AMDGPU and NVPTX): where
+/// hipModuleGetGlobal / cuModuleGetGlobal find a variable.
+constexpr unsigned kGlobalAddressSpace = 1;
+
+struct Dsv4EmbedManifestPass : dsv4::impl::Dsv4EmbedManifestBase<Dsv4EmbedManifestPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto kernels = module->getAttrOfType<DictionaryAttr>(kKernelsAttrName);
+    NamedAttrList updated(kernels);
+    WalkResult result = module.walk([&](gpu::GPUModuleOp gpuModule) {
+      auto config = kernels ? kernels.getAs<DictionaryAttr>(gpuModule.getName()) : nullptr;
+      if (!config)
+        return WalkResult::skip(); // not a dsv4 kernel
+      FailureOr<DictionaryAttr> embedded = embed(gpuModule, config);
+      if (failed(embedded))
+        return WalkResult::interrupt();
+      updated.set(gpuModule.getNameAttr(), *embedded);
+      return WalkResult::skip();
+    });
+    if (result.wasInterrupted())
+      return signalPassFailure();
+    if (kernels)
+      module->setAttr(kKernelsAttrName, updated.getDictionary(&getContext()));
+  }
+
+  /// Adds the kernel's LDS bytes to `config` (the side JSON then has them too), writes the
+  /// manifest into `gpuModule` and returns the new config.
+  FailureOr<DictionaryAttr> embed(gpu::GPUModuleOp gpuModule, DictionaryAttr config) {
+    ArrayAttr targets = gpuModule.getTargetsAttr();
+    FailureOr<TargetName> target =
+        targets && targets.size() == 1 ? describeTarget(targets[0]) : FailureOr<TargetName>();
+    if (failed(target))
+      return gpuModule.emitOpError()
+             << "needs exactly one #rocdl.target or #nvvm.target: run dsv4-attach-target first";
+    auto kernel = gpuModule.lookupSymbol<gpu::GPUFuncOp>(gpuModule.getName());
+    if (!kernel)
+      return gpuModule.emitOpError() << "holds no kernel named '" << gpuModule.getName() << "'";
+    Builder builder(&getContext());
+    NamedAttrList entries(config);
+    entries.set(abi::kLdsBytesKey, builder.getI64IntegerAttr(workgroupMemoryBytes(kernel)));
+    DictionaryAttr withLds = entries.getDictionary(&getContext());
+    std::string text = writeManifest(gpuModule.getName(), *target, withLds, /*indent=*/0);
+    text.push_back('\0'); // the runtime reads a C string
+    if (text.size() > abi::kMaxManifestBytes)
+      return gpuModule.emitOpError() << "manifest of " << text.size() << " bytes exceeds the "
+                                     << abi::kMaxManifestBytes << " the runtime reads";
+    auto bytes = LLVM::LLVMArrayType::get(builder.getI8Type(), text.size());
+    OpBuilder atStart = OpBuilder::atBlockBegin(gpuModule.getBody());
+    LLVM::GlobalOp::create(atStart, gpuModule.getLoc(), bytes, /*isConstant=*/true,
+                           LLVM::Linkage::External, abi::kManifestSymbol,
+                           builder.getStringAttr(text), /*alignment=*/0, kGlobalAddressSpace);
+    return withLds;
+  }
+};
+} // namespace
