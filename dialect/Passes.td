@@ -33,11 +33,14 @@ def ConvertDsv4ToLoops : Pass<"convert-dsv4-to-loops", "::mlir::ModuleOp"> {
     and the unfused ops share the per-row code, so an f32 chain and its fusion produce the
     same bits. `quantize`, `paged_store` and `fused_store` share the FP8 rounding (written out
     in integer arithmetic: saturating, round to nearest even) and the slot bytes, so the
-    unfused store chain and the fused store write the same cache bytes.
+    unfused store chain and the fused store write the same cache bytes. Each op's item loop
+    goes into a private function `dsv4_<op>[_<k>]` that the caller calls (ops that lower to the
+    same code share one), so no function grows with the number of ops: upstream's later passes
+    are superlinear in the size of one function.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
-    "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::func::FuncDialect", "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect"
   ];
 }
