@@ -129,9 +129,11 @@ private:
       return readFile((*output)->path);
 
     InFlightDiagnostic diag = emitError(loc) << "the AMDGPU linker '" << linker << "' ";
-    // -2 is a signal, the timeout's SIGKILL included.
+    // -2 is a signal, the timeout's SIGKILL included; LLVM says which in `message`, and the
+    // clock confirms it should that wording change.
     unsigned limit = timeout;
-    if (status == -2 && elapsed.count() >= limit)
+    bool timedOut = StringRef(message).contains("timed out") || elapsed.count() >= limit;
+    if (status == -2 && timedOut)
       return diag << "did not finish within the link timeout of " << limit
                   << " s and was killed";
     if (status < 0)
