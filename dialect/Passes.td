@@ -33,11 +33,14 @@ def ConvertDsv4ToLoops : Pass<"convert-dsv4-to-loops", "::mlir::ModuleOp"> {
     and the unfused ops share the per-row code, so an f32 chain and its fusion produce the
     same bits. `quantize`, `paged_store` and `fused_store` share the FP8 rounding (written out
     in integer arithmetic: saturating, round to nearest even) and the slot bytes, so the
-    unfused store chain and the fused store write the same cache bytes.
+    unfused store chain and the fused store write the same cache bytes. Each op's item loop
+    goes into a private function `dsv4_<op>[_<k>]` that the caller calls (ops that lower to the
+    same code share one), so no function grows with the number of ops: upstream's later passes
+    are superlinear in the size of one function.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
-    "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::func::FuncDialect", "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect"
   ];
 }
@@ -139,17 +142,14 @@ def ConvertGPUToHost : Pass<"convert-gpu-to-host", "::mlir::ModuleOp"> {
 def Dsv4AttachTarget : Pass<"dsv4-attach-target", "::mlir::ModuleOp"> {
   let summary = "Check a chip name and attach the ROCDL or NVVM target it implies";
   let description = [{
-    `gfx942`/`gfx950` attach `#rocdl.target` (wave64, HSA code object) and check that the
-    linker `ld.lld` exists under `toolkit/llvm/bin`; `sm_90` attaches `#nvvm.target` for the
-    PTX twin. Any other chip is an error naming the chips dsv4 supports (lib/Target/Toolkit.cpp
-    lists them); chip and linker are checked when the pass manager initializes, before any
-    pass runs. A kernel declaring more workgroup memory than the chip allows (48 KiB of
+    `gfx942`/`gfx950` attach `#rocdl.target` (wave64, HSA code object); `sm_90` attaches
+    `#nvvm.target` for the PTX twin. Any other chip is an error naming the chips dsv4 supports
+    (lib/Target/Toolkit.cpp lists them); the chip is checked when the pass manager
+    initializes, before any pass runs. A kernel declaring more workgroup memory than the chip allows (48 KiB of
     static shared memory on sm_90) is an error at the kernel's location.
   }];
   let options = [
-    Option<"chip", "chip", "std::string", /*default=*/"\"gfx942\"", "Target chip">,
-    Option<"toolkit", "toolkit", "std::string", /*default=*/"\"\"",
-           "Folder holding llvm/bin/ld.lld (default: DSV4_TOOLKIT or the build's toolkit/)">
+    Option<"chip", "chip", "std::string", /*default=*/"\"gfx942\"", "Target chip">
   ];
   let dependentDialects = ["::mlir::ROCDL::ROCDLDialect", "::mlir::NVVM::NVVMDialect"];
 }
@@ -178,6 +178,26 @@ def Dsv4EmbedManifest : Pass<"dsv4-embed-manifest", "::mlir::ModuleOp"> {
     (the manifest names the target's triple and chip) and before lowering to ROCDL/NVVM.
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
+def Dsv4LinkHsaco : Pass<"dsv4-link-hsaco", "::mlir::ModuleOp"> {
+  let summary = "Assemble and link each AMDGPU assembly object into an HSACO, with a time limit";
+  let description = [{
+    Replaces every `#rocdl.target` object in assembly form (what `gpu-module-to-binary` writes
+    with `format=isa`) by the HSA code object that `format=bin` would give: upstream's
+    `ROCDL::assembleIsa`, then `ld.lld -shared` from `toolkit/llvm/bin`. Upstream runs that
+    linker with no time limit, so a hanging linker would hang the compiler; here it is killed
+    after `timeout` seconds, with one error naming the linker and the limit. A missing linker
+    is an error when the pass manager initializes, before any pass runs; a linker that fails
+    is an error with its exit code and what it printed.
+  }];
+  let options = [
+    Option<"toolkit", "toolkit", "std::string", /*default=*/"\"\"",
+           "Folder holding llvm/bin/ld.lld (default: DSV4_TOOLKIT, the installed or the "
+           "build's toolkit/)">,
+    Option<"timeout", "timeout", "unsigned", /*default=*/"60",
+           "Seconds the linker may run before it is killed">
+  ];
 }
 
 def Dsv4WriteCodeObjects : Pass<"dsv4-write-code-objects", "::mlir::ModuleOp"> {

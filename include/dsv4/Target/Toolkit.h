@@ -9,8 +9,8 @@
 
 namespace mlir::dsv4 {
 
-/// The folder that must hold `llvm/bin/ld.lld` (the layout gpu-module-to-binary expects of
-/// a ROCm tree): `option` if set, else $DSV4_TOOLKIT, else `<prefix>/lib/dsv4/toolkit` beside an
+/// The folder that must hold `llvm/bin/ld.lld` (a ROCm tree's layout, which upstream's
+/// gpu-module-to-binary expects too; dsv4-link-hsaco runs it): `option` if set, else $DSV4_TOOLKIT, else `<prefix>/lib/dsv4/toolkit` beside an
 /// installed dsv4-opt, else the build's own `toolkit/`; both are linked to lld-22 by CMake.
 std::string resolveToolkit(llvm::StringRef option);
 

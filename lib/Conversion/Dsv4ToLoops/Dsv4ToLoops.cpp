@@ -2,7 +2,8 @@
 // reference that integration tests JIT-run. A row op copies kv, then for each active item
 // widens the row into an f32 scratch row, applies its step(s), and stores the row rounded once.
 // The fused op applies the same steps in sequence, so an f32 chain and its fusion agree bit
-// for bit. The store ops write their bytes through QuantizeStore.h.
+// for bit. The store ops write their bytes through QuantizeStore.h. Each op's loops end up in
+// a private function that its caller calls (ItemLoopOutliner), shared by ops that lower alike.
 #include "LoopBuilders.h"
 #include "QuantizeStore.h"
 
@@ -10,6 +11,8 @@
 #include "dsv4/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/Utils/Utils.h"
+#include "mlir/IR/SymbolTable.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "mlir/Transforms/DialectConversion.h"
 #include "llvm/Support/MathExtras.h"
@@ -61,6 +64,110 @@ Value dimAsI32(ImplicitLocOpBuilder &b, Value buffer, int64_t dim) {
 Value toIndex(ImplicitLocOpBuilder &b, Value i32) {
   return arith::IndexCastOp::create(b, b.getIndexType(), i32);
 }
+
+//===----------------------------------------------------------------------===//
+// One function per op
+//===----------------------------------------------------------------------===//
+
+/// Marks the scf.execute_region that holds the item loop of one dsv4 op; its value names the
+/// op. The pass moves each into a private function of its own once all ops are converted.
+constexpr llvm::StringLiteral kOutlineAttrName = "dsv4.outline";
+
+/// Emits `body()` (scratch buffers and the item loop of `op`) in a region that is outlined
+/// later. Left inline, a chain of N ops makes one function that grows with N, and upstream's
+/// later passes (linalg-to-loops, scf-to-cf, convert-to-llvm, ...) take superlinear time and
+/// memory in the size of one function: 4,000 hadamard ops took over a minute and 2.6 GB. Scratch
+/// allocated inside also keeps the caller's stack from growing with N.
+void inOutlinedRegion(ImplicitLocOpBuilder &b, Operation *op, function_ref<void()> body) {
+  auto region = scf::ExecuteRegionOp::create(b, TypeRange{});
+  region->setAttr(kOutlineAttrName, b.getStringAttr(op->getName().stripDialect()));
+  OpBuilder::InsertionGuard guard(b);
+  b.createBlock(&region.getRegion());
+  scf::YieldOp::create(b);
+  b.setInsertionPointToStart(&region.getRegion().front());
+  body();
+}
+
+/// A hash of what `function` computes: its signature and every op of its body, without
+/// locations or the values an op uses (isRegionEquivalentTo compares those).
+llvm::hash_code hashBody(func::FuncOp function) {
+  llvm::hash_code hash = llvm::hash_value(function.getFunctionType().getAsOpaquePointer());
+  function.getBody().walk([&](Operation *op) {
+    hash = llvm::hash_combine(
+        hash, OperationEquivalence::computeHash(op, OperationEquivalence::ignoreHashValue,
+                                                OperationEquivalence::ignoreHashValue,
+                                                OperationEquivalence::IgnoreLocations));
+  });
+  return hash;
+}
+
+/// Moves every marked region into a private function `dsv4_<op>[_<k>]` and calls it there;
+/// ops that lower to the same code (a chain of hadamard ops of one scale) share one function. A region outside a function of the module itself (nowhere to put a function
+/// beside it) is inlined where it is.
+class ItemLoopOutliner {
+public:
+  explicit ItemLoopOutliner(ModuleOp module)
+      : module(module), rewriter(module.getContext()), symbols(module) {}
+
+  void run() {
+    SmallVector<scf::ExecuteRegionOp> regions;
+    module.walk([&](scf::ExecuteRegionOp region) {
+      if (region->hasAttr(kOutlineAttrName))
+        regions.push_back(region);
+    });
+    for (scf::ExecuteRegionOp region : regions) {
+      auto caller = region->getParentOfType<func::FuncOp>();
+      if (caller && caller->getParentOp() == module)
+        outline(region);
+      Block &body = region.getRegion().front();
+      rewriter.eraseOp(body.getTerminator());
+      rewriter.inlineBlockBefore(&body, region);
+      rewriter.eraseOp(region);
+    }
+  }
+
+private:
+  void outline(scf::ExecuteRegionOp region) {
+    StringRef kind = region->getAttrOfType<StringAttr>(kOutlineAttrName).getValue();
+    func::CallOp call;
+    // Named once it is known to be new, so that the names of shared functions are dense.
+    FailureOr<func::FuncOp> callee =
+        outlineSingleBlockRegion(rewriter, region.getLoc(), region.getRegion(), kind, &call);
+    // Fails only for a region of several blocks; inOutlinedRegion builds one.
+    assert(succeeded(callee) && "an item loop region has one block");
+    SmallVector<func::FuncOp> &sameHash = functionsByHash[hashBody(*callee)];
+    for (func::FuncOp existing : sameHash) {
+      if (existing.getFunctionType() == callee->getFunctionType() &&
+          OperationEquivalence::isRegionEquivalentTo(&existing.getBody(), &callee->getBody(),
+                                                     OperationEquivalence::IgnoreLocations)) {
+        call.setCallee(existing.getSymName());
+        rewriter.eraseOp(*callee);
+        return;
+      }
+    }
+    std::string name = uniqueName(kind);
+    callee->setSymName(name);
+    call.setCallee(name);
+    callee->setPrivate();
+    symbols.insert(*callee);
+    sameHash.push_back(*callee);
+  }
+
+  /// `dsv4_<kind>`, with a suffix if that is taken.
+  std::string uniqueName(StringRef kind) {
+    std::string base = ("dsv4_" + kind).str();
+    std::string name = base;
+    for (unsigned &k = nextSuffix[base]; symbols.lookup(name); ++k)
+      name = base + "_" + std::to_string(k);
+    return name;
+  }
+
+  ModuleOp module;
+  IRRewriter rewriter;
+  SymbolTable symbols;
+  llvm::StringMap<unsigned> nextSuffix; // per base name: no rescan of taken suffixes
+  llvm::DenseMap<llvm::hash_code, SmallVector<func::FuncOp>> functionsByHash;
+};
 
 //===----------------------------------------------------------------------===//
 // The three steps on one f32 row `x` (memref<Dxf32>)
@@ -153,26 +260,28 @@ void loadRow(ImplicitLocOpBuilder &b, Value buffer, Value rowIndex, Value row, i
 }
 
 /// Returns kv with `steps` applied to the f32 copy of every active item's row.
-Value emitRowLoop(ImplicitLocOpBuilder &b, Value kv, Value numItems, ItemAt itemAt,
-                  RowSteps steps) {
+Value emitRowLoop(ImplicitLocOpBuilder &b, Operation *op, Value kv, Value numItems,
+                  ItemAt itemAt, RowSteps steps) {
   auto kvType = cast<RankedTensorType>(kv.getType());
   int64_t headDim = kvType.getDimSize(1);
   Type elementType = kvType.getElementType();
   Value input = toBuffer(b, kv);
   Value out = allocLike(b, kvType, input);
   memref::CopyOp::create(b, input, out);
-  Value row = memref::AllocaOp::create(b, MemRefType::get({headDim}, b.getF32Type()));
   Value numRows = memref::DimOp::create(b, out, 0);
-  forEach(b, numItems, [&](Value index) {
-    WorkItem item = itemAt(index);
-    Value rowIndex = toIndex(b, item.row);
-    ifThen(b, emitRowActive(b, rowIndex, numRows), [&] {
-      loadRow(b, out, rowIndex, row, headDim);
-      steps(row, item.position);
-      forEach(b, indexConst(b, headDim), [&](Value i) {
-        Value value = memref::LoadOp::create(b, row, i);
-        memref::StoreOp::create(b, fromF32(b, value, elementType), out,
-                                ValueRange{rowIndex, i});
+  inOutlinedRegion(b, op, [&] {
+    Value row = memref::AllocaOp::create(b, MemRefType::get({headDim}, b.getF32Type()));
+    forEach(b, numItems, [&](Value index) {
+      WorkItem item = itemAt(index);
+      Value rowIndex = toIndex(b, item.row);
+      ifThen(b, emitRowActive(b, rowIndex, numRows), [&] {
+        loadRow(b, out, rowIndex, row, headDim);
+        steps(row, item.position);
+        forEach(b, indexConst(b, headDim), [&](Value i) {
+          Value value = memref::LoadOp::create(b, row, i);
+          memref::StoreOp::create(b, fromF32(b, value, elementType), out,
+                                  ValueRange{rowIndex, i});
+        });
       });
     });
   });
@@ -180,10 +289,11 @@ Value emitRowLoop(ImplicitLocOpBuilder &b, Value kv, Value numItems, ItemAt item
 }
 
 /// Items already materialized as an [M, 2] tensor of (row, position).
-Value emitRowLoopOverItems(ImplicitLocOpBuilder &b, Value kv, Value items, RowSteps steps) {
+Value emitRowLoopOverItems(ImplicitLocOpBuilder &b, Operation *op, Value kv, Value items,
+                           RowSteps steps) {
   Value itemsBuffer = toBuffer(b, items);
   Value numItems = memref::DimOp::create(b, itemsBuffer, 0);
-  return emitRowLoop(b, kv, numItems, [&](Value m) -> WorkItem {
+  return emitRowLoop(b, op, kv, numItems, [&](Value m) -> WorkItem {
     return {memref::LoadOp::create(b, itemsBuffer, ValueRange{m, indexConst(b, 0)}),
             memref::LoadOp::create(b, itemsBuffer, ValueRange{m, indexConst(b, 1)})};
   }, steps);
@@ -217,10 +327,12 @@ struct ItemsOpLowering : OpRewritePattern<ItemsOp> {
     Value numPositions = dimAsI32(b, toBuffer(b, op.getFreqs()), 0);
     auto itemsType = cast<RankedTensorType>(op.getType());
     Value items = allocLike(b, itemsType, handle);
-    forEach(b, memref::DimOp::create(b, handle, 0), [&](Value m) {
-      WorkItem item = loadItem(b, Source, handle, m, op.getRatio(), numPositions);
-      memref::StoreOp::create(b, item.row, items, ValueRange{m, indexConst(b, 0)});
-      memref::StoreOp::create(b, item.position, items, ValueRange{m, indexConst(b, 1)});
+    inOutlinedRegion(b, op, [&] {
+      forEach(b, memref::DimOp::create(b, handle, 0), [&](Value m) {
+        WorkItem item = loadItem(b, Source, handle, m, op.getRatio(), numPositions);
+        memref::StoreOp::create(b, item.row, items, ValueRange{m, indexConst(b, 0)});
+        memref::StoreOp::create(b, item.position, items, ValueRange{m, indexConst(b, 1)});
+      });
     });
     rewriter.replaceOp(op, toTensor(b, items, itemsType));
     return success();
@@ -254,7 +366,7 @@ struct RowOpLowering : OpRewritePattern<RowOp> {
   LogicalResult matchAndRewrite(RowOp op, PatternRewriter &rewriter) const override {
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
     std::function<void(Value, Value)> step = rowStep(b, op);
-    rewriter.replaceOp(op, emitRowLoopOverItems(b, op.getKv(), op.getItems(), step));
+    rewriter.replaceOp(op, emitRowLoopOverItems(b, op, op.getKv(), op.getItems(), step));
     return success();
   }
 };
@@ -281,7 +393,7 @@ struct FusedEpilogueLowering : OpRewritePattern<FusedEpilogueOp> {
     auto itemAt = [&](Value m) {
       return loadItem(b, op.getSource(), handle, m, op.getRatio(), numPositions);
     };
-    Value result = emitRowLoop(b, op.getKv(), memref::DimOp::create(b, handle, 0), itemAt,
+    Value result = emitRowLoop(b, op, op.getKv(), memref::DimOp::create(b, handle, 0), itemAt,
                                [&](Value x, Value position) {
       emitEpilogueSteps(b, op, weight, freqs, x, position);
     });
@@ -338,21 +450,23 @@ struct QuantizeLowering : OpRewritePattern<QuantizeOp> {
     Value scales = allocLike(b, scalesType, rows);
     int64_t width = headDimOf(op.getRows()), channels = valuesType.getDimSize(1);
     int64_t numBlocks = scalesType.getDimSize(1);
-    TokenScratch token =
-        allocTokenScratch(b, width, channels, numBlocks, op.getScaleFormat());
     Type fp8 = valuesType.getElementType();
-    forEach(b, memref::DimOp::create(b, rows, 0), [&](Value n) {
-      loadRow(b, rows, n, token.row, width);
-      emitQuantizeRow(b, token.row, token.codes, token.scales, op.getScaleFormat(), numBlocks,
-                      op.getBlock(), fp8);
-      forEach(b, indexConst(b, channels), [&](Value c) {
-        Value code = memref::LoadOp::create(b, token.codes, c);
-        memref::StoreOp::create(b, arith::BitcastOp::create(b, fp8, code), values,
-                                ValueRange{n, c});
-      });
-      forEach(b, indexConst(b, numBlocks), [&](Value w) {
-        memref::StoreOp::create(b, memref::LoadOp::create(b, token.scales, w), scales,
-                                ValueRange{n, w});
+    inOutlinedRegion(b, op, [&] {
+      TokenScratch token =
+          allocTokenScratch(b, width, channels, numBlocks, op.getScaleFormat());
+      forEach(b, memref::DimOp::create(b, rows, 0), [&](Value n) {
+        loadRow(b, rows, n, token.row, width);
+        emitQuantizeRow(b, token.row, token.codes, token.scales, op.getScaleFormat(), numBlocks,
+                        op.getBlock(), fp8);
+        forEach(b, indexConst(b, channels), [&](Value c) {
+          Value code = memref::LoadOp::create(b, token.codes, c);
+          memref::StoreOp::create(b, arith::BitcastOp::create(b, fp8, code), values,
+                                  ValueRange{n, c});
+        });
+        forEach(b, indexConst(b, numBlocks), [&](Value w) {
+          memref::StoreOp::create(b, memref::LoadOp::create(b, token.scales, w), scales,
+                                  ValueRange{n, w});
+        });
       });
     });
     SmallVector<Value> results = {toTensor(b, values, valuesType),
@@ -376,27 +490,29 @@ struct PagedStoreLowering : OpRewritePattern<PagedStoreOp> {
     Value cache = copyCache(b, op.getCache());
     Value cacheBytes = memref::DimOp::create(b, cache, 0);
     Value numRows = memref::DimOp::create(b, rows, 0);
-    TokenScratch token = allocTokenScratch(b, geometry.headDim(), geometry.quantized,
-                                           geometry.numBlocks(), geometry.scaleFormat);
-    forEach(b, memref::DimOp::create(b, items, 0), [&](Value m) {
-      Value rowIndex =
-          toIndex(b, memref::LoadOp::create(b, items, ValueRange{m, indexConst(b, 0)}));
-      SlotAddress slot = emitSlotAddress(b, geometry, op.getPageSize(),
-                                         memref::LoadOp::create(b, outLoc, m), cacheBytes);
-      Value stores = emitItemStores(b, op.getSource(), handle, m, op.getRatio(), rowIndex,
-                                    numRows, slot);
-      ifThen(b, stores, [&] {
-        loadRow(b, rows, rowIndex, token.row, geometry.headDim());
-        forEach(b, indexConst(b, geometry.quantized), [&](Value c) {
-          Value value = memref::LoadOp::create(b, values, ValueRange{rowIndex, c});
-          memref::StoreOp::create(b, arith::BitcastOp::create(b, b.getI8Type(), value),
-                                  token.codes, c);
+    inOutlinedRegion(b, op, [&] {
+      TokenScratch token = allocTokenScratch(b, geometry.headDim(), geometry.quantized,
+                                             geometry.numBlocks(), geometry.scaleFormat);
+      forEach(b, memref::DimOp::create(b, items, 0), [&](Value m) {
+        Value rowIndex =
+            toIndex(b, memref::LoadOp::create(b, items, ValueRange{m, indexConst(b, 0)}));
+        SlotAddress slot = emitSlotAddress(b, geometry, op.getPageSize(),
+                                           memref::LoadOp::create(b, outLoc, m), cacheBytes);
+        Value stores = emitItemStores(b, op.getSource(), handle, m, op.getRatio(), rowIndex,
+                                      numRows, slot);
+        ifThen(b, stores, [&] {
+          loadRow(b, rows, rowIndex, token.row, geometry.headDim());
+          forEach(b, indexConst(b, geometry.quantized), [&](Value c) {
+            Value value = memref::LoadOp::create(b, values, ValueRange{rowIndex, c});
+            memref::StoreOp::create(b, arith::BitcastOp::create(b, b.getI8Type(), value),
+                                    token.codes, c);
+          });
+          forEach(b, indexConst(b, geometry.numBlocks()), [&](Value w) {
+            memref::StoreOp::create(
+                b, memref::LoadOp::create(b, scales, ValueRange{rowIndex, w}), token.scales, w);
+          });
+          emitStoreToken(b, cache, slot, geometry, token.codes, token.scales, token.row);
         });
-        forEach(b, indexConst(b, geometry.numBlocks()), [&](Value w) {
-          memref::StoreOp::create(
-              b, memref::LoadOp::create(b, scales, ValueRange{rowIndex, w}), token.scales, w);
-        });
-        emitStoreToken(b, cache, slot, geometry, token.codes, token.scales, token.row);
       });
     });
     rewriter.replaceOp(op, toTensor(b, cache, op.getType()));
@@ -418,21 +534,23 @@ struct FusedStoreLowering : OpRewritePattern<FusedStoreOp> {
     Value cacheBytes = memref::DimOp::create(b, cache, 0);
     Value numRows = memref::DimOp::create(b, kv, 0);
     Value numPositions = dimAsI32(b, freqs, 0);
-    TokenScratch token = allocTokenScratch(b, geometry.headDim(), geometry.quantized,
-                                           geometry.numBlocks(), geometry.scaleFormat);
-    forEach(b, memref::DimOp::create(b, handle, 0), [&](Value m) {
-      WorkItem item = loadItem(b, op.getSource(), handle, m, op.getRatio(), numPositions);
-      Value rowIndex = toIndex(b, item.row);
-      SlotAddress slot = emitSlotAddress(b, geometry, op.getPageSize(),
-                                         memref::LoadOp::create(b, outLoc, m), cacheBytes);
-      Value stores = emitItemStores(b, op.getSource(), handle, m, op.getRatio(), rowIndex,
-                                    numRows, slot);
-      ifThen(b, stores, [&] {
-        loadRow(b, kv, rowIndex, token.row, geometry.headDim());
-        emitEpilogueSteps(b, op, weight, freqs, token.row, item.position);
-        emitQuantizeRow(b, token.row, token.codes, token.scales, geometry.scaleFormat,
-                        geometry.numBlocks(), geometry.block, op.getFp8Type());
-        emitStoreToken(b, cache, slot, geometry, token.codes, token.scales, token.row);
+    inOutlinedRegion(b, op, [&] {
+      TokenScratch token = allocTokenScratch(b, geometry.headDim(), geometry.quantized,
+                                             geometry.numBlocks(), geometry.scaleFormat);
+      forEach(b, memref::DimOp::create(b, handle, 0), [&](Value m) {
+        WorkItem item = loadItem(b, op.getSource(), handle, m, op.getRatio(), numPositions);
+        Value rowIndex = toIndex(b, item.row);
+        SlotAddress slot = emitSlotAddress(b, geometry, op.getPageSize(),
+                                           memref::LoadOp::create(b, outLoc, m), cacheBytes);
+        Value stores = emitItemStores(b, op.getSource(), handle, m, op.getRatio(), rowIndex,
+                                      numRows, slot);
+        ifThen(b, stores, [&] {
+          loadRow(b, kv, rowIndex, token.row, geometry.headDim());
+          emitEpilogueSteps(b, op, weight, freqs, token.row, item.position);
+          emitQuantizeRow(b, token.row, token.codes, token.scales, geometry.scaleFormat,
+                          geometry.numBlocks(), geometry.block, op.getFp8Type());
+          emitStoreToken(b, cache, slot, geometry, token.codes, token.scales, token.row);
+        });
       });
     });
     rewriter.replaceOp(op, toTensor(b, cache, op.getType()));
@@ -454,7 +572,8 @@ struct ConvertDsv4ToLoopsPass
     target.addIllegalDialect<Dsv4Dialect>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     if (failed(applyPartialConversion(getOperation(), target, std::move(patterns))))
-      signalPassFailure();
+      return signalPassFailure();
+    ItemLoopOutliner(getOperation()).run();
   }
 };
 } // namespace
