@@ -17,22 +17,27 @@ namespace dsv4::rt {
 
 struct Manifest;
 
-using KernelArgPtr = const void *; // a buffer: one 64-bit global pointer
-using KernelArgI32 = int32_t;
-
+// Every argument of the table, the store kernel's included (an in-place
+// kernel's launch passes them too; the driver reads only its own): a buffer
+// as one 64-bit global pointer, a scalar as its kind.
+#define DSV4_STORE_KERNEL_ARG(Name, name, kind) DSV4_KERNEL_ARG(Name, name, kind)
 struct KernelArgValues {
 #define DSV4_KERNEL_ARG(Name, name, kind) KernelArg_##kind name;
-#define KernelArg_ptr KernelArgPtr
-#define KernelArg_i32 KernelArgI32
+#define KernelArg_ptr const void *
+#define KernelArg_i32 int32_t
+#define KernelArg_i64 int64_t
 #include "dsv4/ABI/KernelArgs.def"
-#undef KernelArg_ptr
-#undef KernelArg_i32
 };
 
+// kNumKernelArgs: the in-place kernel's; kNumStoreKernelArgs: a store kernel's.
 enum : unsigned {
 #define DSV4_KERNEL_ARG(Name, name, kind) k##Name##Arg,
 #include "dsv4/ABI/KernelArgs.def"
-  kNumKernelArgs
+  kNumKernelArgs,
+  kNumStoreKernelArgs = kNumKernelArgs
+#define DSV4_STORE_KERNEL_ARG(Name, name, kind) +1
+#define DSV4_KERNEL_ARG(Name, name, kind)
+#include "dsv4/ABI/KernelArgs.def"
 };
 
 // Pointers to each value, in ABI order; valid while `values` lives.
@@ -40,9 +45,10 @@ struct KernelParams {
   explicit KernelParams(KernelArgValues &values)
       : pointers{
 #define DSV4_KERNEL_ARG(Name, name, kind) &values.name,
+#define DSV4_STORE_KERNEL_ARG(Name, name, kind) &values.name,
 #include "dsv4/ABI/KernelArgs.def"
         } {}
-  void *pointers[kNumKernelArgs];
+  void *pointers[kNumStoreKernelArgs];
 };
 
 struct LaunchDims {

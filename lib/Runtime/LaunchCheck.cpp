@@ -17,6 +17,7 @@ namespace {
 
 // The i32 plan and seq_lens are read as i32; four of them form a plan row.
 constexpr int64_t kHandleAlign = 4;
+constexpr int64_t kOutLocAlign = 8; // i64 slots
 constexpr int64_t kPlanFields = 4;
 // ABI.md: decode kernels ignore plan_row_stride; 4 is passed.
 constexpr int64_t kDecodePlanRowStride = 4;
@@ -90,42 +91,54 @@ dsv4_status checkTypes(const Manifest &m, const dsv4_launch_args &a) {
   if (a.handle_kind != m.handleKind)
     return fail(DSV4_ERR_MISMATCH, "dsv4_launch: handle is a %s, kernel '%s' is %s",
                 handleName(a.handle_kind), k, m.mode.c_str());
+  if (!m.store && (a.out_loc || a.cache || a.cache_bytes || a.page_size))
+    return fail(DSV4_ERR_MISMATCH, "dsv4_launch: out_loc, cache, cache_bytes and page_size "
+                "are for a store kernel; kernel '%s' updates kv in place", k);
+  if (a.page_size != m.pageSize)
+    return fail(DSV4_ERR_MISMATCH, "dsv4_launch: page_size is %lld, kernel '%s' stores pages "
+                "of %lld tokens", static_cast<long long>(a.page_size), k,
+                static_cast<long long>(m.pageSize));
   return DSV4_OK;
 }
 
 // Every kernel argument of the ABI table: pointers must be non-NULL, scalars
-// fit in i32. The pointer checks only run once there is work.
+// fit in i32 (i64 sizes are non-negative). The pointer checks only run once
+// there is work, the store kernel's only for a store kernel.
 dsv4_status checkScalars(const dsv4_launch_args &a) {
 #define DSV4_KERNEL_ARG(Name, name, kind) DSV4_CHECK_##kind(name)
+#define DSV4_STORE_KERNEL_ARG(Name, name, kind) DSV4_CHECK_##kind(name)
 #define DSV4_CHECK_ptr(name)
 #define DSV4_CHECK_i32(name) DSV4_TRY(checkI32(#name, a.name));
+#define DSV4_CHECK_i64(name) DSV4_TRY(checkMinimum(#name, a.name, 0, "smallest size"));
 #include "dsv4/ABI/KernelArgs.def"
 #undef DSV4_CHECK_ptr
 #undef DSV4_CHECK_i32
+#undef DSV4_CHECK_i64
   return DSV4_OK;
 }
 
-dsv4_status checkPointers(const dsv4_launch_args &a) {
-#define DSV4_KERNEL_ARG(Name, name, kind) DSV4_CHECK_##kind(name)
+dsv4_status checkPointers(const dsv4_launch_args &a, bool store) {
+  unsigned arg = 0; // the position in the table: the store list starts at kNumKernelArgs
+#define DSV4_KERNEL_ARG(Name, name, kind) DSV4_CHECK_##kind(name) ++arg;
+#define DSV4_STORE_KERNEL_ARG(Name, name, kind) DSV4_KERNEL_ARG(Name, name, kind)
 #define DSV4_CHECK_ptr(name)                                                   \
-  if (!a.name)                                                                 \
+  if (!a.name && (store || arg < kNumKernelArgs))                              \
     return fail(DSV4_ERR_INVALID_ARGUMENT, "dsv4_launch: %s pointer is NULL", #name);
 #define DSV4_CHECK_i32(name)
+#define DSV4_CHECK_i64(name)
 #include "dsv4/ABI/KernelArgs.def"
 #undef DSV4_CHECK_ptr
 #undef DSV4_CHECK_i32
+#undef DSV4_CHECK_i64
   return DSV4_OK;
 }
 
 // The checked call as the kernel receives it (every i32 is in range).
 KernelArgValues kernelValues(const dsv4_launch_args &a) {
   KernelArgValues values;
-#define DSV4_KERNEL_ARG(Name, name, kind) values.name = DSV4_VALUE_##kind(a.name);
-#define DSV4_VALUE_ptr(v) (v)
-#define DSV4_VALUE_i32(v) static_cast<int32_t>(v)
+#define DSV4_KERNEL_ARG(Name, name, kind) values.name = static_cast<decltype(values.name)>(a.name);
+#define DSV4_STORE_KERNEL_ARG(Name, name, kind) DSV4_KERNEL_ARG(Name, name, kind)
 #include "dsv4/ABI/KernelArgs.def"
-#undef DSV4_VALUE_ptr
-#undef DSV4_VALUE_i32
   return values;
 }
 
@@ -146,7 +159,7 @@ dsv4_status dsv4::rt::checkLaunch(const Manifest &m, const dsv4_launch_args &cal
   if (a.num_items == 0 || a.num_rows == 0 || a.num_positions == 0)
     return DSV4_OK;
 
-  DSV4_TRY(checkPointers(a));
+  DSV4_TRY(checkPointers(a, m.store));
 // A field of the call and its name, which is the kernel argument's.
 #define DSV4_FIELD(field) #field, a.field
   DSV4_TRY(checkAligned(DSV4_FIELD(kv), m.kvAlign));
@@ -156,6 +169,10 @@ dsv4_status dsv4::rt::checkLaunch(const Manifest &m, const dsv4_launch_args &cal
   DSV4_TRY(checkStride(DSV4_FIELD(kv_row_stride), m.headDim, m.kvRowStrideMultiple));
   DSV4_TRY(checkStride(DSV4_FIELD(freqs_row_stride), m.ropeDim, m.freqsRowStrideMultiple));
   DSV4_TRY(checkMinimum(DSV4_FIELD(plan_row_stride), kPlanFields, "plan fields"));
+  if (m.store) {
+    DSV4_TRY(checkAligned(DSV4_FIELD(out_loc), kOutLocAlign));
+    DSV4_TRY(checkAligned(DSV4_FIELD(cache), m.cacheAlign));
+  }
 #undef DSV4_FIELD
   values = kernelValues(a);
 

@@ -10,6 +10,7 @@
 #include "Manifest.h"
 
 #include "Error.h"
+#include "KernelArgs.h"
 #include "dsv4/ABI/Manifest.h"
 
 #include <nlohmann/json.hpp>
@@ -98,16 +99,18 @@ dsv4_status getDtype(const json &object, const char *key, bool allowF16,
 // The manifest's argument list must be KernelArgs.def's, in order: a kernel
 // whose arguments moved would be fed the wrong values, so any difference is
 // refused rather than remapped.
-dsv4_status checkArgs(const json &root) {
+dsv4_status checkArgs(const json &root, bool store) {
   static constexpr const char *names[] = {
 #define DSV4_KERNEL_ARG(Name, name, kind) #name,
+#define DSV4_STORE_KERNEL_ARG(Name, name, kind) #name,
 #include "dsv4/ABI/KernelArgs.def"
   };
   static constexpr const char *kinds[] = {
 #define DSV4_KERNEL_ARG(Name, name, kind) #kind,
+#define DSV4_STORE_KERNEL_ARG(Name, name, kind) #kind,
 #include "dsv4/ABI/KernelArgs.def"
   };
-  constexpr size_t count = sizeof(names) / sizeof(names[0]);
+  const size_t count = store ? kNumStoreKernelArgs : kNumKernelArgs;
   const json *args;
   DSV4_TRY(getMember(root, kArgsKey, json::value_t::array, args));
   if (args->size() != count)
@@ -158,7 +161,12 @@ dsv4_status readKeys(const json &root, Manifest &m) {
   DSV4_TRY(getPowerOfTwo(root, kFreqsAlignKey, m.freqsAlign));
   DSV4_TRY(getInt(root, kFreqsRowStrideMultipleKey, m.freqsRowStrideMultiple));
   DSV4_TRY(getInt(root, kLdsBytesKey, m.ldsBytes, /*minimum=*/0));
-  return checkArgs(root);
+  // The layout's bytes are the kernel's own; the caller states the page size.
+  if ((m.store = root.contains(kLayoutKey))) {
+    DSV4_TRY(getPowerOfTwo(root, kPageSizeKey, m.pageSize));
+    DSV4_TRY(getPowerOfTwo(root, kCacheAlignKey, m.cacheAlign));
+  }
+  return checkArgs(root, m.store);
 }
 
 // What the keys must say together.

@@ -27,6 +27,9 @@ struct Manifest {
   int64_t lanesPerRow = 0, rowsPerWorkgroup = 0, workgroupSize = 0;
   int64_t kvAlign = 0, kvRowStrideMultiple = 0, weightAlign = 0;
   int64_t freqsAlign = 0, freqsRowStrideMultiple = 0, ldsBytes = 0;
+  // A store kernel (the manifest has a layout) takes the store arguments too.
+  bool store = false;
+  int64_t pageSize = 0, cacheAlign = 0;
 };
 
 // Parses and checks `json`; DSV4_ERR_BAD_MANIFEST names the offending key.

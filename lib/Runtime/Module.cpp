@@ -186,4 +186,5 @@ DSV4_GETTER(int32_t, weight_dtype, mod->manifest.weightDtype, 0)
 DSV4_GETTER(int64_t, workgroup_size, mod->manifest.workgroupSize, 0)
 DSV4_GETTER(int64_t, rows_per_workgroup, mod->manifest.rowsPerWorkgroup, 0)
 DSV4_GETTER(float, eps, mod->manifest.epsF, 0.0f)
+DSV4_GETTER(int64_t, page_size, mod->manifest.pageSize, 0)
 #undef DSV4_GETTER

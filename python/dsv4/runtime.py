@@ -8,7 +8,8 @@ import ctypes
 import os
 from pathlib import Path
 
-__all__ = ["Dsv4Error", "Kernel", "compress_norm_rope_hadamard_inplace"]
+__all__ = ["Dsv4Error", "Kernel", "compress_norm_rope_hadamard_inplace",
+           "compress_norm_rope_quantize_store"]
 
 # dsv4_dtype and dsv4_handle_kind (dsv4_runtime.h).
 _DTYPES = {"f32": 1, "bf16": 2, "f16": 3}
@@ -28,18 +29,21 @@ class Dsv4Error(RuntimeError):
 
 class _LaunchArgs(ctypes.Structure):
     # Field for field dsv4_launch_args: the kernel's arguments in the order of
-    # include/dsv4/ABI/KernelArgs.def (pointers, then int64 scalars), then the
-    # call's own facts. test/Runtime/python.test holds this against the C struct.
+    # include/dsv4/ABI/KernelArgs.def (pointers, then int64 scalars; then the
+    # store kernel's), then the call's own facts. test/Runtime/python.test holds
+    # this against the C struct.
     _fields_ = [
         ("kv", ctypes.c_void_p), ("weight", ctypes.c_void_p),
         ("freqs", ctypes.c_void_p), ("handle", ctypes.c_void_p),
         ("num_items", ctypes.c_int64), ("num_rows", ctypes.c_int64),
         ("kv_row_stride", ctypes.c_int64), ("num_positions", ctypes.c_int64),
         ("freqs_row_stride", ctypes.c_int64), ("plan_row_stride", ctypes.c_int64),
+        ("out_loc", ctypes.c_void_p), ("cache", ctypes.c_void_p),
+        ("cache_bytes", ctypes.c_int64),
         ("kv_dtype", ctypes.c_int32), ("weight_dtype", ctypes.c_int32),
         ("handle_kind", ctypes.c_int32), ("eps", ctypes.c_float),
         ("weight_len", ctypes.c_int64), ("freqs_width", ctypes.c_int64),
-        ("head_dim", ctypes.c_int64),
+        ("head_dim", ctypes.c_int64), ("page_size", ctypes.c_int64),
     ]
 
 
@@ -187,22 +191,27 @@ class Kernel:
     def launch(self, *, kv, kv_dtype, num_rows, kv_row_stride, weight, weight_dtype,
                eps, freqs, num_positions, freqs_row_stride, handle, num_items,
                head_dim, weight_len=None, freqs_width=None, handle_kind=None,
-               plan_row_stride=_PLAN_FIELDS, stream=0):
+               plan_row_stride=_PLAN_FIELDS, out_loc=0, cache=0, cache_bytes=0,
+               page_size=0, stream=0):
         """One launch with plain integer device pointers and element strides.
         weight_len defaults to head_dim, freqs_width to the kernel's rope dim,
-        handle_kind ("decode"/"prefill") to the kernel's mode."""
+        handle_kind ("decode"/"prefill") to the kernel's mode. A store kernel
+        also takes out_loc (i64 per item), cache (bytes), cache_bytes and the
+        cache's page_size; an in-place kernel takes none of them."""
         kinds = {"decode": HANDLE_DECODE_SEQ_LENS, "prefill": HANDLE_PREFILL_PLAN}
         weight_len = head_dim if weight_len is None else weight_len
         freqs_width = self.rope_dim if freqs_width is None else freqs_width
         for name, value in (("kv", kv), ("weight", weight), ("freqs", freqs),
-                            ("handle", handle), ("stream", stream)):
+                            ("handle", handle), ("out_loc", out_loc), ("cache", cache),
+                            ("stream", stream)):
             _checked_int(name, value, _POINTER)
         for name, value in (("num_rows", num_rows), ("kv_row_stride", kv_row_stride),
                             ("num_positions", num_positions),
                             ("freqs_row_stride", freqs_row_stride),
                             ("num_items", num_items), ("head_dim", head_dim),
                             ("weight_len", weight_len), ("freqs_width", freqs_width),
-                            ("plan_row_stride", plan_row_stride)):
+                            ("plan_row_stride", plan_row_stride),
+                            ("cache_bytes", cache_bytes), ("page_size", page_size)):
             _checked_int(name, value, _INT64)
         args = _LaunchArgs(
             kv=kv, kv_dtype=_DTYPES.get(kv_dtype, 0), num_rows=num_rows,
@@ -213,7 +222,8 @@ class Kernel:
             freqs_row_stride=freqs_row_stride,
             freqs_width=freqs_width,
             handle=handle, handle_kind=kinds.get(handle_kind or self.mode, 0),
-            num_items=num_items, plan_row_stride=plan_row_stride, head_dim=head_dim)
+            num_items=num_items, plan_row_stride=plan_row_stride, head_dim=head_dim,
+            out_loc=out_loc, cache=cache, cache_bytes=cache_bytes, page_size=page_size)
         _check(_library().dsv4_launch(self._module(), ctypes.byref(args), stream or None))
 
 
@@ -229,11 +239,10 @@ def _row_stride(t, row_len):
     return t.stride(0) if t.shape[0] > 1 else row_len
 
 
-def compress_norm_rope_hadamard_inplace(kv, weight, eps, freqs_cis, plan, head_dim, *,
-                                        kernel, stream=None):
-    """The framework's call: kv [N, D] updated in place; weight [D];
-    freqs_cis complex64 [P, R/2] (or its f32 [P, R] view_as_real); plan is
-    int32 seq_lens [B] (decode) or int32 plan [M, 4] (prefill)."""
+def _epilogue_args(kv, weight, eps, freqs_cis, plan, head_dim, stream, *extra):
+    """Kernel.launch's arguments for the framework's tensors, checked: kv [N, D]; weight [D];
+    freqs_cis complex64 [P, R/2] (or its f32 [P, R] view_as_real); plan is int32 seq_lens [B]
+    (decode) or int32 plan [M, 4] (prefill); `extra` tensors must share their device."""
     import torch  # lazily: the package imports without torch
 
     if kv.dim() != 2 or kv.shape[1] != head_dim or (kv.shape[1] > 1 and kv.stride(1) != 1):
@@ -273,13 +282,13 @@ def compress_norm_rope_hadamard_inplace(kv, weight, eps, freqs_cis, plan, head_d
                             f"plan must be [M, 4] with a contiguous last dim, got "
                             f"shape {tuple(plan.shape)} strides {plan.stride()}")
         plan_row_stride = _row_stride(plan, _PLAN_FIELDS)
-    devices = {t.device for t in (kv, weight, freqs, plan)}
+    devices = {t.device for t in (kv, weight, freqs, plan, *extra)}
     if len(devices) != 1 or kv.device.type != "cuda":
         raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT",
                         f"all tensors must be on one GPU device, got {sorted(map(str, devices))}")
     if stream is None:
         stream = torch.cuda.current_stream(kv.device).cuda_stream
-    kernel.launch(
+    return dict(
         kv=kv.data_ptr(), kv_dtype=_torch_dtype_name(torch, kv.dtype, "kv"),
         num_rows=kv.shape[0], kv_row_stride=_row_stride(kv, head_dim),
         weight=weight.data_ptr(),
@@ -289,3 +298,30 @@ def compress_norm_rope_hadamard_inplace(kv, weight, eps, freqs_cis, plan, head_d
         freqs_width=freqs.shape[1], handle=plan.data_ptr(), handle_kind=handle_kind,
         num_items=plan.shape[0], plan_row_stride=plan_row_stride, head_dim=head_dim,
         stream=stream)
+
+
+def compress_norm_rope_hadamard_inplace(kv, weight, eps, freqs_cis, plan, head_dim, *,
+                                        kernel, stream=None):
+    """The framework's call: kv [N, D] updated in place (see _epilogue_args)."""
+    kernel.launch(**_epilogue_args(kv, weight, eps, freqs_cis, plan, head_dim, stream))
+
+
+def compress_norm_rope_quantize_store(kv, weight, eps, freqs_cis, plan, head_dim, out_loc,
+                                      cache, page_size, *, kernel, stream=None):
+    """The fused store (SPEC.md "Storing into the paged caches"): each item's finished row,
+    quantized to FP8, into the paged `cache` (a contiguous uint8 tensor, the framework's
+    buffer of pages) at slot out_loc[item] (int64, one per item of plan); kv is only read.
+    `page_size` (tokens per page) must be the one the kernel was compiled for."""
+    import torch
+
+    if out_loc.dtype != torch.int64 or out_loc.dim() != 1 or not out_loc.is_contiguous() or \
+            out_loc.shape[0] < plan.shape[0]:
+        raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT",
+                        f"out_loc must be a contiguous int64 [M] with M >= {plan.shape[0]} items, "
+                        f"got {out_loc.dtype} {tuple(out_loc.shape)}")
+    if cache.dtype not in (torch.uint8, torch.int8) or not cache.is_contiguous():
+        raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT", f"cache must be a contiguous uint8 tensor "
+                        f"of pages, got {cache.dtype} strides {cache.stride()}")
+    args = _epilogue_args(kv, weight, eps, freqs_cis, plan, head_dim, stream, out_loc, cache)
+    kernel.launch(**args, out_loc=out_loc.data_ptr(), cache=cache.data_ptr(),
+                  cache_bytes=cache.numel(), page_size=page_size)

@@ -229,8 +229,10 @@ FAKE_API int hipModuleLaunchKernel(void *function, unsigned gx, unsigned gy,
     } else {
       void **param = kernelParams;
 #define DSV4_KERNEL_ARG(Name, name, kind) LOG_##kind(#name, *param++);
+#define DSV4_STORE_KERNEL_ARG(Name, name, kind) DSV4_KERNEL_ARG(Name, name, kind)
 #define LOG_ptr(name, p) fprintf(log, " %s=0x%llx", name, (unsigned long long)*(const uint64_t *)(p))
 #define LOG_i32(name, p) fprintf(log, " %s=%d", name, *(const int32_t *)(p))
+#define LOG_i64(name, p) fprintf(log, " %s=%lld", name, *(const long long *)(p))
       fprintf(log, "params:");
 #include "dsv4/ABI/KernelArgs.def"
       fprintf(log, "\n");

@@ -13,6 +13,7 @@
 
 int main(void) {
 #define DSV4_KERNEL_ARG(Name, name, kind) FIELD(name)
+#define DSV4_STORE_KERNEL_ARG(Name, name, kind) FIELD(name)
 #include "dsv4/ABI/KernelArgs.def"
   FIELD(kv_dtype)
   FIELD(weight_dtype)
@@ -21,6 +22,7 @@ int main(void) {
   FIELD(weight_len)
   FIELD(freqs_width)
   FIELD(head_dim)
+  FIELD(page_size)
   printf("size %zu\n", sizeof(dsv4_launch_args));
   return 0;
 }

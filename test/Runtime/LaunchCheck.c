@@ -4,7 +4,7 @@
  * The manifest is the one embedded in BINARY; --data loads through
  * dsv4_module_load_data instead of _load_file.
  * Fields are those of dsv4_launch_args; unset fields default to a valid
- * call for the loaded manifest. Prints one "load:" and one "launch:" line
+ * call for the loaded manifest (with a cache when the kernel stores). Prints one "load:" and one "launch:" line
  * (status and message) plus the manifest getters; exits 0 whatever the
  * status, so tests check the printed outcome with FileCheck. */
 #include "ReadFile.h"
@@ -38,11 +38,14 @@ static int setField(dsv4_launch_args *a, const char *arg) {
 #define INT(f) if (n == strlen(#f) && !strncmp(arg, #f, n)) { a->f = strtoll(v, NULL, 0); return 1; }
 #define ptr PTR
 #define i32 INT
+#define i64 INT
 #define DSV4_KERNEL_ARG(Name, name, kind) kind(name)
+#define DSV4_STORE_KERNEL_ARG(Name, name, kind) kind(name)
 #include "dsv4/ABI/KernelArgs.def"
 #undef ptr
 #undef i32
-  INT(weight_len) INT(freqs_width) INT(head_dim)
+#undef i64
+  INT(weight_len) INT(freqs_width) INT(head_dim) INT(page_size)
 #undef PTR
 #undef INT
   if (!strncmp(arg, "kv_dtype=", 9)) { a->kv_dtype = parseDtype(v); return 1; }
@@ -101,6 +104,12 @@ int main(int argc, char **argv) {
   a.num_positions = 16;
   a.num_items = 3;
   a.plan_row_stride = 4;
+  /* A store kernel's cache: two pages of 132-byte tokens, slots per item. */
+  if ((a.page_size = dsv4_module_page_size(mod))) {
+    a.out_loc = (void *)(uintptr_t)0x7f0000050000ull;
+    a.cache = (void *)(uintptr_t)0x7f0000060000ull;
+    a.cache_bytes = 2 * 132 * a.page_size;
+  }
   for (int i = first + 1; i < argc; ++i)
     if (!setField(&a, argv[i])) {
       fprintf(stderr, "unknown field '%s'\n", argv[i]);

@@ -54,13 +54,17 @@ typedef enum dsv4_handle_kind {
 /* One call's arguments, in the framework's terms. First the kernel's own
  * arguments, one field per entry of dsv4/ABI/KernelArgs.def with the same
  * name: buffers as pointers, scalars as int64_t so that values past INT32_MAX
- * are reported instead of silently truncated (strides are in elements). Then
- * what the call says about its tensors, checked against the manifest. Enum
- * fields are int32_t for a fixed ctypes layout. */
+ * are reported instead of silently truncated (strides are in elements). The
+ * store kernel's (out_loc: i64 [num_items], cache: bytes, cache_bytes) must be
+ * NULL/0 for an in-place kernel. Then what the call says about its tensors,
+ * checked against the manifest. Enum fields are int32_t for a fixed ctypes
+ * layout. */
 #define DSV4_LAUNCH_FIELD_ptr void *
 #define DSV4_LAUNCH_FIELD_i32 int64_t
+#define DSV4_LAUNCH_FIELD_i64 int64_t
 typedef struct dsv4_launch_args {
 #define DSV4_KERNEL_ARG(Name, name, kind) DSV4_LAUNCH_FIELD_##kind name;
+#define DSV4_STORE_KERNEL_ARG(Name, name, kind) DSV4_LAUNCH_FIELD_##kind name;
 #include "dsv4/ABI/KernelArgs.def"
   int32_t kv_dtype;     /* dsv4_dtype of kv */
   int32_t weight_dtype; /* dsv4_dtype of weight */
@@ -69,6 +73,7 @@ typedef struct dsv4_launch_args {
   int64_t weight_len;   /* must equal head_dim */
   int64_t freqs_width;  /* floats per freqs row used: the rope dim R */
   int64_t head_dim;
+  int64_t page_size;    /* store kernels: the cache's tokens per page; else 0 */
 } dsv4_launch_args;
 
 typedef struct dsv4_module dsv4_module;
@@ -106,6 +111,8 @@ DSV4_API int32_t dsv4_module_kv_dtype(const dsv4_module *mod);
 DSV4_API int32_t dsv4_module_weight_dtype(const dsv4_module *mod);
 DSV4_API int64_t dsv4_module_workgroup_size(const dsv4_module *mod);
 DSV4_API int64_t dsv4_module_rows_per_workgroup(const dsv4_module *mod);
+/* A store kernel's tokens per cache page; 0 for a kernel that updates kv in place. */
+DSV4_API int64_t dsv4_module_page_size(const dsv4_module *mod);
 DSV4_API float dsv4_module_eps(const dsv4_module *mod);
 
 #ifdef __cplusplus

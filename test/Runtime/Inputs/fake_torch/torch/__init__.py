@@ -1,7 +1,8 @@
 """A tiny stand-in for torch: just the tensor metadata that
-dsv4.compress_norm_rope_hadamard_inplace reads (shape, strides, dtype,
-device, data_ptr), so its argument mapping is testable without torch or a GPU."""
+dsv4.compress_norm_rope_hadamard_inplace and compress_norm_rope_quantize_store read
+(shape, strides, dtype, device, data_ptr, numel, contiguity), so its argument mapping is testable without torch or a GPU."""
 float32, bfloat16, float16, int32, complex64 = "float32", "bfloat16", "float16", "int32", "complex64"
+int64, uint8, int8 = "int64", "uint8", "int8"
 
 
 class device:
@@ -33,6 +34,15 @@ class Tensor:
 
     def dim(self):
         return len(self.shape)
+
+    def numel(self):
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n
+
+    def is_contiguous(self):
+        return self._strides == Tensor(self.shape, self.dtype, 0)._strides
 
     def stride(self, i=None):
         return self._strides if i is None else self._strides[i]
