@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Proof of the PTX kernels on an NVIDIA GPU: build the runtime shim (unless DSV4_RUNTIME_LIB already
-# exists), run check_numerics.py, then check_numerics.py --quick under compute-sanitizer's memcheck,
-# racecheck and synccheck. Four logs go to $OUT (or /tmp/dsv4_proof): the device tool brings back
-# at most 8 files. Exit status 0 only if all passed.
+# exists), run check_numerics.py (the in-place kernels against float64) and store_proof.py (the
+# FP8 store kernels, every cache byte against SPEC.md's model), then both with --quick under
+# compute-sanitizer's memcheck, racecheck and synccheck. Logs go to $OUT (or /tmp/dsv4_proof).
+# Exit status 0 only if all passed.
 #
 # Knobs (environment): OBJECTS (default out), SANITIZERS (default "memcheck racecheck synccheck"),
 # SAN_TIMEOUT seconds per sanitizer run (default 100).
@@ -34,17 +35,20 @@ echo "== shim: $DSV4_RUNTIME_LIB"
 echo "== check_numerics (full)"
 python3 test/GPU/check_numerics.py --objects "$OBJECTS" 2>&1 | tee "$LOGS/numerics.log"
 numerics_rc=${PIPESTATUS[0]}
+echo "== store_proof (full)"
+python3 test/GPU/store_proof.py --objects "$OBJECTS" 2>&1 | tee "$LOGS/store.log"
+store_rc=${PIPESTATUS[0]}
 
 # One sanitizer run: only kernels whose name holds "dsv4" are instrumented (torch's own kernels
 # would make it many times slower); the caching allocator is off so that every tensor is its own
 # allocation and an overrun past one is an out-of-bounds access, not a hit in a pooled segment.
 run_sanitizer() {
-  local tool=$1 log="$LOGS/sanitizer_$1.log" filter=(--kernel-name kns=dsv4)
-  echo "== compute-sanitizer --tool $tool (check_numerics --quick)"
+  local tool=$1 script=$2 log="$LOGS/sanitizer_$1_$2.log" filter=(--kernel-name kns=dsv4)
+  echo "== compute-sanitizer --tool $tool ($script --quick)"
   for attempt in 1 2; do
     PYTORCH_NO_CUDA_MEMORY_CACHING=1 timeout "$SAN_TIMEOUT" \
       compute-sanitizer --tool "$tool" --error-exitcode 1 "${filter[@]}" \
-      python3 test/GPU/check_numerics.py --objects "$OBJECTS" --quick >"$log" 2>&1
+      python3 "test/GPU/$script.py" --objects "$OBJECTS" --quick >"$log" 2>&1
     local rc=$?
     # A sanitizer too old for the kernel filter says so; then check every kernel instead.
     grep -qiE 'unrecognized option|unknown option' "$log" && [ $attempt = 1 ] || break
@@ -52,27 +56,31 @@ run_sanitizer() {
     filter=()
   done
   tail -3 "$log"
-  SAN_RC[$tool]=$rc
+  SAN_RC[${tool}_$script]=$rc
 }
 
 declare -A SAN_RC
-for tool in $SANITIZERS; do run_sanitizer "$tool"; done
+for tool in $SANITIZERS; do
+  for script in check_numerics store_proof; do run_sanitizer "$tool" "$script"; done
+done
 
 echo
 echo "===== proof verdicts"
 status=0
 echo "numerics:  $(grep -E '^[0-9]+ passed, [0-9]+ failed' "$LOGS/numerics.log" | tail -1) (exit $numerics_rc)"
 [ "$numerics_rc" -eq 0 ] || status=1
-for tool in $SANITIZERS; do
-  rc=${SAN_RC[$tool]}
-  summary=$(grep -E 'ERROR SUMMARY' "$LOGS/sanitizer_$tool.log" | tail -1)
-  checks=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$LOGS/sanitizer_$tool.log" | tail -1)
+echo "store:     $(grep -E '^===== store proof' "$LOGS/store.log" | tail -1) (exit $store_rc)"
+[ "$store_rc" -eq 0 ] || status=1
+for key in "${!SAN_RC[@]}"; do
+  rc=${SAN_RC[$key]} log="$LOGS/sanitizer_$key.log"
+  summary=$(grep -E 'ERROR SUMMARY' "$log" | tail -1)
+  checks=$(grep -E '^[0-9]+ passed, [0-9]+ failed|^===== store proof' "$log" | tail -1)
   case $rc in
     0) verdict=clean ;;
     124) verdict="TIMEOUT after ${SAN_TIMEOUT}s" ;;
     *) verdict="FAILED (exit $rc)" ;;
   esac
-  echo "$tool: $verdict | ${summary:-no ERROR SUMMARY line} | checks: ${checks:-none}"
+  echo "$key: $verdict | ${summary:-no ERROR SUMMARY line} | checks: ${checks:-none}"
   [ "$rc" -eq 0 ] || status=1
 done
 exit $status
