@@ -53,15 +53,6 @@ def token_bytes(layout, rows, flavour):
     return torch.cat((codes, rope.view(n, -1)), dim=1), exponent.to(torch.uint8)
 
 
-def slot_offsets(layout, out_loc):
-    """(row offset, scale offset, end) int64 tensors of the slots `out_loc` names."""
-    shift = layout.page_size.bit_length() - 1
-    page, t = out_loc >> shift, out_loc & (layout.page_size - 1)
-    base = page * layout.page_bytes
-    scales = base + layout.row_bytes * layout.page_size + layout.scale_stride * t
-    return base + layout.row_bytes * t, scales, scales + layout.scale_bytes
-
-
 def expected_cache(layout, cache_before, rows, out_loc, stores, flavour):
     """The cache after a store: `cache_before` (uint8) with the slots of the items where `stores`
     is true written from finished `rows` (one per item); everything else unchanged. Slots must be
@@ -72,7 +63,8 @@ def expected_cache(layout, cache_before, rows, out_loc, stores, flavour):
     if not bool(stores.any()):
         return expected
     values, scales = token_bytes(layout, rows[stores], flavour)
-    row_at, scale_at, _ = slot_offsets(layout, out_loc[stores])
+    # store_model's slot arithmetic works on int64 tensors as on ints.
+    row_at, scale_at, _ = layout.slot(out_loc[stores])
     expected[row_at[:, None] + torch.arange(values.shape[1], device=rows.device)] = values
     expected[scale_at[:, None] + torch.arange(scales.shape[1], device=rows.device)] = scales
     return expected
@@ -80,7 +72,7 @@ def expected_cache(layout, cache_before, rows, out_loc, stores, flavour):
 
 def store_mask(layout, out_loc, active, boundary, cache_bytes):
     """SPEC.md's rule: active, a boundary (decode), out_loc >= 0, and the slot inside the cache."""
-    _, _, end = slot_offsets(layout, out_loc.clamp(min=0))
+    _, _, end = layout.slot(out_loc.clamp(min=0))
     return active & boundary & (out_loc >= 0) & (end <= cache_bytes)
 
 
