@@ -131,7 +131,7 @@ def ConvertGPUToHost : Pass<"convert-gpu-to-host", "::mlir::ModuleOp"> {
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
-    "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
+    "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
     "::mlir::vector::VectorDialect"
   ];
 }
@@ -164,6 +164,20 @@ def Dsv4NvvmSqrt : Pass<"dsv4-nvvm-sqrt", "::mlir::gpu::GPUModuleOp"> {
     vendor-neutral (ROCDL lowers `math.sqrt` to the intrinsic directly).
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
+def Dsv4NvvmFp8 : Pass<"dsv4-nvvm-fp8", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Turn f32 -> f8E4M3FN arith.truncf into nvvm.convert.f32x2.to.f8x2 pairs "
+                "(cvt.rn.satfinite.e4m3x2.f32)";
+  let description = [{
+    convert-gpu-to-nvvm has no lowering of `arith.truncf` to an FP8 type. Each pair of values
+    (a scalar is paired with 0) becomes one `nvvm.convert.f32x2.to.f8x2` that rounds to
+    nearest even and saturates to +-448, keeping NaN (SPEC.md's FP8 conversion), and the
+    bytes are reassembled as the truncf's FP8 vector. Runs before convert-gpu-to-nvvm, in the
+    NVIDIA back-end step only: the kernel itself stays vendor-neutral (convert-arith-to-amdgpu
+    does the same on AMD with v_cvt_pk_fp8_f32). A truncf to another FP8 type is refused.
+  }];
+  let dependentDialects = ["::mlir::NVVM::NVVMDialect", "::mlir::vector::VectorDialect"];
 }
 
 def Dsv4WriteCodeObjects : Pass<"dsv4-write-code-objects", "::mlir::ModuleOp"> {

@@ -7,6 +7,9 @@ reference); the model then quantizes those f32 rows and lays out the bytes, and 
 the fused store's cache must equal it: the storing slots' bytes, and the pattern everywhere
 else. The unfused chain's cache must equal the fused one byte for byte. Prints one verdict per
 property and exits 1 if any fails.
+
+With --gpu (gen_store.py --gpu) the finished rows are the in-place kernel's and each cache is
+the store kernel's; there is no chain and no directly quantized rows to check.
 """
 import argparse
 import math
@@ -38,10 +41,14 @@ def main():
     parser.add_argument("--fp8", choices=sorted(FP8), required=True)
     parser.add_argument("--page-sizes", default="1,16,64")
     parser.add_argument("--ratio", type=int, default=4)
+    parser.add_argument("--gpu", action="store_true",
+                        help="the dumps of gen_store.py --gpu (kernels, no chain)")
     args = parser.parse_args()
     page_sizes = [int(p) for p in args.page_sizes.split(",")]
     dumps = parse_memrefs(sys.stdin.read())
-    expected_dumps = 5 + 3 * len(page_sizes) + 2
+    # Per page size: out_loc, the cache and (not with --gpu) the chain's differing bytes.
+    per_page = 2 if args.gpu else 3
+    expected_dumps = 5 + per_page * len(page_sizes) + (0 if args.gpu else 2)
     if len(dumps) != expected_dumps:
         sys.exit(f"expected {expected_dumps} printed memrefs, got {len(dumps)}")
     (kv_sizes, kv_bits), (_, w_bits), (fr_sizes, fr_bits), (h_sizes, handle), \
@@ -72,7 +79,7 @@ def main():
             verdict(rel_l2(got, ref) <= 1e-6, f"row {row}: finished row within 1e-6 of float64")
         finished[row] = bits
 
-    out_locs = [dumps[5 + 3 * k][1] for k in range(len(page_sizes))]
+    out_locs = [dumps[5 + per_page * k][1] for k in range(len(page_sizes))]
     saturated_total = 0
 
     def model_cache(layout, size, out_loc, rows, label):
@@ -102,7 +109,7 @@ def main():
         return expected, stored
 
     for k, ps in enumerate(page_sizes):
-        (c_sizes, cache), (_, (differing,)) = dumps[6 + 3 * k:8 + 3 * k]
+        c_sizes, cache = dumps[6 + per_page * k]
         layout = Layout(args.layout, ps)
         size = c_sizes[0]
         expected, stored = model_cache(layout, size, out_locs[k], finished, f"page_size {ps}")
@@ -111,8 +118,13 @@ def main():
         verdict(mismatches == 0,
                 f"page_size {ps}: {size} cache bytes, {stored} slots stored, {untouched} bytes"
                 f" keep the pattern, {mismatches} mismatches against the model")
-        verdict(differing == 0, f"page_size {ps}: the unfused chain differs in {differing} bytes")
+        if not args.gpu:
+            differing = dumps[7 + per_page * k][1][0]
+            verdict(differing == 0,
+                    f"page_size {ps}: the unfused chain differs in {differing} bytes")
     print(f"values above FP8_MAX before saturation: {saturated_total}")
+    if args.gpu:
+        return finish()
 
     # Rows quantized directly, each with an amax channel that rounds above FP8_MAX.
     (_, sat_bits), (c_sizes, cache) = dumps[-2:]
@@ -124,6 +136,10 @@ def main():
     mismatches = sum(1 for a, b in zip(cache, expected) if a != b)
     verdict(mismatches == 0, f"saturating rows: {stored} slots stored, {saturated_total} values"
             f" saturated, {mismatches} mismatches against the model")
+    return finish()
+
+
+def finish():
     if failures:
         print("FAILED")
         return 1

@@ -9,6 +9,13 @@ unfused chain items -> rms_norm -> rope -> (hadamard) -> quantize -> paged_store
 filled with a byte pattern. It prints, in order: kv, weight, freqs, handle, out_loc, the
 finished rows (floats as f32 bits), then per page size the fused store's cache bytes and the
 count of bytes where the chain's cache differs. check_store.py reads them.
+
+With --gpu, @main instead calls @finish, a function holding only dsv4.fused_epilogue, for the
+finished rows, and @store<page size>, functions holding only dsv4.fused_store, for the caches:
+the shapes convert-dsv4-to-gpu turns into kernels and launches (run on the CPU by
+convert-gpu-to-host). It prints kv, weight, freqs, handle, the finished rows, then per page
+size out_loc and the store kernel's cache; no chain, no directly quantized rows (the kernels
+take kv rows only).
 """
 import argparse
 import math
@@ -102,6 +109,20 @@ def dense(values, fmt):
     return "[" + ", ".join(fmt(v) for v in values) + "]"
 
 
+def emit_pattern_cache(w, ps, c_ty):
+    """%cache<ps>: the pattern check_store.py expects in every byte no slot names."""
+    w(f"  %cache{ps} = tensor.generate {{")
+    w(f"  ^bb0(%i: index):")
+    w(f"    %ii = arith.index_cast %i : index to i32")
+    w(f"    %c37 = arith.constant 37 : i32")
+    w(f"    %c11 = arith.constant 11 : i32")
+    w(f"    %a = arith.muli %ii, %c37 : i32")
+    w(f"    %p = arith.addi %a, %c11 : i32")
+    w(f"    %b = arith.trunci %p : i32 to i8")
+    w(f"    tensor.yield %b : i8")
+    w(f"  }} : {c_ty}")
+
+
 def emit(args):
     layout_name, mode = args.layout, args.mode
     rotate = layout_name == "indexer"
@@ -146,13 +167,34 @@ def emit(args):
     w = lines.append
     w("func.func private @printMemrefI32(memref<*xi32>) attributes {llvm.emit_c_interface}")
     w("func.func private @printMemrefI64(memref<*xi64>) attributes {llvm.emit_c_interface}")
+    epilogue_types = f"{kv_ty}, {w_ty}, {fr_ty}, {h_ty}"
+    if args.gpu:
+        w(f"func.func @finish(%kv: {kv_ty}, %weight: {w_ty}, %freqs: {fr_ty}, %handle: {h_ty})"
+          f" -> {kv_ty} {{")
+        w(f"  %0 = dsv4.fused_epilogue {mode} %kv, %weight, %freqs, %handle {{{attrs}}}"
+          f" : {epilogue_types}")
+        w(f"  return %0 : {kv_ty}")
+        w("}")
+        for ps in page_sizes:
+            c_ty = f"tensor<{cache_bytes(Layout(layout_name, ps))}xi8>"
+            w(f"func.func @store{ps}(%kv: {kv_ty}, %weight: {w_ty}, %freqs: {fr_ty},"
+              f" %handle: {h_ty}, %cache: {c_ty}, %out_loc: {ol_ty}) -> {c_ty} {{")
+            w(f"  %0 = dsv4.fused_store {mode} {layout_name} %kv, %weight, %freqs, %handle"
+              f" into %cache[%out_loc] {{{attrs}, fp8_type = {fp8}, page_size = {ps} : i64}}"
+              f" : {epilogue_types}, {c_ty}, {ol_ty}")
+            w(f"  return %0 : {c_ty}")
+            w("}")
     w("func.func @main() {")
     w(f"  %kv = arith.constant dense<{kv}> : {kv_ty}")
     w(f"  %weight = arith.constant dense<{weight}> : {w_ty}")
     w(f"  %freqs = arith.constant dense<{dense(freqs, str)}> : {fr_ty}")
     w(f"  %handle = arith.constant dense<{handle}> : {h_ty}")
-    w(f"  %rows = dsv4.fused_epilogue {mode} %kv, %weight, %freqs, %handle {{{attrs}}}"
-      f" : {kv_ty}, {w_ty}, {fr_ty}, {h_ty}")
+    if args.gpu:
+        w(f"  %rows = call @finish(%kv, %weight, %freqs, %handle) : ({epilogue_types})"
+          f" -> {kv_ty}")
+    else:
+        w(f"  %rows = dsv4.fused_epilogue {mode} %kv, %weight, %freqs, %handle {{{attrs}}}"
+          f" : {epilogue_types}")
     counter = [0]
 
     def print_tensor(value, ty, shape, elem):
@@ -184,6 +226,21 @@ def emit(args):
     print_tensor("%handle", h_ty, [m] if mode == "decode" else [m, 4], "i32")
     print_tensor("%rows", kv_ty, [ROWS, d], "f32")
 
+    if args.gpu:
+        for ps in page_sizes:
+            size = cache_bytes(Layout(layout_name, ps))
+            c_ty = f"tensor<{size}xi8>"
+            w(f"  %out_loc{ps} = arith.constant dense<{dense(out_locs(items, ps), str)}>"
+              f" : {ol_ty}")
+            print_tensor(f"%out_loc{ps}", ol_ty, [m], "i64")
+            emit_pattern_cache(w, ps, c_ty)
+            w(f"  %fused{ps} = call @store{ps}(%kv, %weight, %freqs, %handle, %cache{ps},"
+              f" %out_loc{ps}) : ({epilogue_types}, {c_ty}, {ol_ty}) -> {c_ty}")
+            print_tensor(f"%fused{ps}", c_ty, [size], "i8")
+        w("  return")
+        w("}")
+        return "\n".join(lines) + "\n"
+
     # The unfused chain up to the quantization, shared by every page size.
     w(f"  %items = dsv4.{mode}_items %handle, %freqs {{ratio = {RATIO} : i64}}"
       f" : {h_ty}, {fr_ty} -> {it_ty}")
@@ -205,17 +262,7 @@ def emit(args):
         c_ty = f"tensor<{size}xi8>"
         w(f"  %out_loc{ps} = arith.constant dense<{dense(out_locs(items, ps), str)}> : {ol_ty}")
         print_tensor(f"%out_loc{ps}", ol_ty, [m], "i64")
-        # The pattern check_store.py expects in every byte no slot names.
-        w(f"  %cache{ps} = tensor.generate {{")
-        w(f"  ^bb0(%i: index):")
-        w(f"    %ii = arith.index_cast %i : index to i32")
-        w(f"    %c37 = arith.constant 37 : i32")
-        w(f"    %c11 = arith.constant 11 : i32")
-        w(f"    %a = arith.muli %ii, %c37 : i32")
-        w(f"    %p = arith.addi %a, %c11 : i32")
-        w(f"    %b = arith.trunci %p : i32 to i8")
-        w(f"    tensor.yield %b : i8")
-        w(f"  }} : {c_ty}")
+        emit_pattern_cache(w, ps, c_ty)
         store_attrs = f"page_size = {ps} : i64, ratio = {RATIO} : i64"
         w(f"  %fused{ps} = dsv4.fused_store {mode} {layout_name} %kv, %weight, %freqs, %handle"
           f" into %cache{ps}[%out_loc{ps}] {{{attrs}, fp8_type = {fp8}, page_size = {ps} : i64}}"
@@ -266,6 +313,8 @@ def main():
     parser.add_argument("--mode", choices=["decode", "prefill"], required=True)
     parser.add_argument("--fp8", choices=["fn", "fnuz"], required=True)
     parser.add_argument("--page-sizes", default="1,16,64")
+    parser.add_argument("--gpu", action="store_true",
+                        help="run the kernels (@finish, @store<ps>) instead of the CPU ops")
     print(emit(parser.parse_args()), end="")
 
 
