@@ -155,11 +155,14 @@ def Dsv4AttachTarget : Pass<"dsv4-attach-target", "::mlir::ModuleOp"> {
 }
 
 def Dsv4NvvmSqrt : Pass<"dsv4-nvvm-sqrt", "::mlir::gpu::GPUModuleOp"> {
-  let summary = "Replace libdevice's __nv_sqrtf calls by llvm.intr.sqrt (sqrt.rn.f32)";
+  let summary = "Replace libdevice's __nv_sqrtf, __nv_fabsf and __nv_fmaxf calls by "
+                "llvm.intr.sqrt (sqrt.rn.f32), llvm.intr.fabs and llvm.intr.maxnum";
   let description = [{
-    convert-gpu-to-nvvm turns `math.sqrt` into a call to libdevice's `__nv_sqrtf`, which PTX
-    cannot resolve without linking libdevice (a CUDA toolkit file dsv4 does not need
-    otherwise). The intrinsic lowers to the same correctly rounded `sqrt.rn.f32`. Runs after
+    convert-gpu-to-nvvm turns `math.sqrt`, `math.absf` and `arith.maxnumf` into calls to
+    libdevice's `__nv_sqrtf`, `__nv_fabsf` and `__nv_fmaxf`, which PTX cannot resolve without
+    linking libdevice (a CUDA toolkit file dsv4 does not need otherwise). The intrinsics lower
+    to the same correctly rounded `sqrt.rn.f32`, the exact `abs.f32` and IEEE maxNum
+    `max.f32`. Runs after
     convert-gpu-to-nvvm, in the NVIDIA back-end step only: the kernel itself stays
     vendor-neutral (ROCDL lowers `math.sqrt` to the intrinsic directly).
   }];

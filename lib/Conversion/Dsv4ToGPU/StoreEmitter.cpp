@@ -20,6 +20,11 @@ using namespace mlir;
 using namespace mlir::dsv4;
 
 namespace {
+/// FP8 values are converted and stored one 32-bit word at a time: two v_cvt_pk_fp8_f32 fill
+/// a word in place, while convert-arith-to-amdgpu assembles wider vectors with
+/// vector.insert_strided_slice, which the ROCDL lowering leaves unconverted.
+constexpr int64_t kFp8Word = 4;
+
 class StoreEmitter {
 public:
   StoreEmitter(ImplicitLocOpBuilder &b, const StoreConfig &store, const LaneRow &row,
@@ -156,19 +161,25 @@ private:
                                             values.slice(reg, width));
     };
     auto storeFp8 = [&] {
-      Value multiplier = vector::BroadcastOp::create(
-          b, VectorType::get({width}, b.getF32Type()), inverse[keyOf(reg)]);
-      Value scaled = arith::MulFOp::create(b, run(inputs), multiplier);
-      // The chip's conversion: rounds to nearest even and saturates (the back ends see to it).
-      Value fp8 = arith::TruncFOp::create(b, VectorType::get({width}, store.fp8Type), scaled);
-      Value bytes = arith::BitcastOp::create(b, VectorType::get({width}, b.getI8Type()), fp8);
-      storeBytes(bytes, cacheIndex(slot.row, start),
-                 std::min<int64_t>(width, rowAlignment()));
+      int64_t chunk = std::min(width, kFp8Word);
+      auto chunkType = VectorType::get({chunk}, b.getF32Type());
+      Value multiplier = vector::BroadcastOp::create(b, chunkType, inverse[keyOf(reg)]);
+      for (int64_t e = 0; e < width; e += chunk) {
+        Value values = vector::FromElementsOp::create(b, chunkType,
+                                                      ArrayRef(inputs).slice(reg + e, chunk));
+        Value scaled = arith::MulFOp::create(b, values, multiplier);
+        // The chip's conversion: rounds to nearest even and saturates (the back ends see to it).
+        Value fp8 = arith::TruncFOp::create(b, VectorType::get({chunk}, store.fp8Type), scaled);
+        Value bytes = arith::BitcastOp::create(b, VectorType::get({chunk}, b.getI8Type()), fp8);
+        Value at = arith::AddIOp::create(b, start, index(e));
+        storeBytes(bytes, cacheIndex(slot.row, at), std::min<int64_t>(chunk, rowAlignment()));
+      }
     };
     auto storeTail = [&] {
-      // bf16 of the f32 row: the same bits as bf16 of its bf16 rounding.
+      // bf16 of the f32 row; taken from the bf16-rounded inputs, which round to the same
+      // bits, so that the f32 row need not stay live (VGPRs) until the stores.
       Value bf16 = arith::TruncFOp::create(b, VectorType::get({width}, b.getBF16Type()),
-                                           run(row.values));
+                                           run(inputs));
       Value bytes =
           vector::BitCastOp::create(b, VectorType::get({2 * width}, b.getI8Type()), bf16);
       // Byte quantized + 2 * (channel - quantized) of the token's row.
