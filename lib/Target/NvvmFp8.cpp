@@ -17,10 +17,12 @@ namespace {
 /// The FP8 bytes of `values` (f32), two per conversion, in order.
 SmallVector<Value> convertPairs(ImplicitLocOpBuilder &b, ArrayRef<Value> values, Type fp8) {
   auto pair = VectorType::get({2}, b.getI8Type());
-  Value zero = arith::ConstantFloatOp::create(b, b.getF32Type(), APFloat(0.0f));
   SmallVector<Value> bytes;
   for (size_t i = 0; i < values.size(); i += 2) {
-    Value low = values[i], high = i + 1 < values.size() ? values[i + 1] : zero;
+    Value low = values[i];
+    Value high = i + 1 < values.size()
+                     ? values[i + 1]
+                     : arith::ConstantFloatOp::create(b, b.getF32Type(), APFloat(0.0f));
     // The vector result's element 0 comes from operand `b` (the i16's low byte).
     Value converted = NVVM::ConvertF32x2ToF8x2Op::create(
         b, pair, high, low, NVVM::FPRoundingMode::RN, NVVM::SaturationMode::SATFINITE,
