@@ -48,7 +48,8 @@ def main():
     dumps = parse_memrefs(sys.stdin.read())
     # Per page size: out_loc, the cache and (not with --gpu) the chain's differing bytes.
     per_page = 2 if args.gpu else 3
-    expected_dumps = 5 + per_page * len(page_sizes) + (0 if args.gpu else 2)
+    # Then the directly quantized rows (not with --gpu) and the tiny cache's out_loc and bytes.
+    expected_dumps = 5 + per_page * len(page_sizes) + (0 if args.gpu else 2) + 2
     if len(dumps) != expected_dumps:
         sys.exit(f"expected {expected_dumps} printed memrefs, got {len(dumps)}")
     (kv_sizes, kv_bits), (_, w_bits), (fr_sizes, fr_bits), (h_sizes, handle), \
@@ -124,10 +125,10 @@ def main():
                     f"page_size {ps}: the unfused chain differs in {differing} bytes")
     print(f"values above FP8_MAX before saturation: {saturated_total}")
     if args.gpu:
-        return finish()
+        return check_tiny_cache(args, dumps, page_sizes, model_cache, finished)
 
     # Rows quantized directly, each with an amax channel that rounds above FP8_MAX.
-    (_, sat_bits), (c_sizes, cache) = dumps[-2:]
+    (_, sat_bits), (c_sizes, cache) = dumps[-4:-2]
     ps = page_sizes[0]
     sat_rows = {row: sat_bits[row * d:(row + 1) * d] for row in range(n)}
     saturated_total = 0
@@ -136,6 +137,19 @@ def main():
     mismatches = sum(1 for a, b in zip(cache, expected) if a != b)
     verdict(mismatches == 0, f"saturating rows: {stored} slots stored, {saturated_total} values"
             f" saturated, {mismatches} mismatches against the model")
+    return check_tiny_cache(args, dumps, page_sizes, model_cache, finished)
+
+
+def check_tiny_cache(args, dumps, page_sizes, model_cache, finished):
+    """Every item at slot 0 of a cache one byte short of it: no byte may change."""
+    (_, out_loc), (c_sizes, cache) = dumps[-2:]
+    ps = page_sizes[0]
+    expected, stored = model_cache(Layout(args.layout, ps), c_sizes[0], out_loc, finished,
+                                   f"a cache of {c_sizes[0]} bytes, page_size {ps}")
+    mismatches = sum(1 for a, b in zip(cache, expected) if a != b)
+    verdict(stored == 0 and mismatches == 0,
+            f"a cache one byte short of slot 0: {stored} slots stored, {mismatches} mismatches"
+            f" against the model")
     return finish()
 
 

@@ -8,14 +8,16 @@ finished f32 rows the model quantizes), then, for each page size, dsv4.fused_sto
 unfused chain items -> rms_norm -> rope -> (hadamard) -> quantize -> paged_store on a cache
 filled with a byte pattern. It prints, in order: kv, weight, freqs, handle, out_loc, the
 finished rows (floats as f32 bits), then per page size the fused store's cache bytes and the
-count of bytes where the chain's cache differs. check_store.py reads them.
+count of bytes where the chain's cache differs, the directly quantized saturating rows and
+their cache, and last a fused store of every item at slot 0 of a cache one byte too small for
+that slot (out_loc, then the cache). check_store.py reads them.
 
 With --gpu, @main instead calls @finish, a function holding only dsv4.fused_epilogue, for the
 finished rows, and @store<page size>, functions holding only dsv4.fused_store, for the caches:
 the shapes convert-dsv4-to-gpu turns into kernels and launches (run on the CPU by
 convert-gpu-to-host). It prints kv, weight, freqs, handle, the finished rows, then per page
-size out_loc and the store kernel's cache; no chain, no directly quantized rows (the kernels
-take kv rows only).
+size out_loc and the store kernel's cache, then the tiny cache; no chain, no directly
+quantized rows (the kernels take kv rows only).
 """
 import argparse
 import math
@@ -123,6 +125,30 @@ def emit_pattern_cache(w, ps, c_ty):
     w(f"  }} : {c_ty}")
 
 
+def tiny_cache_bytes(layout):
+    """One byte short of slot 0: smaller than the first page, so no slot fits."""
+    return layout.slot(0)[2] - 1
+
+
+def emit_tiny_cache(w, print_tensor, layout_name, mode, ps, m, attrs, fp8, epilogue_types,
+                    ol_ty, gpu):
+    """Every item at slot 0 of a cache one byte too small for it: nothing may be written (the
+    slot's end, not only its page, is checked against the cache size)."""
+    size = tiny_cache_bytes(Layout(layout_name, ps))
+    c_ty = f"tensor<{size}xi8>"
+    w(f"  %out_loc_tiny = arith.constant dense<0> : {ol_ty}")
+    print_tensor("%out_loc_tiny", ol_ty, [m], "i64")
+    emit_pattern_cache(w, "_tiny", c_ty)
+    if gpu:
+        w(f"  %fused_tiny = call @store_tiny(%kv, %weight, %freqs, %handle, %cache_tiny,"
+          f" %out_loc_tiny) : ({epilogue_types}, {c_ty}, {ol_ty}) -> {c_ty}")
+    else:
+        w(f"  %fused_tiny = dsv4.fused_store {mode} {layout_name} %kv, %weight, %freqs, %handle"
+          f" into %cache_tiny[%out_loc_tiny] {{{attrs}, fp8_type = {fp8}, page_size = {ps} : i64}}"
+          f" : {epilogue_types}, {c_ty}, {ol_ty}")
+    print_tensor("%fused_tiny", c_ty, [size], "i8")
+
+
 def emit(args):
     layout_name, mode = args.layout, args.mode
     rotate = layout_name == "indexer"
@@ -184,6 +210,14 @@ def emit(args):
               f" : {epilogue_types}, {c_ty}, {ol_ty}")
             w(f"  return %0 : {c_ty}")
             w("}")
+        c_ty = f"tensor<{tiny_cache_bytes(Layout(layout_name, page_sizes[0]))}xi8>"
+        w(f"func.func @store_tiny(%kv: {kv_ty}, %weight: {w_ty}, %freqs: {fr_ty},"
+          f" %handle: {h_ty}, %cache: {c_ty}, %out_loc: {ol_ty}) -> {c_ty} {{")
+        w(f"  %0 = dsv4.fused_store {mode} {layout_name} %kv, %weight, %freqs, %handle"
+          f" into %cache[%out_loc] {{{attrs}, fp8_type = {fp8}, page_size = {page_sizes[0]} : i64}}"
+          f" : {epilogue_types}, {c_ty}, {ol_ty}")
+        w(f"  return %0 : {c_ty}")
+        w("}")
     w("func.func @main() {")
     w(f"  %kv = arith.constant dense<{kv}> : {kv_ty}")
     w(f"  %weight = arith.constant dense<{weight}> : {w_ty}")
@@ -237,6 +271,8 @@ def emit(args):
             w(f"  %fused{ps} = call @store{ps}(%kv, %weight, %freqs, %handle, %cache{ps},"
               f" %out_loc{ps}) : ({epilogue_types}, {c_ty}, {ol_ty}) -> {c_ty}")
             print_tensor(f"%fused{ps}", c_ty, [size], "i8")
+        emit_tiny_cache(w, print_tensor, layout_name, mode, page_sizes[0], m, attrs, fp8,
+                        epilogue_types, ol_ty, gpu=True)
         w("  return")
         w("}")
         return "\n".join(lines) + "\n"
@@ -302,6 +338,8 @@ def emit(args):
       f" : {q_ty}, {s_ty}, {kv_ty}, {c_ty}, {ol_ty}, {it_ty}, {h_ty}")
     print_tensor("%sat", kv_ty, [ROWS, d], "f32")
     print_tensor("%satc", c_ty, [size], "i8")
+    emit_tiny_cache(w, print_tensor, layout_name, mode, page_sizes[0], m, attrs, fp8,
+                    epilogue_types, ol_ty, gpu=False)
     w("  return")
     w("}")
     return "\n".join(lines) + "\n"
