@@ -43,12 +43,17 @@ def ConvertDsv4ToLoops : Pass<"convert-dsv4-to-loops", "::mlir::ModuleOp"> {
 }
 
 def ConvertDsv4ToGPU : Pass<"convert-dsv4-to-gpu", "::mlir::ModuleOp"> {
-  let summary = "Turn each function holding one dsv4.fused_epilogue into one gpu.func kernel";
+  let summary = "Turn each function holding one dsv4.fused_epilogue or dsv4.fused_store into "
+                "one gpu.func kernel";
   let description = [{
     A function whose body is `dsv4.fused_epilogue` of its arguments (the shape `dsv4-fuse`
     leaves) becomes a `gpu.func` kernel of the same name, alone in a `gpu.module` of that
     name (one code object per kernel), with
-    the argument list of docs/ABI.md; the host function is removed (the runtime shim is the
+    the argument list of docs/ABI.md; so does one whose body is `dsv4.fused_store` of its six
+    arguments (a store kernel: the same row computation, then the FP8 quantization, amax by
+    maxNum xor shuffles over the row's lanes, and the paged-cache store with 64-bit byte
+    offsets, by `arith.truncf` to the op's FP8 type, which each back end lowers to the chip's
+    conversion; kv is not written); the host function is removed (the runtime shim is the
     host side), unless the module calls it: it is then renamed `<name>.host` and launches the
     kernel (`gpu.launch_func`) on a copy of kv, as the shim would, which is how the tests run
     the kernel on the CPU (convert-gpu-to-host). Each group of `lanes-per-row` threads (at
