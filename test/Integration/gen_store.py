@@ -36,6 +36,14 @@ def f32_hex(value):
     return "0x%08X" % struct.unpack("<I", struct.pack("<f", value))[0]
 
 
+def bf16_hex(value):
+    """The bits of bf16_rne(value) (NaN as the quiet NaN)."""
+    if math.isnan(value):
+        return "0x7FC0"
+    bits = struct.unpack("<I", struct.pack("<f", value))[0]
+    return "0x%04X" % ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16)
+
+
 def kv_value(i, j):
     """Never 0 or +-1 except in the special rows; a different scale per row."""
     v = (((i * 73 + j * 151 + 17) % 1009) - 504.5) / 300 * (0.6 + 0.35 * i)
@@ -160,9 +168,10 @@ def emit(args):
     quantized = Layout(layout_name, 1).quantized
     scale_ty = "f32" if fmt_name == "f32" else "i8"
 
-    kv_ty, w_ty, fr_ty = f"tensor<{ROWS}x{d}xf32>", f"tensor<{d}xf32>", \
+    kv_ty, w_ty, fr_ty = f"tensor<{ROWS}x{d}x{args.kv}>", f"tensor<{d}xf32>", \
         f"tensor<{POSITIONS}x{ROPE_DIM}xf32>"
-    kv = dense([dense([kv_value(i, j) for j in range(d)], f32_hex) for i in range(ROWS)], str)
+    kv_hex = f32_hex if args.kv == "f32" else bf16_hex
+    kv = dense([dense([kv_value(i, j) for j in range(d)], kv_hex) for i in range(ROWS)], str)
     weight = dense([1 + (((j * 37 + 5) % 101) - 50.5) / 200 for j in range(d)], f32_hex)
     freqs = []
     for q in range(POSITIONS):
@@ -244,7 +253,12 @@ def emit(args):
             w(f"  %bits{k} = tensor.generate {{")
             w(f"  ^bb0({', '.join(f'%x{a}: index' for a in range(len(shape)))}):")
             w(f"    %e = tensor.extract {value}[{ivs}] : {ty}")
-            op = "arith.bitcast %e : f32 to i32" if elem == "f32" else "arith.extui %e : i8 to i32"
+            if elem == "bf16":
+                w("    %f = arith.extf %e : bf16 to f32")
+                op = "arith.bitcast %f : f32 to i32"
+            else:
+                op = "arith.bitcast %e : f32 to i32" if elem == "f32" else \
+                    "arith.extui %e : i8 to i32"
             w(f"    %b = {op}")
             w(f"    tensor.yield %b : i32")
             w(f"  }} : tensor<{dims}xi32>")
@@ -254,11 +268,11 @@ def emit(args):
         fn = "printMemrefI64" if out == "i64" else "printMemrefI32"
         w(f"  call @{fn}(%any{k}) : (memref<*x{out}>) -> ()")
 
-    print_tensor("%kv", kv_ty, [ROWS, d], "f32")
+    print_tensor("%kv", kv_ty, [ROWS, d], args.kv)
     print_tensor("%weight", w_ty, [d], "f32")
     print_tensor("%freqs", fr_ty, [POSITIONS, ROPE_DIM], "f32")
     print_tensor("%handle", h_ty, [m] if mode == "decode" else [m, 4], "i32")
-    print_tensor("%rows", kv_ty, [ROWS, d], "f32")
+    print_tensor("%rows", kv_ty, [ROWS, d], args.kv)
 
     if args.gpu:
         for ps in page_sizes:
@@ -353,7 +367,14 @@ def main():
     parser.add_argument("--page-sizes", default="1,16,64")
     parser.add_argument("--gpu", action="store_true",
                         help="run the kernels (@finish, @store<ps>) instead of the CPU ops")
-    print(emit(parser.parse_args()), end="")
+    parser.add_argument("--kv", choices=["f32", "bf16"], default="f32",
+                        help="kv's type; bf16 with --gpu --layout main only: there the finished "
+                             "rows the model needs are exactly the bf16 in-place kernel's (the "
+                             "layout rounds every channel to bf16 first)")
+    args = parser.parse_args()
+    if args.kv == "bf16" and not (args.gpu and args.layout == "main"):
+        parser.error("--kv bf16 needs --gpu and --layout main")
+    print(emit(args), end="")
 
 
 if __name__ == "__main__":
