@@ -168,15 +168,16 @@ private:
     return op;
   }
 
-  FailureOr<KernelConfig> getConfig(Operation *fused) {
+  /// The configuration of fused op `op` (dsv4.fused_epilogue or dsv4.fused_store).
+  FailureOr<KernelConfig> getConfig(Operation *op) {
     KernelConfig config;
-    llvm::TypeSwitch<Operation *>(fused)
-        .Case([&](FusedEpilogueOp op) { readEpilogue(op, config); })
-        .Case([&](FusedStoreOp op) {
-          readEpilogue(op, config);
-          config.store = StoreConfig{op.getLayout(), int64_t(op.getPageSize()), op.getFp8Type()};
+    llvm::TypeSwitch<Operation *>(op)
+        .Case([&](FusedEpilogueOp epilogue) { readEpilogue(epilogue, config); })
+        .Case([&](FusedStoreOp store) {
+          readEpilogue(store, config);
+          config.store =
+              StoreConfig{store.getLayout(), int64_t(store.getPageSize()), store.getFp8Type()};
         });
-    Operation *op = fused;
     config.vectorWidth = kAccessBytes / (config.kvType.getIntOrFloatBitWidth() / 8);
     // The shape table (KernelShape.cpp) gives the defaults; each option overrides its part.
     KernelShape shape = chooseKernelShape(config.headDim, config.vectorWidth, config.rotates(),
@@ -186,7 +187,7 @@ private:
       std::optional<ExchangeSchedule> parsed = parseExchangeSchedule(schedule);
       if (!parsed)
         return op->emitError() << "unknown schedule '" << schedule
-                              << "'; expected 'grouped', 'per-stage' or 'shuffle'";
+                               << "'; expected 'grouped', 'per-stage' or 'shuffle'";
       config.schedule = *parsed;
     }
     int64_t minValues = minRunsPerLane(config.schedule) * config.vectorWidth;
@@ -198,15 +199,15 @@ private:
     if (!llvm::isPowerOf2_64(config.lanes) || config.lanes > kMaxLanesPerRow ||
         config.lanes * minValues > config.headDim)
       return op->emitError() << "lanes-per-row " << config.lanes
-                            << " must be a power of two <= " << kMaxLanesPerRow
-                            << " leaving each lane at least " << minValues << " values of the "
-                            << config.headDim << "-wide row (schedule '"
-                            << stringifyExchangeSchedule(config.schedule) << "')";
+                             << " must be a power of two <= " << kMaxLanesPerRow
+                             << " leaving each lane at least " << minValues << " values of the "
+                             << config.headDim << "-wide row (schedule '"
+                             << stringifyExchangeSchedule(config.schedule) << "')";
     config.rows = rowsPerWorkgroup ? rowsPerWorkgroup.getValue() : defaultRows(config, shape);
     // Compared by division: rows * lanes may not fit in 64 bits.
     if (config.rows < 1 || config.rows > kMaxWorkgroupSize / config.lanes)
       return op->emitError() << "rows-per-workgroup " << config.rows << " times lanes-per-row "
-                            << config.lanes << " must be in [1, " << kMaxWorkgroupSize << "]";
+                             << config.lanes << " must be in [1, " << kMaxWorkgroupSize << "]";
     return config;
   }
 
