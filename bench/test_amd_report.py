@@ -144,6 +144,11 @@ def test_static_targets():
     assert amd_report.check_static(dict(good, vgpr=65)) == ["vgpr <= 64 (AGPRs included)"]
     assert amd_report.check_static(dict(good, spills=1)) == ["no scratch"]
     assert amd_report.check_static(dict(good, vmem_store_16B=3)) == ["16-byte stores"]
+    # A store kernel writes narrower FP8 bytes and scales, and must convert by the instruction.
+    store = dict(good, store_kernel=True, vmem_store_16B=0, fp8_cvt=8)
+    assert amd_report.check_static(store) == []
+    assert amd_report.check_static(dict(store, fp8_cvt=0)) == ["FP8 by v_cvt_pk_fp8_f32"]
+    assert amd_report.check_static(dict(store, vmem_store=0)) == ["FP8 by v_cvt_pk_fp8_f32"]
     # LDS traffic or a barrier in a kernel that allocates no LDS exchange slot.
     assert amd_report.check_static(dict(good, s_barrier=1)) == ["no LDS access or barrier without LDS"]
 

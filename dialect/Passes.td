@@ -46,12 +46,17 @@ def ConvertDsv4ToLoops : Pass<"convert-dsv4-to-loops", "::mlir::ModuleOp"> {
 }
 
 def ConvertDsv4ToGPU : Pass<"convert-dsv4-to-gpu", "::mlir::ModuleOp"> {
-  let summary = "Turn each function holding one dsv4.fused_epilogue into one gpu.func kernel";
+  let summary = "Turn each function holding one dsv4.fused_epilogue or dsv4.fused_store into "
+                "one gpu.func kernel";
   let description = [{
     A function whose body is `dsv4.fused_epilogue` of its arguments (the shape `dsv4-fuse`
     leaves) becomes a `gpu.func` kernel of the same name, alone in a `gpu.module` of that
     name (one code object per kernel), with
-    the argument list of docs/ABI.md; the host function is removed (the runtime shim is the
+    the argument list of docs/ABI.md; so does one whose body is `dsv4.fused_store` of its six
+    arguments (a store kernel: the same row computation, then the FP8 quantization, amax by
+    maxNum xor shuffles over the row's lanes, and the paged-cache store with 64-bit byte
+    offsets, by `arith.truncf` to the op's FP8 type, which each back end lowers to the chip's
+    conversion; kv is not written); the host function is removed (the runtime shim is the
     host side), unless the module calls it: it is then renamed `<name>.host` and launches the
     kernel (`gpu.launch_func`) on a copy of kv, as the shim would, which is how the tests run
     the kernel on the CPU (convert-gpu-to-host). Each group of `lanes-per-row` threads (at
@@ -134,7 +139,7 @@ def ConvertGPUToHost : Pass<"convert-gpu-to-host", "::mlir::ModuleOp"> {
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
-    "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
+    "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
     "::mlir::vector::VectorDialect"
   ];
 }
@@ -155,11 +160,14 @@ def Dsv4AttachTarget : Pass<"dsv4-attach-target", "::mlir::ModuleOp"> {
 }
 
 def Dsv4NvvmSqrt : Pass<"dsv4-nvvm-sqrt", "::mlir::gpu::GPUModuleOp"> {
-  let summary = "Replace libdevice's __nv_sqrtf calls by llvm.intr.sqrt (sqrt.rn.f32)";
+  let summary = "Replace libdevice's __nv_sqrtf, __nv_fabsf and __nv_fmaxf calls by "
+                "llvm.intr.sqrt (sqrt.rn.f32), llvm.intr.fabs and llvm.intr.maxnum";
   let description = [{
-    convert-gpu-to-nvvm turns `math.sqrt` into a call to libdevice's `__nv_sqrtf`, which PTX
-    cannot resolve without linking libdevice (a CUDA toolkit file dsv4 does not need
-    otherwise). The intrinsic lowers to the same correctly rounded `sqrt.rn.f32`. Runs after
+    convert-gpu-to-nvvm turns `math.sqrt`, `math.absf` and `arith.maxnumf` into calls to
+    libdevice's `__nv_sqrtf`, `__nv_fabsf` and `__nv_fmaxf`, which PTX cannot resolve without
+    linking libdevice (a CUDA toolkit file dsv4 does not need otherwise). The intrinsics lower
+    to the same correctly rounded `sqrt.rn.f32`, the exact `abs.f32` and IEEE maxNum
+    `max.f32`. Runs after
     convert-gpu-to-nvvm, in the NVIDIA back-end step only: the kernel itself stays
     vendor-neutral (ROCDL lowers `math.sqrt` to the intrinsic directly).
   }];
@@ -198,6 +206,20 @@ def Dsv4LinkHsaco : Pass<"dsv4-link-hsaco", "::mlir::ModuleOp"> {
     Option<"timeout", "timeout", "unsigned", /*default=*/"60",
            "Seconds the linker may run before it is killed">
   ];
+}
+
+def Dsv4NvvmFp8 : Pass<"dsv4-nvvm-fp8", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Turn f32 -> f8E4M3FN arith.truncf into nvvm.convert.f32x2.to.f8x2 pairs "
+                "(cvt.rn.satfinite.e4m3x2.f32)";
+  let description = [{
+    convert-gpu-to-nvvm has no lowering of `arith.truncf` to an FP8 type. Each pair of values
+    (a scalar is paired with 0) becomes one `nvvm.convert.f32x2.to.f8x2` that rounds to
+    nearest even and saturates to +-448, keeping NaN (SPEC.md's FP8 conversion), and the
+    bytes are reassembled as the truncf's FP8 vector. Runs before convert-gpu-to-nvvm, in the
+    NVIDIA back-end step only: the kernel itself stays vendor-neutral (convert-arith-to-amdgpu
+    does the same on AMD with v_cvt_pk_fp8_f32). A truncf to another FP8 type is refused.
+  }];
+  let dependentDialects = ["::mlir::NVVM::NVVMDialect", "::mlir::vector::VectorDialect"];
 }
 
 def Dsv4WriteCodeObjects : Pass<"dsv4-write-code-objects", "::mlir::ModuleOp"> {

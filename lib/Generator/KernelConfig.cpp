@@ -1,5 +1,6 @@
 // From a kernel configuration to the unfused dsv4 chain that dsv4-compile fuses into one kernel.
 #include "dsv4/Generator/KernelConfig.h"
+#include "dsv4/Dialect/CacheLayout.h"
 #include "dsv4/Dialect/Dsv4.h"
 
 #include "mlir/IR/BuiltinTypes.h"
@@ -28,6 +29,27 @@ static float defaultScale(int64_t headDim) {
 
 float KernelConfig::effectiveScale() const { return scale ? *scale : defaultScale(headDim); }
 
+/// The store part of a configuration: the layout fixes D and the bf16 tail (R).
+static std::string validateStore(const KernelConfig &c) {
+  std::string message;
+  llvm::raw_string_ostream os(message);
+  std::optional<CacheLayout> layout = symbolizeCacheLayout(*c.layout);
+  if (!layout)
+    return "layout '" + *c.layout + "' is not indexer or main";
+  CacheGeometry geometry = getCacheGeometry(*layout);
+  if (c.headDim != geometry.headDim())
+    os << "the " << *c.layout << " layout stores rows of " << geometry.headDim()
+       << " channels, not " << c.headDim;
+  else if (geometry.tail != 0 && c.ropeDim != geometry.tail)
+    os << "the " << *c.layout << " layout keeps the last " << geometry.tail
+       << " channels as bf16 rope channels, not " << c.ropeDim;
+  else if (c.pageSize < 1 || !llvm::isPowerOf2_64(c.pageSize))
+    os << "page size " << c.pageSize << " is not a power of two";
+  else if (c.fp8 != "fn" && c.fp8 != "fnuz")
+    os << "fp8 '" << c.fp8 << "' is not fn or fnuz";
+  return message;
+}
+
 std::string mlir::dsv4::validate(const KernelConfig &c) {
   std::string message;
   llvm::raw_string_ostream os(message);
@@ -50,6 +72,8 @@ std::string mlir::dsv4::validate(const KernelConfig &c) {
     os << "scale " << llvm::format("%g", *c.scale) << " is not finite";
   else if (c.scale && !c.rotate)
     os << "a scale is given but rotate is off (the scale multiplies the Hadamard output)";
+  else if (c.layout)
+    os << validateStore(c);
   return message;
 }
 
@@ -69,6 +93,8 @@ std::string mlir::dsv4::kernelName(const KernelConfig &c) {
     os << "_eps" << bitsOf(c.eps);
   if (c.scale && *c.scale != defaultScale(c.headDim))
     os << "_s" << bitsOf(*c.scale);
+  if (c.layout)
+    os << "_" << *c.layout << "_p" << c.pageSize << "_" << c.fp8;
   return name;
 }
 
@@ -78,6 +104,19 @@ static Type elementType(Builder &b, llvm::StringRef dtype) {
   if (dtype == "f16")
     return b.getF16Type();
   return b.getF32Type();
+}
+
+/// The body of a store kernel: dsv4.fused_store itself, not a chain. The unfused chain's rows
+/// have kv's type (bf16 kv rounds them before the quantization), while a store quantizes the
+/// f32 row: only the fused op says that for every kv type.
+static Value buildStore(OpBuilder &b, Location loc, const KernelConfig &c, ValueRange args) {
+  Type fp8 = c.fp8 == "fnuz" ? Type(b.getType<Float8E4M3FNUZType>())
+                             : Type(b.getType<Float8E4M3FNType>());
+  PositionSource source = c.mode == "decode" ? PositionSource::decode : PositionSource::prefill;
+  return FusedStoreOp::create(
+      b, loc, args[4].getType(), source, *symbolizeCacheLayout(*c.layout), args[0], args[1],
+      args[2], args[3], args[4], args[5], c.ratio, APFloat(c.eps), c.ropeDim,
+      c.rotate ? b.getF32FloatAttr(c.effectiveScale()) : FloatAttr(), c.pageSize, fp8);
 }
 
 func::FuncOp mlir::dsv4::buildKernel(OpBuilder &b, Location loc, const KernelConfig &c,
@@ -91,11 +130,20 @@ func::FuncOp mlir::dsv4::buildKernel(OpBuilder &b, Location loc, const KernelCon
                            : RankedTensorType::get({dyn, kPlanFields}, b.getI32Type());
   auto itemsType = RankedTensorType::get({dyn, kItemFields}, b.getI32Type());
 
-  auto func = func::FuncOp::create(
-      b, loc, name, b.getFunctionType({kvType, weightType, freqsType, handleType}, {kvType}));
+  SmallVector<Type> params = {kvType, weightType, freqsType, handleType};
+  Type result = kvType;
+  if (c.layout) {
+    result = RankedTensorType::get({dyn}, b.getI8Type());
+    params.append({result, RankedTensorType::get({dyn}, b.getI64Type())});
+  }
+  auto func = func::FuncOp::create(b, loc, name, b.getFunctionType(params, {result}));
   OpBuilder::InsertionGuard guard(b);
   Block *body = func.addEntryBlock();
   b.setInsertionPointToStart(body);
+  if (c.layout) {
+    func::ReturnOp::create(b, loc, buildStore(b, loc, c, body->getArguments()));
+    return func;
+  }
   Value kv = body->getArgument(0), weight = body->getArgument(1),
         freqs = body->getArgument(2), handle = body->getArgument(3);
   IntegerAttr ratio = b.getI64IntegerAttr(c.ratio);

@@ -1,12 +1,13 @@
 // dsv4-attach-target: one chip option picks the vendor. An unsupported chip is refused when
 // the pass manager initializes, before any pass lowers anything (dsv4-link-hsaco checks the
-// linker the same way); a kernel whose workgroup memory the chip cannot give is refused here,
-// before serialization.
+// linker the same way); a kernel whose workgroup memory the chip cannot give, or whose FP8
+// type the chip does not convert to, is refused here, before serialization.
 // The attribute itself is upstream's nvvm-attach-target / rocdl-attach-target, run nested.
 #include "dsv4/Target/Manifest.h"
 #include "dsv4/Target/Toolkit.h"
 #include "dsv4/Transforms/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 
@@ -49,7 +50,7 @@ struct Dsv4AttachTargetPass : dsv4::impl::Dsv4AttachTargetBase<Dsv4AttachTargetP
           << target->maxWorkgroupMemoryBytes << " (lower rows-per-workgroup)";
       return WalkResult::interrupt();
     });
-    if (result.wasInterrupted())
+    if (result.wasInterrupted() || failed(checkFp8Types(module)))
       return signalPassFailure();
     OpPassManager pipeline(ModuleOp::getOperationName());
     pipeline.addPass(makeAttachPass());
@@ -58,6 +59,24 @@ struct Dsv4AttachTargetPass : dsv4::impl::Dsv4AttachTargetBase<Dsv4AttachTargetP
   }
 
 private:
+  /// Every FP8 conversion is to the chip's own FP8 type (SPEC.md: e4m3fnuz on gfx942,
+  /// e4m3fn elsewhere); the error points at the conversion, which carries the store op's
+  /// location.
+  LogicalResult checkFp8Types(ModuleOp module) {
+    WalkResult result = module.walk([&](arith::TruncFOp trunc) {
+      Type type = getElementTypeOrSelf(trunc.getType());
+      if (!isa<Float8E4M3FNType, Float8E4M3FNUZType>(type))
+        return WalkResult::advance();
+      if (isa<Float8E4M3FNUZType>(type) == target->fnuzFp8)
+        return WalkResult::advance();
+      mlir::emitError(trunc.getLoc())
+          << "FP8 type " << type << " is not the FP8 type of chip '" << target->name
+          << "', which converts to " << (target->fnuzFp8 ? "f8E4M3FNUZ" : "f8E4M3FN");
+      return WalkResult::interrupt();
+    });
+    return failure(result.wasInterrupted());
+  }
+
   /// Upstream's nvvm-attach-target or rocdl-attach-target for the chip's vendor.
   std::unique_ptr<Pass> makeAttachPass() {
     if (target->amd) {

@@ -55,8 +55,10 @@ std::string dsv4::writeManifest(StringRef kernel, const TargetName &target,
       else if (auto real = dyn_cast<FloatAttr>(value))
         json.attribute(entry.getName(), real.getValueAsDouble());
     }
+    // A store kernel (its configuration names a layout) takes the store arguments too.
+    bool store = config.get(abi::kLayoutKey) != nullptr;
     json.attributeArray(abi::kArgsKey, [&] {
-      for (unsigned arg = 0; arg < kNumKernelArgs; ++arg)
+      for (unsigned arg = 0; arg < numKernelArgs(store); ++arg)
         json.object([&] {
           json.attribute(abi::kArgNameKey, kKernelArgNames[arg]);
           json.attribute(abi::kArgTypeKey, kKernelArgKinds[arg]);

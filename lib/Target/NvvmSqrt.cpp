@@ -1,5 +1,5 @@
-// dsv4-nvvm-sqrt: libdevice's __nv_sqrtf becomes llvm.intr.sqrt, so the PTX twin needs no
-// libdevice (see Passes.td).
+// dsv4-nvvm-sqrt: libdevice's __nv_sqrtf, __nv_fabsf and __nv_fmaxf become llvm.intr.sqrt,
+// llvm.intr.fabs and llvm.intr.maxnum, so the PTX twin needs no libdevice (see Passes.td).
 #include "dsv4/Transforms/Passes.h"
 
 namespace mlir::dsv4 {
@@ -11,20 +11,36 @@ using namespace mlir;
 
 namespace {
 constexpr StringLiteral kLibdeviceSqrt = "__nv_sqrtf";
+constexpr StringLiteral kLibdeviceFabs = "__nv_fabsf";
+constexpr StringLiteral kLibdeviceFmax = "__nv_fmaxf";
+
+/// The exact intrinsic for a libdevice call, or null for another callee.
+Value replacementOf(OpBuilder &builder, LLVM::CallOp call) {
+  Value operand = call.getArgOperands()[0];
+  if (call.getCallee() == kLibdeviceSqrt)
+    return LLVM::SqrtOp::create(builder, call.getLoc(), operand);
+  if (call.getCallee() == kLibdeviceFabs)
+    return LLVM::FAbsOp::create(builder, call.getLoc(), operand);
+  // fmaxf is IEEE maxNum, as llvm.maxnum: a NaN operand yields the other one.
+  if (call.getCallee() == kLibdeviceFmax)
+    return LLVM::MaxNumOp::create(builder, call.getLoc(), operand, call.getArgOperands()[1]);
+  return Value();
+}
 
 struct Dsv4NvvmSqrtPass : dsv4::impl::Dsv4NvvmSqrtBase<Dsv4NvvmSqrtPass> {
   void runOnOperation() override {
     gpu::GPUModuleOp module = getOperation();
     module.walk([&](LLVM::CallOp call) {
-      if (call.getCallee() != kLibdeviceSqrt)
-        return;
       OpBuilder builder(call);
-      Value root = LLVM::SqrtOp::create(builder, call.getLoc(), call.getArgOperands()[0]);
-      call.replaceAllUsesWith(ValueRange{root});
+      Value replacement = replacementOf(builder, call);
+      if (!replacement)
+        return;
+      call.replaceAllUsesWith(ValueRange{replacement});
       call.erase();
     });
-    if (auto declaration = module.lookupSymbol<LLVM::LLVMFuncOp>(kLibdeviceSqrt))
-      declaration.erase();
+    for (StringLiteral callee : {kLibdeviceSqrt, kLibdeviceFabs, kLibdeviceFmax})
+      if (auto declaration = module.lookupSymbol<LLVM::LLVMFuncOp>(callee))
+        declaration.erase();
   }
 };
 } // namespace

@@ -8,7 +8,16 @@ finished f32 rows the model quantizes), then, for each page size, dsv4.fused_sto
 unfused chain items -> rms_norm -> rope -> (hadamard) -> quantize -> paged_store on a cache
 filled with a byte pattern. It prints, in order: kv, weight, freqs, handle, out_loc, the
 finished rows (floats as f32 bits), then per page size the fused store's cache bytes and the
-count of bytes where the chain's cache differs. check_store.py reads them.
+count of bytes where the chain's cache differs, the directly quantized saturating rows and
+their cache, and last a fused store of every item at slot 0 of a cache one byte too small for
+that slot (out_loc, then the cache). check_store.py reads them.
+
+With --gpu, @main instead calls @finish, a function holding only dsv4.fused_epilogue, for the
+finished rows, and @store<page size>, functions holding only dsv4.fused_store, for the caches:
+the shapes convert-dsv4-to-gpu turns into kernels and launches (run on the CPU by
+convert-gpu-to-host). It prints kv, weight, freqs, handle, the finished rows, then per page
+size out_loc and the store kernel's cache, then the tiny cache; no chain, no directly
+quantized rows (the kernels take kv rows only).
 """
 import argparse
 import math
@@ -25,6 +34,14 @@ HUGE_OUT_LOC = 1 << 62
 
 def f32_hex(value):
     return "0x%08X" % struct.unpack("<I", struct.pack("<f", value))[0]
+
+
+def bf16_hex(value):
+    """The bits of bf16_rne(value) (NaN as the quiet NaN)."""
+    if math.isnan(value):
+        return "0x7FC0"
+    bits = struct.unpack("<I", struct.pack("<f", value))[0]
+    return "0x%04X" % ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16)
 
 
 def kv_value(i, j):
@@ -102,6 +119,44 @@ def dense(values, fmt):
     return "[" + ", ".join(fmt(v) for v in values) + "]"
 
 
+def emit_pattern_cache(w, ps, c_ty):
+    """%cache<ps>: the pattern check_store.py expects in every byte no slot names."""
+    w(f"  %cache{ps} = tensor.generate {{")
+    w(f"  ^bb0(%i: index):")
+    w(f"    %ii = arith.index_cast %i : index to i32")
+    w(f"    %c37 = arith.constant 37 : i32")
+    w(f"    %c11 = arith.constant 11 : i32")
+    w(f"    %a = arith.muli %ii, %c37 : i32")
+    w(f"    %p = arith.addi %a, %c11 : i32")
+    w(f"    %b = arith.trunci %p : i32 to i8")
+    w(f"    tensor.yield %b : i8")
+    w(f"  }} : {c_ty}")
+
+
+def tiny_cache_bytes(layout):
+    """One byte short of slot 0: smaller than the first page, so no slot fits."""
+    return layout.slot(0)[2] - 1
+
+
+def emit_tiny_cache(w, print_tensor, layout_name, mode, ps, m, attrs, fp8, epilogue_types,
+                    ol_ty, gpu):
+    """Every item at slot 0 of a cache one byte too small for it: nothing may be written (the
+    slot's end, not only its page, is checked against the cache size)."""
+    size = tiny_cache_bytes(Layout(layout_name, ps))
+    c_ty = f"tensor<{size}xi8>"
+    w(f"  %out_loc_tiny = arith.constant dense<0> : {ol_ty}")
+    print_tensor("%out_loc_tiny", ol_ty, [m], "i64")
+    emit_pattern_cache(w, "_tiny", c_ty)
+    if gpu:
+        w(f"  %fused_tiny = call @store_tiny(%kv, %weight, %freqs, %handle, %cache_tiny,"
+          f" %out_loc_tiny) : ({epilogue_types}, {c_ty}, {ol_ty}) -> {c_ty}")
+    else:
+        w(f"  %fused_tiny = dsv4.fused_store {mode} {layout_name} %kv, %weight, %freqs, %handle"
+          f" into %cache_tiny[%out_loc_tiny] {{{attrs}, fp8_type = {fp8}, page_size = {ps} : i64}}"
+          f" : {epilogue_types}, {c_ty}, {ol_ty}")
+    print_tensor("%fused_tiny", c_ty, [size], "i8")
+
+
 def emit(args):
     layout_name, mode = args.layout, args.mode
     rotate = layout_name == "indexer"
@@ -113,9 +168,10 @@ def emit(args):
     quantized = Layout(layout_name, 1).quantized
     scale_ty = "f32" if fmt_name == "f32" else "i8"
 
-    kv_ty, w_ty, fr_ty = f"tensor<{ROWS}x{d}xf32>", f"tensor<{d}xf32>", \
+    kv_ty, w_ty, fr_ty = f"tensor<{ROWS}x{d}x{args.kv}>", f"tensor<{d}xf32>", \
         f"tensor<{POSITIONS}x{ROPE_DIM}xf32>"
-    kv = dense([dense([kv_value(i, j) for j in range(d)], f32_hex) for i in range(ROWS)], str)
+    kv_hex = f32_hex if args.kv == "f32" else bf16_hex
+    kv = dense([dense([kv_value(i, j) for j in range(d)], kv_hex) for i in range(ROWS)], str)
     weight = dense([1 + (((j * 37 + 5) % 101) - 50.5) / 200 for j in range(d)], f32_hex)
     freqs = []
     for q in range(POSITIONS):
@@ -146,13 +202,42 @@ def emit(args):
     w = lines.append
     w("func.func private @printMemrefI32(memref<*xi32>) attributes {llvm.emit_c_interface}")
     w("func.func private @printMemrefI64(memref<*xi64>) attributes {llvm.emit_c_interface}")
+    epilogue_types = f"{kv_ty}, {w_ty}, {fr_ty}, {h_ty}"
+    if args.gpu:
+        w(f"func.func @finish(%kv: {kv_ty}, %weight: {w_ty}, %freqs: {fr_ty}, %handle: {h_ty})"
+          f" -> {kv_ty} {{")
+        w(f"  %0 = dsv4.fused_epilogue {mode} %kv, %weight, %freqs, %handle {{{attrs}}}"
+          f" : {epilogue_types}")
+        w(f"  return %0 : {kv_ty}")
+        w("}")
+        for ps in page_sizes:
+            c_ty = f"tensor<{cache_bytes(Layout(layout_name, ps))}xi8>"
+            w(f"func.func @store{ps}(%kv: {kv_ty}, %weight: {w_ty}, %freqs: {fr_ty},"
+              f" %handle: {h_ty}, %cache: {c_ty}, %out_loc: {ol_ty}) -> {c_ty} {{")
+            w(f"  %0 = dsv4.fused_store {mode} {layout_name} %kv, %weight, %freqs, %handle"
+              f" into %cache[%out_loc] {{{attrs}, fp8_type = {fp8}, page_size = {ps} : i64}}"
+              f" : {epilogue_types}, {c_ty}, {ol_ty}")
+            w(f"  return %0 : {c_ty}")
+            w("}")
+        c_ty = f"tensor<{tiny_cache_bytes(Layout(layout_name, page_sizes[0]))}xi8>"
+        w(f"func.func @store_tiny(%kv: {kv_ty}, %weight: {w_ty}, %freqs: {fr_ty},"
+          f" %handle: {h_ty}, %cache: {c_ty}, %out_loc: {ol_ty}) -> {c_ty} {{")
+        w(f"  %0 = dsv4.fused_store {mode} {layout_name} %kv, %weight, %freqs, %handle"
+          f" into %cache[%out_loc] {{{attrs}, fp8_type = {fp8}, page_size = {page_sizes[0]} : i64}}"
+          f" : {epilogue_types}, {c_ty}, {ol_ty}")
+        w(f"  return %0 : {c_ty}")
+        w("}")
     w("func.func @main() {")
     w(f"  %kv = arith.constant dense<{kv}> : {kv_ty}")
     w(f"  %weight = arith.constant dense<{weight}> : {w_ty}")
     w(f"  %freqs = arith.constant dense<{dense(freqs, str)}> : {fr_ty}")
     w(f"  %handle = arith.constant dense<{handle}> : {h_ty}")
-    w(f"  %rows = dsv4.fused_epilogue {mode} %kv, %weight, %freqs, %handle {{{attrs}}}"
-      f" : {kv_ty}, {w_ty}, {fr_ty}, {h_ty}")
+    if args.gpu:
+        w(f"  %rows = call @finish(%kv, %weight, %freqs, %handle) : ({epilogue_types})"
+          f" -> {kv_ty}")
+    else:
+        w(f"  %rows = dsv4.fused_epilogue {mode} %kv, %weight, %freqs, %handle {{{attrs}}}"
+          f" : {epilogue_types}")
     counter = [0]
 
     def print_tensor(value, ty, shape, elem):
@@ -168,7 +253,12 @@ def emit(args):
             w(f"  %bits{k} = tensor.generate {{")
             w(f"  ^bb0({', '.join(f'%x{a}: index' for a in range(len(shape)))}):")
             w(f"    %e = tensor.extract {value}[{ivs}] : {ty}")
-            op = "arith.bitcast %e : f32 to i32" if elem == "f32" else "arith.extui %e : i8 to i32"
+            if elem == "bf16":
+                w("    %f = arith.extf %e : bf16 to f32")
+                op = "arith.bitcast %f : f32 to i32"
+            else:
+                op = "arith.bitcast %e : f32 to i32" if elem == "f32" else \
+                    "arith.extui %e : i8 to i32"
             w(f"    %b = {op}")
             w(f"    tensor.yield %b : i32")
             w(f"  }} : tensor<{dims}xi32>")
@@ -178,11 +268,28 @@ def emit(args):
         fn = "printMemrefI64" if out == "i64" else "printMemrefI32"
         w(f"  call @{fn}(%any{k}) : (memref<*x{out}>) -> ()")
 
-    print_tensor("%kv", kv_ty, [ROWS, d], "f32")
+    print_tensor("%kv", kv_ty, [ROWS, d], args.kv)
     print_tensor("%weight", w_ty, [d], "f32")
     print_tensor("%freqs", fr_ty, [POSITIONS, ROPE_DIM], "f32")
     print_tensor("%handle", h_ty, [m] if mode == "decode" else [m, 4], "i32")
-    print_tensor("%rows", kv_ty, [ROWS, d], "f32")
+    print_tensor("%rows", kv_ty, [ROWS, d], args.kv)
+
+    if args.gpu:
+        for ps in page_sizes:
+            size = cache_bytes(Layout(layout_name, ps))
+            c_ty = f"tensor<{size}xi8>"
+            w(f"  %out_loc{ps} = arith.constant dense<{dense(out_locs(items, ps), str)}>"
+              f" : {ol_ty}")
+            print_tensor(f"%out_loc{ps}", ol_ty, [m], "i64")
+            emit_pattern_cache(w, ps, c_ty)
+            w(f"  %fused{ps} = call @store{ps}(%kv, %weight, %freqs, %handle, %cache{ps},"
+              f" %out_loc{ps}) : ({epilogue_types}, {c_ty}, {ol_ty}) -> {c_ty}")
+            print_tensor(f"%fused{ps}", c_ty, [size], "i8")
+        emit_tiny_cache(w, print_tensor, layout_name, mode, page_sizes[0], m, attrs, fp8,
+                        epilogue_types, ol_ty, gpu=True)
+        w("  return")
+        w("}")
+        return "\n".join(lines) + "\n"
 
     # The unfused chain up to the quantization, shared by every page size.
     w(f"  %items = dsv4.{mode}_items %handle, %freqs {{ratio = {RATIO} : i64}}"
@@ -205,17 +312,7 @@ def emit(args):
         c_ty = f"tensor<{size}xi8>"
         w(f"  %out_loc{ps} = arith.constant dense<{dense(out_locs(items, ps), str)}> : {ol_ty}")
         print_tensor(f"%out_loc{ps}", ol_ty, [m], "i64")
-        # The pattern check_store.py expects in every byte no slot names.
-        w(f"  %cache{ps} = tensor.generate {{")
-        w(f"  ^bb0(%i: index):")
-        w(f"    %ii = arith.index_cast %i : index to i32")
-        w(f"    %c37 = arith.constant 37 : i32")
-        w(f"    %c11 = arith.constant 11 : i32")
-        w(f"    %a = arith.muli %ii, %c37 : i32")
-        w(f"    %p = arith.addi %a, %c11 : i32")
-        w(f"    %b = arith.trunci %p : i32 to i8")
-        w(f"    tensor.yield %b : i8")
-        w(f"  }} : {c_ty}")
+        emit_pattern_cache(w, ps, c_ty)
         store_attrs = f"page_size = {ps} : i64, ratio = {RATIO} : i64"
         w(f"  %fused{ps} = dsv4.fused_store {mode} {layout_name} %kv, %weight, %freqs, %handle"
           f" into %cache{ps}[%out_loc{ps}] {{{attrs}, fp8_type = {fp8}, page_size = {ps} : i64}}"
@@ -255,6 +352,8 @@ def emit(args):
       f" : {q_ty}, {s_ty}, {kv_ty}, {c_ty}, {ol_ty}, {it_ty}, {h_ty}")
     print_tensor("%sat", kv_ty, [ROWS, d], "f32")
     print_tensor("%satc", c_ty, [size], "i8")
+    emit_tiny_cache(w, print_tensor, layout_name, mode, page_sizes[0], m, attrs, fp8,
+                    epilogue_types, ol_ty, gpu=False)
     w("  return")
     w("}")
     return "\n".join(lines) + "\n"
@@ -266,7 +365,16 @@ def main():
     parser.add_argument("--mode", choices=["decode", "prefill"], required=True)
     parser.add_argument("--fp8", choices=["fn", "fnuz"], required=True)
     parser.add_argument("--page-sizes", default="1,16,64")
-    print(emit(parser.parse_args()), end="")
+    parser.add_argument("--gpu", action="store_true",
+                        help="run the kernels (@finish, @store<ps>) instead of the CPU ops")
+    parser.add_argument("--kv", choices=["f32", "bf16"], default="f32",
+                        help="kv's type; bf16 with --gpu --layout main only: there the finished "
+                             "rows the model needs are exactly the bf16 in-place kernel's (the "
+                             "layout rounds every channel to bf16 first)")
+    args = parser.parse_args()
+    if args.kv == "bf16" and not (args.gpu and args.layout == "main"):
+        parser.error("--kv bf16 needs --gpu and --layout main")
+    print(emit(args), end="")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 // dsv4-gen: writes the dsv4 IR of one kernel configuration (the input of dsv4-opt --dsv4-compile).
 #include "dsv4/Dialect/Dsv4.h"
 #include "dsv4/Generator/KernelConfig.h"
+#include "dsv4/Target/Toolkit.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -30,6 +31,18 @@ static cl::opt<bool> rotate("rotate", cl::desc("Hadamard after RoPE (--rotate=fa
                             cl::init(true), cl::cat(category));
 static cl::opt<float> scale("scale", cl::desc("Hadamard scale (default D^-0.5)"),
                             cl::cat(category));
+static cl::opt<std::string> layout("layout",
+                                   cl::desc("indexer | main: a store kernel into that paged "
+                                            "cache layout (default: the in-place kernel)"),
+                                   cl::cat(category));
+static cl::opt<int64_t> pageSize("page-size", cl::desc("tokens per cache page (store kernels)"),
+                                 cl::init(64), cl::cat(category));
+static cl::opt<std::string> fp8("fp8", cl::desc("fn | fnuz: the FP8 type (store kernels)"),
+                                cl::cat(category));
+static cl::opt<std::string> chip("chip",
+                                 cl::desc("the FP8 type of this chip (gfx942: fnuz; gfx950, "
+                                          "sm_90: fn), in place of --fp8"),
+                                 cl::cat(category));
 static cl::opt<std::string> name("name", cl::desc("kernel name (default: from the configuration)"),
                                  cl::cat(category));
 static cl::opt<bool> printName("print-name",
@@ -37,6 +50,31 @@ static cl::opt<bool> printName("print-name",
                                cl::cat(category));
 static cl::opt<std::string> output("o", cl::desc("output file"), cl::value_desc("filename"),
                                    cl::init("-"));
+
+/// The store options into `config`; a bad or contradictory one is one error line.
+static mlir::LogicalResult readStoreOptions(mlir::dsv4::KernelConfig &config) {
+  auto fail = [](const Twine &message) {
+    WithColor::error(errs(), "dsv4-gen") << message << "\n";
+    return mlir::failure();
+  };
+  bool storeOption = pageSize.getNumOccurrences() || !fp8.empty() || !chip.empty();
+  if (layout.empty())
+    return storeOption ? fail("--page-size, --fp8 and --chip need --layout") : mlir::success();
+  config.layout = layout.getValue();
+  config.pageSize = pageSize;
+  if (!fp8.empty() && !chip.empty())
+    return fail("give --fp8 or --chip, not both");
+  if (!chip.empty()) {
+    const mlir::dsv4::Chip *known = mlir::dsv4::lookupChip(chip);
+    if (!known)
+      return fail("unknown chip '" + chip + "': dsv4 compiles for " +
+                  mlir::dsv4::supportedChips());
+    config.fp8 = known->fnuzFp8 ? "fnuz" : "fn";
+  } else if (!fp8.empty()) {
+    config.fp8 = fp8;
+  }
+  return mlir::success();
+}
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
@@ -54,6 +92,8 @@ int main(int argc, char **argv) {
   config.rotate = rotate;
   if (scale.getNumOccurrences())
     config.scale = scale.getValue();
+  if (failed(readStoreOptions(config)))
+    return 1;
   if (std::string problem = mlir::dsv4::validate(config); !problem.empty()) {
     WithColor::error(errs(), "dsv4-gen") << problem << "\n";
     return 1;

@@ -11,25 +11,34 @@ namespace mlir::dsv4 {
 /// manifest writer (the gpu.module itself is gone once it is a gpu.binary).
 constexpr llvm::StringLiteral kKernelsAttrName = "dsv4.kernels";
 
-/// Parameter positions.
+/// Parameter positions: the in-place kernel's, then the ones a store kernel appends.
 enum KernelArg : unsigned {
 #define DSV4_KERNEL_ARG(Name, name, kind) k##Name##Arg,
+#define DSV4_STORE_KERNEL_ARG(Name, name, kind) k##Name##Arg,
 #include "dsv4/ABI/KernelArgs.def"
-  kNumKernelArgs
+  kNumStoreKernelArgs
 };
 
-/// Parameter names and kinds ("ptr" or "i32"), as the manifest lists them.
-constexpr llvm::StringLiteral kKernelArgNames[kNumKernelArgs] = {
+/// Parameters of the in-place kernel (the first entries of every kernel's list).
+constexpr unsigned kNumKernelArgs = 0
+#define DSV4_KERNEL_ARG(Name, name, kind) +1
+#include "dsv4/ABI/KernelArgs.def"
+    ;
+
+/// Parameter names and kinds ("ptr", "i32" or "i64"), as the manifest lists them.
+constexpr llvm::StringLiteral kKernelArgNames[kNumStoreKernelArgs] = {
 #define DSV4_KERNEL_ARG(Name, name, kind) #name,
+#define DSV4_STORE_KERNEL_ARG(Name, name, kind) #name,
 #include "dsv4/ABI/KernelArgs.def"
 };
-constexpr llvm::StringLiteral kKernelArgKinds[kNumKernelArgs] = {
+constexpr llvm::StringLiteral kKernelArgKinds[kNumStoreKernelArgs] = {
 #define DSV4_KERNEL_ARG(Name, name, kind) #kind,
+#define DSV4_STORE_KERNEL_ARG(Name, name, kind) #kind,
 #include "dsv4/ABI/KernelArgs.def"
 };
 
-/// True for a buffer (a global pointer); the others are i32 scalars.
-inline bool isKernelBuffer(unsigned arg) { return kKernelArgKinds[arg] == "ptr"; }
+/// How many parameters a kernel takes: the store kernel's list extends the in-place one.
+inline unsigned numKernelArgs(bool store) { return store ? kNumStoreKernelArgs : kNumKernelArgs; }
 
 } // namespace mlir::dsv4
 

@@ -23,6 +23,11 @@ struct KernelConfig {
   int64_t ratio = 4;
   bool rotate = true;            ///< Hadamard after RoPE
   std::optional<float> scale;    ///< Hadamard scale; D^-0.5 when unset
+  /// A store kernel (SPEC.md "Storing into the paged caches") when set: indexer | main; the
+  /// function then takes (kv, weight, freqs, handle, cache, out_loc) and returns the cache.
+  std::optional<std::string> layout;
+  int64_t pageSize = 64;         ///< tokens per cache page (store kernels)
+  std::string fp8 = "fn";        ///< fn (f8E4M3FN) | fnuz (f8E4M3FNUZ) (store kernels)
 
   /// The Hadamard scale actually compiled in.
   float effectiveScale() const;
@@ -37,10 +42,13 @@ std::string validate(const KernelConfig &config);
 
 /// `dsv4_<mode>_r<ratio>[_norot]_d<D>_r<R>_<kv>[_w<weight>][_eps<bits>][_s<bits>]`: the
 /// names examples/ uses; eps and scale appear (as f32 bit patterns) only when not the default.
+/// A store kernel appends `_<layout>_p<page size>_<fp8>`.
 std::string kernelName(const KernelConfig &config);
 
 /// Builds `func.func @<name>(kv, weight, freqs, handle) -> kv` holding the unfused chain
-/// (items, rms_norm, rope[, hadamard]) at the builder's insertion point. `config` must be valid.
+/// (items, rms_norm, rope[, hadamard]) at the builder's insertion point; a store kernel takes
+/// (kv, weight, freqs, handle, cache, out_loc) -> cache and holds dsv4.fused_store (the chain
+/// would round a bf16 kv's rows before quantizing them). `config` must be valid.
 func::FuncOp buildKernel(OpBuilder &builder, Location loc, const KernelConfig &config,
                          llvm::StringRef name);
 

@@ -24,6 +24,8 @@ struct Chip {
   /// The most static workgroup (LDS / shared) memory a kernel may declare: the loader
   /// rejects a code object above it.
   int64_t maxWorkgroupMemoryBytes;
+  /// The FP8 type of the chip's conversion instructions: f8E4M3FNUZ (gfx942) or f8E4M3FN.
+  bool fnuzFp8;
 };
 
 /// The chip named `name`, or nullptr when dsv4 does not support it.

@@ -1,5 +1,5 @@
-// convert-dsv4-to-gpu: a function holding one dsv4.fused_epilogue becomes one gpu.func in a
-// gpu.module of its own. This file checks the configuration, builds the kernel's signature and
+// convert-dsv4-to-gpu: a function holding one dsv4.fused_epilogue or dsv4.fused_store becomes
+// one gpu.func in a gpu.module of its own. This file checks the configuration, builds the kernel's signature and
 // records what the manifest needs; KernelEmitter.cpp fills in the body.
 #include "HostLaunch.h"
 #include "KernelEmitter.h"
@@ -13,6 +13,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/TypeSwitch.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/MathExtras.h"
 
@@ -32,6 +33,8 @@ constexpr int64_t kMaxWorkgroupSize = 1024;
 /// The bare-pointer calling convention (one pointer per buffer, docs/ABI.md) needs static
 /// shapes, so buffers are typed by an i32-indexable bound; the runtime checks real extents.
 constexpr int64_t kBufferBound = std::numeric_limits<int32_t>::max();
+/// Caches exceed 2 GiB: the cache is indexed by 64-bit byte offsets (cache_bytes is i64).
+constexpr int64_t kCacheBound = std::numeric_limits<int64_t>::max();
 
 std::string dtypeName(Type type) {
   if (type.isF32())
@@ -61,9 +64,33 @@ int64_t defaultRows(const KernelConfig &config, const KernelShape &shape) {
 /// The manifest's name for how the kernel exchanges values: a kernel that does not rotate
 /// exchanges nothing, whatever schedule was asked for.
 StringRef scheduleName(const KernelConfig &config) {
-  // rotates() is not const; the op handle is copied to call it.
-  return FusedEpilogueOp(config.op).rotates() ? stringifyExchangeSchedule(config.schedule)
-                                              : "none";
+  return config.rotates() ? stringifyExchangeSchedule(config.schedule) : "none";
+}
+
+/// The manifest's name of an FP8 type.
+std::string fp8Name(Type fp8) {
+  std::string name;
+  llvm::raw_string_ostream(name) << fp8;
+  return name;
+}
+
+/// The operands a kernel function must pass, in order: the fused op's tensor operands.
+constexpr llvm::StringLiteral kEpilogueSignature = "(kv, weight, freqs, handle)";
+constexpr llvm::StringLiteral kStoreSignature = "(kv, weight, freqs, handle, cache, out_loc)";
+
+/// The epilogue part of a fused op's configuration, whichever of the two it is.
+template <typename FusedOp>
+void readEpilogue(FusedOp op, KernelConfig &config) {
+  auto kvType = cast<RankedTensorType>(op.getKv().getType());
+  config.op = op;
+  config.source = op.getSource();
+  config.ratio = op.getRatio();
+  config.eps = op.getEpsAttr();
+  config.scale = op.getScaleAttr();
+  config.headDim = kvType.getDimSize(1);
+  config.ropeDim = op.getRopeDim();
+  config.kvType = kvType.getElementType();
+  config.weightType = cast<RankedTensorType>(op.getWeight().getType()).getElementType();
 }
 
 //===----------------------------------------------------------------------===//
@@ -79,7 +106,7 @@ struct ConvertDsv4ToGPUPass : dsv4::impl::ConvertDsv4ToGPUBase<ConvertDsv4ToGPUP
     // once).
     llvm::SetVector<func::FuncOp> kernels;
     WalkResult walk = module.walk([&](Operation *op) {
-      if (isa<FusedEpilogueOp>(op)) {
+      if (isa<FusedEpilogueOp, FusedStoreOp>(op)) {
         FailureOr<func::FuncOp> function = getKernelFunction(module, op);
         if (failed(function))
           return WalkResult::interrupt();
@@ -89,12 +116,13 @@ struct ConvertDsv4ToGPUPass : dsv4::impl::ConvertDsv4ToGPUBase<ConvertDsv4ToGPUP
       if (isa<RmsNormOp, RopeOp, HadamardOp>(op)) {
         op->emitError() << "'" << op->getName()
                         << "' is not part of a fused epilogue; run dsv4-fuse first (only "
-                           "dsv4.fused_epilogue has a GPU lowering)";
+                           "dsv4.fused_epilogue and dsv4.fused_store have a GPU lowering)";
         return WalkResult::interrupt();
       }
-      if (isa<QuantizeOp, PagedStoreOp, FusedStoreOp>(op)) {
+      if (isa<QuantizeOp, PagedStoreOp>(op)) {
         op->emitError() << "'" << op->getName()
-                        << "' has no GPU lowering yet (convert-dsv4-to-loops runs it on the CPU)";
+                        << "' is not part of a fused store; run dsv4-fuse first (only "
+                           "dsv4.fused_epilogue and dsv4.fused_store have a GPU lowering)";
         return WalkResult::interrupt();
       }
       return WalkResult::advance();
@@ -120,44 +148,46 @@ private:
   }
 
   /// The fused op of `function` when the function is exactly `return fused(args)`.
-  FailureOr<FusedEpilogueOp> getKernelOp(func::FuncOp function) {
+  FailureOr<Operation *> getKernelOp(func::FuncOp function) {
     auto fail = [&]() {
       return function.emitError()
-             << "a kernel function must take (kv, weight, freqs, handle) and return "
-                "dsv4.fused_epilogue of them, with nothing else in its body";
+             << "a kernel function must take " << kEpilogueSignature
+             << " and return dsv4.fused_epilogue of them, or take " << kStoreSignature
+             << " and return dsv4.fused_store of them, with nothing else in its body";
     };
-    if (function.getBlocks().size() != 1 || function.getNumArguments() != 4)
+    if (function.getBlocks().size() != 1)
       return fail();
     auto ret = cast<func::ReturnOp>(function.front().getTerminator());
-    auto op = ret.getNumOperands() == 1
-                  ? ret.getOperand(0).getDefiningOp<FusedEpilogueOp>()
-                  : FusedEpilogueOp();
-    if (!op || !llvm::equal(op->getOperands(), function.getArguments()))
+    Operation *op = ret.getNumOperands() == 1 ? ret.getOperand(0).getDefiningOp() : nullptr;
+    if (!isa_and_nonnull<FusedEpilogueOp, FusedStoreOp>(op) ||
+        !llvm::equal(op->getOperands(), function.getArguments()))
       return fail();
     for (Operation &other : function.front().without_terminator())
-      if (&other != op.getOperation() && !isPure(&other))
+      if (&other != op && !isPure(&other))
         return fail();
     return op;
   }
 
-  FailureOr<KernelConfig> getConfig(FusedEpilogueOp op) {
-    auto kvType = cast<RankedTensorType>(op.getKv().getType());
+  /// The configuration of fused op `op` (dsv4.fused_epilogue or dsv4.fused_store).
+  FailureOr<KernelConfig> getConfig(Operation *op) {
     KernelConfig config;
-    config.op = op;
-    config.headDim = kvType.getDimSize(1);
-    config.ropeDim = op.getRopeDim();
-    config.kvType = kvType.getElementType();
-    config.weightType = cast<RankedTensorType>(op.getWeight().getType()).getElementType();
+    llvm::TypeSwitch<Operation *>(op)
+        .Case([&](FusedEpilogueOp epilogue) { readEpilogue(epilogue, config); })
+        .Case([&](FusedStoreOp store) {
+          readEpilogue(store, config);
+          config.store =
+              StoreConfig{store.getLayout(), int64_t(store.getPageSize()), store.getFp8Type()};
+        });
     config.vectorWidth = kAccessBytes / (config.kvType.getIntOrFloatBitWidth() / 8);
     // The shape table (KernelShape.cpp) gives the defaults; each option overrides its part.
-    KernelShape shape = chooseKernelShape(config.headDim, config.vectorWidth, op.rotates(),
-                                          op.getSource() == PositionSource::prefill);
+    KernelShape shape = chooseKernelShape(config.headDim, config.vectorWidth, config.rotates(),
+                                          config.source == PositionSource::prefill);
     config.schedule = shape.schedule;
     if (!schedule.empty()) {
       std::optional<ExchangeSchedule> parsed = parseExchangeSchedule(schedule);
       if (!parsed)
-        return op.emitError() << "unknown schedule '" << schedule
-                              << "'; expected 'grouped', 'per-stage' or 'shuffle'";
+        return op->emitError() << "unknown schedule '" << schedule
+                               << "'; expected 'grouped', 'per-stage' or 'shuffle'";
       config.schedule = *parsed;
     }
     int64_t minValues = minRunsPerLane(config.schedule) * config.vectorWidth;
@@ -168,16 +198,16 @@ private:
                                                                config.headDim / minValues));
     if (!llvm::isPowerOf2_64(config.lanes) || config.lanes > kMaxLanesPerRow ||
         config.lanes * minValues > config.headDim)
-      return op.emitError() << "lanes-per-row " << config.lanes
-                            << " must be a power of two <= " << kMaxLanesPerRow
-                            << " leaving each lane at least " << minValues << " values of the "
-                            << config.headDim << "-wide row (schedule '"
-                            << stringifyExchangeSchedule(config.schedule) << "')";
+      return op->emitError() << "lanes-per-row " << config.lanes
+                             << " must be a power of two <= " << kMaxLanesPerRow
+                             << " leaving each lane at least " << minValues << " values of the "
+                             << config.headDim << "-wide row (schedule '"
+                             << stringifyExchangeSchedule(config.schedule) << "')";
     config.rows = rowsPerWorkgroup ? rowsPerWorkgroup.getValue() : defaultRows(config, shape);
     // Compared by division: rows * lanes may not fit in 64 bits.
     if (config.rows < 1 || config.rows > kMaxWorkgroupSize / config.lanes)
-      return op.emitError() << "rows-per-workgroup " << config.rows << " times lanes-per-row "
-                            << config.lanes << " must be in [1, " << kMaxWorkgroupSize << "]";
+      return op->emitError() << "rows-per-workgroup " << config.rows << " times lanes-per-row "
+                             << config.lanes << " must be in [1, " << kMaxWorkgroupSize << "]";
     return config;
   }
 
@@ -195,17 +225,23 @@ private:
       return MemRefType::get({kBufferBound}, element, MemRefLayoutAttrInterface(), global);
     };
     Type i32 = builder.getI32Type();
-    // Every scalar of the ABI table is an i32; each buffer gets its element type here.
-    SmallVector<Type> params(kNumKernelArgs, i32);
+    // Every scalar of the in-place list is an i32; each buffer gets its element type here.
+    SmallVector<Type> params(numKernelArgs(bool(config.store)), i32);
     params[kKvArg] = buffer(config.kvType);
     params[kWeightArg] = buffer(config.weightType);
     params[kFreqsArg] = buffer(builder.getF32Type());
     params[kHandleArg] = buffer(i32);
+    if (config.store) {
+      params[kOutLocArg] = buffer(builder.getI64Type());
+      params[kCacheArg] = MemRefType::get({kCacheBound}, builder.getI8Type(),
+                                          MemRefLayoutAttrInterface(), global);
+      params[kCacheBytesArg] = builder.getI64Type();
+    }
     return builder.getFunctionType(params, {});
   }
 
   LogicalResult convertFunction(ModuleOp module, func::FuncOp function) {
-    FailureOr<FusedEpilogueOp> op = getKernelOp(function);
+    FailureOr<Operation *> op = getKernelOp(function);
     if (failed(op))
       return failure();
     FailureOr<KernelConfig> config = getConfig(*op);
@@ -255,20 +291,19 @@ private:
   /// writer reads it after the gpu.module has become a gpu.binary.
   void recordKernel(ModuleOp module, const KernelConfig &config, StringRef name) {
     Builder builder(&getContext());
-    FusedEpilogueOp op = config.op;
     auto vectorAlign = [&](Type type) {
       return std::min<int64_t>(kAccessBytes,
                                config.vectorWidth * type.getIntOrFloatBitWidth() / 8);
     };
     SmallVector<NamedAttribute> entries = {
-        builder.getNamedAttr(abi::kModeKey, builder.getStringAttr(stringifyPositionSource(op.getSource()))),
-        builder.getNamedAttr(abi::kRotateKey, builder.getBoolAttr(op.rotates())),
+        builder.getNamedAttr(abi::kModeKey, builder.getStringAttr(stringifyPositionSource(config.source))),
+        builder.getNamedAttr(abi::kRotateKey, builder.getBoolAttr(config.rotates())),
         builder.getNamedAttr(abi::kHeadDimKey, builder.getI64IntegerAttr(config.headDim)),
         builder.getNamedAttr(abi::kRopeDimKey, builder.getI64IntegerAttr(config.ropeDim)),
-        builder.getNamedAttr(abi::kRatioKey, builder.getI64IntegerAttr(op.getRatio())),
-        builder.getNamedAttr(abi::kEpsKey, op.getEpsAttr()),
-        builder.getNamedAttr(abi::kScaleKey, op.getScaleAttr() ? Attribute(op.getScaleAttr())
-                                                        : builder.getF32FloatAttr(1.0f)),
+        builder.getNamedAttr(abi::kRatioKey, builder.getI64IntegerAttr(config.ratio)),
+        builder.getNamedAttr(abi::kEpsKey, config.eps),
+        builder.getNamedAttr(abi::kScaleKey, config.scale ? Attribute(config.scale)
+                                                          : builder.getF32FloatAttr(1.0f)),
         builder.getNamedAttr(abi::kKvDtypeKey, builder.getStringAttr(dtypeName(config.kvType))),
         builder.getNamedAttr(abi::kWeightDtypeKey,
                              builder.getStringAttr(dtypeName(config.weightType))),
@@ -287,6 +322,16 @@ private:
         builder.getNamedAttr(abi::kFreqsRowStrideMultipleKey,
                              builder.getI64IntegerAttr(config.vectorFreqs() ? 4 : 1)),
     };
+    if (config.store) {
+      entries.push_back(builder.getNamedAttr(
+          abi::kLayoutKey, builder.getStringAttr(stringifyCacheLayout(config.store->layout))));
+      entries.push_back(
+          builder.getNamedAttr(abi::kPageSizeKey, builder.getI64IntegerAttr(config.store->pageSize)));
+      entries.push_back(builder.getNamedAttr(
+          abi::kFp8TypeKey, builder.getStringAttr(fp8Name(config.store->fp8Type))));
+      entries.push_back(
+          builder.getNamedAttr(abi::kCacheAlignKey, builder.getI64IntegerAttr(kAccessBytes)));
+    }
     NamedAttrList kernels(module->getAttrOfType<DictionaryAttr>(kKernelsAttrName));
     kernels.set(name, builder.getDictionaryAttr(entries));
     module->setAttr(kKernelsAttrName, kernels.getDictionary(&getContext()));

@@ -34,6 +34,17 @@ Value asParameter(ImplicitLocOpBuilder &b, Value buffer, Type param) {
 Value i32Of(ImplicitLocOpBuilder &b, Value index) {
   return arith::IndexCastOp::create(b, b.getI32Type(), index);
 }
+
+/// A copy of `tensor`'s buffer, which the kernel writes and the function returns.
+Value copyOf(ImplicitLocOpBuilder &b, Value tensor) {
+  Value input = toBuffer(b, tensor);
+  auto type = cast<MemRefType>(input.getType());
+  Value output = memref::AllocOp::create(
+      b, type,
+      type.isDynamicDim(0) ? ValueRange{tensor::DimOp::create(b, tensor, 0)} : ValueRange{});
+  memref::CopyOp::create(b, input, output);
+  return output;
+}
 } // namespace
 
 void mlir::dsv4::emitHostLaunch(func::FuncOp function, gpu::GPUFuncOp kernel,
@@ -44,17 +55,23 @@ void mlir::dsv4::emitHostLaunch(func::FuncOp function, gpu::GPUFuncOp kernel,
   Value kv = body.getArgument(0), weight = body.getArgument(1);
   Value freqs = body.getArgument(2), handle = body.getArgument(3);
   auto dim = [&](Value tensor, int64_t d) -> Value { return tensor::DimOp::create(b, tensor, d); };
-  // The kernel updates kv in place; the function returns a new kv.
-  Value kvIn = toBuffer(b, kv);
-  Value numRows = dim(kv, 0);
-  auto kvType = cast<MemRefType>(kvIn.getType());
-  Value kvOut = memref::AllocOp::create(
-      b, kvType, kvType.isDynamicDim(0) ? ValueRange{numRows} : ValueRange{});
-  memref::CopyOp::create(b, kvIn, kvOut);
-
   TypeRange params = kernel.getArgumentTypes();
-  SmallVector<Value> args(kNumKernelArgs);
-  args[kKvArg] = asParameter(b, kvOut, params[kKvArg]);
+  SmallVector<Value> args(numKernelArgs(bool(config.store)));
+  // The in-place kernel updates kv; a store kernel writes the cache (arguments 4 and 5 of
+  // the function) and only reads kv. The function returns a new kv or cache.
+  Value output;
+  if (config.store) {
+    Value cache = body.getArgument(4), outLoc = body.getArgument(5);
+    output = copyOf(b, cache);
+    args[kKvArg] = asParameter(b, toBuffer(b, kv), params[kKvArg]);
+    args[kOutLocArg] = asParameter(b, toBuffer(b, outLoc), params[kOutLocArg]);
+    args[kCacheArg] = asParameter(b, output, params[kCacheArg]);
+    args[kCacheBytesArg] = arith::IndexCastOp::create(b, b.getI64Type(), dim(cache, 0));
+  } else {
+    output = copyOf(b, kv);
+    args[kKvArg] = asParameter(b, output, params[kKvArg]);
+  }
+  Value numRows = dim(kv, 0);
   args[kWeightArg] = asParameter(b, toBuffer(b, weight), params[kWeightArg]);
   args[kFreqsArg] = asParameter(b, toBuffer(b, freqs), params[kFreqsArg]);
   args[kHandleArg] = asParameter(b, toBuffer(b, handle), params[kHandleArg]);
@@ -85,7 +102,7 @@ void mlir::dsv4::emitHostLaunch(func::FuncOp function, gpu::GPUFuncOp kernel,
                               gpu::KernelDim3{block, one, one},
                               /*dynamicSharedMemorySize=*/Value(), args);
   }
-  Value result = bufferization::ToTensorOp::create(b, function.getResultTypes()[0], kvOut,
+  Value result = bufferization::ToTensorOp::create(b, function.getResultTypes()[0], output,
                                                    b.getUnitAttr(), b.getUnitAttr());
   func::ReturnOp::create(b, result);
 }

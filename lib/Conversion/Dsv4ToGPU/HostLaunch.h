@@ -11,7 +11,9 @@ namespace mlir::dsv4 {
 
 /// Replaces the body of `function` (kv, weight, freqs, handle) -> kv by a launch of `kernel`
 /// on a copy of kv: the scalar parameters from the tensors' shapes, ceil(items / rows)
-/// workgroups (none for no items), and the copy returned as the new kv.
+/// workgroups (none for no items), and the copy returned as the new kv. A store kernel's
+/// function, (kv, weight, freqs, handle, cache, out_loc) -> cache, launches on a copy of the
+/// cache and returns it.
 void emitHostLaunch(func::FuncOp function, gpu::GPUFuncOp kernel, const KernelConfig &config);
 
 } // namespace mlir::dsv4

@@ -1,5 +1,6 @@
 // The body of one dsv4 kernel (see KernelEmitter.h).
 #include "KernelEmitter.h"
+#include "StoreEmitter.h"
 #include "dsv4/Conversion/KernelABI.h"
 #include "dsv4/Conversion/WorkItems.h"
 
@@ -34,15 +35,18 @@ public:
     loadRotations();
     applyRmsNorm();
     applyRope();
-    if (FloatAttr scale = config.op.getScaleAttr()) {
+    RowLayout layout = natural();
+    if (config.rotates()) {
       ButterflyPlan plan = planButterflies(natural(), config.pinnedBits(), config.schedule);
       if (config.exchangesThroughLds())
         swizzle = chooseLdsSwizzle(plan, natural(), llvm::Log2_64(kLdsRun));
-      applyHadamard(plan, scale.getValue());
-      storeRow(plan.finalLayout);
-    } else {
-      storeRow(natural());
+      applyHadamard(plan, config.scale.getValue());
+      layout = plan.finalLayout;
     }
+    if (config.store)
+      storeToCache(layout);
+    else
+      storeRow(layout);
     gpu::ReturnOp::create(b);
   }
 
@@ -52,6 +56,9 @@ private:
   gpu::GPUFuncOp func;
   Value kv, weight, freqs, handle, lds;
   Value numItems, numRows, kvRowStride, numPositions, freqsRowStride, planRowStride;
+  /// Store kernels: the out_loc and cache buffers, the cache's size in bytes (i64), the
+  /// item's slot (i64, -1 for none) and whether a decode item is on a boundary.
+  Value outLocs, cache, cacheBytes, outLoc, boundary;
   /// `readable`: the row may be loaded (in bounds); `active`: it is updated and stored.
   Value lane, rowSlotBase, readable, active, rowBase, position;
   /// The subgroup size as i32, every shuffle's width (see shuffleXor).
@@ -81,6 +88,9 @@ private:
     numPositions = args[kNumPositionsArg];
     freqsRowStride = toIndex(args[kFreqsRowStrideArg]);
     planRowStride = toIndex(args[kPlanRowStrideArg]);
+    if (config.store) {
+      outLocs = args[kOutLocArg], cache = args[kCacheArg], cacheBytes = args[kCacheBytesArg];
+    }
     if (config.exchangesThroughLds())
       lds = func.getWorkgroupAttributions()[0];
     subgroupWidth = arith::IndexCastOp::create(b, b.getI32Type(),
@@ -116,13 +126,19 @@ private:
     // index would wrap negative and pass the check. Below num_items it fits in i32.
     Value inRange = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, item, toIndex(numItems));
     Value itemI32 = arith::IndexCastOp::create(b, b.getI32Type(), item);
-    int64_t ratio = config.op.getRatio();
+    int64_t ratio = config.ratio;
     WorkItem workItem;
-    if (config.op.getSource() == PositionSource::decode) {
+    if (config.store)
+      outLoc = ifElse(inRange, [&]() -> SmallVector<Value> {
+        return {memref::LoadOp::create(b, outLocs, ValueRange{item})};
+      }, {arith::ConstantIntOp::create(b, b.getI64Type(), -1)})[0];
+    if (config.source == PositionSource::decode) {
       Value seqLen = ifElse(inRange, [&]() -> SmallVector<Value> {
         return {memref::LoadOp::create(b, handle, ValueRange{item})};
       }, {i32(0)})[0];
       workItem = emitDecodeItem(b, itemI32, seqLen, ratio, numPositions);
+      if (config.store)
+        boundary = emitIsBoundary(b, seqLen, ratio);
     } else {
       SmallVector<Value> plan = ifElse(inRange, [&]() -> SmallVector<Value> {
         Value base = arith::MulIOp::create(b, item, planRowStride);
@@ -135,7 +151,7 @@ private:
     active = emitRowActive(b, workItem.row, numRows);
     Value row = workItem.row;
     readable = active;
-    if (config.op.getSource() == PositionSource::decode) {
+    if (config.source == PositionSource::decode) {
       // Decode item b names row b whatever its seq_len: reading the (in-bounds) row does not
       // wait for the seq_len load, which takes one global round trip off the critical path.
       // Padding rows are still only stored when active.
@@ -230,7 +246,7 @@ private:
 
   void applyRmsNorm() {
     Value mean = arith::DivFOp::create(b, rowSumOfSquares(), f32(float(config.headDim)));
-    Value epsValue = arith::ConstantFloatOp::create(b, b.getF32Type(), config.op.getEps());
+    Value epsValue = arith::ConstantFloatOp::create(b, b.getF32Type(), config.eps.getValue());
     // 1 / sqrt rather than math.rsqrt, which becomes a device-library call (__ocml_rsqrt_f32,
     // __nv_rsqrtf) that neither back end links; sqrt and the divide are correctly rounded.
     Value root = math::SqrtOp::create(b, arith::AddFOp::create(b, mean, epsValue));
@@ -436,6 +452,21 @@ private:
         run = arith::TruncFOp::create(b, VectorType::get({width}, config.kvType), run);
       vectorStore(run, kv, arith::AddIOp::create(b, base, index(layout.registerOffset(reg))));
     }
+  }
+
+  /// Quantizes the finished row (kv is not written) into the item's cache slot, when the
+  /// item stores: active, a slot inside the cache, and in decode a boundary.
+  void storeToCache(const RowLayout &layout) {
+    CacheGeometry geometry = getCacheGeometry(config.store->layout);
+    ImplicitLocOpBuilder storeBuilder(config.op->getLoc(), b);
+    SlotAddress slot =
+        emitSlotAddress(storeBuilder, geometry, config.store->pageSize, outLoc, cacheBytes);
+    Value stores = arith::AndIOp::create(b, active, slot.stores);
+    if (boundary)
+      stores = arith::AndIOp::create(b, stores, boundary);
+    auto shuffle = [&](Value value, int64_t offset) { return shuffleXor(value, offset); };
+    LaneRow row{layout, x, config.vectorWidth, laneOffset(layout), shuffle};
+    emitCacheStore(storeBuilder, *config.store, row, cache, slot, stores);
   }
 };
 

@@ -8,6 +8,8 @@
 #include "ButterflySchedule.h"
 #include "dsv4/Dialect/Dsv4.h"
 
+#include <optional>
+
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "llvm/Support/MathExtras.h"
@@ -19,12 +21,30 @@ constexpr int64_t kAccessBytes = 16;
 /// gpu.shuffle widths above 32 do not exist on warp32 machines; the kernel must run there.
 constexpr int64_t kMaxLanesPerRow = 32;
 
+/// What a store kernel (dsv4.fused_store) does with the finished row instead of writing kv:
+/// quantize it and store it into the paged cache (SPEC.md "Storing into the paged caches").
+struct StoreConfig {
+  CacheLayout layout;
+  int64_t pageSize;
+  Type fp8Type;
+};
+
 /// Everything the kernel is specialized for.
 struct KernelConfig {
-  FusedEpilogueOp op;
+  /// The fused op (dsv4.fused_epilogue or dsv4.fused_store): diagnostics and locations.
+  Operation *op;
+  PositionSource source;
+  int64_t ratio;
+  FloatAttr eps;
+  /// The Hadamard output scale; null for a kernel that does not rotate.
+  FloatAttr scale;
+  /// Set for a store kernel.
+  std::optional<StoreConfig> store;
   int64_t headDim, ropeDim, lanes, rows, vectorWidth;
   Type kvType, weightType;
   ExchangeSchedule schedule;
+
+  bool rotates() const { return bool(scale); }
 
   int64_t valuesPerLane() const { return headDim / lanes; }
   int64_t workgroupSize() const { return lanes * rows; }
@@ -35,12 +55,13 @@ struct KernelConfig {
   bool vectorFreqs() const { return ropeDim % vectorWidth == 0; }
   /// Whether the Hadamard exchanges go through the workgroup's LDS (a workgroup attribution).
   bool exchangesThroughLds() const {
-    return FusedEpilogueOp(op).rotates() && lanes > 1 && schedule != ExchangeSchedule::Shuffle;
+    return rotates() && lanes > 1 && schedule != ExchangeSchedule::Shuffle;
   }
 };
 
 /// Fills `kernel` (parameters of docs/ABI.md, one workgroup LDS attribution when
-/// `config.exchangesThroughLds()`) for `config`.
+/// `config.exchangesThroughLds()`) for `config`: the in-place kernel writes the finished row
+/// back to kv; a store kernel quantizes it into the cache and leaves kv alone.
 void emitKernelBody(ImplicitLocOpBuilder &b, const KernelConfig &config, gpu::GPUFuncOp kernel);
 
 } // namespace mlir::dsv4

@@ -488,7 +488,8 @@ struct PagedStoreLowering : OpRewritePattern<PagedStoreOp> {
     Value handle = toBuffer(b, op.getHandle());
     Value outLoc = toBuffer(b, op.getOutLoc());
     Value cache = copyCache(b, op.getCache());
-    Value cacheBytes = memref::DimOp::create(b, cache, 0);
+    Value cacheBytes = arith::IndexCastOp::create(b, b.getI64Type(),
+                                                  memref::DimOp::create(b, cache, 0));
     Value numRows = memref::DimOp::create(b, rows, 0);
     inOutlinedRegion(b, op, [&] {
       TokenScratch token = allocTokenScratch(b, geometry.headDim(), geometry.quantized,
@@ -531,7 +532,8 @@ struct FusedStoreLowering : OpRewritePattern<FusedStoreOp> {
     Value handle = toBuffer(b, op.getHandle());
     Value outLoc = toBuffer(b, op.getOutLoc());
     Value cache = copyCache(b, op.getCache());
-    Value cacheBytes = memref::DimOp::create(b, cache, 0);
+    Value cacheBytes = arith::IndexCastOp::create(b, b.getI64Type(),
+                                                  memref::DimOp::create(b, cache, 0));
     Value numRows = memref::DimOp::create(b, kv, 0);
     Value numPositions = dimAsI32(b, freqs, 0);
     inOutlinedRegion(b, op, [&] {

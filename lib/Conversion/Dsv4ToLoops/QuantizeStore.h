@@ -4,7 +4,7 @@
 #ifndef DSV4_CONVERSION_DSV4TOLOOPS_QUANTIZESTORE_H
 #define DSV4_CONVERSION_DSV4TOLOOPS_QUANTIZESTORE_H
 
-#include "dsv4/Dialect/CacheLayout.h"
+#include "dsv4/Conversion/CacheStore.h"
 
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 
@@ -16,22 +16,10 @@ namespace mlir::dsv4 {
 void emitQuantizeRow(ImplicitLocOpBuilder &b, Value x, Value codes, Value scales,
                      ScaleFormat format, int64_t numBlocks, int64_t block, Type fp8);
 
-/// Where slot `outLoc` (i64) puts its bytes in a cache of `cacheBytes` (index) bytes.
-struct SlotAddress {
-  Value row;    // i64 byte offset of the token's row
-  Value scales; // i64 byte offset of its scales
-  Value stores; // i1: outLoc >= 0 and every byte of the token inside the cache
-};
-SlotAddress emitSlotAddress(ImplicitLocOpBuilder &b, const CacheGeometry &geometry,
-                            int64_t pageSize, Value outLoc, Value cacheBytes);
-
 /// Writes one token into `cache` (memref<?xi8>): `codes` and `scales` as emitQuantizeRow
 /// leaves them, then the channels of `x` after the quantized ones as bf16.
 void emitStoreToken(ImplicitLocOpBuilder &b, Value cache, const SlotAddress &slot,
                     const CacheGeometry &geometry, Value codes, Value scales, Value x);
-
-/// Decode stores only on a boundary: seqLen % ratio == 0 (i32 in, i1 out).
-Value emitIsBoundary(ImplicitLocOpBuilder &b, Value seqLen, int64_t ratio);
 
 } // namespace mlir::dsv4
 

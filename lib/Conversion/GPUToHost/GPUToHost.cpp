@@ -2,7 +2,10 @@
 // (WorkgroupEmulator.h) and every gpu.launch_func a call of it, so that mlir-runner executes
 // the kernel's own IR on the CPU.
 #include "WorkgroupEmulator.h"
+#include "dsv4/Conversion/CacheStore.h"
 #include "dsv4/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
 
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 
@@ -24,6 +27,30 @@ struct HostKernel {
 bool isConstant(Value value, int64_t expected) {
   std::optional<int64_t> constant = getConstantIntValue(value);
   return constant && *constant == expected;
+}
+
+/// The kernel's FP8 conversions (arith.truncf to an 8-bit float, which the chips do in one
+/// instruction and the host cannot lower) become the written-out rounding of CacheStore.h,
+/// the CPU reference's own. A bitcast of the result back to i8 takes the bits directly.
+void lowerFp8Truncs(gpu::GPUFuncOp kernel) {
+  SmallVector<arith::TruncFOp> truncs;
+  kernel.walk([&](arith::TruncFOp trunc) {
+    if (getElementTypeOrSelf(trunc.getType()).getIntOrFloatBitWidth() == 8)
+      truncs.push_back(trunc);
+  });
+  for (arith::TruncFOp trunc : truncs) {
+    ImplicitLocOpBuilder b(trunc.getLoc(), trunc);
+    Value bits = emitFp8Bits(b, trunc.getIn(), getElementTypeOrSelf(trunc.getType()));
+    for (Operation *user : llvm::make_early_inc_range(trunc->getUsers())) {
+      auto bitcast = dyn_cast<arith::BitcastOp>(user);
+      if (bitcast && bitcast.getType() == bits.getType()) {
+        bitcast.replaceAllUsesWith(bits);
+        bitcast.erase();
+      }
+    }
+    trunc.replaceAllUsesWith(arith::BitcastOp::create(b, trunc.getType(), bits).getResult());
+    trunc.erase();
+  }
 }
 
 /// The launch as a call: operands in a GPU address space are cast back to the default one.
@@ -91,6 +118,7 @@ struct ConvertGPUToHostPass : dsv4::impl::ConvertGPUToHostBase<ConvertGPUToHostP
           kernel.emitError("only kernels are emulated; device functions are not");
           return signalPassFailure();
         }
+        lowerFp8Truncs(kernel);
         FailureOr<func::FuncOp> host = emulateKernel(kernel, options);
         if (failed(host))
           return signalPassFailure();

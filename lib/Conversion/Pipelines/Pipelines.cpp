@@ -103,6 +103,11 @@ LogicalResult buildCompilePipeline(OpPassManager &pm, const CompileOptions &opti
   device.addPass(createSCFToControlFlowPass());
   // Bare pointers: a buffer is one kernel argument, the ABI the runtime packs.
   if (isAmdChip(options.chip)) {
+    // FP8 truncations to v_cvt_pk_fp8_f32, clamped to +-FP8_MAX first (SPEC.md saturates).
+    ArithToAMDGPUConversionPassOptions fp8;
+    fp8.chipset = options.chip;
+    fp8.saturateFP8Truncf = true;
+    device.addPass(createArithToAMDGPUConversionPass(fp8));
     ConvertGpuOpsToROCDLOpsOptions rocdl;
     rocdl.chipset = options.chip;
     rocdl.useBarePtrCallConv = true;
@@ -111,6 +116,7 @@ LogicalResult buildCompilePipeline(OpPassManager &pm, const CompileOptions &opti
     ConvertGpuOpsToNVVMOpsOptions nvvm;
     nvvm.useBarePtrCallConv = true;
     device.addPass(std::make_unique<NvvmWarpSize>());
+    device.addPass(dsv4::createDsv4NvvmFp8());
     device.addPass(createConvertGpuOpsToNVVMOps(nvvm));
     device.addPass(dsv4::createDsv4NvvmSqrt());
   }

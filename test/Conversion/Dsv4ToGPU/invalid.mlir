@@ -5,24 +5,33 @@
 
 // An unfused op has no GPU lowering.
 func.func @unfused(%kv: tensor<?x512xf32>, %items: tensor<?x2xi32>) -> tensor<?x512xf32> {
-  // expected-error @+1 {{'dsv4.hadamard' is not part of a fused epilogue; run dsv4-fuse first (only dsv4.fused_epilogue has a GPU lowering)}}
+  // expected-error @+1 {{'dsv4.hadamard' is not part of a fused epilogue; run dsv4-fuse first (only dsv4.fused_epilogue and dsv4.fused_store have a GPU lowering)}}
   %0 = dsv4.hadamard %kv[%items] {scale = 1.0 : f32} : tensor<?x512xf32>, tensor<?x2xi32>
   return %0 : tensor<?x512xf32>
 }
 
 // -----
 
-// The fused FP8 store has no GPU lowering yet: one clear error, not a half-lowered module.
-func.func @fused_store(%kv: tensor<?x128xf32>, %w: tensor<128xf32>, %f: tensor<?x64xf32>, %h: tensor<?xi32>, %c: tensor<?xi8>, %o: tensor<?xi64>) -> tensor<?xi8> {
-  // expected-error @+1 {{'dsv4.fused_store' has no GPU lowering yet (convert-dsv4-to-loops runs it on the CPU)}}
-  %0 = dsv4.fused_store decode indexer %kv, %w, %f, %h into %c[%o] {eps = 1.0e-06 : f32, fp8_type = f8E4M3FN, page_size = 64 : i64, ratio = 4 : i64, rope_dim = 64 : i64} : tensor<?x128xf32>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi32>, tensor<?xi8>, tensor<?xi64>
+// An unfused quantization has no GPU lowering either.
+func.func @unfused_quantize(%rows: tensor<?x128xf32>) -> tensor<?x128xf8E4M3FN> {
+  // expected-error @+1 {{'dsv4.quantize' is not part of a fused store; run dsv4-fuse first (only dsv4.fused_epilogue and dsv4.fused_store have a GPU lowering)}}
+  %q, %s = dsv4.quantize f32 %rows {block = 128 : i64} : tensor<?x128xf32> -> tensor<?x128xf8E4M3FN>, tensor<?x1xf32>
+  return %q : tensor<?x128xf8E4M3FN>
+}
+
+// -----
+
+// A store kernel function passes its arguments in the op's order: cache, then out_loc.
+// expected-error @+1 {{a kernel function must take (kv, weight, freqs, handle) and return dsv4.fused_epilogue of them, or take (kv, weight, freqs, handle, cache, out_loc) and return dsv4.fused_store of them, with nothing else in its body}}
+func.func @store_swapped(%kv: tensor<?x128xf32>, %w: tensor<128xf32>, %f: tensor<?x64xf32>, %h: tensor<?xi32>, %o: tensor<?xi64>, %c: tensor<?xi8>) -> tensor<?xi8> {
+  %0 = dsv4.fused_store decode indexer %kv, %w, %f, %h into %c[%o] {eps = 1.0e-06 : f32, fp8_type = f8E4M3FN, page_size = 64 : i64, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.0883883461 : f32} : tensor<?x128xf32>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi32>, tensor<?xi8>, tensor<?xi64>
   return %0 : tensor<?xi8>
 }
 
 // -----
 
 // A kernel function must be exactly `return fused(args)`.
-// expected-error @+1 {{a kernel function must take (kv, weight, freqs, handle) and return dsv4.fused_epilogue of them, with nothing else in its body}}
+// expected-error @+1 {{a kernel function must take (kv, weight, freqs, handle) and return dsv4.fused_epilogue of them, or take (kv, weight, freqs, handle, cache, out_loc) and return dsv4.fused_store of them, with nothing else in its body}}
 func.func @swapped(%kv: tensor<?x512xf32>, %weight: tensor<512xf32>, %freqs: tensor<?x64xf32>,
                    %seq_lens: tensor<?xi32>, %other: tensor<?x512xf32>) -> tensor<?x512xf32> {
   %0 = dsv4.fused_epilogue decode %other, %weight, %freqs, %seq_lens

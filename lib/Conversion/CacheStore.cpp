@@ -1,0 +1,144 @@
+// The store arithmetic of SPEC.md (see include/dsv4/Conversion/CacheStore.h). Every helper is
+// elementwise, so the kernel's runs and the loops' scalars share it.
+#include "dsv4/Conversion/CacheStore.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "llvm/Support/MathExtras.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::dsv4;
+
+namespace {
+constexpr int kF32MantissaBits = 23;
+constexpr int kF32Bias = 127;
+
+/// `element` shaped like `like`: itself for a scalar, a vector of the same shape otherwise.
+Type shapedLike(Value like, Type element) {
+  if (auto vector = dyn_cast<VectorType>(like.getType()))
+    return VectorType::get(vector.getShape(), element);
+  return element;
+}
+
+/// A constant (splat for a vector) of `value` in the shape of `like`.
+Value constantLike(ImplicitLocOpBuilder &b, Value like, TypedAttr value) {
+  Type type = shapedLike(like, value.getType());
+  if (auto vector = dyn_cast<VectorType>(type))
+    return arith::ConstantOp::create(b, DenseElementsAttr::get(vector, value));
+  return arith::ConstantOp::create(b, value);
+}
+
+Value i32Like(ImplicitLocOpBuilder &b, Value like, int64_t value) {
+  return constantLike(b, like, b.getI32IntegerAttr(value));
+}
+
+Value f32Like(ImplicitLocOpBuilder &b, Value like, APFloat value) {
+  return constantLike(b, like, b.getF32FloatAttr(value.convertToFloat()));
+}
+
+Value i64Const(ImplicitLocOpBuilder &b, int64_t value) {
+  return arith::ConstantIntOp::create(b, b.getI64Type(), value);
+}
+
+Value bitsOf(ImplicitLocOpBuilder &b, Value f32) {
+  return arith::BitcastOp::create(b, shapedLike(f32, b.getI32Type()), f32);
+}
+} // namespace
+
+Value mlir::dsv4::emitFp8Bits(ImplicitLocOpBuilder &b, Value v, Type fp8) {
+  const llvm::fltSemantics &sem = cast<FloatType>(fp8).getFloatSemantics();
+  int bias = 1 - llvm::APFloat::semanticsMinExponent(sem);
+  int mantissaBits = llvm::APFloat::semanticsPrecision(sem) - 1;
+  int shift = kF32MantissaBits - mantissaBits;
+  Value magnitudeIn = math::AbsFOp::create(b, v);
+  Value clamped = arith::MinNumFOp::create(b, magnitudeIn, f32Like(b, v, getFp8Max(fp8)));
+
+  // Subnormal results: whole multiples of the smallest subnormal 2^(1 - bias - mantissaBits),
+  // counted by an exact power-of-two scaling and a round-half-even to integer.
+  Value units = arith::MulFOp::create(
+      b, clamped, f32Like(b, v, APFloat(std::ldexp(1.0f, bias - 1 + mantissaBits))));
+  Value subnormal = arith::FPToUIOp::create(b, shapedLike(v, b.getI32Type()),
+                                            math::RoundEvenOp::create(b, units));
+  // Normal results: round the f32 mantissa to `mantissaBits` (half to even), then rebias.
+  Value bits = bitsOf(b, clamped);
+  Value lsb = arith::AndIOp::create(b, arith::ShRUIOp::create(b, bits, i32Like(b, v, shift)),
+                                    i32Like(b, v, 1));
+  Value rounded = arith::AddIOp::create(
+      b, bits, arith::AddIOp::create(b, lsb, i32Like(b, v, (1 << (shift - 1)) - 1)));
+  Value normal =
+      arith::SubIOp::create(b, arith::ShRUIOp::create(b, rounded, i32Like(b, v, shift)),
+                            i32Like(b, v, (kF32Bias - bias) << mantissaBits));
+  Value isSubnormal = arith::CmpFOp::create(b, arith::CmpFPredicate::OLT, clamped,
+                                            f32Like(b, v, APFloat(std::ldexp(1.0f, 1 - bias))));
+  Value magnitude = arith::SelectOp::create(b, isSubnormal, subnormal, normal);
+
+  auto codeOf = [&](APFloat value) { return int64_t(value.bitcastToAPInt().getZExtValue()); };
+  Value negative =
+      arith::CmpIOp::create(b, arith::CmpIPredicate::slt, bitsOf(b, v), i32Like(b, v, 0));
+  Value isZero =
+      arith::CmpIOp::create(b, arith::CmpIPredicate::eq, magnitude, i32Like(b, v, 0));
+  Value signBit = arith::SelectOp::create(
+      b, isZero, i32Like(b, v, codeOf(APFloat::getZero(sem, /*Negative=*/true))),
+      i32Like(b, v, 0x80));
+  Value withSign = arith::OrIOp::create(
+      b, magnitude, arith::SelectOp::create(b, negative, signBit, i32Like(b, v, 0)));
+  Value isNan = arith::CmpFOp::create(b, arith::CmpFPredicate::UNO, v, v);
+  Value code = arith::SelectOp::create(b, isNan, i32Like(b, v, codeOf(APFloat::getNaN(sem))),
+                                       withSign);
+  return arith::TruncIOp::create(b, shapedLike(v, b.getI8Type()), code);
+}
+
+Value mlir::dsv4::emitRoundToBf16(ImplicitLocOpBuilder &b, Value v) {
+  Value bf16 = arith::TruncFOp::create(b, shapedLike(v, b.getBF16Type()), v);
+  return arith::ExtFOp::create(b, shapedLike(v, b.getF32Type()), bf16);
+}
+
+Value mlir::dsv4::emitUe8m0RoundUp(ImplicitLocOpBuilder &b, Value scale) {
+  Value bits = bitsOf(b, scale);
+  Value exponent = arith::ShRUIOp::create(b, bits, i32Like(b, scale, kF32MantissaBits));
+  Value mantissa =
+      arith::AndIOp::create(b, bits, i32Like(b, scale, (1 << kF32MantissaBits) - 1));
+  Value inexact =
+      arith::CmpIOp::create(b, arith::CmpIPredicate::ne, mantissa, i32Like(b, scale, 0));
+  return arith::AddIOp::create(
+      b, exponent, arith::ExtUIOp::create(b, shapedLike(scale, b.getI32Type()), inexact));
+}
+
+Value mlir::dsv4::emitUe8m0Inverse(ImplicitLocOpBuilder &b, Value exponent) {
+  // f32 bits of 2^(127 - e): biased exponent 254 - e, no mantissa.
+  Value inverseBits = arith::ShLIOp::create(
+      b, arith::SubIOp::create(b, i32Like(b, exponent, 2 * kF32Bias), exponent),
+      i32Like(b, exponent, kF32MantissaBits));
+  return arith::BitcastOp::create(b, shapedLike(exponent, b.getF32Type()), inverseBits);
+}
+
+SlotAddress mlir::dsv4::emitSlotAddress(ImplicitLocOpBuilder &b, const CacheGeometry &geometry,
+                                        int64_t pageSize, Value outLoc, Value cacheBytes) {
+  Value page = arith::ShRSIOp::create(b, outLoc, i64Const(b, llvm::Log2_64(pageSize)));
+  Value token = arith::AndIOp::create(b, outLoc, i64Const(b, pageSize - 1));
+  Value pageBase = arith::MulIOp::create(b, page, i64Const(b, geometry.pageBytes(pageSize)));
+  Value rowInPage = arith::MulIOp::create(b, token, i64Const(b, geometry.rowBytes));
+  Value scalesInPage = arith::AddIOp::create(
+      b, i64Const(b, geometry.rowBytes * pageSize),
+      arith::MulIOp::create(b, token, i64Const(b, geometry.scaleStride)));
+  // The scales are a token's last bytes. Compared without forming page * pageBytes, which
+  // overflows for a huge out_loc.
+  Value end = arith::AddIOp::create(b, scalesInPage, i64Const(b, geometry.scaleBytes()));
+  Value endFits = arith::CmpIOp::create(b, arith::CmpIPredicate::sle, end, cacheBytes);
+  Value lastPage = arith::DivSIOp::create(b, arith::SubIOp::create(b, cacheBytes, end),
+                                          i64Const(b, geometry.pageBytes(pageSize)));
+  Value pageFits = arith::CmpIOp::create(b, arith::CmpIPredicate::sle, page, lastPage);
+  Value valid = arith::CmpIOp::create(b, arith::CmpIPredicate::sge, outLoc, i64Const(b, 0));
+  Value stores = arith::AndIOp::create(b, valid, arith::AndIOp::create(b, endFits, pageFits));
+  return {arith::AddIOp::create(b, pageBase, rowInPage),
+          arith::AddIOp::create(b, pageBase, scalesInPage), stores};
+}
+
+Value mlir::dsv4::emitIsBoundary(ImplicitLocOpBuilder &b, Value seqLen, int64_t ratio) {
+  Value ratioValue = arith::ConstantIntOp::create(b, b.getI32Type(), ratio);
+  Value remainder = arith::RemSIOp::create(b, seqLen, ratioValue);
+  return arith::CmpIOp::create(b, arith::CmpIPredicate::eq, remainder,
+                               arith::ConstantIntOp::create(b, b.getI32Type(), 0));
+}
