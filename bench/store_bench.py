@@ -41,7 +41,8 @@ MAX_DIFFERING = 0.01
 
 def find_store_kernel(objects_dir, runtime, layout, config):
     """(manifest, loaded kernel) of the f32 decode store kernel of `layout`, or None."""
-    for m, binary, _ in objects.manifests(objects_dir, objects.PTX_TARGET):
+    # scripts/run writes the store kernels to <library>/store.
+    for m, binary, _ in objects.manifests(os.path.join(objects_dir, "store"), objects.PTX_TARGET):
         if (m.get("layout"), m["mode"], m["kv_dtype"], m["weight_dtype"], m["head_dim"],
                 m["ratio"]) == (layout, "decode", "f32", "f32", config["head_dim"], config["ratio"]):
             return m, runtime.Kernel(binary)

@@ -5,7 +5,8 @@
 # compute-sanitizer's memcheck, racecheck and synccheck. Logs go to $OUT (or /tmp/dsv4_proof).
 # Exit status 0 only if all passed.
 #
-# Knobs (environment): OBJECTS (default out), SANITIZERS (default "memcheck racecheck synccheck"),
+# Knobs (environment): OBJECTS (default out; its store/ holds the store kernels), STORE_OBJECTS
+# (more folders of store kernels for store_proof.py, e.g. other page sizes), SANITIZERS (default "memcheck racecheck synccheck"),
 # SAN_TIMEOUT seconds per sanitizer run (default 100).
 set -u
 cd "$(dirname "$0")/../.."
@@ -36,7 +37,7 @@ echo "== check_numerics (full)"
 python3 test/GPU/check_numerics.py --objects "$OBJECTS" 2>&1 | tee "$LOGS/numerics.log"
 numerics_rc=${PIPESTATUS[0]}
 echo "== store_proof (full)"
-python3 test/GPU/store_proof.py --objects "$OBJECTS" 2>&1 | tee "$LOGS/store.log"
+python3 test/GPU/store_proof.py --objects "$OBJECTS" $STORE_OBJECTS 2>&1 | tee "$LOGS/store.log"
 store_rc=${PIPESTATUS[0]}
 
 # One sanitizer run: only kernels whose name holds "dsv4" are instrumented (torch's own kernels

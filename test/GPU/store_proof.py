@@ -1,7 +1,8 @@
 """Device proof of the fused FP8 paged store: every byte of the cache against SPEC.md's model.
 
-For each store kernel (PTX + manifest with a `layout`) in the objects folder, and its
-in-place twin (same configuration, no store), on a cache filled with a byte pattern:
+For each store kernel (PTX + manifest with a `layout`) in the objects folders (each folder and
+its store/ subfolder, where scripts/run puts them), and its in-place twin (same configuration,
+no store), on a cache filled with a byte pattern:
   - the edge batch: boundary and non-boundary decode rows, padding, out_loc < 0, positions
     outside the table, slots in later pages, a slot ending exactly at the cache's end and one
     past it, an all-zero row, a NaN row, a tiny row (amax below 1e-4), a spiky row;
@@ -12,7 +13,7 @@ itself held against store_model.py (plain Python, SPEC.md) on sampled rows of ev
 byte must match: the stored slots and the untouched pattern around them.
 
 Run (repo root): DSV4_RUNTIME_LIB=/tmp/rt/lib/libdsv4_runtime.so PYTHONPATH=python \
-  python3 test/GPU/store_proof.py --objects out [--quick]
+  python3 test/GPU/store_proof.py --objects out [more folders] [--quick]
 """
 import argparse
 import os
@@ -188,13 +189,14 @@ def main(argv=None):
     import dsv4.runtime as runtime
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--objects", default="out")
+    p.add_argument("--objects", nargs="+", default=["out"])
     p.add_argument("--quick", action="store_true", help="fewer, smaller batches (sanitizers)")
     p.add_argument("--seed", type=int, default=1)
     args = p.parse_args(argv)
-    candidates = list(objects.manifests(args.objects, objects.PTX_TARGET))
+    candidates = [found for folder in args.objects for sub in (folder, os.path.join(folder, "store"))
+                  for found in objects.manifests(sub, objects.PTX_TARGET)]
     stores = [(m, b) for m, b, _ in candidates if "layout" in m and m["kv_dtype"] == "f32"]
-    verdict(bool(stores), f"store kernels found in {args.objects}: {len(stores)}")
+    verdict(bool(stores), f"store kernels found in {' '.join(args.objects)}: {len(stores)}")
     for m, binary in stores:
         twin = twin_of(m, candidates)
         verdict(twin is not None, f"{m['kernel']}: in-place twin found")
