@@ -12,8 +12,8 @@ no reduction and no scale computation.
 import triton
 import triton.language as tl
 
-FP8_MAX = 448.0
-MIN_AMAX = 1e-4
+FP8_MAX = tl.constexpr(448.0)
+MIN_AMAX = tl.constexpr(1e-4)
 
 
 @triton.jit

@@ -5,7 +5,10 @@ the same rules as tensor operations, so the device proof can check 65536-row bat
 holds this against store_model.py on sampled rows of every batch, so the two cannot drift.
 
 FP8 and bf16 rounding use torch's own conversions (round to nearest even), after an explicit
-saturation to FP8_MAX (torch's float8 casts do not saturate).
+saturation to FP8_MAX (torch's float8 casts do not saturate). f32 division and products are
+computed in float64 and rounded once to f32, which gives the correctly rounded f32 result (53
+bits hold twice 24 plus 2): torch divides a tensor by a Python number as a product with its
+reciprocal, which is not SPEC.md's f32 division.
 """
 import os
 import sys
@@ -38,13 +41,13 @@ def token_bytes(layout, rows, flavour):
     fp8_max = FP8[flavour]["max"]
     n = rows.shape[0]
     if layout.name == "indexer":
-        scale = _amax(rows, 1).clamp(min=MIN_AMAX) / fp8_max          # f32 division
-        inverse = 1.0 / scale
-        codes = _fp8_codes(rows * inverse[:, None], flavour)
+        scale = (_amax(rows, 1).double().clamp(min=MIN_AMAX) / fp8_max).float()
+        inverse = (1.0 / scale.double()).float()
+        codes = _fp8_codes((rows.double() * inverse.double()[:, None]).float(), flavour)
         return codes, scale.contiguous().view(torch.uint8).view(n, 4)
     nope = rows[:, :layout.quantized].to(torch.bfloat16).to(torch.float32)
     blocks = nope.view(n, layout.quantized // layout.block, layout.block)
-    bits = (_amax(blocks, 2).clamp(min=MIN_AMAX) / fp8_max).view(torch.int32)
+    bits = (_amax(blocks, 2).double().clamp(min=MIN_AMAX) / fp8_max).float().view(torch.int32)
     exponent = (bits >> 23) + ((bits & 0x7FFFFF) != 0).to(torch.int32)   # ue8m0, rounded up
     # x * 2^(127 - e) is exact in float64; one rounding to f32 is the f32 product.
     y = (blocks.double() * torch.exp2((127 - exponent).double())[:, :, None]).float()
