@@ -150,7 +150,7 @@ private:
   /// The fused op of `function` when the function is exactly `return fused(args)`.
   FailureOr<Operation *> getKernelOp(func::FuncOp function) {
     auto fail = [&]() {
-      return function.emitError()
+      return mlir::emitError(function.getLoc())
              << "a kernel function must take " << kEpilogueSignature
              << " and return dsv4.fused_epilogue of them, or take " << kStoreSignature
              << " and return dsv4.fused_store of them, with nothing else in its body";
@@ -249,7 +249,7 @@ private:
       return failure();
     StringAttr name = function.getSymNameAttr();
     if (!isValidKernelName(name))
-      return function.emitError() << "kernel name '" << name.getValue()
+      return mlir::emitError(function.getLoc()) << "kernel name '" << name.getValue()
                                   << "' is not a valid symbol: use ASCII letters, digits and "
                                      "'_', not starting with a digit";
     recordKernel(module, *config, name);
@@ -258,7 +258,7 @@ private:
     bool called = !SymbolTable::symbolKnownUseEmpty(function, module);
     auto hostName = StringAttr::get(&getContext(), name.getValue() + ".host");
     if (called && failed(SymbolTable::replaceAllSymbolUses(function, hostName, module)))
-      return function.emitError("cannot rename the calls of the kernel function");
+      return mlir::emitError(function.getLoc(), "cannot rename the calls of the kernel function");
     function.setSymNameAttr(hostName);
     gpu::GPUModuleOp kernelModule = createKernelModule(module, function, name);
     OpBuilder builder = OpBuilder::atBlockEnd(kernelModule.getBody());
