@@ -1,12 +1,15 @@
 """Launches one dsv4 kernel a few times on random data, for a profiler to attach to:
     ncu --kernel-name regex:dsv4 --launch-skip 2 --launch-count 1 \\
         python3 bench/profile_one.py out/KERNEL.sm_90.ptx 8192
-Decode manifests only (seq_lens handle)."""
+Decode manifests only (seq_lens handle); a store kernel (its manifest has a layout) stores every
+row into a cache of its layout, at slots in a random order."""
 import json
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "GPU"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "test", "GPU"))
+sys.path.insert(0, os.path.join(HERE, "..", "test", "Integration"))
 import reference  # noqa: E402
 
 
@@ -22,9 +25,22 @@ def main(binary, rows, launches=4):
     weight = (0.5 + torch.rand(head_dim, device="cuda")).to(reference.torch_dtype(manifest["weight_dtype"]))
     freqs = reference.random_freqs(4096, rope_dim, torch.Generator().manual_seed(0), "cuda")
     seq_lens = torch.randint(1, 4097, (rows,), device="cuda", dtype=torch.int32)
+    if "layout" in manifest:
+        from store_model import Layout
+
+        layout = Layout(manifest["layout"], manifest["page_size"])
+        seq_lens = (seq_lens - 1) // manifest["ratio"] * manifest["ratio"] + manifest["ratio"]
+        pages = -(-rows // layout.page_size)
+        out_loc = torch.randperm(pages * layout.page_size, device="cuda")[:rows]
+        cache = torch.zeros(pages * layout.page_bytes, dtype=torch.uint8, device="cuda")
     for _ in range(launches):
-        runtime.compress_norm_rope_hadamard_inplace(kv, weight, manifest["eps"], freqs, seq_lens,
-                                                    head_dim, kernel=kernel)
+        if "layout" in manifest:
+            runtime.compress_norm_rope_quantize_store(
+                kv, weight, manifest["eps"], freqs, seq_lens, head_dim, out_loc, cache,
+                layout.page_size, kernel=kernel)
+        else:
+            runtime.compress_norm_rope_hadamard_inplace(kv, weight, manifest["eps"], freqs,
+                                                        seq_lens, head_dim, kernel=kernel)
     torch.cuda.synchronize()
 
 
