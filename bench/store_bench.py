@@ -4,13 +4,16 @@
             ratio 4, 584 B a token); f32 kv and weight, eps 1e-6, every decode item a boundary
   rows      decode 1, 16, 64, 256 (hot: two buffer sets) and 65536 (cold: sets rotated over more
             than twice the L2)
-  columns   dsv4 (the store kernel of examples/production.txt through the shim), ref (the Triton
+  columns   dsv4 (the decode store kernel of examples/production.txt through the shim; at 65536
+            rows also dsv4-prefill, the prefill kernel on the plan naming the same items, which is
+            what a serving framework runs at that size), ref (the Triton
             reference epilogue alone, in place), chain (ref, then bench/triton_store.py's FP8
             quantize + scatter), floor (read the f32 row, write the token's bytes: no reduction)
 Before timing, the chain's cache is compared with dsv4's byte for byte (they quantize rows computed
 by different kernels, so a last-bit difference in a row may move a code: the share of differing
 bytes is reported and must stay under 1%); the byte-exact proof is test/GPU/store_proof.py.
-Verdicts (issue 11): decode dsv4 <= 1.0x ref and <= 0.6x chain; 65536 rows dsv4 <= 1.3x floor.
+Verdicts (issue 11): decode dsv4 <= 1.0x ref and <= 0.6x chain; 65536 rows dsv4 and dsv4-prefill
+<= 1.3x floor.
 
 Run (repo root): DSV4_RUNTIME_LIB=/tmp/rt/lib/libdsv4_runtime.so PYTHONPATH=python \
   python3 bench/store_bench.py --objects out --json store.json
@@ -39,12 +42,12 @@ REFERENCE_WARPS = 4
 MAX_DIFFERING = 0.01
 
 
-def find_store_kernel(objects_dir, runtime, layout, config):
-    """(manifest, loaded kernel) of the f32 decode store kernel of `layout`, or None."""
+def find_store_kernel(objects_dir, runtime, layout, config, mode="decode"):
+    """(manifest, loaded kernel) of the f32 `mode` store kernel of `layout`, or None."""
     # scripts/run writes the store kernels to <library>/store.
     for m, binary, _ in objects.manifests(os.path.join(objects_dir, "store"), objects.PTX_TARGET):
         if (m.get("layout"), m["mode"], m["kv_dtype"], m["weight_dtype"], m["head_dim"],
-                m["ratio"]) == (layout, "decode", "f32", "f32", config["head_dim"], config["ratio"]):
+                m["ratio"]) == (layout, mode, "f32", "f32", config["head_dim"], config["ratio"]):
             return m, runtime.Kernel(binary)
     return None
 
@@ -77,7 +80,7 @@ class StoreWorkload:
         return self.w.rows * (self.w.head_dim * 4 + token)
 
 
-def implementations(kernel, config):
+def implementations(kernel, prefill_kernel, config):
     import triton_reference
     import triton_store
     import dsv4.runtime as runtime
@@ -99,6 +102,10 @@ def implementations(kernel, config):
         impls["dsv4"] = lambda s, i: runtime.compress_norm_rope_quantize_store(
             s.w.kv[i], s.w.weight, s.w.params["eps"], s.w.freqs, s.w.seq_lens, s.w.head_dim,
             s.out_loc, s.caches[i], s.layout.page_size, kernel=kernel)
+    if prefill_kernel is not None:
+        impls["dsv4-prefill"] = lambda s, i: runtime.compress_norm_rope_quantize_store(
+            s.w.kv[i], s.w.weight, s.w.params["eps"], s.w.freqs, s.w.plan, s.w.head_dim,
+            s.out_loc, s.caches[i], s.layout.page_size, kernel=prefill_kernel)
     return impls
 
 
@@ -130,12 +137,14 @@ def run(objects_dir, runtime, seed, l2_bytes, log):
             log(f"no dsv4 store kernel for {name} in {objects_dir}")
         manifest, kernel = found or (None, None)
         layout = Layout(name, manifest["page_size"] if manifest else 64)
-        impls = implementations(kernel, config)
+        prefill = find_store_kernel(objects_dir, runtime, name, config, "prefill")
+        all_impls = implementations(kernel, prefill[1] if prefill else None, config)
         for rows, cache in SIZES:
             row_bytes = config["head_dim"] * 4
             sets = 2 if cache == "hot" else max(2, min(workload.MAX_SETS,
                                                        -(-2 * l2_bytes // (rows * row_bytes))))
             s = StoreWorkload(rows, sets, seed + rows, config, layout)
+            impls = {k: v for k, v in all_impls.items() if k != "dsv4-prefill" or rows > 256}
             key = {"layout": name, "rows": rows, "cache": cache, "sets": sets,
                    "bytes": s.bytes_moved}
             if kernel is not None:
@@ -160,7 +169,7 @@ def verdicts(records):
     med = {(r["layout"], r["rows"], r["impl"]): r["graph"]["median_us"]
            for r in records if r.get("graph")}
     lines = []
-    for layout, rows, impl in sorted(k for k in med if k[2] == "dsv4"):
+    for layout, rows, impl in sorted(k for k in med if k[2].startswith("dsv4")):
         fused = med[(layout, rows, impl)]
         if rows <= 256:
             for other, limit in (("ref", 1.0), ("chain", 0.6)):
@@ -169,7 +178,7 @@ def verdicts(records):
                               f"(target <= {limit}x)", ratio <= limit))
         else:
             ratio = fused / med[(layout, rows, "floor")]
-            lines.append((f"{layout} {rows} rows: dsv4 {fused:.2f} us = {ratio:.2f}x floor "
+            lines.append((f"{layout} {rows} rows: {impl} {fused:.2f} us = {ratio:.2f}x floor "
                           f"(target <= 1.3x)", ratio <= 1.3))
     return lines
 
