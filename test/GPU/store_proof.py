@@ -56,10 +56,10 @@ def fp8_flavour(m):
     return "fnuz" if m["fp8_type"] == "f8E4M3FNUZ" else "fn"
 
 
-def pattern(size):
+def pattern(size, device=DEVICE):
     import torch
 
-    return ((torch.arange(size, device=DEVICE, dtype=torch.int64) * 37 + 11) & 0xFF).to(torch.uint8)
+    return ((torch.arange(size, device=device, dtype=torch.int64) * 37 + 11) & 0xFF).to(torch.uint8)
 
 
 class Batch:
