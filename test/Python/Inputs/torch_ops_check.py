@@ -12,7 +12,6 @@ import torch
 sys.path.insert(0, os.path.join(sys.argv[1], "test", "GPU"))
 import reference  # noqa: E402
 import store_proof  # noqa: E402
-import store_reference  # noqa: E402
 from store_model import Layout  # noqa: E402
 
 import dsv4.torch_ops  # noqa: E402,F401 - registers torch.ops.dsv4
