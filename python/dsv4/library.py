@@ -1,8 +1,11 @@
 """Kernels by configuration: a prebuilt library with an index, and an on-disk JIT cache.
 
+A configuration is an in-place epilogue (layout None) or a fused FP8 store into a paged cache
+of one layout and page size; matching is exact, so one never stands in for the other.
 get_kernel(config, device) returns the loaded dsv4.Kernel for a configuration. It looks, in
 order, in the libraries named by $DSV4_KERNEL_DIR (os.pathsep-separated folders holding an
-index.json written by `scripts/run` or write_index; default: the checkout's out/), in the on-disk cache ($DSV4_CACHE_DIR,
+index.json written by `scripts/run` or write_index, each followed by its store/ subfolder with its
+own index.json; default: the checkout's out/), in the on-disk cache ($DSV4_CACHE_DIR,
 default ~/.cache/dsv4, keyed by configuration, chip and dsv4 version), and finally compiles the
 configuration into that cache with dsv4-gen and dsv4-opt when they can be found ($DSV4_BIN_DIR,
 PATH, or the repository's build/bin). Everything but the final load needs no GPU driver.
@@ -24,10 +27,15 @@ __all__ = ["Config", "KernelFiles", "KernelNotFound", "check_kernel", "chip_of",
            "get_kernel", "library_kernels", "read_manifest", "write_index"]
 
 INDEX_NAME = "index.json"
-INDEX_FORMAT = "dsv4-index-1"
+STORE_SUBFOLDER = "store"
+# 2: entries carry `layout` (null for an in-place kernel) and a store kernel's `page_size`; a
+# version-1 index may list a store kernel as an in-place one, so it is refused, not guessed.
+INDEX_FORMAT = "dsv4-index-2"
 MANIFEST_FORMAT = "dsv4-manifest-1"
 _KV_DTYPES = ("f32", "bf16", "f16")
 _WEIGHT_DTYPES = ("f32", "bf16")
+_LAYOUTS = ("indexer", "main")  # SPEC.md "Storing into the paged caches"
+DEFAULT_PAGE_SIZE = 64          # dsv4-gen's --page-size default
 _REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -52,6 +60,8 @@ class Config:
     ratio: int = 4
     rotate: bool = True
     scale: float = None         # Hadamard scale; None means D^-0.5
+    layout: str = None          # None: kv updated in place; "indexer"/"main": the FP8 store
+    page_size: int = DEFAULT_PAGE_SIZE  # the store's tokens per cache page
 
     def __post_init__(self):
         # Names only; dsv4-gen checks the numeric limits (D, R, eps) when it compiles.
@@ -64,6 +74,15 @@ class Config:
             problems.append(f"weight dtype {self.weight_dtype!r} is not one of {_WEIGHT_DTYPES}")
         if self.ratio <= 0:
             problems.append(f"ratio {self.ratio} is not positive")
+        if self.layout is not None and self.layout not in _LAYOUTS:
+            problems.append(f"layout {self.layout!r} is not None (in place) or one of {_LAYOUTS}")
+        if isinstance(self.page_size, bool) or not isinstance(self.page_size, int) or \
+                self.page_size <= 0 or self.page_size & (self.page_size - 1):
+            problems.append(f"page size {self.page_size!r} is not a positive power of two")
+        elif self.layout is None and self.page_size != DEFAULT_PAGE_SIZE:
+            # Two equal in-place configurations must compare (and key) equal.
+            problems.append(f"page size {self.page_size} is given to an in-place configuration "
+                            f"(it needs a layout)")
         if problems:
             raise ValueError(f"invalid dsv4 configuration {self}: " + "; ".join(problems))
 
@@ -75,16 +94,22 @@ class Config:
         text = (f"{self.mode} D={self.head_dim} R={self.rope_dim} kv={self.kv_dtype} "
                 f"weight={self.weight_dtype} eps={self.eps:g} ratio={self.ratio} "
                 f"rotate={self.rotate}")
-        return text + (f" scale={self.scale:g}" if self.scale is not None else "")
+        text += f" scale={self.scale:g}" if self.scale is not None else ""
+        return text + (f" layout={self.layout} page_size={self.page_size}" if self.layout else "")
 
-    def gen_args(self):
-        """dsv4-gen's options for this configuration."""
+    def gen_args(self, chip=None):
+        """dsv4-gen's options for this configuration; a store configuration takes the FP8 type
+        of `chip` (dsv4-gen --chip), so it needs one."""
         args = [f"--mode={self.mode}", f"--head-dim={self.head_dim}",
                 f"--rope-dim={self.rope_dim}", f"--kv-dtype={self.kv_dtype}",
                 f"--weight-dtype={self.weight_dtype}", f"--eps={self.eps!r}",
                 f"--ratio={self.ratio}", f"--rotate={'true' if self.rotate else 'false'}"]
         if self.scale is not None:
             args.append(f"--scale={self.scale!r}")
+        if self.layout:
+            if chip is None:
+                raise ValueError(f"the store configuration {self} needs a chip for its FP8 type")
+            args += [f"--layout={self.layout}", f"--page-size={self.page_size}", f"--chip={chip}"]
         return args
 
     def key(self):
@@ -92,6 +117,8 @@ class Config:
         fields = (self.mode, self.head_dim, self.rope_dim, self.kv_dtype, self.weight_dtype,
                   _f32(self.eps), self.ratio, self.rotate,
                   self.effective_scale if self.rotate else None)
+        if self.layout:  # in-place keys stay as they were before the store existed
+            fields += (self.layout, self.page_size)
         return hashlib.sha256(repr(fields).encode()).hexdigest()[:20]
 
     def matches(self, manifest):
@@ -101,7 +128,9 @@ class Config:
                 and m["rope_dim"] == self.rope_dim and m["kv_dtype"] == self.kv_dtype
                 and m["weight_dtype"] == self.weight_dtype and m["ratio"] == self.ratio
                 and m["rotate"] == self.rotate and _f32(m["eps"]) == _f32(self.eps)
-                and (not self.rotate or _f32(m["scale"]) == self.effective_scale))
+                and (not self.rotate or _f32(m["scale"]) == self.effective_scale)
+                and m.get("layout") == self.layout
+                and (self.layout is None or m["page_size"] == self.page_size))
 
     @classmethod
     def from_manifest(cls, manifest):
@@ -109,11 +138,17 @@ class Config:
         return cls(mode=m["mode"], head_dim=m["head_dim"], rope_dim=m["rope_dim"],
                    kv_dtype=m["kv_dtype"], weight_dtype=m["weight_dtype"], eps=m["eps"],
                    ratio=m["ratio"], rotate=m["rotate"],
-                   scale=m["scale"] if m["rotate"] else None)
+                   scale=m["scale"] if m["rotate"] else None, layout=m.get("layout"),
+                   page_size=m.get("page_size", DEFAULT_PAGE_SIZE))
 
 
 _MANIFEST_KEYS = ("kernel", "binary", "chip", "mode", "rotate", "head_dim", "rope_dim",
                   "ratio", "eps", "scale", "kv_dtype", "weight_dtype")
+# A store kernel's manifest has these too (docs/ABI.md); an in-place one has none of them.
+_STORE_KEYS = ("layout", "page_size", "fp8_type", "cache_align")
+# What an index entry holds besides "manifest": the fields Config.matches reads.
+_INDEX_KEYS = ("binary", "chip", *(k for k in _MANIFEST_KEYS if k not in ("binary", "chip")),
+               "layout", "page_size")
 
 
 def read_manifest(path):
@@ -127,6 +162,8 @@ def read_manifest(path):
     if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
         raise ValueError(f"'{path}' is not a {MANIFEST_FORMAT} manifest")
     missing = [k for k in _MANIFEST_KEYS if k not in manifest]
+    if "layout" in manifest:
+        missing += [k for k in _STORE_KEYS if k not in manifest]
     if missing:
         raise ValueError(f"manifest '{path}' lacks {', '.join(missing)}")
     return manifest
@@ -149,8 +186,7 @@ def write_index(folder):
         if path.name == INDEX_NAME:
             continue
         m = read_manifest(path)
-        entries.append({"manifest": path.name, "binary": m["binary"], "chip": m["chip"],
-                        **{k: m[k] for k in _MANIFEST_KEYS if k not in ("binary", "chip")}})
+        entries.append({"manifest": path.name, **{k: m.get(k) for k in _INDEX_KEYS}})
     index = {"format": INDEX_FORMAT, "version": __version__, "kernels": entries}
     _write_atomically(folder / INDEX_NAME, json.dumps(index, indent=1) + "\n")
     return len(entries)
@@ -168,9 +204,18 @@ def _library_dirs():
     return dirs or [_REPO_ROOT / "out"]
 
 
+def _index_folders():
+    """Each library folder, then its store/ subfolder: scripts/run keeps the store kernels apart
+    because the device tools (check_numerics.py, bench/) take every manifest of a library folder
+    for an in-place kernel."""
+    for folder in _library_dirs():
+        yield folder
+        yield folder / STORE_SUBFOLDER
+
+
 def _index_entries(chip):
     """(folder, entry) of every kernel for `chip` in the libraries' indexes, in search order."""
-    for folder in _library_dirs():
+    for folder in _index_folders():
         path = folder / INDEX_NAME
         try:
             with open(path) as f:
@@ -239,7 +284,7 @@ def _compile_into_cache(config, chip):
     # process) sees a complete entry or none.
     work = Path(tempfile.mkdtemp(dir=final.parent, prefix=final.name + ".tmp"))
     try:
-        ir = subprocess.run([gen, *config.gen_args()], capture_output=True, text=True)
+        ir = subprocess.run([gen, *config.gen_args(chip)], capture_output=True, text=True)
         if ir.returncode != 0:
             raise KernelNotFound(f"dsv4-gen refused configuration {config}: {ir.stderr.strip()}")
         out = subprocess.run([opt, "-", f"--dsv4-compile=chip={chip} output-dir={work}",
@@ -282,7 +327,7 @@ def find_kernel(config, chip, *, compile=True):
             f"no dsv4 kernel for {config} on {chip}: none in the libraries "
             f"{[str(d) for d in _library_dirs()]} ($DSV4_KERNEL_DIR) nor in the cache "
             f"{cache_dir()}, and {why}. Build it with "
-            f"`dsv4-gen {' '.join(config.gen_args())} | dsv4-opt - "
+            f"`dsv4-gen {' '.join(config.gen_args(chip))} | dsv4-opt - "
             f"--dsv4-compile=\"chip={chip} output-dir=DIR\" -o /dev/null` and add DIR to "
             f"$DSV4_KERNEL_DIR after `python3 -m dsv4 --index DIR`, or put dsv4-opt "
             f"and dsv4-gen on PATH (or $DSV4_BIN_DIR).")
@@ -323,17 +368,22 @@ def get_kernel(config, device):
 
 def check_kernel(kernel, config):
     """Raises ValueError unless the loaded `kernel` (from get_kernel) computes what `config`
-    asks: a ratio-128 kernel on a ratio-4 layer would silently read the wrong RoPE positions."""
+    asks: a ratio-128 kernel on a ratio-4 layer would silently read the wrong RoPE positions,
+    and a store kernel of another layout or page size would write the wrong cache bytes."""
     compiled = kernel.config
-    for field in ("ratio", "rotate", "mode"):
+    for field in ("ratio", "rotate", "mode", "layout", "page_size"):
         if getattr(compiled, field) != getattr(config, field):
             raise ValueError(f"dsv4: kernel '{kernel.name}' has {field}="
                              f"{getattr(compiled, field)}, the call asks {field}="
                              f"{getattr(config, field)}")
-    # The shim's own reading of the manifest, in case the files changed under the index.
-    if kernel.mode != config.mode or kernel.rotate != config.rotate:
+    # The shim's own reading of the manifest, in case the files changed under the index; it
+    # reports a page size for store kernels only.
+    page_size = config.page_size if config.layout else 0
+    if kernel.mode != config.mode or kernel.rotate != config.rotate or \
+            kernel.page_size != page_size:
         raise ValueError(f"dsv4: kernel '{kernel.name}' reports mode={kernel.mode} "
-                         f"rotate={kernel.rotate}, the call asks {config}")
+                         f"rotate={kernel.rotate} page_size={kernel.page_size}, the call asks "
+                         f"{config}")
 
 
 class _NoDevice:

@@ -89,7 +89,7 @@ def _library():
         sigs[f"dsv4_module_{name}"] = (c_char_p, [mod_p])
     for name in ("handle_kind", "rotate", "kv_dtype", "weight_dtype"):
         sigs[f"dsv4_module_{name}"] = (ctypes.c_int32, [mod_p])
-    for name in ("head_dim", "rope_dim", "workgroup_size", "rows_per_workgroup"):
+    for name in ("head_dim", "rope_dim", "workgroup_size", "rows_per_workgroup", "page_size"):
         sigs[f"dsv4_module_{name}"] = (ctypes.c_int64, [mod_p])
     sigs["dsv4_module_eps"] = (ctypes.c_float, [mod_p])
     for name, (restype, argtypes) in sigs.items():
@@ -184,6 +184,7 @@ class Kernel:
     rope_dim = property(lambda self: self._get("rope_dim"))
     workgroup_size = property(lambda self: self._get("workgroup_size"))
     rows_per_workgroup = property(lambda self: self._get("rows_per_workgroup"))
+    page_size = property(lambda self: self._get("page_size"))  # 0 unless a store kernel
     eps = property(lambda self: self._get("eps"))
     kv_dtype = property(lambda self: _DTYPE_NAMES.get(self._get("kv_dtype")))
     weight_dtype = property(lambda self: _DTYPE_NAMES.get(self._get("weight_dtype")))

@@ -4,19 +4,31 @@ capturable in CUDA graphs. Importing this module registers the ops (it needs tor
 
     torch.ops.dsv4.compress_norm_rope_hadamard_(kv, weight, freqs, plan, eps, ratio, rotate)
 
-updates kv [N, D] in place. Under torch.compile, call it through
-`dsv4.torch_ops.compress_norm_rope_hadamard_`, which takes the framework's complex64 freqs_cis
-[P, R/2] and hands the op its float32 [P, R] view: Inductor cannot lower an op with a complex
-argument (it falls back, and the in-place op's functionalization is then never undone). The kernel is chosen by the tensors (kv and weight dtypes, D, R from
-freqs_cis, decode for seq_lens [B] or prefill for plan [M, 4]) and the scalars, through
-dsv4.get_kernel (library, cache, or compiled on first use), once per device and configuration.
+updates kv [N, D] in place, and
+
+    torch.ops.dsv4.compress_norm_rope_quantize_store_(kv, weight, freqs, plan, out_loc, cache,
+                                                      eps, ratio, rotate, layout, page_size)
+
+reads kv and stores each finished row, quantized to FP8, into the paged uint8 `cache` at slot
+out_loc[item] (SPEC.md "Storing into the paged caches"; layout "indexer" or "main", page_size
+tokens a page). Under torch.compile, call them through
+`dsv4.torch_ops.compress_norm_rope_hadamard_` / `compress_norm_rope_quantize_store_`, which take
+the framework's complex64 freqs_cis [P, R/2] and hand the op its float32 [P, R] view: Inductor
+cannot lower an op with a complex argument (it falls back, and an op's functionalization is then
+never undone). The kernel is chosen by the tensors (kv and weight dtypes, D, R from freqs_cis,
+decode for seq_lens [B] or prefill for plan [M, 4]) and the scalars (and a store's layout and
+page size), through dsv4.get_kernel (library, cache, or compiled on first use), once per device
+and configuration.
 """
+import dataclasses
+
 import torch
 
 from . import library
-from .runtime import compress_norm_rope_hadamard_inplace
+from .runtime import compress_norm_rope_hadamard_inplace, compress_norm_rope_quantize_store
 
-__all__ = ["config_of", "compress_norm_rope_hadamard_"]
+__all__ = ["config_of", "store_config_of", "compress_norm_rope_hadamard_",
+           "compress_norm_rope_quantize_store_"]
 
 _DTYPE_NAMES = {torch.float32: "f32", torch.bfloat16: "bf16", torch.float16: "f16"}
 _PLAN_FIELDS = 4  # (row, batch_id, position, window_len)
@@ -52,22 +64,45 @@ def config_of(kv, weight, freqs_cis, plan, eps, ratio, rotate):
                           rotate=rotate)
 
 
+def store_config_of(kv, weight, freqs_cis, plan, out_loc, cache, eps, ratio, rotate, layout,
+                    page_size):
+    """config_of for the store: also out_loc int64 [M >= items] and cache uint8, and the
+    configuration's layout and page size (library.Config checks their values)."""
+    config = config_of(kv, weight, freqs_cis, plan, eps, ratio, rotate)
+    if out_loc.dtype != torch.int64 or out_loc.dim() != 1 or out_loc.shape[0] < plan.shape[0]:
+        raise ValueError(f"dsv4: out_loc must be int64 [M] with M >= {plan.shape[0]} items, got "
+                         f"{out_loc.dtype} {tuple(out_loc.shape)}")
+    if cache.dtype != torch.uint8:
+        raise ValueError(f"dsv4: cache must be a uint8 tensor of pages, got {cache.dtype}")
+    return dataclasses.replace(config, layout=layout, page_size=page_size)
+
+
+def _kernel_for(config, device):
+    """The loaded kernel of `config` on `device`, checked against what the call asks."""
+    kernel = library.get_kernel(config, device)
+    library.check_kernel(kernel, config)
+    return kernel
+
+
+def _float_freqs(freqs_cis):
+    """complex64 [P, R/2] freqs_cis as its float32 [P, R] view; float32 as it is."""
+    return torch.view_as_real(freqs_cis).flatten(-2) if freqs_cis.is_complex() else freqs_cis
+
+
 @torch.library.custom_op("dsv4::compress_norm_rope_hadamard_", mutates_args=("kv",),
                          device_types="cuda")
 def _op(kv: torch.Tensor, weight: torch.Tensor, freqs: torch.Tensor, plan: torch.Tensor,
         eps: float, ratio: int, rotate: bool) -> None:
     config = config_of(kv, weight, freqs, plan, eps, ratio, rotate)
-    kernel = library.get_kernel(config, kv.device)
-    library.check_kernel(kernel, config)
     compress_norm_rope_hadamard_inplace(kv, weight, eps, freqs, plan, config.head_dim,
-                                        kernel=kernel)
+                                        kernel=_kernel_for(config, kv.device))
 
 
 def compress_norm_rope_hadamard_(kv, weight, freqs_cis, plan, eps, ratio, rotate):
     """torch.ops.dsv4.compress_norm_rope_hadamard_ with freqs_cis complex64 [P, R/2] (or float32
     [P, R]) viewed as float32 first, so that torch.compile can trace the call."""
-    freqs = torch.view_as_real(freqs_cis).flatten(-2) if freqs_cis.is_complex() else freqs_cis
-    torch.ops.dsv4.compress_norm_rope_hadamard_(kv, weight, freqs, plan, eps, ratio, rotate)
+    torch.ops.dsv4.compress_norm_rope_hadamard_(kv, weight, _float_freqs(freqs_cis), plan, eps,
+                                                ratio, rotate)
 
 
 @_op.register_fake
@@ -75,3 +110,30 @@ def _(kv, weight, freqs_cis, plan, eps, ratio, rotate):
     # The same argument checks as the real op, so a bad call fails at trace time; kv is updated
     # in place, so there is no output to describe.
     config_of(kv, weight, freqs_cis, plan, eps, ratio, rotate)
+
+
+@torch.library.custom_op("dsv4::compress_norm_rope_quantize_store_", mutates_args=("cache",),
+                         device_types="cuda")
+def _store_op(kv: torch.Tensor, weight: torch.Tensor, freqs: torch.Tensor, plan: torch.Tensor,
+              out_loc: torch.Tensor, cache: torch.Tensor, eps: float, ratio: int, rotate: bool,
+              layout: str, page_size: int) -> None:
+    config = store_config_of(kv, weight, freqs, plan, out_loc, cache, eps, ratio, rotate, layout,
+                             page_size)
+    compress_norm_rope_quantize_store(kv, weight, eps, freqs, plan, config.head_dim, out_loc,
+                                      cache, page_size, kernel=_kernel_for(config, kv.device))
+
+
+def compress_norm_rope_quantize_store_(kv, weight, freqs_cis, plan, out_loc, cache, eps, ratio,
+                                       rotate, layout, page_size=library.DEFAULT_PAGE_SIZE):
+    """torch.ops.dsv4.compress_norm_rope_quantize_store_ with freqs_cis complex64 [P, R/2] (or
+    float32 [P, R]) viewed as float32 first, so that torch.compile can trace the call."""
+    torch.ops.dsv4.compress_norm_rope_quantize_store_(kv, weight, _float_freqs(freqs_cis), plan,
+                                                      out_loc, cache, eps, ratio, rotate, layout,
+                                                      page_size)
+
+
+@_store_op.register_fake
+def _(kv, weight, freqs, plan, out_loc, cache, eps, ratio, rotate, layout, page_size):
+    # The real op's argument checks, at trace time; the cache is written in place.
+    store_config_of(kv, weight, freqs, plan, out_loc, cache, eps, ratio, rotate, layout,
+                    page_size)

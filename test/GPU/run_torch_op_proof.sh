@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Proof of the torch op on an NVIDIA GPU (torch, triton, CMake and g++ there; no LLVM, no pip
+# Proof of the torch ops on an NVIDIA GPU (torch, triton, CMake and g++ there; no LLVM, no pip
 # network): build the runtime shim (unless DSV4_RUNTIME_LIB exists), pip-install the package into
 # a temporary target with that shim, and run torch_op_proof.py against the kernel library that
-# scripts/run wrote (KERNELS, default out/, with its index.json). Log to $OUT (or /tmp/dsv4_proof).
+# scripts/run wrote (KERNELS, default out/, and its store/ folder). Log to $OUT (or /tmp/dsv4_proof).
 # DSV4_JSON_INCLUDE_DIR: a folder holding nlohmann/json.hpp where nlohmann-json3-dev is missing.
 set -u
 cd "$(dirname "$0")/../.."
@@ -28,6 +28,14 @@ if [ ! -f "$KERNELS/index.json" ]; then
   echo "torch op proof: no $KERNELS/index.json (run scripts/run on the build machine, carry out/)"
   exit 1
 fi
+# Index the library as this checkout does (a library carried from an older checkout may have an
+# index of an older format, or none of its store/ folder); indexing reads only the manifests.
+for folder in "$KERNELS" "$KERNELS/store"; do
+  if [ -d "$folder" ] && ! PYTHONPATH="$PWD/python" python3 -m dsv4 --index "$folder"; then
+    echo "torch op proof: cannot index $folder"
+    exit 1
+  fi
+done
 
 # The installed package, with its own copy of the shim, is the path a user takes; where this
 # Python lacks setuptools/wheel, the proof runs from the source tree instead (and says so).

@@ -31,7 +31,6 @@ NUM_POSITIONS = 512
 RANDOM_SIZES = (1, 7, 64, 256, 1000, 4096, 65536)
 QUICK_SIZES = (1, 64, 1000)
 SAMPLED_ROWS = 24
-FLAVOUR = "fn"  # the NVIDIA twin's FP8 (SPEC.md)
 
 failures = []
 
@@ -52,16 +51,23 @@ def twin_of(store, candidates):
     return None
 
 
-def pattern(size):
+def fp8_flavour(m):
+    """store_model's name of a store manifest's FP8 type (SPEC.md: fnuz on gfx942, else fn)."""
+    return "fnuz" if m["fp8_type"] == "f8E4M3FNUZ" else "fn"
+
+
+def pattern(size, device=DEVICE):
     import torch
 
-    return ((torch.arange(size, device=DEVICE, dtype=torch.int64) * 37 + 11) & 0xFF).to(torch.uint8)
+    return ((torch.arange(size, device=device, dtype=torch.int64) * 37 + 11) & 0xFF).to(torch.uint8)
 
 
 class Batch:
-    """Inputs of one launch: kv, the handle, out_loc, and which items are active/boundaries."""
+    """Inputs of one launch: kv, the handle, out_loc, and which items are active/boundaries
+    (on kv's device; freqs has `num_positions` rows)."""
 
-    def __init__(self, m, kv, seq_lens=None, plan=None, out_loc=None, gen=None):
+    def __init__(self, m, kv, seq_lens=None, plan=None, out_loc=None,
+                 num_positions=NUM_POSITIONS):
         import torch
 
         self.kv, self.out_loc = kv, out_loc
@@ -69,15 +75,15 @@ class Batch:
         if m["mode"] == "decode":
             self.handle = seq_lens
             s = seq_lens.to(torch.int64)
-            rows = torch.arange(s.numel(), device=DEVICE)
+            rows = torch.arange(s.numel(), device=kv.device)
             pos = torch.div(s - 1, ratio, rounding_mode="floor") * ratio
-            self.active = (s > 0) & (pos >= 0) & (pos < NUM_POSITIONS) & (rows < kv.shape[0])
+            self.active = (s > 0) & (pos >= 0) & (pos < num_positions) & (rows < kv.shape[0])
             self.boundary = s % ratio == 0
         else:
             self.handle = plan
             rows = plan[:, 0].to(torch.int64)
             pos = plan[:, 2].to(torch.int64) + 1 - ratio
-            self.active = (rows >= 0) & (pos >= 0) & (pos < NUM_POSITIONS) & (rows < kv.shape[0])
+            self.active = (rows >= 0) & (pos >= 0) & (pos < num_positions) & (rows < kv.shape[0])
             self.boundary = torch.ones_like(self.active)
         self.rows = rows.clamp(min=0, max=kv.shape[0] - 1)
 
@@ -90,9 +96,28 @@ def finished_rows(runtime, twin, m, batch, weight, freqs):
     return out[batch.rows]
 
 
+def expected_store(layout, batch, before, rows, flavour):
+    """(the cache SPEC.md expects, which items store) after storing `batch` into a cache that
+    held `before`, from its finished f32 rows (one per item)."""
+    stores = store_reference.store_mask(layout, batch.out_loc, batch.active, batch.boundary,
+                                        before.numel())
+    return store_reference.expected_cache(layout, before, rows, batch.out_loc, stores,
+                                          flavour), stores
+
+
+def compare_cache(cache, want, stores, layout, flavour):
+    """(every byte as expected, what was compared and where the first difference is)."""
+    bad = store_reference.same_bytes(cache, want, layout, flavour)
+    where = f" (first at byte {int(bad[0])}: got {int(cache[bad[0]])}, want {int(want[bad[0]])})" \
+        if bad.numel() else ""
+    return bad.numel() == 0, (f"{int(stores.sum())} of {stores.numel()} items store, "
+                              f"{cache.numel()} bytes, {bad.numel()} differ{where}")
+
+
 def check_batch(runtime, store, twin, m, layout, batch, weight, freqs, cache_bytes, label):
     import torch
 
+    flavour = fp8_flavour(m)
     before = pattern(cache_bytes)
     cache = before.clone()
     runtime.compress_norm_rope_quantize_store(batch.kv, weight, m["eps"], freqs, batch.handle,
@@ -100,22 +125,17 @@ def check_batch(runtime, store, twin, m, layout, batch, weight, freqs, cache_byt
                                               layout.page_size, kernel=store)
     rows = finished_rows(runtime, twin, m, batch, weight, freqs)
     torch.cuda.synchronize()
-    stores = store_reference.store_mask(layout, batch.out_loc, batch.active, batch.boundary,
-                                        cache_bytes)
-    want = store_reference.expected_cache(layout, before, rows, batch.out_loc, stores, FLAVOUR)
-    bad = store_reference.same_bytes(cache, want, layout, FLAVOUR)
-    where = f" (first at byte {int(bad[0])}: got {int(cache[bad[0]])}, want {int(want[bad[0]])})" \
-        if bad.numel() else ""
-    verdict(bad.numel() == 0, f"{m['kernel']} {label}: {int(stores.sum())} of "
-            f"{batch.out_loc.numel()} items store, {cache_bytes} bytes, {bad.numel()} differ{where}")
+    want, stores = expected_store(layout, batch, before, rows, flavour)
+    ok, detail = compare_cache(cache, want, stores, layout, flavour)
+    verdict(ok, f"{m['kernel']} {label}: {detail}")
     # The torch model against the plain-Python one, on the first storing rows.
     sample = stores.nonzero().flatten()[:SAMPLED_ROWS]
     if sample.numel():
-        values, scales = store_reference.token_bytes(layout, rows[sample], FLAVOUR)
+        values, scales = store_reference.token_bytes(layout, rows[sample], flavour)
         agree = True
         for k, item in enumerate(sample.tolist()):
             bits = rows[item].view(torch.int32).tolist()
-            v, s, _ = quantize_token(layout, [b & 0xFFFFFFFF for b in bits], FLAVOUR)
+            v, s, _ = quantize_token(layout, [b & 0xFFFFFFFF for b in bits], flavour)
             got_v, got_s = bytes(values[k].tolist()), bytes(scales[k].tolist())
             nan_row = bool(torch.isnan(rows[item]).any())
             agree &= got_s == s and (got_v == v or nan_row)

@@ -11,6 +11,29 @@ from dsv4 import library
 CONFIG = dsv4.Config(mode="prefill", head_dim=128, rope_dim=32, kv_dtype="bf16", ratio=128,
                      rotate=False)
 CHIP = "gfx942"
+# The indexer store at 16 tokens a page, and its in-place twin (library.test builds both).
+STORE = dsv4.Config(mode="decode", head_dim=128, layout="indexer", page_size=16)
+TWIN = dataclasses.replace(STORE, layout=None, page_size=library.DEFAULT_PAGE_SIZE)
+# What a lookup must never return for STORE or TWIN: same epilogue, other cache.
+OTHERS = (dataclasses.replace(STORE, page_size=64), dataclasses.replace(STORE, layout="main"))
+
+
+def found(config, **kwargs):
+    """The manifest's kernel name find_kernel returns for `config`, or why there is none."""
+    try:
+        files = dsv4.find_kernel(config, CHIP, **kwargs)
+    except dsv4.KernelNotFound as e:
+        return "none: " + str(e).split(":")[0]
+    m = dsv4.read_manifest(files.manifest)
+    return f"{files.origin} {m['kernel']} {m.get('layout')} {m.get('page_size')} {m.get('fp8_type')}"
+
+
+def manifest_of(config, **store):
+    """A manifest dict of `config`'s epilogue, with the store keys given (Config.matches' view)."""
+    return {"mode": config.mode, "head_dim": config.head_dim, "rope_dim": config.rope_dim,
+            "kv_dtype": config.kv_dtype, "weight_dtype": config.weight_dtype,
+            "ratio": config.ratio, "rotate": config.rotate, "eps": config.eps,
+            "scale": config.effective_scale, **store}
 step = sys.argv[1]
 
 if step == "compile":
@@ -66,3 +89,54 @@ elif step == "bad":
         dsv4.Config(mode="train", head_dim=128, kv_dtype="f64")
     except ValueError as e:
         print("bad", e)
+elif step == "store-config":
+    # Matching is exact on the store fields, both ways.
+    in_place = manifest_of(STORE)
+    indexer16 = manifest_of(STORE, layout="indexer", page_size=16)
+    for config in (TWIN, STORE, *OTHERS):
+        print("matches", config, [name for name, m in (("in-place", in_place),
+                                                       ("indexer16", indexer16))
+                                  if config.matches(m)])
+    # An index entry of an in-place kernel (write_index) has layout and page_size null.
+    print("entry", TWIN.matches(dict(in_place, layout=None, page_size=None)),
+          STORE.matches(dict(in_place, layout=None, page_size=None)))
+    for m in (indexer16, in_place):
+        c = dsv4.Config.from_manifest(m)
+        print("from_manifest", c.layout, c.page_size, c.matches(m), c.key() == STORE.key())
+    keys = {c.key() for c in (TWIN, STORE, *OTHERS)}
+    print("keys", len(keys), STORE.key() == dataclasses.replace(STORE).key())
+    print("gen", " ".join(STORE.gen_args(CHIP)))
+    print("gen in-place", " ".join(TWIN.gen_args(CHIP)))
+    try:
+        STORE.gen_args()
+    except ValueError as e:
+        print("gen no chip:", e)
+    for bad in (dict(layout="paged"), dict(layout="main", page_size=48),
+                dict(layout="main", page_size=True), dict(page_size=16)):
+        try:
+            dsv4.Config(mode="decode", head_dim=512, **bad)
+            print("accepted", bad)
+        except ValueError as e:
+            print("bad:", str(e).split(": ", 1)[1])
+elif step == "store-library":
+    # A library folder (in-place kernels) and its store/ subfolder, each with its index.json.
+    for config in (STORE, TWIN, *OTHERS):
+        print("found", found(config, compile=False))
+elif step == "store-compile":
+    # A store configuration nobody has built: compiled into the cache with the chip's FP8 type.
+    print("compiled", found(STORE), "|", found(STORE))
+    print("twin", found(TWIN, compile=False))
+elif step == "store-load":
+    # Through the fake HIP: the store kernel by its configuration, refusing the other calls.
+    kernel = dsv4.get_kernel(STORE, CHIP)
+    twin = dsv4.get_kernel(TWIN, CHIP)
+    print("load", kernel is dsv4.get_kernel(STORE, CHIP), kernel.name, kernel.page_size,
+          twin.name, twin.page_size)
+    library.check_kernel(kernel, STORE)
+    library.check_kernel(twin, TWIN)
+    for k, config in ((kernel, TWIN), (kernel, OTHERS[0]), (kernel, OTHERS[1]), (twin, STORE)):
+        try:
+            library.check_kernel(k, config)
+            print("check: accepted", config)
+        except ValueError as e:
+            print("check:", e)

@@ -1,7 +1,9 @@
-"""torch.ops.dsv4.compress_norm_rope_hadamard_ without a GPU: its schema and fake implementation
-(torch.library.opcheck), and a torch.compile(fullgraph=True) graph around it that must see the
-in-place update. The CPU kernel registered here is the float64 reference of test/GPU/reference.py,
-for this test only: dsv4 itself runs on GPUs."""
+"""torch.ops.dsv4.compress_norm_rope_hadamard_ and compress_norm_rope_quantize_store_ without a
+GPU: their schemas and fake implementations (torch.library.opcheck), and torch.compile(fullgraph=True)
+graphs around them that must see the in-place update of kv or of the cache. The CPU kernels
+registered here are the float64 reference of test/GPU/reference.py and, for the store, SPEC.md's
+cache bytes of those rows (test/GPU/store_reference.py), for this test only: dsv4 itself runs on
+GPUs."""
 import os
 import sys
 
@@ -9,6 +11,8 @@ import torch
 
 sys.path.insert(0, os.path.join(sys.argv[1], "test", "GPU"))
 import reference  # noqa: E402
+import store_proof  # noqa: E402
+from store_model import Layout  # noqa: E402
 
 import dsv4.torch_ops  # noqa: E402,F401 - registers torch.ops.dsv4
 
@@ -29,6 +33,20 @@ def _reference_kernel(kv, weight, freqs_cis, plan, eps, ratio, rotate):
         y = reference.epilogue(kv[rows], weight, eps, freqs, positions, freqs.shape[1], rotate,
                                kv.shape[1] ** -0.5)
         kv[rows] = y.to(kv.dtype)
+
+
+@torch.library.register_kernel("dsv4::compress_norm_rope_quantize_store_", "cpu")
+def _store_reference_kernel(kv, weight, freqs, plan, out_loc, cache, eps, ratio, rotate, layout,
+                            page_size):
+    finished = kv.clone()
+    _reference_kernel(finished, weight, freqs, plan, eps, ratio, rotate)
+    handle = {"seq_lens": plan} if plan.dim() == 1 else {"plan": plan}
+    batch = store_proof.Batch({"mode": "decode" if plan.dim() == 1 else "prefill", "ratio": ratio},
+                              kv, out_loc=out_loc[:plan.shape[0]], num_positions=freqs.shape[0],
+                              **handle)
+    want, _ = store_proof.expected_store(Layout(layout, page_size), batch, cache.clone(),
+                                         finished[batch.rows], "fn")
+    cache.copy_(want)
 
 
 def inputs(mode, kv_dtype, d, gen):
@@ -67,3 +85,64 @@ try:
     print("bad weight: no error")
 except Exception as e:  # noqa: BLE001 - torch.compile wraps the op's ValueError
     print("bad weight:", "dsv4: weight must be f32/bf16 [128]" in str(e))
+
+
+# The store: indexer (D=128, rotate) and main (D=512, no rotate) layouts at 16 tokens a page,
+# decode (boundaries, a non-boundary, padding, a position past the table) and prefill; out_loc
+# has a negative slot and one past the end of the 3-page cache.
+PAGE_SIZE = 16
+STORE_SEQ_LENS = [4, 6, 8, 0, 12, 16, 500, 20]
+STORE_OUT_LOC = [0, 3, 17, -1, 33, 40, 2, 60]
+
+
+def store_inputs(layout, mode, gen):
+    d = Layout(layout, PAGE_SIZE).head_dim
+    kv, weight, freqs_cis, plan = inputs(mode, torch.float32, d, gen)
+    if mode == "decode":
+        plan = torch.tensor(STORE_SEQ_LENS, dtype=torch.int32)
+    out_loc = torch.tensor(STORE_OUT_LOC[:plan.shape[0]], dtype=torch.int64)
+    cache = store_proof.pattern(3 * Layout(layout, PAGE_SIZE).page_bytes, "cpu")
+    return kv, weight, freqs_cis, plan, out_loc, cache
+
+
+def store_step(kv, weight, freqs_cis, plan, out_loc, cache, rotate, layout):
+    dsv4.torch_ops.compress_norm_rope_quantize_store_(kv, weight, freqs_cis, plan, out_loc, cache,
+                                                      1e-6, 4, rotate, layout, PAGE_SIZE)
+    return cache.to(torch.int32).sum()  # reads the cache after the op
+
+
+store_op = torch.ops.dsv4.compress_norm_rope_quantize_store_
+for layout, rotate in (("indexer", True), ("main", False)):
+    for mode in ("decode", "prefill"):
+        kv, weight, freqs_cis, plan, out_loc, cache = store_inputs(layout, mode, gen)
+        freqs = torch.view_as_real(freqs_cis).flatten(-2)
+        torch.library.opcheck(store_op, (kv, weight, freqs, plan, out_loc, cache.clone(), 1e-6, 4,
+                                         rotate, layout, PAGE_SIZE))
+        kv_before = kv.clone()
+        eager_cache = cache.clone()
+        eager = store_step(kv, weight, freqs_cis, plan, out_loc, eager_cache, rotate, layout)
+        compiled_cache = cache.clone()
+        compiled = torch.compile(store_step, fullgraph=True, backend="aot_eager")(
+            kv, weight, freqs_cis, plan, out_loc, compiled_cache, rotate, layout)
+        print("store", layout, mode, "changed", int((eager_cache != cache).sum()) > 0,
+              "cache", torch.equal(compiled_cache, eager_cache),
+              "result", torch.equal(compiled, eager), "kv read only", torch.equal(kv, kv_before))
+
+# Bad store calls fail while tracing, in the fake implementation, with the op's own message.
+kv, weight, freqs_cis, plan, out_loc, cache = store_inputs("indexer", "decode", gen)
+for what, (bad_out_loc, bad_cache, bad_layout), message in (
+        ("float cache", (out_loc, cache.float(), "indexer"),
+         "dsv4: cache must be a uint8 tensor of pages, got torch.float32"),
+        ("int32 out_loc", (out_loc.int(), cache, "indexer"),
+         "dsv4: out_loc must be int64 [M] with M >= 8 items, got torch.int32 (8,)"),
+        ("short out_loc", (out_loc[:3], cache, "indexer"),
+         "dsv4: out_loc must be int64 [M] with M >= 8 items, got torch.int64 (3,)"),
+        ("layout", (out_loc, cache, "paged"),
+         "layout 'paged' is not None (in place) or one of ('indexer', 'main')")):
+    torch._dynamo.reset()  # static shapes again, so the message names the sizes
+    try:
+        torch.compile(store_step, fullgraph=True, backend="aot_eager")(
+            kv, weight, freqs_cis, plan, bad_out_loc, bad_cache, True, bad_layout)
+        print(f"bad {what}: no error")
+    except Exception as e:  # noqa: BLE001 - torch.compile wraps the op's ValueError
+        print(f"bad {what}:", message in str(e))

@@ -1,13 +1,21 @@
 """A tiny stand-in for torch: just the tensor metadata that
 dsv4.compress_norm_rope_hadamard_inplace and compress_norm_rope_quantize_store read
-(shape, strides, dtype, device, data_ptr, numel, contiguity), so its argument mapping is testable without torch or a GPU."""
+(shape, strides, dtype, device, data_ptr, numel, contiguity), so its argument mapping is testable without torch or a GPU.
+For dsv4.torch_ops also torch.library.custom_op (the op is the decorated function itself, as
+torch.ops.<namespace>.<name>, its register_fake implementation kept as `.fake`: no schema, no
+dispatch) and the device queries of dsv4.library (one AMD GPU, $DSV4_FAKE_TORCH_ARCH, default
+gfx942)."""
+import contextlib
+import os
+import types
 float32, bfloat16, float16, int32, complex64 = "float32", "bfloat16", "float16", "int32", "complex64"
 int64, uint8, int8 = "int64", "uint8", "int8"
 
 
 class device:
-    def __init__(self, type):
-        self.type = type
+    def __init__(self, type, index=None):
+        self.type = type.type if isinstance(type, device) else type
+        self.index = type.index if isinstance(type, device) else index
 
     def __eq__(self, other):
         return self.type == other.type
@@ -72,3 +80,36 @@ class cuda:
     @staticmethod
     def current_stream(dev=None):
         return _Stream()
+
+    @staticmethod
+    def current_device():
+        return 0
+
+    @staticmethod
+    def get_device_properties(index):
+        return types.SimpleNamespace(
+            gcnArchName=os.environ.get("DSV4_FAKE_TORCH_ARCH", "gfx942") + ":sramecc+:xnack-",
+            major=9, minor=4)
+
+    @staticmethod
+    def device(index):
+        return contextlib.nullcontext()
+
+
+version = types.SimpleNamespace(hip="6.2")
+ops = types.SimpleNamespace()
+
+
+class library:
+    @staticmethod
+    def custom_op(name, mutates_args, device_types=None):
+        namespace, op_name = name.split("::")
+
+        def register(fn):
+            def register_fake(fake):
+                fn.fake = fake
+                return fake
+            fn.register_fake = register_fake
+            setattr(ops.__dict__.setdefault(namespace, types.SimpleNamespace()), op_name, fn)
+            return fn
+        return register

@@ -1,0 +1,47 @@
+"""dsv4.torch_ops with the fake torch (test/Runtime/Inputs/fake_torch) and the fake HIP, where
+torch is not installed: the store op takes the store kernel of its layout and page size from the
+library and launches it with out_loc and the cache, the in-place op takes its twin; calls no
+kernel serves, and bad arguments, are refused before any launch, by the op and by its fake
+implementation alike."""
+import dsv4
+import dsv4.torch_ops
+import torch
+
+kv = torch.Tensor((40, 128), torch.float32, 0x1000)
+weight = torch.Tensor((128,), torch.float32, 0x2000)
+freqs_cis = torch.Tensor((4096, 32), torch.complex64, 0x3000)  # R = 64
+freqs = torch.view_as_real(freqs_cis).flatten(-2)
+seq_lens = torch.Tensor((33,), torch.int32, 0x4000)
+out_loc = torch.Tensor((33,), torch.int64, 0x5000)
+cache = torch.Tensor((3, 16 * 132), torch.uint8, 0x6000)  # three indexer pages of 16 tokens
+store_op = torch.ops.dsv4.compress_norm_rope_quantize_store_
+
+
+def attempt(what, fn, *args):
+    try:
+        fn(*args)
+        print(what, "| ok")
+    except (ValueError, dsv4.Dsv4Error, dsv4.KernelNotFound) as e:
+        print(what, "|", type(e).__name__, str(e).split(": none in")[0])
+
+
+attempt("store", dsv4.torch_ops.compress_norm_rope_quantize_store_, kv, weight, freqs_cis,
+        seq_lens, out_loc, cache, 1e-6, 4, True, "indexer", 16)
+attempt("in-place", dsv4.torch_ops.compress_norm_rope_hadamard_, kv, weight, freqs_cis, seq_lens,
+        1e-6, 4, True)
+attempt("page size 64", store_op, kv, weight, freqs, seq_lens, out_loc, cache, 1e-6, 4, True,
+        "indexer", 64)
+attempt("main layout", store_op, kv, weight, freqs, seq_lens, out_loc, cache, 1e-6, 4, True,
+        "main", 16)
+float_cache = torch.Tensor((3, 16 * 132), torch.float32, 0x6000)
+short_out_loc = torch.Tensor((32,), torch.int64, 0x5000)
+for impl in (store_op, store_op.fake):
+    name = "fake" if impl is store_op.fake else "op"
+    attempt(f"{name} float cache", impl, kv, weight, freqs, seq_lens, out_loc, float_cache,
+            1e-6, 4, True, "indexer", 16)
+    attempt(f"{name} short out_loc", impl, kv, weight, freqs, seq_lens, short_out_loc, cache,
+            1e-6, 4, True, "indexer", 16)
+    attempt(f"{name} page size 12", impl, kv, weight, freqs, seq_lens, out_loc, cache,
+            1e-6, 4, True, "indexer", 12)
+attempt("fake good", store_op.fake, kv, weight, freqs, seq_lens, out_loc, cache, 1e-6, 4, True,
+        "indexer", 16)
