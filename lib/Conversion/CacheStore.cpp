@@ -1,6 +1,7 @@
 // The store arithmetic of SPEC.md (see include/dsv4/Conversion/CacheStore.h). Every helper is
 // elementwise, so the kernel's runs and the loops' scalars share it.
 #include "dsv4/Conversion/CacheStore.h"
+#include "dsv4/Conversion/Constants.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -36,10 +37,6 @@ Value i32Like(ImplicitLocOpBuilder &b, Value like, int64_t value) {
 
 Value f32Like(ImplicitLocOpBuilder &b, Value like, APFloat value) {
   return constantLike(b, like, b.getF32FloatAttr(value.convertToFloat()));
-}
-
-Value i64Const(ImplicitLocOpBuilder &b, int64_t value) {
-  return arith::ConstantIntOp::create(b, b.getI64Type(), value);
 }
 
 Value bitsOf(ImplicitLocOpBuilder &b, Value f32) {

@@ -1,5 +1,6 @@
 // The position rule of SPEC.md as arith ops (see include/dsv4/Conversion/WorkItems.h).
 #include "dsv4/Conversion/WorkItems.h"
+#include "dsv4/Conversion/Constants.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 
@@ -7,14 +8,6 @@ using namespace mlir;
 using namespace mlir::dsv4;
 
 namespace {
-Value i32Const(ImplicitLocOpBuilder &b, int64_t value) {
-  return arith::ConstantIntOp::create(b, b.getI32Type(), value);
-}
-
-Value i64Const(ImplicitLocOpBuilder &b, int64_t value) {
-  return arith::ConstantIntOp::create(b, b.getI64Type(), value);
-}
-
 /// Prefill's position arithmetic runs in i64: `plan.position + 1 - ratio` wraps in i32 for a
 /// very negative plan position (or a ratio near INT32_MAX) and would land inside the table.
 Value toI64(ImplicitLocOpBuilder &b, Value i32Value) {

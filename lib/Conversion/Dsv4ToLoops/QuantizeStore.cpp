@@ -3,6 +3,7 @@
 #include "QuantizeStore.h"
 
 #include "LoopBuilders.h"
+#include "dsv4/Conversion/Constants.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -11,16 +12,6 @@ using namespace mlir;
 using namespace mlir::dsv4;
 
 namespace {
-Value i64Const(ImplicitLocOpBuilder &b, int64_t value) {
-  return arith::ConstantIntOp::create(b, b.getI64Type(), value);
-}
-
-Value f32Const(ImplicitLocOpBuilder &b, APFloat value) {
-  return arith::ConstantFloatOp::create(b, b.getF32Type(), value);
-}
-
-Value f32Const(ImplicitLocOpBuilder &b, float value) { return f32Const(b, APFloat(value)); }
-
 Value bitsOf(ImplicitLocOpBuilder &b, Value f32) {
   return arith::BitcastOp::create(b, b.getI32Type(), f32);
 }
