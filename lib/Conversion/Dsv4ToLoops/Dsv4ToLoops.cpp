@@ -476,6 +476,42 @@ struct QuantizeLowering : OpRewritePattern<QuantizeOp> {
   }
 };
 
+/// The store loop that dsv4.paged_store and dsv4.fused_store share: for each of `numItems`
+/// items, `itemOf(m)` names its row of `rows`; where the item stores (emitItemStores), the row
+/// is loaded into the scratch, `fillToken` leaves the token's codes and scales beside it, and
+/// the token goes to slot out_loc[m] of a copy of the cache, which replaces `op`.
+template <typename StoreOp>
+void lowerPagedStore(ImplicitLocOpBuilder &b, PatternRewriter &rewriter, StoreOp op,
+                     Value handle, Value rows, Value numItems,
+                     function_ref<WorkItem(Value m)> itemOf,
+                     function_ref<void(const WorkItem &, Value rowIndex, const TokenScratch &)>
+                         fillToken) {
+  CacheGeometry geometry = getCacheGeometry(op.getLayout());
+  Value outLoc = toBuffer(b, op.getOutLoc());
+  Value cache = copyCache(b, op.getCache());
+  Value cacheBytes = arith::IndexCastOp::create(b, b.getI64Type(),
+                                                memref::DimOp::create(b, cache, 0));
+  Value numRows = memref::DimOp::create(b, rows, 0);
+  inOutlinedRegion(b, op, [&] {
+    TokenScratch token = allocTokenScratch(b, geometry.headDim(), geometry.quantized,
+                                           geometry.numBlocks(), geometry.scaleFormat);
+    forEach(b, numItems, [&](Value m) {
+      WorkItem item = itemOf(m);
+      Value rowIndex = toIndex(b, item.row);
+      SlotAddress slot = emitSlotAddress(b, geometry, op.getPageSize(),
+                                         memref::LoadOp::create(b, outLoc, m), cacheBytes);
+      Value stores = emitItemStores(b, op.getSource(), handle, m, op.getRatio(), rowIndex,
+                                    numRows, slot);
+      ifThen(b, stores, [&] {
+        loadRow(b, rows, rowIndex, token.row, geometry.headDim());
+        fillToken(item, rowIndex, token);
+        emitStoreToken(b, cache, slot, geometry, token.codes, token.scales, token.row);
+      });
+    });
+  });
+  rewriter.replaceOp(op, toTensor(b, cache, op.getType()));
+}
+
 struct PagedStoreLowering : OpRewritePattern<PagedStoreOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(PagedStoreOp op, PatternRewriter &rewriter) const override {
@@ -483,40 +519,25 @@ struct PagedStoreLowering : OpRewritePattern<PagedStoreOp> {
     CacheGeometry geometry = getCacheGeometry(op.getLayout());
     Value values = toBuffer(b, op.getValues());
     Value scales = toBuffer(b, op.getScales());
-    Value rows = toBuffer(b, op.getRows());
     Value items = toBuffer(b, op.getItems());
-    Value handle = toBuffer(b, op.getHandle());
-    Value outLoc = toBuffer(b, op.getOutLoc());
-    Value cache = copyCache(b, op.getCache());
-    Value cacheBytes = arith::IndexCastOp::create(b, b.getI64Type(),
-                                                  memref::DimOp::create(b, cache, 0));
-    Value numRows = memref::DimOp::create(b, rows, 0);
-    inOutlinedRegion(b, op, [&] {
-      TokenScratch token = allocTokenScratch(b, geometry.headDim(), geometry.quantized,
-                                             geometry.numBlocks(), geometry.scaleFormat);
-      forEach(b, memref::DimOp::create(b, items, 0), [&](Value m) {
-        Value rowIndex =
-            toIndex(b, memref::LoadOp::create(b, items, ValueRange{m, indexConst(b, 0)}));
-        SlotAddress slot = emitSlotAddress(b, geometry, op.getPageSize(),
-                                           memref::LoadOp::create(b, outLoc, m), cacheBytes);
-        Value stores = emitItemStores(b, op.getSource(), handle, m, op.getRatio(), rowIndex,
-                                      numRows, slot);
-        ifThen(b, stores, [&] {
-          loadRow(b, rows, rowIndex, token.row, geometry.headDim());
-          forEach(b, indexConst(b, geometry.quantized), [&](Value c) {
-            Value value = memref::LoadOp::create(b, values, ValueRange{rowIndex, c});
-            memref::StoreOp::create(b, arith::BitcastOp::create(b, b.getI8Type(), value),
-                                    token.codes, c);
-          });
-          forEach(b, indexConst(b, geometry.numBlocks()), [&](Value w) {
-            memref::StoreOp::create(
-                b, memref::LoadOp::create(b, scales, ValueRange{rowIndex, w}), token.scales, w);
-          });
-          emitStoreToken(b, cache, slot, geometry, token.codes, token.scales, token.row);
-        });
+    auto itemOf = [&](Value m) {
+      return WorkItem{memref::LoadOp::create(b, items, ValueRange{m, indexConst(b, 0)}),
+                      Value()};
+    };
+    // The token is the quantize op's: its codes and scales are copied, not recomputed.
+    auto fillToken = [&](const WorkItem &, Value rowIndex, const TokenScratch &token) {
+      forEach(b, indexConst(b, geometry.quantized), [&](Value c) {
+        Value value = memref::LoadOp::create(b, values, ValueRange{rowIndex, c});
+        memref::StoreOp::create(b, arith::BitcastOp::create(b, b.getI8Type(), value),
+                                token.codes, c);
       });
-    });
-    rewriter.replaceOp(op, toTensor(b, cache, op.getType()));
+      forEach(b, indexConst(b, geometry.numBlocks()), [&](Value w) {
+        memref::StoreOp::create(
+            b, memref::LoadOp::create(b, scales, ValueRange{rowIndex, w}), token.scales, w);
+      });
+    };
+    lowerPagedStore(b, rewriter, op, toBuffer(b, op.getHandle()), toBuffer(b, op.getRows()),
+                    memref::DimOp::create(b, items, 0), itemOf, fillToken);
     return success();
   }
 };
@@ -530,32 +551,18 @@ struct FusedStoreLowering : OpRewritePattern<FusedStoreOp> {
     Value weight = toBuffer(b, op.getWeight());
     Value freqs = toBuffer(b, op.getFreqs());
     Value handle = toBuffer(b, op.getHandle());
-    Value outLoc = toBuffer(b, op.getOutLoc());
-    Value cache = copyCache(b, op.getCache());
-    Value cacheBytes = arith::IndexCastOp::create(b, b.getI64Type(),
-                                                  memref::DimOp::create(b, cache, 0));
-    Value numRows = memref::DimOp::create(b, kv, 0);
     Value numPositions = dimAsI32(b, freqs, 0);
-    inOutlinedRegion(b, op, [&] {
-      TokenScratch token = allocTokenScratch(b, geometry.headDim(), geometry.quantized,
-                                             geometry.numBlocks(), geometry.scaleFormat);
-      forEach(b, memref::DimOp::create(b, handle, 0), [&](Value m) {
-        WorkItem item = loadItem(b, op.getSource(), handle, m, op.getRatio(), numPositions);
-        Value rowIndex = toIndex(b, item.row);
-        SlotAddress slot = emitSlotAddress(b, geometry, op.getPageSize(),
-                                           memref::LoadOp::create(b, outLoc, m), cacheBytes);
-        Value stores = emitItemStores(b, op.getSource(), handle, m, op.getRatio(), rowIndex,
-                                      numRows, slot);
-        ifThen(b, stores, [&] {
-          loadRow(b, kv, rowIndex, token.row, geometry.headDim());
-          emitEpilogueSteps(b, op, weight, freqs, token.row, item.position);
-          emitQuantizeRow(b, token.row, token.codes, token.scales, geometry.scaleFormat,
-                          geometry.numBlocks(), geometry.block, op.getFp8Type());
-          emitStoreToken(b, cache, slot, geometry, token.codes, token.scales, token.row);
-        });
-      });
-    });
-    rewriter.replaceOp(op, toTensor(b, cache, op.getType()));
+    auto itemOf = [&](Value m) {
+      return loadItem(b, op.getSource(), handle, m, op.getRatio(), numPositions);
+    };
+    // The token is computed here: the epilogue on the loaded row, then its quantization.
+    auto fillToken = [&](const WorkItem &item, Value, const TokenScratch &token) {
+      emitEpilogueSteps(b, op, weight, freqs, token.row, item.position);
+      emitQuantizeRow(b, token.row, token.codes, token.scales, geometry.scaleFormat,
+                      geometry.numBlocks(), geometry.block, op.getFp8Type());
+    };
+    lowerPagedStore(b, rewriter, op, handle, kv, memref::DimOp::create(b, handle, 0), itemOf,
+                    fillToken);
     return success();
   }
 };
