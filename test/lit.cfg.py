@@ -60,20 +60,22 @@ def _python_with(probe):
     return None
 
 
-# Optional features: a test that needs one is UNSUPPORTED (with this note) where it is missing.
+def _optional_feature(feature, probe, note):
+    """Feature `feature` and substitution %<feature>_python where a Python runs `probe`; else a
+    test that needs it is UNSUPPORTED, with `note` printed once."""
+    python = _python_with(probe)
+    if python:
+        config.available_features.add(feature)
+        config.substitutions.append((f"%{feature}_python", python))
+    else:
+        lit_config.note(note)
+
+
 # torch.library.custom_op is torch >= 2.4.
-_torch_python = _python_with("import torch; torch.library.custom_op")
-if _torch_python:
-    config.available_features.add("torch")
-    config.substitutions.append(("%torch_python", _torch_python))
-else:
-    lit_config.note("no torch >= 2.4 installed: test/Python/torch-ops.test (the fake op under "
-                    "torch.compile) is skipped")
+_optional_feature("torch", "import torch; torch.library.custom_op",
+                  "no torch >= 2.4 installed: test/Python/torch-ops.test (the torch ops under "
+                  "torch.compile) is skipped")
 # setuptools first: importing pip before it trips Debian's distutils hack.
-_pip_python = _python_with("import setuptools, pip")
-if _pip_python:
-    config.available_features.add("pip")
-    config.substitutions.append(("%pip_python", _pip_python))
-else:
-    lit_config.note("no Python with pip and setuptools (apt install python3-pip "
-                    "python3-setuptools): test/Packaging/pip.test is skipped")
+_optional_feature("pip", "import setuptools, pip",
+                  "no Python with pip and setuptools (apt install python3-pip "
+                  "python3-setuptools): test/Packaging/pip.test is skipped")

@@ -20,12 +20,12 @@ struct Manifest;
 // Every argument of the table, the store kernel's included (an in-place
 // kernel's launch passes them too; the driver reads only its own): a buffer
 // as one 64-bit global pointer, a scalar as its kind.
+using KernelArg_ptr = const void *;
+using KernelArg_i32 = int32_t;
+using KernelArg_i64 = int64_t;
 #define DSV4_STORE_KERNEL_ARG(Name, name, kind) DSV4_KERNEL_ARG(Name, name, kind)
 struct KernelArgValues {
 #define DSV4_KERNEL_ARG(Name, name, kind) KernelArg_##kind name;
-#define KernelArg_ptr const void *
-#define KernelArg_i32 int32_t
-#define KernelArg_i64 int64_t
 #include "dsv4/ABI/KernelArgs.def"
 };
 
