@@ -180,7 +180,9 @@ def Dsv4EmbedManifest : Pass<"dsv4-embed-manifest", "::mlir::ModuleOp"> {
     For every `gpu.module` whose kernel `convert-dsv4-to-gpu` recorded in `dsv4.kernels`,
     adds `llvm.mlir.global external constant @dsv4_manifest("{...}\00") {addr_space = 1}`:
     the JSON manifest of docs/ABI.md, NUL-terminated, which the runtime reads from the loaded
-    code object through `hipModuleGetGlobal` / `cuModuleGetGlobal`. The manifest gains the
+    code object through `hipModuleGetGlobal` / `cuModuleGetGlobal`; and beside it
+    `@dsv4_manifest_digest`, the 8-byte digest of that text (include/dsv4/ABI/ManifestDigest.h),
+    without which the runtime refuses the object. The manifest gains the
     kernel's static workgroup memory (`lds_bytes`), also recorded in `dsv4.kernels` so that
     dsv4-write-code-objects' side JSON carries the same facts. Runs after dsv4-attach-target
     (the manifest names the target's triple and chip) and before lowering to ROCDL/NVVM.

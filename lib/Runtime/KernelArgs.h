@@ -56,10 +56,10 @@ struct LaunchDims {
   uint32_t block[3]; // in work-items
 };
 
-// Everything the compiled kernel takes for granted (dtypes, sizes, eps, the
-// alignment of its 16-byte accesses, i32 ranges) is checked against the
-// manifest before a launch, because the kernel cannot report a violation. On
-// DSV4_OK either `launchNeeded` is false (no items, rows or positions) or
+// Everything the compiled kernel takes for granted (dtypes, sizes, eps, ratio,
+// rotate, scale, layout, page size, the alignment of its 16-byte accesses, i32
+// ranges) is checked against the manifest before a launch, because the kernel
+// cannot report a violation. On DSV4_OK either `launchNeeded` is false (no items, rows or positions) or
 // `values` and `dims` are ready to launch.
 dsv4_status checkLaunch(const Manifest &manifest, const dsv4_launch_args &args,
                         KernelArgValues &values, LaunchDims &dims, bool &launchNeeded);

@@ -1,9 +1,10 @@
 //===- LaunchCheck.cpp - validate a call against the manifest -------------===//
 //
-// Order matters: what is wrong with the call itself (types, sizes, eps) is
-// reported even for an empty call, since it is a bug in the caller either
-// way; pointers and alignment only once there is work, because an empty
-// framework tensor may legitimately have a null data pointer.
+// Order matters: what is wrong with the call itself (types, sizes, the
+// configuration it relies on) is reported even for an empty call, since it is
+// a bug in the caller either way; pointers and alignment only once there is
+// work, because an empty framework tensor may legitimately have a null data
+// pointer.
 //
 //===----------------------------------------------------------------------===//
 #include "KernelArgs.h"
@@ -63,7 +64,9 @@ const char *handleName(int32_t kind) {
   return kind > 0 && kind <= DSV4_HANDLE_PREFILL_PLAN ? kHandleNames[kind] : kHandleNames[0];
 }
 
-dsv4_status checkTypes(const Manifest &m, const dsv4_launch_args &a) {
+// Every fact of LaunchFacts.def against the manifest: a call made for another configuration
+// (a ratio-128 layer given a ratio-4 kernel) would run and compute something else.
+dsv4_status checkFacts(const Manifest &m, const dsv4_launch_args &a) {
   const char *k = m.kernel.c_str();
   if (a.kv_dtype != m.kvDtype)
     return fail(DSV4_ERR_MISMATCH, "dsv4_launch: kv dtype is %s, kernel '%s' takes %s",
@@ -91,6 +94,20 @@ dsv4_status checkTypes(const Manifest &m, const dsv4_launch_args &a) {
   if (a.handle_kind != m.handleKind)
     return fail(DSV4_ERR_MISMATCH, "dsv4_launch: handle is a %s, kernel '%s' is %s",
                 handleName(a.handle_kind), k, m.mode.c_str());
+  if (a.ratio != m.ratio)
+    return fail(DSV4_ERR_MISMATCH, "dsv4_launch: ratio is %lld, kernel '%s' was compiled for "
+                "%lld", static_cast<long long>(a.ratio), k, static_cast<long long>(m.ratio));
+  if (a.rotate != (m.rotate ? 1 : 0))
+    return fail(DSV4_ERR_MISMATCH, "dsv4_launch: rotate is %d, kernel '%s' has %d",
+                static_cast<int>(a.rotate), k, m.rotate ? 1 : 0);
+  // Exact, like eps; a kernel that does not rotate never multiplies by its scale.
+  if (m.rotate && a.scale != m.scaleF)
+    return fail(DSV4_ERR_MISMATCH,
+                "dsv4_launch: scale is %.9g, kernel '%s' was compiled with %.9g",
+                static_cast<double>(a.scale), k, static_cast<double>(m.scaleF));
+  if (a.layout != m.layout)
+    return fail(DSV4_ERR_MISMATCH, "dsv4_launch: layout is %s, kernel '%s' is %s",
+                layoutName(a.layout), k, layoutName(m.layout));
   if (!m.store && (a.out_loc || a.cache || a.cache_bytes || a.page_size))
     return fail(DSV4_ERR_MISMATCH, "dsv4_launch: out_loc, cache, cache_bytes and page_size "
                 "are for a store kernel; kernel '%s' updates kv in place", k);
@@ -148,7 +165,7 @@ dsv4_status dsv4::rt::checkLaunch(const Manifest &m, const dsv4_launch_args &cal
                                   KernelArgValues &values, LaunchDims &dims,
                                   bool &launchNeeded) {
   launchNeeded = false;
-  DSV4_TRY(checkTypes(m, call));
+  DSV4_TRY(checkFacts(m, call));
   bool prefill = m.handleKind == DSV4_HANDLE_PREFILL_PLAN;
   dsv4_launch_args a = call;
   // ABI.md: decode kernels ignore plan_row_stride; 4 is passed.

@@ -1,10 +1,13 @@
 //===- Manifest.cpp - parse and check the dsv4 manifest -------------------===//
 //
-// Every key of docs/ABI.md that the runtime uses is required and checked
-// here; later code may then trust the values (positive sizes, power-of-two
-// alignments, known dtypes, the exact argument list of KernelArgs.def).
-// Compile-time facts it neither uses nor can verify (ratio, scale, schedule)
-// are left to tools. The JSON itself is nlohmann-json's.
+// The text must first give back the digest the compiler stored beside it:
+// the code object cannot confirm head_dim, ratio or the layout by itself, so
+// an edited manifest is refused rather than believed. Every key of
+// docs/ABI.md that the runtime uses is then required and checked; later code
+// may trust the values (positive sizes, power-of-two alignments, known dtypes
+// and layouts, the exact argument list of KernelArgs.def). The schedule, which
+// no launch decision depends on, is left to tools. The JSON itself is
+// nlohmann-json's.
 //
 //===----------------------------------------------------------------------===//
 #include "Manifest.h"
@@ -26,6 +29,13 @@ constexpr const char *kDtypeNames[] = {"invalid", "f32", "bf16", "f16"};
 
 const char *dsv4::rt::dtypeName(int32_t dtype) {
   return dtype > 0 && dtype <= DSV4_DTYPE_F16 ? kDtypeNames[dtype] : kDtypeNames[0];
+}
+
+// Indexed by dsv4_layout: the manifest's `layout` values, and how an in-place kernel is named.
+constexpr const char *kLayoutNames[] = {"invalid", "in-place", "indexer", "main"};
+
+const char *dsv4::rt::layoutName(int32_t layout) {
+  return layout > 0 && layout <= DSV4_LAYOUT_MAIN ? kLayoutNames[layout] : kLayoutNames[0];
 }
 
 namespace {
@@ -96,6 +106,20 @@ dsv4_status getDtype(const json &object, const char *key, bool allowF16,
               s.c_str());
 }
 
+// A store kernel's cache layout: one of the names after "in-place" in kLayoutNames.
+dsv4_status getLayout(const json &object, dsv4_layout &out) {
+  std::string s;
+  DSV4_TRY(getString(object, kLayoutKey, s));
+  for (int layout = DSV4_LAYOUT_INDEXER; layout <= DSV4_LAYOUT_MAIN; ++layout)
+    if (s == kLayoutNames[layout]) {
+      out = static_cast<dsv4_layout>(layout);
+      return DSV4_OK;
+    }
+  return fail(DSV4_ERR_BAD_MANIFEST, "manifest: key '%s' is '%s', expected '%s' or '%s'",
+              kLayoutKey, s.c_str(), kLayoutNames[DSV4_LAYOUT_INDEXER],
+              kLayoutNames[DSV4_LAYOUT_MAIN]);
+}
+
 // The manifest's argument list must be KernelArgs.def's, in order: a kernel
 // whose arguments moved would be fed the wrong values, so any difference is
 // refused rather than remapped.
@@ -145,7 +169,9 @@ dsv4_status readKeys(const json &root, Manifest &m) {
   m.rotate = rotate->get<bool>();
   DSV4_TRY(getPowerOfTwo(root, kHeadDimKey, m.headDim));
   DSV4_TRY(getInt(root, kRopeDimKey, m.ropeDim));
+  DSV4_TRY(getInt(root, kRatioKey, m.ratio));
   DSV4_TRY(getNumber(root, kEpsKey, m.eps));
+  DSV4_TRY(getNumber(root, kScaleKey, m.scale));
   DSV4_TRY(getDtype(root, kKvDtypeKey, /*allowF16=*/true, m.kvDtype));
   DSV4_TRY(getDtype(root, kWeightDtypeKey, /*allowF16=*/false, m.weightDtype));
   dsv4_dtype freqsDtype;
@@ -161,8 +187,9 @@ dsv4_status readKeys(const json &root, Manifest &m) {
   DSV4_TRY(getPowerOfTwo(root, kFreqsAlignKey, m.freqsAlign));
   DSV4_TRY(getInt(root, kFreqsRowStrideMultipleKey, m.freqsRowStrideMultiple));
   DSV4_TRY(getInt(root, kLdsBytesKey, m.ldsBytes, /*minimum=*/0));
-  // The layout's bytes are the kernel's own; the caller states the page size.
+  // The layout's bytes are the kernel's own; the caller states the layout and page size.
   if ((m.store = root.contains(kLayoutKey))) {
+    DSV4_TRY(getLayout(root, m.layout));
     DSV4_TRY(getPowerOfTwo(root, kPageSizeKey, m.pageSize));
     DSV4_TRY(getPowerOfTwo(root, kCacheAlignKey, m.cacheAlign));
   }
@@ -189,24 +216,40 @@ dsv4_status checkConsistent(Manifest &m) {
   if (!(m.eps > 0) || !std::isfinite(static_cast<float>(m.eps)))
     return bad(kEpsKey, "must be a positive finite float");
   m.epsF = static_cast<float>(m.eps);
+  if (!std::isfinite(static_cast<float>(m.scale)))
+    return bad(kScaleKey, "must be a finite float");
+  m.scaleF = static_cast<float>(m.scale);
   if (m.workgroupSize != m.lanesPerRow * m.rowsPerWorkgroup)
     return fail(DSV4_ERR_BAD_MANIFEST, "manifest: key '%s' must equal %s * %s",
                 kWorkgroupSizeKey, kLanesPerRowKey, kRowsPerWorkgroupKey);
   return DSV4_OK;
 }
 
+// The manifest's kernel name for a message, if it has one.
+std::string kernelNameOf(const json &root) {
+  auto it = root.find(kKernelKey);
+  return it != root.end() && it->is_string() ? it->get<std::string>() : "(unnamed)";
+}
+
 } // namespace
 
-dsv4_status dsv4::rt::parseManifest(std::string_view text, Manifest &m) {
+dsv4_status dsv4::rt::parseManifest(std::string_view text, uint64_t digest, Manifest &m) {
   json root;
   try {
     root = json::parse(text);
-  } catch (const json::parse_error &e) {
+  } catch (const json::exception &e) { // a syntax error, or a number out of range (1e999)
     return fail(DSV4_ERR_BAD_MANIFEST, "manifest: invalid JSON: %s", e.what());
   }
   if (!root.is_object())
     return fail(DSV4_ERR_BAD_MANIFEST, "manifest: top level is %s, expected an object",
                 root.type_name());
+  uint64_t computed = dsv4_manifest_digest(text.data(), text.size());
+  if (computed != digest)
+    return fail(DSV4_ERR_BAD_MANIFEST, "manifest of kernel '%s' does not match its digest "
+                "(%s is 0x%016llx, the text gives 0x%016llx): the code object was changed "
+                "after compilation", kernelNameOf(root).c_str(), kManifestDigestSymbol,
+                static_cast<unsigned long long>(digest),
+                static_cast<unsigned long long>(computed));
   m = Manifest();
   DSV4_TRY(readKeys(root, m));
   return checkConsistent(m);

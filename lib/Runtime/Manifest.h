@@ -23,19 +23,28 @@ struct Manifest {
   // eps as the kernel holds it: the launch compares the caller's float to
   // this exactly, so 1e-6 and 1.0000001e-6 are different kernels.
   float epsF = 0.0f;
+  // The rotation's scale, held like eps; the launch compares it only for a kernel that rotates
+  // (one that does not never multiplies by it).
+  double scale = 0.0;
+  float scaleF = 0.0f;
+  int64_t ratio = 0;
   dsv4_dtype kvDtype = DSV4_DTYPE_F32, weightDtype = DSV4_DTYPE_F32;
   int64_t lanesPerRow = 0, rowsPerWorkgroup = 0, workgroupSize = 0;
   int64_t kvAlign = 0, kvRowStrideMultiple = 0, weightAlign = 0;
   int64_t freqsAlign = 0, freqsRowStrideMultiple = 0, ldsBytes = 0;
   // A store kernel (the manifest has a layout) takes the store arguments too.
   bool store = false;
+  dsv4_layout layout = DSV4_LAYOUT_IN_PLACE;
   int64_t pageSize = 0, cacheAlign = 0;
 };
 
-// Parses and checks `json`; DSV4_ERR_BAD_MANIFEST names the offending key.
-dsv4_status parseManifest(std::string_view json, Manifest &out);
+// Parses and checks `json`, the manifest text of a code object whose digest global holds
+// `digest` (dsv4/ABI/ManifestDigest.h): DSV4_ERR_BAD_MANIFEST names the kernel when the text
+// does not give back the digest, else the offending key.
+dsv4_status parseManifest(std::string_view json, uint64_t digest, Manifest &out);
 
 const char *dtypeName(int32_t dtype);
+const char *layoutName(int32_t layout);
 
 } // namespace dsv4::rt
 

@@ -67,7 +67,18 @@ dsv4_status readFile(const std::string &path, std::vector<uint8_t> &out) {
   return DSV4_OK;
 }
 
-// The manifest embedded in the loaded code object, up to its NUL.
+// The digest the compiler stored beside the manifest.
+dsv4_status readDigest(LoadedModule &gpu, uint64_t &digest) {
+  std::string bytes;
+  DSV4_TRY(gpu.readGlobal(dsv4_abi::kManifestDigestSymbol, DSV4_MANIFEST_DIGEST_BYTES, bytes));
+  if (bytes.size() != DSV4_MANIFEST_DIGEST_BYTES)
+    return fail(DSV4_ERR_BAD_MANIFEST, "global '%s' has %zu bytes, expected %d",
+                dsv4_abi::kManifestDigestSymbol, bytes.size(), DSV4_MANIFEST_DIGEST_BYTES);
+  digest = dsv4_manifest_digest_from_bytes(reinterpret_cast<const unsigned char *>(bytes.data()));
+  return DSV4_OK;
+}
+
+// The manifest embedded in the loaded code object, up to its NUL, checked against its digest.
 dsv4_status readManifest(LoadedModule &gpu, Manifest &manifest) {
   std::string text;
   DSV4_TRY(gpu.readGlobal(dsv4_abi::kManifestSymbol, dsv4_abi::kMaxManifestBytes, text));
@@ -75,7 +86,9 @@ dsv4_status readManifest(LoadedModule &gpu, Manifest &manifest) {
   if (end == std::string::npos)
     return fail(DSV4_ERR_BAD_MANIFEST, "global '%s' is not NUL-terminated",
                 dsv4_abi::kManifestSymbol);
-  return parseManifest(std::string_view(text).substr(0, end), manifest);
+  uint64_t digest = 0;
+  DSV4_TRY(readDigest(gpu, digest));
+  return parseManifest(std::string_view(text).substr(0, end), digest, manifest);
 }
 
 // Every manifest fact the device and driver can confirm.
@@ -187,4 +200,7 @@ DSV4_GETTER(int64_t, workgroup_size, mod->manifest.workgroupSize, 0)
 DSV4_GETTER(int64_t, rows_per_workgroup, mod->manifest.rowsPerWorkgroup, 0)
 DSV4_GETTER(float, eps, mod->manifest.epsF, 0.0f)
 DSV4_GETTER(int64_t, page_size, mod->manifest.pageSize, 0)
+DSV4_GETTER(int64_t, ratio, mod->manifest.ratio, 0)
+DSV4_GETTER(float, scale, mod->manifest.scaleF, 0.0f)
+DSV4_GETTER(int32_t, layout, mod->manifest.layout, 0)
 #undef DSV4_GETTER

@@ -1,7 +1,8 @@
 // dsv4-embed-manifest: each dsv4 gpu.module gets its launch manifest as a constant global
 // (dsv4_abi::kManifestSymbol) in the global address space, so the manifest travels inside
 // the code object and the runtime reads it from the module it loaded: a side file can no
-// longer disagree with the kernel it describes.
+// longer disagree with the kernel it describes. Beside it, the manifest's digest
+// (dsv4_abi::kManifestDigestSymbol), so that an edit of the manifest in the object is refused.
 #include "dsv4/ABI/Manifest.h"
 #include "dsv4/Conversion/KernelABI.h"
 #include "dsv4/Target/Manifest.h"
@@ -60,16 +61,27 @@ struct Dsv4EmbedManifestPass : dsv4::impl::Dsv4EmbedManifestBase<Dsv4EmbedManife
     entries.set(abi::kLdsBytesKey, builder.getI64IntegerAttr(workgroupMemoryBytes(kernel)));
     DictionaryAttr withLds = entries.getDictionary(&getContext());
     std::string text = writeManifest(gpuModule.getName(), *target, withLds, /*indent=*/0);
+    // The runtime refuses a manifest whose bytes do not give back this digest.
+    std::string digest(DSV4_MANIFEST_DIGEST_BYTES, '\0');
+    dsv4_manifest_digest_to_bytes(dsv4_manifest_digest(text.data(), text.size()),
+                                  reinterpret_cast<unsigned char *>(digest.data()));
     text.push_back('\0'); // the runtime reads a C string
     if (text.size() > abi::kMaxManifestBytes)
       return gpuModule.emitOpError() << "manifest of " << text.size() << " bytes exceeds the "
                                      << abi::kMaxManifestBytes << " the runtime reads";
-    auto bytes = LLVM::LLVMArrayType::get(builder.getI8Type(), text.size());
     OpBuilder atStart = OpBuilder::atBlockBegin(gpuModule.getBody());
-    LLVM::GlobalOp::create(atStart, gpuModule.getLoc(), bytes, /*isConstant=*/true,
-                           LLVM::Linkage::External, abi::kManifestSymbol,
-                           builder.getStringAttr(text), /*alignment=*/0, kGlobalAddressSpace);
+    addConstantBytes(atStart, gpuModule.getLoc(), abi::kManifestSymbol, text);
+    addConstantBytes(atStart, gpuModule.getLoc(), abi::kManifestDigestSymbol, digest);
     return withLds;
+  }
+
+  /// An exported constant byte array in the global address space.
+  static void addConstantBytes(OpBuilder &builder, Location loc, StringRef symbol,
+                               StringRef bytes) {
+    auto type = LLVM::LLVMArrayType::get(builder.getI8Type(), bytes.size());
+    LLVM::GlobalOp::create(builder, loc, type, /*isConstant=*/true, LLVM::Linkage::External,
+                           symbol, builder.getStringAttr(bytes), /*alignment=*/0,
+                           kGlobalAddressSpace);
   }
 };
 } // namespace

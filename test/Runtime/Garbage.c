@@ -3,9 +3,11 @@
  * Usage: dsv4-runtime-garbage STAND-IN.ptx MANIFEST.json
  * Every proper prefix of the manifest and a fixed pseudo-random set of byte
  * corruptions of it are embedded in the PTX stand-in (as dsv4-embed-manifest
- * embeds a manifest) and go through the loader with the fake CUDA driver.
+ * embeds a manifest, with the digest of what is embedded, so that they reach
+ * the parser) and go through the loader with the fake CUDA driver.
  * Prints counts; a crash fails the test. */
 #include "ReadFile.h"
+#include "dsv4/ABI/ManifestDigest.h"
 #include "dsv4/Runtime/dsv4_runtime.h"
 
 #include <stdio.h>
@@ -20,14 +22,21 @@ static uint32_t nextRandom(void) {
 
 static char *ptx;
 
-/* Loads the PTX stand-in with the first `n` bytes of `manifest` embedded (then a NUL). */
+/* Loads the PTX stand-in with the first `n` bytes of `manifest` embedded (then a NUL) and
+ * their digest. */
 static dsv4_status loadEmbedded(const char *manifest, size_t n) {
-  size_t size = strlen(ptx) + 64 + 5 * (n + 1);
+  size_t size = strlen(ptx) + 160 + 5 * (n + 1 + DSV4_MANIFEST_DIGEST_BYTES);
   char *image = malloc(size), *at = image;
   at += sprintf(at, "%s\n.visible .global .align 1 .b8 dsv4_manifest[%zu] = {", ptx, n + 1);
   for (size_t i = 0; i < n; ++i)
     at += sprintf(at, "%u, ", (unsigned char)manifest[i]);
-  sprintf(at, "0};\n");
+  at += sprintf(at, "0};\n.visible .global .align 1 .b8 %s[%d] = {", DSV4_MANIFEST_DIGEST_SYMBOL,
+                DSV4_MANIFEST_DIGEST_BYTES);
+  unsigned char digest[DSV4_MANIFEST_DIGEST_BYTES];
+  dsv4_manifest_digest_to_bytes(dsv4_manifest_digest(manifest, n), digest);
+  for (int i = 0; i < DSV4_MANIFEST_DIGEST_BYTES; ++i)
+    at += sprintf(at, i ? ", %u" : "%u", digest[i]);
+  sprintf(at, "};\n");
   dsv4_module *mod = NULL;
   dsv4_status st = dsv4_module_load_data(image, strlen(image) + 1, &mod);
   dsv4_module_unload(mod);

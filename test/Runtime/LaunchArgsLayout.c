@@ -1,7 +1,8 @@
 /* LaunchArgsLayout.c - dsv4-launch-args-layout: print dsv4_launch_args as C
  * lays it out, one "name offset size" line per field, then "size N".
  * python.test compares the Python wrapper's ctypes structure with this. The
- * kernel-argument fields come from the ABI table like the struct's own. */
+ * fields come from the tables the struct's own come from (KernelArgs.def,
+ * LaunchFacts.def). */
 #include "dsv4/Runtime/dsv4_runtime.h"
 
 #include <stddef.h>
@@ -15,14 +16,8 @@ int main(void) {
 #define DSV4_KERNEL_ARG(Name, name, kind) FIELD(name)
 #define DSV4_STORE_KERNEL_ARG(Name, name, kind) FIELD(name)
 #include "dsv4/ABI/KernelArgs.def"
-  FIELD(kv_dtype)
-  FIELD(weight_dtype)
-  FIELD(handle_kind)
-  FIELD(eps)
-  FIELD(weight_len)
-  FIELD(freqs_width)
-  FIELD(head_dim)
-  FIELD(page_size)
+#define DSV4_LAUNCH_FACT(type, name) FIELD(name)
+#include "dsv4/ABI/LaunchFacts.def"
   printf("size %zu\n", sizeof(dsv4_launch_args));
   return 0;
 }

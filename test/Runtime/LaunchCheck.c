@@ -14,16 +14,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int32_t parseDtype(const char *s) {
+/* An enum field's value: the name of a dtype, handle kind or layout, else a number. */
+static int32_t parseEnum(const char *s) {
   if (!strcmp(s, "f32")) return DSV4_DTYPE_F32;
   if (!strcmp(s, "bf16")) return DSV4_DTYPE_BF16;
   if (!strcmp(s, "f16")) return DSV4_DTYPE_F16;
-  return atoi(s);
-}
-
-static int32_t parseHandle(const char *s) {
   if (!strcmp(s, "decode")) return DSV4_HANDLE_DECODE_SEQ_LENS;
   if (!strcmp(s, "prefill")) return DSV4_HANDLE_PREFILL_PLAN;
+  if (!strcmp(s, "in-place")) return DSV4_LAYOUT_IN_PLACE;
+  if (!strcmp(s, "indexer")) return DSV4_LAYOUT_INDEXER;
+  if (!strcmp(s, "main")) return DSV4_LAYOUT_MAIN;
   return atoi(s);
 }
 
@@ -34,24 +34,25 @@ static int setField(dsv4_launch_args *a, const char *arg) {
     return 0;
   size_t n = (size_t)(eq - arg);
   const char *v = eq + 1;
-#define PTR(f) if (n == strlen(#f) && !strncmp(arg, #f, n)) { a->f = (void *)(uintptr_t)strtoull(v, NULL, 0); return 1; }
-#define INT(f) if (n == strlen(#f) && !strncmp(arg, #f, n)) { a->f = strtoll(v, NULL, 0); return 1; }
-#define ptr PTR
-#define i32 INT
-#define i64 INT
+#define SET(f, value) if (n == strlen(#f) && !strncmp(arg, #f, n)) { a->f = value; return 1; }
+#define ptr(f) SET(f, (void *)(uintptr_t)strtoull(v, NULL, 0))
+#define i32(f) SET(f, strtoll(v, NULL, 0))
+#define i64(f) SET(f, strtoll(v, NULL, 0))
 #define DSV4_KERNEL_ARG(Name, name, kind) kind(name)
 #define DSV4_STORE_KERNEL_ARG(Name, name, kind) kind(name)
 #include "dsv4/ABI/KernelArgs.def"
+#define int64_t_FACT(f) SET(f, strtoll(v, NULL, 0))
+#define int32_t_FACT(f) SET(f, parseEnum(v))
+#define float_FACT(f) SET(f, strtof(v, NULL))
+#define DSV4_LAUNCH_FACT(type, name) type##_FACT(name)
+#include "dsv4/ABI/LaunchFacts.def"
+#undef SET
 #undef ptr
 #undef i32
 #undef i64
-  INT(weight_len) INT(freqs_width) INT(head_dim) INT(page_size)
-#undef PTR
-#undef INT
-  if (!strncmp(arg, "kv_dtype=", 9)) { a->kv_dtype = parseDtype(v); return 1; }
-  if (!strncmp(arg, "weight_dtype=", 13)) { a->weight_dtype = parseDtype(v); return 1; }
-  if (!strncmp(arg, "handle_kind=", 12)) { a->handle_kind = parseHandle(v); return 1; }
-  if (!strncmp(arg, "eps=", 4)) { a->eps = strtof(v, NULL); return 1; }
+#undef int64_t_FACT
+#undef int32_t_FACT
+#undef float_FACT
   return 0;
 }
 
@@ -79,13 +80,15 @@ int main(int argc, char **argv) {
     return 0;
   printf("module: kernel=%s target=%s chip=%s mode=%s rotate=%d head_dim=%lld "
          "rope_dim=%lld kv_dtype=%d weight_dtype=%d workgroup_size=%lld "
-         "rows_per_workgroup=%lld eps=%.9g\n",
+         "rows_per_workgroup=%lld eps=%.9g ratio=%lld scale=%.9g layout=%d page_size=%lld\n",
          dsv4_module_kernel_name(mod), dsv4_module_target(mod),
          dsv4_module_chip(mod), dsv4_module_mode(mod), dsv4_module_rotate(mod),
          (long long)dsv4_module_head_dim(mod), (long long)dsv4_module_rope_dim(mod),
          dsv4_module_kv_dtype(mod), dsv4_module_weight_dtype(mod),
          (long long)dsv4_module_workgroup_size(mod),
-         (long long)dsv4_module_rows_per_workgroup(mod), (double)dsv4_module_eps(mod));
+         (long long)dsv4_module_rows_per_workgroup(mod), (double)dsv4_module_eps(mod),
+         (long long)dsv4_module_ratio(mod), (double)dsv4_module_scale(mod),
+         dsv4_module_layout(mod), (long long)dsv4_module_page_size(mod));
 
   /* A valid call for this module; the command line then breaks it. */
   dsv4_launch_args a;
@@ -100,6 +103,10 @@ int main(int argc, char **argv) {
   a.freqs_width = a.freqs_row_stride = dsv4_module_rope_dim(mod);
   a.eps = dsv4_module_eps(mod);
   a.handle_kind = dsv4_module_handle_kind(mod);
+  a.ratio = dsv4_module_ratio(mod);
+  a.rotate = dsv4_module_rotate(mod);
+  a.scale = dsv4_module_scale(mod);
+  a.layout = dsv4_module_layout(mod);
   a.num_rows = 8;
   a.num_positions = 16;
   a.num_items = 3;

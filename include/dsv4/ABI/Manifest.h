@@ -3,6 +3,8 @@
 #ifndef DSV4_ABI_MANIFEST_H
 #define DSV4_ABI_MANIFEST_H
 
+#include "dsv4/ABI/ManifestDigest.h"
+
 namespace dsv4_abi {
 
 /// The value of the "format" key; a reader refuses any other.
@@ -15,6 +17,8 @@ inline constexpr char kManifestSymbol[] = "dsv4_manifest";
 /// The most bytes that global may have (a manifest is about 1 KB): the compiler refuses a
 /// larger one, the runtime reads no more.
 inline constexpr unsigned long kMaxManifestBytes = 64 * 1024;
+/// The global beside it that holds the manifest's digest (ManifestDigest.h).
+inline constexpr char kManifestDigestSymbol[] = DSV4_MANIFEST_DIGEST_SYMBOL;
 
 #define DSV4_MANIFEST_KEY(Id, key) inline constexpr char k##Id##Key[] = #key;
 #include "dsv4/ABI/ManifestKeys.def"

@@ -29,12 +29,14 @@ typedef enum dsv4_status {
   DSV4_ERR_LOAD_FAILED = 3,        /* not an ELF / bad PTX / the driver refused it */
   DSV4_ERR_ARCH_MISMATCH = 4,      /* device chip != manifest chip */
   DSV4_ERR_KERNEL_NOT_FOUND = 5,   /* manifest kernel absent from the code object */
-  DSV4_ERR_MISMATCH = 6,           /* dtype / head_dim / rope_dim / eps / mode differ, or the
-                                      manifest disagrees with the code object */
+  DSV4_ERR_MISMATCH = 6,           /* a fact of the call (dtype, head_dim, rope_dim, eps, mode,
+                                      ratio, rotate, scale, layout, page_size) differs from the
+                                      kernel's, or the manifest disagrees with the code object */
   DSV4_ERR_MISALIGNED = 7,         /* base pointer or row stride breaks 16-byte access */
   DSV4_ERR_LAUNCH_FAILED = 8,      /* the driver's launch call failed */
   DSV4_ERR_IO = 9,                 /* a file could not be read */
-  DSV4_ERR_BAD_MANIFEST = 10,      /* no embedded manifest, bad JSON, missing or ill-typed key */
+  DSV4_ERR_BAD_MANIFEST = 10,      /* no embedded manifest or digest, a manifest that does not
+                                      match its digest, bad JSON, missing or ill-typed key */
   DSV4_ERR_OUT_OF_MEMORY = 11      /* a host allocation failed */
 } dsv4_status;
 
@@ -51,14 +53,24 @@ typedef enum dsv4_handle_kind {
   DSV4_HANDLE_PREFILL_PLAN = 2     /* i32 plan, num_items rows of 4 used fields */
 } dsv4_handle_kind;
 
+/* What a kernel does with the finished row (the manifest's `layout`); 0 is
+ * invalid so a zeroed struct is rejected. */
+typedef enum dsv4_layout {
+  DSV4_LAYOUT_IN_PLACE = 1, /* updates kv in place: no layout in the manifest */
+  DSV4_LAYOUT_INDEXER = 2,  /* stores FP8 into the indexer's paged cache */
+  DSV4_LAYOUT_MAIN = 3      /* stores FP8 into the main paged cache */
+} dsv4_layout;
+
 /* One call's arguments, in the framework's terms. First the kernel's own
  * arguments, one field per entry of dsv4/ABI/KernelArgs.def with the same
  * name: buffers as pointers, scalars as int64_t so that values past INT32_MAX
  * are reported instead of silently truncated (strides are in elements). The
  * store kernel's (out_loc: i64 [num_items], cache: bytes, cache_bytes) must be
- * NULL/0 for an in-place kernel. Then what the call says about its tensors,
- * checked against the manifest. Enum fields are int32_t for a fixed ctypes
- * layout. */
+ * NULL/0 for an in-place kernel. Then, one field per entry of
+ * dsv4/ABI/LaunchFacts.def, what the call says about its tensors and the
+ * configuration it relies on (dtypes, sizes, mode, eps, ratio, rotate, scale,
+ * layout, page size), each checked against the manifest. Enum fields are
+ * int32_t for a fixed ctypes layout. */
 #define DSV4_LAUNCH_FIELD_ptr void *
 #define DSV4_LAUNCH_FIELD_i32 int64_t
 #define DSV4_LAUNCH_FIELD_i64 int64_t
@@ -66,22 +78,17 @@ typedef struct dsv4_launch_args {
 #define DSV4_KERNEL_ARG(Name, name, kind) DSV4_LAUNCH_FIELD_##kind name;
 #define DSV4_STORE_KERNEL_ARG(Name, name, kind) DSV4_LAUNCH_FIELD_##kind name;
 #include "dsv4/ABI/KernelArgs.def"
-  int32_t kv_dtype;     /* dsv4_dtype of kv */
-  int32_t weight_dtype; /* dsv4_dtype of weight */
-  int32_t handle_kind;  /* dsv4_handle_kind: what handle points at */
-  float eps;            /* must equal the manifest's eps rounded to float */
-  int64_t weight_len;   /* must equal head_dim */
-  int64_t freqs_width;  /* floats per freqs row used: the rope dim R */
-  int64_t head_dim;
-  int64_t page_size;    /* store kernels: the cache's tokens per page; else 0 */
+#define DSV4_LAUNCH_FACT(type, name) type name;
+#include "dsv4/ABI/LaunchFacts.def"
 } dsv4_launch_args;
 
 typedef struct dsv4_module dsv4_module;
 
 /* Loads `binary_path` (an HSACO or PTX file, told apart by its first bytes)
- * and reads the manifest embedded in it (the global `dsv4_manifest`); every
- * fact the device and driver can confirm (chip, kernel name, workgroup size,
- * LDS bytes) is checked against it. The side .json is for tools only. */
+ * and reads the manifest embedded in it (the global `dsv4_manifest`), which
+ * must match its digest (the global `dsv4_manifest_digest`); every fact the
+ * device and driver can confirm (chip, kernel name, workgroup size, LDS bytes)
+ * is checked against it. The side .json is for tools only. */
 DSV4_API dsv4_status dsv4_module_load_file(const char *binary_path, dsv4_module **out);
 /* As above from memory; the image is copied, the caller keeps ownership. */
 DSV4_API dsv4_status dsv4_module_load_data(const void *image, size_t size,
@@ -114,6 +121,10 @@ DSV4_API int64_t dsv4_module_rows_per_workgroup(const dsv4_module *mod);
 /* A store kernel's tokens per cache page; 0 for a kernel that updates kv in place. */
 DSV4_API int64_t dsv4_module_page_size(const dsv4_module *mod);
 DSV4_API float dsv4_module_eps(const dsv4_module *mod);
+DSV4_API int64_t dsv4_module_ratio(const dsv4_module *mod);
+/* The rotation's scale rounded to float (the manifest's, also when the kernel does not rotate). */
+DSV4_API float dsv4_module_scale(const dsv4_module *mod);
+DSV4_API int32_t dsv4_module_layout(const dsv4_module *mod); /* dsv4_layout */
 
 #ifdef __cplusplus
 }

@@ -1,8 +1,8 @@
 ; A stand-in for a dsv4 kernel with the exact ABI signature of docs/ABI.md
 ; (4 global pointers, 6 i32) and the block size of Inputs/decode_f32.json (256,
 ; declared as dsv4 kernels declare theirs), so the runtime can be tested on a
-; real code object; embed_manifest.py appends the manifest global. The body
-; only stores num_items through kv so that nothing is optimized away.
+; real code object; embed_manifest.py appends the manifest and digest globals.
+; The body only stores num_items through kv so that nothing is optimized away.
 target triple = "amdgcn-amd-amdhsa"
 
 define amdgpu_kernel void @dsv4_decode_d512_r64_f32(
