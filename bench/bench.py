@@ -37,14 +37,18 @@ FALLBACK_L2_BYTES = 50 * 2**20
 
 def dsv4_kernels(objects_dir, runtime):
     """{kv dtype: [(name, manifest, kernel, manifest path)]} for the PTX kernels of the DeepSeek-V4
-    decode shape; one that fails to load is reported and left out."""
+    decode shape; one that fails to load is reported and left out. Each call states the
+    manifest's configuration, which the shim holds to the code object."""
+    from dsv4.library import Config
+
     found = {}
     for m, binary, manifest_path in objects.manifests(objects_dir, objects.PTX_TARGET):
         if objects.config_key(m)[:2] != ("decode", True) or (m["head_dim"], m["rope_dim"]) != \
                 (workload.HEAD_DIM, workload.ROPE_DIM):
             continue
         try:
-            found.setdefault(m["kv_dtype"], []).append((m, runtime.Kernel(binary), manifest_path))
+            kernel = runtime.Kernel(binary, config=Config.from_manifest(m))
+            found.setdefault(m["kv_dtype"], []).append((m, kernel, manifest_path))
         except Exception as e:  # noqa: BLE001 - the other kernels and the baselines still run
             print(f"dsv4 kernel {m['kernel']} failed to load: {type(e).__name__}: {e}", flush=True)
     return {dtype: [("dsv4" if len(ks) == 1 else f"dsv4:{m['kernel']}", m, k, p) for m, k, p in ks]

@@ -68,9 +68,11 @@ def _child(kind, manifest_path):
 
     if kind == "dsv4":
         import dsv4.runtime as runtime
+        from dsv4.library import Config
 
         t0 = time.perf_counter()
-        kernel = runtime.Kernel(os.path.join(os.path.dirname(manifest_path), manifest["binary"]))
+        kernel = runtime.Kernel(os.path.join(os.path.dirname(manifest_path), manifest["binary"]),
+                                config=Config.from_manifest(manifest))
         load_ms = (time.perf_counter() - t0) * 1e3
         result = _timed_calls(lambda: runtime.compress_norm_rope_hadamard_inplace(
             w.kv[0], w.weight, params["eps"], w.freqs, w.seq_lens, workload.HEAD_DIM, kernel=kernel), load_ms)

@@ -46,11 +46,13 @@ IMPLS = ("dsv4", "ref", "copy", "floor")
 
 def find_kernel(objects_dir, runtime, config, kv_dtype, mode):
     """(manifest, loaded kernel) of the PTX kernel for one configuration, or None."""
+    from dsv4.library import Config
+
     for m, binary, manifest_path in objects.manifests(objects_dir, objects.PTX_TARGET):
         if (m["mode"], bool(m["rotate"]), m["kv_dtype"], m["head_dim"], m["rope_dim"], m["ratio"],
                 m["weight_dtype"]) == (mode, config["rotate"], kv_dtype, config["head_dim"],
                                        config["rope_dim"], config["ratio"], "f32"):
-            return m, runtime.Kernel(binary)
+            return m, runtime.Kernel(binary, config=Config.from_manifest(m))
     return None
 
 

@@ -16,10 +16,11 @@ import reference  # noqa: E402
 def main(binary, rows, launches=4):
     import torch
     import dsv4.runtime as runtime
+    from dsv4.library import Config
 
-    kernel = runtime.Kernel(binary)
     with open(os.path.splitext(binary)[0] + ".json") as f:
         manifest = json.load(f)
+    kernel = runtime.Kernel(binary, config=Config.from_manifest(manifest))
     head_dim, rope_dim = manifest["head_dim"], manifest["rope_dim"]
     kv = torch.randn(rows, head_dim, device="cuda").to(reference.torch_dtype(manifest["kv_dtype"]))
     weight = (0.5 + torch.rand(head_dim, device="cuda")).to(reference.torch_dtype(manifest["weight_dtype"]))

@@ -44,11 +44,13 @@ MAX_DIFFERING = 0.01
 
 def find_store_kernel(objects_dir, runtime, layout, config, mode="decode"):
     """(manifest, loaded kernel) of the f32 `mode` store kernel of `layout`, or None."""
+    from dsv4.library import Config
+
     # scripts/run writes the store kernels to <library>/store.
     for m, binary, _ in objects.manifests(os.path.join(objects_dir, "store"), objects.PTX_TARGET):
         if (m.get("layout"), m["mode"], m["kv_dtype"], m["weight_dtype"], m["head_dim"],
                 m["ratio"]) == (layout, mode, "f32", "f32", config["head_dim"], config["ratio"]):
-            return m, runtime.Kernel(binary)
+            return m, runtime.Kernel(binary, config=Config.from_manifest(m))
     return None
 
 

@@ -340,7 +340,9 @@ _loaded = {}
 
 def get_kernel(config, device):
     """The loaded dsv4.Kernel of `config` on `device`: a chip name (loaded on the current
-    device) or a torch device. One module per (device, configuration), shared by threads."""
+    device) or a torch device. One module per (device, configuration), shared by threads.
+    Raises KernelNotFound (see find_kernel), or ValueError naming the code object when it is not
+    its library or cache entry's kernel (check_kernel)."""
     chip, device_key, activate = _resolve_device(device)
     key = (device_key, config)
     with _loaded_guard:
@@ -359,6 +361,11 @@ def get_kernel(config, device):
                                      f"{chip}: the library index or cache is stale")
             with activate():
                 kernel = Kernel(str(files.binary))
+            try:  # a file replaced under its entry must not launch as the entry's kernel
+                check_kernel(kernel, config, name=manifest["kernel"])
+            except ValueError:
+                kernel.close()
+                raise
             # What the kernel was compiled for, for the per-call checks of the torch op.
             kernel.config = Config.from_manifest(manifest)
             with _loaded_guard:
@@ -366,24 +373,42 @@ def get_kernel(config, device):
     return kernel
 
 
-def check_kernel(kernel, config):
-    """Raises ValueError unless the loaded `kernel` (from get_kernel) computes what `config`
-    asks: a ratio-128 kernel on a ratio-4 layer would silently read the wrong RoPE positions,
-    and a store kernel of another layout or page size would write the wrong cache bytes."""
-    compiled = kernel.config
-    for field in ("ratio", "rotate", "mode", "layout", "page_size"):
-        if getattr(compiled, field) != getattr(config, field):
-            raise ValueError(f"dsv4: kernel '{kernel.name}' has {field}="
-                             f"{getattr(compiled, field)}, the call asks {field}="
-                             f"{getattr(config, field)}")
-    # The shim's own reading of the manifest, in case the files changed under the index; it
-    # reports a page size for store kernels only.
-    page_size = config.page_size if config.layout else 0
-    if kernel.mode != config.mode or kernel.rotate != config.rotate or \
-            kernel.page_size != page_size:
-        raise ValueError(f"dsv4: kernel '{kernel.name}' reports mode={kernel.mode} "
-                         f"rotate={kernel.rotate} page_size={kernel.page_size}, the call asks "
-                         f"{config}")
+def _loaded_identity(kernel):
+    """The configuration facts of a loaded kernel, as the shim read them from the manifest
+    inside its code object (which must give back its digest), in _config_identity's terms."""
+    return {"mode": kernel.mode, "head_dim": kernel.head_dim, "rope_dim": kernel.rope_dim,
+            "kv_dtype": kernel.kv_dtype, "weight_dtype": kernel.weight_dtype,
+            "ratio": kernel.ratio, "rotate": kernel.rotate, "eps": kernel.eps,
+            "scale": kernel.scale if kernel.rotate else None, "layout": kernel.layout,
+            "page_size": kernel.page_size}
+
+
+def _config_identity(config):
+    """Every fact of `config` a call relies on: eps and scale as the kernel holds them (f32; a
+    kernel that does not rotate has no scale), the page size of a store only (the shim reports
+    0 for an in-place kernel)."""
+    return {"mode": config.mode, "head_dim": config.head_dim, "rope_dim": config.rope_dim,
+            "kv_dtype": config.kv_dtype, "weight_dtype": config.weight_dtype,
+            "ratio": config.ratio, "rotate": config.rotate, "eps": _f32(config.eps),
+            "scale": config.effective_scale if config.rotate else None, "layout": config.layout,
+            "page_size": config.page_size if config.layout else 0}
+
+
+def check_kernel(kernel, config, name=None):
+    """Raises ValueError naming the code object unless the loaded `kernel` computes what
+    `config` asks (every fact of _config_identity: a ratio-128 kernel on a ratio-4 layer would
+    silently read the wrong RoPE positions, a store kernel of another layout or page size would
+    write the wrong cache bytes) and, when `name` is given (its library or cache entry's), is
+    that kernel. The facts are the shim's, read from the code object itself."""
+    where = f"'{kernel.path}'" if kernel.path else "a code object loaded from memory"
+    if name is not None and kernel.name != name:
+        raise ValueError(f"dsv4: {where} holds kernel '{kernel.name}', its library or cache "
+                         f"entry names '{name}': the entry's file was replaced")
+    loaded = _loaded_identity(kernel)
+    for field, asked in _config_identity(config).items():
+        if loaded[field] != asked:
+            raise ValueError(f"dsv4: kernel '{kernel.name}' in {where} has {field}="
+                             f"{loaded[field]}, the call asks {field}={asked}")
 
 
 class _NoDevice:

@@ -11,11 +11,13 @@ from pathlib import Path
 __all__ = ["Dsv4Error", "Kernel", "compress_norm_rope_hadamard_inplace",
            "compress_norm_rope_quantize_store"]
 
-# dsv4_dtype and dsv4_handle_kind (dsv4_runtime.h).
+# dsv4_dtype, dsv4_handle_kind and dsv4_layout (dsv4_runtime.h); a layout of None is in place.
 _DTYPES = {"f32": 1, "bf16": 2, "f16": 3}
 _DTYPE_NAMES = {v: k for k, v in _DTYPES.items()}
 HANDLE_DECODE_SEQ_LENS = 1
 HANDLE_PREFILL_PLAN = 2
+_LAYOUTS = {None: 1, "indexer": 2, "main": 3}
+_LAYOUT_NAMES = {v: k for k, v in _LAYOUTS.items()}
 _PLAN_FIELDS = 4  # (row, batch_id, position, window_len)
 
 
@@ -30,8 +32,8 @@ class Dsv4Error(RuntimeError):
 class _LaunchArgs(ctypes.Structure):
     # Field for field dsv4_launch_args: the kernel's arguments in the order of
     # include/dsv4/ABI/KernelArgs.def (pointers, then int64 scalars; then the
-    # store kernel's), then the call's own facts. test/Runtime/python.test holds
-    # this against the C struct.
+    # store kernel's), then the call's own facts (include/dsv4/ABI/LaunchFacts.def).
+    # test/Runtime/python.test holds this against the C struct.
     _fields_ = [
         ("kv", ctypes.c_void_p), ("weight", ctypes.c_void_p),
         ("freqs", ctypes.c_void_p), ("handle", ctypes.c_void_p),
@@ -44,6 +46,8 @@ class _LaunchArgs(ctypes.Structure):
         ("handle_kind", ctypes.c_int32), ("eps", ctypes.c_float),
         ("weight_len", ctypes.c_int64), ("freqs_width", ctypes.c_int64),
         ("head_dim", ctypes.c_int64), ("page_size", ctypes.c_int64),
+        ("ratio", ctypes.c_int64), ("rotate", ctypes.c_int32), ("scale", ctypes.c_float),
+        ("layout", ctypes.c_int32),
     ]
 
 
@@ -87,11 +91,13 @@ def _library():
     }
     for name in ("kernel_name", "target", "chip", "mode"):
         sigs[f"dsv4_module_{name}"] = (c_char_p, [mod_p])
-    for name in ("handle_kind", "rotate", "kv_dtype", "weight_dtype"):
+    for name in ("handle_kind", "rotate", "kv_dtype", "weight_dtype", "layout"):
         sigs[f"dsv4_module_{name}"] = (ctypes.c_int32, [mod_p])
-    for name in ("head_dim", "rope_dim", "workgroup_size", "rows_per_workgroup", "page_size"):
+    for name in ("head_dim", "rope_dim", "workgroup_size", "rows_per_workgroup", "page_size",
+                 "ratio"):
         sigs[f"dsv4_module_{name}"] = (ctypes.c_int64, [mod_p])
-    sigs["dsv4_module_eps"] = (ctypes.c_float, [mod_p])
+    for name in ("eps", "scale"):
+        sigs[f"dsv4_module_{name}"] = (ctypes.c_float, [mod_p])
     for name, (restype, argtypes) in sigs.items():
         fn = getattr(lib, name)
         fn.restype, fn.argtypes = restype, argtypes
@@ -122,6 +128,14 @@ def _checked_int(name, value, bounds):
     return value
 
 
+def _checked_bool(name, value):
+    """`value` as a C flag; a truthy 2 or "no" is a caller's mistake, not a rotation."""
+    if not isinstance(value, bool):
+        raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT",
+                        f"{name} must be True or False, got {value!r}")
+    return int(value)
+
+
 def _c_string(name, value):
     """Bytes for a char* argument; C would stop at an embedded NUL and silently use a
     prefix (Kernel(path + "\\0junk") loading path)."""
@@ -133,23 +147,37 @@ def _c_string(name, value):
 
 class Kernel:
     """One loaded dsv4 code object (.hsaco or .ptx); the shim reads the manifest embedded in
-    it and checks it against the object."""
+    it, checks it against its digest and the object, and answers the getters from it.
 
-    def __init__(self, binary_path):
+    `path` is the file it was loaded from (None from memory). `config` (a dsv4.Config, set by
+    dsv4.get_kernel) is the configuration the framework calls on it state to the shim, which
+    refuses a call unless the code object is that kernel. A Kernel owns its module: it cannot
+    be copied (share the object itself)."""
+
+    def __init__(self, binary_path, config=None):
         lib = _library()
         self._mod = ctypes.c_void_p()
+        self.path, self.config = binary_path, config
         _check(lib.dsv4_module_load_file(_c_string("binary_path", binary_path),
                                          ctypes.byref(self._mod)))
 
     @classmethod
-    def from_data(cls, image):
+    def from_data(cls, image, config=None):
         """Loads from bytes (the code object, its manifest inside)."""
         self = cls.__new__(cls)
         lib = _library()
         self._mod = ctypes.c_void_p()
+        self.path, self.config = None, config
         buf = ctypes.create_string_buffer(bytes(image), len(image))
         _check(lib.dsv4_module_load_data(buf, len(image), ctypes.byref(self._mod)))
         return self
+
+    def _not_copyable(self, *_):
+        # A copy would share the module handle: closing either frees the other's module.
+        raise TypeError("a dsv4.Kernel owns its loaded module and cannot be copied; share the "
+                        "object itself")
+
+    __copy__ = __deepcopy__ = __reduce_ex__ = _not_copyable
 
     def close(self):
         if getattr(self, "_mod", None) and self._mod.value:
@@ -186,19 +214,25 @@ class Kernel:
     rows_per_workgroup = property(lambda self: self._get("rows_per_workgroup"))
     page_size = property(lambda self: self._get("page_size"))  # 0 unless a store kernel
     eps = property(lambda self: self._get("eps"))
+    ratio = property(lambda self: self._get("ratio"))
+    scale = property(lambda self: self._get("scale"))  # the manifest's, used when it rotates
+    layout = property(lambda self: _LAYOUT_NAMES.get(self._get("layout")))  # None: in place
     kv_dtype = property(lambda self: _DTYPE_NAMES.get(self._get("kv_dtype")))
     weight_dtype = property(lambda self: _DTYPE_NAMES.get(self._get("weight_dtype")))
 
     def launch(self, *, kv, kv_dtype, num_rows, kv_row_stride, weight, weight_dtype,
                eps, freqs, num_positions, freqs_row_stride, handle, num_items,
-               head_dim, weight_len=None, freqs_width=None, handle_kind=None,
-               plan_row_stride=_PLAN_FIELDS, out_loc=0, cache=0, cache_bytes=0,
-               page_size=0, stream=0):
+               head_dim, ratio, rotate, scale=None, layout=None, weight_len=None,
+               freqs_width=None, handle_kind=None, plan_row_stride=_PLAN_FIELDS, out_loc=0,
+               cache=0, cache_bytes=0, page_size=0, stream=0):
         """One launch with plain integer device pointers and element strides.
-        weight_len defaults to head_dim, freqs_width to the kernel's rope dim,
-        handle_kind ("decode"/"prefill") to the kernel's mode. A store kernel
-        also takes out_loc (i64 per item), cache (bytes), cache_bytes and the
-        cache's page_size; an in-place kernel takes none of them."""
+        ratio, rotate, scale (None: the layer does not rotate) and layout (None: in
+        place, else "indexer"/"main") state the configuration the caller relies on;
+        the shim refuses the launch unless they are the kernel's. weight_len
+        defaults to head_dim, freqs_width to the kernel's rope dim, handle_kind
+        ("decode"/"prefill") to the kernel's mode. A store kernel also takes
+        out_loc (i64 per item), cache (bytes), cache_bytes and the cache's
+        page_size; an in-place kernel takes none of them."""
         kinds = {"decode": HANDLE_DECODE_SEQ_LENS, "prefill": HANDLE_PREFILL_PLAN}
         weight_len = head_dim if weight_len is None else weight_len
         freqs_width = self.rope_dim if freqs_width is None else freqs_width
@@ -212,7 +246,8 @@ class Kernel:
                             ("num_items", num_items), ("head_dim", head_dim),
                             ("weight_len", weight_len), ("freqs_width", freqs_width),
                             ("plan_row_stride", plan_row_stride),
-                            ("cache_bytes", cache_bytes), ("page_size", page_size)):
+                            ("cache_bytes", cache_bytes), ("page_size", page_size),
+                            ("ratio", ratio)):
             _checked_int(name, value, _INT64)
         args = _LaunchArgs(
             kv=kv, kv_dtype=_DTYPES.get(kv_dtype, 0), num_rows=num_rows,
@@ -224,7 +259,9 @@ class Kernel:
             freqs_width=freqs_width,
             handle=handle, handle_kind=kinds.get(handle_kind or self.mode, 0),
             num_items=num_items, plan_row_stride=plan_row_stride, head_dim=head_dim,
-            out_loc=out_loc, cache=cache, cache_bytes=cache_bytes, page_size=page_size)
+            out_loc=out_loc, cache=cache, cache_bytes=cache_bytes, page_size=page_size,
+            ratio=ratio, rotate=_checked_bool("rotate", rotate),
+            scale=float("nan") if scale is None else scale, layout=_LAYOUTS.get(layout, 0))
         _check(_library().dsv4_launch(self._module(), ctypes.byref(args), stream or None))
 
 
@@ -240,10 +277,22 @@ def _row_stride(t, row_len):
     return t.stride(0) if t.shape[0] > 1 else row_len
 
 
+def _configuration_args(kernel, config):
+    """Kernel.launch's ratio, rotate, scale and layout: those of `config` (a dsv4.Config), else
+    of the configuration dsv4.get_kernel loaded `kernel` for."""
+    config = config if config is not None else kernel.config
+    if config is None:
+        raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT",
+                        f"kernel '{kernel.name}' has no configuration to check the call "
+                        f"against: load it with dsv4.get_kernel or give it config=dsv4.Config(...)")
+    return dict(ratio=config.ratio, rotate=config.rotate,
+                scale=config.effective_scale if config.rotate else None, layout=config.layout)
+
+
 def _epilogue_args(kv, weight, eps, freqs_cis, plan, head_dim, stream, *extra):
-    """Kernel.launch's arguments for the framework's tensors, checked: kv [N, D]; weight [D];
-    freqs_cis complex64 [P, R/2] (or its f32 [P, R] view_as_real); plan is int32 seq_lens [B]
-    (decode) or int32 plan [M, 4] (prefill); `extra` tensors must share their device."""
+    """Kernel.launch's tensor arguments for the framework's tensors, checked: kv [N, D]; weight
+    [D]; freqs_cis complex64 [P, R/2] (or its f32 [P, R] view_as_real); plan is int32 seq_lens
+    [B] (decode) or int32 plan [M, 4] (prefill); `extra` tensors must share their device."""
     import torch  # lazily: the package imports without torch
 
     if kv.dim() != 2 or kv.shape[1] != head_dim or (kv.shape[1] > 1 and kv.stride(1) != 1):
@@ -302,17 +351,21 @@ def _epilogue_args(kv, weight, eps, freqs_cis, plan, head_dim, stream, *extra):
 
 
 def compress_norm_rope_hadamard_inplace(kv, weight, eps, freqs_cis, plan, head_dim, *,
-                                        kernel, stream=None):
-    """The framework's call: kv [N, D] updated in place (see _epilogue_args)."""
-    kernel.launch(**_epilogue_args(kv, weight, eps, freqs_cis, plan, head_dim, stream))
+                                        kernel, stream=None, config=None):
+    """The framework's call: kv [N, D] updated in place (see _epilogue_args). The shim checks
+    the call against `config` (default: kernel.config, set by dsv4.get_kernel): its ratio,
+    rotation, scale and layout must be the kernel's."""
+    kernel.launch(**_epilogue_args(kv, weight, eps, freqs_cis, plan, head_dim, stream),
+                  **_configuration_args(kernel, config))
 
 
 def compress_norm_rope_quantize_store(kv, weight, eps, freqs_cis, plan, head_dim, out_loc,
-                                      cache, page_size, *, kernel, stream=None):
+                                      cache, page_size, *, kernel, stream=None, config=None):
     """The fused store (SPEC.md "Storing into the paged caches"): each item's finished row,
     quantized to FP8, into the paged `cache` (a contiguous uint8 tensor, the framework's
     buffer of pages) at slot out_loc[item] (int64, one per item of plan); kv is only read.
-    `page_size` (tokens per page) must be the one the kernel was compiled for."""
+    `page_size` (tokens per page) must be the one the kernel was compiled for, and `config`
+    (default: kernel.config) its configuration, as for compress_norm_rope_hadamard_inplace."""
     import torch
 
     if out_loc.dtype != torch.int64 or out_loc.dim() != 1 or not out_loc.is_contiguous() or \
@@ -324,5 +377,5 @@ def compress_norm_rope_quantize_store(kv, weight, eps, freqs_cis, plan, head_dim
         raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT", f"cache must be a contiguous uint8 tensor "
                         f"of pages, got {cache.dtype} strides {cache.stride()}")
     args = _epilogue_args(kv, weight, eps, freqs_cis, plan, head_dim, stream, out_loc, cache)
-    kernel.launch(**args, out_loc=out_loc.data_ptr(), cache=cache.data_ptr(),
-                  cache_bytes=cache.numel(), page_size=page_size)
+    kernel.launch(**args, **_configuration_args(kernel, config), out_loc=out_loc.data_ptr(),
+                  cache=cache.data_ptr(), cache_bytes=cache.numel(), page_size=page_size)

@@ -230,8 +230,10 @@ def cases_for(m, quick):
 
 
 def run_manifest(m, binary, manifest_path, runtime, gen, device, quick, report):
-    try:
-        kernel = runtime.Kernel(binary)
+    from dsv4.library import Config
+
+    try:  # each call states the manifest's configuration, which the shim holds to the object
+        kernel = runtime.Kernel(binary, config=Config.from_manifest(m))
     except Exception as e:  # noqa: BLE001 - a kernel that does not load fails its whole configuration
         report(False, m["kernel"], f"load failed: {type(e).__name__}: {e}")
         return

@@ -42,12 +42,12 @@ def verdict(ok, text):
 
 
 def twin_of(store, candidates):
-    """The in-place kernel of the store kernel's configuration."""
+    """(manifest, binary) of the in-place kernel of the store kernel's configuration."""
     keys = ("mode", "rotate", "kv_dtype", "weight_dtype", "head_dim", "rope_dim", "ratio", "eps")
     for m, binary, _ in candidates:
         if "layout" not in m and all(m[k] == store[k] for k in keys) and \
                 m.get("scale") == store.get("scale"):
-            return binary
+            return m, binary
     return None
 
 
@@ -207,6 +207,7 @@ def random_batch(m, layout, items, seed):
 def main(argv=None):
     import torch
     import dsv4.runtime as runtime
+    from dsv4.library import Config
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--objects", nargs="+", default=["out"])
@@ -223,7 +224,9 @@ def main(argv=None):
         if twin is None:
             continue
         layout = Layout(m["layout"], m["page_size"])
-        store, twin = runtime.Kernel(binary), runtime.Kernel(twin)
+        # Each call states the manifest's configuration, which the shim holds to the object.
+        store = runtime.Kernel(binary, config=Config.from_manifest(m))
+        twin = runtime.Kernel(twin[1], config=Config.from_manifest(twin[0]))
         gen = torch.Generator().manual_seed(args.seed)
         weight = (0.5 + torch.rand(m["head_dim"], generator=gen)).to(DEVICE)
         freqs = reference.random_freqs(NUM_POSITIONS, m["rope_dim"], gen, DEVICE)

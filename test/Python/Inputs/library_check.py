@@ -66,14 +66,34 @@ elif step == "load":
     a = dsv4.get_kernel(CONFIG, CHIP)
     b = dsv4.get_kernel(CONFIG, CHIP)
     print("load", a is b, a.name, a.config.ratio, a.config.rotate, a.config.mode)
-    library.check_kernel(a, CONFIG)
+    library.check_kernel(a, CONFIG, name="dsv4_prefill_r128_norot_d128_r32_bf16")
+    # Every fact of the configuration, one at a time; then a kernel of another name.
     for other in (dataclasses.replace(CONFIG, ratio=4), dataclasses.replace(CONFIG, rotate=True),
-                  dataclasses.replace(CONFIG, mode="decode")):
+                  dataclasses.replace(CONFIG, mode="decode"),
+                  dataclasses.replace(CONFIG, head_dim=256),
+                  dataclasses.replace(CONFIG, rope_dim=64),
+                  dataclasses.replace(CONFIG, kv_dtype="f16"),
+                  dataclasses.replace(CONFIG, weight_dtype="bf16"),
+                  dataclasses.replace(CONFIG, eps=1e-5)):
         try:
             library.check_kernel(a, other)
             print("check: accepted", other)
         except ValueError as e:
             print("check:", e)
+    try:
+        library.check_kernel(a, CONFIG, name="dsv4_prefill_r4_norot_d128_r32_bf16")
+    except ValueError as e:
+        print("check:", e)
+elif step == "swapped":
+    # The ratio-4 code object (argv[2]) put in place of CONFIG's, its side .json and the index
+    # left as they were, in the library or cache this environment names.
+    files = dsv4.find_kernel(CONFIG, CHIP, compile=False)
+    shutil.copy(sys.argv[2], files.binary)
+    try:
+        dsv4.get_kernel(CONFIG, CHIP)
+        print("swapped: accepted")
+    except ValueError as e:
+        print("swapped", files.origin, e)
 elif step == "missing":
     try:
         dsv4.find_kernel(CONFIG, CHIP)
@@ -134,7 +154,8 @@ elif step == "store-load":
           twin.name, twin.page_size)
     library.check_kernel(kernel, STORE)
     library.check_kernel(twin, TWIN)
-    for k, config in ((kernel, TWIN), (kernel, OTHERS[0]), (kernel, OTHERS[1]), (twin, STORE)):
+    for k, config in ((kernel, TWIN), (kernel, OTHERS[0]), (kernel, OTHERS[1]), (twin, STORE),
+                      (kernel, dataclasses.replace(STORE, scale=0.5))):
         try:
             library.check_kernel(k, config)
             print("check: accepted", config)

@@ -5,7 +5,10 @@ import sys
 import dsv4
 import torch
 
-kernel = dsv4.Kernel(sys.argv[1])
+# With the configuration Inputs/store_f32.json describes (a main-layout store that does not
+# rotate), which every call states to the shim.
+kernel = dsv4.Kernel(sys.argv[1],
+                     config=dsv4.Config(mode="decode", head_dim=512, rotate=False, layout="main"))
 kv = torch.Tensor((40, 512), torch.float32, 0x1122334455667780, strides=(516, 1))
 weight = torch.Tensor((512,), torch.float32, 0x0102030405060710)
 freqs = torch.Tensor((4097, 64), torch.float32, 0xa1a2a3a4a5a6a7a0, strides=(68, 1))
