@@ -13,6 +13,9 @@ PATH, or the repository's build/bin). Everything but the final load needs no GPU
 import dataclasses
 import hashlib
 import json
+import math
+import numbers
+import operator
 import os
 import shutil
 import struct
@@ -32,10 +35,17 @@ STORE_SUBFOLDER = "store"
 # version-1 index may list a store kernel as an in-place one, so it is refused, not guessed.
 INDEX_FORMAT = "dsv4-index-2"
 MANIFEST_FORMAT = "dsv4-manifest-1"
+_MODES = ("decode", "prefill")
 _KV_DTYPES = ("f32", "bf16", "f16")
 _WEIGHT_DTYPES = ("f32", "bf16")
 _LAYOUTS = ("indexer", "main")  # SPEC.md "Storing into the paged caches"
 DEFAULT_PAGE_SIZE = 64          # dsv4-gen's --page-size default
+# The limits the compiler checks (dsv4-gen's validate(), lib/Generator/KernelConfig.cpp): the
+# sizes its address arithmetic multiplies, so a configuration outside them is refused here
+# before it reaches a compiler, a cache folder or a key.
+MIN_HEAD_DIM, MAX_HEAD_DIM = 64, 4096   # D, a power of two; R is even in [2, D]
+MAX_PAGE_SIZE = 1 << 20                 # tokens per cache page, a power of two
+MAX_RATIO = (1 << 31) - 1               # the decode position rule computes in i32
 _REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -44,13 +54,48 @@ class KernelNotFound(RuntimeError):
 
 
 def _f32(value):
-    """value rounded to f32, as the kernel compiles it in (and the manifest records it)."""
-    return struct.unpack("<f", struct.pack("<f", value))[0]
+    """value rounded to f32, as the kernel compiles it in (and the manifest records it); an
+    infinity beyond f32's range."""
+    try:
+        return struct.unpack("<f", struct.pack("<f", value))[0]
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
+def _as_int(value):
+    """`value` as an int (a numpy or torch integer too), or None when it is not an integer: a
+    bool, float or string is not one."""
+    if isinstance(value, bool):
+        return None
+    try:
+        return operator.index(value)
+    except TypeError:
+        return None
+
+
+def _as_float(value):
+    """`value` as a float, or None when it is not a real number (a bool or string is not one)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    try:
+        return float(value)
+    except OverflowError:  # an int beyond any float
+        return math.inf if value > 0 else -math.inf
+
+
+def _is_power_of_two(value):
+    return value > 0 and value & (value - 1) == 0
 
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    """One kernel configuration; the fields of dsv4-gen's options and of the manifest."""
+    """One kernel configuration; the fields of dsv4-gen's options and of the manifest.
+
+    Each field must have its type (names str, sizes int, rotate bool, eps and scale real
+    numbers; a numpy or torch scalar is converted) and lie within the compiler's limits: D a
+    power of two in [64, 4096], R even in [2, D], ratio in [1, 2^31 - 1], eps a positive and
+    scale a finite f32, page_size a power of two <= 2^20. Anything else is a ValueError naming
+    the field. The store layout's own D and R are checked by dsv4-gen."""
     mode: str                   # "decode" (seq_lens [B]) or "prefill" (plan [M, 4])
     head_dim: int               # D
     rope_dim: int = 64          # R
@@ -64,27 +109,82 @@ class Config:
     page_size: int = DEFAULT_PAGE_SIZE  # the store's tokens per cache page
 
     def __post_init__(self):
-        # Names only; dsv4-gen checks the numeric limits (D, R, eps) when it compiles.
-        problems = []
-        if self.mode not in ("decode", "prefill"):
-            problems.append(f"mode {self.mode!r} is not decode or prefill")
-        if self.kv_dtype not in _KV_DTYPES:
-            problems.append(f"kv dtype {self.kv_dtype!r} is not one of {_KV_DTYPES}")
-        if self.weight_dtype not in _WEIGHT_DTYPES:
-            problems.append(f"weight dtype {self.weight_dtype!r} is not one of {_WEIGHT_DTYPES}")
-        if self.ratio <= 0:
-            problems.append(f"ratio {self.ratio} is not positive")
-        if self.layout is not None and self.layout not in _LAYOUTS:
-            problems.append(f"layout {self.layout!r} is not None (in place) or one of {_LAYOUTS}")
-        if isinstance(self.page_size, bool) or not isinstance(self.page_size, int) or \
-                self.page_size <= 0 or self.page_size & (self.page_size - 1):
-            problems.append(f"page size {self.page_size!r} is not a positive power of two")
-        elif self.layout is None and self.page_size != DEFAULT_PAGE_SIZE:
-            # Two equal in-place configurations must compare (and key) equal.
-            problems.append(f"page size {self.page_size} is given to an in-place configuration "
-                            f"(it needs a layout)")
+        problems = self._convert_numbers() + self._check_names()
+        problems += self._check_sizes() + self._check_reals()
         if problems:
-            raise ValueError(f"invalid dsv4 configuration {self}: " + "; ".join(problems))
+            raise ValueError(f"invalid dsv4 configuration {self!r}: " + "; ".join(problems))
+
+    def _convert_numbers(self):
+        """Each number field as a Python int or float, so that equal configurations compare,
+        hash and key equal whatever scalar type they came as; the fields that are no number."""
+        problems = []
+        for name, convert, kind in (("head_dim", _as_int, "an integer"),
+                                    ("rope_dim", _as_int, "an integer"),
+                                    ("ratio", _as_int, "an integer"),
+                                    ("page_size", _as_int, "an integer"),
+                                    ("eps", _as_float, "a real number"),
+                                    ("scale", _as_float, "a real number or None")):
+            value = getattr(self, name)
+            if name == "scale" and value is None:
+                continue
+            number = convert(value)
+            if number is None:
+                problems.append(f"{name.replace('_', ' ')} {value!r} is not {kind}")
+            else:
+                object.__setattr__(self, name, number)
+        if not isinstance(self.rotate, bool):
+            # "false" would be true, and compile the other kernel.
+            problems.append(f"rotate {self.rotate!r} is not True or False")
+        return problems
+
+    def _check_names(self):
+        problems = []
+        for name, allowed, text in (("mode", _MODES, "decode or prefill"),
+                                    ("kv_dtype", _KV_DTYPES, f"one of {_KV_DTYPES}"),
+                                    ("weight_dtype", _WEIGHT_DTYPES, f"one of {_WEIGHT_DTYPES}")):
+            value = getattr(self, name)
+            if not isinstance(value, str) or value not in allowed:
+                problems.append(f"{name.replace('_', ' ')} {value!r} is not {text}")
+        if self.layout is not None and (not isinstance(self.layout, str)
+                                        or self.layout not in _LAYOUTS):
+            problems.append(f"layout {self.layout!r} is not None (in place) or one of {_LAYOUTS}")
+        return problems
+
+    def _check_sizes(self):
+        """The integer fields' limits (those that are integers)."""
+        problems = []
+        d, r = self.head_dim, self.rope_dim
+        d_ok = isinstance(d, int) and _is_power_of_two(d) and MIN_HEAD_DIM <= d <= MAX_HEAD_DIM
+        if isinstance(d, int) and not d_ok:
+            problems.append(f"head dim {d} is not a power of two in [{MIN_HEAD_DIM}, "
+                            f"{MAX_HEAD_DIM}]")
+        max_r = d if d_ok else MAX_HEAD_DIM
+        if isinstance(r, int) and not (2 <= r <= max_r and r % 2 == 0):
+            problems.append(f"rope dim {r} is not even in [2, {max_r}]")
+        if isinstance(self.ratio, int) and not 1 <= self.ratio <= MAX_RATIO:
+            problems.append(f"ratio {self.ratio} is not in [1, {MAX_RATIO}]")
+        p = self.page_size
+        if isinstance(p, int):
+            if not (_is_power_of_two(p) and p <= MAX_PAGE_SIZE):
+                problems.append(f"page size {p} is not a power of two in [1, {MAX_PAGE_SIZE}]")
+            elif self.layout is None and p != DEFAULT_PAGE_SIZE:
+                # Two equal in-place configurations must compare (and key) equal.
+                problems.append(f"page size {p} is given to an in-place configuration "
+                                f"(it needs a layout)")
+        return problems
+
+    def _check_reals(self):
+        """eps and scale as the kernel takes them, f32 (those that are numbers)."""
+        problems = []
+        if isinstance(self.eps, float) and not 0 < _f32(self.eps) < math.inf:
+            problems.append(f"eps {self.eps!r} is not a positive finite f32")
+        if isinstance(self.scale, float):
+            if not math.isfinite(_f32(self.scale)):
+                problems.append(f"scale {self.scale!r} is not a finite f32")
+            elif self.rotate is False:
+                problems.append("a scale is given but rotate is off (the scale multiplies the "
+                                "Hadamard output)")
+        return problems
 
     @property
     def effective_scale(self):
@@ -112,41 +212,51 @@ class Config:
             args += [f"--layout={self.layout}", f"--page-size={self.page_size}", f"--chip={chip}"]
         return args
 
-    def key(self):
-        """A name for the configuration, stable across processes (the cache's folder)."""
+    def _identity(self):
+        """What the kernel computes: eps and scale as f32 (as compiled in), the scale only where
+        it is used, and a store's layout and page size."""
         fields = (self.mode, self.head_dim, self.rope_dim, self.kv_dtype, self.weight_dtype,
                   _f32(self.eps), self.ratio, self.rotate,
                   self.effective_scale if self.rotate else None)
         if self.layout:  # in-place keys stay as they were before the store existed
             fields += (self.layout, self.page_size)
-        return hashlib.sha256(repr(fields).encode()).hexdigest()[:20]
+        return fields
+
+    def key(self):
+        """A name for the configuration, stable across processes (the cache's folder)."""
+        return hashlib.sha256(repr(self._identity()).encode()).hexdigest()[:20]
 
     def matches(self, manifest):
-        """Whether a manifest (read_manifest's dict) is a kernel for this configuration."""
-        m = manifest
-        return (m["mode"] == self.mode and m["head_dim"] == self.head_dim
-                and m["rope_dim"] == self.rope_dim and m["kv_dtype"] == self.kv_dtype
-                and m["weight_dtype"] == self.weight_dtype and m["ratio"] == self.ratio
-                and m["rotate"] == self.rotate and _f32(m["eps"]) == _f32(self.eps)
-                and (not self.rotate or _f32(m["scale"]) == self.effective_scale)
-                and m.get("layout") == self.layout
-                and (self.layout is None or m["page_size"] == self.page_size))
+        """Whether a manifest (read_manifest's dict) or index entry is a kernel for this
+        configuration; ValueError when it records no valid configuration."""
+        return Config.from_manifest(manifest)._identity() == self._identity()
 
     @classmethod
     def from_manifest(cls, manifest):
+        """The configuration a manifest or index entry records; ValueError when a field is
+        missing or invalid (an in-place kernel's entry has layout and page_size null)."""
         m = manifest
+        if not isinstance(m, dict):
+            raise ValueError(f"{type(m).__name__} is not a JSON object")
+        layout = m.get("layout")
+        missing = [k for k in _CONFIG_KEYS if k not in m]
+        missing += ["page_size"] if layout is not None and "page_size" not in m else []
+        if missing:
+            raise ValueError(f"lacks {', '.join(missing)}")
         return cls(mode=m["mode"], head_dim=m["head_dim"], rope_dim=m["rope_dim"],
                    kv_dtype=m["kv_dtype"], weight_dtype=m["weight_dtype"], eps=m["eps"],
                    ratio=m["ratio"], rotate=m["rotate"],
-                   scale=m["scale"] if m["rotate"] else None, layout=m.get("layout"),
-                   page_size=m.get("page_size", DEFAULT_PAGE_SIZE))
+                   scale=m["scale"] if m["rotate"] is True else None, layout=layout,
+                   page_size=m["page_size"] if layout is not None else DEFAULT_PAGE_SIZE)
 
 
-_MANIFEST_KEYS = ("kernel", "binary", "chip", "mode", "rotate", "head_dim", "rope_dim",
-                  "ratio", "eps", "scale", "kv_dtype", "weight_dtype")
+# The manifest keys of a configuration (Config.from_manifest), and those of a whole manifest.
+_CONFIG_KEYS = ("mode", "rotate", "head_dim", "rope_dim", "ratio", "eps", "scale", "kv_dtype",
+                "weight_dtype")
+_MANIFEST_KEYS = ("kernel", "binary", "chip", *_CONFIG_KEYS)
 # A store kernel's manifest has these too (docs/ABI.md); an in-place one has none of them.
 _STORE_KEYS = ("layout", "page_size", "fp8_type", "cache_align")
-# What an index entry holds besides "manifest": the fields Config.matches reads.
+# What an index entry holds besides "manifest": the fields Config.from_manifest reads.
 _INDEX_KEYS = ("binary", "chip", *(k for k in _MANIFEST_KEYS if k not in ("binary", "chip")),
                "layout", "page_size")
 
