@@ -5,10 +5,14 @@ of one layout and page size; matching is exact, so one never stands in for the o
 get_kernel(config, device) returns the loaded dsv4.Kernel for a configuration. It looks, in
 order, in the libraries named by $DSV4_KERNEL_DIR (os.pathsep-separated folders holding an
 index.json written by `scripts/run` or write_index, each followed by its store/ subfolder with its
-own index.json; default: the checkout's out/), in the on-disk cache ($DSV4_CACHE_DIR,
-default ~/.cache/dsv4, keyed by configuration, chip and dsv4 version), and finally compiles the
+own index.json; default: the checkout's out/), in the on-disk cache ($DSV4_CACHE_DIR, default
+~/.cache/dsv4, keyed by configuration, chip and dsv4 version), and finally compiles the
 configuration into that cache with dsv4-gen and dsv4-opt when they can be found ($DSV4_BIN_DIR,
 PATH, or the repository's build/bin). Everything but the final load needs no GPU driver.
+
+Every file read is bounded and checked: an index or manifest must be a regular file of JSON
+(at most 8 MiB, 1 MiB) with the documented keys and types, naming only files of its own folder;
+anything else is a ValueError naming the file. A chip must be one dsv4 compiles for.
 """
 import dataclasses
 import hashlib
@@ -18,6 +22,7 @@ import numbers
 import operator
 import os
 import shutil
+import stat
 import struct
 import subprocess
 import tempfile
@@ -26,8 +31,9 @@ from pathlib import Path
 
 from .version import __version__
 
-__all__ = ["Config", "KernelFiles", "KernelNotFound", "check_kernel", "chip_of", "find_kernel",
-           "get_kernel", "library_kernels", "read_manifest", "write_index"]
+__all__ = ["CHIPS", "Config", "KernelFiles", "KernelNotFound", "cache_dir", "check_kernel",
+           "chip_of", "find_kernel", "get_kernel", "library_kernels", "read_manifest",
+           "write_index"]
 
 INDEX_NAME = "index.json"
 STORE_SUBFOLDER = "store"
@@ -35,6 +41,9 @@ STORE_SUBFOLDER = "store"
 # version-1 index may list a store kernel as an in-place one, so it is refused, not guessed.
 INDEX_FORMAT = "dsv4-index-2"
 MANIFEST_FORMAT = "dsv4-manifest-1"
+# The chips dsv4 compiles for (lib/Target/Toolkit.cpp). A chip name becomes a folder of the
+# cache and a pass option, so no other string gets that far.
+CHIPS = ("gfx942", "gfx950", "sm_90")
 _MODES = ("decode", "prefill")
 _KV_DTYPES = ("f32", "bf16", "f16")
 _WEIGHT_DTYPES = ("f32", "bf16")
@@ -46,6 +55,10 @@ DEFAULT_PAGE_SIZE = 64          # dsv4-gen's --page-size default
 MIN_HEAD_DIM, MAX_HEAD_DIM = 64, 4096   # D, a power of two; R is even in [2, D]
 MAX_PAGE_SIZE = 1 << 20                 # tokens per cache page, a power of two
 MAX_RATIO = (1 << 31) - 1               # the decode position rule computes in i32
+# Bounds on the files the library reads: an index of some 18,000 kernels, and far above any
+# manifest (about 2 KB); far below what would hurt to read into memory.
+_MAX_INDEX_BYTES = 8 << 20
+_MAX_MANIFEST_BYTES = 1 << 20
 _REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -261,14 +274,56 @@ _INDEX_KEYS = ("binary", "chip", *(k for k in _MANIFEST_KEYS if k not in ("binar
                "layout", "page_size")
 
 
-def read_manifest(path):
-    """The manifest at `path` as a dict, checked for the keys this module reads; needs no
-    GPU driver and no runtime shim."""
+def _check_chip(chip):
+    if not isinstance(chip, str) or chip not in CHIPS:
+        raise ValueError(f"unknown chip {chip!r}: dsv4 compiles for {', '.join(CHIPS)}")
+
+
+def _read_json(path, what, limit, *, missing_ok=False):
+    """The JSON document in `path`, a regular file of at most `limit` bytes (None when there is
+    no such file and `missing_ok`); ValueError naming `path` otherwise. A FIFO, a device or a
+    link to one is refused before a byte is read (O_NONBLOCK: open does not wait for a FIFO's
+    writer), and JSON nested too deeply for the parser is an error like any other."""
     try:
-        with open(path) as f:
-            manifest = json.load(f)
-    except (OSError, ValueError) as e:
-        raise ValueError(f"cannot read dsv4 manifest '{path}': {e}") from None
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except (FileNotFoundError, NotADirectoryError) as e:
+        if missing_ok:
+            return None
+        raise ValueError(f"cannot read {what} '{path}': {e.strerror}") from None
+    except OSError as e:
+        raise ValueError(f"cannot read {what} '{path}': {e.strerror}") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise ValueError(f"{what} '{path}' is not a regular file")
+    with open(fd, "rb") as f:
+        try:
+            data = f.read(limit + 1)
+        except OSError as e:
+            raise ValueError(f"cannot read {what} '{path}': {e.strerror}") from None
+    if len(data) > limit:
+        raise ValueError(f"{what} '{path}' has more than {limit} bytes")
+    try:
+        return json.loads(data)
+    except RecursionError:
+        raise ValueError(f"cannot read {what} '{path}': JSON nested too deeply") from None
+    except ValueError as e:
+        raise ValueError(f"cannot read {what} '{path}': {e}") from None
+
+
+def _in_folder(folder, name, key):
+    """folder/name for a `name` that is a file name: an index or manifest names files of its own
+    folder, never ../../etc/passwd or an absolute path."""
+    if not isinstance(name, str) or name in ("", ".", "..") or os.sep in name or "\0" in name:
+        raise ValueError(f"{key} {name!r} is not a file name in '{folder}'")
+    return folder / name
+
+
+def read_manifest(path):
+    """The manifest at `path` as a dict, checked for the keys and types this module reads (its
+    binary a file of its own folder); ValueError naming the file otherwise. Needs no GPU driver
+    and no runtime shim."""
+    path = Path(path)
+    manifest = _read_json(path, "dsv4 manifest", _MAX_MANIFEST_BYTES)
     if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
         raise ValueError(f"'{path}' is not a {MANIFEST_FORMAT} manifest")
     missing = [k for k in _MANIFEST_KEYS if k not in manifest]
@@ -276,6 +331,14 @@ def read_manifest(path):
         missing += [k for k in _STORE_KEYS if k not in manifest]
     if missing:
         raise ValueError(f"manifest '{path}' lacks {', '.join(missing)}")
+    try:
+        for key in ("kernel", "chip"):
+            if not isinstance(manifest[key], str):
+                raise ValueError(f"{key} {manifest[key]!r} is not a string")
+        _in_folder(path.parent, manifest["binary"], "binary")
+        Config.from_manifest(manifest)
+    except ValueError as e:
+        raise ValueError(f"manifest '{path}': {e}") from None
     return manifest
 
 
@@ -287,7 +350,8 @@ class KernelFiles:
 
 
 def write_index(folder):
-    """Writes folder/index.json listing every manifest in `folder`; returns the entry count."""
+    """Writes folder/index.json listing every manifest in `folder` (each naming a code object
+    there); returns the entry count."""
     folder = Path(folder)
     if not folder.is_dir():
         raise ValueError(f"'{folder}' is not a folder of dsv4 kernels")
@@ -296,6 +360,9 @@ def write_index(folder):
         if path.name == INDEX_NAME:
             continue
         m = read_manifest(path)
+        if not (folder / m["binary"]).is_file():
+            raise ValueError(f"manifest '{path}' names the code object '{m['binary']}', which "
+                             f"is not a file in '{folder}'")
         entries.append({"manifest": path.name, **{k: m.get(k) for k in _INDEX_KEYS}})
     index = {"format": INDEX_FORMAT, "version": __version__, "kernels": entries}
     _write_atomically(folder / INDEX_NAME, json.dumps(index, indent=1) + "\n")
@@ -323,35 +390,55 @@ def _index_folders():
         yield folder / STORE_SUBFOLDER
 
 
-def _index_entries(chip):
-    """(folder, entry) of every kernel for `chip` in the libraries' indexes, in search order."""
-    for folder in _index_folders():
-        path = folder / INDEX_NAME
+@dataclasses.dataclass(frozen=True)
+class _IndexEntry:
+    chip: str
+    config: Config
+    binary: Path
+    manifest: Path
+
+
+def _read_index(folder):
+    """The entries of folder/index.json, each checked (keys, types, file names in `folder`); none
+    where the folder has no index (a library not built yet is no error; a broken index is)."""
+    path = folder / INDEX_NAME
+    index = _read_json(path, "dsv4 kernel index", _MAX_INDEX_BYTES, missing_ok=True)
+    if index is None:
+        return []
+    if not isinstance(index, dict) or index.get("format") != INDEX_FORMAT:
+        raise ValueError(f"'{path}' is not a {INDEX_FORMAT} index (rewrite it with "
+                         f"`python3 -m dsv4 --index {folder}`)")
+    kernels = index.get("kernels")
+    if not isinstance(kernels, list):
+        raise ValueError(f"dsv4 kernel index '{path}': \"kernels\" is not a list")
+    entries = []
+    for number, entry in enumerate(kernels):
         try:
-            with open(path) as f:
-                index = json.load(f)
-        except (FileNotFoundError, NotADirectoryError):
-            continue  # a library folder not built yet is no error; a broken index is
-        except (OSError, ValueError) as e:
-            raise ValueError(f"cannot read dsv4 kernel index '{path}': {e}") from None
-        if not isinstance(index, dict) or index.get("format") != INDEX_FORMAT:
-            raise ValueError(f"'{path}' is not a {INDEX_FORMAT} index (rewrite it with "
-                             f"`python3 -m dsv4 --index {folder}`)")
-        for entry in index["kernels"]:
-            if entry["chip"] == chip:
-                yield folder, entry
+            if not isinstance(entry, dict):
+                raise ValueError(f"{type(entry).__name__} is not a JSON object")
+            if not isinstance(entry.get("chip"), str):
+                raise ValueError(f"chip {entry.get('chip')!r} is not a string")
+            entries.append(_IndexEntry(entry["chip"], Config.from_manifest(entry),
+                                       _in_folder(folder, entry.get("binary"), "binary"),
+                                       _in_folder(folder, entry.get("manifest"), "manifest")))
+        except ValueError as e:
+            raise ValueError(f"dsv4 kernel index '{path}', kernel {number}: {e}") from None
+    return entries
 
 
 def _find_in_library(config, chip):
-    for folder, entry in _index_entries(chip):
-        if config.matches(entry):
-            return KernelFiles(folder / entry["binary"], folder / entry["manifest"], "library")
+    for folder in _index_folders():
+        for entry in _read_index(folder):
+            if entry.chip == chip and entry.config._identity() == config._identity():
+                return KernelFiles(entry.binary, entry.manifest, "library")
     return None
 
 
 def library_kernels(chip):
     """The manifests of every library kernel for `chip` (what a device proof iterates over)."""
-    return [read_manifest(folder / entry["manifest"]) for folder, entry in _index_entries(chip)]
+    _check_chip(chip)
+    return [read_manifest(entry.manifest) for folder in _index_folders()
+            for entry in _read_index(folder) if entry.chip == chip]
 
 
 def cache_dir():
@@ -425,7 +512,10 @@ def _lock_for(key):
 def find_kernel(config, chip, *, compile=True):
     """The code object and manifest of `config` for `chip` ("gfx942", "gfx950", "sm_90"):
     from a library, else the cache, else (when `compile` and the compiler is found) compiled
-    into the cache. Needs no GPU driver. Raises KernelNotFound naming the configuration."""
+    into the cache. Needs no GPU driver. Raises KernelNotFound naming the configuration,
+    ValueError for an unknown chip (before it names a folder or reaches a pass option) or a
+    damaged library index or manifest (naming the file)."""
+    _check_chip(chip)
     with _lock_for((config, chip)):
         found = _find_in_library(config, chip) or _find_in_cache(config, chip)
         if found is None and compile:
