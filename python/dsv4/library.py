@@ -6,26 +6,30 @@ get_kernel(config, device) returns the loaded dsv4.Kernel for a configuration. I
 order, in the libraries named by $DSV4_KERNEL_DIR (os.pathsep-separated folders holding an
 index.json written by `scripts/run` or write_index, each followed by its store/ subfolder with its
 own index.json; default: the checkout's out/), in the on-disk cache ($DSV4_CACHE_DIR, default
-~/.cache/dsv4, keyed by configuration, chip and dsv4 version), and finally compiles the
-configuration into that cache with dsv4-gen and dsv4-opt when they can be found ($DSV4_BIN_DIR,
-PATH, or the repository's build/bin). Everything but the final load needs no GPU driver.
+~/.cache/dsv4, keyed by the configuration, the chip and a fingerprint of the compiler), and
+finally compiles the configuration into that cache with dsv4-gen and dsv4-opt when they can be
+found ($DSV4_BIN_DIR, PATH, or the repository's build/bin). Everything but the final load needs
+no GPU driver.
 
 Every file read is bounded and checked: an index or manifest must be a regular file of JSON
 (at most 8 MiB, 1 MiB) with the documented keys and types, naming only files of its own folder;
-anything else is a ValueError naming the file. A chip must be one dsv4 compiles for.
+anything else is a ValueError naming the file. A damaged cache entry is rebuilt (when the
+compiler is found) and the file that was wrong is named. Files and folders are written with
+the umask's permissions, so a cache or library can be shared.
 """
 import dataclasses
+import errno
 import hashlib
 import json
 import math
 import numbers
 import operator
 import os
+import secrets
 import shutil
 import stat
 import struct
 import subprocess
-import tempfile
 import threading
 from pathlib import Path
 
@@ -369,11 +373,29 @@ def write_index(folder):
     return len(entries)
 
 
+def _new_beside(path, create):
+    """(candidate, create(candidate)) for a fresh name beside `path`: its name, a dot, random
+    digits. tempfile's files are 0600 and its folders 0700 whatever the umask: a library or cache
+    shared by users, or warmed by root for a service, would be unreadable."""
+    while True:
+        candidate = path.with_name(f"{path.name}.{secrets.token_hex(6)}")
+        try:
+            return candidate, create(candidate)
+        except FileExistsError:
+            continue
+
+
 def _write_atomically(path, text):
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    """Writes `path` as a new file renamed into place, with the umask's permissions."""
+    tmp, fd = _new_beside(path, lambda candidate: os.open(
+        candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666))
+    try:
+        with open(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        _remove(tmp)
+        raise
 
 
 def _library_dirs():
@@ -445,59 +467,220 @@ def cache_dir():
     return Path(os.environ.get("DSV4_CACHE_DIR") or Path.home() / ".cache" / "dsv4")
 
 
-def _cache_entry(config, chip):
-    return cache_dir() / __version__ / chip / config.key()
-
-
-def _find_in_cache(config, chip):
-    folder = _cache_entry(config, chip)
-    for manifest in sorted(folder.glob("*.json")):
-        m = read_manifest(manifest)
-        if m["chip"] == chip and config.matches(m):
-            return KernelFiles(folder / m["binary"], manifest, "cache")
-    return None
-
-
 def _tool(name):
-    """dsv4-gen / dsv4-opt: $DSV4_BIN_DIR, else PATH, else the repository's build."""
+    """dsv4-gen / dsv4-opt as an absolute path: $DSV4_BIN_DIR, else PATH, else the repository's
+    build (the compile runs in the output folder, so a relative path would not be found)."""
     bin_dir = os.environ.get("DSV4_BIN_DIR")
     if bin_dir:
-        path = Path(bin_dir) / name
-        return str(path) if os.access(path, os.X_OK) else None
-    found = shutil.which(name)
-    if found:
-        return found
-    path = _REPO_ROOT / "build" / "bin" / name
-    return str(path) if os.access(path, os.X_OK) else None
+        found = Path(bin_dir) / name
+    else:
+        found = shutil.which(name) or _REPO_ROOT / "build" / "bin" / name
+    found = os.path.abspath(found)
+    return found if os.path.isfile(found) and os.access(found, os.X_OK) else None
 
 
-def _compile_into_cache(config, chip):
+@dataclasses.dataclass(frozen=True)
+class _Compiler:
+    gen: str
+    opt: str
+    fingerprint: str            # the cache's folder of the kernels these tools compile
+
+
+_fingerprints_guard = threading.Lock()
+_fingerprints = {}
+
+
+def _compiler():
+    """dsv4-gen and dsv4-opt with their fingerprint, or None when either is not found."""
     gen, opt = _tool("dsv4-gen"), _tool("dsv4-opt")
     if not gen or not opt:
         return None
-    final = _cache_entry(config, chip)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    # Compile into a private folder and rename it into place: a reader (another thread or
-    # process) sees a complete entry or none.
-    work = Path(tempfile.mkdtemp(dir=final.parent, prefix=final.name + ".tmp"))
+    identity = tuple((p, s.st_dev, s.st_ino, s.st_size, s.st_mtime_ns)
+                     for p, s in ((p, os.stat(p)) for p in (gen, opt)))
+    with _fingerprints_guard:
+        fingerprint = _fingerprints.get(identity)
+    if fingerprint is None:
+        fingerprint = _fingerprint(gen, opt)
+        with _fingerprints_guard:
+            _fingerprints[identity] = fingerprint
+    return _Compiler(gen, opt, fingerprint)
+
+
+def _fingerprint(gen, opt):
+    """What compiles a kernel, as a name: dsv4's version, the bytes of both tools (any rebuild of
+    dsv4 changes them, committed or not, which a version string or git revision would miss)
+    and the LLVM version dsv4-opt reports (it links LLVM and MLIR as shared libraries, which
+    its bytes do not cover). A process computes it once per build of the tools."""
+    digest = hashlib.sha256(f"dsv4 {__version__}\n".encode())
+    for path in (gen, opt):
+        tool = hashlib.sha256()
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                tool.update(chunk)
+        digest.update(tool.digest())
+    version = subprocess.run([opt, "--version"], capture_output=True, timeout=60)
+    if version.returncode != 0:
+        raise KernelNotFound(f"'{opt} --version' failed: "
+                             f"{version.stderr.decode(errors='replace').strip()}")
+    digest.update(version.stdout)
+    return digest.hexdigest()[:20]
+
+
+class _DamagedEntry(Exception):
+    """A cache entry that is there but cannot be used; the message names the file."""
+
+
+def _is_cached_file(path):
+    """Whether `path` is a file as dsv4-opt writes one: regular, not empty, not a link (nothing
+    in the cache is a link, so one is damage, and could lead out of the cache)."""
     try:
-        ir = subprocess.run([gen, *config.gen_args(chip)], capture_output=True, text=True)
-        if ir.returncode != 0:
-            raise KernelNotFound(f"dsv4-gen refused configuration {config}: {ir.stderr.strip()}")
-        out = subprocess.run([opt, "-", f"--dsv4-compile=chip={chip} output-dir={work}",
-                              "-o", os.devnull], input=ir.stdout, capture_output=True, text=True)
-        if out.returncode != 0:
-            raise KernelNotFound(f"dsv4-opt could not compile {config} for {chip}: "
-                                 f"{out.stderr.strip()}")
+        info = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISREG(info.st_mode) and info.st_size > 0
+
+
+def _read_cache_entry(folder, config, chip):
+    """The kernel files of the cache entry `folder`, or None when there is none; _DamagedEntry
+    naming the file that is wrong when the entry is there but unusable."""
+    try:
+        if not stat.S_ISDIR(os.lstat(folder).st_mode):
+            raise _DamagedEntry(f"'{folder}' is not a folder")
+        manifests = sorted(p for p in folder.iterdir() if p.suffix == ".json")
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise _DamagedEntry(f"cannot read '{folder}': {e.strerror}") from None
+    if not manifests:
+        raise _DamagedEntry(f"'{folder}' holds no manifest")
+    for path in manifests:
         try:
-            os.rename(work, final)
-        except OSError:
-            if not final.is_dir():  # not a concurrent compile that won the race
+            if not _is_cached_file(path):
+                raise ValueError(f"'{path}' is empty or not a regular file")
+            m = read_manifest(path)
+        except ValueError as e:
+            raise _DamagedEntry(str(e)) from None
+        if m["chip"] == chip and config.matches(m):
+            binary = folder / m["binary"]
+            if not _is_cached_file(binary):
+                raise _DamagedEntry(f"'{binary}' is missing, empty or not a regular file")
+            return KernelFiles(binary, path, "cache")
+    raise _DamagedEntry(f"'{manifests[0]}' is not a kernel for {config} on {chip}")
+
+
+def _cache_entry(config, chip, compiler):
+    return cache_dir() / compiler.fingerprint / chip / config.key()
+
+
+def _newest_cache_entry(config, chip):
+    """With no compiler to ask, the configuration's most recently compiled cache entry, whatever
+    compiler made it; None when there is none."""
+    entries = []
+    try:
+        for compiler_folder in cache_dir().iterdir():
+            entry = compiler_folder / chip / config.key()
+            if os.path.lexists(entry):
+                entries.append((os.lstat(entry).st_mtime_ns, entry))
+    except OSError:  # no cache (yet), or one this user cannot list
+        return None
+    return max(entries)[1] if entries else None
+
+
+def _make_folders(folder, made):
+    """Makes `folder` and its missing parents with the umask's permissions, appending each one
+    it made to `made` (a failed compile removes them again)."""
+    missing = []
+    while not os.path.lexists(folder) and folder.parent != folder:
+        missing.append(folder)
+        folder = folder.parent
+    for path in reversed(missing):
+        try:
+            path.mkdir()
+        except FileExistsError:  # a concurrent compile's
+            continue
+        made.append(path)
+
+
+def _remove_empty_folders(made):
+    for path in reversed(made):
+        try:
+            path.rmdir()
+        except OSError:  # another compile put something there meanwhile
+            return
+
+
+def _remove(path):
+    """Removes a file or a folder tree; what is gone already or cannot be removed is left."""
+    try:
+        if stat.S_ISDIR(os.lstat(path).st_mode):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            os.unlink(path)
+    except OSError:
+        pass
+
+
+def _compile_into_cache(config, chip, compiler, *, replace):
+    """Compiles `config` for `chip` into its cache entry: into a new folder beside it, checked,
+    then renamed into place, so that a reader sees a complete entry or none; `replace` swaps out
+    an entry that is there (a damaged one). A failure leaves nothing behind, not even the
+    entry's parent folders."""
+    entry = _cache_entry(config, chip, compiler)
+    ir = subprocess.run([compiler.gen, *config.gen_args(chip)], capture_output=True, text=True)
+    if ir.returncode != 0:
+        raise KernelNotFound(f"dsv4-gen refused configuration {config}: {ir.stderr.strip()}")
+    made = []
+    try:
+        _make_folders(entry.parent, made)
+        work, _ = _new_beside(entry, os.mkdir)
+        try:
+            # The output folder is the compile's working directory: no path is pasted into the
+            # pass options, where a space or a '}' in it would end the option or start another.
+            out = subprocess.run([compiler.opt, "-", f"--dsv4-compile=chip={chip} output-dir=.",
+                                  "-o", os.devnull], cwd=work, input=ir.stdout,
+                                 capture_output=True, text=True)
+            if out.returncode != 0:
+                raise KernelNotFound(f"dsv4-opt could not compile {config} for {chip}: "
+                                     f"{out.stderr.strip()}")
+            try:
+                files = _read_cache_entry(work, config, chip)
+            except _DamagedEntry as e:
+                raise KernelNotFound(f"dsv4-opt's output for {config} on {chip} is unusable: "
+                                     f"{e}") from None
+            _install(work, entry, config, chip, replace)
+        finally:
+            _remove(work)  # gone already once renamed into place
+    except OSError as e:
+        _remove_empty_folders(made)
+        raise KernelNotFound(f"cannot write the dsv4 cache entry '{entry}': {e}") from None
+    except BaseException:
+        _remove_empty_folders(made)
+        raise
+    return KernelFiles(entry / files.binary.name, entry / files.manifest.name, "compiled")
+
+
+def _install(work, entry, config, chip, replace):
+    """Renames the compiled folder `work` to `entry`. An entry already there is a concurrent
+    compile's, kept unless `replace`, or a damaged one, moved aside (then removed) first."""
+    while True:
+        try:
+            os.rename(work, entry)
+            return
+        except OSError as e:
+            if e.errno not in (errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR):
                 raise
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    found = _find_in_cache(config, chip)
-    return dataclasses.replace(found, origin="compiled") if found else None
+        if not replace:
+            try:
+                if _read_cache_entry(entry, config, chip):
+                    return
+            except _DamagedEntry:
+                pass
+        try:
+            aside, _ = _new_beside(entry, lambda candidate: os.rename(entry, candidate))
+        except FileNotFoundError:  # a concurrent rebuild moved it first
+            continue
+        _remove(aside)
+        replace = False
 
 
 _locks_guard = threading.Lock()
@@ -512,37 +695,59 @@ def _lock_for(key):
 def find_kernel(config, chip, *, compile=True):
     """The code object and manifest of `config` for `chip` ("gfx942", "gfx950", "sm_90"):
     from a library, else the cache, else (when `compile` and the compiler is found) compiled
-    into the cache. Needs no GPU driver. Raises KernelNotFound naming the configuration,
-    ValueError for an unknown chip (before it names a folder or reaches a pass option) or a
+    into the cache; a damaged cache entry is compiled again. Needs no GPU driver. Raises
+    KernelNotFound naming the configuration and why, ValueError for an unknown chip or a
     damaged library index or manifest (naming the file)."""
     _check_chip(chip)
     with _lock_for((config, chip)):
-        found = _find_in_library(config, chip) or _find_in_cache(config, chip)
-        if found is None and compile:
-            found = _compile_into_cache(config, chip)
-    if found is None:
-        why = ("dsv4-gen/dsv4-opt were not found to compile it" if compile
-               else "compiling was not asked for")
-        raise KernelNotFound(
-            f"no dsv4 kernel for {config} on {chip}: none in the libraries "
-            f"{[str(d) for d in _library_dirs()]} ($DSV4_KERNEL_DIR) nor in the cache "
-            f"{cache_dir()}, and {why}. Build it with "
-            f"`dsv4-gen {' '.join(config.gen_args(chip))} | dsv4-opt - "
-            f"--dsv4-compile=\"chip={chip} output-dir=DIR\" -o /dev/null` and add DIR to "
-            f"$DSV4_KERNEL_DIR after `python3 -m dsv4 --index DIR`, or put dsv4-opt "
-            f"and dsv4-gen on PATH (or $DSV4_BIN_DIR).")
-    return found
+        return _find_in_library(config, chip) or _find_in_cache(config, chip, compile)
+
+
+def _find_in_cache(config, chip, compile):
+    compiler = _compiler()
+    why = ("compiling was not asked for" if not compile
+           else "dsv4-gen/dsv4-opt were not found to compile it")
+    if compiler is None:
+        entry = _newest_cache_entry(config, chip)
+    else:
+        entry = _cache_entry(config, chip, compiler)
+    try:
+        found = _read_cache_entry(entry, config, chip) if entry else None
+    except _DamagedEntry as e:
+        if compiler is None or not compile:
+            raise _not_found(config, chip, f"its cache entry is damaged ({e}) and {why}") from None
+        return _compile_into_cache(config, chip, compiler, replace=True)
+    if found:
+        return found
+    if compiler is None or not compile:
+        raise _not_found(config, chip, why)
+    return _compile_into_cache(config, chip, compiler, replace=False)
+
+
+def _not_found(config, chip, why):
+    return KernelNotFound(
+        f"no dsv4 kernel for {config} on {chip}: none in the libraries "
+        f"{[str(d) for d in _library_dirs()]} ($DSV4_KERNEL_DIR) nor in the cache "
+        f"{cache_dir()}, and {why}. Build it with "
+        f"`dsv4-gen {' '.join(config.gen_args(chip))} | dsv4-opt - "
+        f"--dsv4-compile=\"chip={chip} output-dir=DIR\" -o /dev/null` and add DIR to "
+        f"$DSV4_KERNEL_DIR after `python3 -m dsv4 --index DIR`, or put dsv4-opt "
+        f"and dsv4-gen on PATH (or $DSV4_BIN_DIR).")
 
 
 _loaded_guard = threading.Lock()
 _loaded = {}
+# The runtime's statuses that blame the file, not the driver or the device.
+_BAD_FILE_STATUSES = ("DSV4_ERR_IO", "DSV4_ERR_LOAD_FAILED", "DSV4_ERR_KERNEL_NOT_FOUND",
+                      "DSV4_ERR_MISMATCH", "DSV4_ERR_BAD_MANIFEST")
 
 
 def get_kernel(config, device):
     """The loaded dsv4.Kernel of `config` on `device`: a chip name (loaded on the current
     device) or a torch device. One module per (device, configuration), shared by threads.
-    Raises KernelNotFound (see find_kernel), or ValueError naming the code object when it is not
-    its library or cache entry's kernel (check_kernel)."""
+    Raises KernelNotFound (see find_kernel), ValueError naming the code object when it is not
+    its library or cache entry's kernel (check_kernel), or Dsv4Error naming the file the runtime
+    cannot load (a cache entry's is compiled again first, once, when the compiler is found)."""
     chip, device_key, activate = _resolve_device(device)
     key = (device_key, config)
     with _loaded_guard:
@@ -553,23 +758,49 @@ def get_kernel(config, device):
         with _loaded_guard:
             kernel = _loaded.get(key)
         if kernel is None:
-            from .runtime import Kernel
-            files = find_kernel(config, chip)
-            manifest = read_manifest(files.manifest)
-            if manifest["chip"] != chip or not config.matches(manifest):
-                raise KernelNotFound(f"'{files.manifest}' is not a kernel for {config} on "
-                                     f"{chip}: the library index or cache is stale")
-            with activate():
-                kernel = Kernel(str(files.binary))
-            try:  # a file replaced under its entry must not launch as the entry's kernel
-                check_kernel(kernel, config, name=manifest["kernel"])
-            except ValueError:
-                kernel.close()
-                raise
-            # What the kernel was compiled for, for the per-call checks of the torch op.
-            kernel.config = Config.from_manifest(manifest)
+            kernel = _load(config, chip, activate)
             with _loaded_guard:
                 _loaded[key] = kernel
+    return kernel
+
+
+def _load(config, chip, activate):
+    """The kernel of `config` loaded on the device `activate` makes current. A cache entry the
+    runtime cannot load (a truncated or overwritten code object) is compiled again, once."""
+    from .runtime import Dsv4Error
+    files = find_kernel(config, chip)
+    try:
+        return _load_files(files, config, chip, activate)
+    except Dsv4Error as e:
+        compiler = _compiler() if files.origin == "cache" else None
+        if compiler is None or e.status not in _BAD_FILE_STATUSES:
+            raise
+    with _lock_for((config, chip)):
+        files = _compile_into_cache(config, chip, compiler, replace=True)
+    return _load_files(files, config, chip, activate)
+
+
+def _load_files(files, config, chip, activate):
+    from .runtime import Dsv4Error, Kernel
+    manifest = read_manifest(files.manifest)
+    if manifest["chip"] != chip or not config.matches(manifest):
+        raise KernelNotFound(f"'{files.manifest}' is not a kernel for {config} on "
+                             f"{chip}: the library index or cache is stale")
+    with activate():
+        try:
+            kernel = Kernel(str(files.binary))
+        except Dsv4Error as e:
+            # The shim does not always say which file (an empty image, a bad embedded manifest).
+            detail = str(e)[len(e.status) + 2:] if str(e).startswith(e.status) else str(e)
+            raise Dsv4Error(e.status, f"cannot load the {files.origin} kernel "
+                                      f"'{files.binary}': {detail}") from None
+    try:  # a file replaced under its entry must not launch as the entry's kernel
+        check_kernel(kernel, config, name=manifest["kernel"])
+    except ValueError:
+        kernel.close()
+        raise
+    # What the kernel was compiled for, for the per-call checks of the torch op.
+    kernel.config = Config.from_manifest(manifest)
     return kernel
 
 

@@ -4,9 +4,11 @@ the old code's failures (a FIFO read forever, /dev/zero read into memory) show a
 
   library_damage.py STEP WORKDIR
 """
+import dataclasses
 import json
 import os
 import resource
+import shutil
 import signal
 import sys
 from pathlib import Path
@@ -177,7 +179,146 @@ def step_chip(work):
     print("chip folders left:", sorted(str(p.relative_to(work)) for p in work.rglob("*")))
 
 
-STEPS = {"index": step_index, "config": step_config, "chip": step_chip}
+def step_space(work):
+    cache = work / "a cache} dir=x"
+    use(cache=cache, bin_dir=os.environ["TOOLS"])
+    print("space:", origin(), "then", origin(compile=False))
+
+
+def modes(root):
+    """The permission bits of the folders and files under `root`, as sets of octal strings."""
+    paths = [root, *root.rglob("*")]
+    return ({oct(p.stat().st_mode & 0o777) for p in paths if p.is_dir()},
+            {oct(p.stat().st_mode & 0o777) for p in paths if p.is_file()})
+
+
+def step_modes(work):
+    umask = int(sys.argv[3], 8)
+    os.umask(umask)
+    use(cache=work / "cache", bin_dir=os.environ["TOOLS"])
+    print("compile:", origin())
+    folders, files = modes(work / "cache")
+    print(f"umask {umask:03o} cache folders {sorted(folders)} files {sorted(files)}")
+    index = library_folder(work / "lib")
+    print(f"umask {umask:03o} index {oct(index.stat().st_mode & 0o777)}")
+
+
+def cache_entry():
+    """The cache folder of CONFIG (compiled into it first)."""
+    files = dsv4.find_kernel(CONFIG, CHIP)
+    return files.binary.parent
+
+
+def damage_entry(entry, case):
+    binary, manifest = entry / BINARY, entry / MANIFEST
+    if case == "empty-binary":
+        binary.write_bytes(b"")
+    elif case == "no-binary":
+        binary.unlink()
+    elif case == "fifo-binary":
+        binary.unlink()
+        os.mkfifo(binary)
+    elif case == "garbage-manifest":
+        manifest.write_text("{\"format\": ")
+    elif case == "fifo-manifest":
+        manifest.unlink()
+        os.mkfifo(manifest)
+    elif case == "traversal-manifest":
+        manifest.write_text(json.dumps(dict(manifest_dict(), binary="../../../../etc/passwd")))
+    elif case == "no-manifest":
+        manifest.unlink()
+    elif case == "entry-file":
+        shutil.rmtree(entry)
+        entry.write_text("")
+
+
+ENTRY_CASES = ("empty-binary", "no-binary", "fifo-binary", "garbage-manifest", "fifo-manifest",
+               "traversal-manifest", "no-manifest", "entry-file")
+
+
+def step_damaged_cache(work):
+    use(cache=work / "cache", bin_dir=os.environ["TOOLS"])
+    entry = cache_entry()
+    for case in ENTRY_CASES:
+        damage_entry(entry, case)
+        print(case, "lookup:", origin(compile=False))
+        print(case, "rebuilt:", origin(), "then", origin(compile=False),
+              (entry / BINARY).stat().st_size > 0)
+    print("left beside:", sorted(p.name for p in entry.parent.iterdir()))
+
+
+def step_damaged_load(work):
+    # Through the fake HIP: a code object the runtime refuses is compiled again, once.
+    use(cache=work / "cache", bin_dir=os.environ["TOOLS"])
+    entry = cache_entry()
+    good = (entry / BINARY).read_bytes()
+    (entry / BINARY).write_bytes(b"not a code object")
+    kernel = outcome(lambda: dsv4.get_kernel(CONFIG, CHIP).name)
+    print("load rebuilt:", kernel, (entry / BINARY).read_bytes() == good)
+    # With no compiler to rebuild it, the error names the file.
+    library._loaded.clear()
+    (entry / BINARY).write_bytes(b"not a code object")
+    use(cache=work / "cache")
+    print("load damaged:", outcome(lambda: dsv4.get_kernel(CONFIG, CHIP).name))
+
+
+def step_fingerprint(work):
+    tools = Path(os.environ["TOOLS"])
+    other = work / "other-tools"
+    other.mkdir()
+    for name in ("dsv4-gen", "dsv4-opt"):
+        shutil.copy2(tools / name, other / name)
+    with open(other / "dsv4-opt", "ab") as f:  # another build of dsv4-opt (it still runs)
+        f.write(b"\0")
+    use(cache=work / "cache", bin_dir=tools)
+    print("fingerprint first:", origin(), "again", origin())
+    use(cache=work / "cache", bin_dir=other)
+    print("fingerprint changed:", origin(), "again", origin())
+    use(cache=work / "cache", bin_dir=tools)
+    print("fingerprint back:", origin())
+    print("fingerprint folders:", len(list((work / "cache").iterdir())))
+    # With no compiler to tell a current entry by, the newest serves.
+    use(cache=work / "cache")
+    print("fingerprint none:", origin())
+
+
+def step_failed(work):
+    tools = Path(os.environ["TOOLS"])
+    use(cache=work / "cache-gen", bin_dir=tools)
+    # The main layout stores 512 channels: dsv4-gen refuses D = 128.
+    bad = dataclasses.replace(CONFIG, layout="main", page_size=64)
+    print("gen refused:", origin(config=bad).split(": error")[0])
+    print("gen refused left:", (work / "cache-gen").exists())
+    broken = work / "broken-tools"
+    broken.mkdir()
+    (broken / "dsv4-gen").symlink_to(tools / "dsv4-gen")
+    (broken / "dsv4-opt").write_text(  # a dsv4-opt that compiles nothing
+        "#!/bin/sh\n[ \"$1\" = --version ] && exec echo broken\necho 'dsv4-opt: broken' >&2\nexit 1\n")
+    (broken / "dsv4-opt").chmod(0o755)
+    use(cache=work / "cache-opt", bin_dir=broken)
+    print("opt failed:", origin())
+    print("opt failed left:", (work / "cache-opt").exists())
+    not_a_folder = work / "cache-file"
+    not_a_folder.write_text("")
+    use(cache=not_a_folder, bin_dir=tools)
+    print("unwritable:", origin())
+
+
+def step_warm(work):
+    use(cache=work / "cache", bin_dir=os.environ["TOOLS"])
+    print("warm:", origin())
+
+
+def step_lookup(work):
+    """The cache step_warm filled, looked up without compiling (by another user)."""
+    use(cache=work / "cache", bin_dir=os.environ["TOOLS"])
+    print("lookup:", origin(compile=False))
+
+
+STEPS = {"index": step_index, "config": step_config, "chip": step_chip, "space": step_space,
+         "modes": step_modes, "damaged-cache": step_damaged_cache,
+         "damaged-load": step_damaged_load, "fingerprint": step_fingerprint,
+         "failed": step_failed, "warm": step_warm, "lookup": step_lookup}
 
 if __name__ == "__main__":
     STEPS[sys.argv[1]](Path(sys.argv[2]))
