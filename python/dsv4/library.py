@@ -514,16 +514,28 @@ def _fingerprint(gen, opt):
     digest = hashlib.sha256(f"dsv4 {__version__}\n".encode())
     for path in (gen, opt):
         tool = hashlib.sha256()
-        with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                tool.update(chunk)
+        try:
+            with open(path, "rb") as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    tool.update(chunk)
+        except OSError as e:
+            raise KernelNotFound(f"cannot read the compiler '{path}': {e.strerror}") from None
         digest.update(tool.digest())
-    version = subprocess.run([opt, "--version"], capture_output=True, timeout=60)
+    version = _run_tool([opt, "--version"], timeout=60)
     if version.returncode != 0:
-        raise KernelNotFound(f"'{opt} --version' failed: "
-                             f"{version.stderr.decode(errors='replace').strip()}")
-    digest.update(version.stdout)
+        raise KernelNotFound(f"'{opt} --version' failed: {version.stderr.strip()}")
+    digest.update(version.stdout.encode())
     return digest.hexdigest()[:20]
+
+
+def _run_tool(command, **kwargs):
+    """The finished run of dsv4-gen or dsv4-opt (text output captured); KernelNotFound when it
+    cannot be started or does not finish in time."""
+    try:
+        return subprocess.run(command, capture_output=True, text=True, errors="replace",
+                              **kwargs)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise KernelNotFound(f"cannot run '{command[0]}': {e}") from None
 
 
 class _DamagedEntry(Exception):
@@ -626,7 +638,7 @@ def _compile_into_cache(config, chip, compiler, *, replace):
     an entry that is there (a damaged one). A failure leaves nothing behind, not even the
     entry's parent folders."""
     entry = _cache_entry(config, chip, compiler)
-    ir = subprocess.run([compiler.gen, *config.gen_args(chip)], capture_output=True, text=True)
+    ir = _run_tool([compiler.gen, *config.gen_args(chip)])
     if ir.returncode != 0:
         raise KernelNotFound(f"dsv4-gen refused configuration {config}: {ir.stderr.strip()}")
     made = []
@@ -636,9 +648,8 @@ def _compile_into_cache(config, chip, compiler, *, replace):
         try:
             # The output folder is the compile's working directory: no path is pasted into the
             # pass options, where a space or a '}' in it would end the option or start another.
-            out = subprocess.run([compiler.opt, "-", f"--dsv4-compile=chip={chip} output-dir=.",
-                                  "-o", os.devnull], cwd=work, input=ir.stdout,
-                                 capture_output=True, text=True)
+            out = _run_tool([compiler.opt, "-", f"--dsv4-compile=chip={chip} output-dir=.",
+                             "-o", os.devnull], cwd=work, input=ir.stdout)
             if out.returncode != 0:
                 raise KernelNotFound(f"dsv4-opt could not compile {config} for {chip}: "
                                      f"{out.stderr.strip()}")

@@ -298,6 +298,11 @@ def step_failed(work):
     use(cache=work / "cache-opt", bin_dir=broken)
     print("opt failed:", origin())
     print("opt failed left:", (work / "cache-opt").exists())
+    (broken / "dsv4-opt").unlink()
+    (broken / "dsv4-opt").write_bytes(b"\x7fELF not a program")
+    (broken / "dsv4-opt").chmod(0o755)
+    use(cache=work / "cache-exec", bin_dir=broken)
+    print("opt not a program:", origin())
     not_a_folder = work / "cache-file"
     not_a_folder.write_text("")
     use(cache=not_a_folder, bin_dir=tools)
