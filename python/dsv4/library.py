@@ -777,14 +777,16 @@ def get_kernel(config, device):
 
 def _load(config, chip, activate):
     """The kernel of `config` loaded on the device `activate` makes current. A cache entry the
-    runtime cannot load (a truncated or overwritten code object) is compiled again, once."""
+    runtime cannot load (a truncated or overwritten code object) or whose code object is not its
+    kernel (check_kernel) is compiled again, once, when the compiler is found."""
     from .runtime import Dsv4Error
     files = find_kernel(config, chip)
     try:
         return _load_files(files, config, chip, activate)
-    except Dsv4Error as e:
-        compiler = _compiler() if files.origin == "cache" else None
-        if compiler is None or e.status not in _BAD_FILE_STATUSES:
+    except (Dsv4Error, ValueError) as e:
+        bad_file = not isinstance(e, Dsv4Error) or e.status in _BAD_FILE_STATUSES
+        compiler = _compiler() if files.origin == "cache" and bad_file else None
+        if compiler is None:
             raise
     with _lock_for((config, chip)):
         files = _compile_into_cache(config, chip, compiler, replace=True)

@@ -255,6 +255,12 @@ def step_damaged_load(work):
     (entry / BINARY).write_bytes(b"not a code object")
     kernel = outcome(lambda: dsv4.get_kernel(CONFIG, CHIP).name)
     print("load rebuilt:", kernel, (entry / BINARY).read_bytes() == good)
+    # Another kernel's code object in the entry (its manifest intact): compiled again too.
+    library._loaded.clear()
+    other = dsv4.find_kernel(dataclasses.replace(CONFIG, ratio=4), CHIP).binary
+    (entry / BINARY).write_bytes(other.read_bytes())
+    kernel = outcome(lambda: dsv4.get_kernel(CONFIG, CHIP).name)
+    print("swapped rebuilt:", kernel, (entry / BINARY).read_bytes() == good)
     # With no compiler to rebuild it, the error names the file.
     library._loaded.clear()
     (entry / BINARY).write_bytes(b"not a code object")
