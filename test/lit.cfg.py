@@ -1,5 +1,6 @@
 # lit configuration of the dsv4 test suite (mirrors the source tree).
 import os
+import shutil
 import sys
 
 import lit.formats
@@ -52,7 +53,6 @@ llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 def _python_with(probe):
     """The first Python 3 that runs `probe` without error: lit's own, then Debian's."""
-    import shutil
     import subprocess
     for python in (sys.executable, "/usr/bin/python3", shutil.which("python3")):
         if python and subprocess.run([python, "-c", probe], capture_output=True).returncode == 0:
@@ -79,3 +79,7 @@ _optional_feature("torch", "import torch; torch.library.custom_op",
 _optional_feature("pip", "import setuptools, pip",
                   "no Python with pip and setuptools (apt install python3-pip "
                   "python3-setuptools): test/Packaging/pip.test is skipped")
+
+# Root can run a step as another user (setpriv): test/Python/library-shared.test.
+if os.geteuid() == 0 and shutil.which("setpriv"):
+    config.available_features.add("root")

@@ -5,26 +5,39 @@ of one layout and page size; matching is exact, so one never stands in for the o
 get_kernel(config, device) returns the loaded dsv4.Kernel for a configuration. It looks, in
 order, in the libraries named by $DSV4_KERNEL_DIR (os.pathsep-separated folders holding an
 index.json written by `scripts/run` or write_index, each followed by its store/ subfolder with its
-own index.json; default: the checkout's out/), in the on-disk cache ($DSV4_CACHE_DIR,
-default ~/.cache/dsv4, keyed by configuration, chip and dsv4 version), and finally compiles the
-configuration into that cache with dsv4-gen and dsv4-opt when they can be found ($DSV4_BIN_DIR,
-PATH, or the repository's build/bin). Everything but the final load needs no GPU driver.
+own index.json; default: the checkout's out/), in the on-disk cache ($DSV4_CACHE_DIR, default
+~/.cache/dsv4, keyed by the configuration, the chip and a fingerprint of the compiler), and
+finally compiles the configuration into that cache with dsv4-gen and dsv4-opt when they can be
+found ($DSV4_BIN_DIR, PATH, or the repository's build/bin). Everything but the final load needs
+no GPU driver.
+
+Every file read is bounded and checked: an index or manifest must be a regular file of JSON
+(at most 8 MiB, 1 MiB) with the documented keys and types, naming only files of its own folder;
+anything else is a ValueError naming the file. A damaged cache entry is rebuilt (when the
+compiler is found) and the file that was wrong is named. Files and folders are written with
+the umask's permissions, so a cache or library can be shared.
 """
 import dataclasses
+import errno
 import hashlib
 import json
+import math
+import numbers
+import operator
 import os
+import secrets
 import shutil
+import stat
 import struct
 import subprocess
-import tempfile
 import threading
 from pathlib import Path
 
 from .version import __version__
 
-__all__ = ["Config", "KernelFiles", "KernelNotFound", "check_kernel", "chip_of", "find_kernel",
-           "get_kernel", "library_kernels", "read_manifest", "write_index"]
+__all__ = ["CHIPS", "Config", "KernelFiles", "KernelNotFound", "cache_dir", "check_kernel",
+           "chip_of", "find_kernel", "get_kernel", "library_kernels", "read_manifest",
+           "write_index"]
 
 INDEX_NAME = "index.json"
 STORE_SUBFOLDER = "store"
@@ -32,10 +45,24 @@ STORE_SUBFOLDER = "store"
 # version-1 index may list a store kernel as an in-place one, so it is refused, not guessed.
 INDEX_FORMAT = "dsv4-index-2"
 MANIFEST_FORMAT = "dsv4-manifest-1"
+# The chips dsv4 compiles for (lib/Target/Toolkit.cpp). A chip name becomes a folder of the
+# cache and a pass option, so no other string gets that far.
+CHIPS = ("gfx942", "gfx950", "sm_90")
+_MODES = ("decode", "prefill")
 _KV_DTYPES = ("f32", "bf16", "f16")
 _WEIGHT_DTYPES = ("f32", "bf16")
 _LAYOUTS = ("indexer", "main")  # SPEC.md "Storing into the paged caches"
 DEFAULT_PAGE_SIZE = 64          # dsv4-gen's --page-size default
+# The limits the compiler checks (dsv4-gen's validate(), lib/Generator/KernelConfig.cpp): the
+# sizes its address arithmetic multiplies, so a configuration outside them is refused here
+# before it reaches a compiler, a cache folder or a key.
+MIN_HEAD_DIM, MAX_HEAD_DIM = 64, 4096   # D, a power of two; R is even in [2, D]
+MAX_PAGE_SIZE = 1 << 20                 # tokens per cache page, a power of two
+MAX_RATIO = (1 << 31) - 1               # the decode position rule computes in i32
+# Bounds on the files the library reads: an index of some 18,000 kernels, and far above any
+# manifest (about 2 KB); far below what would hurt to read into memory.
+_MAX_INDEX_BYTES = 8 << 20
+_MAX_MANIFEST_BYTES = 1 << 20
 _REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -44,13 +71,48 @@ class KernelNotFound(RuntimeError):
 
 
 def _f32(value):
-    """value rounded to f32, as the kernel compiles it in (and the manifest records it)."""
-    return struct.unpack("<f", struct.pack("<f", value))[0]
+    """value rounded to f32, as the kernel compiles it in (and the manifest records it); an
+    infinity beyond f32's range."""
+    try:
+        return struct.unpack("<f", struct.pack("<f", value))[0]
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
+def _as_int(value):
+    """`value` as an int (a numpy or torch integer too), or None when it is not an integer: a
+    bool, float or string is not one."""
+    if isinstance(value, bool):
+        return None
+    try:
+        return operator.index(value)
+    except TypeError:
+        return None
+
+
+def _as_float(value):
+    """`value` as a float, or None when it is not a real number (a bool or string is not one)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    try:
+        return float(value)
+    except OverflowError:  # an int beyond any float
+        return math.inf if value > 0 else -math.inf
+
+
+def _is_power_of_two(value):
+    return value > 0 and value & (value - 1) == 0
 
 
 @dataclasses.dataclass(frozen=True)
 class Config:
-    """One kernel configuration; the fields of dsv4-gen's options and of the manifest."""
+    """One kernel configuration; the fields of dsv4-gen's options and of the manifest.
+
+    Each field must have its type (names str, sizes int, rotate bool, eps and scale real
+    numbers; a numpy or torch scalar is converted) and lie within the compiler's limits: D a
+    power of two in [64, 4096], R even in [2, D], ratio in [1, 2^31 - 1], eps a positive and
+    scale a finite f32, page_size a power of two <= 2^20. Anything else is a ValueError naming
+    the field. The store layout's own D and R are checked by dsv4-gen."""
     mode: str                   # "decode" (seq_lens [B]) or "prefill" (plan [M, 4])
     head_dim: int               # D
     rope_dim: int = 64          # R
@@ -64,27 +126,82 @@ class Config:
     page_size: int = DEFAULT_PAGE_SIZE  # the store's tokens per cache page
 
     def __post_init__(self):
-        # Names only; dsv4-gen checks the numeric limits (D, R, eps) when it compiles.
-        problems = []
-        if self.mode not in ("decode", "prefill"):
-            problems.append(f"mode {self.mode!r} is not decode or prefill")
-        if self.kv_dtype not in _KV_DTYPES:
-            problems.append(f"kv dtype {self.kv_dtype!r} is not one of {_KV_DTYPES}")
-        if self.weight_dtype not in _WEIGHT_DTYPES:
-            problems.append(f"weight dtype {self.weight_dtype!r} is not one of {_WEIGHT_DTYPES}")
-        if self.ratio <= 0:
-            problems.append(f"ratio {self.ratio} is not positive")
-        if self.layout is not None and self.layout not in _LAYOUTS:
-            problems.append(f"layout {self.layout!r} is not None (in place) or one of {_LAYOUTS}")
-        if isinstance(self.page_size, bool) or not isinstance(self.page_size, int) or \
-                self.page_size <= 0 or self.page_size & (self.page_size - 1):
-            problems.append(f"page size {self.page_size!r} is not a positive power of two")
-        elif self.layout is None and self.page_size != DEFAULT_PAGE_SIZE:
-            # Two equal in-place configurations must compare (and key) equal.
-            problems.append(f"page size {self.page_size} is given to an in-place configuration "
-                            f"(it needs a layout)")
+        problems = self._convert_numbers() + self._check_names()
+        problems += self._check_sizes() + self._check_reals()
         if problems:
-            raise ValueError(f"invalid dsv4 configuration {self}: " + "; ".join(problems))
+            raise ValueError(f"invalid dsv4 configuration {self!r}: " + "; ".join(problems))
+
+    def _convert_numbers(self):
+        """Each number field as a Python int or float, so that equal configurations compare,
+        hash and key equal whatever scalar type they came as; the fields that are no number."""
+        problems = []
+        for name, convert, kind in (("head_dim", _as_int, "an integer"),
+                                    ("rope_dim", _as_int, "an integer"),
+                                    ("ratio", _as_int, "an integer"),
+                                    ("page_size", _as_int, "an integer"),
+                                    ("eps", _as_float, "a real number"),
+                                    ("scale", _as_float, "a real number or None")):
+            value = getattr(self, name)
+            if name == "scale" and value is None:
+                continue
+            number = convert(value)
+            if number is None:
+                problems.append(f"{name.replace('_', ' ')} {value!r} is not {kind}")
+            else:
+                object.__setattr__(self, name, number)
+        if not isinstance(self.rotate, bool):
+            # "false" would be true, and compile the other kernel.
+            problems.append(f"rotate {self.rotate!r} is not True or False")
+        return problems
+
+    def _check_names(self):
+        problems = []
+        for name, allowed, text in (("mode", _MODES, "decode or prefill"),
+                                    ("kv_dtype", _KV_DTYPES, f"one of {_KV_DTYPES}"),
+                                    ("weight_dtype", _WEIGHT_DTYPES, f"one of {_WEIGHT_DTYPES}")):
+            value = getattr(self, name)
+            if not isinstance(value, str) or value not in allowed:
+                problems.append(f"{name.replace('_', ' ')} {value!r} is not {text}")
+        if self.layout is not None and (not isinstance(self.layout, str)
+                                        or self.layout not in _LAYOUTS):
+            problems.append(f"layout {self.layout!r} is not None (in place) or one of {_LAYOUTS}")
+        return problems
+
+    def _check_sizes(self):
+        """The integer fields' limits (those that are integers)."""
+        problems = []
+        d, r = self.head_dim, self.rope_dim
+        d_ok = isinstance(d, int) and _is_power_of_two(d) and MIN_HEAD_DIM <= d <= MAX_HEAD_DIM
+        if isinstance(d, int) and not d_ok:
+            problems.append(f"head dim {d} is not a power of two in [{MIN_HEAD_DIM}, "
+                            f"{MAX_HEAD_DIM}]")
+        max_r = d if d_ok else MAX_HEAD_DIM
+        if isinstance(r, int) and not (2 <= r <= max_r and r % 2 == 0):
+            problems.append(f"rope dim {r} is not even in [2, {max_r}]")
+        if isinstance(self.ratio, int) and not 1 <= self.ratio <= MAX_RATIO:
+            problems.append(f"ratio {self.ratio} is not in [1, {MAX_RATIO}]")
+        p = self.page_size
+        if isinstance(p, int):
+            if not (_is_power_of_two(p) and p <= MAX_PAGE_SIZE):
+                problems.append(f"page size {p} is not a power of two in [1, {MAX_PAGE_SIZE}]")
+            elif self.layout is None and p != DEFAULT_PAGE_SIZE:
+                # Two equal in-place configurations must compare (and key) equal.
+                problems.append(f"page size {p} is given to an in-place configuration "
+                                f"(it needs a layout)")
+        return problems
+
+    def _check_reals(self):
+        """eps and scale as the kernel takes them, f32 (those that are numbers)."""
+        problems = []
+        if isinstance(self.eps, float) and not 0 < _f32(self.eps) < math.inf:
+            problems.append(f"eps {self.eps!r} is not a positive finite f32")
+        if isinstance(self.scale, float):
+            if not math.isfinite(_f32(self.scale)):
+                problems.append(f"scale {self.scale!r} is not a finite f32")
+            elif self.rotate is False:
+                problems.append("a scale is given but rotate is off (the scale multiplies the "
+                                "Hadamard output)")
+        return problems
 
     @property
     def effective_scale(self):
@@ -112,53 +229,105 @@ class Config:
             args += [f"--layout={self.layout}", f"--page-size={self.page_size}", f"--chip={chip}"]
         return args
 
-    def key(self):
-        """A name for the configuration, stable across processes (the cache's folder)."""
+    def _identity(self):
+        """What the kernel computes: eps and scale as f32 (as compiled in), the scale only where
+        it is used, and a store's layout and page size."""
         fields = (self.mode, self.head_dim, self.rope_dim, self.kv_dtype, self.weight_dtype,
                   _f32(self.eps), self.ratio, self.rotate,
                   self.effective_scale if self.rotate else None)
         if self.layout:  # in-place keys stay as they were before the store existed
             fields += (self.layout, self.page_size)
-        return hashlib.sha256(repr(fields).encode()).hexdigest()[:20]
+        return fields
+
+    def key(self):
+        """A name for the configuration, stable across processes (the cache's folder)."""
+        return hashlib.sha256(repr(self._identity()).encode()).hexdigest()[:20]
 
     def matches(self, manifest):
-        """Whether a manifest (read_manifest's dict) is a kernel for this configuration."""
-        m = manifest
-        return (m["mode"] == self.mode and m["head_dim"] == self.head_dim
-                and m["rope_dim"] == self.rope_dim and m["kv_dtype"] == self.kv_dtype
-                and m["weight_dtype"] == self.weight_dtype and m["ratio"] == self.ratio
-                and m["rotate"] == self.rotate and _f32(m["eps"]) == _f32(self.eps)
-                and (not self.rotate or _f32(m["scale"]) == self.effective_scale)
-                and m.get("layout") == self.layout
-                and (self.layout is None or m["page_size"] == self.page_size))
+        """Whether a manifest (read_manifest's dict) or index entry is a kernel for this
+        configuration; ValueError when it records no valid configuration."""
+        return Config.from_manifest(manifest)._identity() == self._identity()
 
     @classmethod
     def from_manifest(cls, manifest):
+        """The configuration a manifest or index entry records; ValueError when a field is
+        missing or invalid (an in-place kernel's entry has layout and page_size null)."""
         m = manifest
+        if not isinstance(m, dict):
+            raise ValueError(f"{type(m).__name__} is not a JSON object")
+        layout = m.get("layout")
+        missing = [k for k in _CONFIG_KEYS if k not in m]
+        missing += ["page_size"] if layout is not None and "page_size" not in m else []
+        if missing:
+            raise ValueError(f"lacks {', '.join(missing)}")
         return cls(mode=m["mode"], head_dim=m["head_dim"], rope_dim=m["rope_dim"],
                    kv_dtype=m["kv_dtype"], weight_dtype=m["weight_dtype"], eps=m["eps"],
                    ratio=m["ratio"], rotate=m["rotate"],
-                   scale=m["scale"] if m["rotate"] else None, layout=m.get("layout"),
-                   page_size=m.get("page_size", DEFAULT_PAGE_SIZE))
+                   scale=m["scale"] if m["rotate"] is True else None, layout=layout,
+                   page_size=m["page_size"] if layout is not None else DEFAULT_PAGE_SIZE)
 
 
-_MANIFEST_KEYS = ("kernel", "binary", "chip", "mode", "rotate", "head_dim", "rope_dim",
-                  "ratio", "eps", "scale", "kv_dtype", "weight_dtype")
+# The manifest keys of a configuration (Config.from_manifest), and those of a whole manifest.
+_CONFIG_KEYS = ("mode", "rotate", "head_dim", "rope_dim", "ratio", "eps", "scale", "kv_dtype",
+                "weight_dtype")
+_MANIFEST_KEYS = ("kernel", "binary", "chip", *_CONFIG_KEYS)
 # A store kernel's manifest has these too (docs/ABI.md); an in-place one has none of them.
 _STORE_KEYS = ("layout", "page_size", "fp8_type", "cache_align")
-# What an index entry holds besides "manifest": the fields Config.matches reads.
+# What an index entry holds besides "manifest": the fields Config.from_manifest reads.
 _INDEX_KEYS = ("binary", "chip", *(k for k in _MANIFEST_KEYS if k not in ("binary", "chip")),
                "layout", "page_size")
 
 
-def read_manifest(path):
-    """The manifest at `path` as a dict, checked for the keys this module reads; needs no
-    GPU driver and no runtime shim."""
+def _check_chip(chip):
+    if not isinstance(chip, str) or chip not in CHIPS:
+        raise ValueError(f"unknown chip {chip!r}: dsv4 compiles for {', '.join(CHIPS)}")
+
+
+def _read_json(path, what, limit, *, missing_ok=False):
+    """The JSON document in `path`, a regular file of at most `limit` bytes (None when there is
+    no such file and `missing_ok`); ValueError naming `path` otherwise. A FIFO, a device or a
+    link to one is refused before a byte is read (O_NONBLOCK: open does not wait for a FIFO's
+    writer), and JSON nested too deeply for the parser is an error like any other."""
     try:
-        with open(path) as f:
-            manifest = json.load(f)
-    except (OSError, ValueError) as e:
-        raise ValueError(f"cannot read dsv4 manifest '{path}': {e}") from None
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except (FileNotFoundError, NotADirectoryError) as e:
+        if missing_ok:
+            return None
+        raise ValueError(f"cannot read {what} '{path}': {e.strerror}") from None
+    except OSError as e:
+        raise ValueError(f"cannot read {what} '{path}': {e.strerror}") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise ValueError(f"{what} '{path}' is not a regular file")
+    with open(fd, "rb") as f:
+        try:
+            data = f.read(limit + 1)
+        except OSError as e:
+            raise ValueError(f"cannot read {what} '{path}': {e.strerror}") from None
+    if len(data) > limit:
+        raise ValueError(f"{what} '{path}' has more than {limit} bytes")
+    try:
+        return json.loads(data)
+    except RecursionError:
+        raise ValueError(f"cannot read {what} '{path}': JSON nested too deeply") from None
+    except ValueError as e:
+        raise ValueError(f"cannot read {what} '{path}': {e}") from None
+
+
+def _in_folder(folder, name, key):
+    """folder/name for a `name` that is a file name: an index or manifest names files of its own
+    folder, never ../../etc/passwd or an absolute path."""
+    if not isinstance(name, str) or name in ("", ".", "..") or os.sep in name or "\0" in name:
+        raise ValueError(f"{key} {name!r} is not a file name in '{folder}'")
+    return folder / name
+
+
+def read_manifest(path):
+    """The manifest at `path` as a dict, checked for the keys and types this module reads (its
+    binary a file of its own folder); ValueError naming the file otherwise. Needs no GPU driver
+    and no runtime shim."""
+    path = Path(path)
+    manifest = _read_json(path, "dsv4 manifest", _MAX_MANIFEST_BYTES)
     if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
         raise ValueError(f"'{path}' is not a {MANIFEST_FORMAT} manifest")
     missing = [k for k in _MANIFEST_KEYS if k not in manifest]
@@ -166,6 +335,14 @@ def read_manifest(path):
         missing += [k for k in _STORE_KEYS if k not in manifest]
     if missing:
         raise ValueError(f"manifest '{path}' lacks {', '.join(missing)}")
+    try:
+        for key in ("kernel", "chip"):
+            if not isinstance(manifest[key], str):
+                raise ValueError(f"{key} {manifest[key]!r} is not a string")
+        _in_folder(path.parent, manifest["binary"], "binary")
+        Config.from_manifest(manifest)
+    except ValueError as e:
+        raise ValueError(f"manifest '{path}': {e}") from None
     return manifest
 
 
@@ -177,7 +354,8 @@ class KernelFiles:
 
 
 def write_index(folder):
-    """Writes folder/index.json listing every manifest in `folder`; returns the entry count."""
+    """Writes folder/index.json listing every manifest in `folder` (each naming a code object
+    there); returns the entry count."""
     folder = Path(folder)
     if not folder.is_dir():
         raise ValueError(f"'{folder}' is not a folder of dsv4 kernels")
@@ -186,17 +364,38 @@ def write_index(folder):
         if path.name == INDEX_NAME:
             continue
         m = read_manifest(path)
+        if not (folder / m["binary"]).is_file():
+            raise ValueError(f"manifest '{path}' names the code object '{m['binary']}', which "
+                             f"is not a file in '{folder}'")
         entries.append({"manifest": path.name, **{k: m.get(k) for k in _INDEX_KEYS}})
     index = {"format": INDEX_FORMAT, "version": __version__, "kernels": entries}
     _write_atomically(folder / INDEX_NAME, json.dumps(index, indent=1) + "\n")
     return len(entries)
 
 
+def _new_beside(path, create):
+    """(candidate, create(candidate)) for a fresh name beside `path`: its name, a dot, random
+    digits. tempfile's files are 0600 and its folders 0700 whatever the umask: a library or cache
+    shared by users, or warmed by root for a service, would be unreadable."""
+    while True:
+        candidate = path.with_name(f"{path.name}.{secrets.token_hex(6)}")
+        try:
+            return candidate, create(candidate)
+        except FileExistsError:
+            continue
+
+
 def _write_atomically(path, text):
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    """Writes `path` as a new file renamed into place, with the umask's permissions."""
+    tmp, fd = _new_beside(path, lambda candidate: os.open(
+        candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666))
+    try:
+        with open(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        _remove(tmp)
+        raise
 
 
 def _library_dirs():
@@ -213,94 +412,286 @@ def _index_folders():
         yield folder / STORE_SUBFOLDER
 
 
-def _index_entries(chip):
-    """(folder, entry) of every kernel for `chip` in the libraries' indexes, in search order."""
-    for folder in _index_folders():
-        path = folder / INDEX_NAME
+@dataclasses.dataclass(frozen=True)
+class _IndexEntry:
+    chip: str
+    config: Config
+    binary: Path
+    manifest: Path
+
+
+def _read_index(folder):
+    """The entries of folder/index.json, each checked (keys, types, file names in `folder`); none
+    where the folder has no index (a library not built yet is no error; a broken index is)."""
+    path = folder / INDEX_NAME
+    index = _read_json(path, "dsv4 kernel index", _MAX_INDEX_BYTES, missing_ok=True)
+    if index is None:
+        return []
+    if not isinstance(index, dict) or index.get("format") != INDEX_FORMAT:
+        raise ValueError(f"'{path}' is not a {INDEX_FORMAT} index (rewrite it with "
+                         f"`python3 -m dsv4 --index {folder}`)")
+    kernels = index.get("kernels")
+    if not isinstance(kernels, list):
+        raise ValueError(f"dsv4 kernel index '{path}': \"kernels\" is not a list")
+    entries = []
+    for number, entry in enumerate(kernels):
         try:
-            with open(path) as f:
-                index = json.load(f)
-        except (FileNotFoundError, NotADirectoryError):
-            continue  # a library folder not built yet is no error; a broken index is
-        except (OSError, ValueError) as e:
-            raise ValueError(f"cannot read dsv4 kernel index '{path}': {e}") from None
-        if not isinstance(index, dict) or index.get("format") != INDEX_FORMAT:
-            raise ValueError(f"'{path}' is not a {INDEX_FORMAT} index (rewrite it with "
-                             f"`python3 -m dsv4 --index {folder}`)")
-        for entry in index["kernels"]:
-            if entry["chip"] == chip:
-                yield folder, entry
+            if not isinstance(entry, dict):
+                raise ValueError(f"{type(entry).__name__} is not a JSON object")
+            if not isinstance(entry.get("chip"), str):
+                raise ValueError(f"chip {entry.get('chip')!r} is not a string")
+            entries.append(_IndexEntry(entry["chip"], Config.from_manifest(entry),
+                                       _in_folder(folder, entry.get("binary"), "binary"),
+                                       _in_folder(folder, entry.get("manifest"), "manifest")))
+        except ValueError as e:
+            raise ValueError(f"dsv4 kernel index '{path}', kernel {number}: {e}") from None
+    return entries
 
 
 def _find_in_library(config, chip):
-    for folder, entry in _index_entries(chip):
-        if config.matches(entry):
-            return KernelFiles(folder / entry["binary"], folder / entry["manifest"], "library")
+    for folder in _index_folders():
+        for entry in _read_index(folder):
+            if entry.chip == chip and entry.config._identity() == config._identity():
+                return KernelFiles(entry.binary, entry.manifest, "library")
     return None
 
 
 def library_kernels(chip):
     """The manifests of every library kernel for `chip` (what a device proof iterates over)."""
-    return [read_manifest(folder / entry["manifest"]) for folder, entry in _index_entries(chip)]
+    _check_chip(chip)
+    return [read_manifest(entry.manifest) for folder in _index_folders()
+            for entry in _read_index(folder) if entry.chip == chip]
 
 
 def cache_dir():
     return Path(os.environ.get("DSV4_CACHE_DIR") or Path.home() / ".cache" / "dsv4")
 
 
-def _cache_entry(config, chip):
-    return cache_dir() / __version__ / chip / config.key()
-
-
-def _find_in_cache(config, chip):
-    folder = _cache_entry(config, chip)
-    for manifest in sorted(folder.glob("*.json")):
-        m = read_manifest(manifest)
-        if m["chip"] == chip and config.matches(m):
-            return KernelFiles(folder / m["binary"], manifest, "cache")
-    return None
-
-
 def _tool(name):
-    """dsv4-gen / dsv4-opt: $DSV4_BIN_DIR, else PATH, else the repository's build."""
+    """dsv4-gen / dsv4-opt as an absolute path: $DSV4_BIN_DIR, else PATH, else the repository's
+    build (the compile runs in the output folder, so a relative path would not be found)."""
     bin_dir = os.environ.get("DSV4_BIN_DIR")
     if bin_dir:
-        path = Path(bin_dir) / name
-        return str(path) if os.access(path, os.X_OK) else None
-    found = shutil.which(name)
-    if found:
-        return found
-    path = _REPO_ROOT / "build" / "bin" / name
-    return str(path) if os.access(path, os.X_OK) else None
+        found = Path(bin_dir) / name
+    else:
+        found = shutil.which(name) or _REPO_ROOT / "build" / "bin" / name
+    found = os.path.abspath(found)
+    return found if os.path.isfile(found) and os.access(found, os.X_OK) else None
 
 
-def _compile_into_cache(config, chip):
+@dataclasses.dataclass(frozen=True)
+class _Compiler:
+    gen: str
+    opt: str
+    fingerprint: str            # the cache's folder of the kernels these tools compile
+
+
+_fingerprints_guard = threading.Lock()
+_fingerprints = {}
+
+
+def _compiler():
+    """dsv4-gen and dsv4-opt with their fingerprint, or None when either is not found."""
     gen, opt = _tool("dsv4-gen"), _tool("dsv4-opt")
     if not gen or not opt:
         return None
-    final = _cache_entry(config, chip)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    # Compile into a private folder and rename it into place: a reader (another thread or
-    # process) sees a complete entry or none.
-    work = Path(tempfile.mkdtemp(dir=final.parent, prefix=final.name + ".tmp"))
-    try:
-        ir = subprocess.run([gen, *config.gen_args(chip)], capture_output=True, text=True)
-        if ir.returncode != 0:
-            raise KernelNotFound(f"dsv4-gen refused configuration {config}: {ir.stderr.strip()}")
-        out = subprocess.run([opt, "-", f"--dsv4-compile=chip={chip} output-dir={work}",
-                              "-o", os.devnull], input=ir.stdout, capture_output=True, text=True)
-        if out.returncode != 0:
-            raise KernelNotFound(f"dsv4-opt could not compile {config} for {chip}: "
-                                 f"{out.stderr.strip()}")
+    identity = tuple((p, s.st_dev, s.st_ino, s.st_size, s.st_mtime_ns)
+                     for p, s in ((p, os.stat(p)) for p in (gen, opt)))
+    with _fingerprints_guard:
+        fingerprint = _fingerprints.get(identity)
+    if fingerprint is None:
+        fingerprint = _fingerprint(gen, opt)
+        with _fingerprints_guard:
+            _fingerprints[identity] = fingerprint
+    return _Compiler(gen, opt, fingerprint)
+
+
+def _fingerprint(gen, opt):
+    """What compiles a kernel, as a name: dsv4's version, the bytes of both tools (any rebuild of
+    dsv4 changes them, committed or not, which a version string or git revision would miss)
+    and the LLVM version dsv4-opt reports (it links LLVM and MLIR as shared libraries, which
+    its bytes do not cover). A process computes it once per build of the tools."""
+    digest = hashlib.sha256(f"dsv4 {__version__}\n".encode())
+    for path in (gen, opt):
+        tool = hashlib.sha256()
         try:
-            os.rename(work, final)
-        except OSError:
-            if not final.is_dir():  # not a concurrent compile that won the race
+            with open(path, "rb") as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    tool.update(chunk)
+        except OSError as e:
+            raise KernelNotFound(f"cannot read the compiler '{path}': {e.strerror}") from None
+        digest.update(tool.digest())
+    version = _run_tool([opt, "--version"], timeout=60)
+    if version.returncode != 0:
+        raise KernelNotFound(f"'{opt} --version' failed: {version.stderr.strip()}")
+    digest.update(version.stdout.encode())
+    return digest.hexdigest()[:20]
+
+
+def _run_tool(command, **kwargs):
+    """The finished run of dsv4-gen or dsv4-opt (text output captured); KernelNotFound when it
+    cannot be started or does not finish in time."""
+    try:
+        return subprocess.run(command, capture_output=True, text=True, errors="replace",
+                              **kwargs)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise KernelNotFound(f"cannot run '{command[0]}': {e}") from None
+
+
+class _DamagedEntry(Exception):
+    """A cache entry that is there but cannot be used; the message names the file."""
+
+
+def _is_cached_file(path):
+    """Whether `path` is a file as dsv4-opt writes one: regular, not empty, not a link (nothing
+    in the cache is a link, so one is damage, and could lead out of the cache)."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISREG(info.st_mode) and info.st_size > 0
+
+
+def _read_cache_entry(folder, config, chip):
+    """The kernel files of the cache entry `folder`, or None when there is none; _DamagedEntry
+    naming the file that is wrong when the entry is there but unusable."""
+    try:
+        if not stat.S_ISDIR(os.lstat(folder).st_mode):
+            raise _DamagedEntry(f"'{folder}' is not a folder")
+        manifests = sorted(p for p in folder.iterdir() if p.suffix == ".json")
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise _DamagedEntry(f"cannot read '{folder}': {e.strerror}") from None
+    if not manifests:
+        raise _DamagedEntry(f"'{folder}' holds no manifest")
+    for path in manifests:
+        try:
+            if not _is_cached_file(path):
+                raise ValueError(f"'{path}' is empty or not a regular file")
+            m = read_manifest(path)
+        except ValueError as e:
+            raise _DamagedEntry(str(e)) from None
+        if m["chip"] == chip and config.matches(m):
+            binary = folder / m["binary"]
+            if not _is_cached_file(binary):
+                raise _DamagedEntry(f"'{binary}' is missing, empty or not a regular file")
+            return KernelFiles(binary, path, "cache")
+    raise _DamagedEntry(f"'{manifests[0]}' is not a kernel for {config} on {chip}")
+
+
+def _cache_entry(config, chip, compiler):
+    return cache_dir() / compiler.fingerprint / chip / config.key()
+
+
+def _newest_cache_entry(config, chip):
+    """With no compiler to ask, the configuration's most recently compiled cache entry, whatever
+    compiler made it; None when there is none."""
+    entries = []
+    try:
+        for compiler_folder in cache_dir().iterdir():
+            entry = compiler_folder / chip / config.key()
+            if os.path.lexists(entry):
+                entries.append((os.lstat(entry).st_mtime_ns, entry))
+    except OSError:  # no cache (yet), or one this user cannot list
+        return None
+    return max(entries)[1] if entries else None
+
+
+def _make_folders(folder, made):
+    """Makes `folder` and its missing parents with the umask's permissions, appending each one
+    it made to `made` (a failed compile removes them again)."""
+    missing = []
+    while not os.path.lexists(folder) and folder.parent != folder:
+        missing.append(folder)
+        folder = folder.parent
+    for path in reversed(missing):
+        try:
+            path.mkdir()
+        except FileExistsError:  # a concurrent compile's
+            continue
+        made.append(path)
+
+
+def _remove_empty_folders(made):
+    for path in reversed(made):
+        try:
+            path.rmdir()
+        except OSError:  # another compile put something there meanwhile
+            return
+
+
+def _remove(path):
+    """Removes a file or a folder tree; what is gone already or cannot be removed is left."""
+    try:
+        if stat.S_ISDIR(os.lstat(path).st_mode):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            os.unlink(path)
+    except OSError:
+        pass
+
+
+def _compile_into_cache(config, chip, compiler, *, replace):
+    """Compiles `config` for `chip` into its cache entry: into a new folder beside it, checked,
+    then renamed into place, so that a reader sees a complete entry or none; `replace` swaps out
+    an entry that is there (a damaged one). A failure leaves nothing behind, not even the
+    entry's parent folders."""
+    entry = _cache_entry(config, chip, compiler)
+    ir = _run_tool([compiler.gen, *config.gen_args(chip)])
+    if ir.returncode != 0:
+        raise KernelNotFound(f"dsv4-gen refused configuration {config}: {ir.stderr.strip()}")
+    made = []
+    try:
+        _make_folders(entry.parent, made)
+        work, _ = _new_beside(entry, os.mkdir)
+        try:
+            # The output folder is the compile's working directory: no path is pasted into the
+            # pass options, where a space or a '}' in it would end the option or start another.
+            out = _run_tool([compiler.opt, "-", f"--dsv4-compile=chip={chip} output-dir=.",
+                             "-o", os.devnull], cwd=work, input=ir.stdout)
+            if out.returncode != 0:
+                raise KernelNotFound(f"dsv4-opt could not compile {config} for {chip}: "
+                                     f"{out.stderr.strip()}")
+            try:
+                files = _read_cache_entry(work, config, chip)
+            except _DamagedEntry as e:
+                raise KernelNotFound(f"dsv4-opt's output for {config} on {chip} is unusable: "
+                                     f"{e}") from None
+            _install(work, entry, config, chip, replace)
+        finally:
+            _remove(work)  # gone already once renamed into place
+    except OSError as e:
+        _remove_empty_folders(made)
+        raise KernelNotFound(f"cannot write the dsv4 cache entry '{entry}': {e}") from None
+    except BaseException:
+        _remove_empty_folders(made)
+        raise
+    return KernelFiles(entry / files.binary.name, entry / files.manifest.name, "compiled")
+
+
+def _install(work, entry, config, chip, replace):
+    """Renames the compiled folder `work` to `entry`. An entry already there is a concurrent
+    compile's, kept unless `replace`, or a damaged one, moved aside (then removed) first."""
+    while True:
+        try:
+            os.rename(work, entry)
+            return
+        except OSError as e:
+            if e.errno not in (errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR):
                 raise
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    found = _find_in_cache(config, chip)
-    return dataclasses.replace(found, origin="compiled") if found else None
+        if not replace:
+            try:
+                if _read_cache_entry(entry, config, chip):
+                    return
+            except _DamagedEntry:
+                pass
+        try:
+            aside, _ = _new_beside(entry, lambda candidate: os.rename(entry, candidate))
+        except FileNotFoundError:  # a concurrent rebuild moved it first
+            continue
+        _remove(aside)
+        replace = False
 
 
 _locks_guard = threading.Lock()
@@ -315,34 +706,59 @@ def _lock_for(key):
 def find_kernel(config, chip, *, compile=True):
     """The code object and manifest of `config` for `chip` ("gfx942", "gfx950", "sm_90"):
     from a library, else the cache, else (when `compile` and the compiler is found) compiled
-    into the cache. Needs no GPU driver. Raises KernelNotFound naming the configuration."""
+    into the cache; a damaged cache entry is compiled again. Needs no GPU driver. Raises
+    KernelNotFound naming the configuration and why, ValueError for an unknown chip or a
+    damaged library index or manifest (naming the file)."""
+    _check_chip(chip)
     with _lock_for((config, chip)):
-        found = _find_in_library(config, chip) or _find_in_cache(config, chip)
-        if found is None and compile:
-            found = _compile_into_cache(config, chip)
-    if found is None:
-        why = ("dsv4-gen/dsv4-opt were not found to compile it" if compile
-               else "compiling was not asked for")
-        raise KernelNotFound(
-            f"no dsv4 kernel for {config} on {chip}: none in the libraries "
-            f"{[str(d) for d in _library_dirs()]} ($DSV4_KERNEL_DIR) nor in the cache "
-            f"{cache_dir()}, and {why}. Build it with "
-            f"`dsv4-gen {' '.join(config.gen_args(chip))} | dsv4-opt - "
-            f"--dsv4-compile=\"chip={chip} output-dir=DIR\" -o /dev/null` and add DIR to "
-            f"$DSV4_KERNEL_DIR after `python3 -m dsv4 --index DIR`, or put dsv4-opt "
-            f"and dsv4-gen on PATH (or $DSV4_BIN_DIR).")
-    return found
+        return _find_in_library(config, chip) or _find_in_cache(config, chip, compile)
+
+
+def _find_in_cache(config, chip, compile):
+    compiler = _compiler()
+    why = ("compiling was not asked for" if not compile
+           else "dsv4-gen/dsv4-opt were not found to compile it")
+    if compiler is None:
+        entry = _newest_cache_entry(config, chip)
+    else:
+        entry = _cache_entry(config, chip, compiler)
+    try:
+        found = _read_cache_entry(entry, config, chip) if entry else None
+    except _DamagedEntry as e:
+        if compiler is None or not compile:
+            raise _not_found(config, chip, f"its cache entry is damaged ({e}) and {why}") from None
+        return _compile_into_cache(config, chip, compiler, replace=True)
+    if found:
+        return found
+    if compiler is None or not compile:
+        raise _not_found(config, chip, why)
+    return _compile_into_cache(config, chip, compiler, replace=False)
+
+
+def _not_found(config, chip, why):
+    return KernelNotFound(
+        f"no dsv4 kernel for {config} on {chip}: none in the libraries "
+        f"{[str(d) for d in _library_dirs()]} ($DSV4_KERNEL_DIR) nor in the cache "
+        f"{cache_dir()}, and {why}. Build it with "
+        f"`dsv4-gen {' '.join(config.gen_args(chip))} | dsv4-opt - "
+        f"--dsv4-compile=\"chip={chip} output-dir=DIR\" -o /dev/null` and add DIR to "
+        f"$DSV4_KERNEL_DIR after `python3 -m dsv4 --index DIR`, or put dsv4-opt "
+        f"and dsv4-gen on PATH (or $DSV4_BIN_DIR).")
 
 
 _loaded_guard = threading.Lock()
 _loaded = {}
+# The runtime's statuses that blame the file, not the driver or the device.
+_BAD_FILE_STATUSES = ("DSV4_ERR_IO", "DSV4_ERR_LOAD_FAILED", "DSV4_ERR_KERNEL_NOT_FOUND",
+                      "DSV4_ERR_MISMATCH", "DSV4_ERR_BAD_MANIFEST")
 
 
 def get_kernel(config, device):
     """The loaded dsv4.Kernel of `config` on `device`: a chip name (loaded on the current
     device) or a torch device. One module per (device, configuration), shared by threads.
-    Raises KernelNotFound (see find_kernel), or ValueError naming the code object when it is not
-    its library or cache entry's kernel (check_kernel)."""
+    Raises KernelNotFound (see find_kernel), ValueError naming the code object when it is not
+    its library or cache entry's kernel (check_kernel), or Dsv4Error naming the file the runtime
+    cannot load (a cache entry's is compiled again first, once, when the compiler is found)."""
     chip, device_key, activate = _resolve_device(device)
     key = (device_key, config)
     with _loaded_guard:
@@ -353,23 +769,51 @@ def get_kernel(config, device):
         with _loaded_guard:
             kernel = _loaded.get(key)
         if kernel is None:
-            from .runtime import Kernel
-            files = find_kernel(config, chip)
-            manifest = read_manifest(files.manifest)
-            if manifest["chip"] != chip or not config.matches(manifest):
-                raise KernelNotFound(f"'{files.manifest}' is not a kernel for {config} on "
-                                     f"{chip}: the library index or cache is stale")
-            with activate():
-                kernel = Kernel(str(files.binary))
-            try:  # a file replaced under its entry must not launch as the entry's kernel
-                check_kernel(kernel, config, name=manifest["kernel"])
-            except ValueError:
-                kernel.close()
-                raise
-            # What the kernel was compiled for, for the per-call checks of the torch op.
-            kernel.config = Config.from_manifest(manifest)
+            kernel = _load(config, chip, activate)
             with _loaded_guard:
                 _loaded[key] = kernel
+    return kernel
+
+
+def _load(config, chip, activate):
+    """The kernel of `config` loaded on the device `activate` makes current. A cache entry the
+    runtime cannot load (a truncated or overwritten code object) or whose code object is not its
+    kernel (check_kernel) is compiled again, once, when the compiler is found."""
+    from .runtime import Dsv4Error
+    files = find_kernel(config, chip)
+    try:
+        return _load_files(files, config, chip, activate)
+    except (Dsv4Error, ValueError) as e:
+        bad_file = not isinstance(e, Dsv4Error) or e.status in _BAD_FILE_STATUSES
+        compiler = _compiler() if files.origin == "cache" and bad_file else None
+        if compiler is None:
+            raise
+    with _lock_for((config, chip)):
+        files = _compile_into_cache(config, chip, compiler, replace=True)
+    return _load_files(files, config, chip, activate)
+
+
+def _load_files(files, config, chip, activate):
+    from .runtime import Dsv4Error, Kernel
+    manifest = read_manifest(files.manifest)
+    if manifest["chip"] != chip or not config.matches(manifest):
+        raise KernelNotFound(f"'{files.manifest}' is not a kernel for {config} on "
+                             f"{chip}: the library index or cache is stale")
+    with activate():
+        try:
+            kernel = Kernel(str(files.binary))
+        except Dsv4Error as e:
+            # The shim does not always say which file (an empty image, a bad embedded manifest).
+            detail = str(e)[len(e.status) + 2:] if str(e).startswith(e.status) else str(e)
+            raise Dsv4Error(e.status, f"cannot load the {files.origin} kernel "
+                                      f"'{files.binary}': {detail}") from None
+    try:  # a file replaced under its entry must not launch as the entry's kernel
+        check_kernel(kernel, config, name=manifest["kernel"])
+    except ValueError:
+        kernel.close()
+        raise
+    # What the kernel was compiled for, for the per-call checks of the torch op.
+    kernel.config = Config.from_manifest(manifest)
     return kernel
 
 
