@@ -3,9 +3,11 @@
 A configuration is an in-place epilogue (layout None) or a fused FP8 store into a paged cache
 of one layout and page size; matching is exact, so one never stands in for the other.
 get_kernel(config, device) returns the loaded dsv4.Kernel for a configuration. It looks, in
-order, in the libraries named by $DSV4_KERNEL_DIR (os.pathsep-separated folders holding an
-index.json written by `scripts/run` or write_index, each followed by its store/ subfolder with its
-own index.json; default: the checkout's out/), in the on-disk cache ($DSV4_CACHE_DIR,
+order, in the library the installed package carries (dsv4/kernels/, copied by setup.py from
+scripts/run's output), in the libraries named by $DSV4_KERNEL_DIR (os.pathsep-separated folders
+holding an index.json written by `scripts/run` or write_index, each followed by its store/
+subfolder with its own index.json; default: the checkout's out/ when the package runs from a
+checkout), in the on-disk cache ($DSV4_CACHE_DIR,
 default ~/.cache/dsv4, keyed by configuration, chip and dsv4 version), and finally compiles the
 configuration into that cache with dsv4-gen and dsv4-opt when they can be found ($DSV4_BIN_DIR,
 PATH, or the repository's build/bin). Everything but the final load needs no GPU driver.
@@ -24,7 +26,7 @@ from pathlib import Path
 from .version import __version__
 
 __all__ = ["Config", "KernelFiles", "KernelNotFound", "check_kernel", "chip_of", "find_kernel",
-           "get_kernel", "library_kernels", "read_manifest", "write_index"]
+           "get_kernel", "library_files", "library_kernels", "read_manifest", "write_index"]
 
 INDEX_NAME = "index.json"
 STORE_SUBFOLDER = "store"
@@ -37,6 +39,9 @@ _WEIGHT_DTYPES = ("f32", "bf16")
 _LAYOUTS = ("indexer", "main")  # SPEC.md "Storing into the paged caches"
 DEFAULT_PAGE_SIZE = 64          # dsv4-gen's --page-size default
 _REPO_ROOT = Path(__file__).resolve().parents[2]
+# The kernel library an installed package carries: setup.py copies scripts/run's output here
+# (library_files), so that a serving machine needs no compiler for what the library holds.
+PACKAGE_LIBRARY = Path(__file__).resolve().parent / "kernels"
 
 
 class KernelNotFound(RuntimeError):
@@ -200,8 +205,19 @@ def _write_atomically(path, text):
 
 
 def _library_dirs():
+    """The library the package carries, then the folders of $DSV4_KERNEL_DIR (default: the
+    checkout's out/, when the package runs from a checkout)."""
     dirs = [Path(d) for d in os.environ.get("DSV4_KERNEL_DIR", "").split(os.pathsep) if d]
-    return dirs or [_REPO_ROOT / "out"]
+    packaged = [PACKAGE_LIBRARY] if PACKAGE_LIBRARY.is_dir() else []
+    return packaged + (dirs or _checkout_library())
+
+
+def _checkout_library():
+    """[out/] of the checkout this package runs from (PYTHONPATH=python, where scripts/run
+    writes it); none for an installed package, whose parents' out/ is nobody's library."""
+    in_checkout = ((_REPO_ROOT / "VERSION").is_file()
+                   and _REPO_ROOT / "python" / "dsv4" == Path(__file__).resolve().parent)
+    return [_REPO_ROOT / "out"] if in_checkout else []
 
 
 def _index_folders():
@@ -213,23 +229,58 @@ def _index_folders():
         yield folder / STORE_SUBFOLDER
 
 
+def _index_kernels(folder):
+    """The entries of folder/index.json, or None where there is no index (a library folder not
+    built yet is no error; a broken index is)."""
+    path = folder / INDEX_NAME
+    try:
+        with open(path) as f:
+            index = json.load(f)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except (OSError, ValueError) as e:
+        raise ValueError(f"cannot read dsv4 kernel index '{path}': {e}") from None
+    if not isinstance(index, dict) or index.get("format") != INDEX_FORMAT:
+        raise ValueError(f"'{path}' is not a {INDEX_FORMAT} index (rewrite it with "
+                         f"`python3 -m dsv4 --index {folder}`)")
+    return index["kernels"]
+
+
 def _index_entries(chip):
     """(folder, entry) of every kernel for `chip` in the libraries' indexes, in search order."""
     for folder in _index_folders():
-        path = folder / INDEX_NAME
-        try:
-            with open(path) as f:
-                index = json.load(f)
-        except (FileNotFoundError, NotADirectoryError):
-            continue  # a library folder not built yet is no error; a broken index is
-        except (OSError, ValueError) as e:
-            raise ValueError(f"cannot read dsv4 kernel index '{path}': {e}") from None
-        if not isinstance(index, dict) or index.get("format") != INDEX_FORMAT:
-            raise ValueError(f"'{path}' is not a {INDEX_FORMAT} index (rewrite it with "
-                             f"`python3 -m dsv4 --index {folder}`)")
-        for entry in index["kernels"]:
+        for entry in _index_kernels(folder) or []:
             if entry["chip"] == chip:
                 yield folder, entry
+
+
+def library_files(folder):
+    """The files of the kernel library in `folder` (what scripts/run wrote), relative to it: its
+    index.json and its store/ subfolder's, and every code object and manifest they list; what
+    no index lists (scripts/run's bookkeeping, a stray object) is not part of it. setup.py ships
+    these in the package. ValueError when `folder` has no index or an index lists a file that
+    is not there (naming both): a library shipped without it would fail only when served."""
+    folder = Path(folder)
+    if not (folder / INDEX_NAME).is_file():
+        raise ValueError(f"'{folder}' holds no {INDEX_NAME}: it is not a dsv4 kernel library "
+                         f"(scripts/run writes one; `python3 -m dsv4 --index DIR` indexes a "
+                         f"folder of dsv4-opt's kernels)")
+    files = []
+    for sub in (Path(), Path(STORE_SUBFOLDER)):
+        entries = _index_kernels(folder / sub)
+        if entries is None:
+            continue
+        files.append(sub / INDEX_NAME)
+        for entry in entries:
+            for key in ("binary", "manifest"):
+                name = entry[key]
+                # A file of the index's own folder: "../x" would be copied over the package.
+                if not isinstance(name, str) or name in ("", ".", "..") or \
+                        Path(name).name != name or not (folder / sub / name).is_file():
+                    raise ValueError(f"'{folder / sub / INDEX_NAME}' lists {key} {name!r}, "
+                                     f"which is not a file in '{folder / sub}'")
+                files.append(sub / name)
+    return files
 
 
 def _find_in_library(config, chip):
