@@ -5,9 +5,9 @@ with `cmake -S lib/Runtime`, or the test suite); $DSV4_JSON_INCLUDE_DIR is passe
 The version is the repository's VERSION file.
 
 The package also carries the kernel library, as dsv4/kernels/ (found before any other by
-dsv4.get_kernel): the one in $DSV4_KERNEL_LIBRARY, else the checkout's out/ (scripts/run writes
-it); only what its indexes list is copied. Without a library the build fails, naming both;
-DSV4_KERNEL_LIBRARY=none builds a package without kernels.
+dsv4.get_kernel): the one $DSV4_KERNEL_LIBRARY names (an absolute path), else the checkout's
+out/ (scripts/run writes it); only what its indexes list is copied. Without a library the
+build fails, naming both; DSV4_KERNEL_LIBRARY=none builds a package without kernels.
 """
 import os
 import shutil
@@ -87,6 +87,9 @@ def _kernel_library():
     chosen = os.environ.get(LIBRARY_VARIABLE)
     if chosen == NO_LIBRARY:
         return None
+    if chosen and not Path(chosen).is_absolute():
+        # pip runs this in the package's folder, not where the command was typed.
+        raise SystemExit(f"error: ${LIBRARY_VARIABLE} must be an absolute path, got '{chosen}'")
     return Path(chosen) if chosen else ROOT / "out"
 
 
