@@ -62,7 +62,7 @@ def implementations(kernels, runtime):
     impls = {}
     for name, _, kernel, _ in kernels:
         impls[name] = lambda w, i, k=kernel: runtime.compress_norm_rope_hadamard_inplace(
-            w.kv[i], w.weight, w.params["eps"], w.freqs, w.seq_lens, workload.HEAD_DIM, kernel=k)
+            w.kv[i], w.weight, w.freqs, w.seq_lens, w.params["eps"], kernel=k)
 
     def triton(fn, num_warps):
         return lambda w, i: fn(w.kv[i], w.weight, w.freqs, w.seq_lens, eps=w.params["eps"],

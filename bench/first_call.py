@@ -75,7 +75,7 @@ def _child(kind, manifest_path):
                                 config=Config.from_manifest(manifest))
         load_ms = (time.perf_counter() - t0) * 1e3
         result = _timed_calls(lambda: runtime.compress_norm_rope_hadamard_inplace(
-            w.kv[0], w.weight, params["eps"], w.freqs, w.seq_lens, workload.HEAD_DIM, kernel=kernel), load_ms)
+            w.kv[0], w.weight, w.freqs, w.seq_lens, params["eps"], kernel=kernel), load_ms)
     else:
         import triton_reference
 

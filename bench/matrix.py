@@ -68,8 +68,8 @@ def implementations(kernel, config, mode):
         import dsv4.runtime as runtime
 
         impls["dsv4"] = lambda w, i: runtime.compress_norm_rope_hadamard_inplace(
-            w.kv[i], w.weight, w.params["eps"], w.freqs, w.seq_lens if mode == "decode" else w.plan,
-            w.head_dim, kernel=kernel)
+            w.kv[i], w.weight, w.freqs, w.seq_lens if mode == "decode" else w.plan,
+            w.params["eps"], kernel=kernel)
     impls["ref"] = lambda w, i: triton_reference.reference_fused(
         w.kv[i], w.weight, w.freqs, w.seq_lens, eps=w.params["eps"], scale=w.params["scale"],
         ratio=w.params["ratio"], rope_dim=w.rope_dim, num_warps=REFERENCE_WARPS, rotate=w.rotate)

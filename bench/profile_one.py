@@ -37,11 +37,10 @@ def main(binary, rows, launches=4):
     for _ in range(launches):
         if "layout" in manifest:
             runtime.compress_norm_rope_quantize_store(
-                kv, weight, manifest["eps"], freqs, seq_lens, head_dim, out_loc, cache,
-                layout.page_size, kernel=kernel)
+                kv, weight, freqs, seq_lens, out_loc, cache, manifest["eps"], kernel=kernel)
         else:
-            runtime.compress_norm_rope_hadamard_inplace(kv, weight, manifest["eps"], freqs,
-                                                        seq_lens, head_dim, kernel=kernel)
+            runtime.compress_norm_rope_hadamard_inplace(kv, weight, freqs, seq_lens,
+                                                        manifest["eps"], kernel=kernel)
     torch.cuda.synchronize()
 
 

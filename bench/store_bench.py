@@ -102,12 +102,12 @@ def implementations(kernel, prefill_kernel, config):
              "floor": lambda s, i: store(s, i, floor=True)}
     if kernel is not None:
         impls["dsv4"] = lambda s, i: runtime.compress_norm_rope_quantize_store(
-            s.w.kv[i], s.w.weight, s.w.params["eps"], s.w.freqs, s.w.seq_lens, s.w.head_dim,
-            s.out_loc, s.caches[i], s.layout.page_size, kernel=kernel)
+            s.w.kv[i], s.w.weight, s.w.freqs, s.w.seq_lens, s.out_loc, s.caches[i],
+            s.w.params["eps"], kernel=kernel)
     if prefill_kernel is not None:
         impls["dsv4-prefill"] = lambda s, i: runtime.compress_norm_rope_quantize_store(
-            s.w.kv[i], s.w.weight, s.w.params["eps"], s.w.freqs, s.w.plan, s.w.head_dim,
-            s.out_loc, s.caches[i], s.layout.page_size, kernel=prefill_kernel)
+            s.w.kv[i], s.w.weight, s.w.freqs, s.w.plan, s.out_loc, s.caches[i],
+            s.w.params["eps"], kernel=prefill_kernel)
     return impls
 
 

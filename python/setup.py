@@ -3,10 +3,16 @@
 $DSV4_RUNTIME_LIB names an already built shim to ship instead (a GPU machine that built it
 with `cmake -S lib/Runtime`, or the test suite); $DSV4_JSON_INCLUDE_DIR is passed on to CMake.
 The version is the repository's VERSION file.
+
+The package also carries the kernel library, as dsv4/kernels/ (found before any other by
+dsv4.get_kernel): the one $DSV4_KERNEL_LIBRARY names (an absolute path), else the checkout's
+out/ (scripts/run writes it); only what its indexes list is copied. Without a library the
+build fails, naming both; DSV4_KERNEL_LIBRARY=none builds a package without kernels.
 """
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 from setuptools import Distribution, setup
@@ -25,6 +31,29 @@ class BuildPyWithRuntime(build_py):
         target = Path(self.build_lib) / "dsv4" / SHIM
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(self._shim(), target)
+        self._ship_kernel_library(target.parent)
+
+    def _ship_kernel_library(self, package):
+        """The kernel library into the built package; a previous build's is removed first."""
+        library = _package_library_module()
+        target = package / library.PACKAGE_LIBRARY.name
+        shutil.rmtree(target, ignore_errors=True)
+        source = _kernel_library()
+        if source is None:
+            self.warn(f"${LIBRARY_VARIABLE}={NO_LIBRARY}: the package carries no kernels; "
+                      "dsv4.get_kernel compiles each configuration on first use, which needs "
+                      "dsv4-gen and dsv4-opt")
+            return
+        try:
+            files = library.library_files(source)
+        except ValueError as e:
+            raise SystemExit(f"error: cannot ship the dsv4 kernel library: {e}. Run scripts/run "
+                             f"(it writes out/), or set ${LIBRARY_VARIABLE} to the folder it "
+                             f"wrote, or to '{NO_LIBRARY}' for a package without kernels")
+        self.announce(f"shipping {len(files)} files of the kernel library {source}", level=2)
+        for name in files:
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source / name, target / name)
 
     def _shim(self):
         prebuilt = os.environ.get("DSV4_RUNTIME_LIB")
@@ -46,6 +75,29 @@ class BuildPyWithRuntime(build_py):
         subprocess.check_call(configure)
         subprocess.check_call(["cmake", "--build", str(build), "--target", "dsv4_runtime"])
         return build / "lib" / SHIM
+
+
+LIBRARY_VARIABLE = "DSV4_KERNEL_LIBRARY"
+NO_LIBRARY = "none"  # the value of $DSV4_KERNEL_LIBRARY that ships no kernels
+
+
+def _kernel_library():
+    """The library folder to ship: $DSV4_KERNEL_LIBRARY, else the checkout's out/; None for
+    DSV4_KERNEL_LIBRARY=none."""
+    chosen = os.environ.get(LIBRARY_VARIABLE)
+    if chosen == NO_LIBRARY:
+        return None
+    if chosen and not Path(chosen).is_absolute():
+        # pip runs this in the package's folder, not where the command was typed.
+        raise SystemExit(f"error: ${LIBRARY_VARIABLE} must be an absolute path, got '{chosen}'")
+    return Path(chosen) if chosen else ROOT / "out"
+
+
+def _package_library_module():
+    """dsv4.library of the package being built: what a library's files are (its indexes)."""
+    sys.path.insert(0, str(HERE))
+    from dsv4 import library
+    return library
 
 
 class BinaryDistribution(Distribution):

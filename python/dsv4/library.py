@@ -3,13 +3,14 @@
 A configuration is an in-place epilogue (layout None) or a fused FP8 store into a paged cache
 of one layout and page size; matching is exact, so one never stands in for the other.
 get_kernel(config, device) returns the loaded dsv4.Kernel for a configuration. It looks, in
-order, in the libraries named by $DSV4_KERNEL_DIR (os.pathsep-separated folders holding an
-index.json written by `scripts/run` or write_index, each followed by its store/ subfolder with its
-own index.json; default: the checkout's out/), in the on-disk cache ($DSV4_CACHE_DIR, default
-~/.cache/dsv4, keyed by the configuration, the chip and a fingerprint of the compiler), and
-finally compiles the configuration into that cache with dsv4-gen and dsv4-opt when they can be
-found ($DSV4_BIN_DIR, PATH, or the repository's build/bin). Everything but the final load needs
-no GPU driver.
+order, in the library the installed package carries (dsv4/kernels/, copied by setup.py from
+scripts/run's output), in the libraries named by $DSV4_KERNEL_DIR (os.pathsep-separated folders
+holding an index.json written by `scripts/run` or write_index, each followed by its store/
+subfolder with its own index.json; default: the checkout's out/ when the package runs from a
+checkout), in the on-disk cache ($DSV4_CACHE_DIR, default ~/.cache/dsv4, keyed by the
+configuration, the chip and a fingerprint of the compiler), and finally compiles the
+configuration into that cache with dsv4-gen and dsv4-opt when they can be found ($DSV4_BIN_DIR,
+PATH, or the repository's build/bin). Everything but the final load needs no GPU driver.
 
 Every file read is bounded and checked: an index or manifest must be a regular file of JSON
 (at most 8 MiB, 1 MiB) with the documented keys and types, naming only files of its own folder;
@@ -36,8 +37,8 @@ from pathlib import Path
 from .version import __version__
 
 __all__ = ["CHIPS", "Config", "KernelFiles", "KernelNotFound", "cache_dir", "check_kernel",
-           "chip_of", "find_kernel", "get_kernel", "library_kernels", "read_manifest",
-           "write_index"]
+           "chip_of", "find_kernel", "get_kernel", "library_files", "library_kernels",
+           "read_manifest", "write_index"]
 
 INDEX_NAME = "index.json"
 STORE_SUBFOLDER = "store"
@@ -64,6 +65,9 @@ MAX_RATIO = (1 << 31) - 1               # the decode position rule computes in i
 _MAX_INDEX_BYTES = 8 << 20
 _MAX_MANIFEST_BYTES = 1 << 20
 _REPO_ROOT = Path(__file__).resolve().parents[2]
+# The kernel library an installed package carries: setup.py copies scripts/run's output here
+# (library_files), so that a serving machine needs no compiler for what the library holds.
+PACKAGE_LIBRARY = Path(__file__).resolve().parent / "kernels"
 
 
 class KernelNotFound(RuntimeError):
@@ -399,8 +403,19 @@ def _write_atomically(path, text):
 
 
 def _library_dirs():
+    """The library the package carries, then the folders of $DSV4_KERNEL_DIR (default: the
+    checkout's out/, when the package runs from a checkout)."""
     dirs = [Path(d) for d in os.environ.get("DSV4_KERNEL_DIR", "").split(os.pathsep) if d]
-    return dirs or [_REPO_ROOT / "out"]
+    packaged = [PACKAGE_LIBRARY] if PACKAGE_LIBRARY.is_dir() else []
+    return packaged + (dirs or _checkout_library())
+
+
+def _checkout_library():
+    """[out/] of the checkout this package runs from (PYTHONPATH=python, where scripts/run
+    writes it); none for an installed package, whose parents' out/ is nobody's library."""
+    in_checkout = ((_REPO_ROOT / "VERSION").is_file()
+                   and _REPO_ROOT / "python" / "dsv4" == Path(__file__).resolve().parent)
+    return [_REPO_ROOT / "out"] if in_checkout else []
 
 
 def _index_folders():
@@ -446,6 +461,33 @@ def _read_index(folder):
         except ValueError as e:
             raise ValueError(f"dsv4 kernel index '{path}', kernel {number}: {e}") from None
     return entries
+
+
+def library_files(folder):
+    """The files of the kernel library in `folder` (what scripts/run wrote), relative to it: its
+    index.json and its store/ subfolder's, and every code object and manifest they list; what
+    no index lists (scripts/run's bookkeeping, a stray object) is not part of it. setup.py ships
+    these in the package. ValueError when `folder` has no index or an index lists a file that
+    is not there (naming both): a library shipped without it would fail only when served."""
+    folder = Path(folder)
+    if not (folder / INDEX_NAME).is_file():
+        raise ValueError(f"'{folder}' holds no {INDEX_NAME}: it is not a dsv4 kernel library "
+                         f"(scripts/run writes one; `python3 -m dsv4 --index DIR` indexes a "
+                         f"folder of dsv4-opt's kernels)")
+    files = []
+    for sub in (Path(), Path(STORE_SUBFOLDER)):
+        if not (folder / sub / INDEX_NAME).is_file():
+            continue
+        files.append(sub / INDEX_NAME)
+        # _read_index confines every name to the index's own folder ("../x" would be copied
+        # over the package); what is left is that each file is there.
+        for entry in _read_index(folder / sub):
+            for key, path in (("binary", entry.binary), ("manifest", entry.manifest)):
+                if not path.is_file():
+                    raise ValueError(f"'{folder / sub / INDEX_NAME}' lists {key} "
+                                     f"{path.name!r}, which is not a file in '{folder / sub}'")
+                files.append(sub / path.name)
+    return files
 
 
 def _find_in_library(config, chip):

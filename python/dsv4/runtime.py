@@ -277,28 +277,35 @@ def _row_stride(t, row_len):
     return t.stride(0) if t.shape[0] > 1 else row_len
 
 
-def _configuration_args(kernel, config):
-    """Kernel.launch's ratio, rotate, scale and layout: those of `config` (a dsv4.Config), else
-    of the configuration dsv4.get_kernel loaded `kernel` for."""
+def _call_configuration(kernel, config):
+    """The configuration a call states: `config` (a dsv4.Config), else the one dsv4.get_kernel
+    loaded `kernel` for."""
     config = config if config is not None else kernel.config
     if config is None:
         raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT",
                         f"kernel '{kernel.name}' has no configuration to check the call "
                         f"against: load it with dsv4.get_kernel or give it config=dsv4.Config(...)")
+    return config
+
+
+def _configuration_args(config):
+    """Kernel.launch's ratio, rotate, scale and layout: those of `config`."""
     return dict(ratio=config.ratio, rotate=config.rotate,
                 scale=config.effective_scale if config.rotate else None, layout=config.layout)
 
 
-def _epilogue_args(kv, weight, eps, freqs_cis, plan, head_dim, stream, *extra):
-    """Kernel.launch's tensor arguments for the framework's tensors, checked: kv [N, D]; weight
-    [D]; freqs_cis complex64 [P, R/2] (or its f32 [P, R] view_as_real); plan is int32 seq_lens
-    [B] (decode) or int32 plan [M, 4] (prefill); `extra` tensors must share their device."""
+def _epilogue_args(kv, weight, freqs_cis, plan, eps, stream, *extra):
+    """Kernel.launch's tensor arguments for the framework's tensors, checked: kv [N, D] (D, the
+    head dim the call states, is kv's); weight [D]; freqs_cis complex64 [P, R/2] (or its f32
+    [P, R] view_as_real); plan is int32 seq_lens [B] (decode) or int32 plan [M, 4] (prefill);
+    `extra` tensors must share their device."""
     import torch  # lazily: the package imports without torch
 
-    if kv.dim() != 2 or kv.shape[1] != head_dim or (kv.shape[1] > 1 and kv.stride(1) != 1):
+    if kv.dim() != 2 or (kv.shape[1] > 1 and kv.stride(1) != 1):
         raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT",
-                        f"kv must be [N, {head_dim}] with a contiguous last dim, "
+                        f"kv must be [N, D] with a contiguous last dim, "
                         f"got shape {tuple(kv.shape)} strides {kv.stride()}")
+    head_dim = kv.shape[1]
     if weight.dim() != 1 or (weight.shape[0] > 1 and weight.stride(0) != 1):
         raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT", "weight must be a contiguous 1-D tensor")
     if freqs_cis.is_complex():
@@ -350,22 +357,24 @@ def _epilogue_args(kv, weight, eps, freqs_cis, plan, head_dim, stream, *extra):
         stream=stream)
 
 
-def compress_norm_rope_hadamard_inplace(kv, weight, eps, freqs_cis, plan, head_dim, *,
-                                        kernel, stream=None, config=None):
-    """The framework's call: kv [N, D] updated in place (see _epilogue_args). The shim checks
-    the call against `config` (default: kernel.config, set by dsv4.get_kernel): its ratio,
-    rotation, scale and layout must be the kernel's."""
-    kernel.launch(**_epilogue_args(kv, weight, eps, freqs_cis, plan, head_dim, stream),
-                  **_configuration_args(kernel, config))
+def compress_norm_rope_hadamard_inplace(kv, weight, freqs_cis, plan, eps, *, kernel,
+                                        stream=None, config=None):
+    """The framework's call: kv [N, D] updated in place (see _epilogue_args). The arguments are
+    torch.ops.dsv4.compress_norm_rope_hadamard_'s, in its order, up to eps; the rest of the
+    configuration (ratio, rotation, scale, layout) is `config`'s (default: kernel.config, set
+    by dsv4.get_kernel), and the shim refuses the call unless every fact is the kernel's."""
+    kernel.launch(**_epilogue_args(kv, weight, freqs_cis, plan, eps, stream),
+                  **_configuration_args(_call_configuration(kernel, config)))
 
 
-def compress_norm_rope_quantize_store(kv, weight, eps, freqs_cis, plan, head_dim, out_loc,
-                                      cache, page_size, *, kernel, stream=None, config=None):
+def compress_norm_rope_quantize_store(kv, weight, freqs_cis, plan, out_loc, cache, eps, *,
+                                      kernel, stream=None, config=None):
     """The fused store (SPEC.md "Storing into the paged caches"): each item's finished row,
     quantized to FP8, into the paged `cache` (a contiguous uint8 tensor, the framework's
     buffer of pages) at slot out_loc[item] (int64, one per item of plan); kv is only read.
-    `page_size` (tokens per page) must be the one the kernel was compiled for, and `config`
-    (default: kernel.config) its configuration, as for compress_norm_rope_hadamard_inplace."""
+    The arguments are torch.ops.dsv4.compress_norm_rope_quantize_store_'s, in its order, up to
+    eps; the rest of the configuration (ratio, rotation, scale, layout and page size) is
+    `config`'s (default: kernel.config), as for compress_norm_rope_hadamard_inplace."""
     import torch
 
     if out_loc.dtype != torch.int64 or out_loc.dim() != 1 or not out_loc.is_contiguous() or \
@@ -376,6 +385,7 @@ def compress_norm_rope_quantize_store(kv, weight, eps, freqs_cis, plan, head_dim
     if cache.dtype not in (torch.uint8, torch.int8) or not cache.is_contiguous():
         raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT", f"cache must be a contiguous uint8 tensor "
                         f"of pages, got {cache.dtype} strides {cache.stride()}")
-    args = _epilogue_args(kv, weight, eps, freqs_cis, plan, head_dim, stream, out_loc, cache)
-    kernel.launch(**args, **_configuration_args(kernel, config), out_loc=out_loc.data_ptr(),
-                  cache=cache.data_ptr(), cache_bytes=cache.numel(), page_size=page_size)
+    config = _call_configuration(kernel, config)
+    args = _epilogue_args(kv, weight, freqs_cis, plan, eps, stream, out_loc, cache)
+    kernel.launch(**args, **_configuration_args(config), out_loc=out_loc.data_ptr(),
+                  cache=cache.data_ptr(), cache_bytes=cache.numel(), page_size=config.page_size)

@@ -94,8 +94,8 @@ def _float_freqs(freqs_cis):
 def _op(kv: torch.Tensor, weight: torch.Tensor, freqs: torch.Tensor, plan: torch.Tensor,
         eps: float, ratio: int, rotate: bool) -> None:
     config = config_of(kv, weight, freqs, plan, eps, ratio, rotate)
-    compress_norm_rope_hadamard_inplace(kv, weight, eps, freqs, plan, config.head_dim,
-                                        kernel=_kernel_for(config, kv.device))
+    compress_norm_rope_hadamard_inplace(kv, weight, freqs, plan, eps,
+                                        kernel=_kernel_for(config, kv.device), config=config)
 
 
 def compress_norm_rope_hadamard_(kv, weight, freqs_cis, plan, eps, ratio, rotate):
@@ -119,8 +119,8 @@ def _store_op(kv: torch.Tensor, weight: torch.Tensor, freqs: torch.Tensor, plan:
               layout: str, page_size: int) -> None:
     config = store_config_of(kv, weight, freqs, plan, out_loc, cache, eps, ratio, rotate, layout,
                              page_size)
-    compress_norm_rope_quantize_store(kv, weight, eps, freqs, plan, config.head_dim, out_loc,
-                                      cache, page_size, kernel=_kernel_for(config, kv.device))
+    compress_norm_rope_quantize_store(kv, weight, freqs, plan, out_loc, cache, eps,
+                                      kernel=_kernel_for(config, kv.device), config=config)
 
 
 def compress_norm_rope_quantize_store_(kv, weight, freqs_cis, plan, out_loc, cache, eps, ratio,

@@ -71,13 +71,13 @@ class Case:
     def kv(self):
         return self.store[:, :self.m["head_dim"]]
 
-    def launch(self, runtime, kernel, *, freqs_complex=False, head_dim=None, kv=None):
+    def launch(self, runtime, kernel, *, freqs_complex=False, kv=None):
         import torch
 
         freqs = self.freqs.view(torch.complex64) if freqs_complex else self.freqs
         runtime.compress_norm_rope_hadamard_inplace(
-            self.kv() if kv is None else kv, self.weight, self.m["eps"], freqs, self.handle,
-            self.m["head_dim"] if head_dim is None else head_dim, kernel=kernel)
+            self.kv() if kv is None else kv, self.weight, freqs, self.handle, self.m["eps"],
+            kernel=kernel)
 
     def restore(self):
         self.store.copy_(self.before)
@@ -190,7 +190,7 @@ def judge(case):
 
 
 def check_refusals(m, runtime, kernel, gen, device):
-    """Self-consistent calls that differ from the manifest (kv rows of 2*D with head_dim 2*D; kv of
+    """Self-consistent calls that differ from the manifest (kv rows of 2*D, so head_dim 2*D; kv of
     another dtype) must raise Dsv4Error and write nothing. Returns a list of (ok, label, detail)."""
     import torch
 
@@ -200,11 +200,11 @@ def check_refusals(m, runtime, kernel, gen, device):
     wide = torch.randn(case.store.shape[0], 2 * d, generator=gen).to(reference.torch_dtype(kv_name)).to(device)
     retyped = case.kv().to(reference.torch_dtype(other))
     results = []
-    for label, kv, kv_type, head_dim in ((f"refuse head_dim {2 * d}", wide, kv_name, 2 * d),
-                                         (f"refuse kv {other}", retyped, other, d)):
+    for label, kv, kv_type in ((f"refuse head_dim {2 * d}", wide, kv_name),
+                               (f"refuse kv {other}", retyped, other)):
         kv_before = kv.clone()
         try:
-            case.launch(runtime, kernel, kv=kv, head_dim=head_dim)
+            case.launch(runtime, kernel, kv=kv)
             torch.cuda.synchronize()
             outcome = "no error raised"
         except runtime.Dsv4Error as e:

@@ -37,20 +37,21 @@ for folder in "$KERNELS" "$KERNELS/store"; do
   fi
 done
 
-# The installed package, with its own copy of the shim, is the path a user takes; where this
-# Python lacks setuptools/wheel, the proof runs from the source tree instead (and says so).
-echo "== pip install --no-build-isolation ./python (into /tmp/dsv4_site)"
+# The installed package, with its own copy of the shim and of the library (dsv4/kernels, found
+# with no $DSV4_KERNEL_DIR), is the path a user takes; where this Python lacks setuptools/wheel,
+# the proof runs from the source tree with DSV4_KERNEL_DIR instead (and says so).
+echo "== pip install --no-build-isolation ./python (into /tmp/dsv4_site, with $KERNELS)"
 rm -rf /tmp/dsv4_site
-if python3 -m pip install --no-build-isolation --no-index --no-deps --quiet \
-    --target /tmp/dsv4_site ./python >"$LOGS/pip.log" 2>&1; then
-  package=(env -u DSV4_RUNTIME_LIB PYTHONPATH=/tmp/dsv4_site)
+if DSV4_KERNEL_LIBRARY="$KERNELS" python3 -m pip install --no-build-isolation --no-index \
+    --no-deps --quiet --target /tmp/dsv4_site ./python >"$LOGS/pip.log" 2>&1; then
+  package=(env -u DSV4_RUNTIME_LIB -u DSV4_KERNEL_DIR PYTHONPATH=/tmp/dsv4_site)
 else
   tail -5 "$LOGS/pip.log"
   echo "   pip install failed: running from the source tree (PYTHONPATH=python) instead"
-  package=(env PYTHONPATH="$PWD/python")
+  package=(env PYTHONPATH="$PWD/python" DSV4_KERNEL_DIR="$KERNELS")
 fi
 
 echo "== torch_op_proof (kernels from $KERNELS)"
-"${package[@]}" DSV4_KERNEL_DIR="$KERNELS" DSV4_CACHE_DIR=/tmp/dsv4_cache \
+"${package[@]}" DSV4_CACHE_DIR=/tmp/dsv4_cache \
   python3 test/GPU/torch_op_proof.py "$@" 2>&1 | tee "$LOGS/torch_op_proof.log"
 exit "${PIPESTATUS[0]}"

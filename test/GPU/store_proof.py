@@ -91,8 +91,8 @@ class Batch:
 def finished_rows(runtime, twin, m, batch, weight, freqs):
     """The f32 rows the store quantizes, one per item: the in-place kernel on a copy of kv."""
     out = batch.kv.clone()
-    runtime.compress_norm_rope_hadamard_inplace(out, weight, m["eps"], freqs, batch.handle,
-                                                m["head_dim"], kernel=twin)
+    runtime.compress_norm_rope_hadamard_inplace(out, weight, freqs, batch.handle, m["eps"],
+                                                kernel=twin)
     return out[batch.rows]
 
 
@@ -120,9 +120,8 @@ def check_batch(runtime, store, twin, m, layout, batch, weight, freqs, cache_byt
     flavour = fp8_flavour(m)
     before = pattern(cache_bytes)
     cache = before.clone()
-    runtime.compress_norm_rope_quantize_store(batch.kv, weight, m["eps"], freqs, batch.handle,
-                                              m["head_dim"], batch.out_loc, cache,
-                                              layout.page_size, kernel=store)
+    runtime.compress_norm_rope_quantize_store(batch.kv, weight, freqs, batch.handle,
+                                              batch.out_loc, cache, m["eps"], kernel=store)
     rows = finished_rows(runtime, twin, m, batch, weight, freqs)
     torch.cuda.synchronize()
     want, stores = expected_store(layout, batch, before, rows, flavour)

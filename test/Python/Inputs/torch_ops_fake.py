@@ -3,6 +3,8 @@ torch is not installed: the store op takes the store kernel of its layout and pa
 library and launches it with out_loc and the cache, the in-place op takes its twin; calls no
 kernel serves, and bad arguments, are refused before any launch, by the op and by its fake
 implementation alike."""
+import functools
+
 import dsv4
 import dsv4.torch_ops
 import torch
@@ -15,6 +17,7 @@ seq_lens = torch.Tensor((33,), torch.int32, 0x4000)
 out_loc = torch.Tensor((33,), torch.int64, 0x5000)
 cache = torch.Tensor((3, 16 * 132), torch.uint8, 0x6000)  # three indexer pages of 16 tokens
 store_op = torch.ops.dsv4.compress_norm_rope_quantize_store_
+TWIN = dsv4.Config(mode="decode", head_dim=128)  # the in-place kernel beside the store
 
 
 def attempt(what, fn, *args):
@@ -27,8 +30,18 @@ def attempt(what, fn, *args):
 
 attempt("store", dsv4.torch_ops.compress_norm_rope_quantize_store_, kv, weight, freqs_cis,
         seq_lens, out_loc, cache, 1e-6, 4, True, "indexer", 16)
+# The plain Python entries take the op's arguments in its order up to eps (the rest of the
+# configuration is the kernel's): the op's own arguments launch the same kernel alike.
+store_kernel = dsv4.get_kernel(dsv4.Config(mode="decode", head_dim=128, layout="indexer",
+                                           page_size=16), "gfx942")
+attempt("plain store", functools.partial(dsv4.compress_norm_rope_quantize_store,
+                                         kernel=store_kernel),
+        kv, weight, freqs_cis, seq_lens, out_loc, cache, 1e-6)
 attempt("in-place", dsv4.torch_ops.compress_norm_rope_hadamard_, kv, weight, freqs_cis, seq_lens,
         1e-6, 4, True)
+attempt("plain in-place", functools.partial(dsv4.compress_norm_rope_hadamard_inplace,
+                                            kernel=dsv4.get_kernel(TWIN, "gfx942")),
+        kv, weight, freqs_cis, seq_lens, 1e-6)
 attempt("page size 64", store_op, kv, weight, freqs, seq_lens, out_loc, cache, 1e-6, 4, True,
         "indexer", 64)
 attempt("main layout", store_op, kv, weight, freqs, seq_lens, out_loc, cache, 1e-6, 4, True,

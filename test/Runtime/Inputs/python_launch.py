@@ -20,7 +20,7 @@ kv = torch.Tensor((40, 512), torch.float32, 0x1122334455667780, strides=(516, 1)
 weight = torch.Tensor((512,), torch.float32, 0x0102030405060710)
 freqs_cis = torch.Tensor((4097, 32), torch.complex64, 0xa1a2a3a4a5a6a7a0, strides=(34, 1))
 seq_lens = torch.Tensor((33,), torch.int32, 0xdeadbee0)
-dsv4.compress_norm_rope_hadamard_inplace(kv, weight, 1e-6, freqs_cis, seq_lens, 512,
+dsv4.compress_norm_rope_hadamard_inplace(kv, weight, freqs_cis, seq_lens, 1e-6,
                                          kernel=kernel, config=CONFIG)
 print("framework call: ok")
 
@@ -32,9 +32,18 @@ try:
 except dsv4.Dsv4Error as e:
     print("error", e.status, "|", e)
 
+# D is kv's (the plain entry takes the torch op's arguments): the shim refuses another one.
+try:
+    dsv4.compress_norm_rope_hadamard_inplace(
+        torch.Tensor((40, 256), torch.float32, 0x1122334455667780),
+        torch.Tensor((256,), torch.float32, 0x0102030405060710), freqs_cis, seq_lens, 1e-6,
+        kernel=kernel, config=CONFIG)
+except dsv4.Dsv4Error as e:
+    print("error", e.status, "|", e)
+
 plan = torch.Tensor((5, 4), torch.int32, 0x4000)
 try:
-    dsv4.compress_norm_rope_hadamard_inplace(kv, weight, 1e-6, freqs_cis, plan, 512,
+    dsv4.compress_norm_rope_hadamard_inplace(kv, weight, freqs_cis, plan, 1e-6,
                                              kernel=kernel, config=CONFIG)
 except dsv4.Dsv4Error as e:
     print("error", e.status, "|", e)
@@ -45,13 +54,13 @@ for other in (dataclasses.replace(CONFIG, ratio=128), dataclasses.replace(CONFIG
               dataclasses.replace(CONFIG, scale=0.5),
               dataclasses.replace(CONFIG, layout="indexer")):
     try:
-        dsv4.compress_norm_rope_hadamard_inplace(kv, weight, 1e-6, freqs_cis, seq_lens, 512,
+        dsv4.compress_norm_rope_hadamard_inplace(kv, weight, freqs_cis, seq_lens, 1e-6,
                                                  kernel=kernel, config=other)
         print("accepted", other)
     except dsv4.Dsv4Error as e:
         print("error", e.status, "|", e)
 try:
-    dsv4.compress_norm_rope_hadamard_inplace(kv, weight, 1e-6, freqs_cis, seq_lens, 512,
+    dsv4.compress_norm_rope_hadamard_inplace(kv, weight, freqs_cis, seq_lens, 1e-6,
                                              kernel=kernel)
 except dsv4.Dsv4Error as e:
     print("error", e.status, "|", e)
