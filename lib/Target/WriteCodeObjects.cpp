@@ -3,6 +3,7 @@
 // own metadata reports; a kernel that needs scratch (or spills) is refused.
 #include "dsv4/Conversion/KernelABI.h"
 #include "dsv4/Target/Manifest.h"
+#include "dsv4/Target/Toolkit.h"
 #include "dsv4/Transforms/Passes.h"
 
 #include "mlir/Target/LLVM/ROCDL/Utils.h"
@@ -75,6 +76,9 @@ struct Dsv4WriteCodeObjectsPass
   /// The output folder is made when the pass manager initializes, so a bad one fails before
   /// any lowering (and without printing the module).
   LogicalResult initialize(MLIRContext *context) override {
+    if (outputDir.empty())
+      return emitError(UnknownLoc::get(context))
+             << "no output folder given: pass output-dir=";
     if (std::error_code error = llvm::sys::fs::create_directories(outputDir))
       return emitError(UnknownLoc::get(context))
              << "cannot create output folder '" << outputDir << "': " << error.message();
@@ -85,6 +89,12 @@ struct Dsv4WriteCodeObjectsPass
     ModuleOp module = getOperation();
     auto kernels = module->getAttrOfType<DictionaryAttr>(kKernelsAttrName);
     WalkResult result = module.walk([&](gpu::BinaryOp binary) {
+      // The name becomes the file name: '../x' would be written outside the folder.
+      if (!isValidKernelName(binary.getName())) {
+        mlir::emitError(binary.getLoc()) << "kernel name '" << binary.getName()
+                                         << "' is not a valid symbol: " << kKernelNameRule;
+        return WalkResult::interrupt();
+      }
       auto config = kernels ? kernels.getAs<DictionaryAttr>(binary.getName()) : DictionaryAttr();
       if (!config) {
         binary.emitError() << "no dsv4 kernel named '" << binary.getName()
@@ -182,6 +192,8 @@ struct Dsv4WriteCodeObjectsPass
     if (file.has_error()) {
       error = file.error();
       file.clear_error(); // else the stream's destructor aborts
+      // A partial object must not look like a compiled one.
+      llvm::sys::fs::remove(path);
       return mlir::emitError(op->getLoc())
              << "cannot write '" << path << "': " << error.message();
     }

@@ -19,11 +19,12 @@ using namespace mlir;
 
 namespace {
 struct CompileOptions : PassPipelineOptions<CompileOptions> {
-  Option<std::string> chip{*this, "chip", llvm::cl::desc("gfx942 | gfx950 | sm_90"),
-                           llvm::cl::init("gfx942")};
-  Option<std::string> outputDir{*this, "output-dir",
-                                llvm::cl::desc("Folder for code objects and manifests"),
-                                llvm::cl::init("out")};
+  // Neither has a default: a wrong chip's object loads nowhere, and a default folder would be
+  // inside whatever tree the compiler runs in (the source tree's out/ is the kernel library).
+  Option<std::string> chip{*this, "chip", llvm::cl::desc("gfx942 | gfx950 | sm_90 (required)")};
+  Option<std::string> outputDir{
+      *this, "output-dir",
+      llvm::cl::desc("Folder for code objects and manifests (required unless write=false)")};
   Option<std::string> format{
       *this, "format",
       llvm::cl::desc("bin (HSACO; the AMD default) or isa (assembly; the only PTX form)"),
@@ -85,6 +86,8 @@ struct NvvmWarpSize : PassWrapper<NvvmWarpSize, OperationPass<gpu::GPUModuleOp>>
 /// Fused dsv4 ops -> one gpu.func per kernel -> ROCDL or NVVM -> code object files.
 LogicalResult buildCompilePipeline(OpPassManager &pm, const CompileOptions &options,
                                    function_ref<LogicalResult(const Twine &)> errorHandler) {
+  if (std::string problem = dsv4::chipProblem(options.chip); !problem.empty())
+    return errorHandler(problem);
   FailureOr<std::string> format = binaryFormat(options, errorHandler);
   if (failed(format))
     return failure();
