@@ -1,4 +1,5 @@
 // dsv4-gen: writes the dsv4 IR of one kernel configuration (the input of dsv4-opt --dsv4-compile).
+#include "ToolSetup.h"
 #include "dsv4/Dialect/Dsv4.h"
 #include "dsv4/Generator/KernelConfig.h"
 #include "dsv4/Target/Toolkit.h"
@@ -77,8 +78,11 @@ static mlir::LogicalResult readStoreOptions(mlir::dsv4::KernelConfig &config) {
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
+  dsv4_tools::setUpTool();
   cl::HideUnrelatedOptions(category);
-  cl::ParseCommandLineOptions(argc, argv, "dsv4-gen: the dsv4 IR of one kernel configuration\n");
+  std::vector<char *> args = dsv4_tools::commandLine(argc, argv);
+  cl::ParseCommandLineOptions(args.size(), args.data(),
+                              "dsv4-gen: the dsv4 IR of one kernel configuration\n");
 
   mlir::dsv4::KernelConfig config;
   config.mode = mode;
