@@ -10,6 +10,7 @@
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -137,8 +138,61 @@ LogicalResult buildCompilePipeline(OpPassManager &pm, const CompileOptions &opti
   return success();
 }
 
+/// The memref type among `types` whose memory space the host lowering cannot map (anything
+/// but none or an integer, such as #gpu.address_space<global>), or null.
+Type findDeviceMemRef(TypeRange types) {
+  for (Type type : types) {
+    Attribute space;
+    if (auto memref = dyn_cast<MemRefType>(type))
+      space = memref.getMemorySpace();
+    else if (auto unranked = dyn_cast<UnrankedMemRefType>(type))
+      space = unranked.getMemorySpace();
+    if (space && !isa<IntegerAttr>(space))
+      return type;
+  }
+  return {};
+}
+
+/// dsv4-cpu-reference lowers host code: GPU code still in the module (a gpu.module, or a memref
+/// in a GPU address space, which convert-to-llvm's type conversion fails on and then crashes)
+/// is refused at its op, with the pass that makes it host code. Not a registered pass: a step
+/// of this pipeline only, like NvvmWarpSize of the compile pipeline.
+struct RefuseDeviceCode : PassWrapper<RefuseDeviceCode, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(RefuseDeviceCode)
+
+  void runOnOperation() override {
+    constexpr llvm::StringLiteral advice =
+        ": dsv4-cpu-reference lowers host code only (run convert-gpu-to-host first)";
+    // Outermost first: a gpu.module is named, not the first op inside it.
+    WalkResult result = getOperation().walk<WalkOrder::PreOrder>([&](Operation *op) {
+      // The location alone: the op itself may be a whole gpu.module.
+      if (isa<gpu::GPUDialect>(op->getDialect())) {
+        emitError(op->getLoc()) << "'" << op->getName() << "' is GPU code" << advice;
+        return WalkResult::interrupt();
+      }
+      SmallVector<Type> types(op->getResultTypes());
+      for (Region &region : op->getRegions())
+        for (Block &block : region)
+          llvm::append_range(types, block.getArgumentTypes());
+      if (auto function = dyn_cast<FunctionOpInterface>(op)) {
+        llvm::append_range(types, function.getArgumentTypes());
+        llvm::append_range(types, function.getResultTypes());
+      }
+      if (Type memref = findDeviceMemRef(types)) {
+        emitError(op->getLoc()) << "'" << op->getName() << "' has " << memref
+                                << ", whose memory space has no host lowering" << advice;
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (result.wasInterrupted())
+      signalPassFailure();
+  }
+};
+
 /// dsv4 ops on tensors -> LLVM dialect for mlir-runner, without fusing (tests run both).
 void buildCpuReferencePipeline(OpPassManager &pm) {
+  pm.addPass(std::make_unique<RefuseDeviceCode>());
   pm.addPass(dsv4::createConvertDsv4ToLoops());
   // Folds each op's to_buffer of the previous op's to_tensor: the caller of a chain of N ops
   // then holds no tensor between them, and one-shot-bufferize's analysis, superlinear in
