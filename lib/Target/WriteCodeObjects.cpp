@@ -4,6 +4,7 @@
 #include "dsv4/Conversion/KernelABI.h"
 #include "dsv4/Target/Manifest.h"
 #include "dsv4/Target/Toolkit.h"
+#include "dsv4/Target/WriteFile.h"
 #include "dsv4/Transforms/Passes.h"
 
 #include "mlir/Target/LLVM/ROCDL/Utils.h"
@@ -97,7 +98,7 @@ struct Dsv4WriteCodeObjectsPass
       }
       auto config = kernels ? kernels.getAs<DictionaryAttr>(binary.getName()) : DictionaryAttr();
       if (!config) {
-        binary.emitError() << "no dsv4 kernel named '" << binary.getName()
+        mlir::emitError(binary.getLoc()) << "no dsv4 kernel named '" << binary.getName()
                            << "' was recorded: run convert-dsv4-to-gpu first";
         return WalkResult::interrupt();
       }
@@ -114,7 +115,8 @@ struct Dsv4WriteCodeObjectsPass
                             DictionaryAttr config) {
     FailureOr<TargetName> info = describeTarget(object.getTarget());
     if (failed(info))
-      return binary.emitError() << "object for an unsupported target " << object.getTarget();
+      return mlir::emitError(binary.getLoc())
+             << "object for an unsupported target " << object.getTarget();
     // A linker that exits 0 without output would otherwise leave an empty .hsaco behind.
     if (object.getObject().getValue().empty())
       return mlir::emitError(binary.getLoc())
@@ -182,21 +184,10 @@ struct Dsv4WriteCodeObjectsPass
   LogicalResult writeFile(Operation *op, StringRef name, StringRef contents) {
     llvm::SmallString<256> path(outputDir);
     llvm::sys::path::append(path, name);
-    std::error_code error;
-    llvm::raw_fd_ostream file(path, error);
-    if (error)
+    // A partial object must not look like a compiled one: writeFileWhole removes it.
+    if (std::error_code error = writeFileWhole(path, contents))
       return mlir::emitError(op->getLoc())
              << "cannot write '" << path << "': " << error.message();
-    file << contents;
-    file.close();
-    if (file.has_error()) {
-      error = file.error();
-      file.clear_error(); // else the stream's destructor aborts
-      // A partial object must not look like a compiled one.
-      llvm::sys::fs::remove(path);
-      return mlir::emitError(op->getLoc())
-             << "cannot write '" << path << "': " << error.message();
-    }
     // One line per file, so a user sees what a compile produced and where.
     mlir::emitRemark(op->getLoc()) << "wrote " << path;
     return success();
