@@ -149,12 +149,14 @@ def Dsv4AttachTarget : Pass<"dsv4-attach-target", "::mlir::ModuleOp"> {
   let description = [{
     `gfx942`/`gfx950` attach `#rocdl.target` (wave64, HSA code object); `sm_90` attaches
     `#nvvm.target` for the PTX twin. Any other chip is an error naming the chips dsv4 supports
-    (lib/Target/Toolkit.cpp lists them); the chip is checked when the pass manager
+    (lib/Target/Toolkit.cpp lists them), and so is a missing one (no chip is a default: the
+    wrong one would load nowhere); the chip is checked when the pass manager
     initializes, before any pass runs. A kernel declaring more workgroup memory than the chip allows (48 KiB of
     static shared memory on sm_90) is an error at the kernel's location.
   }];
   let options = [
-    Option<"chip", "chip", "std::string", /*default=*/"\"gfx942\"", "Target chip">
+    Option<"chip", "chip", "std::string", /*default=*/"\"\"",
+           "Target chip: gfx942 | gfx950 | sm_90 (required)">
   ];
   let dependentDialects = ["::mlir::ROCDL::ROCDLDialect", "::mlir::NVVM::NVVMDialect"];
 }
@@ -233,12 +235,16 @@ def Dsv4WriteCodeObjects : Pass<"dsv4-write-code-objects", "::mlir::ModuleOp"> {
     note. The runtime reads the embedded copy; the side JSON is for tools. The kernel's
     configuration comes from the module's `dsv4.kernels` attribute (convert-dsv4-to-gpu,
     dsv4-embed-manifest). An HSACO that needs scratch or spills is refused. The
-    folder is created when the pass manager initializes (a bad one fails before any
-    lowering); an empty object is an error; each file written is reported as a remark.
+    folder has no default (a default inside the source tree would overwrite the kernel
+    library there); it is created when the pass manager initializes (a missing or bad one
+    fails before any lowering). A binary whose name is not a valid kernel name (one that
+    would leave the folder, such as `../x`) and an empty object are errors; a file that
+    cannot be written completely (a full disk, RLIMIT_FSIZE) is an error and is removed;
+    each file written is reported as a remark.
   }];
   let options = [
-    Option<"outputDir", "output-dir", "std::string", /*default=*/"\"out\"",
-           "Folder the code objects and manifests are written to">
+    Option<"outputDir", "output-dir", "std::string", /*default=*/"\"\"",
+           "Folder the code objects and manifests are written to (required)">
   ];
 }
 

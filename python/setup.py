@@ -18,6 +18,11 @@ from pathlib import Path
 from setuptools import Distribution, setup
 from setuptools.command.build_py import build_py
 
+try:
+    from setuptools.command.bdist_wheel import bdist_wheel  # setuptools 70.1 and later
+except ImportError:
+    from wheel.bdist_wheel import bdist_wheel  # before: the wheel package's (README.md)
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SHIM = "libdsv4_runtime.so"
@@ -101,12 +106,22 @@ def _package_library_module():
 
 
 class BinaryDistribution(Distribution):
-    """The wheel holds a native library, so it is tagged for this platform."""
+    """The wheel holds a native library, so it is a platform wheel (platlib)."""
 
     def has_ext_modules(self):
         return True
 
 
+class PlatformWheel(bdist_wheel):
+    """Tagged py3-none-<platform>: any Python 3 loads the shim through ctypes (no extension
+    module, no Python ABI), but only on the platform it was built for. bdist_wheel's own tag
+    for a platform wheel names this interpreter (cp311-cp311), which no other one installs."""
+
+    def get_tag(self):
+        platform = super().get_tag()[2]
+        return "py3", "none", platform
+
+
 setup(version=(ROOT / "VERSION").read_text().strip(),
-      cmdclass={"build_py": BuildPyWithRuntime},
+      cmdclass={"build_py": BuildPyWithRuntime, "bdist_wheel": PlatformWheel},
       distclass=BinaryDistribution)

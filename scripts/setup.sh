@@ -20,13 +20,17 @@ install_missing() {
   apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
-# DSV4_BUILD_PROGRESS=1 (scripts/run) shows ninja's [done/total] lines; the test run stays quiet.
+# DSV4_BUILD_PROGRESS=1 (scripts/run) shows ninja's [done/total] lines when there is something
+# to build; the test run, and a build with nothing to do, stay quiet.
 build() {
   if [ ! -f "$BUILD/build.ninja" ]; then
     [ "${DSV4_BUILD_PROGRESS:-0}" = 1 ] && echo "== configuring dsv4 into $BUILD"
     cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release \
       -DCMAKE_C_COMPILER=gcc -DCMAKE_CXX_COMPILER=g++ >/dev/null
   fi
+  local plan
+  plan="$(cmake --build "$BUILD" -- -n 2>/dev/null || true)"  # a dry run: is there work?
+  [[ "$plan" == *"ninja: no work to do."* ]] && return 0
   if [ "${DSV4_BUILD_PROGRESS:-0}" = 1 ]; then
     echo "== building dsv4 (a first build takes minutes; later ones only rebuild what changed)"
     cmake --build "$BUILD"

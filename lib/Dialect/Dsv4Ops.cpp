@@ -1,6 +1,7 @@
 // Verifiers and canonicalizations of the dsv4 ops. Every message here has a case in
 // test/Dialect/Dsv4/invalid.mlir.
 #include "dsv4/Dialect/Dsv4.h"
+#include "dsv4/ABI/Limits.h"
 #include "dsv4/Dialect/CacheLayout.h"
 
 #include "mlir/IR/Builders.h"
@@ -10,7 +11,6 @@
 #include "llvm/Support/MathExtras.h"
 
 #include <cmath>
-#include <limits>
 
 using namespace mlir;
 using namespace mlir::dsv4;
@@ -19,8 +19,8 @@ using namespace mlir::dsv4;
 #include "Dsv4Ops.cpp.inc"
 
 namespace {
-constexpr int64_t kMinHeadDim = 64;
-constexpr int64_t kMaxHeadDim = 4096;
+using dsv4_abi::kMaxHeadDim;
+using dsv4_abi::kMinHeadDim;
 
 /// Prints a static size, or `?` for a dynamic one.
 std::string sizeString(int64_t size) {
@@ -78,9 +78,9 @@ LogicalResult verifyScale(Operation *op, APFloat scale) {
 
 /// seq_lens and plan positions are i32, so the kernels compute positions with an i32 ratio.
 LogicalResult verifyRatio(Operation *op, int64_t ratio) {
-  constexpr int64_t kMaxRatio = std::numeric_limits<int32_t>::max();
-  if (ratio < 1 || ratio > kMaxRatio)
-    return op->emitOpError() << "ratio must be in [1, " << kMaxRatio << "], got " << ratio;
+  if (ratio < 1 || ratio > dsv4_abi::kMaxRatio)
+    return op->emitOpError() << "ratio must be in [1, " << dsv4_abi::kMaxRatio << "], got "
+                             << ratio;
   return success();
 }
 
@@ -171,10 +171,12 @@ int64_t dimOf(Value tensor, unsigned dim) {
   return cast<RankedTensorType>(tensor.getType()).getDimSize(dim);
 }
 
-/// page_size a power of two (the slot splits by shift and mask), one out_loc per item.
+/// page_size a power of two (the slot splits by shift and mask) small enough that a page's
+/// bytes cannot overflow (Limits.h), one out_loc per item.
 LogicalResult verifyAddressing(Operation *op, int64_t pageSize, Value outLoc, Value handle) {
-  if (pageSize < 1 || !llvm::isPowerOf2_64(pageSize))
-    return op->emitOpError() << "page_size must be a power of two, got " << pageSize;
+  if (pageSize < 1 || pageSize > dsv4_abi::kMaxPageSize || !llvm::isPowerOf2_64(pageSize))
+    return op->emitOpError() << "page_size must be a power of two in [1, "
+                             << dsv4_abi::kMaxPageSize << "], got " << pageSize;
   return verifySameSize(op, "out_loc length", dimOf(outLoc, 0), "handle rows",
                         dimOf(handle, 0));
 }
@@ -231,6 +233,8 @@ LogicalResult PagedStoreOp::verify() {
       failed(verifySameSize(*this, "scales width", dimOf(getScales(), 1), "block count",
                             geometry.numBlocks())) ||
       failed(verifySameSize(*this, "values rows", dimOf(getValues(), 0), "rows",
+                            dimOf(getRows(), 0))) ||
+      failed(verifySameSize(*this, "scales rows", dimOf(getScales(), 0), "rows",
                             dimOf(getRows(), 0))) ||
       failed(verifyRatio(*this, getRatio())) || failed(verifyItems(*this, getItems())) ||
       failed(verifySameSize(*this, "item count", dimOf(getItems(), 0), "handle rows",

@@ -1,5 +1,6 @@
 // From a kernel configuration to the unfused dsv4 chain that dsv4-compile fuses into one kernel.
 #include "dsv4/Generator/KernelConfig.h"
+#include "dsv4/ABI/Limits.h"
 #include "dsv4/Dialect/CacheLayout.h"
 #include "dsv4/Dialect/Dsv4.h"
 
@@ -15,8 +16,10 @@
 using namespace mlir;
 using namespace mlir::dsv4;
 
-/// The head dims the kernel emitter supports (SPEC: "D power of two, 64 <= D <= 4096").
-static constexpr int64_t kMinHeadDim = 64, kMaxHeadDim = 4096;
+using dsv4_abi::kMaxHeadDim;
+using dsv4_abi::kMaxPageSize;
+using dsv4_abi::kMaxRatio;
+using dsv4_abi::kMinHeadDim;
 /// Columns of the prefill plan: (row, batch_id, position, window_len).
 static constexpr int64_t kPlanFields = 4;
 /// Columns of a work-items tensor: (row, position).
@@ -43,8 +46,8 @@ static std::string validateStore(const KernelConfig &c) {
   else if (geometry.tail != 0 && c.ropeDim != geometry.tail)
     os << "the " << *c.layout << " layout keeps the last " << geometry.tail
        << " channels as bf16 rope channels, not " << c.ropeDim;
-  else if (c.pageSize < 1 || !llvm::isPowerOf2_64(c.pageSize))
-    os << "page size " << c.pageSize << " is not a power of two";
+  else if (c.pageSize < 1 || c.pageSize > kMaxPageSize || !llvm::isPowerOf2_64(c.pageSize))
+    os << "page size " << c.pageSize << " is not a power of two in [1, " << kMaxPageSize << "]";
   else if (c.fp8 != "fn" && c.fp8 != "fnuz")
     os << "fp8 '" << c.fp8 << "' is not fn or fnuz";
   return message;
@@ -66,8 +69,8 @@ std::string mlir::dsv4::validate(const KernelConfig &c) {
     os << "weight dtype '" << c.weightDtype << "' is not f32 or bf16";
   else if (!(c.eps > 0.0f) || !std::isfinite(c.eps))
     os << "eps " << llvm::format("%g", c.eps) << " is not a positive finite number";
-  else if (c.ratio <= 0)
-    os << "ratio " << c.ratio << " is not positive";
+  else if (c.ratio < 1 || c.ratio > kMaxRatio)
+    os << "ratio " << c.ratio << " is not in [1, " << kMaxRatio << "]";
   else if (c.scale && !std::isfinite(*c.scale))
     os << "scale " << llvm::format("%g", *c.scale) << " is not finite";
   else if (c.scale && !c.rotate)

@@ -14,6 +14,7 @@
 
 #include "Error.h"
 #include "KernelArgs.h"
+#include "dsv4/ABI/Limits.h"
 #include "dsv4/ABI/Manifest.h"
 
 #include <nlohmann/json.hpp>
@@ -211,6 +212,14 @@ dsv4_status checkConsistent(Manifest &m) {
   else
     return fail(DSV4_ERR_BAD_MANIFEST, "manifest: key '%s' is '%s', expected 'decode' or "
                 "'prefill'", kModeKey, m.mode.c_str());
+  if (m.headDim < kMinHeadDim || m.headDim > kMaxHeadDim)
+    return fail(DSV4_ERR_BAD_MANIFEST, "manifest: key '%s' must be in [%lld, %lld]",
+                kHeadDimKey, static_cast<long long>(kMinHeadDim),
+                static_cast<long long>(kMaxHeadDim));
+  // The compiler refuses larger pages: their byte offsets would overflow in the kernel.
+  if (m.store && m.pageSize > kMaxPageSize)
+    return fail(DSV4_ERR_BAD_MANIFEST, "manifest: key '%s' must be at most %lld", kPageSizeKey,
+                static_cast<long long>(kMaxPageSize));
   if (m.ropeDim % 2 || m.ropeDim > m.headDim)
     return bad(kRopeDimKey, "must be even and at most the head dim");
   if (!(m.eps > 0) || !std::isfinite(static_cast<float>(m.eps)))

@@ -33,8 +33,7 @@ struct Dsv4AttachTargetPass : dsv4::impl::Dsv4AttachTargetBase<Dsv4AttachTargetP
   LogicalResult initialize(MLIRContext *context) override {
     target = lookupChip(chip);
     if (!target)
-      return emitError(UnknownLoc::get(context))
-             << "unknown chip '" << chip << "': dsv4 compiles for " << supportedChips();
+      return emitError(UnknownLoc::get(context), chipProblem(chip));
     return success();
   }
 

@@ -4,6 +4,7 @@
 // ROCDL::linkObjectCode waits for ld.lld forever and offers no hook to bound it, so a hanging
 // linker would hang dsv4-opt: this pass is the one link step of the AMD pipeline.
 #include "dsv4/Target/Toolkit.h"
+#include "dsv4/Target/WriteFile.h"
 #include "dsv4/Transforms/Passes.h"
 
 #include "mlir/Target/LLVM/ROCDL/Utils.h"
@@ -14,6 +15,7 @@
 #include "llvm/Support/Program.h"
 
 #include <chrono>
+#include <sys/resource.h>
 
 namespace mlir::dsv4 {
 #define GEN_PASS_DEF_DSV4LINKHSACO
@@ -110,12 +112,11 @@ private:
     FailureOr<std::unique_ptr<TempFile>> log = createTempFile(loc, "log");
     if (failed(input) || failed(output) || failed(log))
       return failure();
-    if (llvm::Error error = llvm::writeToOutput((*input)->path, [&](llvm::raw_ostream &os) {
-          os << StringRef(isaObject.data(), isaObject.size());
-          return llvm::Error::success();
-        }))
+    // Not llvm::writeToOutput: it aborts the compiler when the write fails (EFBIG, ENOSPC).
+    if (std::error_code error =
+            writeFileWhole((*input)->path, StringRef(isaObject.data(), isaObject.size())))
       return emitError(loc) << "cannot write the object for the AMDGPU linker: "
-                            << llvm::toString(std::move(error));
+                            << error.message();
 
     StringRef logPath = (*log)->path;
     std::optional<StringRef> redirects[] = {StringRef(), logPath, logPath};
@@ -139,10 +140,22 @@ private:
     if (status < 0)
       return diag << "could not run or crashed: " << message;
     std::string printed = readFile(logPath);
-    if (printed.size() > kMaxLinkerOutput)
-      printed.resize(kMaxLinkerOutput);
-    return diag << "failed with exit code " << status
-                << (printed.empty() ? "" : ":\n") << StringRef(printed).rtrim();
+    // A linker that crashed (LLD turns its own crash into exit code 1) is named so, without
+    // its crash banner and stack dump: what it printed before them is the part to show.
+    StringRef shown = printed;
+    bool crashed = false;
+    for (StringRef banner : {"PLEASE submit a bug report", "Stack dump:"})
+      if (size_t at = shown.find(banner); at != StringRef::npos) {
+        shown = shown.take_front(at);
+        crashed = true;
+      }
+    shown = shown.take_front(kMaxLinkerOutput).rtrim();
+    diag << (crashed ? "crashed" : "failed") << " with exit code " << status;
+    // Under a file size limit (ulimit -f) LLD dies writing its output, saying nothing useful.
+    if (rlimit limit; getrlimit(RLIMIT_FSIZE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY)
+      diag << " (files may have at most " << uint64_t(limit.rlim_cur)
+           << " bytes here: ulimit -f)";
+    return diag << (shown.empty() ? "" : ":\n") << shown;
   }
 
   std::string linker;

@@ -65,3 +65,21 @@ std::string dsv4::supportedChips() {
   return llvm::join(
       llvm::map_range(kChips, [](const dsv4::Chip &chip) { return chip.name; }), ", ");
 }
+
+std::string dsv4::chipProblem(llvm::StringRef name) {
+  if (name.empty())
+    return "no chip given: pass chip=, one of " + supportedChips();
+  if (!lookupChip(name))
+    return "unknown chip '" + name.str() + "': dsv4 compiles for " + supportedChips();
+  return "";
+}
+
+const char dsv4::kKernelNameRule[] =
+    "use ASCII letters, digits and '_', not starting with a digit, other than '_' alone and "
+    "PTX's reserved WARP_SZ";
+
+bool dsv4::isValidKernelName(llvm::StringRef name) {
+  bool symbol = !name.empty() && (llvm::isAlpha(name.front()) || name.front() == '_') &&
+                llvm::all_of(name, [](char c) { return llvm::isAlnum(c) || c == '_'; });
+  return symbol && name != "_" && name != "WARP_SZ";
+}

@@ -3,6 +3,8 @@
 // own metadata reports; a kernel that needs scratch (or spills) is refused.
 #include "dsv4/Conversion/KernelABI.h"
 #include "dsv4/Target/Manifest.h"
+#include "dsv4/Target/Toolkit.h"
+#include "dsv4/Target/WriteFile.h"
 #include "dsv4/Transforms/Passes.h"
 
 #include "mlir/Target/LLVM/ROCDL/Utils.h"
@@ -75,6 +77,9 @@ struct Dsv4WriteCodeObjectsPass
   /// The output folder is made when the pass manager initializes, so a bad one fails before
   /// any lowering (and without printing the module).
   LogicalResult initialize(MLIRContext *context) override {
+    if (outputDir.empty())
+      return emitError(UnknownLoc::get(context))
+             << "no output folder given: pass output-dir=";
     if (std::error_code error = llvm::sys::fs::create_directories(outputDir))
       return emitError(UnknownLoc::get(context))
              << "cannot create output folder '" << outputDir << "': " << error.message();
@@ -85,9 +90,15 @@ struct Dsv4WriteCodeObjectsPass
     ModuleOp module = getOperation();
     auto kernels = module->getAttrOfType<DictionaryAttr>(kKernelsAttrName);
     WalkResult result = module.walk([&](gpu::BinaryOp binary) {
+      // The name becomes the file name: '../x' would be written outside the folder.
+      if (!isValidKernelName(binary.getName())) {
+        mlir::emitError(binary.getLoc()) << "kernel name '" << binary.getName()
+                                         << "' is not a valid symbol: " << kKernelNameRule;
+        return WalkResult::interrupt();
+      }
       auto config = kernels ? kernels.getAs<DictionaryAttr>(binary.getName()) : DictionaryAttr();
       if (!config) {
-        binary.emitError() << "no dsv4 kernel named '" << binary.getName()
+        mlir::emitError(binary.getLoc()) << "no dsv4 kernel named '" << binary.getName()
                            << "' was recorded: run convert-dsv4-to-gpu first";
         return WalkResult::interrupt();
       }
@@ -104,7 +115,8 @@ struct Dsv4WriteCodeObjectsPass
                             DictionaryAttr config) {
     FailureOr<TargetName> info = describeTarget(object.getTarget());
     if (failed(info))
-      return binary.emitError() << "object for an unsupported target " << object.getTarget();
+      return mlir::emitError(binary.getLoc())
+             << "object for an unsupported target " << object.getTarget();
     // A linker that exits 0 without output would otherwise leave an empty .hsaco behind.
     if (object.getObject().getValue().empty())
       return mlir::emitError(binary.getLoc())
@@ -172,19 +184,10 @@ struct Dsv4WriteCodeObjectsPass
   LogicalResult writeFile(Operation *op, StringRef name, StringRef contents) {
     llvm::SmallString<256> path(outputDir);
     llvm::sys::path::append(path, name);
-    std::error_code error;
-    llvm::raw_fd_ostream file(path, error);
-    if (error)
+    // A partial object must not look like a compiled one: writeFileWhole removes it.
+    if (std::error_code error = writeFileWhole(path, contents))
       return mlir::emitError(op->getLoc())
              << "cannot write '" << path << "': " << error.message();
-    file << contents;
-    file.close();
-    if (file.has_error()) {
-      error = file.error();
-      file.clear_error(); // else the stream's destructor aborts
-      return mlir::emitError(op->getLoc())
-             << "cannot write '" << path << "': " << error.message();
-    }
     // One line per file, so a user sees what a compile produced and where.
     mlir::emitRemark(op->getLoc()) << "wrote " << path;
     return success();

@@ -37,7 +37,8 @@ echo "== check_numerics (full)"
 python3 test/GPU/check_numerics.py --objects "$OBJECTS" 2>&1 | tee "$LOGS/numerics.log"
 numerics_rc=${PIPESTATUS[0]}
 echo "== store_proof (full)"
-python3 test/GPU/store_proof.py --objects "$OBJECTS" $STORE_OBJECTS 2>&1 | tee "$LOGS/store.log"
+# shellcheck disable=SC2086  # STORE_OBJECTS is a list of folders
+python3 test/GPU/store_proof.py --objects "$OBJECTS" ${STORE_OBJECTS:-} 2>&1 | tee "$LOGS/store.log"
 store_rc=${PIPESTATUS[0]}
 
 # One sanitizer run: only kernels whose name holds "dsv4" are instrumented (torch's own kernels

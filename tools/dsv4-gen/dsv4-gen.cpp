@@ -1,4 +1,5 @@
 // dsv4-gen: writes the dsv4 IR of one kernel configuration (the input of dsv4-opt --dsv4-compile).
+#include "ToolSetup.h"
 #include "dsv4/Dialect/Dsv4.h"
 #include "dsv4/Generator/KernelConfig.h"
 #include "dsv4/Target/Toolkit.h"
@@ -65,10 +66,9 @@ static mlir::LogicalResult readStoreOptions(mlir::dsv4::KernelConfig &config) {
   if (!fp8.empty() && !chip.empty())
     return fail("give --fp8 or --chip, not both");
   if (!chip.empty()) {
+    if (std::string problem = mlir::dsv4::chipProblem(chip); !problem.empty())
+      return fail(problem);
     const mlir::dsv4::Chip *known = mlir::dsv4::lookupChip(chip);
-    if (!known)
-      return fail("unknown chip '" + chip + "': dsv4 compiles for " +
-                  mlir::dsv4::supportedChips());
     config.fp8 = known->fnuzFp8 ? "fnuz" : "fn";
   } else if (!fp8.empty()) {
     config.fp8 = fp8;
@@ -78,8 +78,11 @@ static mlir::LogicalResult readStoreOptions(mlir::dsv4::KernelConfig &config) {
 
 int main(int argc, char **argv) {
   InitLLVM init(argc, argv);
+  dsv4_tools::setUpTool();
   cl::HideUnrelatedOptions(category);
-  cl::ParseCommandLineOptions(argc, argv, "dsv4-gen: the dsv4 IR of one kernel configuration\n");
+  std::vector<char *> args = dsv4_tools::commandLine(argc, argv);
+  cl::ParseCommandLineOptions(args.size(), args.data(),
+                              "dsv4-gen: the dsv4 IR of one kernel configuration\n");
 
   mlir::dsv4::KernelConfig config;
   config.mode = mode;
@@ -99,6 +102,12 @@ int main(int argc, char **argv) {
     return 1;
   }
   std::string kernel = name.empty() ? mlir::dsv4::kernelName(config) : name.getValue();
+  if (!mlir::dsv4::isValidKernelName(kernel)) {
+    WithColor::error(errs(), "dsv4-gen") << "kernel name '" << kernel
+                                         << "' is not a valid symbol: "
+                                         << mlir::dsv4::kKernelNameRule << "\n";
+    return 1;
+  }
 
   std::string error;
   std::unique_ptr<ToolOutputFile> file = mlir::openOutputFile(output, &error);

@@ -1,4 +1,5 @@
 // dsv4-opt: mlir-opt with the dsv4 dialect, every dsv4 pass and pipeline, and upstream MLIR.
+#include "ToolSetup.h"
 #include "dsv4/Transforms/Passes.h"
 
 #include "mlir/InitAllDialects.h"
@@ -6,8 +7,11 @@
 #include "mlir/InitAllPasses.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "llvm/Support/InitLLVM.h"
 
 int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  dsv4_tools::setUpTool();
   mlir::registerAllPasses();
   mlir::dsv4::registerDsv4Passes();
   mlir::dsv4::registerDsv4Pipelines();
@@ -18,6 +22,10 @@ int main(int argc, char **argv) {
   mlir::registerAllExtensions(registry);
   // gpu-module-to-binary translates each gpu.module to LLVM IR before serializing it.
   mlir::registerAllToLLVMIRTranslations(registry);
+  // MlirOptMain(argc, argv, name, registry) would run its own InitLLVM after setUpTool.
+  std::vector<char *> args = dsv4_tools::commandLine(argc, argv);
+  auto [input, output] = mlir::registerAndParseCLIOptions(
+      args.size(), args.data(), "dsv4 optimizer and compiler driver\n", registry);
   return mlir::asMainReturnCode(
-      mlir::MlirOptMain(argc, argv, "dsv4 optimizer and compiler driver\n", registry));
+      mlir::MlirOptMain(args.size(), args.data(), input, output, registry));
 }

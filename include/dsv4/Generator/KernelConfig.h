@@ -36,8 +36,10 @@ struct KernelConfig {
 /// The eps every DeepSeek-V4 compressor uses; other values are spelled in the kernel name.
 constexpr float kDefaultEps = 1.0e-6f;
 
-/// Checks `config` against the dialect's limits (SPEC: D a power of two in [64, 4096], R even
-/// in [2, D], ratio > 0, eps > 0, known dtypes). Returns an empty string or one message.
+/// Checks `config` against the dialect's limits (include/dsv4/ABI/Limits.h: D a power of two
+/// in [64, 4096], ratio in [1, 2^31 - 1], a page size a power of two up to 2^20; R even in
+/// [2, D], eps > 0, known dtypes), so that every configuration it accepts verifies. Returns an
+/// empty string or one message.
 std::string validate(const KernelConfig &config);
 
 /// `dsv4_<mode>_r<ratio>[_norot]_d<D>_r<R>_<kv>[_w<weight>][_eps<bits>][_s<bits>]`: the

@@ -30,11 +30,24 @@ struct Chip {
 
 /// The chip named `name`, or nullptr when dsv4 does not support it.
 const Chip *lookupChip(llvm::StringRef name);
+/// Why `name` is no chip to compile for ("no chip given: ..." or "unknown chip ...", naming
+/// the supported ones); empty when it is one. No chip is a default: the wrong one (gfx942's
+/// FP8 type on a gfx950) would load nowhere or compute wrong bytes.
+std::string chipProblem(llvm::StringRef name);
 /// The smallest workgroup-memory limit of the supported chips: what a kernel compiled with
 /// default options may use so that it loads everywhere.
 int64_t minWorkgroupMemoryBytes();
 /// The supported chips for messages: "gfx942, gfx950, sm_90".
 std::string supportedChips();
+
+/// Whether every target takes `name` as a kernel's symbol and the writer as a file name
+/// (`<name>.<chip>.<ext>`): ASCII letters, digits and '_', not starting with a digit (PTX
+/// rejects '-', ' ' and non-ASCII; '/' or '..' would leave the output folder), and not one
+/// of the names PTX reserves: '_' alone (an identifier starting with '_' needs a second
+/// character) and its predefined constant WARP_SZ. ptxas rejects both.
+bool isValidKernelName(llvm::StringRef name);
+/// The rule above for messages: "use ASCII letters, ...".
+extern const char kKernelNameRule[];
 
 } // namespace mlir::dsv4
 

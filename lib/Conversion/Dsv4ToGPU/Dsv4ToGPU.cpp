@@ -14,7 +14,6 @@
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/TypeSwitch.h"
-#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/MathExtras.h"
 
 #include <limits>
@@ -42,13 +41,6 @@ std::string dtypeName(Type type) {
   if (type.isBF16())
     return "bf16";
   return "f16";
-}
-
-/// Valid in PTX, in AMDGPU assembly and as a file name: PTX rejects '-', ' ' and non-ASCII,
-/// and the name becomes `<name>.<chip>.<ext>`, so '/' or '..' would escape the output folder.
-bool isValidKernelName(StringRef name) {
-  return !name.empty() && (llvm::isAlpha(name.front()) || name.front() == '_') &&
-         llvm::all_of(name, [](char c) { return llvm::isAlnum(c) || c == '_'; });
 }
 
 /// The shape's workgroup, in rows of `config.lanes`; a kernel exchanging through LDS (rows * D
@@ -250,8 +242,8 @@ private:
     StringAttr name = function.getSymNameAttr();
     if (!isValidKernelName(name))
       return mlir::emitError(function.getLoc()) << "kernel name '" << name.getValue()
-                                  << "' is not a valid symbol: use ASCII letters, digits and "
-                                     "'_', not starting with a digit";
+                                                 << "' is not a valid symbol: "
+                                                 << kKernelNameRule;
     recordKernel(module, *config, name);
     // A function that the module itself calls keeps its callers as `<name>.host`, which
     // launches the kernel; the gpu.module takes the name.

@@ -10,6 +10,7 @@
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -19,11 +20,12 @@ using namespace mlir;
 
 namespace {
 struct CompileOptions : PassPipelineOptions<CompileOptions> {
-  Option<std::string> chip{*this, "chip", llvm::cl::desc("gfx942 | gfx950 | sm_90"),
-                           llvm::cl::init("gfx942")};
-  Option<std::string> outputDir{*this, "output-dir",
-                                llvm::cl::desc("Folder for code objects and manifests"),
-                                llvm::cl::init("out")};
+  // Neither has a default: a wrong chip's object loads nowhere, and a default folder would be
+  // inside whatever tree the compiler runs in (the source tree's out/ is the kernel library).
+  Option<std::string> chip{*this, "chip", llvm::cl::desc("gfx942 | gfx950 | sm_90 (required)")};
+  Option<std::string> outputDir{
+      *this, "output-dir",
+      llvm::cl::desc("Folder for code objects and manifests (required unless write=false)")};
   Option<std::string> format{
       *this, "format",
       llvm::cl::desc("bin (HSACO; the AMD default) or isa (assembly; the only PTX form)"),
@@ -85,6 +87,8 @@ struct NvvmWarpSize : PassWrapper<NvvmWarpSize, OperationPass<gpu::GPUModuleOp>>
 /// Fused dsv4 ops -> one gpu.func per kernel -> ROCDL or NVVM -> code object files.
 LogicalResult buildCompilePipeline(OpPassManager &pm, const CompileOptions &options,
                                    function_ref<LogicalResult(const Twine &)> errorHandler) {
+  if (std::string problem = dsv4::chipProblem(options.chip); !problem.empty())
+    return errorHandler(problem);
   FailureOr<std::string> format = binaryFormat(options, errorHandler);
   if (failed(format))
     return failure();
@@ -134,8 +138,61 @@ LogicalResult buildCompilePipeline(OpPassManager &pm, const CompileOptions &opti
   return success();
 }
 
+/// The memref type among `types` whose memory space the host lowering cannot map (anything
+/// but none or an integer, such as #gpu.address_space<global>), or null.
+Type findDeviceMemRef(TypeRange types) {
+  for (Type type : types) {
+    Attribute space;
+    if (auto memref = dyn_cast<MemRefType>(type))
+      space = memref.getMemorySpace();
+    else if (auto unranked = dyn_cast<UnrankedMemRefType>(type))
+      space = unranked.getMemorySpace();
+    if (space && !isa<IntegerAttr>(space))
+      return type;
+  }
+  return {};
+}
+
+/// dsv4-cpu-reference lowers host code: GPU code still in the module (a gpu.module, or a memref
+/// in a GPU address space, which convert-to-llvm's type conversion fails on and then crashes)
+/// is refused at its op, with the pass that makes it host code. Not a registered pass: a step
+/// of this pipeline only, like NvvmWarpSize of the compile pipeline.
+struct RefuseDeviceCode : PassWrapper<RefuseDeviceCode, OperationPass<ModuleOp>> {
+  MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(RefuseDeviceCode)
+
+  void runOnOperation() override {
+    constexpr llvm::StringLiteral advice =
+        ": dsv4-cpu-reference lowers host code only (run convert-gpu-to-host first)";
+    // Outermost first: a gpu.module is named, not the first op inside it.
+    WalkResult result = getOperation().walk<WalkOrder::PreOrder>([&](Operation *op) {
+      // The location alone: the op itself may be a whole gpu.module.
+      if (isa<gpu::GPUDialect>(op->getDialect())) {
+        emitError(op->getLoc()) << "'" << op->getName() << "' is GPU code" << advice;
+        return WalkResult::interrupt();
+      }
+      SmallVector<Type> types(op->getResultTypes());
+      for (Region &region : op->getRegions())
+        for (Block &block : region)
+          llvm::append_range(types, block.getArgumentTypes());
+      if (auto function = dyn_cast<FunctionOpInterface>(op)) {
+        llvm::append_range(types, function.getArgumentTypes());
+        llvm::append_range(types, function.getResultTypes());
+      }
+      if (Type memref = findDeviceMemRef(types)) {
+        emitError(op->getLoc()) << "'" << op->getName() << "' has " << memref
+                                << ", whose memory space has no host lowering" << advice;
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (result.wasInterrupted())
+      signalPassFailure();
+  }
+};
+
 /// dsv4 ops on tensors -> LLVM dialect for mlir-runner, without fusing (tests run both).
 void buildCpuReferencePipeline(OpPassManager &pm) {
+  pm.addPass(std::make_unique<RefuseDeviceCode>());
   pm.addPass(dsv4::createConvertDsv4ToLoops());
   // Folds each op's to_buffer of the previous op's to_tensor: the caller of a chain of N ops
   // then holds no tensor between them, and one-shot-bufferize's analysis, superlinear in

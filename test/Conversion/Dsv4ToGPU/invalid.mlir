@@ -89,7 +89,7 @@ module {
 // -----
 
 // PTX rejects '-' in a symbol (LLVM used to abort on it).
-// expected-error @+1 {{kernel name 'a-b' is not a valid symbol: use ASCII letters, digits and '_', not starting with a digit}}
+// expected-error @+1 {{kernel name 'a-b' is not a valid symbol: use ASCII letters, digits and '_', not starting with a digit, other than '_' alone and PTX's reserved WARP_SZ}}
 func.func @"a-b"(%kv: tensor<?x512xf32>, %weight: tensor<512xf32>, %freqs: tensor<?x64xf32>,
                  %seq_lens: tensor<?xi32>) -> tensor<?x512xf32> {
   %0 = dsv4.fused_epilogue decode %kv, %weight, %freqs, %seq_lens
@@ -104,6 +104,30 @@ func.func @"a-b"(%kv: tensor<?x512xf32>, %weight: tensor<512xf32>, %freqs: tenso
 // expected-error @+1 {{kernel name '../escaped' is not a valid symbol}}
 func.func @"../escaped"(%kv: tensor<?x512xf32>, %weight: tensor<512xf32>,
                         %freqs: tensor<?x64xf32>, %seq_lens: tensor<?xi32>) -> tensor<?x512xf32> {
+  %0 = dsv4.fused_epilogue decode %kv, %weight, %freqs, %seq_lens
+      {eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64}
+      : tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi32>
+  return %0 : tensor<?x512xf32>
+}
+
+// -----
+
+// ptxas rejects '_' alone (a PTX identifier starting with '_' needs a second character) and
+// PTX's predefined constant WARP_SZ; the sm_90 compile used to write a PTX it refuses.
+// expected-error @+1 {{kernel name '_' is not a valid symbol}}
+func.func @_(%kv: tensor<?x512xf32>, %weight: tensor<512xf32>, %freqs: tensor<?x64xf32>,
+             %seq_lens: tensor<?xi32>) -> tensor<?x512xf32> {
+  %0 = dsv4.fused_epilogue decode %kv, %weight, %freqs, %seq_lens
+      {eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64}
+      : tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi32>
+  return %0 : tensor<?x512xf32>
+}
+
+// -----
+
+// expected-error @+1 {{kernel name 'WARP_SZ' is not a valid symbol}}
+func.func @WARP_SZ(%kv: tensor<?x512xf32>, %weight: tensor<512xf32>, %freqs: tensor<?x64xf32>,
+                   %seq_lens: tensor<?xi32>) -> tensor<?x512xf32> {
   %0 = dsv4.fused_epilogue decode %kv, %weight, %freqs, %seq_lens
       {eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64}
       : tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi32>

@@ -508,15 +508,42 @@ func.func @store_scales_width(%q: tensor<?x448xf8E4M3FN>, %s: tensor<?x8xi8>, %r
 // -----
 
 func.func @store_page_size_not_pow2(%q: tensor<?x128xf8E4M3FN>, %s: tensor<?x1xf32>, %r: tensor<?x128xf32>, %c: tensor<?xi8>, %o: tensor<?xi64>, %i: tensor<?x2xi32>, %h: tensor<?xi32>) {
-  // expected-error @+1 {{'dsv4.paged_store' op page_size must be a power of two, got 48}}
+  // expected-error @+1 {{'dsv4.paged_store' op page_size must be a power of two in [1, 1048576], got 48}}
   %0 = dsv4.paged_store decode indexer %q, %s, %r into %c[%o] items %i, %h {page_size = 48 : i64, ratio = 4 : i64} : tensor<?x128xf8E4M3FN>, tensor<?x1xf32>, tensor<?x128xf32>, tensor<?xi8>, tensor<?xi64>, tensor<?x2xi32>, tensor<?xi32>
   return
 }
 
 // -----
 
+// The largest page size (Limits.h): 2^21 tokens would pass as a power of two, and from 2^54
+// a page's bytes overflow i64 (the reference then wrote far outside the cache).
+func.func @store_page_size_too_big(%q: tensor<?x128xf8E4M3FN>, %s: tensor<?x1xf32>, %r: tensor<?x128xf32>, %c: tensor<?xi8>, %o: tensor<?xi64>, %i: tensor<?x2xi32>, %h: tensor<?xi32>) {
+  // expected-error @+1 {{'dsv4.paged_store' op page_size must be a power of two in [1, 1048576], got 2097152}}
+  %0 = dsv4.paged_store decode indexer %q, %s, %r into %c[%o] items %i, %h {page_size = 2097152 : i64, ratio = 4 : i64} : tensor<?x128xf8E4M3FN>, tensor<?x1xf32>, tensor<?x128xf32>, tensor<?xi8>, tensor<?xi64>, tensor<?x2xi32>, tensor<?xi32>
+  return
+}
+
+// -----
+
+func.func @fused_store_page_size_too_big(%kv: tensor<?x512xf32>, %w: tensor<512xf32>, %f: tensor<?x64xf32>, %h: tensor<?xi32>, %c: tensor<?xi8>, %o: tensor<?xi64>) {
+  // expected-error @+1 {{'dsv4.fused_store' op page_size must be a power of two in [1, 1048576], got 18014398509481984}}
+  %0 = dsv4.fused_store decode main %kv, %w, %f, %h into %c[%o] {eps = 1.0e-06 : f32, fp8_type = f8E4M3FN, page_size = 18014398509481984 : i64, ratio = 4 : i64, rope_dim = 64 : i64} : tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi32>, tensor<?xi8>, tensor<?xi64>
+  return
+}
+
+// -----
+
+// One scale row per row: a 1x1 scales tensor for 64 rows made the reference read past it.
+func.func @store_scales_rows(%q: tensor<64x128xf8E4M3FN>, %s: tensor<1x1xf32>, %r: tensor<64x128xf32>, %c: tensor<?xi8>, %o: tensor<?xi64>, %i: tensor<?x2xi32>, %h: tensor<?xi32>) {
+  // expected-error @+1 {{'dsv4.paged_store' op scales rows 1 does not match rows 64}}
+  %0 = dsv4.paged_store decode indexer %q, %s, %r into %c[%o] items %i, %h {page_size = 64 : i64, ratio = 4 : i64} : tensor<64x128xf8E4M3FN>, tensor<1x1xf32>, tensor<64x128xf32>, tensor<?xi8>, tensor<?xi64>, tensor<?x2xi32>, tensor<?xi32>
+  return
+}
+
+// -----
+
 func.func @store_page_size_zero(%q: tensor<?x128xf8E4M3FN>, %s: tensor<?x1xf32>, %r: tensor<?x128xf32>, %c: tensor<?xi8>, %o: tensor<?xi64>, %i: tensor<?x2xi32>, %h: tensor<?xi32>) {
-  // expected-error @+1 {{'dsv4.paged_store' op page_size must be a power of two, got 0}}
+  // expected-error @+1 {{'dsv4.paged_store' op page_size must be a power of two in [1, 1048576], got 0}}
   %0 = dsv4.paged_store decode indexer %q, %s, %r into %c[%o] items %i, %h {page_size = 0 : i64, ratio = 4 : i64} : tensor<?x128xf8E4M3FN>, tensor<?x1xf32>, tensor<?x128xf32>, tensor<?xi8>, tensor<?xi64>, tensor<?x2xi32>, tensor<?xi32>
   return
 }
@@ -596,7 +623,7 @@ func.func @fused_store_not_fp8(%kv: tensor<?x128xf32>, %w: tensor<128xf32>, %f: 
 // -----
 
 func.func @fused_store_page_size(%kv: tensor<?x128xf32>, %w: tensor<128xf32>, %f: tensor<?x64xf32>, %h: tensor<?xi32>, %c: tensor<?xi8>, %o: tensor<?xi64>) {
-  // expected-error @+1 {{'dsv4.fused_store' op page_size must be a power of two, got 96}}
+  // expected-error @+1 {{'dsv4.fused_store' op page_size must be a power of two in [1, 1048576], got 96}}
   %0 = dsv4.fused_store decode indexer %kv, %w, %f, %h into %c[%o] {eps = 1.0e-06 : f32, fp8_type = f8E4M3FNUZ, page_size = 96 : i64, ratio = 4 : i64, rope_dim = 64 : i64} : tensor<?x128xf32>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi32>, tensor<?xi8>, tensor<?xi64>
   return
 }

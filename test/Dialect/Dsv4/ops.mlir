@@ -169,10 +169,11 @@ func.func @quantize_both_formats(%a: tensor<?x128xf32>, %b: tensor<8x512xf32>) {
   return
 }
 
+// The largest page size (include/dsv4/ABI/Limits.h).
 // CHECK-LABEL: func.func @paged_store_prefill_main
-// CHECK: dsv4.paged_store prefill main %{{.+}}, %{{.+}}, %{{.+}} into %{{.+}}[%{{.+}}] items %{{.+}}, %{{.+}} {page_size = 64 : i64, ratio = 128 : i64} : tensor<?x448xf8E4M3FN>, tensor<?x7xi8>, tensor<?x512xf32>, tensor<?xi8>, tensor<?xi64>, tensor<?x2xi32>, tensor<?x4xi32>
+// CHECK: dsv4.paged_store prefill main %{{.+}}, %{{.+}}, %{{.+}} into %{{.+}}[%{{.+}}] items %{{.+}}, %{{.+}} {page_size = 1048576 : i64, ratio = 128 : i64} : tensor<?x448xf8E4M3FN>, tensor<?x7xi8>, tensor<?x512xf32>, tensor<?xi8>, tensor<?xi64>, tensor<?x2xi32>, tensor<?x4xi32>
 func.func @paged_store_prefill_main(%q: tensor<?x448xf8E4M3FN>, %s: tensor<?x7xi8>, %r: tensor<?x512xf32>, %c: tensor<?xi8>, %o: tensor<?xi64>, %i: tensor<?x2xi32>, %p: tensor<?x4xi32>) -> tensor<?xi8> {
-  %0 = dsv4.paged_store prefill main %q, %s, %r into %c[%o] items %i, %p {page_size = 64 : i64, ratio = 128 : i64} : tensor<?x448xf8E4M3FN>, tensor<?x7xi8>, tensor<?x512xf32>, tensor<?xi8>, tensor<?xi64>, tensor<?x2xi32>, tensor<?x4xi32>
+  %0 = dsv4.paged_store prefill main %q, %s, %r into %c[%o] items %i, %p {page_size = 1048576 : i64, ratio = 128 : i64} : tensor<?x448xf8E4M3FN>, tensor<?x7xi8>, tensor<?x512xf32>, tensor<?xi8>, tensor<?xi64>, tensor<?x2xi32>, tensor<?x4xi32>
   return %0 : tensor<?xi8>
 }
 

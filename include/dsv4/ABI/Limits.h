@@ -1,0 +1,27 @@
+// Limits.h - the bounds of the sizes a kernel's arithmetic multiplies, as C++ constants for
+// the dialect's verifiers, dsv4-gen and the runtime's manifest reader alike (plain C++17, no
+// LLVM). A value inside them cannot overflow the kernels' 64-bit byte offsets or 32-bit
+// positions; SPEC.md states them.
+#ifndef DSV4_ABI_LIMITS_H
+#define DSV4_ABI_LIMITS_H
+
+#include <cstdint>
+
+namespace dsv4_abi {
+
+/// D: a power of two in [kMinHeadDim, kMaxHeadDim] (the kernel emitter's row shapes).
+inline constexpr int64_t kMinHeadDim = 64;
+inline constexpr int64_t kMaxHeadDim = 4096;
+
+/// The compress ratio: seq_lens and plan positions are i32, so the kernels divide them by an
+/// i32 ratio.
+inline constexpr int64_t kMaxRatio = 2147483647;
+
+/// Tokens per cache page: a power of two of at most 2^20. A page of the largest layout (584
+/// bytes a token) then stays below 2^30 bytes: its size and the offsets inside it cannot
+/// overflow, while 2^54 tokens a page already wrapped the 64-bit page size to a negative one.
+inline constexpr int64_t kMaxPageSize = int64_t(1) << 20;
+
+} // namespace dsv4_abi
+
+#endif // DSV4_ABI_LIMITS_H
