@@ -126,21 +126,27 @@ def ue8m0_round_up(s):
     return (bits >> 23) + (1 if bits & 0x7FFFFF else 0)
 
 
-def quantize_mxfp4_token(layout, row_bits):
-    """quantize_token of the indexer_mxfp4 layout: per block of 32, e = ue8m0_round_up(
-    max(amax, 1e-4) / 6), codes e2m1(d * 2^(127 - e)) (exact in float64, so an infinite
-    amax's e = 255 is no special case), packed two a byte, low nibble first."""
-    codes, scales, saturated = [], bytearray(), 0
+def mxfp4_scaled(layout, row_bits):
+    """(scale bytes, values) of the indexer_mxfp4 layout for a finished f32 row (its bits): per
+    block of 32, e = ue8m0_round_up(max(amax, 1e-4) / 6), and every d * 2^(127 - e) (exact in
+    float64, so an infinite amax's e = 255 is no special case), before rounding."""
+    scales, values = bytearray(), []
     for w in range(layout.quantized // layout.block):
         block = [from_bits(b) for b in row_bits[w * layout.block:(w + 1) * layout.block]]
         e = ue8m0_round_up(f32(max(f32(amax_of(block)), MIN_AMAX) / E2M1_MAX))
         scales.append(e)
-        for x in block:
-            y = x * 2.0 ** (127 - e)
-            saturated += (not math.isnan(y)) and abs(y) > E2M1_MAX
-            codes.append(to_e2m1(y))
+        values += [x * 2.0 ** (127 - e) for x in block]
+    return bytes(scales), values
+
+
+def quantize_mxfp4_token(layout, row_bits):
+    """quantize_token of the indexer_mxfp4 layout: the values of mxfp4_scaled to e2m1, packed
+    two a byte, low nibble first."""
+    scales, values = mxfp4_scaled(layout, row_bits)
+    codes = [to_e2m1(y) for y in values]
+    saturated = sum(1 for y in values if not math.isnan(y) and abs(y) > E2M1_MAX)
     payload = bytes(codes[2 * k] | codes[2 * k + 1] << 4 for k in range(len(codes) // 2))
-    return payload, bytes(scales), saturated
+    return payload, scales, saturated
 
 
 def quantize_token(layout, row_bits, flavour):
