@@ -160,14 +160,17 @@ def Dsv4AttachTarget : Pass<"dsv4-attach-target", "::mlir::ModuleOp"> {
 }
 
 def Dsv4NvvmSqrt : Pass<"dsv4-nvvm-sqrt", "::mlir::gpu::GPUModuleOp"> {
-  let summary = "Replace libdevice's __nv_sqrtf, __nv_fabsf and __nv_fmaxf calls by "
-                "llvm.intr.sqrt (sqrt.rn.f32), llvm.intr.fabs and llvm.intr.maxnum";
+  let summary = "Replace libdevice's __nv_sqrtf, __nv_fabsf, __nv_fmaxf, __nv_fminf and "
+                "__nv_rintf calls by llvm.intr.sqrt (sqrt.rn.f32), fabs, maxnum, minnum and "
+                "roundeven";
   let description = [{
-    convert-gpu-to-nvvm turns `math.sqrt`, `math.absf` and `arith.maxnumf` into calls to
-    libdevice's `__nv_sqrtf`, `__nv_fabsf` and `__nv_fmaxf`, which PTX cannot resolve without
-    linking libdevice (a CUDA toolkit file dsv4 does not need otherwise). The intrinsics lower
-    to the same correctly rounded `sqrt.rn.f32`, the exact `abs.f32` and IEEE maxNum
-    `max.f32`. Runs after
+    convert-gpu-to-nvvm turns `math.sqrt`, `math.absf`, `arith.maxnumf`, `arith.minnumf` and
+    `math.roundeven` into calls to libdevice's `__nv_sqrtf`, `__nv_fabsf`, `__nv_fmaxf`,
+    `__nv_fminf` and `__nv_rintf`, which PTX cannot resolve without linking libdevice (a CUDA
+    toolkit file dsv4 does not need otherwise; gpu-module-to-binary links it only where
+    $CUDA_HOME names one). The intrinsics lower to the same correctly rounded `sqrt.rn.f32`,
+    the exact `abs.f32`, IEEE maxNum and minNum `max.f32`/`min.f32` and `cvt.rni.f32.f32`
+    (the written-out e2m1 rounding's). Runs after
     convert-gpu-to-nvvm, in the NVIDIA back-end step only: the kernel itself stays
     vendor-neutral (ROCDL lowers `math.sqrt` to the intrinsic directly).
   }];
@@ -244,7 +247,7 @@ def Dsv4LowerE2m1 : Pass<"dsv4-lower-e2m1", "::mlir::gpu::GPUModuleOp"> {
            "The chip compiled for: gfx950 converts by instruction, others write it out">
   ];
   let dependentDialects = ["::mlir::amdgpu::AMDGPUDialect", "::mlir::arith::ArithDialect",
-                           "::mlir::vector::VectorDialect"];
+                           "::mlir::math::MathDialect", "::mlir::vector::VectorDialect"];
 }
 
 def Dsv4WriteCodeObjects : Pass<"dsv4-write-code-objects", "::mlir::ModuleOp"> {
