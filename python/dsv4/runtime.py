@@ -310,7 +310,7 @@ def compress_norm_rope_hadamard_inplace(kv, weight, eps, freqs_cis, plan, head_d
 def compress_norm_rope_quantize_store(kv, weight, eps, freqs_cis, plan, head_dim, out_loc,
                                       cache, page_size, *, kernel, stream=None):
     """The fused store (SPEC.md "Storing into the paged caches"): each item's finished row,
-    quantized to FP8, into the paged `cache` (a contiguous uint8 tensor, the framework's
+    quantized in the kernel's layout (FP8, or MXFP4 for indexer_mxfp4), into the paged `cache` (a contiguous uint8 tensor, the framework's
     buffer of pages) at slot out_loc[item] (int64, one per item of plan); kv is only read.
     `page_size` (tokens per page) must be the one the kernel was compiled for."""
     import torch
