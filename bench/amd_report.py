@@ -106,7 +106,7 @@ def access_bytes(mnemonic):
 def classify(instrs):
     """Instruction counts by class for one kernel's [(address, mnemonic, size)]."""
     c = dict.fromkeys(("vmem_load", "vmem_store", "vmem_atomic", "vmem_16B", "vmem_store_16B", "scratch", "ds",
-                       "ds_lds", "valu", "fp8_cvt", "salu", "smem", "s_barrier", "s_waitcnt", "other"), 0)
+                       "ds_lds", "valu", "fp8_cvt", "fp4_cvt", "salu", "smem", "s_barrier", "s_waitcnt", "other"), 0)
     widths = []
     for _, mnem, _ in instrs:
         memory = re.match(r"^(global|buffer|flat)_(load|store|atomic)", mnem)
@@ -125,6 +125,7 @@ def classify(instrs):
         elif mnem.startswith("v_"):
             c["valu"] += 1
             c["fp8_cvt"] += mnem.startswith("v_cvt_pk_fp8_f32")
+            c["fp4_cvt"] += mnem.startswith("v_cvt_scalef32_pk_fp4_f32")
         elif mnem.startswith("s_barrier"):
             c["s_barrier"] += 1
         elif mnem.startswith("s_waitcnt"):
@@ -157,14 +158,21 @@ def occupancy(vgpr_count, lds_bytes, workgroup_size, chip, wavefront_size=64):
 # The static targets of a production kernel (issue 10): registers, no scratch, LDS and VGPRs
 # leaving 8 waves per SIMD, and kv moved in 16-byte accesses (every store of an in-place kernel
 # is a kv store). A store kernel (issue 11; its manifest names a cache layout) writes FP8 bytes
-# and scales instead, narrower than 16 bytes, and must convert by the chip's v_cvt_pk_fp8_f32.
+# and scales instead, narrower than 16 bytes, and must convert by the chip's v_cvt_pk_fp8_f32;
+# one of the MXFP4 indexer cache (issue 21) writes e2m1 codes, converted by gfx950's
+# v_cvt_scalef32_pk_fp4_f32 (gfx942 has no FP4 instruction: the rounding is written out).
 MAX_VGPRS = 64
+MXFP4_LAYOUT = "indexer_mxfp4"
+FP4_CHIPS = ("gfx950",)
 STATIC_TARGETS = (
     ("vgpr <= %d (AGPRs included)" % MAX_VGPRS, lambda r: r["vgpr"] <= MAX_VGPRS),
     ("no scratch", lambda r: r["scratch_bytes"] == 0 and r["scratch"] == 0 and r["spills"] == 0),
     ("8 waves per SIMD", lambda r: r["waves_per_simd"] == MAX_WAVES_PER_SIMD),
     ("16-byte stores", lambda r: r.get("store_kernel") or (r["vmem_store"] > 0 and r["vmem_store_16B"] == r["vmem_store"])),
-    ("FP8 by v_cvt_pk_fp8_f32", lambda r: not r.get("store_kernel") or (r["vmem_store"] > 0 and r["fp8_cvt"] > 0)),
+    ("FP8 by v_cvt_pk_fp8_f32", lambda r: not r.get("store_kernel") or r.get("layout") == MXFP4_LAYOUT
+     or (r["vmem_store"] > 0 and r["fp8_cvt"] > 0)),
+    ("e2m1 by v_cvt_scalef32_pk_fp4_f32 on gfx950", lambda r: r.get("layout") != MXFP4_LAYOUT
+     or (r["vmem_store"] > 0 and (r["chip"] not in FP4_CHIPS or r["fp4_cvt"] > 0))),
     ("no LDS access or barrier without LDS", lambda r: r["lds_bytes"] > 0 or (r["s_barrier"] == 0 and r["ds_lds"] == 0)),
 )
 
@@ -210,14 +218,15 @@ def report_object(path, manifest=None):
                      "scratch_bytes": note[".private_segment_fixed_size"],
                      "spills": note.get(".vgpr_spill_count", 0) + note.get(".sgpr_spill_count", 0),
                      "wavefront_size": note[".wavefront_size"], "text_bytes": text_bytes,
-                     "store_kernel": bool(launched and "layout" in manifest), **counts, **occ})
+                     "store_kernel": bool(launched and "layout" in manifest),
+                     "layout": manifest.get("layout") if launched else None, **counts, **occ})
     return rows
 
 
 COLUMNS = (("kernel", "kernel"), ("chip", "chip"), ("wg", "workgroup_size"), ("vgpr", "vgpr"), ("agpr", "agpr"),
            ("sgpr", "sgpr"), ("lds", "lds_bytes"), ("scr", "scratch_bytes"), ("ld", "vmem_load"),
            ("st", "vmem_store"), ("16B", "vmem_16B"), ("maxB", "max_access_bytes"), ("ds", "ds"), ("valu", "valu"),
-           ("fp8", "fp8_cvt"),
+           ("fp8", "fp8_cvt"), ("fp4", "fp4_cvt"),
            ("salu", "salu"), ("smem", "smem"), ("bar", "s_barrier"), ("wait", "s_waitcnt"), ("total", "total"),
            ("bytes", "code_bytes"), ("w/simd", "waves_per_simd"))
 

@@ -149,6 +149,14 @@ def test_static_targets():
     assert amd_report.check_static(store) == []
     assert amd_report.check_static(dict(store, fp8_cvt=0)) == ["FP8 by v_cvt_pk_fp8_f32"]
     assert amd_report.check_static(dict(store, vmem_store=0)) == ["FP8 by v_cvt_pk_fp8_f32"]
+    # An MXFP4 store kernel converts to e2m1: by v_cvt_scalef32_pk_fp4_f32 on gfx950, written
+    # out on gfx942; it needs no FP8 conversion.
+    mxfp4 = dict(store, layout="indexer_mxfp4", fp8_cvt=0, fp4_cvt=2, chip="gfx950")
+    assert amd_report.check_static(mxfp4) == []
+    assert amd_report.check_static(dict(mxfp4, fp4_cvt=0)) == ["e2m1 by v_cvt_scalef32_pk_fp4_f32 on gfx950"]
+    assert amd_report.check_static(dict(mxfp4, fp4_cvt=0, chip="gfx942")) == []
+    assert amd_report.check_static(dict(mxfp4, vmem_store=0, chip="gfx942")) == [
+        "e2m1 by v_cvt_scalef32_pk_fp4_f32 on gfx950"]
     # LDS traffic or a barrier in a kernel that allocates no LDS exchange slot.
     assert amd_report.check_static(dict(good, s_barrier=1)) == ["no LDS access or barrier without LDS"]
 

@@ -1,5 +1,5 @@
-// The ops of the dsv4 dialect: work items, the three row ops, the fused epilogue, and the FP8
-// quantization and paged-cache store that follow it (alone or fused).
+// The ops of the dsv4 dialect: work items, the three row ops, the fused epilogue, and the
+// quantization (FP8 or e2m1) and paged-cache store that follow it (alone or fused).
 #ifndef DSV4_OPS
 #define DSV4_OPS
 
@@ -21,7 +21,8 @@ def Dsv4_HandleTensor : TensorRankOf<[I32], [1, 2]>;
 // The paged-cache store (SPEC.md "Storing into the paged caches").
 def Dsv4_Fp8 : AnyTypeOf<[F8E4M3FN, F8E4M3FNUZ]>;
 def Dsv4_FinishedRows : TensorRankOf<[F32], [2]>;
-def Dsv4_Fp8Tensor : TensorRankOf<[Dsv4_Fp8], [2]>;
+// Quantized channels: FP8, or e2m1 (the MXFP4 indexer cache, two a byte).
+def Dsv4_CodesTensor : TensorRankOf<[Dsv4_Fp8, F4E2M1FN], [2]>;
 def Dsv4_ScalesTensor : TensorRankOf<[F32, I8], [2]>;
 def Dsv4_CacheTensor : TensorRankOf<[I8], [1]>;
 def Dsv4_OutLocTensor : TensorRankOf<[I64], [1]>;
@@ -171,29 +172,34 @@ def Dsv4_FusedEpilogueOp : Dsv4_Op<"fused_epilogue",
 }
 
 //===----------------------------------------------------------------------===//
-// FP8 quantization and the paged-cache store
+// Quantization (FP8 or e2m1) and the paged-cache store
 //===----------------------------------------------------------------------===//
 
 def Dsv4_QuantizeOp : Dsv4_Op<"quantize", [Pure]> {
-  let summary = "FP8 quantization of the leading channels of every row, one scale per block";
+  let summary = "FP8 or e2m1 quantization of the leading channels of every row, one scale "
+                "per block";
   let description = [{
     `values` holds the leading `C` channels of each `[N, D]` row of `rows` (C <= D, the width
-    of `values`) as the FP8 type of `values` (`f8E4M3FN`, FP8_MAX 448, or `f8E4M3FNUZ`,
-    FP8_MAX 240), in blocks of `block` channels with one scale each (`scales` is
-    `[N, C / block]`). Per block: `amax` is the maxNum of `|x|` (a NaN does not poison it),
-    and `q = fp8(x * inv)`, rounded to nearest even and saturated to +-FP8_MAX, NaN kept.
-    - `f32`: `scales` are f32, `s = max(amax, 1e-4) / FP8_MAX`, `inv = 1 / s` (f32).
+    of `values`) as the element type of `values`: FP8 (`f8E4M3FN`, MAX = FP8_MAX = 448, or
+    `f8E4M3FNUZ`, 240) or e2m1 (`f4E2M1FN`, MAX 6), in blocks of `block` channels with one
+    scale each (`scales` is `[N, C / block]`). Per block: `amax` is the maxNum of `|x|` (a NaN
+    does not poison it), and `q = rne_sat(x * inv)`, rounded to nearest even and saturated to
+    +-MAX; a NaN stays NaN in FP8, and becomes +MAX in e2m1, which has no NaN.
+    - `f32`: `scales` are f32, `s = max(amax, 1e-4) / MAX`, `inv = 1 / s` (f32).
     - `ue8m0`: `x` is first rounded to bf16 (the framework's path); `scales` are i8 bytes
-      `e = ue8m0_round_up(max(amax, 1e-4) / FP8_MAX)` and `inv = 2^(127 - e)`.
+      `e = ue8m0_round_up(max(amax, 1e-4) / MAX)` and `inv = 2^(127 - e)`.
+    - `mx`: as `ue8m0`, of `x` itself (no bf16 rounding).
 
     ```mlir
     %q, %s = dsv4.quantize ue8m0 %rows {block = 64 : i64}
         : tensor<?x512xf32> -> tensor<?x448xf8E4M3FN>, tensor<?x7xi8>
+    %q4, %s4 = dsv4.quantize mx %rows {block = 32 : i64}
+        : tensor<?x128xf32> -> tensor<?x128xf4E2M1FN>, tensor<?x4xi8>
     ```
   }];
   let arguments = (ins Dsv4_ScaleFormat:$scale_format, Dsv4_FinishedRows:$rows,
                        I64Attr:$block);
-  let results = (outs Dsv4_Fp8Tensor:$values, Dsv4_ScalesTensor:$scales);
+  let results = (outs Dsv4_CodesTensor:$values, Dsv4_ScalesTensor:$scales);
   let assemblyFormat = [{
     $scale_format $rows attr-dict `:` type($rows) `->` type($values) `,` type($scales)
   }];
@@ -202,15 +208,16 @@ def Dsv4_QuantizeOp : Dsv4_Op<"quantize", [Pure]> {
 
 def Dsv4_PagedStoreOp : Dsv4_Op<"paged_store",
     [Pure, AllTypesMatch<["cache", "result"]>]> {
-  let summary = "scatter quantized rows into a paged FP8 cache";
+  let summary = "scatter quantized rows into a paged cache";
   let description = [{
     Returns `cache` (a flat byte buffer) with the bytes of each storing item written in the
     `layout` of SPEC.md: item `m` (row `items[m, 0]`) stores at slot `out_loc[m]`, page
     `out_loc >> log2(page_size)`, token `out_loc & (page_size - 1)`, when it is active
     (row >= 0), `out_loc >= 0`, for `decode` a boundary (`handle[m] % ratio == 0`), and its
-    bytes lie inside the cache. `values` and `scales` come from `dsv4.quantize` of `rows`;
-    the `main` layout also stores the channels of `rows` after the quantized ones as bf16.
-    No other byte changes.
+    bytes lie inside the cache. `values` and `scales` come from `dsv4.quantize` of `rows` (FP8
+    for `indexer` and `main`, `f4E2M1FN` for `indexer_mxfp4`, stored two a byte, low nibble
+    first); the `main` layout also stores the channels of `rows` after the quantized ones as
+    bf16. No other byte changes.
 
     ```mlir
     %c = dsv4.paged_store decode indexer %q, %s, %rows into %cache[%out_loc]
@@ -220,7 +227,7 @@ def Dsv4_PagedStoreOp : Dsv4_Op<"paged_store",
     ```
   }];
   let arguments = (ins Dsv4_PositionSource:$source, Dsv4_CacheLayout:$layout,
-                       Dsv4_Fp8Tensor:$values, Dsv4_ScalesTensor:$scales,
+                       Dsv4_CodesTensor:$values, Dsv4_ScalesTensor:$scales,
                        Dsv4_FinishedRows:$rows, Dsv4_CacheTensor:$cache,
                        Dsv4_OutLocTensor:$out_loc, Dsv4_ItemsTensor:$items,
                        Dsv4_HandleTensor:$handle, I64Attr:$page_size, I64Attr:$ratio);
@@ -235,12 +242,13 @@ def Dsv4_PagedStoreOp : Dsv4_Op<"paged_store",
 
 def Dsv4_FusedStoreOp : Dsv4_Op<"fused_store",
     [Pure, AllTypesMatch<["cache", "result"]>]> {
-  let summary = "the fused epilogue, FP8 quantization and paged store, in one op";
+  let summary = "the fused epilogue, quantization and paged store, in one op";
   let description = [{
     What `dsv4.fused_epilogue` computes for each item, kept in f32, then `dsv4.quantize`
-    (scale format and block of `layout`, FP8 type `fp8_type`) and `dsv4.paged_store` of the
-    finished row into `cache` at `out_loc`. kv itself is not written. This is the unit that
-    becomes one GPU kernel.
+    (scale format and block of `layout`; FP8 type `fp8_type` for the FP8 layouts `indexer`
+    and `main`, which need it, while `indexer_mxfp4` quantizes to e2m1 and takes none) and
+    `dsv4.paged_store` of the finished row into `cache` at `out_loc`. kv itself is not
+    written. This is the unit that becomes one GPU kernel.
 
     ```mlir
     %c = dsv4.fused_store decode indexer %kv, %weight, %freqs, %seq_lens into %cache[%out_loc]
@@ -256,7 +264,7 @@ def Dsv4_FusedStoreOp : Dsv4_Op<"fused_store",
                        Dsv4_CacheTensor:$cache, Dsv4_OutLocTensor:$out_loc,
                        I64Attr:$ratio, F32Attr:$eps, I64Attr:$rope_dim,
                        OptionalAttr<F32Attr>:$scale, I64Attr:$page_size,
-                       TypeAttrOf<Dsv4_Fp8>:$fp8_type);
+                       OptionalAttr<TypeAttrOf<Dsv4_Fp8>>:$fp8_type);
   let results = (outs Dsv4_CacheTensor:$result);
   let assemblyFormat = [{
     $source $layout $kv `,` $weight `,` $freqs `,` $handle `into` $cache `[` $out_loc `]`

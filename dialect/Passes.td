@@ -162,14 +162,17 @@ def Dsv4AttachTarget : Pass<"dsv4-attach-target", "::mlir::ModuleOp"> {
 }
 
 def Dsv4NvvmSqrt : Pass<"dsv4-nvvm-sqrt", "::mlir::gpu::GPUModuleOp"> {
-  let summary = "Replace libdevice's __nv_sqrtf, __nv_fabsf and __nv_fmaxf calls by "
-                "llvm.intr.sqrt (sqrt.rn.f32), llvm.intr.fabs and llvm.intr.maxnum";
+  let summary = "Replace libdevice's __nv_sqrtf, __nv_fabsf, __nv_fmaxf, __nv_fminf and "
+                "__nv_rintf calls by llvm.intr.sqrt (sqrt.rn.f32), fabs, maxnum, minnum and "
+                "roundeven";
   let description = [{
-    convert-gpu-to-nvvm turns `math.sqrt`, `math.absf` and `arith.maxnumf` into calls to
-    libdevice's `__nv_sqrtf`, `__nv_fabsf` and `__nv_fmaxf`, which PTX cannot resolve without
-    linking libdevice (a CUDA toolkit file dsv4 does not need otherwise). The intrinsics lower
-    to the same correctly rounded `sqrt.rn.f32`, the exact `abs.f32` and IEEE maxNum
-    `max.f32`. Runs after
+    convert-gpu-to-nvvm turns `math.sqrt`, `math.absf`, `arith.maxnumf`, `arith.minnumf` and
+    `math.roundeven` into calls to libdevice's `__nv_sqrtf`, `__nv_fabsf`, `__nv_fmaxf`,
+    `__nv_fminf` and `__nv_rintf`, which PTX cannot resolve without linking libdevice (a CUDA
+    toolkit file dsv4 does not need otherwise; gpu-module-to-binary links it only where
+    $CUDA_HOME names one). The intrinsics lower to the same correctly rounded `sqrt.rn.f32`,
+    the exact `abs.f32`, IEEE maxNum and minNum `max.f32`/`min.f32` and `cvt.rni.f32.f32`
+    (the written-out e2m1 rounding's). Runs after
     convert-gpu-to-nvvm, in the NVIDIA back-end step only: the kernel itself stays
     vendor-neutral (ROCDL lowers `math.sqrt` to the intrinsic directly).
   }];
@@ -224,6 +227,31 @@ def Dsv4NvvmFp8 : Pass<"dsv4-nvvm-fp8", "::mlir::gpu::GPUModuleOp"> {
     does the same on AMD with v_cvt_pk_fp8_f32). A truncf to another FP8 type is refused.
   }];
   let dependentDialects = ["::mlir::NVVM::NVVMDialect", "::mlir::vector::VectorDialect"];
+}
+
+def Dsv4LowerE2m1 : Pass<"dsv4-lower-e2m1", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Lower f32 -> f4E2M1FN arith.scaling_truncf: the chip's scaled FP4 conversion "
+                "(v_cvt_scalef32_pk_fp4_f32) or the rounding written out";
+  let description = [{
+    A store kernel of the MXFP4 indexer cache converts each run of its row with
+    `arith.scaling_truncf` to `f4E2M1FN` (round to nearest even, saturate to +-6; the scale is
+    one E8M0 exponent `e`, broadcast, and the values are divided by 2^(e - 127)) and takes the
+    codes as bytes with `vector.bitcast` (element 2k in the low nibble of byte k). On a chip
+    with a scaled FP4 conversion (gfx950), every pair of values becomes one
+    `amdgpu.packed_scaled_trunc` into a 32-bit word of eight codes, whose f32 scale operand
+    is 2^(e - 127): `v_cvt_scalef32_pk_fp4_f32` divides its inputs by the power of two in that
+    operand's exponent bits, and puts its first input in the low nibble. Elsewhere (gfx942,
+    sm_90: no FP4 instruction) the rounding is written out in integer arithmetic
+    (dsv4/Conversion/CacheStore.h, what convert-gpu-to-host does on the CPU). Runs before
+    convert-arith-to-amdgpu or convert-gpu-to-nvvm, in the back-end step only: the kernel
+    itself stays vendor-neutral. A conversion of another shape is an error at its location.
+  }];
+  let options = [
+    Option<"chip", "chip", "std::string", /*default=*/"\"\"",
+           "The chip compiled for: gfx950 converts by instruction, others write it out">
+  ];
+  let dependentDialects = ["::mlir::amdgpu::AMDGPUDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect", "::mlir::vector::VectorDialect"];
 }
 
 def Dsv4WriteCodeObjects : Pass<"dsv4-write-code-objects", "::mlir::ModuleOp"> {

@@ -5,6 +5,8 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "llvm/Support/MathExtras.h"
 
 #include <cmath>
@@ -44,13 +46,14 @@ Value bitsOf(ImplicitLocOpBuilder &b, Value f32) {
 }
 } // namespace
 
-Value mlir::dsv4::emitFp8Bits(ImplicitLocOpBuilder &b, Value v, Type fp8) {
-  const llvm::fltSemantics &sem = cast<FloatType>(fp8).getFloatSemantics();
+Value mlir::dsv4::emitCodeBits(ImplicitLocOpBuilder &b, Value v, Type codeType) {
+  const llvm::fltSemantics &sem = cast<FloatType>(codeType).getFloatSemantics();
   int bias = 1 - llvm::APFloat::semanticsMinExponent(sem);
   int mantissaBits = llvm::APFloat::semanticsPrecision(sem) - 1;
   int shift = kF32MantissaBits - mantissaBits;
   Value magnitudeIn = math::AbsFOp::create(b, v);
-  Value clamped = arith::MinNumFOp::create(b, magnitudeIn, f32Like(b, v, getFp8Max(fp8)));
+  Value clamped =
+      arith::MinNumFOp::create(b, magnitudeIn, f32Like(b, v, getQuantizedMax(codeType)));
 
   // Subnormal results: whole multiples of the smallest subnormal 2^(1 - bias - mantissaBits),
   // counted by an exact power-of-two scaling and a round-half-even to integer.
@@ -76,14 +79,16 @@ Value mlir::dsv4::emitFp8Bits(ImplicitLocOpBuilder &b, Value v, Type fp8) {
       arith::CmpIOp::create(b, arith::CmpIPredicate::slt, bitsOf(b, v), i32Like(b, v, 0));
   Value isZero =
       arith::CmpIOp::create(b, arith::CmpIPredicate::eq, magnitude, i32Like(b, v, 0));
+  int64_t sign = int64_t(1) << (llvm::APFloat::semanticsSizeInBits(sem) - 1);
   Value signBit = arith::SelectOp::create(
       b, isZero, i32Like(b, v, codeOf(APFloat::getZero(sem, /*Negative=*/true))),
-      i32Like(b, v, 0x80));
+      i32Like(b, v, sign));
   Value withSign = arith::OrIOp::create(
       b, magnitude, arith::SelectOp::create(b, negative, signBit, i32Like(b, v, 0)));
   Value isNan = arith::CmpFOp::create(b, arith::CmpFPredicate::UNO, v, v);
-  Value code = arith::SelectOp::create(b, isNan, i32Like(b, v, codeOf(APFloat::getNaN(sem))),
-                                       withSign);
+  APFloat nan = llvm::APFloat::semanticsHasNaN(sem) ? APFloat::getNaN(sem)
+                                                     : APFloat::getLargest(sem);
+  Value code = arith::SelectOp::create(b, isNan, i32Like(b, v, codeOf(nan)), withSign);
   return arith::TruncIOp::create(b, shapedLike(v, b.getI8Type()), code);
 }
 
@@ -109,6 +114,66 @@ Value mlir::dsv4::emitUe8m0Inverse(ImplicitLocOpBuilder &b, Value exponent) {
       b, arith::SubIOp::create(b, i32Like(b, exponent, 2 * kF32Bias), exponent),
       i32Like(b, exponent, kF32MantissaBits));
   return arith::BitcastOp::create(b, shapedLike(exponent, b.getF32Type()), inverseBits);
+}
+
+MxConversion mlir::dsv4::emitMxConversion(ImplicitLocOpBuilder &b, Value exponent) {
+  Value converted =
+      arith::MinUIOp::create(b, exponent, i32Like(b, exponent, kMaxConvertExponent));
+  // f32 bits of 2^(converted - exponent): biased exponent 127 + converted - exponent.
+  Value prescaleBits = arith::ShLIOp::create(
+      b,
+      arith::SubIOp::create(
+          b, arith::AddIOp::create(b, converted, i32Like(b, exponent, kF32Bias)), exponent),
+      i32Like(b, exponent, kF32MantissaBits));
+  return {converted,
+          arith::BitcastOp::create(b, shapedLike(exponent, b.getF32Type()), prescaleBits)};
+}
+
+Value mlir::dsv4::emitScaledCodeBits(ImplicitLocOpBuilder &b, Value x, Value exponent,
+                                     Type codeType) {
+  return emitCodeBits(b, arith::MulFOp::create(b, x, emitUe8m0Inverse(b, exponent)), codeType);
+}
+
+namespace {
+/// Bytes of e2m1 codes (i8 each, a 1-D vector of even length): element 2k in the low nibble
+/// of byte k, 2k+1 in the high one (SPEC.md's order).
+Value packNibbles(ImplicitLocOpBuilder &b, Value codes) {
+  int64_t count = cast<VectorType>(codes.getType()).getNumElements();
+  SmallVector<int64_t> even, odd;
+  for (int64_t k = 0; k < count / 2; ++k) {
+    even.push_back(2 * k);
+    odd.push_back(2 * k + 1);
+  }
+  Value low = vector::ShuffleOp::create(b, codes, codes, even);
+  Value high = vector::ShuffleOp::create(b, codes, codes, odd);
+  return arith::OrIOp::create(
+      b, low, arith::ShLIOp::create(b, high, constantLike(b, high, b.getI8IntegerAttr(4))));
+}
+} // namespace
+
+void mlir::dsv4::expandE2m1Conversions(Operation *root) {
+  SmallVector<arith::ScalingTruncFOp> conversions;
+  root->walk([&](arith::ScalingTruncFOp op) {
+    if (isa<Float4E2M1FNType>(getElementTypeOrSelf(op.getType())))
+      conversions.push_back(op);
+  });
+  for (arith::ScalingTruncFOp op : conversions) {
+    ImplicitLocOpBuilder b(op.getLoc(), op);
+    Value scale = op.getScale();
+    Value scaleBits = arith::BitcastOp::create(b, shapedLike(scale, b.getI8Type()), scale);
+    Value exponent = arith::ExtUIOp::create(b, shapedLike(scale, b.getI32Type()), scaleBits);
+    Value codes = emitScaledCodeBits(b, op.getIn(), exponent, getElementTypeOrSelf(op.getType()));
+    for (Operation *user : llvm::make_early_inc_range(op->getUsers())) {
+      auto bitcast = dyn_cast<vector::BitCastOp>(user);
+      if (!bitcast || !getElementTypeOrSelf(bitcast.getType()).isInteger(8))
+        continue;
+      bitcast.replaceAllUsesWith(packNibbles(b, codes));
+      bitcast.erase();
+    }
+    Value nibbles = arith::TruncIOp::create(b, shapedLike(codes, b.getIntegerType(4)), codes);
+    op.replaceAllUsesWith(arith::BitcastOp::create(b, op.getType(), nibbles).getResult());
+    op.erase();
+  }
 }
 
 SlotAddress mlir::dsv4::emitSlotAddress(ImplicitLocOpBuilder &b, const CacheGeometry &geometry,

@@ -223,7 +223,12 @@ LogicalResult PagedStoreOp::verify() {
   StringRef layout = stringifyCacheLayout(getLayout());
   if (dimOf(getValues(), 1) != geometry.quantized)
     return emitOpError() << "the " << layout << " layout stores " << geometry.quantized
-                         << " FP8 channels, got " << sizeString(dimOf(getValues(), 1));
+                         << " quantized channels, got " << sizeString(dimOf(getValues(), 1));
+  Type codeType = cast<RankedTensorType>(getValues().getType()).getElementType();
+  if (isa<Float4E2M1FNType>(codeType) != (geometry.codes == CodeFormat::e2m1))
+    return emitOpError() << "the " << layout << " layout stores "
+                         << (geometry.codes == CodeFormat::e2m1 ? "f4E2M1FN" : "FP8")
+                         << " codes, got " << codeType;
   if (dimOf(getRows(), 1) != geometry.headDim())
     return emitOpError() << "the " << layout << " layout stores rows of "
                          << geometry.headDim() << " channels, got "
@@ -264,6 +269,14 @@ LogicalResult FusedStoreOp::verify() {
   if (geometry.tail != 0 && int64_t(getRopeDim()) != geometry.tail)
     return emitOpError() << "the " << layout << " layout keeps the last " << geometry.tail
                          << " channels as bf16 rope channels, got rope_dim " << getRopeDim();
+  // An FP8 layout converts to the chip's FP8 type, which the op names; e2m1 is e2m1 anywhere.
+  bool fp8Layout = geometry.codes == CodeFormat::fp8;
+  if (fp8Layout && !getFp8Type())
+    return emitOpError() << "the " << layout << " layout quantizes to FP8 and needs fp8_type";
+  if (!fp8Layout && getFp8Type())
+    return emitOpError() << "the " << layout
+                         << " layout quantizes to f4E2M1FN and takes no fp8_type, got "
+                         << *getFp8Type();
   return verifyAddressing(*this, getPageSize(), getOutLoc(), getHandle());
 }
 

@@ -32,13 +32,29 @@ static float defaultScale(int64_t headDim) {
 
 float KernelConfig::effectiveScale() const { return scale ? *scale : defaultScale(headDim); }
 
+/// "indexer, main or indexer_mxfp4": every layout, for messages.
+static std::string layoutNames() {
+  std::string names;
+  for (uint32_t value = 0; value <= getMaxEnumValForCacheLayout(); ++value) {
+    if (value)
+      names += value == getMaxEnumValForCacheLayout() ? " or " : ", ";
+    names += stringifyCacheLayout(*symbolizeCacheLayout(value)).str();
+  }
+  return names;
+}
+
+/// Whether the store configuration `c` quantizes to FP8 (and so has an FP8 type).
+static bool quantizesToFp8(const KernelConfig &c) {
+  return getCacheGeometry(*symbolizeCacheLayout(*c.layout)).codes == CodeFormat::fp8;
+}
+
 /// The store part of a configuration: the layout fixes D and the bf16 tail (R).
 static std::string validateStore(const KernelConfig &c) {
   std::string message;
   llvm::raw_string_ostream os(message);
   std::optional<CacheLayout> layout = symbolizeCacheLayout(*c.layout);
   if (!layout)
-    return "layout '" + *c.layout + "' is not indexer or main";
+    return "layout '" + *c.layout + "' is not " + layoutNames();
   CacheGeometry geometry = getCacheGeometry(*layout);
   if (c.headDim != geometry.headDim())
     os << "the " << *c.layout << " layout stores rows of " << geometry.headDim()
@@ -48,7 +64,7 @@ static std::string validateStore(const KernelConfig &c) {
        << " channels as bf16 rope channels, not " << c.ropeDim;
   else if (c.pageSize < 1 || c.pageSize > kMaxPageSize || !llvm::isPowerOf2_64(c.pageSize))
     os << "page size " << c.pageSize << " is not a power of two in [1, " << kMaxPageSize << "]";
-  else if (c.fp8 != "fn" && c.fp8 != "fnuz")
+  else if (geometry.codes == CodeFormat::fp8 && c.fp8 != "fn" && c.fp8 != "fnuz")
     os << "fp8 '" << c.fp8 << "' is not fn or fnuz";
   return message;
 }
@@ -96,8 +112,11 @@ std::string mlir::dsv4::kernelName(const KernelConfig &c) {
     os << "_eps" << bitsOf(c.eps);
   if (c.scale && *c.scale != defaultScale(c.headDim))
     os << "_s" << bitsOf(*c.scale);
-  if (c.layout)
-    os << "_" << *c.layout << "_p" << c.pageSize << "_" << c.fp8;
+  if (c.layout) {
+    os << "_" << *c.layout << "_p" << c.pageSize;
+    if (quantizesToFp8(c))
+      os << "_" << c.fp8;
+  }
   return name;
 }
 
@@ -113,8 +132,10 @@ static Type elementType(Builder &b, llvm::StringRef dtype) {
 /// have kv's type (bf16 kv rounds them before the quantization), while a store quantizes the
 /// f32 row: only the fused op says that for every kv type.
 static Value buildStore(OpBuilder &b, Location loc, const KernelConfig &c, ValueRange args) {
-  Type fp8 = c.fp8 == "fnuz" ? Type(b.getType<Float8E4M3FNUZType>())
-                             : Type(b.getType<Float8E4M3FNType>());
+  TypeAttr fp8;
+  if (quantizesToFp8(c))
+    fp8 = TypeAttr::get(c.fp8 == "fnuz" ? Type(b.getType<Float8E4M3FNUZType>())
+                                        : Type(b.getType<Float8E4M3FNType>()));
   PositionSource source = c.mode == "decode" ? PositionSource::decode : PositionSource::prefill;
   return FusedStoreOp::create(
       b, loc, args[4].getType(), source, *symbolizeCacheLayout(*c.layout), args[0], args[1],

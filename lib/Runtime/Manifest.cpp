@@ -33,10 +33,11 @@ const char *dsv4::rt::dtypeName(int32_t dtype) {
 }
 
 // Indexed by dsv4_layout: the manifest's `layout` values, and how an in-place kernel is named.
-constexpr const char *kLayoutNames[] = {"invalid", "in-place", "indexer", "main"};
+constexpr const char *kLayoutNames[] = {"invalid", "in-place", "indexer", "main",
+                                       "indexer_mxfp4"};
 
 const char *dsv4::rt::layoutName(int32_t layout) {
-  return layout > 0 && layout <= DSV4_LAYOUT_MAIN ? kLayoutNames[layout] : kLayoutNames[0];
+  return layout > 0 && layout <= DSV4_LAYOUT_INDEXER_MXFP4 ? kLayoutNames[layout] : kLayoutNames[0];
 }
 
 namespace {
@@ -111,14 +112,14 @@ dsv4_status getDtype(const json &object, const char *key, bool allowF16,
 dsv4_status getLayout(const json &object, dsv4_layout &out) {
   std::string s;
   DSV4_TRY(getString(object, kLayoutKey, s));
-  for (int layout = DSV4_LAYOUT_INDEXER; layout <= DSV4_LAYOUT_MAIN; ++layout)
+  for (int layout = DSV4_LAYOUT_INDEXER; layout <= DSV4_LAYOUT_INDEXER_MXFP4; ++layout)
     if (s == kLayoutNames[layout]) {
       out = static_cast<dsv4_layout>(layout);
       return DSV4_OK;
     }
-  return fail(DSV4_ERR_BAD_MANIFEST, "manifest: key '%s' is '%s', expected '%s' or '%s'",
+  return fail(DSV4_ERR_BAD_MANIFEST, "manifest: key '%s' is '%s', expected '%s', '%s' or '%s'",
               kLayoutKey, s.c_str(), kLayoutNames[DSV4_LAYOUT_INDEXER],
-              kLayoutNames[DSV4_LAYOUT_MAIN]);
+              kLayoutNames[DSV4_LAYOUT_MAIN], kLayoutNames[DSV4_LAYOUT_INDEXER_MXFP4]);
 }
 
 // The manifest's argument list must be KernelArgs.def's, in order: a kernel

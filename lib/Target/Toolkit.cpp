@@ -41,10 +41,10 @@ namespace {
 /// on). Other NVIDIA chips are refused rather than guessed at: LLVM aborts on sm_XY it does
 /// not know, and sm_100/sm_120 need a newer PTX ISA than the +ptx80 this back end emits.
 constexpr dsv4::Chip kChips[] = {
-    {"gfx942", /*amd=*/true, 64 * 1024, /*fnuzFp8=*/true},
-    {"gfx950", /*amd=*/true, 160 * 1024, /*fnuzFp8=*/false},
-    // static __shared__; more needs a dynamic opt-in
-    {"sm_90", /*amd=*/false, 48 * 1024, /*fnuzFp8=*/false},
+    {"gfx942", /*amd=*/true, 64 * 1024, /*fnuzFp8=*/true, /*scaledFp4=*/false},
+    {"gfx950", /*amd=*/true, 160 * 1024, /*fnuzFp8=*/false, /*scaledFp4=*/true},
+    // static __shared__; more needs a dynamic opt-in. No FP4 conversion before sm_100a.
+    {"sm_90", /*amd=*/false, 48 * 1024, /*fnuzFp8=*/false, /*scaledFp4=*/false},
 };
 } // namespace
 

@@ -110,11 +110,17 @@ struct FuseEpilogueQuantizeStore : OpRewritePattern<PagedStoreOp> {
         items->handle != store.getHandle() || items->ratio != int64_t(epilogue.getRatio()) ||
         items->ratio != int64_t(store.getRatio()))
       return rewriter.notifyMatchFailure(store, "the store's items are not the epilogue's");
-    int64_t tail = getCacheGeometry(store.getLayout()).tail;
-    if (tail != 0 && int64_t(epilogue.getRopeDim()) != tail)
+    CacheGeometry geometry = getCacheGeometry(store.getLayout());
+    if (geometry.tail != 0 && int64_t(epilogue.getRopeDim()) != geometry.tail)
       return rewriter.notifyMatchFailure(store, "the bf16 tail is not the rope channels");
+    // The fused op quantizes as its layout does; a quantize in another format (ue8m0 rounds
+    // to bf16 first, mx does not) or block computes other bytes.
+    if (quantize.getScaleFormat() != geometry.scaleFormat ||
+        int64_t(quantize.getBlock()) != geometry.block)
+      return rewriter.notifyMatchFailure(store, "the quantize is not the layout's");
 
-    Type fp8 = cast<RankedTensorType>(quantize.getValues().getType()).getElementType();
+    Type codeType = cast<RankedTensorType>(quantize.getValues().getType()).getElementType();
+    TypeAttr fp8 = geometry.codes == CodeFormat::fp8 ? TypeAttr::get(codeType) : TypeAttr();
     auto fused = FusedStoreOp::create(
         rewriter, store.getLoc(), store.getType(), epilogue.getSource(), store.getLayout(),
         epilogue.getKv(), epilogue.getWeight(), epilogue.getFreqs(), epilogue.getHandle(),

@@ -1,7 +1,8 @@
 """Kernels by configuration: a prebuilt library with an index, and an on-disk JIT cache.
 
-A configuration is an in-place epilogue (layout None) or a fused FP8 store into a paged cache
-of one layout and page size; matching is exact, so one never stands in for the other.
+A configuration is an in-place epilogue (layout None) or a fused store into a paged cache of one
+layout (FP8 indexer or main, MXFP4 indexer) and page size; matching is exact, so one never stands
+in for the other.
 get_kernel(config, device) returns the loaded dsv4.Kernel for a configuration. It looks, in
 order, in the library the installed package carries (dsv4/kernels/, copied by setup.py from
 scripts/run's output), in the libraries named by $DSV4_KERNEL_DIR (os.pathsep-separated folders
@@ -52,7 +53,9 @@ CHIPS = ("gfx942", "gfx950", "sm_90")
 _MODES = ("decode", "prefill")
 _KV_DTYPES = ("f32", "bf16", "f16")
 _WEIGHT_DTYPES = ("f32", "bf16")
-_LAYOUTS = ("indexer", "main")  # SPEC.md "Storing into the paged caches"
+# SPEC.md "Storing into the paged caches": the FP8 layouts, then the MXFP4 indexer's (e2m1).
+_FP8_LAYOUTS = ("indexer", "main")
+_LAYOUTS = (*_FP8_LAYOUTS, "indexer_mxfp4")
 DEFAULT_PAGE_SIZE = 64          # dsv4-gen's --page-size default
 # The limits the compiler checks (dsv4-gen's validate(), lib/Generator/KernelConfig.cpp): the
 # sizes its address arithmetic multiplies, so a configuration outside them is refused here
@@ -126,7 +129,7 @@ class Config:
     ratio: int = 4
     rotate: bool = True
     scale: float = None         # Hadamard scale; None means D^-0.5
-    layout: str = None          # None: kv updated in place; "indexer"/"main": the FP8 store
+    layout: str = None          # None: kv updated in place; else the store into that layout
     page_size: int = DEFAULT_PAGE_SIZE  # the store's tokens per cache page
 
     def __post_init__(self):
@@ -275,8 +278,9 @@ class Config:
 _CONFIG_KEYS = ("mode", "rotate", "head_dim", "rope_dim", "ratio", "eps", "scale", "kv_dtype",
                 "weight_dtype")
 _MANIFEST_KEYS = ("kernel", "binary", "chip", *_CONFIG_KEYS)
-# A store kernel's manifest has these too (docs/ABI.md); an in-place one has none of them.
-_STORE_KEYS = ("layout", "page_size", "fp8_type", "cache_align")
+# A store kernel's manifest has these too (docs/ABI.md), and fp8_type for an FP8 layout; an
+# in-place one has none of them.
+_STORE_KEYS = ("layout", "page_size", "cache_align")
 # What an index entry holds besides "manifest": the fields Config.from_manifest reads.
 _INDEX_KEYS = ("binary", "chip", *(k for k in _MANIFEST_KEYS if k not in ("binary", "chip")),
                "layout", "page_size")
@@ -337,6 +341,8 @@ def read_manifest(path):
     missing = [k for k in _MANIFEST_KEYS if k not in manifest]
     if "layout" in manifest:
         missing += [k for k in _STORE_KEYS if k not in manifest]
+        if manifest["layout"] in _FP8_LAYOUTS and "fp8_type" not in manifest:
+            missing.append("fp8_type")
     if missing:
         raise ValueError(f"manifest '{path}' lacks {', '.join(missing)}")
     try:

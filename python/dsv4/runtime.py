@@ -16,7 +16,7 @@ _DTYPES = {"f32": 1, "bf16": 2, "f16": 3}
 _DTYPE_NAMES = {v: k for k, v in _DTYPES.items()}
 HANDLE_DECODE_SEQ_LENS = 1
 HANDLE_PREFILL_PLAN = 2
-_LAYOUTS = {None: 1, "indexer": 2, "main": 3}
+_LAYOUTS = {None: 1, "indexer": 2, "main": 3, "indexer_mxfp4": 4}
 _LAYOUT_NAMES = {v: k for k, v in _LAYOUTS.items()}
 _PLAN_FIELDS = 4  # (row, batch_id, position, window_len)
 
@@ -370,7 +370,7 @@ def compress_norm_rope_hadamard_inplace(kv, weight, freqs_cis, plan, eps, *, ker
 def compress_norm_rope_quantize_store(kv, weight, freqs_cis, plan, out_loc, cache, eps, *,
                                       kernel, stream=None, config=None):
     """The fused store (SPEC.md "Storing into the paged caches"): each item's finished row,
-    quantized to FP8, into the paged `cache` (a contiguous uint8 tensor, the framework's
+    quantized in the kernel's layout (FP8, or MXFP4 for indexer_mxfp4), into the paged `cache` (a contiguous uint8 tensor, the framework's
     buffer of pages) at slot out_loc[item] (int64, one per item of plan); kv is only read.
     The arguments are torch.ops.dsv4.compress_norm_rope_quantize_store_'s, in its order, up to
     eps; the rest of the configuration (ratio, rotation, scale, layout and page size) is

@@ -9,9 +9,9 @@ updates kv [N, D] in place, and
     torch.ops.dsv4.compress_norm_rope_quantize_store_(kv, weight, freqs, plan, out_loc, cache,
                                                       eps, ratio, rotate, layout, page_size)
 
-reads kv and stores each finished row, quantized to FP8, into the paged uint8 `cache` at slot
-out_loc[item] (SPEC.md "Storing into the paged caches"; layout "indexer" or "main", page_size
-tokens a page). Under torch.compile, call them through
+reads kv and stores each finished row, quantized, into the paged uint8 `cache` at slot
+out_loc[item] (SPEC.md "Storing into the paged caches"; layout "indexer" or "main" for FP8,
+"indexer_mxfp4" for MXFP4, page_size tokens a page). Under torch.compile, call them through
 `dsv4.torch_ops.compress_norm_rope_hadamard_` / `compress_norm_rope_quantize_store_`, which take
 the framework's complex64 freqs_cis [P, R/2] and hand the op its float32 [P, R] view: Inductor
 cannot lower an op with a complex argument (it falls back, and an op's functionalization is then

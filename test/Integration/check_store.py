@@ -10,6 +10,10 @@ property and exits 1 if any fails.
 
 With --gpu (gen_store.py --gpu) the finished rows are the in-place kernel's and each cache is
 the store kernel's; there is no chain and no directly quantized rows to check.
+
+With --rows edge (gen_store.py --rows edge) every designed finished row must be exactly its
+design (gen_store.edge_finished_row), and the e2m1 values the stored tokens put on a tie
+between two codes, or beside an infinity, are counted: the ties the test is designed to hit.
 """
 import argparse
 import math
@@ -18,8 +22,12 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 from check_epilogue import parse_memrefs, reference_row, rel_l2, work_items  # noqa: E402
-from store_model import (FP8, Layout, amax_of, f32, from_bits, quantize_token,  # noqa: E402
-                         store_decision)
+from gen_store import SCALE_FORMATS, edge_finished_row  # noqa: E402
+from store_model import (FP8, Layout, amax_of, f32, f32_bits, from_bits,  # noqa: E402
+                         mxfp4_scaled, quantize_token, store_decision)
+
+# |d * 2^(127 - e)| halfway between two e2m1 codes.
+E2M1_TIES = (0.25, 0.75, 1.25, 1.75, 2.5, 3.5, 5.0)
 
 failures = []
 
@@ -36,9 +44,12 @@ def pattern(k):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--layout", choices=["indexer", "main"], required=True)
+    parser.add_argument("--layout", choices=sorted(SCALE_FORMATS), required=True)
     parser.add_argument("--mode", choices=["decode", "prefill"], required=True)
-    parser.add_argument("--fp8", choices=sorted(FP8), required=True)
+    parser.add_argument("--fp8", choices=sorted(FP8),
+                        help="the FP8 type of an FP8 layout (indexer_mxfp4 has none)")
+    parser.add_argument("--rows", choices=["standard", "edge"], default="standard",
+                        help="the rows of gen_store.py --rows")
     parser.add_argument("--page-sizes", default="1,16,64")
     parser.add_argument("--ratio", type=int, default=4)
     parser.add_argument("--gpu", action="store_true",
@@ -62,7 +73,7 @@ def main():
     kv = [from_bits(v) for v in kv_bits]
     weight = [from_bits(v) for v in w_bits]
     freqs = [from_bits(v) for v in fr_bits]
-    rotate = args.layout == "indexer"
+    rotate = args.layout != "main"
     items = work_items(args.mode, h_sizes, handle, args.ratio, positions)
 
     # The finished f32 rows the store quantizes: SPEC.md's function, to 1e-6 (bf16 kv: the
@@ -77,7 +88,9 @@ def main():
         bits = row_bits[row * d:(row + 1) * d]
         x = kv[row * d:(row + 1) * d]
         got = [from_bits(v) for v in bits]
-        if any(math.isnan(v) for v in x):
+        if args.rows == "edge":
+            check_designed_row(row, bits, args.kv)
+        elif any(math.isnan(v) for v in x):
             verdict(all(math.isnan(v) for v in got), f"row {row}: a NaN input gives a NaN row")
         elif all(v == 0.0 for v in x):
             verdict(all(v == 0.0 for v in got), f"row {row}: an all-zero row stays zero")
@@ -90,6 +103,7 @@ def main():
 
     out_locs = [dumps[5 + per_page * k][1] for k in range(len(page_sizes))]
     saturated_total = 0
+    ties, beside_infinity = [0], [0]
 
     def model_cache(layout, size, out_loc, rows, label):
         """The cache the model expects, and how many slots store (printing each item)."""
@@ -107,6 +121,8 @@ def main():
             row_at, scales_at, _ = layout.slot(out_loc[m])
             codes, scales, saturated = quantize_token(layout, rows[row], args.fp8)
             saturated_total += saturated
+            if layout.e2m1:
+                count_edges(layout, rows[row], ties, beside_infinity)
             expected[row_at:row_at + len(codes)] = codes
             expected[scales_at:scales_at + len(scales)] = scales
             stored += 1
@@ -131,21 +147,52 @@ def main():
             differing = dumps[7 + per_page * k][1][0]
             verdict(differing == 0,
                     f"page_size {ps}: the unfused chain differs in {differing} bytes")
-    print(f"values above FP8_MAX before saturation: {saturated_total}")
+    print(f"values above {'6' if layout.e2m1 else 'FP8_MAX'} before saturation: "
+          f"{saturated_total}")
+    if layout.e2m1:
+        print(f"e2m1 values on a tie: {ties[0]}, nonzero beside an infinity: "
+              f"{beside_infinity[0]}")
     if args.gpu:
         return check_tiny_cache(args, dumps, page_sizes, model_cache, finished)
 
-    # Rows quantized directly, each with an amax channel that rounds above FP8_MAX.
+    # Rows quantized directly: FP8, each with an amax channel that rounds above FP8_MAX; e2m1,
+    # the designed values with NaNs and infinities written in.
     (_, sat_bits), (c_sizes, cache) = dumps[-4:-2]
     ps = page_sizes[0]
     sat_rows = {row: sat_bits[row * d:(row + 1) * d] for row in range(n)}
     saturated_total = 0
+    ties[0] = beside_infinity[0] = 0
+    label = "edge rows" if layout.e2m1 else "saturating rows"
     expected, stored = model_cache(Layout(args.layout, ps), c_sizes[0], out_locs[0], sat_rows,
-                                   f"saturating rows, page_size {ps}")
+                                   f"{label}, page_size {ps}")
     mismatches = sum(1 for a, b in zip(cache, expected) if a != b)
-    verdict(mismatches == 0, f"saturating rows: {stored} slots stored, {saturated_total} values"
-            f" saturated, {mismatches} mismatches against the model")
+    extra = (f", {ties[0]} on a tie, {beside_infinity[0]} nonzero beside an infinity"
+             if layout.e2m1 else "")
+    verdict(mismatches == 0, f"{label}: {stored} slots stored, {saturated_total} values"
+            f" saturated{extra}, {mismatches} mismatches against the model")
     return check_tiny_cache(args, dumps, page_sizes, model_cache, finished)
+
+
+def check_designed_row(row, bits, kv):
+    """--rows edge: a designed finished row is its design, bit for bit (NaN where it is NaN)."""
+    design = edge_finished_row(row, kv)
+    if design is None:
+        print(f"row {row}: not designed (its finished row is what the model quantizes)")
+        return
+    wrong = sum(1 for got, want in zip(bits, design)
+                if not (math.isnan(want) and math.isnan(from_bits(got)))
+                and got & 0xFFFFFFFF != f32_bits(want))
+    verdict(wrong == 0, f"row {row}: the designed finished row, {wrong} channels differ")
+
+
+def count_edges(layout, row_bits, ties, beside_infinity):
+    """Adds the values of a stored e2m1 token that lie on a tie, and the finite ones beside an
+    infinity (e = 255) that do not round to zero."""
+    scales, values = mxfp4_scaled(layout, row_bits)
+    for k, y in enumerate(values):
+        ties[0] += abs(y) in E2M1_TIES
+        beside_infinity[0] += (scales[k // layout.block] == 255 and math.isfinite(y)
+                               and abs(y) > 0.25)
 
 
 def check_tiny_cache(args, dumps, page_sizes, model_cache, finished):

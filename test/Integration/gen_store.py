@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Writes the MLIR input of one CPU test of the FP8 paged-cache store (SPEC.md "Storing into
-the paged caches").
+"""Writes the MLIR input of one CPU test of the paged-cache store (SPEC.md "Storing into the
+paged caches"): FP8 (indexer, main) or MXFP4 (indexer_mxfp4).
 
 The inputs are constants computed here (kv with a tiny row, an all-zero row, a NaN row and a
 row with one spike; weight; freqs; the handle; out_loc). @main runs dsv4.fused_epilogue (the
@@ -18,6 +18,16 @@ the shapes convert-dsv4-to-gpu turns into kernels and launches (run on the CPU b
 convert-gpu-to-host). It prints kv, weight, freqs, handle, the finished rows, then per page
 size out_loc and the store kernel's cache, then the tiny cache; no chain, no directly
 quantized rows (the kernels take kv rows only).
+
+With --rows edge (indexer_mxfp4), the finished rows are designed values rather than an
+epilogue's results: eps = 2^100 outweighs every row's mean square, so the norm multiplies by
+exactly 2^-50, a weight of 2^50 undoes it, freqs rotate by 0 and nothing rotates, and the row is
+kv itself. Its blocks put values on every e2m1 code, every tie between two codes and both f32
+(or bf16) neighbours of each tie, at block scales from 2^-30 to 2^30 (amax above and below
+1e-4, zero blocks, mixed magnitudes across a row); channel 127 weighs +inf (an infinity, or NaN
+where kv is 0) and channel 126 2^127 (a finite value beside it). The directly quantized rows are
+the designed values again, with NaNs, infinities and finite values that stay nonzero beside an
+infinity written in directly.
 """
 import argparse
 import math
@@ -30,6 +40,8 @@ from store_model import Layout, f32  # noqa: E402
 ROWS, POSITIONS, ROPE_DIM, RATIO = 12, 64, 64, 4
 TINY_ROW, ZERO_ROW, NAN_ROW, SPIKE_ROW = 6, 7, 8, 9
 HUGE_OUT_LOC = 1 << 62
+# The scale format and the type of the codes of each layout (dsv4.quantize's spelling).
+SCALE_FORMATS = {"indexer": "f32", "main": "ue8m0", "indexer_mxfp4": "mx"}
 
 
 def f32_hex(value):
@@ -58,6 +70,112 @@ def kv_value(i, j):
     if i == SPIKE_ROW and j == 70:  # FP8 subnormals or (signed) zero
         return v * 3e3
     return v
+
+
+# --rows edge (indexer_mxfp4): see the module docstring.
+EDGE_EPS = 2.0 ** 100
+EDGE_NORM = 2.0 ** -50      # rsqrt(EDGE_EPS): every designed row's mean square is below half
+EDGE_WEIGHT = 2.0 ** 50     # an ulp of EDGE_EPS, so the norm multiplies by exactly this
+# In block 1, outside the RoPE pairs (which would spread an infinity's NaN from inf * sin 0).
+HUGE_CHANNEL, HUGE_WEIGHT = 62, 2.0 ** 127
+INF_CHANNEL = 63            # weight +inf
+# Per row: the power of two of each block's values (None: a zero block), the sign of the
+# pattern and the sign of kv's INF_CHANNEL (+1: +inf, -1: -inf, 0: NaN). Block 1 holds the
+# channels of weight 2^127 and +inf, so its exponent is >= 0 (kv's HUGE_CHANNEL is then the
+# value (+-6 * 2^p) * 2^-77, whose product with 2^-50 is a normal f32). Row SPIKE_ROW is not
+# designed.
+EDGE_ROWS = {
+    0: ((0, 4, None, -16), 1, 0), 1: ((0, 0, -4, 20), -1, 1), 2: ((-13, 2, 8, None), 1, -1),
+    3: ((-14, 0, -17, -15), -1, 0), 4: ((3, 1, 10, -3), 1, 1), 5: ((-1, 5, -2, 1), -1, -1),
+    TINY_ROW: ((-20, 0, -17, -30), 1, 0), ZERO_ROW: ((None, None, None, None), 1, 0),
+    NAN_ROW: ((30, 6, 0, -30), -1, 1), 10: ((7, 3, 15, -7), 1, -1),
+    11: ((-12, 2, 12, -18), -1, 0),
+}
+# bf16 kv: the in-place kernel's rows are bf16, so every row must be exact: SPIKE_ROW too.
+EDGE_SPIKE_ROW_BF16 = ((2, 1, 5, -2), 1, 1)
+
+
+def nudged(value, steps, kv):
+    """`value` moved by `steps` units in the last place of kv's type (f32 or bf16)."""
+    shift = 0 if kv == "f32" else 16
+    bits = struct.unpack("<I", struct.pack("<f", value))[0]
+    return struct.unpack("<f", struct.pack("<I", bits + (steps << shift)))[0]
+
+
+def e2m1_grid(kv):
+    """32 magnitudes over a block's power of two: +-0, every e2m1 tie and its two neighbours in
+    kv's type, every other code, 5.5 and 0.1; 6 (the block's amax) at position 30."""
+    ties = [0.25, 0.75, 1.25, 1.75, 2.5, 3.5, 5.0]
+    grid = [0.0, -0.0] + ties + [nudged(t, step, kv) for t in ties for step in (-1, 1)]
+    grid += [0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 5.5, 6.0, 0.1]
+    return [f32(v) if kv == "f32" else bf16_value(v) for v in grid]
+
+
+def bf16_value(value):
+    bits = struct.unpack("<I", struct.pack("<f", value))[0]
+    return struct.unpack("<f", struct.pack("<I", ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16) << 16))[0]
+
+
+def edge_design(i, kv):
+    """The values row `i` of --rows edge is designed to hold before the RoPE (None for the
+    undesigned row)."""
+    design = EDGE_ROWS.get(i, EDGE_SPIKE_ROW_BF16 if kv == "bf16" else None)
+    if design is None:
+        return None
+    exponents, sign, inf_sign = design
+    grid = e2m1_grid(kv)
+    row = []
+    for block, p in enumerate(exponents):
+        for k, magnitude in enumerate(grid):
+            value = 0.0 if p is None else magnitude * 2.0 ** p
+            row.append(-value if (sign < 0) != (k % 2 == 1) else value)
+    row[INF_CHANNEL] = inf_sign * math.inf if inf_sign else math.nan
+    return row
+
+
+def edge_finished_row(i, kv):
+    """The finished row row `i` is designed to be (None for the undesigned row): its design
+    after the RoPE by angle 0, which only decides the sign of zeros (a * 1 - b * 0 and a * 0 +
+    b * 1 in f32, as SPEC.md writes them)."""
+    row = edge_design(i, kv)
+    if row is None:
+        return None
+    for j in range(len(row) - ROPE_DIM, len(row), 2):
+        a, b = row[j], row[j + 1]
+        row[j], row[j + 1] = a * 1.0 - b * 0.0, a * 0.0 + b * 1.0
+    return row
+
+
+def edge_kv_value(i, j, kv):
+    """kv of --rows edge: the designed row (HUGE_CHANNEL scaled by 2^-77 against its weight,
+    INF_CHANNEL the sign of its infinity); row SPIKE_ROW makes HUGE_CHANNEL a large finite
+    value (about 0.7 * 2^127, its norm no longer exact) beside +inf."""
+    row = edge_design(i, kv)
+    if row is None:
+        return {0: 2.0 ** 60, 1: -(2.0 ** 59), HUGE_CHANNEL: 0.07 * 2.0 ** 60,
+                INF_CHANNEL: 1.0}.get(j, kv_value(i, j))
+    if j == HUGE_CHANNEL:
+        return row[j] / (EDGE_NORM * HUGE_WEIGHT)
+    if j == INF_CHANNEL:
+        return math.copysign(1.0, row[j]) if not math.isnan(row[j]) else 0.0
+    return row[j]
+
+
+def edge_weight(j):
+    return {HUGE_CHANNEL: HUGE_WEIGHT, INF_CHANNEL: math.inf}.get(j, EDGE_WEIGHT)
+
+
+def edge_direct_row(i, d):
+    """Row `i` of the directly quantized rows of --rows edge: the designed values, with a NaN
+    in block 0 and, in block 2, an infinity of the row's sign beside finite values that stay
+    nonzero at e = 255 (3 * 2^126 is the tie 0.75, -2^127 is -0.5)."""
+    row = edge_finished_row(i, "f32") or edge_finished_row(0, "f32")
+    sign = -1.0 if i % 2 else 1.0
+    row[5 + i] = math.nan
+    row[64 + i] = sign * math.inf
+    row[65 + i] = 3 * 2.0 ** 126
+    row[80] = -(2.0 ** 127)
+    return row
 
 
 def saturating_amaxes(count):
@@ -138,7 +256,7 @@ def tiny_cache_bytes(layout):
     return layout.slot(0)[2] - 1
 
 
-def emit_tiny_cache(w, print_tensor, layout_name, mode, ps, m, attrs, fp8, epilogue_types,
+def emit_tiny_cache(w, print_tensor, layout_name, mode, ps, m, attrs, fp8_attr, epilogue_types,
                     ol_ty, gpu):
     """Every item at slot 0 of a cache one byte too small for it: nothing may be written (the
     slot's end, not only its page, is checked against the cache size)."""
@@ -152,32 +270,42 @@ def emit_tiny_cache(w, print_tensor, layout_name, mode, ps, m, attrs, fp8, epilo
           f" %out_loc_tiny) : ({epilogue_types}, {c_ty}, {ol_ty}) -> {c_ty}")
     else:
         w(f"  %fused_tiny = dsv4.fused_store {mode} {layout_name} %kv, %weight, %freqs, %handle"
-          f" into %cache_tiny[%out_loc_tiny] {{{attrs}, fp8_type = {fp8}, page_size = {ps} : i64}}"
+          f" into %cache_tiny[%out_loc_tiny] {{{attrs}{fp8_attr}, page_size = {ps} : i64}}"
           f" : {epilogue_types}, {c_ty}, {ol_ty}")
     print_tensor("%fused_tiny", c_ty, [size], "i8")
 
 
 def emit(args):
     layout_name, mode = args.layout, args.mode
-    rotate = layout_name == "indexer"
+    layout = Layout(layout_name, 1)
+    edge = args.rows == "edge"
+    # The DeepSeek-V4 configurations: the indexer layouts rotate, main does not; edge rows don't.
+    rotate = layout_name != "main" and not edge
     page_sizes = [int(p) for p in args.page_sizes.split(",")]
-    d = Layout(layout_name, 1).head_dim
-    fp8 = {"fn": "f8E4M3FN", "fnuz": "f8E4M3FNUZ"}[args.fp8]
-    fmt_name = "f32" if layout_name == "indexer" else "ue8m0"
-    block = Layout(layout_name, 1).block
-    quantized = Layout(layout_name, 1).quantized
+    d = layout.head_dim
+    # The codes' type: the FP8 flavour's, or e2m1 (which has no flavour, nor an fp8_type).
+    codes = "f4E2M1FN" if layout.e2m1 else {"fn": "f8E4M3FN", "fnuz": "f8E4M3FNUZ"}[args.fp8]
+    fp8_attr = "" if layout.e2m1 else f", fp8_type = {codes}"
+    fmt_name = SCALE_FORMATS[layout_name]
+    block = layout.block
+    quantized = layout.quantized
     scale_ty = "f32" if fmt_name == "f32" else "i8"
 
     kv_ty, w_ty, fr_ty = f"tensor<{ROWS}x{d}x{args.kv}>", f"tensor<{d}xf32>", \
         f"tensor<{POSITIONS}x{ROPE_DIM}xf32>"
     kv_hex = f32_hex if args.kv == "f32" else bf16_hex
-    kv = dense([dense([kv_value(i, j) for j in range(d)], kv_hex) for i in range(ROWS)], str)
-    weight = dense([1 + (((j * 37 + 5) % 101) - 50.5) / 200 for j in range(d)], f32_hex)
+    if edge:
+        kv = dense([dense([edge_kv_value(i, j, args.kv) for j in range(d)], kv_hex)
+                    for i in range(ROWS)], str)
+        weight = dense([edge_weight(j) for j in range(d)], f32_hex)
+    else:
+        kv = dense([dense([kv_value(i, j) for j in range(d)], kv_hex) for i in range(ROWS)], str)
+        weight = dense([1 + (((j * 37 + 5) % 101) - 50.5) / 200 for j in range(d)], f32_hex)
     freqs = []
     for q in range(POSITIONS):
         row = []
         for c in range(ROPE_DIM):
-            angle = (q + 1) * 0.83 / (c // 2 + 1.37)
+            angle = 0.0 if edge else (q + 1) * 0.83 / (c // 2 + 1.37)
             row.append(math.sin(angle) if c % 2 else math.cos(angle))
         freqs.append(dense(row, f32_hex))
     items = DECODE if mode == "decode" else PREFILL
@@ -191,9 +319,9 @@ def emit(args):
         handle = dense([dense([row, batch, pos + RATIO - 1, 8], str)
                         for (row, batch, pos), _ in items], str)
     it_ty, ol_ty = f"tensor<{m}x2xi32>", f"tensor<{m}xi64>"
-    q_ty = f"tensor<{ROWS}x{quantized}x{fp8}>"
+    q_ty = f"tensor<{ROWS}x{quantized}x{codes}>"
     s_ty = f"tensor<{ROWS}x{quantized // block}x{scale_ty}>"
-    eps = f32_hex(1e-6)
+    eps = f32_hex(EDGE_EPS if edge else 1e-6)
     attrs = f"eps = {eps} : f32, ratio = {RATIO} : i64, rope_dim = {ROPE_DIM} : i64"
     if rotate:
         attrs += f", scale = {f32_hex(d ** -0.5)} : f32"
@@ -215,7 +343,7 @@ def emit(args):
             w(f"func.func @store{ps}(%kv: {kv_ty}, %weight: {w_ty}, %freqs: {fr_ty},"
               f" %handle: {h_ty}, %cache: {c_ty}, %out_loc: {ol_ty}) -> {c_ty} {{")
             w(f"  %0 = dsv4.fused_store {mode} {layout_name} %kv, %weight, %freqs, %handle"
-              f" into %cache[%out_loc] {{{attrs}, fp8_type = {fp8}, page_size = {ps} : i64}}"
+              f" into %cache[%out_loc] {{{attrs}{fp8_attr}, page_size = {ps} : i64}}"
               f" : {epilogue_types}, {c_ty}, {ol_ty}")
             w(f"  return %0 : {c_ty}")
             w("}")
@@ -223,7 +351,7 @@ def emit(args):
         w(f"func.func @store_tiny(%kv: {kv_ty}, %weight: {w_ty}, %freqs: {fr_ty},"
           f" %handle: {h_ty}, %cache: {c_ty}, %out_loc: {ol_ty}) -> {c_ty} {{")
         w(f"  %0 = dsv4.fused_store {mode} {layout_name} %kv, %weight, %freqs, %handle"
-          f" into %cache[%out_loc] {{{attrs}, fp8_type = {fp8}, page_size = {page_sizes[0]} : i64}}"
+          f" into %cache[%out_loc] {{{attrs}{fp8_attr}, page_size = {page_sizes[0]} : i64}}"
           f" : {epilogue_types}, {c_ty}, {ol_ty}")
         w(f"  return %0 : {c_ty}")
         w("}")
@@ -285,7 +413,7 @@ def emit(args):
             w(f"  %fused{ps} = call @store{ps}(%kv, %weight, %freqs, %handle, %cache{ps},"
               f" %out_loc{ps}) : ({epilogue_types}, {c_ty}, {ol_ty}) -> {c_ty}")
             print_tensor(f"%fused{ps}", c_ty, [size], "i8")
-        emit_tiny_cache(w, print_tensor, layout_name, mode, page_sizes[0], m, attrs, fp8,
+        emit_tiny_cache(w, print_tensor, layout_name, mode, page_sizes[0], m, attrs, fp8_attr,
                         epilogue_types, ol_ty, gpu=True)
         w("  return")
         w("}")
@@ -315,7 +443,7 @@ def emit(args):
         emit_pattern_cache(w, ps, c_ty)
         store_attrs = f"page_size = {ps} : i64, ratio = {RATIO} : i64"
         w(f"  %fused{ps} = dsv4.fused_store {mode} {layout_name} %kv, %weight, %freqs, %handle"
-          f" into %cache{ps}[%out_loc{ps}] {{{attrs}, fp8_type = {fp8}, page_size = {ps} : i64}}"
+          f" into %cache{ps}[%out_loc{ps}] {{{attrs}{fp8_attr}, page_size = {ps} : i64}}"
           f" : {kv_ty}, {w_ty}, {fr_ty}, {h_ty}, {c_ty}, {ol_ty}")
         w(f"  %chain{ps} = dsv4.paged_store {mode} {layout_name} %q, %s, {chain}"
           f" into %cache{ps}[%out_loc{ps}] items %items, %handle {{{store_attrs}}}"
@@ -337,12 +465,14 @@ def emit(args):
         w(f"  }}")
         w(f"  %difft{ps} = tensor.from_elements %diff{ps} : tensor<1xi32>")
         print_tensor(f"%difft{ps}", "tensor<1xi32>", [1], "i32")
-    # Rows that saturate FP8, quantized and stored directly (no epilogue) at the first page
-    # size: their amax channel lands above FP8_MAX before the saturation.
+    # Rows quantized and stored directly (no epilogue) at the first page size. FP8: rows that
+    # saturate, their amax channel above FP8_MAX before the saturation; e2m1 (whose amax never
+    # exceeds 6 when finite): the designed edge values, with NaNs and infinities anywhere.
     ps = page_sizes[0]
     size = cache_bytes(Layout(layout_name, ps))
     c_ty = f"tensor<{size}xi8>"
-    sat = dense([dense(saturating_row(i, d), f32_hex) for i in range(ROWS)], str)
+    direct_row = edge_direct_row if layout.e2m1 else saturating_row
+    sat = dense([dense(direct_row(i, d), f32_hex) for i in range(ROWS)], str)
     w(f"  %sat = arith.constant dense<{sat}> : {kv_ty}")
     w(f"  %satq, %sats = dsv4.quantize {fmt_name} %sat {{block = {block} : i64}}"
       f" : {kv_ty} -> {q_ty}, {s_ty}")
@@ -352,7 +482,7 @@ def emit(args):
       f" : {q_ty}, {s_ty}, {kv_ty}, {c_ty}, {ol_ty}, {it_ty}, {h_ty}")
     print_tensor("%sat", kv_ty, [ROWS, d], "f32")
     print_tensor("%satc", c_ty, [size], "i8")
-    emit_tiny_cache(w, print_tensor, layout_name, mode, page_sizes[0], m, attrs, fp8,
+    emit_tiny_cache(w, print_tensor, layout_name, mode, page_sizes[0], m, attrs, fp8_attr,
                     epilogue_types, ol_ty, gpu=False)
     w("  return")
     w("}")
@@ -361,19 +491,27 @@ def emit(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--layout", choices=["indexer", "main"], required=True)
+    parser.add_argument("--layout", choices=sorted(SCALE_FORMATS), required=True)
     parser.add_argument("--mode", choices=["decode", "prefill"], required=True)
-    parser.add_argument("--fp8", choices=["fn", "fnuz"], required=True)
+    parser.add_argument("--fp8", choices=["fn", "fnuz"],
+                        help="the FP8 type of an FP8 layout (indexer_mxfp4 has none)")
+    parser.add_argument("--rows", choices=["standard", "edge"], default="standard",
+                        help="edge: designed finished rows (indexer_mxfp4; module docstring)")
     parser.add_argument("--page-sizes", default="1,16,64")
     parser.add_argument("--gpu", action="store_true",
                         help="run the kernels (@finish, @store<ps>) instead of the CPU ops")
     parser.add_argument("--kv", choices=["f32", "bf16"], default="f32",
-                        help="kv's type; bf16 with --gpu --layout main only: there the finished "
-                             "rows the model needs are exactly the bf16 in-place kernel's (the "
-                             "layout rounds every channel to bf16 first)")
+                        help="kv's type; bf16 with --gpu and --layout main or --rows edge only: "
+                             "there the finished rows the model needs are exactly the bf16 "
+                             "in-place kernel's (main rounds every channel to bf16 first, edge "
+                             "rows are bf16 values exactly)")
     args = parser.parse_args()
-    if args.kv == "bf16" and not (args.gpu and args.layout == "main"):
-        parser.error("--kv bf16 needs --gpu and --layout main")
+    if (args.fp8 is None) != Layout(args.layout, 1).e2m1:
+        parser.error("--fp8 is needed by an FP8 layout and refused by indexer_mxfp4")
+    if args.rows == "edge" and args.layout != "indexer_mxfp4":
+        parser.error("--rows edge is designed for indexer_mxfp4's e2m1 codes")
+    if args.kv == "bf16" and not (args.gpu and (args.layout == "main" or args.rows == "edge")):
+        parser.error("--kv bf16 needs --gpu and --layout main or --rows edge")
     print(emit(args), end="")
 
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """SPEC.md "Storing into the paged caches" in plain Python: the bytes a store writes.
 
-Independent of the compiler: the FP8 rounding picks the nearest entry of a table of every FP8
-value (ties to the even code), f32 arithmetic is emulated by rounding each float64 result to
-f32, bf16 by its bit rule. Imported by check_store.py (CPU tests) and the device proof.
+Independent of the compiler: the FP8 and e2m1 roundings pick the nearest entry of a table of
+every value of the type (ties to the even code), f32 arithmetic is emulated by rounding each
+float64 result to f32, bf16 by its bit rule. Imported by check_store.py (CPU tests) and the
+device proof.
 """
 import bisect
 import math
@@ -15,6 +16,12 @@ FP8 = {
     "fnuz": {"bias": 8, "max": 240.0, "nan": 0x80, "negative_zero": 0x00},
 }
 MIN_AMAX = struct.unpack("<f", struct.pack("<f", 1e-4))[0]
+# e2m1 (SPEC.md "MXFP4 indexer K cache"): code k = 0..7 is E2M1[k], bit 3 the sign. It has no
+# NaN; SPEC.md leaves a NaN's nibble to the chip, and dsv4's written-out conversion (gfx942,
+# the NVIDIA twin, the CPU) gives it +6, code 7.
+E2M1 = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
+E2M1_MAX = 6.0
+E2M1_NAN = 0x7
 
 
 class Layout:
@@ -23,10 +30,16 @@ class Layout:
     def __init__(self, name, page_size):
         self.name = name
         self.page_size = page_size
+        # e2m1 codes, two a byte (indexer_mxfp4), or one FP8 byte each.
+        self.e2m1 = name == "indexer_mxfp4"
         if name == "indexer":
             self.head_dim, self.quantized, self.block = 128, 128, 128
             self.row_bytes, self.scale_stride, self.scale_bytes = 128, 4, 4
             self.page_bytes = 132 * page_size
+        elif self.e2m1:
+            self.head_dim, self.quantized, self.block = 128, 128, 32
+            self.row_bytes, self.scale_stride, self.scale_bytes = 64, 4, 4
+            self.page_bytes = 68 * page_size
         else:
             self.head_dim, self.quantized, self.block = 512, 448, 64
             self.row_bytes, self.scale_stride, self.scale_bytes = 576, 8, 7
@@ -93,6 +106,16 @@ def to_fp8(value, flavour):
     return code
 
 
+def to_e2m1(value):
+    """The e2m1 nibble of `value`: nearest (ties to the even code), saturated to +-6, -0 and
+    tiny negatives to the negative zero 0x8; a NaN to E2M1_NAN."""
+    if math.isnan(value):
+        return E2M1_NAN
+    magnitude = min(abs(value), E2M1_MAX)
+    code = min(range(len(E2M1)), key=lambda k: (abs(E2M1[k] - magnitude), k & 1))
+    return code | (0x8 if math.copysign(1.0, value) < 0 else 0)
+
+
 def amax_of(values):
     """maxNum of |x|: NaNs are ignored."""
     return max((abs(v) for v in values if not math.isnan(v)), default=0.0)
@@ -103,8 +126,34 @@ def ue8m0_round_up(s):
     return (bits >> 23) + (1 if bits & 0x7FFFFF else 0)
 
 
+def mxfp4_scaled(layout, row_bits):
+    """(scale bytes, values) of the indexer_mxfp4 layout for a finished f32 row (its bits): per
+    block of 32, e = ue8m0_round_up(max(amax, 1e-4) / 6), and every d * 2^(127 - e) (exact in
+    float64, so an infinite amax's e = 255 is no special case), before rounding."""
+    scales, values = bytearray(), []
+    for w in range(layout.quantized // layout.block):
+        block = [from_bits(b) for b in row_bits[w * layout.block:(w + 1) * layout.block]]
+        e = ue8m0_round_up(f32(max(f32(amax_of(block)), MIN_AMAX) / E2M1_MAX))
+        scales.append(e)
+        values += [x * 2.0 ** (127 - e) for x in block]
+    return bytes(scales), values
+
+
+def quantize_mxfp4_token(layout, row_bits):
+    """quantize_token of the indexer_mxfp4 layout: the values of mxfp4_scaled to e2m1, packed
+    two a byte, low nibble first."""
+    scales, values = mxfp4_scaled(layout, row_bits)
+    codes = [to_e2m1(y) for y in values]
+    saturated = sum(1 for y in values if not math.isnan(y) and abs(y) > E2M1_MAX)
+    payload = bytes(codes[2 * k] | codes[2 * k + 1] << 4 for k in range(len(codes) // 2))
+    return payload, scales, saturated
+
+
 def quantize_token(layout, row_bits, flavour):
-    """(row bytes, scale bytes, saturated count) of one finished f32 row (its bits)."""
+    """(row bytes, scale bytes, saturated count) of one finished f32 row (its bits); `flavour`
+    is the FP8 type of an FP8 layout (indexer_mxfp4 has none)."""
+    if layout.e2m1:
+        return quantize_mxfp4_token(layout, row_bits)
     fp8_max = FP8[flavour]["max"]
     codes, scales, saturated = bytearray(), bytearray(), 0
     for w in range(layout.quantized // layout.block):

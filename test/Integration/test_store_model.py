@@ -7,7 +7,8 @@ import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from store_model import Layout, bf16_bits, f32_bits, quantize_token, to_fp8, ue8m0_round_up  # noqa: E402
+from store_model import (Layout, bf16_bits, f32_bits, quantize_token, to_e2m1,  # noqa: E402
+                         to_fp8, ue8m0_round_up)
 
 failures = 0
 
@@ -62,4 +63,36 @@ codes, scales, _ = quantize_token(Layout("main", 1), row, "fn")
 expect("main ones: scale bytes", list(scales), [119] * 7)
 expect("main ones: FP8 of 256", hex(codes[0]), hex(to_fp8(256.0, "fn")))
 expect("main ones: rope bf16 bytes", codes[448:450], b"\x80\x3f")
+# e2m1 (SPEC.md MXFP4): every code, the ties between neighbours to the even code, saturation,
+# signed zeros, NaN as +6 (dsv4's written-out choice).
+expect("e2m1 codes of 0, 0.5 .. 6", [to_e2m1(v) for v in (0, 0.5, 1, 1.5, 2, 3, 4, 6)],
+       [0, 1, 2, 3, 4, 5, 6, 7])
+expect("e2m1 ties 0.25 .. 5 to even codes",
+       [to_e2m1(v) for v in (0.25, 0.75, 1.25, 1.75, 2.5, 3.5, 5.0)], [0, 2, 2, 4, 4, 6, 6])
+expect("e2m1 just above and below the tie 2.5", (to_e2m1(2.5000002), to_e2m1(2.4999998)),
+       (5, 4))
+expect("e2m1 5.5 and 1e9 saturate to 6", (to_e2m1(5.5), to_e2m1(1e9)), (7, 7))
+expect("e2m1 -inf, -0, -0.2", (hex(to_e2m1(-math.inf)), hex(to_e2m1(-0.0)), hex(to_e2m1(-0.2))),
+       ("0xf", "0x8", "0x8"))
+expect("e2m1 -1.75", hex(to_e2m1(-1.75)), "0xc")
+expect("e2m1 NaN", hex(to_e2m1(math.nan)), "0x7")
+expect("indexer_mxfp4 page bytes, ps 16", Layout("indexer_mxfp4", 16).page_bytes, 68 * 16)
+expect("indexer_mxfp4 slot 17 at ps 16 (page 1, token 1)", Layout("indexer_mxfp4", 16).slot(17),
+       (68 * 16 + 64, 68 * 16 + 64 * 16 + 4, 68 * 16 + 64 * 16 + 8))
+# A token: block 0 = 0..31 * 0.25 (amax 7.75, scale 2^1: e = 128, v = k / 8), block 1 all
+# zeros (amax floored to 1e-4: e = 112), block 2 with +inf (e = 255: 3 * 2^126 -> 0.75, a tie,
+# -> 1.0; 2^125 -> 0.125 -> 0), block 3 all 2.5 (amax 2.5 -> 2.5 / 6 rounds up to 2^-1: e = 126, v = 5
+# -> 4, code 6).
+row = ([f32_bits(0.25 * k) for k in range(32)] + [0] * 32
+       + [f32_bits(math.inf), f32_bits(3 * 2.0 ** 126), f32_bits(2.0 ** 125)] + [0] * 29
+       + [f32_bits(2.5)] * 32)
+codes, scales, saturated = quantize_token(Layout("indexer_mxfp4", 1), row, None)
+expect("mxfp4 scale bytes", list(scales), [128, 112, 255, 126])
+expect("mxfp4 block 0 bytes 0..3 (v = 0, 1/8 | 1/4, 3/8 | 1/2, 5/8 | 3/4, 7/8)",
+       codes[:4].hex(), bytes([0x00, 0x10, 0x11, 0x22]).hex())
+expect("mxfp4 block 0 byte 15 (v = 3.75 | 3.875 -> 4 | 4)", hex(codes[15]), "0x66")
+expect("mxfp4 zero block", codes[16:32], bytes(16))
+expect("mxfp4 infinite block: +inf | 3 * 2^126, 2^125 | 0", codes[32:34].hex(), "2700")
+expect("mxfp4 block 3 bytes (2.5 * 2 = 5 -> 4)", codes[48:50].hex(), "6666")
+expect("mxfp4 saturated values (the infinity)", saturated, 1)
 sys.exit(1 if failures else 0)

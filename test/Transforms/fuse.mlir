@@ -445,6 +445,53 @@ func.func @main_store_chain(%kv: tensor<?x512xf32>, %weight: tensor<512xf32>, %f
 
 // -----
 
+// The MXFP4 indexer chain: quantize mx (blocks of 32, e2m1) into the indexer_mxfp4 layout fuses
+// into a fused_store without an FP8 type.
+// CHECK-LABEL: func.func @mxfp4_store_chain
+// CHECK-NEXT: %[[R:.+]] = dsv4.fused_store decode indexer_mxfp4 %{{.+}} {eps = 9.99999997E-7 : f32, page_size = 16 : i64, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.0883883461 : f32} : tensor<?x128xf32>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi32>, tensor<?xi8>, tensor<?xi64>
+// CHECK-NEXT: return %[[R]]
+func.func @mxfp4_store_chain(%kv: tensor<?x128xf32>, %weight: tensor<128xf32>, %freqs: tensor<?x64xf32>, %seq_lens: tensor<?xi32>, %cache: tensor<?xi8>, %out_loc: tensor<?xi64>) -> tensor<?xi8> {
+  %items = dsv4.decode_items %seq_lens, %freqs {ratio = 4 : i64}
+      : tensor<?xi32>, tensor<?x64xf32> -> tensor<?x2xi32>
+  %0 = dsv4.rms_norm %kv[%items], %weight {eps = 1.0e-06 : f32}
+      : tensor<?x128xf32>, tensor<?x2xi32>, tensor<128xf32>
+  %1 = dsv4.rope %0[%items], %freqs {rope_dim = 64 : i64}
+      : tensor<?x128xf32>, tensor<?x2xi32>, tensor<?x64xf32>
+  %2 = dsv4.hadamard %1[%items] {scale = 0.0883883461 : f32}
+      : tensor<?x128xf32>, tensor<?x2xi32>
+  %q, %s = dsv4.quantize mx %2 {block = 32 : i64}
+      : tensor<?x128xf32> -> tensor<?x128xf4E2M1FN>, tensor<?x4xi8>
+  %3 = dsv4.paged_store decode indexer_mxfp4 %q, %s, %2 into %cache[%out_loc] items %items, %seq_lens
+      {page_size = 16 : i64, ratio = 4 : i64}
+      : tensor<?x128xf4E2M1FN>, tensor<?x4xi8>, tensor<?x128xf32>, tensor<?xi8>, tensor<?xi64>, tensor<?x2xi32>, tensor<?xi32>
+  return %3 : tensor<?xi8>
+}
+
+// -----
+
+// A ue8m0 quantize (it rounds to bf16 first) feeding the indexer_mxfp4 layout, whose scales are
+// mx (no bf16 rounding): a fused store would write other bytes, so the chain stays.
+// CHECK-LABEL: func.func @quantize_not_the_layouts
+// CHECK: dsv4.quantize ue8m0
+// CHECK: dsv4.paged_store decode indexer_mxfp4
+// CHECK-NOT: dsv4.fused_store
+func.func @quantize_not_the_layouts(%kv: tensor<?x128xf32>, %weight: tensor<128xf32>, %freqs: tensor<?x64xf32>, %seq_lens: tensor<?xi32>, %cache: tensor<?xi8>, %out_loc: tensor<?xi64>) -> tensor<?xi8> {
+  %items = dsv4.decode_items %seq_lens, %freqs {ratio = 4 : i64}
+      : tensor<?xi32>, tensor<?x64xf32> -> tensor<?x2xi32>
+  %0 = dsv4.rms_norm %kv[%items], %weight {eps = 1.0e-06 : f32}
+      : tensor<?x128xf32>, tensor<?x2xi32>, tensor<128xf32>
+  %1 = dsv4.rope %0[%items], %freqs {rope_dim = 64 : i64}
+      : tensor<?x128xf32>, tensor<?x2xi32>, tensor<?x64xf32>
+  %q, %s = dsv4.quantize ue8m0 %1 {block = 32 : i64}
+      : tensor<?x128xf32> -> tensor<?x128xf4E2M1FN>, tensor<?x4xi8>
+  %2 = dsv4.paged_store decode indexer_mxfp4 %q, %s, %1 into %cache[%out_loc] items %items, %seq_lens
+      {page_size = 16 : i64, ratio = 4 : i64}
+      : tensor<?x128xf4E2M1FN>, tensor<?x4xi8>, tensor<?x128xf32>, tensor<?xi8>, tensor<?xi64>, tensor<?x2xi32>, tensor<?xi32>
+  return %2 : tensor<?xi8>
+}
+
+// -----
+
 // The finished rows are also returned: the in-place epilogue must stay, so the store does not
 // fuse (the fused store would drop the kv write).
 // CHECK-LABEL: func.func @rows_have_another_user

@@ -1,5 +1,6 @@
 // dsv4-gen: writes the dsv4 IR of one kernel configuration (the input of dsv4-opt --dsv4-compile).
 #include "ToolSetup.h"
+#include "dsv4/Dialect/CacheLayout.h"
 #include "dsv4/Dialect/Dsv4.h"
 #include "dsv4/Generator/KernelConfig.h"
 #include "dsv4/Target/Toolkit.h"
@@ -33,8 +34,9 @@ static cl::opt<bool> rotate("rotate", cl::desc("Hadamard after RoPE (--rotate=fa
 static cl::opt<float> scale("scale", cl::desc("Hadamard scale (default D^-0.5)"),
                             cl::cat(category));
 static cl::opt<std::string> layout("layout",
-                                   cl::desc("indexer | main: a store kernel into that paged "
-                                            "cache layout (default: the in-place kernel)"),
+                                   cl::desc("indexer | main | indexer_mxfp4: a store kernel into "
+                                            "that paged cache layout (default: the in-place "
+                                            "kernel)"),
                                    cl::cat(category));
 static cl::opt<int64_t> pageSize("page-size", cl::desc("tokens per cache page (store kernels)"),
                                  cl::init(64), cl::cat(category));
@@ -42,7 +44,8 @@ static cl::opt<std::string> fp8("fp8", cl::desc("fn | fnuz: the FP8 type (store 
                                 cl::cat(category));
 static cl::opt<std::string> chip("chip",
                                  cl::desc("the FP8 type of this chip (gfx942: fnuz; gfx950, "
-                                          "sm_90: fn), in place of --fp8"),
+                                          "sm_90: fn), in place of --fp8 (indexer_mxfp4 has "
+                                          "none: one kernel for every chip)"),
                                  cl::cat(category));
 static cl::opt<std::string> name("name", cl::desc("kernel name (default: from the configuration)"),
                                  cl::cat(category));
@@ -71,6 +74,10 @@ static mlir::LogicalResult readStoreOptions(mlir::dsv4::KernelConfig &config) {
     const mlir::dsv4::Chip *known = mlir::dsv4::lookupChip(chip);
     config.fp8 = known->fnuzFp8 ? "fnuz" : "fn";
   } else if (!fp8.empty()) {
+    std::optional<mlir::dsv4::CacheLayout> known = mlir::dsv4::symbolizeCacheLayout(layout);
+    if (known && mlir::dsv4::getCacheGeometry(*known).codes != mlir::dsv4::CodeFormat::fp8)
+      return fail("--fp8 does not apply to the " + layout +
+                  " layout: it quantizes to f4E2M1FN");
     config.fp8 = fp8;
   }
   return mlir::success();

@@ -13,11 +13,16 @@ namespace mlir::dsv4 {
 /// SPEC.md: a block's amax is raised to this before it becomes a scale.
 constexpr float kMinAmax = 1e-4f;
 
-/// The FP8 bits of `fp8` for f32 `v` (a scalar or a vector; i8 of the same shape): round to
-/// nearest even, saturate to +-FP8_MAX, NaN to the type's NaN, -0 to the type's negative zero
-/// (plain zero where it has none, as in fnuz). Written out in integer arithmetic: LLVM has no
-/// FP8 type, and arith.truncf to FP8 neither saturates nor lowers on the host.
-Value emitFp8Bits(ImplicitLocOpBuilder &b, Value v, Type fp8);
+/// The bits of `codeType` (an FP8 type, or f4E2M1FN in the low nibble) for f32 `v` (a scalar
+/// or a vector; i8 of the same shape): round to nearest even, saturate to +-MAX, NaN to the
+/// type's NaN (+MAX for e2m1, which has none), -0 to the type's negative zero (plain zero
+/// where it has none, as in fnuz). Written out in integer arithmetic: LLVM has no FP8 or FP4
+/// type, and arith.truncf to them neither saturates nor lowers on the host.
+Value emitCodeBits(ImplicitLocOpBuilder &b, Value v, Type codeType);
+
+/// Whether a scale format rounds the channels to bf16 before quantizing them (ue8m0, the
+/// framework's path for the main layout).
+inline bool roundsToBf16First(ScaleFormat format) { return format == ScaleFormat::ue8m0; }
 
 /// f32(bf16_rne(v)): the one bf16 rounding of the main layout's quantized channels.
 Value emitRoundToBf16(ImplicitLocOpBuilder &b, Value v);
@@ -25,8 +30,35 @@ Value emitRoundToBf16(ImplicitLocOpBuilder &b, Value v);
 /// The ue8m0 exponent `e` (i32) of the smallest 2^(e-127) >= `scale` (a positive finite f32).
 Value emitUe8m0RoundUp(ImplicitLocOpBuilder &b, Value scale);
 
-/// 2^(127 - e) as an f32, the multiplier of a block whose ue8m0 exponent is `exponent` (i32).
+/// 2^(127 - e) as an f32, the multiplier of a block whose ue8m0 exponent is `exponent` (i32,
+/// at most kMaxConvertExponent: a larger one has no normal f32 multiplier).
 Value emitUe8m0Inverse(ImplicitLocOpBuilder &b, Value exponent);
+
+/// The largest exponent an mx conversion is handed: 2^(127 - e) is a normal f32 up to it, and
+/// an E8M0 scale byte up to 254 is finite (255 is NaN to the chips).
+constexpr int64_t kMaxConvertExponent = 253;
+
+/// How the codes of an mx block (SPEC.md MXFP4: codes rne_sat(x * 2^(127 - e))) are
+/// converted: as rne_sat((x * prescale) * 2^(127 - exponent)), which is the same number.
+/// `exponent` = min(e, kMaxConvertExponent), `prescale` = 2^(exponent - e): 1 for every
+/// finite amax (its e is at most 253), 1/4 for an infinite one (e = 255), which the chips'
+/// scaled conversions could not take as a scale.
+struct MxConversion {
+  Value exponent; // i32
+  Value prescale; // f32
+};
+MxConversion emitMxConversion(ImplicitLocOpBuilder &b, Value exponent);
+
+/// The codes of `codeType` (i8) for the f32 `x` (a scalar or vector) and an mx conversion
+/// exponent (i32, shaped like `x`): rne_sat(x * 2^(127 - exponent)), written out. What
+/// `arith.scaling_truncf` to f4E2M1FN means where the chip has no scaled FP4 conversion.
+Value emitScaledCodeBits(ImplicitLocOpBuilder &b, Value x, Value exponent, Type codeType);
+
+/// Replaces every `arith.scaling_truncf` to f4E2M1FN under `root` by the written-out
+/// conversion (emitScaledCodeBits with the scale's E8M0 bits as the exponent); a
+/// `vector.bitcast` of its codes to bytes becomes the explicit packing (element 2k in the low
+/// nibble of byte k, 2k+1 in the high one), so no i4 vector reaches a back end.
+void expandE2m1Conversions(Operation *root);
 
 /// Where slot `outLoc` (i64) puts its bytes in a cache of `cacheBytes` (i64) bytes.
 struct SlotAddress {

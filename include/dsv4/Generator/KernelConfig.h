@@ -23,11 +23,14 @@ struct KernelConfig {
   int64_t ratio = 4;
   bool rotate = true;            ///< Hadamard after RoPE
   std::optional<float> scale;    ///< Hadamard scale; D^-0.5 when unset
-  /// A store kernel (SPEC.md "Storing into the paged caches") when set: indexer | main; the
-  /// function then takes (kv, weight, freqs, handle, cache, out_loc) and returns the cache.
+  /// A store kernel (SPEC.md "Storing into the paged caches") when set: indexer | main |
+  /// indexer_mxfp4; the function then takes (kv, weight, freqs, handle, cache, out_loc) and
+  /// returns the cache.
   std::optional<std::string> layout;
   int64_t pageSize = 64;         ///< tokens per cache page (store kernels)
-  std::string fp8 = "fn";        ///< fn (f8E4M3FN) | fnuz (f8E4M3FNUZ) (store kernels)
+  /// fn (f8E4M3FN) | fnuz (f8E4M3FNUZ): the FP8 type of an FP8 layout's store kernel
+  /// (indexer_mxfp4 quantizes to e2m1 and has none).
+  std::string fp8 = "fn";
 
   /// The Hadamard scale actually compiled in.
   float effectiveScale() const;
@@ -44,7 +47,7 @@ std::string validate(const KernelConfig &config);
 
 /// `dsv4_<mode>_r<ratio>[_norot]_d<D>_r<R>_<kv>[_w<weight>][_eps<bits>][_s<bits>]`: the
 /// names examples/ uses; eps and scale appear (as f32 bit patterns) only when not the default.
-/// A store kernel appends `_<layout>_p<page size>_<fp8>`.
+/// A store kernel appends `_<layout>_p<page size>`, and `_<fp8>` for an FP8 layout.
 std::string kernelName(const KernelConfig &config);
 
 /// Builds `func.func @<name>(kv, weight, freqs, handle) -> kv` holding the unfused chain

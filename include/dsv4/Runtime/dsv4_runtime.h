@@ -58,7 +58,8 @@ typedef enum dsv4_handle_kind {
 typedef enum dsv4_layout {
   DSV4_LAYOUT_IN_PLACE = 1, /* updates kv in place: no layout in the manifest */
   DSV4_LAYOUT_INDEXER = 2,  /* stores FP8 into the indexer's paged cache */
-  DSV4_LAYOUT_MAIN = 3      /* stores FP8 into the main paged cache */
+  DSV4_LAYOUT_MAIN = 3,     /* stores FP8 into the main paged cache */
+  DSV4_LAYOUT_INDEXER_MXFP4 = 4 /* stores MXFP4 (e2m1 + ue8m0) into the indexer's paged cache */
 } dsv4_layout;
 
 /* One call's arguments, in the framework's terms. First the kernel's own

@@ -26,6 +26,9 @@ struct Chip {
   int64_t maxWorkgroupMemoryBytes;
   /// The FP8 type of the chip's conversion instructions: f8E4M3FNUZ (gfx942) or f8E4M3FN.
   bool fnuzFp8;
+  /// Whether the chip converts f32 to e2m1 with an E8M0 scale in one instruction (gfx950:
+  /// v_cvt_scalef32_pk_fp4_f32); elsewhere the rounding is written out.
+  bool scaledFp4;
 };
 
 /// The chip named `name`, or nullptr when dsv4 does not support it.

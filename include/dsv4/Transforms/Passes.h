@@ -3,6 +3,7 @@
 #define DSV4_TRANSFORMS_PASSES_H
 
 #include "dsv4/Dialect/Dsv4.h"
+#include "mlir/Dialect/AMDGPU/IR/AMDGPUDialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"

@@ -167,8 +167,8 @@ private:
         .Case([&](FusedEpilogueOp epilogue) { readEpilogue(epilogue, config); })
         .Case([&](FusedStoreOp store) {
           readEpilogue(store, config);
-          config.store =
-              StoreConfig{store.getLayout(), int64_t(store.getPageSize()), store.getFp8Type()};
+          config.store = StoreConfig{store.getLayout(), int64_t(store.getPageSize()),
+                                     store.getFp8Type().value_or(Type())};
         });
     config.vectorWidth = kAccessBytes / (config.kvType.getIntOrFloatBitWidth() / 8);
     // The shape table (KernelShape.cpp) gives the defaults; each option overrides its part.
@@ -319,8 +319,10 @@ private:
           abi::kLayoutKey, builder.getStringAttr(stringifyCacheLayout(config.store->layout))));
       entries.push_back(
           builder.getNamedAttr(abi::kPageSizeKey, builder.getI64IntegerAttr(config.store->pageSize)));
-      entries.push_back(builder.getNamedAttr(
-          abi::kFp8TypeKey, builder.getStringAttr(fp8Name(config.store->fp8Type))));
+      // indexer_mxfp4 has no FP8 type: its codes are e2m1 on every chip.
+      if (config.store->fp8Type)
+        entries.push_back(builder.getNamedAttr(
+            abi::kFp8TypeKey, builder.getStringAttr(fp8Name(config.store->fp8Type))));
       entries.push_back(
           builder.getNamedAttr(abi::kCacheAlignKey, builder.getI64IntegerAttr(kAccessBytes)));
     }

@@ -65,8 +65,15 @@ private:
   Value subgroupWidth;
   SmallVector<Value> x, weightValues;
   LdsSwizzle swizzle;
-  /// (cos, sin) per value of every run that reaches the RoPE tail, keyed by its register.
-  llvm::SmallDenseMap<int64_t, SmallVector<Value>> rotations;
+  /// The rotation of a run that reaches the RoPE tail in some lane: (cos, sin) per pair, and
+  /// per pair whether it is in this lane's tail (elsewhere its values pass through as they
+  /// are: a rotation by (1, 0) would turn a value beside an infinity into NaN, and -0 into 0).
+  struct Rotation {
+    SmallVector<Value> cosSin;
+    SmallVector<Value> inTail;
+  };
+  /// Keyed by the run's register.
+  llvm::SmallDenseMap<int64_t, Rotation> rotations;
 
   RowLayout natural() const {
     return naturalLayout(config.indexBits(), config.laneBits(), config.pinnedBits());
@@ -265,9 +272,9 @@ private:
                                            weightVector, weight, naturalRunOffset(laneBase, reg))));
   }
 
-  /// cos/sin for the run at register `reg`: (cos, sin) pairs read from freqs[position], or
-  /// (1, 0) (an exact identity) outside the rotated tail and for skipped items.
-  SmallVector<Value> loadRotation(Value laneBase, int64_t reg) {
+  /// The rotation of the run at register `reg`: (cos, sin) pairs read from freqs[position] in
+  /// the rotated tail of an active item, (1, 0) elsewhere (where applyRope keeps the values).
+  Rotation loadRotation(Value laneBase, int64_t reg) {
     int64_t width = config.vectorWidth;
     int64_t tailStart = config.headDim - config.ropeDim;
     Value runIndex = naturalRunOffset(laneBase, reg);
@@ -283,20 +290,26 @@ private:
       return arith::AddIOp::create(b, rowStart,
                                    arith::SubIOp::create(b, at, index(tailStart)));
     };
-    if (config.vectorFreqs())
-      return ifElse(inTail(runIndex), [&]() {
+    Rotation rotation;
+    if (config.vectorFreqs()) {
+      Value runInTail = inTail(runIndex);
+      rotation.cosSin = ifElse(runInTail, [&]() {
         return toF32Scalars(vectorLoad(VectorType::get({width}, b.getF32Type()), freqs,
                                        freqsAt(runIndex)));
       }, identity);
-    SmallVector<Value> rotation;
+      rotation.inTail.assign(width / 2, runInTail);
+      return rotation;
+    }
     for (int64_t e = 0; e < width; e += 2) {
       Value at = arith::AddIOp::create(b, runIndex, index(e));
-      llvm::append_range(rotation, ifElse(inTail(at), [&]() -> SmallVector<Value> {
+      Value pairInTail = inTail(at);
+      llvm::append_range(rotation.cosSin, ifElse(pairInTail, [&]() -> SmallVector<Value> {
         Value cosAt = freqsAt(at);
         Value sinAt = arith::AddIOp::create(b, cosAt, index(1));
         return {memref::LoadOp::create(b, freqs, ValueRange{cosAt}),
                 memref::LoadOp::create(b, freqs, ValueRange{sinAt})};
       }, {identity[0], identity[1]}));
+      rotation.inTail.push_back(pairInTail);
     }
     return rotation;
   }
@@ -317,14 +330,18 @@ private:
       auto found = rotations.find(reg);
       if (found == rotations.end())
         continue;
-      ArrayRef<Value> rotation = found->second;
+      const Rotation &rotation = found->second;
       for (int64_t e = 0; e < width; e += 2) {
         Value re = x[reg + e], im = x[reg + e + 1];
-        Value c = rotation[e], s = rotation[e + 1];
-        x[reg + e] = arith::SubFOp::create(b, arith::MulFOp::create(b, re, c),
-                                           arith::MulFOp::create(b, im, s));
-        x[reg + e + 1] = arith::AddFOp::create(b, arith::MulFOp::create(b, re, s),
-                                               arith::MulFOp::create(b, im, c));
+        Value c = rotation.cosSin[e], s = rotation.cosSin[e + 1];
+        Value rotatedRe = arith::SubFOp::create(b, arith::MulFOp::create(b, re, c),
+                                                arith::MulFOp::create(b, im, s));
+        Value rotatedIm = arith::AddFOp::create(b, arith::MulFOp::create(b, re, s),
+                                                arith::MulFOp::create(b, im, c));
+        // SPEC.md: channels before the tail pass through.
+        Value inTail = rotation.inTail[e / 2];
+        x[reg + e] = arith::SelectOp::create(b, inTail, rotatedRe, re);
+        x[reg + e + 1] = arith::SelectOp::create(b, inTail, rotatedIm, im);
       }
     }
   }

@@ -26,6 +26,7 @@ constexpr int64_t kMaxLanesPerRow = 32;
 struct StoreConfig {
   CacheLayout layout;
   int64_t pageSize;
+  /// The FP8 type of an FP8 layout (the chip's); null for indexer_mxfp4, whose codes are e2m1.
   Type fp8Type;
 };
 

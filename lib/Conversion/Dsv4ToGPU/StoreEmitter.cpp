@@ -24,6 +24,9 @@ namespace {
 /// a word in place, while convert-arith-to-amdgpu assembles wider vectors with
 /// vector.insert_strided_slice, which the ROCDL lowering leaves unconverted.
 constexpr int64_t kFp8Word = 4;
+/// e2m1 values likewise, eight to a word: four v_cvt_scalef32_pk_fp4_f32 fill it on gfx950
+/// (dsv4-lower-e2m1).
+constexpr int64_t kE2m1Word = 8;
 
 class StoreEmitter {
 public:
@@ -31,6 +34,7 @@ public:
                Value cache, const SlotAddress &slot)
       : b(b), store(store), row(row), cache(cache), slot(slot),
         geometry(getCacheGeometry(store.layout)),
+        codeType(getCodeType(b.getContext(), geometry, store.fp8Type)),
         blockBits(llvm::Log2_64(geometry.block)) {}
 
   void emit(Value stores) {
@@ -52,14 +56,18 @@ private:
   Value cache;
   const SlotAddress &slot;
   CacheGeometry geometry;
+  Type codeType;
   int blockBits;
   /// What the quantization reads: the row, or its bf16 rounding for ue8m0 scales.
   SmallVector<Value> inputs;
-  /// Per block key (registerOffset >> blockBits): the amax, then the multiplier and the
-  /// scale as stored (f32, or the ue8m0 exponent as i32).
+  /// Per block key (registerOffset >> blockBits): the amax, then the scale as stored (f32,
+  /// or the exponent as i32) and how the block's codes are computed: the multiplier (f32 and
+  /// ue8m0 scales) or the scaled conversion (mx).
   std::map<int64_t, Value> amax, inverse, scale;
+  std::map<int64_t, MxConversion> mx;
 
-  bool ue8m0() const { return geometry.scaleFormat == ScaleFormat::ue8m0; }
+  /// One scale byte per block (ue8m0 or mx), rather than an f32.
+  bool byteScales() const { return geometry.scaleFormat != ScaleFormat::f32; }
   int64_t keyOf(int64_t reg) const { return row.layout.registerOffset(reg) >> blockBits; }
   /// The largest lane part of an index (all lane bits set).
   int64_t maxLaneOffset() const {
@@ -93,7 +101,8 @@ private:
 
   void roundInputs() {
     for (Value value : row.values)
-      inputs.push_back(ue8m0() ? emitRoundToBf16(b, value) : value);
+      inputs.push_back(roundsToBf16First(geometry.scaleFormat) ? emitRoundToBf16(b, value)
+                                                                : value);
   }
 
   /// maxNum throughout: a NaN value does not poison its block (SPEC.md).
@@ -115,13 +124,20 @@ private:
   void computeScales() {
     for (auto &[key, blockAmax] : amax) {
       Value floored = arith::MaxNumFOp::create(b, blockAmax, f32(APFloat(kMinAmax)));
-      Value quotient = arith::DivFOp::create(b, floored, f32(getFp8Max(store.fp8Type)));
-      if (ue8m0()) {
-        scale[key] = emitUe8m0RoundUp(b, quotient);
-        inverse[key] = emitUe8m0Inverse(b, scale[key]);
-      } else {
+      Value quotient = arith::DivFOp::create(b, floored, f32(getQuantizedMax(codeType)));
+      switch (geometry.scaleFormat) {
+      case ScaleFormat::f32:
         scale[key] = quotient;
         inverse[key] = arith::DivFOp::create(b, f32(APFloat(1.0f)), quotient);
+        break;
+      case ScaleFormat::ue8m0:
+        scale[key] = emitUe8m0RoundUp(b, quotient);
+        inverse[key] = emitUe8m0Inverse(b, scale[key]);
+        break;
+      case ScaleFormat::mx:
+        scale[key] = emitUe8m0RoundUp(b, quotient);
+        mx[key] = emitMxConversion(b, scale[key]);
+        break;
       }
     }
   }
@@ -151,7 +167,8 @@ private:
     return std::nullopt;
   }
 
-  /// The run at register `reg`: FP8 bytes for quantized channels, bf16 for the tail.
+  /// The run at register `reg`: FP8 bytes or e2m1 pairs for quantized channels, bf16 for the
+  /// tail.
   void storeRun(int64_t reg) {
     int64_t width = row.runWidth;
     int64_t offset = row.layout.registerOffset(reg);
@@ -175,6 +192,35 @@ private:
         storeBytes(bytes, cacheIndex(slot.row, at), std::min<int64_t>(chunk, rowAlignment()));
       }
     };
+    auto storeE2m1 = [&] {
+      int64_t chunk = std::min(width, kE2m1Word);
+      const MxConversion &conversion = mx.at(keyOf(reg));
+      Value prescale = vector::BroadcastOp::create(
+          b, VectorType::get({chunk}, b.getF32Type()), conversion.prescale);
+      // The conversion divides by 2^(exponent - 127): its E8M0 scale byte is the exponent.
+      Type e8m0 = b.getType<Float8E8M0FNUType>();
+      Value scaleByte = arith::BitcastOp::create(
+          b, e8m0, arith::TruncIOp::create(b, b.getI8Type(), conversion.exponent));
+      Value scales =
+          vector::BroadcastOp::create(b, VectorType::get({chunk}, e8m0), scaleByte);
+      for (int64_t e = 0; e < width; e += chunk) {
+        Value values = vector::FromElementsOp::create(
+            b, VectorType::get({chunk}, b.getF32Type()), ArrayRef(inputs).slice(reg + e, chunk));
+        Value scaled = arith::MulFOp::create(b, values, prescale);
+        // The chip's scaled conversion where it has one (dsv4-lower-e2m1): nearest even,
+        // saturated to +-6.
+        Value codes = arith::ScalingTruncFOp::create(b, VectorType::get({chunk}, codeType),
+                                                     scaled, scales, /*roundingmode=*/nullptr,
+                                                     /*fastmath=*/nullptr);
+        Value bytes =
+            vector::BitCastOp::create(b, VectorType::get({chunk / 2}, b.getI8Type()), codes);
+        // Channel c's code is in byte c / 2 of the token's row.
+        Value at = arith::DivUIOp::create(b, arith::AddIOp::create(b, start, index(e)),
+                                          index(2));
+        storeBytes(bytes, cacheIndex(slot.row, at),
+                   std::min<int64_t>(chunk / 2, rowAlignment()));
+      }
+    };
     auto storeTail = [&] {
       // bf16 of the f32 row; taken from the bf16-rounded inputs, which round to the same
       // bits, so that the f32 row need not stay live (VGPRs) until the stores.
@@ -187,10 +233,13 @@ private:
           b, arith::MulIOp::create(b, start, index(2)), index(geometry.quantized));
       storeBytes(bytes, cacheIndex(slot.row, at), std::min<int64_t>(2 * width, rowAlignment()));
     };
+    auto storeCodes = [&] {
+      geometry.codes == CodeFormat::e2m1 ? storeE2m1() : storeFp8();
+    };
     branch(allBelow(offset, geometry.quantized), [&]() -> Value {
       return arith::CmpIOp::create(b, arith::CmpIPredicate::ult, start,
                                    index(geometry.quantized));
-    }, storeFp8, storeTail);
+    }, storeCodes, storeTail);
   }
 
   /// One lane per block writes its scale: the one holding the block's first channel.
@@ -213,7 +262,7 @@ private:
   }
 
   void storeScale(Value value, Value blockIndex) {
-    if (ue8m0()) {
+    if (byteScales()) {
       Value byte = arith::TruncIOp::create(b, b.getI8Type(), value);
       memref::StoreOp::create(b, byte, cache, cacheIndex(slot.scales, blockIndex));
       return;

@@ -1,6 +1,6 @@
 // The store step of a store kernel: the finished f32 row, spread over the lanes of its row,
-// quantized to FP8 and written into one slot of the paged cache (SPEC.md "Storing into the
-// paged caches"). KernelEmitter.cpp calls it in place of the kv store.
+// quantized (FP8 or e2m1) and written into one slot of the paged cache (SPEC.md "Storing into
+// the paged caches"). KernelEmitter.cpp calls it in place of the kv store.
 #ifndef DSV4_CONVERSION_DSV4TOGPU_STOREEMITTER_H
 #define DSV4_CONVERSION_DSV4TOGPU_STOREEMITTER_H
 

@@ -406,7 +406,7 @@ struct FusedEpilogueLowering : OpRewritePattern<FusedEpilogueOp> {
 // Quantization and the paged store
 //===----------------------------------------------------------------------===//
 
-/// f32 row, FP8 codes and scales scratch of one token, allocated once per op.
+/// f32 row, codes (one a byte) and scales scratch of one token, allocated once per op.
 struct TokenScratch {
   Value row;
   Value codes;
@@ -419,6 +419,19 @@ TokenScratch allocTokenScratch(ImplicitLocOpBuilder &b, int64_t width, int64_t c
   return {memref::AllocaOp::create(b, MemRefType::get({width}, b.getF32Type())),
           memref::AllocaOp::create(b, MemRefType::get({channels}, b.getI8Type())),
           memref::AllocaOp::create(b, MemRefType::get({numBlocks}, scaleType))};
+}
+
+/// The element of `codeType` (FP8 or f4E2M1FN) whose bits are the i8 `code`, and back.
+Value elementOfCode(ImplicitLocOpBuilder &b, Value code, Type codeType) {
+  auto bits = b.getIntegerType(codeType.getIntOrFloatBitWidth());
+  if (bits.getWidth() != 8)
+    code = arith::TruncIOp::create(b, bits, code);
+  return arith::BitcastOp::create(b, codeType, code);
+}
+Value codeOfElement(ImplicitLocOpBuilder &b, Value element) {
+  auto bits = b.getIntegerType(element.getType().getIntOrFloatBitWidth());
+  Value code = arith::BitcastOp::create(b, bits, element);
+  return bits.getWidth() == 8 ? code : arith::ExtUIOp::create(b, b.getI8Type(), code);
 }
 
 /// A copy of the cache, the buffer a store op writes and returns.
@@ -450,18 +463,17 @@ struct QuantizeLowering : OpRewritePattern<QuantizeOp> {
     Value scales = allocLike(b, scalesType, rows);
     int64_t width = headDimOf(op.getRows()), channels = valuesType.getDimSize(1);
     int64_t numBlocks = scalesType.getDimSize(1);
-    Type fp8 = valuesType.getElementType();
+    Type codeType = valuesType.getElementType();
     inOutlinedRegion(b, op, [&] {
       TokenScratch token =
           allocTokenScratch(b, width, channels, numBlocks, op.getScaleFormat());
       forEach(b, memref::DimOp::create(b, rows, 0), [&](Value n) {
         loadRow(b, rows, n, token.row, width);
         emitQuantizeRow(b, token.row, token.codes, token.scales, op.getScaleFormat(), numBlocks,
-                        op.getBlock(), fp8);
+                        op.getBlock(), codeType);
         forEach(b, indexConst(b, channels), [&](Value c) {
           Value code = memref::LoadOp::create(b, token.codes, c);
-          memref::StoreOp::create(b, arith::BitcastOp::create(b, fp8, code), values,
-                                  ValueRange{n, c});
+          memref::StoreOp::create(b, elementOfCode(b, code, codeType), values, ValueRange{n, c});
         });
         forEach(b, indexConst(b, numBlocks), [&](Value w) {
           memref::StoreOp::create(b, memref::LoadOp::create(b, token.scales, w), scales,
@@ -528,8 +540,7 @@ struct PagedStoreLowering : OpRewritePattern<PagedStoreOp> {
     auto fillToken = [&](const WorkItem &, Value rowIndex, const TokenScratch &token) {
       forEach(b, indexConst(b, geometry.quantized), [&](Value c) {
         Value value = memref::LoadOp::create(b, values, ValueRange{rowIndex, c});
-        memref::StoreOp::create(b, arith::BitcastOp::create(b, b.getI8Type(), value),
-                                token.codes, c);
+        memref::StoreOp::create(b, codeOfElement(b, value), token.codes, c);
       });
       forEach(b, indexConst(b, geometry.numBlocks()), [&](Value w) {
         memref::StoreOp::create(
@@ -559,7 +570,8 @@ struct FusedStoreLowering : OpRewritePattern<FusedStoreOp> {
     auto fillToken = [&](const WorkItem &item, Value, const TokenScratch &token) {
       emitEpilogueSteps(b, op, weight, freqs, token.row, item.position);
       emitQuantizeRow(b, token.row, token.codes, token.scales, geometry.scaleFormat,
-                      geometry.numBlocks(), geometry.block, op.getFp8Type());
+                      geometry.numBlocks(), geometry.block,
+                      getCodeType(op.getContext(), geometry, op.getFp8Type().value_or(Type())));
     };
     lowerPagedStore(b, rewriter, op, handle, kv, memref::DimOp::create(b, handle, 0), itemOf,
                     fillToken);

@@ -1,5 +1,6 @@
-// FP8 quantization of a row and the byte stores of a cache slot (see QuantizeStore.h); the
-// arithmetic itself (FP8 rounding, ue8m0, slot addresses) is dsv4/Conversion/CacheStore.h.
+// Quantization of a row and the byte stores of a cache slot (see QuantizeStore.h); the
+// arithmetic itself (FP8 and e2m1 rounding, ue8m0, slot addresses) is
+// dsv4/Conversion/CacheStore.h.
 #include "QuantizeStore.h"
 
 #include "LoopBuilders.h"
@@ -44,14 +45,13 @@ Value plusIndex(ImplicitLocOpBuilder &b, Value offset, Value index) {
 
 void mlir::dsv4::emitQuantizeRow(ImplicitLocOpBuilder &b, Value x, Value codes, Value scales,
                                  ScaleFormat format, int64_t numBlocks, int64_t block,
-                                 Type fp8) {
-  bool ue8m0 = format == ScaleFormat::ue8m0;
+                                 Type codeType) {
   forEach(b, indexConst(b, numBlocks), [&](Value w) {
     Value first = arith::MulIOp::create(b, w, indexConst(b, block));
     auto channel = [&](Value i) -> Value { return arith::AddIOp::create(b, first, i); };
     auto input = [&](Value i) -> Value {
       Value value = memref::LoadOp::create(b, x, channel(i));
-      return ue8m0 ? emitRoundToBf16(b, value) : value;
+      return roundsToBf16First(format) ? emitRoundToBf16(b, value) : value;
     };
     auto amaxLoop = scf::ForOp::create(b, indexConst(b, 0), indexConst(b, block),
                                        indexConst(b, 1), ValueRange{f32Const(b, 0.0f)});
@@ -65,19 +65,28 @@ void mlir::dsv4::emitQuantizeRow(ImplicitLocOpBuilder &b, Value x, Value codes, 
       scf::YieldOp::create(b, amax);
     }
     Value floored = arith::MaxNumFOp::create(b, amaxLoop.getResult(0), f32Const(b, kMinAmax));
-    Value scale = arith::DivFOp::create(b, floored, f32Const(b, getFp8Max(fp8)));
-    Value inverse;
-    if (ue8m0) {
-      Value exponent = emitUe8m0RoundUp(b, scale);
-      inverse = emitUe8m0Inverse(b, exponent);
-      memref::StoreOp::create(b, arith::TruncIOp::create(b, b.getI8Type(), exponent), scales, w);
-    } else {
-      inverse = arith::DivFOp::create(b, f32Const(b, 1.0f), scale);
+    Value scale = arith::DivFOp::create(b, floored, f32Const(b, getQuantizedMax(codeType)));
+    if (format == ScaleFormat::f32) {
       memref::StoreOp::create(b, scale, scales, w);
+      Value inverse = arith::DivFOp::create(b, f32Const(b, 1.0f), scale);
+      forEach(b, indexConst(b, block), [&](Value i) {
+        Value scaled = arith::MulFOp::create(b, input(i), inverse);
+        memref::StoreOp::create(b, emitCodeBits(b, scaled, codeType), codes, channel(i));
+      });
+      return;
     }
+    Value exponent = emitUe8m0RoundUp(b, scale);
+    memref::StoreOp::create(b, arith::TruncIOp::create(b, b.getI8Type(), exponent), scales, w);
+    // ue8m0 multiplies by 2^(127 - e) itself; mx converts as the kernels' scaled conversion
+    // does (emitMxConversion).
+    MxConversion mx = format == ScaleFormat::mx ? emitMxConversion(b, exponent)
+                                                : MxConversion{exponent, Value()};
     forEach(b, indexConst(b, block), [&](Value i) {
-      Value scaled = arith::MulFOp::create(b, input(i), inverse);
-      memref::StoreOp::create(b, emitFp8Bits(b, scaled, fp8), codes, channel(i));
+      Value value = input(i);
+      if (mx.prescale)
+        value = arith::MulFOp::create(b, value, mx.prescale);
+      memref::StoreOp::create(b, emitScaledCodeBits(b, value, mx.exponent, codeType), codes,
+                              channel(i));
     });
   });
 }
@@ -85,16 +94,29 @@ void mlir::dsv4::emitQuantizeRow(ImplicitLocOpBuilder &b, Value x, Value codes, 
 void mlir::dsv4::emitStoreToken(ImplicitLocOpBuilder &b, Value cache, const SlotAddress &slot,
                                 const CacheGeometry &geometry, Value codes, Value scales,
                                 Value x) {
-  forEach(b, indexConst(b, geometry.quantized), [&](Value c) {
-    Value code = memref::LoadOp::create(b, codes, c);
-    memref::StoreOp::create(b, code, cache, asIndex(b, plusIndex(b, slot.row, c)));
-  });
+  if (geometry.codes == CodeFormat::e2m1) {
+    // Byte k: code 2k in the low nibble, code 2k + 1 in the high one.
+    forEach(b, indexConst(b, geometry.codeBytes()), [&](Value k) {
+      Value even = arith::MulIOp::create(b, k, indexConst(b, 2));
+      Value odd = arith::AddIOp::create(b, even, indexConst(b, 1));
+      Value low = memref::LoadOp::create(b, codes, even);
+      Value high = memref::LoadOp::create(b, codes, odd);
+      Value byte = arith::OrIOp::create(
+          b, low, arith::ShLIOp::create(b, high, arith::ConstantIntOp::create(b, b.getI8Type(), 4)));
+      memref::StoreOp::create(b, byte, cache, asIndex(b, plusIndex(b, slot.row, k)));
+    });
+  } else {
+    forEach(b, indexConst(b, geometry.quantized), [&](Value c) {
+      Value code = memref::LoadOp::create(b, codes, c);
+      memref::StoreOp::create(b, code, cache, asIndex(b, plusIndex(b, slot.row, c)));
+    });
+  }
   forEach(b, indexConst(b, geometry.tail), [&](Value r) {
     Value channel = arith::AddIOp::create(b, r, indexConst(b, geometry.quantized));
     Value value = memref::LoadOp::create(b, x, channel);
     Value bf16 = arith::TruncFOp::create(b, b.getBF16Type(), value);
     Value bits = arith::BitcastOp::create(b, b.getI16Type(), bf16);
-    Value at = plusIndex(b, arith::AddIOp::create(b, slot.row, i64Const(b, geometry.quantized)),
+    Value at = plusIndex(b, arith::AddIOp::create(b, slot.row, i64Const(b, geometry.codeBytes())),
                          arith::MulIOp::create(b, r, indexConst(b, 2)));
     storeBytes(b, cache, at, bits, 2);
   });

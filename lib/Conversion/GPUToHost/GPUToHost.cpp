@@ -40,7 +40,7 @@ void lowerFp8Truncs(gpu::GPUFuncOp kernel) {
   });
   for (arith::TruncFOp trunc : truncs) {
     ImplicitLocOpBuilder b(trunc.getLoc(), trunc);
-    Value bits = emitFp8Bits(b, trunc.getIn(), getElementTypeOrSelf(trunc.getType()));
+    Value bits = emitCodeBits(b, trunc.getIn(), getElementTypeOrSelf(trunc.getType()));
     for (Operation *user : llvm::make_early_inc_range(trunc->getUsers())) {
       auto bitcast = dyn_cast<arith::BitcastOp>(user);
       if (bitcast && bitcast.getType() == bits.getType()) {
@@ -119,6 +119,8 @@ struct ConvertGPUToHostPass : dsv4::impl::ConvertGPUToHostBase<ConvertGPUToHostP
           return signalPassFailure();
         }
         lowerFp8Truncs(kernel);
+        // The e2m1 conversions likewise (v_cvt_scalef32_pk_fp4_f32 on gfx950).
+        expandE2m1Conversions(kernel);
         FailureOr<func::FuncOp> host = emulateKernel(kernel, options);
         if (failed(host))
           return signalPassFailure();

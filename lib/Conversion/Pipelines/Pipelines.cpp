@@ -105,6 +105,8 @@ LogicalResult buildCompilePipeline(OpPassManager &pm, const CompileOptions &opti
   pm.addPass(dsv4::createDsv4EmbedManifest());
   OpPassManager &device = pm.nest<gpu::GPUModuleOp>();
   device.addPass(createSCFToControlFlowPass());
+  // e2m1 conversions (the MXFP4 indexer cache): gfx950's instruction, or written out.
+  device.addPass(dsv4::createDsv4LowerE2m1({options.chip}));
   // Bare pointers: a buffer is one kernel argument, the ABI the runtime packs.
   if (isAmdChip(options.chip)) {
     // FP8 truncations to v_cvt_pk_fp8_f32, clamped to +-FP8_MAX first (SPEC.md saturates).

@@ -64,3 +64,43 @@ func.func @store_main(%kv: tensor<?x512xf32>, %weight: tensor<512xf32>, %freqs: 
       : tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?x4xi32>, tensor<?xi8>, tensor<?xi64>
   return %0 : tensor<?xi8>
 }
+
+// -----
+
+// The MXFP4 indexer, 32 lanes of 4 f32: a block of 32 channels spans 8 lanes, so the amax
+// reductions run over lane bits 0-2 (offsets 1, 2, 4), after the 5 shuffles of the sum of
+// squares and the Hadamard's; no bf16 rounding. Each run is multiplied by the block's prescale
+// and converted by arith.scaling_truncf to e2m1 with the E8M0 scale broadcast, its codes stored
+// as 2 bytes (2-byte aligned) at half the channel; one scale byte per block. The manifest has
+// no FP8 type.
+// CHECK:       store_mxfp4 = {cache_align = 16 : i64,
+// CHECK-NOT:   fp8_type
+// CHECK-SAME:  layout = "indexer_mxfp4", mode = "decode", page_size = 1 : i64
+// CHECK-LABEL: gpu.func @store_mxfp4(
+// CHECK-NOT:     arith.truncf %{{.*}} : f32 to bf16
+// CHECK:         %[[A:.+]] = arith.maxnumf %{{.*}}, %shuffleResult{{.*}} : f32
+// CHECK-NEXT:    %{{.+}}, %{{.+}} = gpu.shuffle  xor %[[A]], %c2_i32
+// CHECK:         %[[B:.+]] = arith.maxnumf %{{.*}}, %shuffleResult{{.*}} : f32
+// CHECK-NEXT:    %{{.+}}, %{{.+}} = gpu.shuffle  xor %[[B]], %c4_i32
+// CHECK:         arith.maxnumf %{{.*}}, %shuffleResult{{.*}} : f32
+// CHECK-NOT:     gpu.shuffle
+// CHECK:         arith.minui %{{.*}}, %c253_i32 : i32
+// CHECK:         scf.if
+// CHECK:           %[[E8M0:.+]] = arith.bitcast %{{.*}} : i8 to f8E8M0FNU
+// CHECK:           %[[SCALES:.+]] = vector.broadcast %[[E8M0]] : f8E8M0FNU to vector<4xf8E8M0FNU>
+// CHECK:           %[[X:.+]] = arith.mulf %{{.*}}, %{{.*}} : vector<4xf32>
+// CHECK:           %[[CODES:.+]] = arith.scaling_truncf %[[X]], %[[SCALES]] : vector<4xf32>, vector<4xf8E8M0FNU> to vector<4xf4E2M1FN>
+// CHECK:           %[[BYTES:.+]] = vector.bitcast %[[CODES]] : vector<4xf4E2M1FN> to vector<2xi8>
+// CHECK:           arith.divui %{{.*}}, %c2 : index
+// CHECK:           vector.store %[[BYTES]], %{{.*}} {alignment = 2 : i64}
+// CHECK:           scf.if
+// CHECK:             memref.store %{{.*}} : memref<9223372036854775807xi8, #gpu.address_space<global>>
+// CHECK:         gpu.return
+func.func @store_mxfp4(%kv: tensor<?x128xf32>, %weight: tensor<128xf32>, %freqs: tensor<?x64xf32>,
+                       %seq_lens: tensor<?xi32>, %cache: tensor<?xi8>, %out_loc: tensor<?xi64>) -> tensor<?xi8> {
+  %0 = dsv4.fused_store decode indexer_mxfp4 %kv, %weight, %freqs, %seq_lens into %cache[%out_loc]
+      {eps = 1.0e-06 : f32, page_size = 1 : i64, ratio = 4 : i64, rope_dim = 64 : i64,
+       scale = 0.0883883461 : f32}
+      : tensor<?x128xf32>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi32>, tensor<?xi8>, tensor<?xi64>
+  return %0 : tensor<?xi8>
+}

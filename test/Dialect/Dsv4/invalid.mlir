@@ -468,7 +468,7 @@ func.func @quantize_f32_scales_i8(%r: tensor<?x128xf32>) {
 // -----
 
 func.func @quantize_not_fp8(%r: tensor<?x128xf32>) {
-  // expected-error @+1 {{'dsv4.quantize' op result #0 must be 2D tensor of f8E4M3FN type or f8E4M3FNUZ type values}}
+  // expected-error @+1 {{'dsv4.quantize' op result #0 must be 2D tensor of f8E4M3FN type or f8E4M3FNUZ type or f4E2M1FN type values}}
   %q, %s = dsv4.quantize f32 %r {block = 128 : i64} : tensor<?x128xf32> -> tensor<?x128xf8E5M2>, tensor<?x1xf32>
   return
 }
@@ -476,7 +476,7 @@ func.func @quantize_not_fp8(%r: tensor<?x128xf32>) {
 // -----
 
 func.func @store_values_width(%q: tensor<?x512xf8E4M3FN>, %s: tensor<?x8xi8>, %r: tensor<?x512xf32>, %c: tensor<?xi8>, %o: tensor<?xi64>, %i: tensor<?x2xi32>, %h: tensor<?xi32>) {
-  // expected-error @+1 {{'dsv4.paged_store' op the main layout stores 448 FP8 channels, got 512}}
+  // expected-error @+1 {{'dsv4.paged_store' op the main layout stores 448 quantized channels, got 512}}
   %0 = dsv4.paged_store decode main %q, %s, %r into %c[%o] items %i, %h {page_size = 64 : i64, ratio = 4 : i64} : tensor<?x512xf8E4M3FN>, tensor<?x8xi8>, tensor<?x512xf32>, tensor<?xi8>, tensor<?xi64>, tensor<?x2xi32>, tensor<?xi32>
   return
 }
@@ -486,6 +486,38 @@ func.func @store_values_width(%q: tensor<?x512xf8E4M3FN>, %s: tensor<?x8xi8>, %r
 func.func @store_rows_width(%q: tensor<?x128xf8E4M3FN>, %s: tensor<?x1xf32>, %r: tensor<?x256xf32>, %c: tensor<?xi8>, %o: tensor<?xi64>, %i: tensor<?x2xi32>, %h: tensor<?xi32>) {
   // expected-error @+1 {{'dsv4.paged_store' op the indexer layout stores rows of 128 channels, got 256}}
   %0 = dsv4.paged_store decode indexer %q, %s, %r into %c[%o] items %i, %h {page_size = 64 : i64, ratio = 4 : i64} : tensor<?x128xf8E4M3FN>, tensor<?x1xf32>, tensor<?x256xf32>, tensor<?xi8>, tensor<?xi64>, tensor<?x2xi32>, tensor<?xi32>
+  return
+}
+
+// -----
+
+func.func @store_mxfp4_fp8_codes(%q: tensor<?x128xf8E4M3FN>, %s: tensor<?x4xi8>, %r: tensor<?x128xf32>, %c: tensor<?xi8>, %o: tensor<?xi64>, %i: tensor<?x2xi32>, %h: tensor<?xi32>) {
+  // expected-error @+1 {{'dsv4.paged_store' op the indexer_mxfp4 layout stores f4E2M1FN codes, got 'f8E4M3FN'}}
+  %0 = dsv4.paged_store decode indexer_mxfp4 %q, %s, %r into %c[%o] items %i, %h {page_size = 64 : i64, ratio = 4 : i64} : tensor<?x128xf8E4M3FN>, tensor<?x4xi8>, tensor<?x128xf32>, tensor<?xi8>, tensor<?xi64>, tensor<?x2xi32>, tensor<?xi32>
+  return
+}
+
+// -----
+
+func.func @store_indexer_e2m1_codes(%q: tensor<?x128xf4E2M1FN>, %s: tensor<?x1xf32>, %r: tensor<?x128xf32>, %c: tensor<?xi8>, %o: tensor<?xi64>, %i: tensor<?x2xi32>, %h: tensor<?xi32>) {
+  // expected-error @+1 {{'dsv4.paged_store' op the indexer layout stores FP8 codes, got 'f4E2M1FN'}}
+  %0 = dsv4.paged_store decode indexer %q, %s, %r into %c[%o] items %i, %h {page_size = 64 : i64, ratio = 4 : i64} : tensor<?x128xf4E2M1FN>, tensor<?x1xf32>, tensor<?x128xf32>, tensor<?xi8>, tensor<?xi64>, tensor<?x2xi32>, tensor<?xi32>
+  return
+}
+
+// -----
+
+func.func @store_mxfp4_scales_width(%q: tensor<?x128xf4E2M1FN>, %s: tensor<?x1xi8>, %r: tensor<?x128xf32>, %c: tensor<?xi8>, %o: tensor<?xi64>, %i: tensor<?x2xi32>, %h: tensor<?xi32>) {
+  // expected-error @+1 {{'dsv4.paged_store' op scales width 1 does not match block count 4}}
+  %0 = dsv4.paged_store decode indexer_mxfp4 %q, %s, %r into %c[%o] items %i, %h {page_size = 64 : i64, ratio = 4 : i64} : tensor<?x128xf4E2M1FN>, tensor<?x1xi8>, tensor<?x128xf32>, tensor<?xi8>, tensor<?xi64>, tensor<?x2xi32>, tensor<?xi32>
+  return
+}
+
+// -----
+
+func.func @quantize_mx_scales_f32(%r: tensor<?x128xf32>) {
+  // expected-error @+1 {{'dsv4.quantize' op mx scales must be i8, got 'f32'}}
+  %q, %s = dsv4.quantize mx %r {block = 32 : i64} : tensor<?x128xf32> -> tensor<?x128xf4E2M1FN>, tensor<?x4xf32>
   return
 }
 
@@ -617,6 +649,30 @@ func.func @fused_store_main_split(%kv: tensor<?x512xf32>, %w: tensor<512xf32>, %
 func.func @fused_store_not_fp8(%kv: tensor<?x128xf32>, %w: tensor<128xf32>, %f: tensor<?x64xf32>, %h: tensor<?xi32>, %c: tensor<?xi8>, %o: tensor<?xi64>) {
   // expected-error @+1 {{'dsv4.fused_store' op attribute 'fp8_type' failed to satisfy constraint: type attribute of f8E4M3FN type or f8E4M3FNUZ type}}
   %0 = dsv4.fused_store decode indexer %kv, %w, %f, %h into %c[%o] {eps = 1.0e-06 : f32, fp8_type = bf16, page_size = 64 : i64, ratio = 4 : i64, rope_dim = 64 : i64} : tensor<?x128xf32>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi32>, tensor<?xi8>, tensor<?xi64>
+  return
+}
+
+// -----
+
+func.func @fused_store_mxfp4_fp8_type(%kv: tensor<?x128xf32>, %w: tensor<128xf32>, %f: tensor<?x64xf32>, %h: tensor<?xi32>, %c: tensor<?xi8>, %o: tensor<?xi64>) {
+  // expected-error @+1 {{'dsv4.fused_store' op the indexer_mxfp4 layout quantizes to f4E2M1FN and takes no fp8_type, got 'f8E4M3FN'}}
+  %0 = dsv4.fused_store decode indexer_mxfp4 %kv, %w, %f, %h into %c[%o] {eps = 1.0e-06 : f32, fp8_type = f8E4M3FN, page_size = 64 : i64, ratio = 4 : i64, rope_dim = 64 : i64} : tensor<?x128xf32>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi32>, tensor<?xi8>, tensor<?xi64>
+  return
+}
+
+// -----
+
+func.func @fused_store_no_fp8_type(%kv: tensor<?x128xf32>, %w: tensor<128xf32>, %f: tensor<?x64xf32>, %h: tensor<?xi32>, %c: tensor<?xi8>, %o: tensor<?xi64>) {
+  // expected-error @+1 {{'dsv4.fused_store' op the indexer layout quantizes to FP8 and needs fp8_type}}
+  %0 = dsv4.fused_store decode indexer %kv, %w, %f, %h into %c[%o] {eps = 1.0e-06 : f32, page_size = 64 : i64, ratio = 4 : i64, rope_dim = 64 : i64} : tensor<?x128xf32>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi32>, tensor<?xi8>, tensor<?xi64>
+  return
+}
+
+// -----
+
+func.func @fused_store_mxfp4_head_dim(%kv: tensor<?x512xf32>, %w: tensor<512xf32>, %f: tensor<?x64xf32>, %h: tensor<?xi32>, %c: tensor<?xi8>, %o: tensor<?xi64>) {
+  // expected-error @+1 {{'dsv4.fused_store' op the indexer_mxfp4 layout stores rows of 128 channels, got head dim 512}}
+  %0 = dsv4.fused_store decode indexer_mxfp4 %kv, %w, %f, %h into %c[%o] {eps = 1.0e-06 : f32, page_size = 64 : i64, ratio = 4 : i64, rope_dim = 64 : i64} : tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi32>, tensor<?xi8>, tensor<?xi64>
   return
 }
 

@@ -169,6 +169,28 @@ func.func @quantize_both_formats(%a: tensor<?x128xf32>, %b: tensor<8x512xf32>) {
   return
 }
 
+// CHECK-LABEL: func.func @quantize_mx_e2m1
+// CHECK: %{{.+}}, %{{.+}} = dsv4.quantize mx %{{.+}} {block = 32 : i64} : tensor<?x128xf32> -> tensor<?x128xf4E2M1FN>, tensor<?x4xi8>
+func.func @quantize_mx_e2m1(%a: tensor<?x128xf32>) {
+  %q, %s = dsv4.quantize mx %a {block = 32 : i64} : tensor<?x128xf32> -> tensor<?x128xf4E2M1FN>, tensor<?x4xi8>
+  return
+}
+
+// CHECK-LABEL: func.func @paged_store_mxfp4
+// CHECK: dsv4.paged_store decode indexer_mxfp4 %{{.+}}, %{{.+}}, %{{.+}} into %{{.+}}[%{{.+}}] items %{{.+}}, %{{.+}} {page_size = 16 : i64, ratio = 4 : i64} : tensor<?x128xf4E2M1FN>, tensor<?x4xi8>, tensor<?x128xf32>, tensor<?xi8>, tensor<?xi64>, tensor<?x2xi32>, tensor<?xi32>
+func.func @paged_store_mxfp4(%q: tensor<?x128xf4E2M1FN>, %s: tensor<?x4xi8>, %r: tensor<?x128xf32>, %c: tensor<?xi8>, %o: tensor<?xi64>, %i: tensor<?x2xi32>, %h: tensor<?xi32>) -> tensor<?xi8> {
+  %0 = dsv4.paged_store decode indexer_mxfp4 %q, %s, %r into %c[%o] items %i, %h {page_size = 16 : i64, ratio = 4 : i64} : tensor<?x128xf4E2M1FN>, tensor<?x4xi8>, tensor<?x128xf32>, tensor<?xi8>, tensor<?xi64>, tensor<?x2xi32>, tensor<?xi32>
+  return %0 : tensor<?xi8>
+}
+
+// An e2m1 layout has no FP8 type.
+// CHECK-LABEL: func.func @fused_store_mxfp4
+// CHECK: dsv4.fused_store prefill indexer_mxfp4 %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} into %{{.+}}[%{{.+}}] {eps = 9.99999997E-7 : f32, page_size = 64 : i64, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.0883883461 : f32} : tensor<?x128xf32>, tensor<128xf32>, tensor<?x64xf32>, tensor<?x4xi32>, tensor<?xi8>, tensor<?xi64>
+func.func @fused_store_mxfp4(%kv: tensor<?x128xf32>, %w: tensor<128xf32>, %f: tensor<?x64xf32>, %h: tensor<?x4xi32>, %c: tensor<?xi8>, %o: tensor<?xi64>) -> tensor<?xi8> {
+  %0 = dsv4.fused_store prefill indexer_mxfp4 %kv, %w, %f, %h into %c[%o] {eps = 1.0e-06 : f32, page_size = 64 : i64, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.0883883461 : f32} : tensor<?x128xf32>, tensor<128xf32>, tensor<?x64xf32>, tensor<?x4xi32>, tensor<?xi8>, tensor<?xi64>
+  return %0 : tensor<?xi8>
+}
+
 // The largest page size (include/dsv4/ABI/Limits.h).
 // CHECK-LABEL: func.func @paged_store_prefill_main
 // CHECK: dsv4.paged_store prefill main %{{.+}}, %{{.+}}, %{{.+}} into %{{.+}}[%{{.+}}] items %{{.+}}, %{{.+}} {page_size = 1048576 : i64, ratio = 128 : i64} : tensor<?x448xf8E4M3FN>, tensor<?x7xi8>, tensor<?x512xf32>, tensor<?xi8>, tensor<?xi64>, tensor<?x2xi32>, tensor<?x4xi32>

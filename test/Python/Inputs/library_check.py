@@ -1,5 +1,6 @@
 """Drives dsv4.library in one of the steps of library.test; prints what each lookup found."""
 import dataclasses
+import json
 import shutil
 import sys
 import threading
@@ -146,6 +147,17 @@ elif step == "store-compile":
     # A store configuration nobody has built: compiled into the cache with the chip's FP8 type.
     print("compiled", found(STORE), "|", found(STORE))
     print("twin", found(TWIN, compile=False))
+elif step == "store-mxfp4":
+    mxfp4 = dataclasses.replace(STORE, mode="prefill", layout="indexer_mxfp4")
+    print("compiled", found(mxfp4), "|", found(mxfp4))
+    m = dsv4.read_manifest(dsv4.find_kernel(mxfp4, CHIP).manifest)
+    path = Path(sys.argv[2]) / "fp8-without-type.json"
+    path.write_text(json.dumps(dict(m, layout="indexer")))
+    try:
+        dsv4.read_manifest(path)
+        print("fp8 layout without fp8_type: accepted")
+    except ValueError as e:
+        print("fp8 layout without fp8_type:", e)
 elif step == "store-load":
     # Through the fake HIP: the store kernel by its configuration, refusing the other calls.
     kernel = dsv4.get_kernel(STORE, CHIP)

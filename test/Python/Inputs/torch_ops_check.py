@@ -138,7 +138,7 @@ for what, (bad_out_loc, bad_cache, bad_layout), message in (
         ("short out_loc", (out_loc[:3], cache, "indexer"),
          "dsv4: out_loc must be int64 [M] with M >= 8 items, got torch.int64 (3,)"),
         ("layout", (out_loc, cache, "paged"),
-         "layout 'paged' is not None (in place) or one of ('indexer', 'main')")):
+         "layout 'paged' is not None (in place) or one of ('indexer', 'main', 'indexer_mxfp4')")):
     torch._dynamo.reset()  # static shapes again, so the message names the sizes
     try:
         torch.compile(store_step, fullgraph=True, backend="aot_eager")(
