@@ -53,6 +53,8 @@ def twin_of(store, candidates):
 
 def fp8_flavour(m):
     """store_model's name of a store manifest's FP8 type (SPEC.md: fnuz on gfx942, else fn)."""
+    if "fp8_type" not in m:  # indexer_mxfp4: e2m1 codes, no FP8 type
+        return None
     return "fnuz" if m["fp8_type"] == "f8E4M3FNUZ" else "fn"
 
 

@@ -14,7 +14,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Integration"))
-from store_model import FP8, MIN_AMAX, Layout  # noqa: E402,F401
+from store_model import E2M1_MAX, E2M1_NAN, FP8, MIN_AMAX, Layout  # noqa: E402,F401
 
 
 def _fp8_codes(y, flavour):
@@ -38,8 +38,10 @@ def token_bytes(layout, rows, flavour):
     """(row bytes [N, row_bytes], scale bytes [N, scale_bytes]) uint8 of finished f32 rows [N, D]."""
     import torch
 
-    fp8_max = FP8[flavour]["max"]
     n = rows.shape[0]
+    if layout.e2m1:
+        return _mxfp4_token_bytes(layout, rows)
+    fp8_max = FP8[flavour]["max"]
     if layout.name == "indexer":
         scale = (_amax(rows, 1).double().clamp(min=MIN_AMAX) / fp8_max).float()
         inverse = (1.0 / scale.double()).float()
@@ -54,6 +56,40 @@ def token_bytes(layout, rows, flavour):
     codes = _fp8_codes(y, flavour).view(n, layout.quantized)
     rope = rows[:, layout.quantized:].to(torch.bfloat16).contiguous().view(torch.uint8)
     return torch.cat((codes, rope.view(n, -1)), dim=1), exponent.to(torch.uint8)
+
+
+# e2m1's midpoints between neighbouring codes k and k + 1, and whether a tie goes up (to the even
+# code k + 1) or stays (k even): SPEC.md's round to nearest, ties to even.
+_E2M1_MIDPOINTS = ((0.25, False), (0.75, True), (1.25, False), (1.75, True), (2.5, False),
+                   (3.5, True), (5.0, False))
+
+
+def _e2m1_codes(y):
+    """e2m1 nibbles of float64 `y`, as store_model.to_e2m1: saturated to +-6, the sign bit from
+    the sign (so -0 is 0x8), a NaN E2M1_NAN."""
+    import torch
+
+    magnitude = y.abs().clamp(max=E2M1_MAX)
+    code = torch.zeros_like(y, dtype=torch.int32)
+    for midpoint, tie_up in _E2M1_MIDPOINTS:
+        code += (magnitude >= midpoint if tie_up else magnitude > midpoint).to(torch.int32)
+    code |= torch.signbit(y).to(torch.int32) << 3
+    return torch.where(torch.isnan(y), torch.full_like(code, E2M1_NAN), code)
+
+
+def _mxfp4_token_bytes(layout, rows):
+    """token_bytes of indexer_mxfp4: per block of 32, e = ue8m0_round_up(f32(max(amax, 1e-4) /
+    6)), codes of d * 2^(127 - e) (exact in float64), two a byte, low nibble first."""
+    import torch
+
+    n = rows.shape[0]
+    blocks = rows.view(n, layout.quantized // layout.block, layout.block)
+    bits = (_amax(blocks, 2).double().clamp(min=MIN_AMAX) / E2M1_MAX).float().view(torch.int32)
+    exponent = (bits >> 23) + ((bits & 0x7FFFFF) != 0).to(torch.int32)
+    y = blocks.double() * torch.exp2((127 - exponent).double())[:, :, None]
+    codes = _e2m1_codes(y).view(n, layout.quantized // 2, 2)
+    payload = (codes[:, :, 0] | (codes[:, :, 1] << 4)).to(torch.uint8)
+    return payload, exponent.to(torch.uint8)
 
 
 def expected_cache(layout, cache_before, rows, out_loc, stores, flavour):
@@ -83,7 +119,7 @@ def same_bytes(got, want, layout, flavour):
     """Indices where `got` differs from `want`; a NaN stored as another NaN encoding (a bf16 rope
     channel's payload, fn's 0x7F/0xFF) is not a difference: SPEC.md only says NaN stays NaN."""
     differ = got != want
-    if not bool(differ.any()):
+    if not bool(differ.any()) or layout.e2m1:
         return differ.nonzero().flatten()
     nan = FP8[flavour]["nan"]
     idx = differ.nonzero().flatten()
