@@ -182,9 +182,10 @@ def Dsv4_QuantizeOp : Dsv4_Op<"quantize", [Pure]> {
     `values` holds the leading `C` channels of each `[N, D]` row of `rows` (C <= D, the width
     of `values`) as the element type of `values`: FP8 (`f8E4M3FN`, MAX = FP8_MAX = 448, or
     `f8E4M3FNUZ`, 240) or e2m1 (`f4E2M1FN`, MAX 6), in blocks of `block` channels with one
-    scale each (`scales` is `[N, C / block]`). Per block: `amax` is the maxNum of `|x|` (a NaN
-    does not poison it), and `q = rne_sat(x * inv)`, rounded to nearest even and saturated to
-    +-MAX; a NaN stays NaN in FP8, and becomes +MAX in e2m1, which has no NaN.
+    scale each (`scales` is `[N, C / block]`; both results have the row count of `rows`,
+    dynamic where it is). Per block: `amax` is the maxNum of `|x|` (a NaN does not poison it),
+    and `q = rne_sat(x * inv)`, rounded to nearest even and saturated to +-MAX; a NaN stays
+    NaN in FP8, and becomes +MAX in e2m1, which has no NaN.
     - `f32`: `scales` are f32, `s = max(amax, 1e-4) / MAX`, `inv = 1 / s` (f32).
     - `ue8m0`: `x` is first rounded to bf16 (the framework's path); `scales` are i8 bytes
       `e = ue8m0_round_up(max(amax, 1e-4) / MAX)` and `inv = 2^(127 - e)`.
@@ -213,11 +214,12 @@ def Dsv4_PagedStoreOp : Dsv4_Op<"paged_store",
     Returns `cache` (a flat byte buffer) with the bytes of each storing item written in the
     `layout` of SPEC.md: item `m` (row `items[m, 0]`) stores at slot `out_loc[m]`, page
     `out_loc >> log2(page_size)`, token `out_loc & (page_size - 1)`, when it is active
-    (row >= 0), `out_loc >= 0`, for `decode` a boundary (`handle[m] % ratio == 0`), and its
-    bytes lie inside the cache. `values` and `scales` come from `dsv4.quantize` of `rows` (FP8
-    for `indexer` and `main`, `f4E2M1FN` for `indexer_mxfp4`, stored two a byte, low nibble
-    first); the `main` layout also stores the channels of `rows` after the quantized ones as
-    bf16. No other byte changes.
+    (row >= 0, and below the row count of `rows`, `values` and `scales` alike), `out_loc >= 0`,
+    for `decode` a boundary (`handle[m] % ratio == 0`), and its bytes lie inside the cache.
+    `page_size` is a power of two of at most 2^20 (include/dsv4/ABI/Limits.h). `values` and
+    `scales` come from `dsv4.quantize` of `rows` (FP8 for `indexer` and `main`, `f4E2M1FN` for
+    `indexer_mxfp4`, stored two a byte, low nibble first); the `main` layout also stores the
+    channels of `rows` after the quantized ones as bf16. No other byte changes.
 
     ```mlir
     %c = dsv4.paged_store decode indexer %q, %s, %rows into %cache[%out_loc]

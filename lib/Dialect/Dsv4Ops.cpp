@@ -92,16 +92,16 @@ LogicalResult verifyPlan(Operation *op, Value plan) {
   return success();
 }
 
-/// Work-item ops: one item per handle row, ratio >= 1.
+/// Work-item ops: one item per handle row (the result's count is the handle's, dynamic where
+/// it is: a static count for a dynamic handle is a size the lowering cannot keep), ratio >= 1.
 LogicalResult verifyItemsOp(Operation *op, Value handle, Value items, int64_t ratio) {
   if (failed(verifyRatio(op, ratio)) || failed(verifyItems(op, items)))
     return failure();
   int64_t handleRows = cast<RankedTensorType>(handle.getType()).getDimSize(0);
   int64_t itemRows = cast<RankedTensorType>(items.getType()).getDimSize(0);
-  if (!ShapedType::isDynamic(handleRows) && !ShapedType::isDynamic(itemRows) &&
-      handleRows != itemRows)
-    return op->emitOpError() << "item count " << itemRows << " does not match handle rows "
-                             << handleRows;
+  if (handleRows != itemRows)
+    return op->emitOpError() << "item count " << sizeString(itemRows)
+                             << " does not match handle rows " << sizeString(handleRows);
   return success();
 }
 } // namespace
@@ -209,11 +209,13 @@ LogicalResult QuantizeOp::verify() {
   if (dimOf(getScales(), 1) != channels / block)
     return emitOpError() << "scales must be [N, " << channels / block << "] (one per block), got "
                          << getScales().getType();
-  if (failed(verifySameSize(*this, "values rows", dimOf(getValues(), 0), "rows",
-                            dimOf(getRows(), 0))) ||
-      failed(verifySameSize(*this, "scales rows", dimOf(getScales(), 0), "rows",
-                            dimOf(getRows(), 0))))
-    return failure();
+  // The results have the rows' row count, dynamic where it is: a static count for dynamic
+  // rows would be a size the lowering cannot keep.
+  for (auto [what, result] : {std::pair<StringRef, Value>{"values", getValues()},
+                              std::pair<StringRef, Value>{"scales", getScales()}})
+    if (dimOf(result, 0) != dimOf(getRows(), 0))
+      return emitOpError() << what << " rows " << sizeString(dimOf(result, 0))
+                           << " does not match rows " << sizeString(dimOf(getRows(), 0));
   return verifyScaleType(*this, getScaleFormat(),
                          cast<RankedTensorType>(getScales().getType()).getElementType());
 }

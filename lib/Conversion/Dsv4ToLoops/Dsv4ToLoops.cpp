@@ -350,8 +350,14 @@ std::function<void(Value, Value)> rowStep(ImplicitLocOpBuilder &b, RmsNormOp op)
 
 std::function<void(Value, Value)> rowStep(ImplicitLocOpBuilder &b, RopeOp op) {
   Value freqs = toBuffer(b, op.getFreqs());
-  return [&b, freqs, headDim = headDimOf(op.getKv()), ropeDim = op.getRopeDim()](
-             Value x, Value position) { emitRope(b, x, freqs, position, headDim, ropeDim); };
+  Value numPositions = dimAsI32(b, freqs, 0);
+  // Items that are an argument, not an items op's, may name a position outside the table (a
+  // row of freqs past its end): the item is skipped, as an items op would have skipped it.
+  return [&b, freqs, numPositions, headDim = headDimOf(op.getKv()),
+          ropeDim = op.getRopeDim()](Value x, Value position) {
+    ifThen(b, emitRowActive(b, position, numPositions),
+           [&] { emitRope(b, x, freqs, position, headDim, ropeDim); });
+  };
 }
 
 std::function<void(Value, Value)> rowStep(ImplicitLocOpBuilder &b, HadamardOp op) {
@@ -489,12 +495,13 @@ struct QuantizeLowering : OpRewritePattern<QuantizeOp> {
 };
 
 /// The store loop that dsv4.paged_store and dsv4.fused_store share: for each of `numItems`
-/// items, `itemOf(m)` names its row of `rows`; where the item stores (emitItemStores), the row
-/// is loaded into the scratch, `fillToken` leaves the token's codes and scales beside it, and
-/// the token goes to slot out_loc[m] of a copy of the cache, which replaces `op`.
+/// items, `itemOf(m)` names its row of `rows`; where the item stores (emitItemStores, with a
+/// row below `numRows`), the row is loaded into the scratch, `fillToken` leaves the token's
+/// codes and scales beside it, and the token goes to slot out_loc[m] of a copy of the cache,
+/// which replaces `op`.
 template <typename StoreOp>
 void lowerPagedStore(ImplicitLocOpBuilder &b, PatternRewriter &rewriter, StoreOp op,
-                     Value handle, Value rows, Value numItems,
+                     Value handle, Value rows, Value numRows, Value numItems,
                      function_ref<WorkItem(Value m)> itemOf,
                      function_ref<void(const WorkItem &, Value rowIndex, const TokenScratch &)>
                          fillToken) {
@@ -503,7 +510,6 @@ void lowerPagedStore(ImplicitLocOpBuilder &b, PatternRewriter &rewriter, StoreOp
   Value cache = copyCache(b, op.getCache());
   Value cacheBytes = arith::IndexCastOp::create(b, b.getI64Type(),
                                                 memref::DimOp::create(b, cache, 0));
-  Value numRows = memref::DimOp::create(b, rows, 0);
   inOutlinedRegion(b, op, [&] {
     TokenScratch token = allocTokenScratch(b, geometry.headDim(), geometry.quantized,
                                            geometry.numBlocks(), geometry.scaleFormat);
@@ -547,7 +553,14 @@ struct PagedStoreLowering : OpRewritePattern<PagedStoreOp> {
             b, memref::LoadOp::create(b, scales, ValueRange{rowIndex, w}), token.scales, w);
       });
     };
-    lowerPagedStore(b, rewriter, op, toBuffer(b, op.getHandle()), toBuffer(b, op.getRows()),
+    // A row is read from rows, values and scales: with dynamic sizes they may differ at run
+    // time, and an item past any of them stores nothing rather than reading past it.
+    Value rows = toBuffer(b, op.getRows());
+    Value numRows = arith::MinUIOp::create(
+        b, memref::DimOp::create(b, rows, 0),
+        arith::MinUIOp::create(b, memref::DimOp::create(b, values, 0),
+                               memref::DimOp::create(b, scales, 0)));
+    lowerPagedStore(b, rewriter, op, toBuffer(b, op.getHandle()), rows, numRows,
                     memref::DimOp::create(b, items, 0), itemOf, fillToken);
     return success();
   }
@@ -573,8 +586,8 @@ struct FusedStoreLowering : OpRewritePattern<FusedStoreOp> {
                       geometry.numBlocks(), geometry.block,
                       getCodeType(op.getContext(), geometry, op.getFp8Type().value_or(Type())));
     };
-    lowerPagedStore(b, rewriter, op, handle, kv, memref::DimOp::create(b, handle, 0), itemOf,
-                    fillToken);
+    lowerPagedStore(b, rewriter, op, handle, kv, memref::DimOp::create(b, kv, 0),
+                    memref::DimOp::create(b, handle, 0), itemOf, fillToken);
     return success();
   }
 };

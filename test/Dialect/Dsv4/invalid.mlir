@@ -346,6 +346,15 @@ func.func @item_count_prefill(%p: tensor<3x4xi32>, %f: tensor<?x64xf32>) -> tens
 
 // -----
 
+// A static item count for a dynamic handle: the lowering wrote one item per handle row into it.
+func.func @decode_items_static_count_dynamic_handle(%s: tensor<?xi32>, %f: tensor<?x64xf32>) {
+  // expected-error @+1 {{'dsv4.decode_items' op item count 4 does not match handle rows ?}}
+  %0 = dsv4.decode_items %s, %f {ratio = 4 : i64} : tensor<?xi32>, tensor<?x64xf32> -> tensor<4x2xi32>
+  return
+}
+
+// -----
+
 func.func @fused_decode_2d_handle(%kv: tensor<?x512xf32>, %w: tensor<512xf32>, %f: tensor<?x64xf32>, %p: tensor<?x4xi32>) -> tensor<?x512xf32> {
   // expected-error @+1 {{'dsv4.fused_epilogue' op decode handle must be seq_lens [B], got 'tensor<?x4xi32>'}}
   %0 = dsv4.fused_epilogue decode %kv, %w, %f, %p {eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.0441941738 : f32} : tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?x4xi32>
@@ -446,6 +455,15 @@ func.func @quantize_values_rows(%r: tensor<8x128xf32>) {
 func.func @quantize_scales_rows(%r: tensor<8x128xf32>) {
   // expected-error @+1 {{'dsv4.quantize' op scales rows 2 does not match rows 8}}
   %q, %s = dsv4.quantize f32 %r {block = 128 : i64} : tensor<8x128xf32> -> tensor<8x128xf8E4M3FN>, tensor<2x1xf32>
+  return
+}
+
+// -----
+
+// Results with a static row count for dynamic rows: the lowering wrote all the rows into them.
+func.func @quantize_static_scales_of_dynamic_rows(%r: tensor<?x128xf32>) {
+  // expected-error @+1 {{'dsv4.quantize' op scales rows 1 does not match rows ?}}
+  %q, %s = dsv4.quantize f32 %r {block = 128 : i64} : tensor<?x128xf32> -> tensor<?x128xf8E4M3FN>, tensor<1x1xf32>
   return
 }
 
