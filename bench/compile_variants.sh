@@ -14,9 +14,10 @@ for variant in ${VARIANTS:-32:4:grouped 16:8:grouped 16:4:grouped 8:16:grouped 3
   IFS=: read -r lanes rows schedule <<<"$variant"
   tag="l${lanes}w${rows}${schedule/grouped/}"
   tag="${tag/per-stage/ps}"
-  # Keep only the decode function of the example, renamed after its shape.
+  # Keep only the decode function of the example, renamed after its shape. dsv4-opt runs in
+  # DIR (output-dir=.): a path pasted into the option text would split at a space.
   awk -v name="$NAME" '/^func.func/{keep = index($0, "@" name "(") > 0} keep' \
       "$ROOT"/examples/*.mlir | sed "s/@$NAME(/@${NAME}_$tag(/" |
-    "$ROOT/build/bin/dsv4-opt" "--dsv4-compile=chip=sm_90 output-dir=$DIR lanes-per-row=$lanes rows-per-workgroup=$rows schedule=$schedule" -o /dev/null
+    (cd "$DIR" && "$ROOT/build/bin/dsv4-opt" "--dsv4-compile=chip=sm_90 output-dir=. lanes-per-row=$lanes rows-per-workgroup=$rows schedule=$schedule" -o /dev/null)
 done
 ls "$DIR"

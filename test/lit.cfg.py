@@ -35,6 +35,7 @@ config.substitutions.append(
 # ptxas (CUDA toolkit, no GPU needed) assembles every PTX the suite writes: it refuses what a
 # driver would refuse to load. assemble_ptx.py says clearly when it is missing.
 ptxas = os.environ.get("DSV4_PTXAS", "/usr/local/cuda/bin/ptxas")
+config.substitutions.append(("%ptxas", ptxas))
 config.substitutions.append(
     ("%assemble_ptx",
      "python3 %s %s" % (os.path.join(config.dsv4_src_root, "test", "Target", "assemble_ptx.py"),
