@@ -171,6 +171,15 @@ int64_t dimOf(Value tensor, unsigned dim) {
   return cast<RankedTensorType>(tensor.getType()).getDimSize(dim);
 }
 
+/// A result has the row count of `rows`, dynamic where it is: a static count for dynamic rows
+/// would be a size the lowering cannot keep.
+LogicalResult verifyResultRows(Operation *op, StringRef what, Value result, Value rows) {
+  if (dimOf(result, 0) == dimOf(rows, 0))
+    return success();
+  return op->emitOpError() << what << " rows " << sizeString(dimOf(result, 0))
+                           << " does not match rows " << sizeString(dimOf(rows, 0));
+}
+
 /// page_size a power of two (the slot splits by shift and mask) small enough that a page's
 /// bytes cannot overflow (Limits.h), one out_loc per item.
 LogicalResult verifyAddressing(Operation *op, int64_t pageSize, Value outLoc, Value handle) {
@@ -209,13 +218,9 @@ LogicalResult QuantizeOp::verify() {
   if (dimOf(getScales(), 1) != channels / block)
     return emitOpError() << "scales must be [N, " << channels / block << "] (one per block), got "
                          << getScales().getType();
-  // The results have the rows' row count, dynamic where it is: a static count for dynamic
-  // rows would be a size the lowering cannot keep.
-  for (auto [what, result] : {std::pair<StringRef, Value>{"values", getValues()},
-                              std::pair<StringRef, Value>{"scales", getScales()}})
-    if (dimOf(result, 0) != dimOf(getRows(), 0))
-      return emitOpError() << what << " rows " << sizeString(dimOf(result, 0))
-                           << " does not match rows " << sizeString(dimOf(getRows(), 0));
+  if (failed(verifyResultRows(*this, "values", getValues(), getRows())) ||
+      failed(verifyResultRows(*this, "scales", getScales(), getRows())))
+    return failure();
   return verifyScaleType(*this, getScaleFormat(),
                          cast<RankedTensorType>(getScales().getType()).getElementType());
 }

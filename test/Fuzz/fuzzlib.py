@@ -178,15 +178,24 @@ def constant(type_text, rng, index):
             "%%a%d = tensor.cast %%s%d : %s to %s" % (index, index, static, type_text)]
 
 
-FUNCTION = re.compile(r"^  func\.func @([\w$.]+|\"[^\"]*\")\((.*)\)(?: -> (.*?))?"
-                      r"(?: attributes \{.*\})? \{$", re.M)
+# A public function with a body, as dsv4-opt prints it: name, parameters, results, body.
+FUNCTION = re.compile(r"^  func\.func @([\w$.]+|\"[^\"\n]*\")\(([^\n]*)\)(?: -> ([^\n]*?))?"
+                      r"(?: attributes \{[^\n]*\})? \{\n(.*?)^  \}$", re.M | re.S)
+# The ops a called function may hold: its dsv4 ops and what feeds them. Code of any other kind
+# (a test's own @main, which reads its results with tensor.extract) is the input's, and an
+# access of it out of bounds is no fault of the compiler.
+KERNEL_BODY_OP = re.compile(r"^\s*(?:%[^=]+= )?(?:dsv4\.|arith\.constant |return\b)")
 
 
 def with_main(printed, rng):
     """`printed` (a module as dsv4-opt prints it) plus @fuzz_main, which calls each public
-    function of it whose arguments the harness can make; None when there is none."""
+    function of it that holds a dsv4 op and nothing but what feeds it, with arguments the
+    harness can make; None when there is none."""
     calls = []
-    for name, params, results in FUNCTION.findall(printed):
+    for name, params, results, body in FUNCTION.findall(printed):
+        ops = [line for line in body.splitlines() if line.strip()]
+        if not any("dsv4." in op for op in ops) or not all(map(KERNEL_BODY_OP.match, ops)):
+            continue
         lines, types = [], []
         for index, param in enumerate(split_top_level(params)):
             type_text = re.sub(r"\s*\{.*\}$", "", param.split(":", 1)[1].strip())
