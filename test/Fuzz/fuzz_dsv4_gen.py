@@ -170,7 +170,8 @@ def main():
     tools = fuzzlib.Tools(args)
     with tempfile.TemporaryDirectory() as work:
         ok = all([fuzzlib.campaign(seed, args.runs,
-                                   lambda rng, i: one_input(args, tools, work, rng, i))
+                                   lambda rng, i: one_input(args, tools, work, rng, i),
+                                   args.keep_going)
                   for seed in fuzzlib.seeds_to_run(args)])
     sys.exit(0 if ok else 1)
 

@@ -173,7 +173,8 @@ def main():
         sys.exit("no .mlir seeds under %s" % args.root)
     with tempfile.TemporaryDirectory() as work:
         ok = all([fuzzlib.campaign(seed, args.runs,
-                                   lambda rng, i: one_input(args, tools, chunks, work, rng, i))
+                                   lambda rng, i: one_input(args, tools, chunks, work, rng, i),
+                                   args.keep_going)
                   for seed in fuzzlib.seeds_to_run(args)])
     sys.exit(0 if ok else 1)
 

@@ -53,6 +53,8 @@ def add_tool_arguments(parser):
     parser.add_argument("--random-seed", action="store_true",
                         help="then as many inputs from a fresh seed, printed for replay")
     parser.add_argument("--timeout", type=int, default=60)
+    parser.add_argument("--keep-going", action="store_true",
+                        help="report every problem, not only the first (a long run)")
 
 
 def run(command, timeout, stdin=None, file_size_limit=None, cwd=None):
@@ -254,19 +256,26 @@ def execution_problem(tools, text, rng, passes=("--convert-dsv4-to-loops",)):
     return None
 
 
-def campaign(seed, runs, one_input):
-    """Runs `one_input(rng, index)` `runs` times from `seed`; prints the first problem (with
-    the input that made it) or one summary line. Returns True when nothing was found."""
+def campaign(seed, runs, one_input, keep_going=False):
+    """Runs `one_input(rng, index)` `runs` times from `seed`; prints the first problem (every
+    one with `keep_going`) with the input that made it, or one summary line. Returns True when
+    nothing was found."""
     rng = random.Random(seed)
     CHECKED.clear()
+    found = 0
     for index in range(runs):
         problem, replay = one_input(rng, index)
         if problem:
-            print("FAIL (seed %d, run %d): %s\n%s" % (seed, index, problem, replay))
-            return False
-    print("seed %d: %d inputs, no problem (%s)" % (
-        seed, runs, ", ".join("%s: %d" % item for item in sorted(CHECKED.items()))))
-    return True
+            print("FAIL (seed %d, run %d): %s\n%s" % (seed, index, problem, replay), flush=True)
+            found += 1
+            if not keep_going:
+                return False
+    checked = ", ".join("%s: %d" % item for item in sorted(CHECKED.items()))
+    if found:
+        print("seed %d: %d inputs, %d problems (%s)" % (seed, runs, found, checked))
+    else:
+        print("seed %d: %d inputs, no problem (%s)" % (seed, runs, checked))
+    return not found
 
 
 def seeds_to_run(args):
