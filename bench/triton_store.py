@@ -79,8 +79,10 @@ def _main_kernel(kv, seq_lens, out_loc, cache, kv_stride, ratio, cache_bytes,
 @triton.jit
 def _floor_kernel(kv, out_loc, cache, kv_stride, n, ROWS: tl.constexpr, D: tl.constexpr,
                   QUANTIZED: tl.constexpr, PAGE_LOG2: tl.constexpr, PAGE_BYTES: tl.constexpr,
-                  ROW_BYTES: tl.constexpr, SCALE_STRIDE: tl.constexpr, SCALE_BYTES: tl.constexpr):
-    """ROWS rows a program: each row's FP8 bytes (and bf16 tail) and zero scale bytes."""
+                  ROW_BYTES: tl.constexpr, SCALE_STRIDE: tl.constexpr, SCALE_BYTES: tl.constexpr,
+                  E2M1: tl.constexpr):
+    """ROWS rows a program: each row's FP8 bytes (and bf16 tail), or with E2M1 a byte of two
+    channels' low FP8 nibbles (the MXFP4 row's size, not its codes), and zero scale bytes."""
     r = tl.program_id(0).to(tl.int64) * ROWS + tl.arange(0, ROWS)
     loc = tl.load(out_loc + r, mask=r < n, other=-1)
     ok = loc >= 0
@@ -91,7 +93,12 @@ def _floor_kernel(kv, out_loc, cache, kv_stride, n, ROWS: tl.constexpr, D: tl.co
     c = tl.arange(0, D)[None, :]
     x = tl.load(kv + r[:, None] * kv_stride + c, mask=ok[:, None], other=0.0)
     q = x.to(tl.float8e4nv).to(tl.uint8, bitcast=True)
-    tl.store(cache + row_at[:, None] + c, q, mask=ok[:, None] & (c < QUANTIZED))
+    if E2M1:
+        low, high = tl.split(tl.reshape(q, (ROWS, D // 2, 2)))
+        b = tl.arange(0, D // 2)[None, :]
+        tl.store(cache + row_at[:, None] + b, (low & 15) | (high << 4), mask=ok[:, None])
+    else:
+        tl.store(cache + row_at[:, None] + c, q, mask=ok[:, None] & (c < QUANTIZED))
     if D > QUANTIZED:
         tail = (cache + row_at[:, None] + QUANTIZED).to(tl.pointer_type(tl.bfloat16))
         tl.store(tail + (c - QUANTIZED), x.to(tl.bfloat16), mask=ok[:, None] & (c >= QUANTIZED))
@@ -111,7 +118,10 @@ def quantize_store(layout, kv, seq_lens, out_loc, cache, *, ratio, floor=False):
         _floor_kernel[(-(-n // rows),)](
             kv, out_loc, cache, kv.stride(0), n, ROWS=rows, D=d, QUANTIZED=layout.quantized,
             PAGE_LOG2=page_log2, PAGE_BYTES=layout.page_bytes, ROW_BYTES=layout.row_bytes,
-            SCALE_STRIDE=layout.scale_stride, SCALE_BYTES=layout.scale_bytes, num_warps=4)
+            SCALE_STRIDE=layout.scale_stride, SCALE_BYTES=layout.scale_bytes, E2M1=layout.e2m1,
+            num_warps=4)
+    elif layout.e2m1:
+        raise ValueError("no Triton kernel of the indexer_mxfp4 layout: only its floor")
     elif layout.name == "indexer":
         _indexer_kernel[(n,)](kv, seq_lens, out_loc, cache, kv.stride(0), ratio, cache.numel(),
                               PAGE_LOG2=page_log2, D=d, num_warps=1)
