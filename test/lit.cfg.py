@@ -47,7 +47,7 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.dsv4_tools_dir, append_path=True)
 
 tool_dirs = [config.dsv4_tools_dir, config.llvm_tools_dir]
-tools = ["dsv4-opt", "dsv4-gen", "dsv4-schedule-check", "mlir-runner", "llvm-readelf", "llvm-objdump", "llc", "ld.lld",
+tools = ["dsv4-opt", "dsv4-gen", "dsv4-schedule-check", "dsv4-ue8m0-check", "mlir-runner", "llvm-readelf", "llvm-objdump", "llc", "ld.lld",
          ToolSubst("%python", "python3", unresolved="ignore")]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 

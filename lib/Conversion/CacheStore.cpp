@@ -2,6 +2,7 @@
 // elementwise, so the kernel's runs and the loops' scalars share it.
 #include "dsv4/Conversion/CacheStore.h"
 #include "dsv4/Conversion/Constants.h"
+#include "dsv4/Conversion/Ue8m0Quotient.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -15,9 +16,6 @@ using namespace mlir;
 using namespace mlir::dsv4;
 
 namespace {
-constexpr int kF32MantissaBits = 23;
-constexpr int kF32Bias = 127;
-
 /// `element` shaped like `like`: itself for a scalar, a vector of the same shape otherwise.
 Type shapedLike(Value like, Type element) {
   if (auto vector = dyn_cast<VectorType>(like.getType()))
@@ -50,7 +48,7 @@ Value mlir::dsv4::emitCodeBits(ImplicitLocOpBuilder &b, Value v, Type codeType) 
   const llvm::fltSemantics &sem = cast<FloatType>(codeType).getFloatSemantics();
   int bias = 1 - llvm::APFloat::semanticsMinExponent(sem);
   int mantissaBits = llvm::APFloat::semanticsPrecision(sem) - 1;
-  int shift = kF32MantissaBits - mantissaBits;
+  int shift = kF32MantissaFieldBits - mantissaBits;
   Value magnitudeIn = math::AbsFOp::create(b, v);
   Value clamped =
       arith::MinNumFOp::create(b, magnitudeIn, f32Like(b, v, getQuantizedMax(codeType)));
@@ -69,7 +67,7 @@ Value mlir::dsv4::emitCodeBits(ImplicitLocOpBuilder &b, Value v, Type codeType) 
       b, bits, arith::AddIOp::create(b, lsb, i32Like(b, v, (1 << (shift - 1)) - 1)));
   Value normal =
       arith::SubIOp::create(b, arith::ShRUIOp::create(b, rounded, i32Like(b, v, shift)),
-                            i32Like(b, v, (kF32Bias - bias) << mantissaBits));
+                            i32Like(b, v, (kF32ExponentBias - bias) << mantissaBits));
   Value isSubnormal = arith::CmpFOp::create(b, arith::CmpFPredicate::OLT, clamped,
                                             f32Like(b, v, APFloat(std::ldexp(1.0f, 1 - bias))));
   Value magnitude = arith::SelectOp::create(b, isSubnormal, subnormal, normal);
@@ -97,22 +95,27 @@ Value mlir::dsv4::emitRoundToBf16(ImplicitLocOpBuilder &b, Value v) {
   return arith::ExtFOp::create(b, shapedLike(v, b.getF32Type()), bf16);
 }
 
-Value mlir::dsv4::emitUe8m0RoundUp(ImplicitLocOpBuilder &b, Value scale) {
-  Value bits = bitsOf(b, scale);
-  Value exponent = arith::ShRUIOp::create(b, bits, i32Like(b, scale, kF32MantissaBits));
-  Value mantissa =
-      arith::AndIOp::create(b, bits, i32Like(b, scale, (1 << kF32MantissaBits) - 1));
-  Value inexact =
-      arith::CmpIOp::create(b, arith::CmpIPredicate::ne, mantissa, i32Like(b, scale, 0));
-  return arith::AddIOp::create(
-      b, exponent, arith::ExtUIOp::create(b, shapedLike(scale, b.getI32Type()), inexact));
+Value mlir::dsv4::emitUe8m0OfQuotient(ImplicitLocOpBuilder &b, Value amax, APFloat max) {
+  Ue8m0Divisor divisor = ue8m0DivisorOf(max.convertToFloat());
+  Value bits = bitsOf(b, amax);
+  Value exponent = arith::SubIOp::create(
+      b, arith::ShRUIOp::create(b, bits, i32Like(b, amax, kF32MantissaFieldBits)),
+      i32Like(b, amax, divisor.exponentField - kF32ExponentBias));
+  Value mantissa = arith::AndIOp::create(b, bits, i32Like(b, amax, kF32MantissaMask));
+  Value above = arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, mantissa,
+                                      i32Like(b, amax, divisor.mantissa));
+  Value finite = arith::AddIOp::create(
+      b, exponent, arith::ExtUIOp::create(b, shapedLike(amax, b.getI32Type()), above));
+  Value infinite = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, bits,
+                                         i32Like(b, amax, kF32InfinityBits));
+  return arith::SelectOp::create(b, infinite, i32Like(b, amax, kInfiniteUe8m0), finite);
 }
 
 Value mlir::dsv4::emitUe8m0Inverse(ImplicitLocOpBuilder &b, Value exponent) {
   // f32 bits of 2^(127 - e): biased exponent 254 - e, no mantissa.
   Value inverseBits = arith::ShLIOp::create(
-      b, arith::SubIOp::create(b, i32Like(b, exponent, 2 * kF32Bias), exponent),
-      i32Like(b, exponent, kF32MantissaBits));
+      b, arith::SubIOp::create(b, i32Like(b, exponent, 2 * kF32ExponentBias), exponent),
+      i32Like(b, exponent, kF32MantissaFieldBits));
   return arith::BitcastOp::create(b, shapedLike(exponent, b.getF32Type()), inverseBits);
 }
 
@@ -123,8 +126,8 @@ MxConversion mlir::dsv4::emitMxConversion(ImplicitLocOpBuilder &b, Value exponen
   Value prescaleBits = arith::ShLIOp::create(
       b,
       arith::SubIOp::create(
-          b, arith::AddIOp::create(b, converted, i32Like(b, exponent, kF32Bias)), exponent),
-      i32Like(b, exponent, kF32MantissaBits));
+          b, arith::AddIOp::create(b, converted, i32Like(b, exponent, kF32ExponentBias)), exponent),
+      i32Like(b, exponent, kF32MantissaFieldBits));
   return {converted,
           arith::BitcastOp::create(b, shapedLike(exponent, b.getF32Type()), prescaleBits)};
 }

@@ -27,8 +27,10 @@ inline bool roundsToBf16First(ScaleFormat format) { return format == ScaleFormat
 /// f32(bf16_rne(v)): the one bf16 rounding of the main layout's quantized channels.
 Value emitRoundToBf16(ImplicitLocOpBuilder &b, Value v);
 
-/// The ue8m0 exponent `e` (i32) of the smallest 2^(e-127) >= `scale` (a positive finite f32).
-Value emitUe8m0RoundUp(ImplicitLocOpBuilder &b, Value scale);
+/// A block's ue8m0 exponent `e` (i32): that of the smallest 2^(e-127) >= f32(amax / max), for
+/// `amax` (f32, scalar or vector) in [kMinAmax, +inf], computed without the division:
+/// ue8m0OfQuotient of Ue8m0Quotient.h (which says why it is exact), one operation for one.
+Value emitUe8m0OfQuotient(ImplicitLocOpBuilder &b, Value amax, APFloat max);
 
 /// 2^(127 - e) as an f32, the multiplier of a block whose ue8m0 exponent is `exponent` (i32,
 /// at most kMaxConvertExponent: a larger one has no normal f32 multiplier).

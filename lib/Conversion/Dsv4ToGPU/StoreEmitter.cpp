@@ -124,18 +124,18 @@ private:
   void computeScales() {
     for (auto &[key, blockAmax] : amax) {
       Value floored = arith::MaxNumFOp::create(b, blockAmax, f32(APFloat(kMinAmax)));
-      Value quotient = arith::DivFOp::create(b, floored, f32(getQuantizedMax(codeType)));
+      APFloat max = getQuantizedMax(codeType);
       switch (geometry.scaleFormat) {
       case ScaleFormat::f32:
-        scale[key] = quotient;
-        inverse[key] = arith::DivFOp::create(b, f32(APFloat(1.0f)), quotient);
+        scale[key] = arith::DivFOp::create(b, floored, f32(max));
+        inverse[key] = arith::DivFOp::create(b, f32(APFloat(1.0f)), scale[key]);
         break;
       case ScaleFormat::ue8m0:
-        scale[key] = emitUe8m0RoundUp(b, quotient);
+        scale[key] = emitUe8m0OfQuotient(b, floored, max);
         inverse[key] = emitUe8m0Inverse(b, scale[key]);
         break;
       case ScaleFormat::mx:
-        scale[key] = emitUe8m0RoundUp(b, quotient);
+        scale[key] = emitUe8m0OfQuotient(b, floored, max);
         mx[key] = emitMxConversion(b, scale[key]);
         break;
       }

@@ -65,8 +65,8 @@ void mlir::dsv4::emitQuantizeRow(ImplicitLocOpBuilder &b, Value x, Value codes, 
       scf::YieldOp::create(b, amax);
     }
     Value floored = arith::MaxNumFOp::create(b, amaxLoop.getResult(0), f32Const(b, kMinAmax));
-    Value scale = arith::DivFOp::create(b, floored, f32Const(b, getQuantizedMax(codeType)));
     if (format == ScaleFormat::f32) {
+      Value scale = arith::DivFOp::create(b, floored, f32Const(b, getQuantizedMax(codeType)));
       memref::StoreOp::create(b, scale, scales, w);
       Value inverse = arith::DivFOp::create(b, f32Const(b, 1.0f), scale);
       forEach(b, indexConst(b, block), [&](Value i) {
@@ -75,7 +75,7 @@ void mlir::dsv4::emitQuantizeRow(ImplicitLocOpBuilder &b, Value x, Value codes, 
       });
       return;
     }
-    Value exponent = emitUe8m0RoundUp(b, scale);
+    Value exponent = emitUe8m0OfQuotient(b, floored, getQuantizedMax(codeType));
     memref::StoreOp::create(b, arith::TruncIOp::create(b, b.getI8Type(), exponent), scales, w);
     // ue8m0 multiplies by 2^(127 - e) itself; mx converts as the kernels' scaled conversion
     // does (emitMxConversion).
