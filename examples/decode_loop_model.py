@@ -174,14 +174,15 @@ def overlap(ops, t, d, fill):
     return ops.cat([previous, t[:, :, d:]], 1)
 
 
-def model_finish(ops, comp, w, y, freqs, eps):
-    """The model's epilogue of rows y [K, D] (row k at position k * ratio), in float64: RMSNorm
-    with the gain, RoPE on the last R channels (freqs [P, R], cos and sin interleaved), and the
-    Hadamard transform scaled by D^-0.5 where the compressor rotates."""
+def model_finish(ops, comp, w, y, positions, freqs, eps):
+    """The model's epilogue of rows y [K, D] at `positions` [K] (the model's row k is at k *
+    ratio, its window's first token), in float64: RMSNorm with the gain, RoPE on the last R
+    channels (freqs [P, R], cos and sin interleaved), and the Hadamard transform scaled by
+    D^-0.5 where the compressor rotates."""
     d, r = comp.head_dim, comp.rope_dim
     y = ops.f64(y)
     y = y / ops.sqrt(ops.sum(y * y, 1)[:, None] / d + eps) * ops.f64(w.norm)
-    f = ops.f64(freqs)[ops.arange(y.shape[0]) * comp.ratio]
+    f = ops.f64(freqs)[positions]
     cos, sin, a, b = f[:, 0::2], f[:, 1::2], y[:, d - r::2], y[:, d - r + 1::2]
     rotated = ops.stack([a * cos - b * sin, a * sin + b * cos], 2).reshape(y.shape[0], r)
     y = ops.cat([y[:, :d - r], rotated], 1)
@@ -292,6 +293,8 @@ class NumpyOps:
         import numpy
         self.np = numpy
         self.rng = numpy.random.default_rng(seed)
+        self._DTYPES = {"f32": numpy.float32, "i32": numpy.int32, "i64": numpy.int64,
+                        "u8": numpy.uint8, "bool": numpy.bool_}
 
     def randn(self, shape):
         return self.rng.standard_normal(shape).astype(self.np.float32)
@@ -335,6 +338,33 @@ class NumpyOps:
     def index(self, x):
         return self.np.asarray(x, dtype=self.np.int64)
 
+    def tensor(self, values, dtype):
+        return self.np.array(values, dtype=self._DTYPES[dtype])
+
+    def zeros(self, shape, dtype):
+        return self.np.zeros(shape, dtype=self._DTYPES[dtype])
+
+    def clone(self, x):
+        return x.copy()
+
+    def contiguous(self, x):
+        return self.np.ascontiguousarray(x)
+
+    def to_list(self, x):
+        return x.tolist()
+
+    def as_u8(self, x):
+        return self.np.asarray(x, dtype=self.np.uint8)
+
+    def cos(self, x):
+        return self.np.cos(x)
+
+    def sin(self, x):
+        return self.np.sin(x)
+
+    def f32(self, x):
+        return self.np.asarray(x, dtype=self.np.float32)
+
     def f64(self, x):
         return self.np.asarray(x, dtype=self.np.float64)
 
@@ -353,6 +383,8 @@ class TorchOps:
         import torch
         self.torch, self.device = torch, device
         self.generator = torch.Generator().manual_seed(seed)
+        self._DTYPES = {"f32": torch.float32, "i32": torch.int32, "i64": torch.int64,
+                        "u8": torch.uint8, "bool": torch.bool}
 
     def randn(self, shape):
         return self.torch.randn(shape, generator=self.generator).to(self.device)
@@ -395,6 +427,33 @@ class TorchOps:
 
     def index(self, x):
         return x.to(self.torch.int64)
+
+    def tensor(self, values, dtype):
+        return self.torch.tensor(values, dtype=self._DTYPES[dtype], device=self.device)
+
+    def zeros(self, shape, dtype):
+        return self.torch.zeros(shape, dtype=self._DTYPES[dtype], device=self.device)
+
+    def clone(self, x):
+        return x.clone()
+
+    def contiguous(self, x):
+        return x.contiguous()
+
+    def to_list(self, x):
+        return x.tolist()
+
+    def as_u8(self, x):
+        return x.to(self.torch.uint8)
+
+    def cos(self, x):
+        return x.cos()
+
+    def sin(self, x):
+        return x.sin()
+
+    def f32(self, x):
+        return x.to(self.torch.float32)
 
     def f64(self, x):
         return x.to(self.torch.float64)

@@ -133,7 +133,8 @@ def check_finish():
         y = rng.standard_normal((3, d))
         theta = rng.uniform(0, 2 * math.pi, (3 * comp.ratio, r // 2))
         freqs = np.stack([np.cos(theta), np.sin(theta)], axis=-1).reshape(-1, r)
-        got = model.model_finish(ops, comp, w, y, freqs, 1e-6)
+        at = np.arange(3) * comp.ratio
+        got = model.model_finish(ops, comp, w, y, at, freqs, 1e-6)
         # Independently: RMSNorm, RoPE as a complex product, the Hadamard matrix of Sylvester's
         # construction (a Kronecker power of [[1, 1], [1, -1]]).
         want = y / np.sqrt(np.mean(y * y, axis=1, keepdims=True) + 1e-6) * w.norm
@@ -149,7 +150,7 @@ def check_finish():
         error = model.row_error(ops, got, want)
         check(error <= 1e-12, f"{name}: model_finish == norm, complex RoPE, Hadamard matrix: "
                               f"error {error:.1e}")
-        shifted = model.model_finish(ops, comp, w, y, np.roll(freqs, 1, axis=0), 1e-6)
+        shifted = model.model_finish(ops, comp, w, y, at + 1, freqs, 1e-6)
         check(model.row_error(ops, shifted, want) > 1e-3,
               f"{name}: RoPE at the wrong positions is told apart")
 
