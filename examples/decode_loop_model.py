@@ -29,7 +29,7 @@ class Compressor:
 
     @property
     def coff(self):
-        """2 where windows overlap (ratio 4: the model's `overlap = compress_ratio == 4`), else 1."""
+        """2 where windows overlap (the model's `overlap = compress_ratio == 4`), else 1."""
         return 2 if self.ratio == 4 else 1
 
     @property
@@ -199,7 +199,8 @@ def model_finish(ops, comp, w, y, positions, freqs, eps):
 # ---------------------------------------------------------------------------------------------
 # The checks.
 
-ROW_TOLERANCE = 1e-5  # SPEC.md: y and the finished row within 1e-5 of float64, relative to the row's max
+# SPEC.md: y and the finished row within 1e-5 of float64, relative to the row's max magnitude.
+ROW_TOLERANCE = 1e-5
 
 
 def row_error(ops, got, want):

@@ -14,7 +14,7 @@ import decode_loop_model as model
 
 DIM = 64                          # the small model's hidden size
 EPS = 1e-6
-PROMPT_LENS = (300, 100, 3, 200)  # ratio-128 rows in prefill and at decode steps 28 and 56
+PROMPT_LENS = (300, 100, 3, 200)  # ratio-128 rows in prefill and at decode steps 27 and 55
 PREFILL_CHUNK = 128               # tokens a prefill batch, across requests
 STATE_BLOCK = 16                  # tokens a state-cache block
 ROPE_THETA = 10000.0

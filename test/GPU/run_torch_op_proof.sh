@@ -60,23 +60,25 @@ proof_rc=${PIPESTATUS[0]}
 
 # The ops as a server calls them: examples/decode_loop.py's prefill chunks and CUDA-graph decode
 # steps, every cache byte of the run; then a short run with one cache byte flipped, which must
-# fail with exactly that byte reported (the comparison can fail).
+# fail with exactly that byte and that check reported (the comparison can fail).
 echo "== examples/decode_loop.py (kernels from $KERNELS)"
 "${package[@]}" DSV4_CACHE_DIR=/tmp/dsv4_cache \
   python3 examples/decode_loop.py --objects "$KERNELS" 2>&1 | tee "$LOGS/decode_loop.log"
 loop_rc=${PIPESTATUS[0]}
-echo "== examples/decode_loop.py --corrupt (must fail: 1 byte differs)"
+echo "== examples/decode_loop.py --corrupt (must fail: 1 byte differs, 1 check fails)"
 "${package[@]}" DSV4_CACHE_DIR=/tmp/dsv4_cache \
   python3 examples/decode_loop.py --objects "$KERNELS" --steps 8 --corrupt \
   >"$LOGS/decode_loop_corrupt.log" 2>&1
 corrupt_rc=$?
-corrupt_seen=$(grep -E '^===== decode loop: [0-9]+ bytes compared, 1 differ' \
+corrupt_seen=$(grep -E '^===== decode loop: [0-9]+ bytes compared, 1 differ, 1 checks failed$' \
   "$LOGS/decode_loop_corrupt.log")
 
 echo
 echo "===== torch op proof verdicts"
-echo "torch ops:   $(grep -E '^[0-9]+ passed, [0-9]+ failed' "$LOGS/torch_op_proof.log" | tail -1) (exit $proof_rc)"
-echo "decode loop: $(grep -E '^===== decode loop' "$LOGS/decode_loop.log" | tail -1) (exit $loop_rc)"
+proof_line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$LOGS/torch_op_proof.log" | tail -1)
+loop_line=$(grep -E '^===== decode loop' "$LOGS/decode_loop.log" | tail -1)
+echo "torch ops:   $proof_line (exit $proof_rc)"
+echo "decode loop: $loop_line (exit $loop_rc)"
 if [ "$corrupt_rc" -eq 1 ] && [ -n "$corrupt_seen" ]; then
   echo "decode loop --corrupt: caught (${corrupt_seen#===== decode loop: })"
 else

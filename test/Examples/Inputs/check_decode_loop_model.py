@@ -52,7 +52,8 @@ class Server:
         self.xs = [ops.randn((n, 16)) for n in self.total]
         table, blocks = model.paged_table(self.total, 8, seed=1)
         self.table = np.array(table, dtype=np.int32)
-        self.state = np.full((blocks, 8, 2 * comp.width), np.nan, dtype=dtype)  # unread if unwritten
+        # NaN where no token was written: reading such a row would show in every check.
+        self.state = np.full((blocks, 8, 2 * comp.width), np.nan, dtype=dtype)
         self.rows = {}
         for tokens in model.prefill_batches(prompt_lens, chunk):
             self.run(tokens)
