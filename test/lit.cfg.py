@@ -76,6 +76,9 @@ def _optional_feature(feature, probe, note):
 _optional_feature("torch", "import torch; torch.library.custom_op",
                   "no torch >= 2.4 installed: test/Python/torch-ops.test (the torch ops under "
                   "torch.compile) is skipped")
+_optional_feature("numpy", "import numpy",
+                  "no Python with numpy (apt install python3-numpy): test/Examples/decode-loop.test "
+                  "is skipped")
 # setuptools first: importing pip before it trips Debian's distutils hack.
 _optional_feature("pip", "import setuptools, pip",
                   "no Python with pip and setuptools (apt install python3-pip "
