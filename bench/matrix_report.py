@@ -81,15 +81,21 @@ def format_verdicts(entries):
     return "\n".join(lines)
 
 
+def report(run):
+    """The tables (one per configuration and kv dtype) and the verdicts of matrix.py's JSON."""
+    records = run["results"]
+    parts = [f"#### {config}, {kv_dtype} kv\n\n{table(records, config, kv_dtype)}\n"
+             for config, kv_dtype in sorted({(r["config"], r["kv_dtype"]) for r in records},
+                                            reverse=True)]
+    return "\n".join(parts + [format_verdicts(verdicts(records))])
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("json")
     args = p.parse_args(argv)
     with open(args.json) as f:
-        records = json.load(f)["results"]
-    for config, kv_dtype in sorted({(r["config"], r["kv_dtype"]) for r in records}, reverse=True):
-        print(f"### {config}, {kv_dtype} kv\n\n{table(records, config, kv_dtype)}\n")
-    print(format_verdicts(verdicts(records)))
+        print(report(json.load(f)))
     return 0
 
 

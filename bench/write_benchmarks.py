@@ -14,6 +14,8 @@ A device run's section names the JSON its bench wrote (checked in under bench/re
 rewritten from it on every run, --check included (no library needed):
   store-bench JSON  bench/store_bench.py's medians per layout, rows and implementation, and its
                     verdicts
+  matrix JSON       bench/matrix.py's production matrix: bench/matrix_report.py's tables and
+                    verdicts
 
 Run: python3 bench/write_benchmarks.py [--objects DIR | --rows JSON ...] [--check] [FILE]
   --objects DIR  the library (default: out/ of the checkout)
@@ -34,6 +36,7 @@ import subprocess
 import sys
 
 import amd_report
+import matrix_report
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PRODUCTION = os.path.join(ROOT, "examples", "production.txt")
@@ -129,7 +132,7 @@ def store_bench_table(run):
     return "\n".join(lines)
 
 
-DEVICE_SECTIONS = {"store-bench": store_bench_table}
+DEVICE_SECTIONS = {"store-bench": store_bench_table, "matrix": matrix_report.report}
 
 
 def device_sections(text):
