@@ -166,6 +166,15 @@ def environment(seed):
             "date": datetime.datetime.now().isoformat(timespec="seconds"), "seed": seed}
 
 
+def begin_run(title, seed=None):
+    """(seed, environment) of a device run, printed as one line: `seed`, else one from the clock
+    (printed, so the run can be replayed)."""
+    seed = seed if seed is not None else time.time_ns() % 2**31
+    env = environment(seed)
+    print(f"{title}: " + ", ".join(f"{k}={v}" for k, v in env.items()), flush=True)
+    return seed, env
+
+
 def load_runtime():
     """The shim's wrapper, or None (then only the Triton and copy rows are timed)."""
     try:

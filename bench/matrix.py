@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -165,9 +164,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    seed = args.seed if args.seed is not None else time.time_ns() % 2**31
-    env = bench.environment(seed)
-    print("matrix: " + ", ".join(f"{k}={v}" for k, v in env.items()), flush=True)
+    seed, env = bench.begin_run("matrix", args.seed)
     runtime = bench.load_runtime()
     def save(records):
         with open(args.json, "w") as f:

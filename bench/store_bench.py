@@ -28,7 +28,6 @@ import argparse
 import json
 import os
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -211,9 +210,7 @@ def main(argv=None):
     p.add_argument("--json", default="store.json")
     p.add_argument("--seed", type=int, default=None)
     args = p.parse_args(argv)
-    seed = args.seed if args.seed is not None else time.time_ns() % 2**31
-    env = bench.environment(seed)
-    print("store bench: " + ", ".join(f"{k}={v}" for k, v in env.items()), flush=True)
+    seed, env = bench.begin_run("store bench", args.seed)
     records = run(args.objects, bench.load_runtime(), seed, env["l2_bytes"],
                   lambda line: print(line, flush=True))
     lines = verdicts(records)
