@@ -112,10 +112,21 @@ Value mlir::dsv4::emitUe8m0OfQuotient(ImplicitLocOpBuilder &b, Value amax, APFlo
 }
 
 Value mlir::dsv4::emitUe8m0Inverse(ImplicitLocOpBuilder &b, Value exponent) {
-  // f32 bits of 2^(127 - e): biased exponent 254 - e, no mantissa.
-  Value inverseBits = arith::ShLIOp::create(
+  // f32 bits of 2^(127 - e): up to e = 253, biased exponent 254 - e and no mantissa; from 254
+  // (an amax of 2^127 and more, or infinite: e = 255) the subnormal 2^-127 = 0x00400000
+  // shifted right by e - 254. The shift is clamped at 0 so that neither side is poison.
+  Value normalBits = arith::ShLIOp::create(
       b, arith::SubIOp::create(b, i32Like(b, exponent, 2 * kF32ExponentBias), exponent),
       i32Like(b, exponent, kF32MantissaFieldBits));
+  int64_t firstSubnormal = 2 * kF32ExponentBias;
+  Value shift = arith::MaxSIOp::create(
+      b, arith::SubIOp::create(b, exponent, i32Like(b, exponent, firstSubnormal)),
+      i32Like(b, exponent, 0));
+  Value subnormalBits = arith::ShRUIOp::create(
+      b, i32Like(b, exponent, int64_t(1) << (kF32MantissaFieldBits - 1)), shift);
+  Value subnormal = arith::CmpIOp::create(b, arith::CmpIPredicate::sge, exponent,
+                                          i32Like(b, exponent, firstSubnormal));
+  Value inverseBits = arith::SelectOp::create(b, subnormal, subnormalBits, normalBits);
   return arith::BitcastOp::create(b, shapedLike(exponent, b.getF32Type()), inverseBits);
 }
 

@@ -188,11 +188,18 @@ def saturating_amaxes(count):
     return found
 
 
+# Main layout: the directly quantized row whose block 3 holds +inf (its amax is infinite, e is
+# 255 and every other channel of the block is multiplied by 2^-128, a subnormal f32).
+INFINITE_BLOCK_ROW, INFINITE_BLOCK_CHANNEL = 6, 3 * 64 + 17
+
+
 def saturating_row(i, d):
     """Row i of the directly quantized rows: one channel holds a saturating amax."""
     amax = saturating_amaxes(ROWS)[i]
     row = [amax * kv_value(0, j) / 3.0 for j in range(d)]
     row[(7 * i) % d] = -amax if i % 2 else amax
+    if d == 512 and i == INFINITE_BLOCK_ROW:
+        row[INFINITE_BLOCK_CHANNEL] = math.inf
     return row
 
 

@@ -33,7 +33,8 @@ Value emitRoundToBf16(ImplicitLocOpBuilder &b, Value v);
 Value emitUe8m0OfQuotient(ImplicitLocOpBuilder &b, Value amax, APFloat max);
 
 /// 2^(127 - e) as an f32, the multiplier of a block whose ue8m0 exponent is `exponent` (i32,
-/// at most kMaxConvertExponent: a larger one has no normal f32 multiplier).
+/// 0 to 255): a normal f32 up to 253, the subnormals 2^-127 and 2^-128 for 254 and 255 (an
+/// amax of 2^127 and more, or an infinite one, in the main layout).
 Value emitUe8m0Inverse(ImplicitLocOpBuilder &b, Value exponent);
 
 /// The largest exponent an mx conversion is handed: 2^(127 - e) is a normal f32 up to it, and
