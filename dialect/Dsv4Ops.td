@@ -1,5 +1,6 @@
 // The ops of the dsv4 dialect: work items, the three row ops, the fused epilogue, and the
-// quantization (FP8 or e2m1) and paged-cache store that follow it (alone or fused).
+// quantization (FP8 or e2m1) and paged-cache store that follow it (alone or fused); the
+// compress step in front of them (window pooling over a paged state cache, alone or fused).
 #ifndef DSV4_OPS
 #define DSV4_OPS
 
@@ -26,6 +27,11 @@ def Dsv4_CodesTensor : TensorRankOf<[Dsv4_Fp8, F4E2M1FN], [2]>;
 def Dsv4_ScalesTensor : TensorRankOf<[F32, I8], [2]>;
 def Dsv4_CacheTensor : TensorRankOf<[I8], [1]>;
 def Dsv4_OutLocTensor : TensorRankOf<[I64], [1]>;
+// The compress step (SPEC.md "The compress step in front").
+def Dsv4_StateTensor : TensorRankOf<[F32], [3]>;
+def Dsv4_BlockTableTensor : TensorRankOf<[I32], [2]>;
+def Dsv4_TokenReqTensor : TensorRankOf<[I32], [1]>;
+def Dsv4_PositionsTensor : TensorRankOf<[I64], [1]>;
 
 //===----------------------------------------------------------------------===//
 // Work items
@@ -278,6 +284,106 @@ def Dsv4_FusedStoreOp : Dsv4_Op<"fused_store",
     bool rotates() { return getScale().has_value(); }
   }];
   let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// The compress step in front: window pooling over a paged state cache
+//===----------------------------------------------------------------------===//
+
+// The operands and attributes every compress op shares: the state cache addressed through the
+// block table, one item per token, and the window's shape.
+class Dsv4_CompressOp<string mnemonic, list<Trait> traits = []>
+    : Dsv4_Op<mnemonic, !listconcat(traits, [Pure])> {
+  code compressClassDeclaration = [{
+    /// Window rows per state position: 2 when windows overlap (ratio 4), else 1.
+    int64_t coff() { return getOverlap() ? 2 : 1; }
+    /// D, the width of a pooled row: the state row holds 2 * coff * D floats.
+    int64_t headDim() {
+      return cast<RankedTensorType>(getState().getType()).getDimSize(2) / (2 * coff());
+    }
+  }];
+  let hasVerifier = 1;
+}
+
+def Dsv4_CompressPoolOp : Dsv4_CompressOp<"compress_pool"> {
+  let summary = "softmax-pool each window of a paged state cache into one row per token";
+  let description = [{
+    SPEC.md "The compress step in front". `state` is `[num_blocks, block_size, 2W]` f32, each
+    row `kv` (W floats) then `score` (W floats), `W = coff * D` (`coff = 2` with `overlap`,
+    else 1); token `q` of request `r` is row `q % block_size` of block
+    `block_table[r][q / block_size]`. Item `t` (request `token_req[t]`, position
+    `positions[t] = p`) produces a row when `(p + 1) % ratio == 0`: over the window of
+    `n = coff * ratio` positions `q_i = p - n + 1 + i` (absent below 0), channel `c` of window
+    row `i` reads `kv[c]`, `score[c]` (with `overlap` and `i >= ratio`: `kv[D + c]`,
+    `score[D + c]`), and `rows[t, c]` is the softmax-weighted sum
+    `sum_i kv_i[c] * exp(s_i[c] - m_c) / sum_i exp(s_i[c] - m_c)`, `m_c = maxNum_i s_i[c]`,
+    in f32. The state is only read.
+
+    `plan[t]` is the prefill plan row of the item, `(row, batch_id, position, window_len)` =
+    `(t, token_req[t], p, present window positions)`, so `dsv4.prefill_items` of it gives the
+    epilogue's RoPE position `p + 1 - ratio`. An item produces no row (its `rows[t]` is zero,
+    its plan row `(-1, token_req[t], -1, 0)`) when it is not a window's last token, when
+    `p < 0`, `p >= INT32_MAX` or `t > INT32_MAX` (the plan holds `t`, `p` and
+    `window_len <= p + 1` as i32), when its request is outside `block_table`, or when a
+    present position's block is outside `block_table`'s row or its block id outside
+    `[0, num_blocks)`: nothing is read outside the buffers. Scores of -inf weigh 0; a channel
+    whose present scores are all -inf, or hold +inf or NaN, is NaN, as the formula gives.
+
+    ```mlir
+    %rows, %plan = dsv4.compress_pool %state[%block_table], %token_req, %positions
+        {overlap, ratio = 4 : i64}
+        : tensor<?x64x512xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64>
+        -> tensor<?x128xf32>, tensor<?x4xi32>
+    ```
+  }];
+  let arguments = (ins Dsv4_StateTensor:$state, Dsv4_BlockTableTensor:$block_table,
+                       Dsv4_TokenReqTensor:$token_req, Dsv4_PositionsTensor:$positions,
+                       I64Attr:$ratio, UnitAttr:$overlap);
+  let results = (outs Dsv4_FinishedRows:$rows, Dsv4_PlanTensor:$plan);
+  let assemblyFormat = [{
+    $state `[` $block_table `]` `,` $token_req `,` $positions attr-dict `:` type($state) `,`
+    type($block_table) `,` type($token_req) `,` type($positions) `->` type($rows) `,`
+    type($plan)
+  }];
+  let extraClassDeclaration = compressClassDeclaration;
+}
+
+def Dsv4_FusedCompressStoreOp : Dsv4_CompressOp<"fused_compress_store",
+    [AllTypesMatch<["cache", "result"]>]> {
+  let summary = "window pooling, the epilogue, quantization and the paged store, in one op";
+  let description = [{
+    What `dsv4.compress_pool` computes for each item, then `dsv4.fused_store prefill` of its
+    rows and plan: the epilogue at RoPE position `p + 1 - ratio` (the item is skipped when that
+    lies outside `freqs`), quantization in `layout` and the store at `out_loc[t]` (skipped when
+    negative or outside the cache), every intermediate in f32. Only the cache is written.
+
+    ```mlir
+    %c = dsv4.fused_compress_store indexer %state[%block_table], %token_req, %positions,
+        %weight, %freqs into %cache[%out_loc]
+        {eps = 1.0e-06 : f32, fp8_type = f8E4M3FN, overlap, page_size = 64 : i64,
+         ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.0883883461 : f32}
+        : tensor<?x64x512xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64>,
+          tensor<128xf32>, tensor<?x64xf32>, tensor<?xi8>, tensor<?xi64>
+    ```
+  }];
+  let arguments = (ins Dsv4_CacheLayout:$layout, Dsv4_StateTensor:$state,
+                       Dsv4_BlockTableTensor:$block_table, Dsv4_TokenReqTensor:$token_req,
+                       Dsv4_PositionsTensor:$positions, Dsv4_WeightTensor:$weight,
+                       Dsv4_FreqsTensor:$freqs, Dsv4_CacheTensor:$cache,
+                       Dsv4_OutLocTensor:$out_loc, I64Attr:$ratio, UnitAttr:$overlap,
+                       F32Attr:$eps, I64Attr:$rope_dim, OptionalAttr<F32Attr>:$scale,
+                       I64Attr:$page_size, OptionalAttr<TypeAttrOf<Dsv4_Fp8>>:$fp8_type);
+  let results = (outs Dsv4_CacheTensor:$result);
+  let assemblyFormat = [{
+    $layout $state `[` $block_table `]` `,` $token_req `,` $positions `,` $weight `,` $freqs
+    `into` $cache `[` $out_loc `]` attr-dict `:` type($state) `,` type($block_table) `,`
+    type($token_req) `,` type($positions) `,` type($weight) `,` type($freqs) `,`
+    type($cache) `,` type($out_loc)
+  }];
+  let extraClassDeclaration = compressClassDeclaration # [{
+    /// True when the epilogue ends with the Hadamard rotation.
+    bool rotates() { return getScale().has_value(); }
+  }];
 }
 
 #endif // DSV4_OPS

@@ -139,16 +139,25 @@ LogicalResult HadamardOp::verify() {
 }
 
 namespace {
+/// The checks of the epilogue's steps on rows of `headDim` channels.
+LogicalResult verifyEpilogueSteps(Operation *op, int64_t headDim, Value weight, Value freqs,
+                                  int64_t ratio, APFloat eps, int64_t ropeDim, FloatAttr scale) {
+  if (failed(verifyWeight(op, weight, headDim)) ||
+      failed(verifyRope(op, ropeDim, freqs, headDim)) || failed(verifyEps(op, eps)) ||
+      failed(verifyRatio(op, ratio)))
+    return failure();
+  if (scale && failed(verifyScale(op, scale.getValue())))
+    return failure();
+  return success();
+}
+
 /// The checks the fused epilogue and the fused store share; returns the head dim.
 FailureOr<int64_t> verifyEpilogue(Operation *op, PositionSource source, Value kv, Value weight,
                                   Value freqs, Value handle, int64_t ratio, APFloat eps,
                                   int64_t ropeDim, FloatAttr scale) {
   FailureOr<int64_t> headDim = verifyHeadDim(op, kv);
-  if (failed(headDim) || failed(verifyWeight(op, weight, *headDim)) ||
-      failed(verifyRope(op, ropeDim, freqs, *headDim)) || failed(verifyEps(op, eps)) ||
-      failed(verifyRatio(op, ratio)))
-    return failure();
-  if (scale && failed(verifyScale(op, scale.getValue())))
+  if (failed(headDim) ||
+      failed(verifyEpilogueSteps(op, *headDim, weight, freqs, ratio, eps, ropeDim, scale)))
     return failure();
   auto handleType = cast<RankedTensorType>(handle.getType());
   if (source == PositionSource::decode && handleType.getRank() != 1)
@@ -181,11 +190,18 @@ LogicalResult verifyResultRows(Operation *op, StringRef what, Value result, Valu
 }
 
 /// page_size a power of two (the slot splits by shift and mask) small enough that a page's
-/// bytes cannot overflow (Limits.h), one out_loc per item.
-LogicalResult verifyAddressing(Operation *op, int64_t pageSize, Value outLoc, Value handle) {
+/// bytes cannot overflow (Limits.h).
+LogicalResult verifyPageSize(Operation *op, int64_t pageSize) {
   if (pageSize < 1 || pageSize > dsv4_abi::kMaxPageSize || !llvm::isPowerOf2_64(pageSize))
     return op->emitOpError() << "page_size must be a power of two in [1, "
                              << dsv4_abi::kMaxPageSize << "], got " << pageSize;
+  return success();
+}
+
+/// A valid page_size and one out_loc per item.
+LogicalResult verifyAddressing(Operation *op, int64_t pageSize, Value outLoc, Value handle) {
+  if (failed(verifyPageSize(op, pageSize)))
+    return failure();
   return verifySameSize(op, "out_loc length", dimOf(outLoc, 0), "handle rows",
                         dimOf(handle, 0));
 }
@@ -261,30 +277,105 @@ LogicalResult PagedStoreOp::verify() {
   return success();
 }
 
+namespace {
+/// The checks a fused op that quantizes and stores its finished rows of `headDim` channels
+/// in `layoutKind` makes of its attributes.
+LogicalResult verifyStoreLayout(Operation *op, CacheLayout layoutKind, int64_t headDim,
+                                int64_t ropeDim, std::optional<Type> fp8Type) {
+  CacheGeometry geometry = getCacheGeometry(layoutKind);
+  StringRef layout = stringifyCacheLayout(layoutKind);
+  if (headDim != geometry.headDim())
+    return op->emitOpError() << "the " << layout << " layout stores rows of " << geometry.headDim()
+                             << " channels, got head dim " << headDim;
+  // The bf16 tail is exactly the rotated channels: the rope ones stay out of FP8.
+  if (geometry.tail != 0 && ropeDim != geometry.tail)
+    return op->emitOpError() << "the " << layout << " layout keeps the last " << geometry.tail
+                             << " channels as bf16 rope channels, got rope_dim " << ropeDim;
+  // An FP8 layout converts to the chip's FP8 type, which the op names; e2m1 is e2m1 anywhere.
+  bool fp8Layout = geometry.codes == CodeFormat::fp8;
+  if (fp8Layout && !fp8Type)
+    return op->emitOpError() << "the " << layout << " layout quantizes to FP8 and needs fp8_type";
+  if (!fp8Layout && fp8Type)
+    return op->emitOpError() << "the " << layout
+                             << " layout quantizes to f4E2M1FN and takes no fp8_type, got "
+                             << *fp8Type;
+  return success();
+}
+} // namespace
+
 LogicalResult FusedStoreOp::verify() {
   FailureOr<int64_t> headDim =
       verifyEpilogue(*this, getSource(), getKv(), getWeight(), getFreqs(), getHandle(),
                      getRatio(), getEps(), getRopeDim(), getScaleAttr());
+  if (failed(headDim) ||
+      failed(verifyStoreLayout(*this, getLayout(), *headDim, getRopeDim(), getFp8Type())))
+    return failure();
+  return verifyAddressing(*this, getPageSize(), getOutLoc(), getHandle());
+}
+
+//===----------------------------------------------------------------------===//
+// The compress step
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// The checks every compress op makes of its state, block table and items; returns D, the
+/// width of a pooled row. The block size is static, a power of two (a position splits into
+/// block and row by shift and mask, as a cache slot does) of at most kMaxPageSize; a state
+/// row holds kv then score, W = coff * D floats each.
+FailureOr<int64_t> verifyCompressInputs(Operation *op, Value state, Value tokenReq, Value positions,
+                                        int64_t ratio, int64_t coff) {
+  if (failed(verifyRatio(op, ratio)))
+    return failure();
+  int64_t blockSize = dimOf(state, 1);
+  if (ShapedType::isDynamic(blockSize) || blockSize < 1 || blockSize > dsv4_abi::kMaxPageSize ||
+      !llvm::isPowerOf2_64(blockSize))
+    return op->emitOpError() << "state block size must be a static power of two in [1, "
+                             << dsv4_abi::kMaxPageSize << "], got " << sizeString(blockSize);
+  int64_t width = dimOf(state, 2);
+  int64_t headDim = ShapedType::isDynamic(width) ? width : width / (2 * coff);
+  if (ShapedType::isDynamic(width) || width % (2 * coff) != 0 || headDim < kMinHeadDim ||
+      headDim > kMaxHeadDim || !llvm::isPowerOf2_64(headDim))
+    return op->emitOpError() << "state rows must hold kv and score of W = coff * D floats "
+                                "each (coff = "
+                             << coff << ", D a power of two in [" << kMinHeadDim << ", "
+                             << kMaxHeadDim << "]), got " << sizeString(width) << " floats";
+  if (failed(verifySameSize(op, "positions length", dimOf(positions, 0), "token_req length",
+                            dimOf(tokenReq, 0))))
+    return failure();
+  return headDim;
+}
+} // namespace
+
+LogicalResult CompressPoolOp::verify() {
+  FailureOr<int64_t> headDim =
+      verifyCompressInputs(*this, getState(), getTokenReq(), getPositions(), getRatio(), coff());
   if (failed(headDim))
     return failure();
-  CacheGeometry geometry = getCacheGeometry(getLayout());
-  StringRef layout = stringifyCacheLayout(getLayout());
-  if (*headDim != geometry.headDim())
-    return emitOpError() << "the " << layout << " layout stores rows of "
-                         << geometry.headDim() << " channels, got head dim " << *headDim;
-  // The bf16 tail is exactly the rotated channels: the rope ones stay out of FP8.
-  if (geometry.tail != 0 && int64_t(getRopeDim()) != geometry.tail)
-    return emitOpError() << "the " << layout << " layout keeps the last " << geometry.tail
-                         << " channels as bf16 rope channels, got rope_dim " << getRopeDim();
-  // An FP8 layout converts to the chip's FP8 type, which the op names; e2m1 is e2m1 anywhere.
-  bool fp8Layout = geometry.codes == CodeFormat::fp8;
-  if (fp8Layout && !getFp8Type())
-    return emitOpError() << "the " << layout << " layout quantizes to FP8 and needs fp8_type";
-  if (!fp8Layout && getFp8Type())
-    return emitOpError() << "the " << layout
-                         << " layout quantizes to f4E2M1FN and takes no fp8_type, got "
-                         << *getFp8Type();
-  return verifyAddressing(*this, getPageSize(), getOutLoc(), getHandle());
+  if (dimOf(getRows(), 1) != *headDim)
+    return emitOpError() << "rows must be [T, " << *headDim << "] (D of the state's W = " << coff()
+                         << " * D), got " << getRows().getType();
+  if (failed(verifyPlan(*this, getPlan())))
+    return failure();
+  // One row and one plan row per item, dynamic where the items are (as verifyResultRows).
+  for (auto [what, result] : {std::pair<StringRef, Value>{"rows", getRows()},
+                              std::pair<StringRef, Value>{"plan", getPlan()}})
+    if (dimOf(result, 0) != dimOf(getTokenReq(), 0))
+      return emitOpError() << what << " count " << sizeString(dimOf(result, 0))
+                           << " does not match token count " << sizeString(dimOf(getTokenReq(), 0));
+  return success();
+}
+
+LogicalResult FusedCompressStoreOp::verify() {
+  FailureOr<int64_t> headDim =
+      verifyCompressInputs(*this, getState(), getTokenReq(), getPositions(), getRatio(), coff());
+  if (failed(headDim) ||
+      failed(verifyEpilogueSteps(*this, *headDim, getWeight(), getFreqs(), getRatio(), getEps(),
+                                 getRopeDim(), getScaleAttr())) ||
+      failed(verifyStoreLayout(*this, getLayout(), *headDim, getRopeDim(), getFp8Type())) ||
+      failed(verifyPageSize(*this, getPageSize())))
+    return failure();
+  return verifySameSize(*this, "out_loc length", dimOf(getOutLoc(), 0), "token_req length",
+                        dimOf(getTokenReq(), 0));
 }
 
 //===----------------------------------------------------------------------===//

@@ -1,5 +1,6 @@
-// dsv4-fuse: rms_norm -> rope (-> hadamard) becomes one dsv4.fused_epilogue, and a
-// fused_epilogue -> quantize -> paged_store becomes one dsv4.fused_store.
+// dsv4-fuse: rms_norm -> rope (-> hadamard) becomes one dsv4.fused_epilogue, a
+// fused_epilogue -> quantize -> paged_store becomes one dsv4.fused_store, and a compress_pool
+// whose rows and plan feed a fused_store becomes one dsv4.fused_compress_store.
 #include "dsv4/Dialect/CacheLayout.h"
 #include "dsv4/Transforms/Passes.h"
 
@@ -133,10 +134,41 @@ struct FuseEpilogueQuantizeStore : OpRewritePattern<PagedStoreOp> {
   }
 };
 
+/// The pool's rows are the store's kv and its plan the store's prefill handle: the store's
+/// items are the pool's, at RoPE position p + 1 - ratio of the same ratio.
+struct FuseCompressStore : OpRewritePattern<FusedStoreOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(FusedStoreOp store, PatternRewriter &rewriter) const override {
+    auto pool = store.getKv().getDefiningOp<CompressPoolOp>();
+    if (!pool)
+      return rewriter.notifyMatchFailure(store, "kv does not come from a compress_pool");
+    if (store.getSource() != PositionSource::prefill || store.getHandle() != pool.getPlan() ||
+        store.getRatio() != pool.getRatio())
+      return rewriter.notifyMatchFailure(store, "the store's items are not the pool's plan");
+    // The fused op writes only the cache: the pooled rows and the plan must have no reader
+    // besides the store.
+    if (!onlyUsedBy(pool.getRows(), store, store) || !onlyUsedBy(pool.getPlan(), store, store))
+      return rewriter.notifyMatchFailure(store, "the rows or the plan have another user");
+    if (pool->getBlock() != store->getBlock())
+      return rewriter.notifyMatchFailure(store, "the chain spans blocks");
+
+    auto fused = FusedCompressStoreOp::create(
+        rewriter, store.getLoc(), store.getType(), store.getLayout(), pool.getState(),
+        pool.getBlockTable(), pool.getTokenReq(), pool.getPositions(), store.getWeight(),
+        store.getFreqs(), store.getCache(), store.getOutLoc(), pool.getRatio(), pool.getOverlap(),
+        store.getEps(), store.getRopeDim(), store.getScaleAttr(), store.getPageSize(),
+        store.getFp8TypeAttr());
+    rewriter.replaceOp(store, fused.getResult());
+    rewriter.eraseOp(pool);
+    return success();
+  }
+};
+
 struct Dsv4FusePass : dsv4::impl::Dsv4FuseBase<Dsv4FusePass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<FuseNormRopeHadamard, FuseEpilogueQuantizeStore>(&getContext());
+    patterns.add<FuseNormRopeHadamard, FuseEpilogueQuantizeStore, FuseCompressStore>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -560,3 +560,109 @@ func.func @scales_have_another_user(%kv: tensor<?x128xf32>, %weight: tensor<128x
       : tensor<?x128xf8E4M3FN>, tensor<?x1xf32>, tensor<?x128xf32>, tensor<?xi8>, tensor<?xi64>, tensor<?x2xi32>, tensor<?xi32>
   return %2, %s : tensor<?xi8>, tensor<?x1xf32>
 }
+
+// -----
+
+// The compress chain: compress_pool, then the epilogue and store over the prefill items of its
+// plan, becomes one dsv4.fused_compress_store: the state, block table and items from the pool,
+// ratio and overlap from it, the rest as for dsv4.fused_store.
+// CHECK-LABEL: func.func @compress_chain
+// CHECK-SAME: (%[[ST:[a-z0-9_]+]]: tensor<?x64x512xf32>, %[[BT:[a-z0-9_]+]]: tensor<?x?xi32>, %[[REQ:[a-z0-9_]+]]: tensor<?xi32>, %[[POS:[a-z0-9_]+]]: tensor<?xi64>, %[[W:[a-z0-9_]+]]: tensor<128xf32>, %[[F:[a-z0-9_]+]]: tensor<?x64xf32>, %[[C:[a-z0-9_]+]]: tensor<?xi8>, %[[O:[a-z0-9_]+]]: tensor<?xi64>)
+// CHECK-NOT: dsv4.compress_pool
+// CHECK-NOT: dsv4.prefill_items
+// CHECK-NOT: dsv4.fused_store
+// CHECK: %[[R:.+]] = dsv4.fused_compress_store indexer %[[ST]][%[[BT]]], %[[REQ]], %[[POS]], %[[W]], %[[F]] into %[[C]][%[[O]]] {{[{]}}eps = 9.99999997E-7 : f32, fp8_type = f8E4M3FN, overlap, page_size = 64 : i64, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.0883883461 : f32} : tensor<?x64x512xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi8>, tensor<?xi64>
+// CHECK-NEXT: return %[[R]]
+func.func @compress_chain(%state: tensor<?x64x512xf32>, %table: tensor<?x?xi32>, %req: tensor<?xi32>, %pos: tensor<?xi64>, %weight: tensor<128xf32>, %freqs: tensor<?x64xf32>, %cache: tensor<?xi8>, %out_loc: tensor<?xi64>) -> tensor<?xi8> {
+  %rows, %plan = dsv4.compress_pool %state[%table], %req, %pos {overlap, ratio = 4 : i64}
+      : tensor<?x64x512xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64> -> tensor<?x128xf32>, tensor<?x4xi32>
+  %items = dsv4.prefill_items %plan, %freqs {ratio = 4 : i64}
+      : tensor<?x4xi32>, tensor<?x64xf32> -> tensor<?x2xi32>
+  %0 = dsv4.rms_norm %rows[%items], %weight {eps = 1.0e-06 : f32}
+      : tensor<?x128xf32>, tensor<?x2xi32>, tensor<128xf32>
+  %1 = dsv4.rope %0[%items], %freqs {rope_dim = 64 : i64}
+      : tensor<?x128xf32>, tensor<?x2xi32>, tensor<?x64xf32>
+  %2 = dsv4.hadamard %1[%items] {scale = 0.0883883461 : f32} : tensor<?x128xf32>, tensor<?x2xi32>
+  %q, %s = dsv4.quantize f32 %2 {block = 128 : i64}
+      : tensor<?x128xf32> -> tensor<?x128xf8E4M3FN>, tensor<?x1xf32>
+  %3 = dsv4.paged_store prefill indexer %q, %s, %2 into %cache[%out_loc] items %items, %plan
+      {page_size = 64 : i64, ratio = 4 : i64}
+      : tensor<?x128xf8E4M3FN>, tensor<?x1xf32>, tensor<?x128xf32>, tensor<?xi8>, tensor<?xi64>, tensor<?x2xi32>, tensor<?x4xi32>
+  return %3 : tensor<?xi8>
+}
+
+// -----
+
+// The plan's RoPE position uses another ratio than the pool's windows: the epilogue and store
+// fuse, the pool stays.
+// CHECK-LABEL: func.func @compress_chain_other_ratio
+// CHECK: dsv4.compress_pool
+// CHECK: dsv4.fused_store prefill indexer
+// CHECK-NOT: dsv4.fused_compress_store
+func.func @compress_chain_other_ratio(%state: tensor<?x64x512xf32>, %table: tensor<?x?xi32>, %req: tensor<?xi32>, %pos: tensor<?xi64>, %weight: tensor<128xf32>, %freqs: tensor<?x64xf32>, %cache: tensor<?xi8>, %out_loc: tensor<?xi64>) -> tensor<?xi8> {
+  %rows, %plan = dsv4.compress_pool %state[%table], %req, %pos {overlap, ratio = 4 : i64}
+      : tensor<?x64x512xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64> -> tensor<?x128xf32>, tensor<?x4xi32>
+  %items = dsv4.prefill_items %plan, %freqs {ratio = 8 : i64}
+      : tensor<?x4xi32>, tensor<?x64xf32> -> tensor<?x2xi32>
+  %0 = dsv4.rms_norm %rows[%items], %weight {eps = 1.0e-06 : f32}
+      : tensor<?x128xf32>, tensor<?x2xi32>, tensor<128xf32>
+  %1 = dsv4.rope %0[%items], %freqs {rope_dim = 64 : i64}
+      : tensor<?x128xf32>, tensor<?x2xi32>, tensor<?x64xf32>
+  %2 = dsv4.hadamard %1[%items] {scale = 0.0883883461 : f32} : tensor<?x128xf32>, tensor<?x2xi32>
+  %q, %s = dsv4.quantize f32 %2 {block = 128 : i64}
+      : tensor<?x128xf32> -> tensor<?x128xf8E4M3FN>, tensor<?x1xf32>
+  %3 = dsv4.paged_store prefill indexer %q, %s, %2 into %cache[%out_loc] items %items, %plan
+      {page_size = 64 : i64, ratio = 8 : i64}
+      : tensor<?x128xf8E4M3FN>, tensor<?x1xf32>, tensor<?x128xf32>, tensor<?xi8>, tensor<?xi64>, tensor<?x2xi32>, tensor<?x4xi32>
+  return %3 : tensor<?xi8>
+}
+
+// -----
+
+// The pooled rows are also returned: the pool must stay.
+// CHECK-LABEL: func.func @compress_rows_have_another_user
+// CHECK: dsv4.compress_pool
+// CHECK: dsv4.fused_store prefill indexer
+// CHECK-NOT: dsv4.fused_compress_store
+func.func @compress_rows_have_another_user(%state: tensor<?x64x512xf32>, %table: tensor<?x?xi32>, %req: tensor<?xi32>, %pos: tensor<?xi64>, %weight: tensor<128xf32>, %freqs: tensor<?x64xf32>, %cache: tensor<?xi8>, %out_loc: tensor<?xi64>) -> (tensor<?xi8>, tensor<?x128xf32>) {
+  %rows, %plan = dsv4.compress_pool %state[%table], %req, %pos {overlap, ratio = 4 : i64}
+      : tensor<?x64x512xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64> -> tensor<?x128xf32>, tensor<?x4xi32>
+  %items = dsv4.prefill_items %plan, %freqs {ratio = 4 : i64}
+      : tensor<?x4xi32>, tensor<?x64xf32> -> tensor<?x2xi32>
+  %0 = dsv4.rms_norm %rows[%items], %weight {eps = 1.0e-06 : f32}
+      : tensor<?x128xf32>, tensor<?x2xi32>, tensor<128xf32>
+  %1 = dsv4.rope %0[%items], %freqs {rope_dim = 64 : i64}
+      : tensor<?x128xf32>, tensor<?x2xi32>, tensor<?x64xf32>
+  %2 = dsv4.hadamard %1[%items] {scale = 0.0883883461 : f32} : tensor<?x128xf32>, tensor<?x2xi32>
+  %q, %s = dsv4.quantize f32 %2 {block = 128 : i64}
+      : tensor<?x128xf32> -> tensor<?x128xf8E4M3FN>, tensor<?x1xf32>
+  %3 = dsv4.paged_store prefill indexer %q, %s, %2 into %cache[%out_loc] items %items, %plan
+      {page_size = 64 : i64, ratio = 4 : i64}
+      : tensor<?x128xf8E4M3FN>, tensor<?x1xf32>, tensor<?x128xf32>, tensor<?xi8>, tensor<?xi64>, tensor<?x2xi32>, tensor<?x4xi32>
+  return %3, %rows : tensor<?xi8>, tensor<?x128xf32>
+}
+
+// -----
+
+// The plan is also returned: the pool must stay.
+// CHECK-LABEL: func.func @compress_plan_has_another_user
+// CHECK: dsv4.compress_pool
+// CHECK: dsv4.fused_store prefill indexer
+// CHECK-NOT: dsv4.fused_compress_store
+func.func @compress_plan_has_another_user(%state: tensor<?x64x512xf32>, %table: tensor<?x?xi32>, %req: tensor<?xi32>, %pos: tensor<?xi64>, %weight: tensor<128xf32>, %freqs: tensor<?x64xf32>, %cache: tensor<?xi8>, %out_loc: tensor<?xi64>) -> (tensor<?xi8>, tensor<?x4xi32>) {
+  %rows, %plan = dsv4.compress_pool %state[%table], %req, %pos {overlap, ratio = 4 : i64}
+      : tensor<?x64x512xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64> -> tensor<?x128xf32>, tensor<?x4xi32>
+  %items = dsv4.prefill_items %plan, %freqs {ratio = 4 : i64}
+      : tensor<?x4xi32>, tensor<?x64xf32> -> tensor<?x2xi32>
+  %0 = dsv4.rms_norm %rows[%items], %weight {eps = 1.0e-06 : f32}
+      : tensor<?x128xf32>, tensor<?x2xi32>, tensor<128xf32>
+  %1 = dsv4.rope %0[%items], %freqs {rope_dim = 64 : i64}
+      : tensor<?x128xf32>, tensor<?x2xi32>, tensor<?x64xf32>
+  %2 = dsv4.hadamard %1[%items] {scale = 0.0883883461 : f32} : tensor<?x128xf32>, tensor<?x2xi32>
+  %q, %s = dsv4.quantize f32 %2 {block = 128 : i64}
+      : tensor<?x128xf32> -> tensor<?x128xf8E4M3FN>, tensor<?x1xf32>
+  %3 = dsv4.paged_store prefill indexer %q, %s, %2 into %cache[%out_loc] items %items, %plan
+      {page_size = 64 : i64, ratio = 4 : i64}
+      : tensor<?x128xf8E4M3FN>, tensor<?x1xf32>, tensor<?x128xf32>, tensor<?xi8>, tensor<?xi64>, tensor<?x2xi32>, tensor<?x4xi32>
+  return %3, %plan : tensor<?xi8>, tensor<?x4xi32>
+}

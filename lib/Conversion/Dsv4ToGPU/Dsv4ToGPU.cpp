@@ -111,6 +111,12 @@ struct ConvertDsv4ToGPUPass : dsv4::impl::ConvertDsv4ToGPUBase<ConvertDsv4ToGPUP
                            "dsv4.fused_epilogue and dsv4.fused_store have a GPU lowering)";
         return WalkResult::interrupt();
       }
+      if (isa<CompressPoolOp, FusedCompressStoreOp>(op)) {
+        op->emitError() << "'" << op->getName()
+                        << "' has no GPU lowering yet (issue 20); convert-dsv4-to-loops (the "
+                           "CPU reference) runs it";
+        return WalkResult::interrupt();
+      }
       if (isa<QuantizeOp, PagedStoreOp>(op)) {
         op->emitError() << "'" << op->getName()
                         << "' is not part of a fused store; run dsv4-fuse first (only "

@@ -2,11 +2,14 @@
 // reference that integration tests JIT-run. A row op copies kv, then for each active item
 // widens the row into an f32 scratch row, applies its step(s), and stores the row rounded once.
 // The fused op applies the same steps in sequence, so an f32 chain and its fusion agree bit
-// for bit. The store ops write their bytes through QuantizeStore.h. Each op's loops end up in
-// a private function that its caller calls (ItemLoopOutliner), shared by ops that lower alike.
+// for bit. The store ops write their bytes through QuantizeStore.h, the compress ops pool their
+// windows through CompressPool.h. Each op's loops end up in a private function that its caller
+// calls (ItemLoopOutliner), shared by ops that lower alike.
+#include "CompressPool.h"
 #include "LoopBuilders.h"
 #include "QuantizeStore.h"
 
+#include "dsv4/Conversion/Constants.h"
 #include "dsv4/Conversion/WorkItems.h"
 #include "dsv4/Transforms/Passes.h"
 
@@ -377,11 +380,10 @@ struct RowOpLowering : OpRewritePattern<RowOp> {
   }
 };
 
-/// norm -> rope -> (hadamard) of a fused op on the f32 row `x`.
+/// norm -> rope -> (hadamard) of a fused op on the f32 row `x` of `headDim` channels.
 template <typename FusedOp>
-void emitEpilogueSteps(ImplicitLocOpBuilder &b, FusedOp op, Value weight, Value freqs, Value x,
-                       Value position) {
-  int64_t headDim = headDimOf(op.getKv());
+void emitEpilogueSteps(ImplicitLocOpBuilder &b, FusedOp op, int64_t headDim, Value weight,
+                       Value freqs, Value x, Value position) {
   emitRmsNorm(b, x, weight, op.getEps(), headDim);
   emitRope(b, x, freqs, position, headDim, op.getRopeDim());
   if (FloatAttr scale = op.getScaleAttr())
@@ -401,7 +403,7 @@ struct FusedEpilogueLowering : OpRewritePattern<FusedEpilogueOp> {
     };
     Value result = emitRowLoop(b, op, op.getKv(), memref::DimOp::create(b, handle, 0), itemAt,
                                [&](Value x, Value position) {
-      emitEpilogueSteps(b, op, weight, freqs, x, position);
+      emitEpilogueSteps(b, op, headDimOf(op.getKv()), weight, freqs, x, position);
     });
     rewriter.replaceOp(op, result);
     return success();
@@ -494,14 +496,14 @@ struct QuantizeLowering : OpRewritePattern<QuantizeOp> {
   }
 };
 
-/// The store loop that dsv4.paged_store and dsv4.fused_store share: for each of `numItems`
-/// items, `itemOf(m)` names its row of `rows`; where the item stores (emitItemStores, with a
-/// row below `numRows`), the row is loaded into the scratch, `fillToken` leaves the token's
-/// codes and scales beside it, and the token goes to slot out_loc[m] of a copy of the cache,
-/// which replaces `op`.
+/// The store loop that dsv4.paged_store, dsv4.fused_store and dsv4.fused_compress_store
+/// share: for each of `numItems` items, `itemOf(m)` names its row; where the item stores
+/// (emitItemStores of `source`, with a row below `numRows`), `fillToken` leaves the token's
+/// f32 row, codes and scales in the scratch, and the token goes to slot out_loc[m] of a copy
+/// of the cache, which replaces `op`.
 template <typename StoreOp>
 void lowerPagedStore(ImplicitLocOpBuilder &b, PatternRewriter &rewriter, StoreOp op,
-                     Value handle, Value rows, Value numRows, Value numItems,
+                     PositionSource source, Value handle, Value numRows, Value numItems,
                      function_ref<WorkItem(Value m)> itemOf,
                      function_ref<void(const WorkItem &, Value rowIndex, const TokenScratch &)>
                          fillToken) {
@@ -518,10 +520,9 @@ void lowerPagedStore(ImplicitLocOpBuilder &b, PatternRewriter &rewriter, StoreOp
       Value rowIndex = toIndex(b, item.row);
       SlotAddress slot = emitSlotAddress(b, geometry, op.getPageSize(),
                                          memref::LoadOp::create(b, outLoc, m), cacheBytes);
-      Value stores = emitItemStores(b, op.getSource(), handle, m, op.getRatio(), rowIndex,
-                                    numRows, slot);
+      Value stores = emitItemStores(b, source, handle, m, op.getRatio(), rowIndex, numRows,
+                                    slot);
       ifThen(b, stores, [&] {
-        loadRow(b, rows, rowIndex, token.row, geometry.headDim());
         fillToken(item, rowIndex, token);
         emitStoreToken(b, cache, slot, geometry, token.codes, token.scales, token.row);
       });
@@ -542,8 +543,16 @@ struct PagedStoreLowering : OpRewritePattern<PagedStoreOp> {
       return WorkItem{memref::LoadOp::create(b, items, ValueRange{m, indexConst(b, 0)}),
                       Value()};
     };
+    // A row is read from rows, values and scales: with dynamic sizes they may differ at run
+    // time, and an item past any of them stores nothing rather than reading past it.
+    Value rows = toBuffer(b, op.getRows());
+    Value numRows = arith::MinUIOp::create(
+        b, memref::DimOp::create(b, rows, 0),
+        arith::MinUIOp::create(b, memref::DimOp::create(b, values, 0),
+                               memref::DimOp::create(b, scales, 0)));
     // The token is the quantize op's: its codes and scales are copied, not recomputed.
     auto fillToken = [&](const WorkItem &, Value rowIndex, const TokenScratch &token) {
+      loadRow(b, rows, rowIndex, token.row, geometry.headDim());
       forEach(b, indexConst(b, geometry.quantized), [&](Value c) {
         Value value = memref::LoadOp::create(b, values, ValueRange{rowIndex, c});
         memref::StoreOp::create(b, codeOfElement(b, value), token.codes, c);
@@ -553,14 +562,7 @@ struct PagedStoreLowering : OpRewritePattern<PagedStoreOp> {
             b, memref::LoadOp::create(b, scales, ValueRange{rowIndex, w}), token.scales, w);
       });
     };
-    // A row is read from rows, values and scales: with dynamic sizes they may differ at run
-    // time, and an item past any of them stores nothing rather than reading past it.
-    Value rows = toBuffer(b, op.getRows());
-    Value numRows = arith::MinUIOp::create(
-        b, memref::DimOp::create(b, rows, 0),
-        arith::MinUIOp::create(b, memref::DimOp::create(b, values, 0),
-                               memref::DimOp::create(b, scales, 0)));
-    lowerPagedStore(b, rewriter, op, toBuffer(b, op.getHandle()), rows, numRows,
+    lowerPagedStore(b, rewriter, op, op.getSource(), toBuffer(b, op.getHandle()), numRows,
                     memref::DimOp::create(b, items, 0), itemOf, fillToken);
     return success();
   }
@@ -580,14 +582,143 @@ struct FusedStoreLowering : OpRewritePattern<FusedStoreOp> {
       return loadItem(b, op.getSource(), handle, m, op.getRatio(), numPositions);
     };
     // The token is computed here: the epilogue on the loaded row, then its quantization.
-    auto fillToken = [&](const WorkItem &item, Value, const TokenScratch &token) {
-      emitEpilogueSteps(b, op, weight, freqs, token.row, item.position);
+    auto fillToken = [&](const WorkItem &item, Value rowIndex, const TokenScratch &token) {
+      loadRow(b, kv, rowIndex, token.row, geometry.headDim());
+      emitEpilogueSteps(b, op, geometry.headDim(), weight, freqs, token.row, item.position);
       emitQuantizeRow(b, token.row, token.codes, token.scales, geometry.scaleFormat,
                       geometry.numBlocks(), geometry.block,
                       getCodeType(op.getContext(), geometry, op.getFp8Type().value_or(Type())));
     };
-    lowerPagedStore(b, rewriter, op, handle, kv, memref::DimOp::create(b, kv, 0),
+    lowerPagedStore(b, rewriter, op, op.getSource(), handle, memref::DimOp::create(b, kv, 0),
                     memref::DimOp::create(b, handle, 0), itemOf, fillToken);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// The compress step in front
+//===----------------------------------------------------------------------===//
+
+template <typename CompressOp>
+StateWindows getStateWindows(ImplicitLocOpBuilder &b, CompressOp op) {
+  return {toBuffer(b, op.getState()),
+          toBuffer(b, op.getBlockTable()),
+          int64_t(op.getRatio()),
+          op.coff(),
+          op.headDim(),
+          cast<RankedTensorType>(op.getState().getType()).getDimSize(1)};
+}
+
+/// positions[t], or -1 (padding) past its end: with dynamic sizes positions may be shorter
+/// than token_req at run time.
+Value loadPosition(ImplicitLocOpBuilder &b, Value positions, Value t) {
+  Value inside = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, t,
+                                       memref::DimOp::create(b, positions, 0));
+  auto load = scf::IfOp::create(
+      b, inside,
+      [&](OpBuilder &builder, Location loc) {
+        scf::YieldOp::create(builder, loc,
+                             ValueRange{memref::LoadOp::create(builder, loc, positions, t)});
+      },
+      [&](OpBuilder &builder, Location loc) {
+        scf::YieldOp::create(
+            builder, loc,
+            ValueRange{arith::ConstantIntOp::create(builder, loc, builder.getI64Type(), -1)});
+      });
+  return load.getResult(0);
+}
+
+/// The item of token `t` (below token_req's length): its request and position, and whether it
+/// produces a row.
+CompressItem loadCompressItem(ImplicitLocOpBuilder &b, const StateWindows &windows,
+                              Value tokenReq, Value positions, Value t) {
+  return emitCompressItem(b, windows, memref::LoadOp::create(b, tokenReq, t),
+                          loadPosition(b, positions, t), t);
+}
+
+/// The prefill plan row of an item: (t, request, p, window_len), or (-1, request, -1, 0)
+/// when it produces no row.
+std::array<Value, 4> planRowOf(ImplicitLocOpBuilder &b, const CompressItem &item, Value t) {
+  auto orElse = [&](Value value, int64_t skipped) -> Value {
+    return arith::SelectOp::create(b, item.produces, value, i32Const(b, skipped));
+  };
+  Value position = arith::TruncIOp::create(b, b.getI32Type(), item.position);
+  return {orElse(arith::IndexCastOp::create(b, b.getI32Type(), t), -1), item.request,
+          orElse(position, -1), orElse(item.windowLen, 0)};
+}
+
+struct CompressPoolLowering : OpRewritePattern<CompressPoolOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(CompressPoolOp op, PatternRewriter &rewriter) const override {
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    StateWindows windows = getStateWindows(b, op);
+    Value tokenReq = toBuffer(b, op.getTokenReq());
+    Value positions = toBuffer(b, op.getPositions());
+    auto rowsType = cast<RankedTensorType>(op.getRows().getType());
+    auto planType = cast<RankedTensorType>(op.getPlan().getType());
+    Value rows = allocLike(b, rowsType, tokenReq);
+    Value plan = allocLike(b, planType, tokenReq);
+    int64_t headDim = windows.headDim;
+    inOutlinedRegion(b, op, [&] {
+      Value y = memref::AllocaOp::create(b, MemRefType::get({headDim}, b.getF32Type()));
+      forEach(b, memref::DimOp::create(b, tokenReq, 0), [&](Value t) {
+        CompressItem item = loadCompressItem(b, windows, tokenReq, positions, t);
+        // An item that produces no row leaves a zero row.
+        forEach(b, indexConst(b, headDim),
+                [&](Value c) { memref::StoreOp::create(b, f32Const(b, 0.0f), y, c); });
+        ifThen(b, item.produces,
+               [&] { emitPoolRow(b, windows, item.request, item.position, y); });
+        forEach(b, indexConst(b, headDim), [&](Value c) {
+          memref::StoreOp::create(b, memref::LoadOp::create(b, y, c), rows, ValueRange{t, c});
+        });
+        for (auto [field, value] : llvm::enumerate(planRowOf(b, item, t)))
+          memref::StoreOp::create(b, value, plan, ValueRange{t, indexConst(b, field)});
+      });
+    });
+    SmallVector<Value> results = {toTensor(b, rows, rowsType), toTensor(b, plan, planType)};
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
+/// dsv4.compress_pool then dsv4.fused_store prefill of its rows and plan, per item: the plan
+/// row decides the RoPE position and whether it stores, the pooled row is the token's.
+struct FusedCompressStoreLowering : OpRewritePattern<FusedCompressStoreOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(FusedCompressStoreOp op,
+                                PatternRewriter &rewriter) const override {
+    ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+    CacheGeometry geometry = getCacheGeometry(op.getLayout());
+    StateWindows windows = getStateWindows(b, op);
+    Value tokenReq = toBuffer(b, op.getTokenReq());
+    Value positions = toBuffer(b, op.getPositions());
+    Value weight = toBuffer(b, op.getWeight());
+    Value freqs = toBuffer(b, op.getFreqs());
+    Value numPositions = dimAsI32(b, freqs, 0);
+    // With dynamic sizes the three may differ at run time: the items past any of them store
+    // nothing.
+    Value numTokens = memref::DimOp::create(b, tokenReq, 0);
+    Value numItems = arith::MinUIOp::create(
+        b, numTokens,
+        arith::MinUIOp::create(b, memref::DimOp::create(b, positions, 0),
+                               memref::DimOp::create(b, toBuffer(b, op.getOutLoc()), 0)));
+    auto itemOf = [&](Value t) {
+      std::array<Value, 4> planRow =
+          planRowOf(b, loadCompressItem(b, windows, tokenReq, positions, t), t);
+      return emitPrefillItem(b, planRow[0], planRow[2], op.getRatio(), numPositions);
+    };
+    // The item stores: its request and position are read again for the pooling.
+    auto fillToken = [&](const WorkItem &item, Value t, const TokenScratch &token) {
+      emitPoolRow(b, windows, memref::LoadOp::create(b, tokenReq, t),
+                  memref::LoadOp::create(b, positions, t), token.row);
+      emitEpilogueSteps(b, op, geometry.headDim(), weight, freqs, token.row, item.position);
+      emitQuantizeRow(b, token.row, token.codes, token.scales, geometry.scaleFormat,
+                      geometry.numBlocks(), geometry.block,
+                      getCodeType(op.getContext(), geometry, op.getFp8Type().value_or(Type())));
+    };
+    // Prefill items store by their plan row alone: there is no handle to read.
+    lowerPagedStore(b, rewriter, op, PositionSource::prefill, /*handle=*/Value(), numTokens,
+                    numItems, itemOf, fillToken);
     return success();
   }
 };
@@ -601,7 +732,7 @@ struct ConvertDsv4ToLoopsPass
                  ItemsOpLowering<PrefillItemsOp, PositionSource::prefill>,
                  RowOpLowering<RmsNormOp>, RowOpLowering<RopeOp>, RowOpLowering<HadamardOp>,
                  FusedEpilogueLowering, QuantizeLowering, PagedStoreLowering,
-                 FusedStoreLowering>(context);
+                 FusedStoreLowering, CompressPoolLowering, FusedCompressStoreLowering>(context);
     ConversionTarget target(*context);
     target.addIllegalDialect<Dsv4Dialect>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });

@@ -144,3 +144,20 @@ func.func @WARP_SZ(%kv: tensor<?x512xf32>, %weight: tensor<512xf32>, %freqs: ten
       : tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi32>
   "func.return"(%0) : (tensor<?x512xf32>) -> ()
 }) : () -> ()
+
+// -----
+
+// The compress step has a CPU reference only, for now.
+func.func @compress_pool(%state: tensor<?x64x512xf32>, %table: tensor<?x?xi32>, %req: tensor<?xi32>, %pos: tensor<?xi64>) -> tensor<?x128xf32> {
+  // expected-error @+1 {{'dsv4.compress_pool' has no GPU lowering yet (issue 20); convert-dsv4-to-loops (the CPU reference) runs it}}
+  %rows, %plan = dsv4.compress_pool %state[%table], %req, %pos {overlap, ratio = 4 : i64} : tensor<?x64x512xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64> -> tensor<?x128xf32>, tensor<?x4xi32>
+  return %rows : tensor<?x128xf32>
+}
+
+// -----
+
+func.func @fused_compress_store(%state: tensor<?x64x512xf32>, %table: tensor<?x?xi32>, %req: tensor<?xi32>, %pos: tensor<?xi64>, %w: tensor<128xf32>, %f: tensor<?x64xf32>, %c: tensor<?xi8>, %o: tensor<?xi64>) -> tensor<?xi8> {
+  // expected-error @+1 {{'dsv4.fused_compress_store' has no GPU lowering yet (issue 20); convert-dsv4-to-loops (the CPU reference) runs it}}
+  %0 = dsv4.fused_compress_store indexer %state[%table], %req, %pos, %w, %f into %c[%o] {eps = 1.0e-06 : f32, fp8_type = f8E4M3FN, overlap, page_size = 64 : i64, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.0883883461 : f32} : tensor<?x64x512xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi8>, tensor<?xi64>
+  return %0 : tensor<?xi8>
+}

@@ -725,3 +725,229 @@ func.func @fused_store_out_loc_length(%kv: tensor<?x128xf32>, %w: tensor<128xf32
   %0 = dsv4.fused_store decode indexer %kv, %w, %f, %h into %c[%o] {eps = 1.0e-06 : f32, fp8_type = f8E4M3FN, page_size = 64 : i64, ratio = 4 : i64, rope_dim = 64 : i64} : tensor<?x128xf32>, tensor<128xf32>, tensor<?x64xf32>, tensor<6xi32>, tensor<?xi8>, tensor<5xi64>
   return
 }
+
+// -----
+
+// The compress step (dsv4.compress_pool, dsv4.fused_compress_store): dtypes, widths W = coff
+// * D, block size, ratio, sizes, and the fused op's epilogue and layout.
+func.func @compress_state_bf16(%s: tensor<?x64x512xbf16>, %t: tensor<?x?xi32>, %r: tensor<?xi32>, %p: tensor<?xi64>) {
+  // expected-error @+1 {{'dsv4.compress_pool' op operand #0 must be 3D tensor of 32-bit float values, but got 'tensor<?x64x512xbf16>'}}
+  %rows, %plan = dsv4.compress_pool %s[%t], %r, %p {overlap, ratio = 4 : i64} : tensor<?x64x512xbf16>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64> -> tensor<?x128xf32>, tensor<?x4xi32>
+  return
+}
+
+// -----
+
+func.func @compress_block_table_i64(%s: tensor<?x64x512xf32>, %t: tensor<?x?xi64>, %r: tensor<?xi32>, %p: tensor<?xi64>) {
+  // expected-error @+1 {{'dsv4.compress_pool' op operand #1 must be 2D tensor of 32-bit signless integer values, but got 'tensor<?x?xi64>'}}
+  %rows, %plan = dsv4.compress_pool %s[%t], %r, %p {overlap, ratio = 4 : i64} : tensor<?x64x512xf32>, tensor<?x?xi64>, tensor<?xi32>, tensor<?xi64> -> tensor<?x128xf32>, tensor<?x4xi32>
+  return
+}
+
+// -----
+
+func.func @compress_token_req_i64(%s: tensor<?x64x512xf32>, %t: tensor<?x?xi32>, %r: tensor<?xi64>, %p: tensor<?xi64>) {
+  // expected-error @+1 {{'dsv4.compress_pool' op operand #2 must be 1D tensor of 32-bit signless integer values, but got 'tensor<?xi64>'}}
+  %rows, %plan = dsv4.compress_pool %s[%t], %r, %p {overlap, ratio = 4 : i64} : tensor<?x64x512xf32>, tensor<?x?xi32>, tensor<?xi64>, tensor<?xi64> -> tensor<?x128xf32>, tensor<?x4xi32>
+  return
+}
+
+// -----
+
+func.func @compress_positions_i32(%s: tensor<?x64x512xf32>, %t: tensor<?x?xi32>, %r: tensor<?xi32>, %p: tensor<?xi32>) {
+  // expected-error @+1 {{'dsv4.compress_pool' op operand #3 must be 1D tensor of 64-bit signless integer values, but got 'tensor<?xi32>'}}
+  %rows, %plan = dsv4.compress_pool %s[%t], %r, %p {overlap, ratio = 4 : i64} : tensor<?x64x512xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi32> -> tensor<?x128xf32>, tensor<?x4xi32>
+  return
+}
+
+// -----
+
+func.func @compress_rows_bf16(%s: tensor<?x64x512xf32>, %t: tensor<?x?xi32>, %r: tensor<?xi32>, %p: tensor<?xi64>) {
+  // expected-error @+1 {{'dsv4.compress_pool' op result #0 must be 2D tensor of 32-bit float values, but got 'tensor<?x128xbf16>'}}
+  %rows, %plan = dsv4.compress_pool %s[%t], %r, %p {overlap, ratio = 4 : i64} : tensor<?x64x512xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64> -> tensor<?x128xbf16>, tensor<?x4xi32>
+  return
+}
+
+// -----
+
+func.func @compress_ratio_zero(%s: tensor<?x64x512xf32>, %t: tensor<?x?xi32>, %r: tensor<?xi32>, %p: tensor<?xi64>) {
+  // expected-error @+1 {{'dsv4.compress_pool' op ratio must be in [1, 2147483647], got 0}}
+  %rows, %plan = dsv4.compress_pool %s[%t], %r, %p {overlap, ratio = 0 : i64} : tensor<?x64x512xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64> -> tensor<?x128xf32>, tensor<?x4xi32>
+  return
+}
+
+// -----
+
+func.func @compress_block_size_not_pow2(%s: tensor<?x48x512xf32>, %t: tensor<?x?xi32>, %r: tensor<?xi32>, %p: tensor<?xi64>) {
+  // expected-error @+1 {{'dsv4.compress_pool' op state block size must be a static power of two in [1, 1048576], got 48}}
+  %rows, %plan = dsv4.compress_pool %s[%t], %r, %p {overlap, ratio = 4 : i64} : tensor<?x48x512xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64> -> tensor<?x128xf32>, tensor<?x4xi32>
+  return
+}
+
+// -----
+
+func.func @compress_block_size_dynamic(%s: tensor<?x?x512xf32>, %t: tensor<?x?xi32>, %r: tensor<?xi32>, %p: tensor<?xi64>) {
+  // expected-error @+1 {{'dsv4.compress_pool' op state block size must be a static power of two in [1, 1048576], got ?}}
+  %rows, %plan = dsv4.compress_pool %s[%t], %r, %p {overlap, ratio = 4 : i64} : tensor<?x?x512xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64> -> tensor<?x128xf32>, tensor<?x4xi32>
+  return
+}
+
+// -----
+
+func.func @compress_block_size_too_large(%s: tensor<1x2097152x512xf32>, %t: tensor<?x?xi32>, %r: tensor<?xi32>, %p: tensor<?xi64>) {
+  // expected-error @+1 {{'dsv4.compress_pool' op state block size must be a static power of two in [1, 1048576], got 2097152}}
+  %rows, %plan = dsv4.compress_pool %s[%t], %r, %p {overlap, ratio = 4 : i64} : tensor<1x2097152x512xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64> -> tensor<?x128xf32>, tensor<?x4xi32>
+  return
+}
+
+// -----
+
+func.func @compress_width_not_pow2(%s: tensor<?x64x384xf32>, %t: tensor<?x?xi32>, %r: tensor<?xi32>, %p: tensor<?xi64>) {
+  // expected-error @+1 {{'dsv4.compress_pool' op state rows must hold kv and score of W = coff * D floats each (coff = 2, D a power of two in [64, 4096]), got 384 floats}}
+  %rows, %plan = dsv4.compress_pool %s[%t], %r, %p {overlap, ratio = 4 : i64} : tensor<?x64x384xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64> -> tensor<?x96xf32>, tensor<?x4xi32>
+  return
+}
+
+// -----
+
+func.func @compress_width_odd(%s: tensor<?x64x514xf32>, %t: tensor<?x?xi32>, %r: tensor<?xi32>, %p: tensor<?xi64>) {
+  // expected-error @+1 {{'dsv4.compress_pool' op state rows must hold kv and score of W = coff * D floats each (coff = 2, D a power of two in [64, 4096]), got 514 floats}}
+  %rows, %plan = dsv4.compress_pool %s[%t], %r, %p {overlap, ratio = 4 : i64} : tensor<?x64x514xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64> -> tensor<?x128xf32>, tensor<?x4xi32>
+  return
+}
+
+// -----
+
+func.func @compress_width_dynamic(%s: tensor<?x64x?xf32>, %t: tensor<?x?xi32>, %r: tensor<?xi32>, %p: tensor<?xi64>) {
+  // expected-error @+1 {{'dsv4.compress_pool' op state rows must hold kv and score of W = coff * D floats each (coff = 1, D a power of two in [64, 4096]), got ? floats}}
+  %rows, %plan = dsv4.compress_pool %s[%t], %r, %p {ratio = 128 : i64} : tensor<?x64x?xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64> -> tensor<?x128xf32>, tensor<?x4xi32>
+  return
+}
+
+// -----
+
+func.func @compress_rows_width(%s: tensor<?x64x512xf32>, %t: tensor<?x?xi32>, %r: tensor<?xi32>, %p: tensor<?xi64>) {
+  // expected-error @+1 {{'dsv4.compress_pool' op rows must be [T, 128] (D of the state's W = 2 * D), got 'tensor<?x256xf32>'}}
+  %rows, %plan = dsv4.compress_pool %s[%t], %r, %p {overlap, ratio = 4 : i64} : tensor<?x64x512xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64> -> tensor<?x256xf32>, tensor<?x4xi32>
+  return
+}
+
+// -----
+
+func.func @compress_rows_width_no_overlap(%s: tensor<?x64x512xf32>, %t: tensor<?x?xi32>, %r: tensor<?xi32>, %p: tensor<?xi64>) {
+  // expected-error @+1 {{'dsv4.compress_pool' op rows must be [T, 256] (D of the state's W = 1 * D), got 'tensor<?x128xf32>'}}
+  %rows, %plan = dsv4.compress_pool %s[%t], %r, %p {ratio = 4 : i64} : tensor<?x64x512xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64> -> tensor<?x128xf32>, tensor<?x4xi32>
+  return
+}
+
+// -----
+
+func.func @compress_positions_length(%s: tensor<?x64x512xf32>, %t: tensor<?x?xi32>, %r: tensor<5xi32>, %p: tensor<6xi64>) {
+  // expected-error @+1 {{'dsv4.compress_pool' op positions length 6 does not match token_req length 5}}
+  %rows, %plan = dsv4.compress_pool %s[%t], %r, %p {overlap, ratio = 4 : i64} : tensor<?x64x512xf32>, tensor<?x?xi32>, tensor<5xi32>, tensor<6xi64> -> tensor<5x128xf32>, tensor<5x4xi32>
+  return
+}
+
+// -----
+
+func.func @compress_plan_width(%s: tensor<?x64x512xf32>, %t: tensor<?x?xi32>, %r: tensor<?xi32>, %p: tensor<?xi64>) {
+  // expected-error @+1 {{'dsv4.compress_pool' op plan must be [M, 4] of (row, batch_id, position, window_len), got 'tensor<?x3xi32>'}}
+  %rows, %plan = dsv4.compress_pool %s[%t], %r, %p {overlap, ratio = 4 : i64} : tensor<?x64x512xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64> -> tensor<?x128xf32>, tensor<?x3xi32>
+  return
+}
+
+// -----
+
+func.func @compress_rows_count(%s: tensor<?x64x512xf32>, %t: tensor<?x?xi32>, %r: tensor<5xi32>, %p: tensor<5xi64>) {
+  // expected-error @+1 {{'dsv4.compress_pool' op rows count ? does not match token count 5}}
+  %rows, %plan = dsv4.compress_pool %s[%t], %r, %p {overlap, ratio = 4 : i64} : tensor<?x64x512xf32>, tensor<?x?xi32>, tensor<5xi32>, tensor<5xi64> -> tensor<?x128xf32>, tensor<5x4xi32>
+  return
+}
+
+// -----
+
+func.func @compress_plan_count(%s: tensor<?x64x512xf32>, %t: tensor<?x?xi32>, %r: tensor<?xi32>, %p: tensor<?xi64>) {
+  // expected-error @+1 {{'dsv4.compress_pool' op plan count 4 does not match token count ?}}
+  %rows, %plan = dsv4.compress_pool %s[%t], %r, %p {overlap, ratio = 4 : i64} : tensor<?x64x512xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64> -> tensor<?x128xf32>, tensor<4x4xi32>
+  return
+}
+
+// -----
+
+func.func @fused_compress_weight(%s: tensor<?x64x512xf32>, %t: tensor<?x?xi32>, %r: tensor<?xi32>, %p: tensor<?xi64>, %w: tensor<256xf32>, %f: tensor<?x64xf32>, %c: tensor<?xi8>, %o: tensor<?xi64>) {
+  // expected-error @+1 {{'dsv4.fused_compress_store' op weight length 256 does not match head dim 128}}
+  %0 = dsv4.fused_compress_store indexer %s[%t], %r, %p, %w, %f into %c[%o] {eps = 1.0e-06 : f32, fp8_type = f8E4M3FN, overlap, page_size = 64 : i64, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.0883883461 : f32} : tensor<?x64x512xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64>, tensor<256xf32>, tensor<?x64xf32>, tensor<?xi8>, tensor<?xi64>
+  return
+}
+
+// -----
+
+func.func @fused_compress_freqs(%s: tensor<?x64x512xf32>, %t: tensor<?x?xi32>, %r: tensor<?xi32>, %p: tensor<?xi64>, %w: tensor<128xf32>, %f: tensor<?x32xf32>, %c: tensor<?xi8>, %o: tensor<?xi64>) {
+  // expected-error @+1 {{'dsv4.fused_compress_store' op freqs width 32 does not match rope_dim 64}}
+  %0 = dsv4.fused_compress_store indexer %s[%t], %r, %p, %w, %f into %c[%o] {eps = 1.0e-06 : f32, fp8_type = f8E4M3FN, overlap, page_size = 64 : i64, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.0883883461 : f32} : tensor<?x64x512xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64>, tensor<128xf32>, tensor<?x32xf32>, tensor<?xi8>, tensor<?xi64>
+  return
+}
+
+// -----
+
+func.func @fused_compress_no_overlap(%s: tensor<?x64x512xf32>, %t: tensor<?x?xi32>, %r: tensor<?xi32>, %p: tensor<?xi64>, %w: tensor<256xf32>, %f: tensor<?x64xf32>, %c: tensor<?xi8>, %o: tensor<?xi64>) {
+  // expected-error @+1 {{'dsv4.fused_compress_store' op the indexer layout stores rows of 128 channels, got head dim 256}}
+  %0 = dsv4.fused_compress_store indexer %s[%t], %r, %p, %w, %f into %c[%o] {eps = 1.0e-06 : f32, fp8_type = f8E4M3FN, page_size = 64 : i64, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.0883883461 : f32} : tensor<?x64x512xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64>, tensor<256xf32>, tensor<?x64xf32>, tensor<?xi8>, tensor<?xi64>
+  return
+}
+
+// -----
+
+func.func @fused_compress_main_head_dim(%s: tensor<?x64x512xf32>, %t: tensor<?x?xi32>, %r: tensor<?xi32>, %p: tensor<?xi64>, %w: tensor<128xf32>, %f: tensor<?x64xf32>, %c: tensor<?xi8>, %o: tensor<?xi64>) {
+  // expected-error @+1 {{'dsv4.fused_compress_store' op the main layout stores rows of 512 channels, got head dim 128}}
+  %0 = dsv4.fused_compress_store main %s[%t], %r, %p, %w, %f into %c[%o] {eps = 1.0e-06 : f32, fp8_type = f8E4M3FN, overlap, page_size = 64 : i64, ratio = 4 : i64, rope_dim = 64 : i64} : tensor<?x64x512xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi8>, tensor<?xi64>
+  return
+}
+
+// -----
+
+func.func @fused_compress_no_fp8_type(%s: tensor<?x64x512xf32>, %t: tensor<?x?xi32>, %r: tensor<?xi32>, %p: tensor<?xi64>, %w: tensor<128xf32>, %f: tensor<?x64xf32>, %c: tensor<?xi8>, %o: tensor<?xi64>) {
+  // expected-error @+1 {{'dsv4.fused_compress_store' op the indexer layout quantizes to FP8 and needs fp8_type}}
+  %0 = dsv4.fused_compress_store indexer %s[%t], %r, %p, %w, %f into %c[%o] {eps = 1.0e-06 : f32, overlap, page_size = 64 : i64, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.0883883461 : f32} : tensor<?x64x512xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi8>, tensor<?xi64>
+  return
+}
+
+// -----
+
+func.func @fused_compress_mxfp4_fp8_type(%s: tensor<?x64x512xf32>, %t: tensor<?x?xi32>, %r: tensor<?xi32>, %p: tensor<?xi64>, %w: tensor<128xf32>, %f: tensor<?x64xf32>, %c: tensor<?xi8>, %o: tensor<?xi64>) {
+  // expected-error @+1 {{'dsv4.fused_compress_store' op the indexer_mxfp4 layout quantizes to f4E2M1FN and takes no fp8_type, got 'f8E4M3FN'}}
+  %0 = dsv4.fused_compress_store indexer_mxfp4 %s[%t], %r, %p, %w, %f into %c[%o] {eps = 1.0e-06 : f32, fp8_type = f8E4M3FN, overlap, page_size = 64 : i64, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.0883883461 : f32} : tensor<?x64x512xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi8>, tensor<?xi64>
+  return
+}
+
+// -----
+
+func.func @fused_compress_page_size(%s: tensor<?x64x512xf32>, %t: tensor<?x?xi32>, %r: tensor<?xi32>, %p: tensor<?xi64>, %w: tensor<128xf32>, %f: tensor<?x64xf32>, %c: tensor<?xi8>, %o: tensor<?xi64>) {
+  // expected-error @+1 {{'dsv4.fused_compress_store' op page_size must be a power of two in [1, 1048576], got 96}}
+  %0 = dsv4.fused_compress_store indexer %s[%t], %r, %p, %w, %f into %c[%o] {eps = 1.0e-06 : f32, fp8_type = f8E4M3FN, overlap, page_size = 96 : i64, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.0883883461 : f32} : tensor<?x64x512xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi8>, tensor<?xi64>
+  return
+}
+
+// -----
+
+func.func @fused_compress_out_loc_length(%s: tensor<?x64x512xf32>, %t: tensor<?x?xi32>, %r: tensor<5xi32>, %p: tensor<?xi64>, %w: tensor<128xf32>, %f: tensor<?x64xf32>, %c: tensor<?xi8>, %o: tensor<4xi64>) {
+  // expected-error @+1 {{'dsv4.fused_compress_store' op out_loc length 4 does not match token_req length 5}}
+  %0 = dsv4.fused_compress_store indexer %s[%t], %r, %p, %w, %f into %c[%o] {eps = 1.0e-06 : f32, fp8_type = f8E4M3FN, overlap, page_size = 64 : i64, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.0883883461 : f32} : tensor<?x64x512xf32>, tensor<?x?xi32>, tensor<5xi32>, tensor<?xi64>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi8>, tensor<4xi64>
+  return
+}
+
+// -----
+
+func.func @fused_compress_width(%s: tensor<?x64x500xf32>, %t: tensor<?x?xi32>, %r: tensor<?xi32>, %p: tensor<?xi64>, %w: tensor<128xf32>, %f: tensor<?x64xf32>, %c: tensor<?xi8>, %o: tensor<?xi64>) {
+  // expected-error @+1 {{'dsv4.fused_compress_store' op state rows must hold kv and score of W = coff * D floats each (coff = 2, D a power of two in [64, 4096]), got 500 floats}}
+  %0 = dsv4.fused_compress_store indexer %s[%t], %r, %p, %w, %f into %c[%o] {eps = 1.0e-06 : f32, fp8_type = f8E4M3FN, overlap, page_size = 64 : i64, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.0883883461 : f32} : tensor<?x64x500xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi8>, tensor<?xi64>
+  return
+}
+
+// -----
+
+func.func @fused_compress_eps(%s: tensor<?x64x512xf32>, %t: tensor<?x?xi32>, %r: tensor<?xi32>, %p: tensor<?xi64>, %w: tensor<128xf32>, %f: tensor<?x64xf32>, %c: tensor<?xi8>, %o: tensor<?xi64>) {
+  // expected-error @+1 {{'dsv4.fused_compress_store' op eps must be positive and finite, got 0}}
+  %0 = dsv4.fused_compress_store indexer %s[%t], %r, %p, %w, %f into %c[%o] {eps = 0.0 : f32, fp8_type = f8E4M3FN, overlap, page_size = 64 : i64, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.0883883461 : f32} : tensor<?x64x512xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi8>, tensor<?xi64>
+  return
+}

@@ -205,3 +205,33 @@ func.func @fused_store_decode_indexer(%kv: tensor<?x128xf32>, %w: tensor<128xf32
   %0 = dsv4.fused_store decode indexer %kv, %w, %f, %h into %c[%o] {eps = 1.0e-06 : f32, fp8_type = f8E4M3FNUZ, page_size = 1 : i64, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.0883883461 : f32} : tensor<?x128xf32>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi32>, tensor<1056xi8>, tensor<?xi64>
   return %0 : tensor<1056xi8>
 }
+
+// The compress step in front: the pooling alone (ratio 4 overlaps its windows, ratio 128 does
+// not) and fused with the epilogue, quantization and store.
+// CHECK-LABEL: func.func @compress_pool_overlap
+// CHECK: %{{.+}}, %{{.+}} = dsv4.compress_pool %{{.+}}[%{{.+}}], %{{.+}}, %{{.+}} {overlap, ratio = 4 : i64} : tensor<?x64x512xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64> -> tensor<?x128xf32>, tensor<?x4xi32>
+func.func @compress_pool_overlap(%state: tensor<?x64x512xf32>, %table: tensor<?x?xi32>, %req: tensor<?xi32>, %pos: tensor<?xi64>) -> (tensor<?x128xf32>, tensor<?x4xi32>) {
+  %rows, %plan = dsv4.compress_pool %state[%table], %req, %pos {overlap, ratio = 4 : i64} : tensor<?x64x512xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64> -> tensor<?x128xf32>, tensor<?x4xi32>
+  return %rows, %plan : tensor<?x128xf32>, tensor<?x4xi32>
+}
+
+// CHECK-LABEL: func.func @compress_pool_ratio128
+// CHECK: dsv4.compress_pool %{{.+}}[%{{.+}}], %{{.+}}, %{{.+}} {ratio = 128 : i64} : tensor<8x1x1024xf32>, tensor<2x8xi32>, tensor<5xi32>, tensor<5xi64> -> tensor<5x512xf32>, tensor<5x4xi32>
+func.func @compress_pool_ratio128(%state: tensor<8x1x1024xf32>, %table: tensor<2x8xi32>, %req: tensor<5xi32>, %pos: tensor<5xi64>) -> (tensor<5x512xf32>, tensor<5x4xi32>) {
+  %rows, %plan = dsv4.compress_pool %state[%table], %req, %pos {ratio = 128 : i64} : tensor<8x1x1024xf32>, tensor<2x8xi32>, tensor<5xi32>, tensor<5xi64> -> tensor<5x512xf32>, tensor<5x4xi32>
+  return %rows, %plan : tensor<5x512xf32>, tensor<5x4xi32>
+}
+
+// CHECK-LABEL: func.func @fused_compress_store_indexer
+// CHECK: dsv4.fused_compress_store indexer %{{.+}}[%{{.+}}], %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} into %{{.+}}[%{{.+}}] {eps = 9.99999997E-7 : f32, fp8_type = f8E4M3FN, overlap, page_size = 64 : i64, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.0883883461 : f32} : tensor<?x64x512xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi8>, tensor<?xi64>
+func.func @fused_compress_store_indexer(%state: tensor<?x64x512xf32>, %table: tensor<?x?xi32>, %req: tensor<?xi32>, %pos: tensor<?xi64>, %w: tensor<128xf32>, %f: tensor<?x64xf32>, %c: tensor<?xi8>, %o: tensor<?xi64>) -> tensor<?xi8> {
+  %0 = dsv4.fused_compress_store indexer %state[%table], %req, %pos, %w, %f into %c[%o] {eps = 1.0e-06 : f32, fp8_type = f8E4M3FN, overlap, page_size = 64 : i64, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.0883883461 : f32} : tensor<?x64x512xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi8>, tensor<?xi64>
+  return %0 : tensor<?xi8>
+}
+
+// CHECK-LABEL: func.func @fused_compress_store_main
+// CHECK: dsv4.fused_compress_store main %{{.+}}[%{{.+}}], %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} into %{{.+}}[%{{.+}}] {eps = 9.99999997E-7 : f32, fp8_type = f8E4M3FNUZ, page_size = 64 : i64, ratio = 128 : i64, rope_dim = 64 : i64} : tensor<?x64x1024xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi8>, tensor<?xi64>
+func.func @fused_compress_store_main(%state: tensor<?x64x1024xf32>, %table: tensor<?x?xi32>, %req: tensor<?xi32>, %pos: tensor<?xi64>, %w: tensor<512xf32>, %f: tensor<?x64xf32>, %c: tensor<?xi8>, %o: tensor<?xi64>) -> tensor<?xi8> {
+  %0 = dsv4.fused_compress_store main %state[%table], %req, %pos, %w, %f into %c[%o] {eps = 1.0e-06 : f32, fp8_type = f8E4M3FNUZ, page_size = 64 : i64, ratio = 128 : i64, rope_dim = 64 : i64} : tensor<?x64x1024xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi8>, tensor<?xi64>
+  return %0 : tensor<?xi8>
+}
