@@ -225,7 +225,8 @@ def check_against_model(layer, ops, xs, freqs, report):
     got = (layer.cache[spans(row_at, layout.row_bytes)],
            layer.cache[spans(scale_at, layout.scale_bytes)])
     want = layer.spec.token_bytes(layout, ops.f32(pick(finished64)), layer.flavour)
-    distance = model.code_distance(ops, layout, got, want)
+    row_max = ops.amax(ops.abs(ops.f64(pick(finished64))), 1)
+    distance = model.code_distance(ops, layout, got, want, row_max)
     report.check(model.distance_verdict(layout, distance),
                  f"{c.name}: cache codes against SPEC.md's quantization of the float64 rows: "
                  f"{distance} (within one step)")

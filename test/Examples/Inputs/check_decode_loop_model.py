@@ -213,6 +213,18 @@ def check_codes():
     bf16[0][0, 448 + 2 * 7 + 1] ^= 0x01  # a rope channel's high byte: 256 bf16 steps
     check(not model.distance_verdict(layout, model.code_distance(ops, layout, bf16, want)),
           "main: a bf16 rope channel far off is caught")
+    # Within the finished row's tolerance of the row's max: no step, however many bf16 steps
+    # apart (a channel far below the max); past it, the steps count.
+    tiny = (want[0].copy(), want[1])
+    tiny[0][0, 448 + 2 * 9] ^= 0x04                        # a low mantissa bit: 4 bf16 steps
+    value = float(model._bf16_values(ops, want[0], layout)[0, 9])
+    small, large = np.array([[abs(value) * 1e4], [1.0]]), np.array([[abs(value)], [1.0]])
+    check(model.distance_verdict(layout, model.code_distance(ops, layout, tiny, want, small)),
+          "main: a bf16 channel 4 steps apart within the row tolerance is allowed")
+    check(not model.distance_verdict(layout, model.code_distance(ops, layout, tiny, want, large)),
+          "main: the same 4 steps past the row tolerance are caught")
+    check(not model.distance_verdict(layout, model.code_distance(ops, layout, bf16, want, small)),
+          "main: a bf16 rope channel far off is caught with the row's max given")
 
 
 def main():
