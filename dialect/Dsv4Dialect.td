@@ -15,6 +15,8 @@ def Dsv4_Dialect : Dialect {
     merges a chain into `dsv4.fused_epilogue`, which lowers to one GPU kernel.
   }];
   let cppNamespace = "::mlir::dsv4";
+  // #dsv4.spec and #dsv4.plan (Dsv4Attrs.td).
+  let useDefaultAttributePrinterParser = 1;
 }
 
 class Dsv4_Op<string mnemonic, list<Trait> traits = []> :

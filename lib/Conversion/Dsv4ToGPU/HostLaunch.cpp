@@ -48,7 +48,7 @@ Value copyOf(ImplicitLocOpBuilder &b, Value tensor) {
 } // namespace
 
 void mlir::dsv4::emitHostLaunch(func::FuncOp function, gpu::GPUFuncOp kernel,
-                                const KernelConfig &config) {
+                                const KernelToEmit &config) {
   Block &body = function.front();
   body.clear();
   ImplicitLocOpBuilder b(function.getLoc(), OpBuilder::atBlockEnd(&body));
@@ -56,11 +56,11 @@ void mlir::dsv4::emitHostLaunch(func::FuncOp function, gpu::GPUFuncOp kernel,
   Value freqs = body.getArgument(2), handle = body.getArgument(3);
   auto dim = [&](Value tensor, int64_t d) -> Value { return tensor::DimOp::create(b, tensor, d); };
   TypeRange params = kernel.getArgumentTypes();
-  SmallVector<Value> args(numKernelArgs(bool(config.store)));
+  SmallVector<Value> args(numKernelArgs(config.spec.stores()));
   // The in-place kernel updates kv; a store kernel writes the cache (arguments 4 and 5 of
   // the function) and only reads kv. The function returns a new kv or cache.
   Value output;
-  if (config.store) {
+  if (config.spec.stores()) {
     Value cache = body.getArgument(4), outLoc = body.getArgument(5);
     output = copyOf(b, cache);
     args[kKvArg] = asParameter(b, toBuffer(b, kv), params[kKvArg]);
@@ -78,7 +78,7 @@ void mlir::dsv4::emitHostLaunch(func::FuncOp function, gpu::GPUFuncOp kernel,
   Value numItems = dim(handle, 0);
   args[kNumItemsArg] = i32Of(b, numItems);
   args[kNumRowsArg] = i32Of(b, numRows);
-  args[kKvRowStrideArg] = i32Of(b, arith::ConstantIndexOp::create(b, config.headDim));
+  args[kKvRowStrideArg] = i32Of(b, arith::ConstantIndexOp::create(b, config.spec.getHeadDim()));
   args[kNumPositionsArg] = i32Of(b, dim(freqs, 0));
   args[kFreqsRowStrideArg] = i32Of(b, dim(freqs, 1));
   // Decode kernels ignore the plan row stride; docs/ABI.md asks for 4 there.
@@ -89,8 +89,8 @@ void mlir::dsv4::emitHostLaunch(func::FuncOp function, gpu::GPUFuncOp kernel,
 
   Value one = arith::ConstantIndexOp::create(b, 1);
   Value grid = arith::CeilDivUIOp::create(
-      b, numItems, arith::ConstantIndexOp::create(b, config.rows));
-  Value block = arith::ConstantIndexOp::create(b, config.workgroupSize());
+      b, numItems, arith::ConstantIndexOp::create(b, config.plan.getRowsPerWorkgroup()));
+  Value block = arith::ConstantIndexOp::create(b, config.plan.getWorkgroupSize());
   // No items: no launch (a GPU refuses an empty grid).
   Value any = arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, numItems,
                                     arith::ConstantIndexOp::create(b, 0));

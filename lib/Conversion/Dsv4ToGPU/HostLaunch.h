@@ -14,7 +14,7 @@ namespace mlir::dsv4 {
 /// workgroups (none for no items), and the copy returned as the new kv. A store kernel's
 /// function, (kv, weight, freqs, handle, cache, out_loc) -> cache, launches on a copy of the
 /// cache and returns it.
-void emitHostLaunch(func::FuncOp function, gpu::GPUFuncOp kernel, const KernelConfig &config);
+void emitHostLaunch(func::FuncOp function, gpu::GPUFuncOp kernel, const KernelToEmit &config);
 
 } // namespace mlir::dsv4
 

@@ -4,7 +4,7 @@
 // RUN: not dsv4-opt %s --convert-dsv4-to-gpu="rows-per-workgroup=576460752303423488" 2>&1 | FileCheck %s --check-prefix=WRAP
 // RUN: dsv4-opt %s --convert-dsv4-to-gpu="schedule=grouped" | FileCheck %s
 
-// WRAP: error: rows-per-workgroup 576460752303423488 times lanes-per-row 32 must be in [1, 1024]
+// WRAP: error: plan: rows_per_workgroup 576460752303423488 times lanes_per_row 32 must be in [1, 1024]
 
 // 32 lanes; 3 rows of 4096 f32 values (48 KiB) instead of 128 / 32 = 4 rows (64 KiB).
 // CHECK: rows_per_workgroup = 3 : i64
