@@ -24,3 +24,18 @@ void Dsv4Dialect::initialize() {
 #include "Dsv4Ops.cpp.inc"
       >();
 }
+
+LogicalResult Dsv4Dialect::verifyOperationAttribute(Operation *op, NamedAttribute attribute) {
+  if (attribute.getName() != kPlanAttrName)
+    return success();
+  auto plan = dyn_cast<KernelPlanAttr>(attribute.getValue());
+  if (!plan || !isa<FusedEpilogueOp, FusedStoreOp>(op))
+    return op->emitOpError() << "'" << kPlanAttrName
+                             << "' must be a #dsv4.plan on dsv4.fused_epilogue or "
+                                "dsv4.fused_store";
+  // The spec is the op's: its own verifier runs first (it bounds D and the kv type).
+  if (failed(op->getName().verifyInvariants(op)))
+    return failure();
+  return plan.verifyFor(KernelSpecAttr::get(op),
+                        [op]() { return op->emitOpError() << "plan: "; });
+}

@@ -1,9 +1,8 @@
 // convert-dsv4-to-gpu: a function holding one dsv4.fused_epilogue or dsv4.fused_store becomes
-// one gpu.func in a gpu.module of its own. This file checks the configuration, builds the kernel's signature and
-// records what the manifest needs; KernelEmitter.cpp fills in the body.
-#include "HostLaunch.h"
+// one gpu.func in a gpu.module of its own, as the op's plan (dsv4-plan-kernels) says. This file
+// builds the kernel's signature and records what the manifest needs; KernelEmitter.cpp fills
+// in the body.
 #include "KernelEmitter.h"
-#include "KernelShape.h"
 #include "dsv4/ABI/Manifest.h"
 #include "dsv4/Conversion/KernelABI.h"
 #include "dsv4/Target/Toolkit.h"
@@ -40,16 +39,6 @@ std::string dtypeName(Type type) {
   if (type.isBF16())
     return "bf16";
   return "f16";
-}
-
-/// The shape's workgroup, in rows of `lanes`; a kernel exchanging through LDS (rows * D
-/// f32 values) gets few enough rows to fit every supported chip, so D=4096 compiled with
-/// default options still loads on sm_90 (48 KiB).
-int64_t defaultRows(const KernelShape &shape, int64_t lanes, bool throughLds, int64_t headDim) {
-  int64_t rows = shape.workgroupSize() / lanes;
-  if (throughLds)
-    rows = std::min(rows, minWorkgroupMemoryBytes() / (headDim * int64_t(sizeof(float))));
-  return std::max<int64_t>(1, rows);
 }
 
 /// The manifest's name of an FP8 type.
@@ -138,43 +127,12 @@ private:
     return op;
   }
 
-  /// The plan of fused op `op` for `spec`: the shape table's (KernelShape.cpp), each option
-  /// overriding its part, checked by #dsv4.plan's verifier.
-  FailureOr<KernelPlanAttr> getPlan(Operation *op, KernelSpecAttr spec) {
-    int64_t headDim = spec.getHeadDim();
-    int64_t vectorWidth = kAccessBytes / (spec.getKvType().getIntOrFloatBitWidth() / 8);
-    KernelShape shape = chooseKernelShape(headDim, vectorWidth, spec.rotates(),
-                                          spec.getMode() == PositionSource::prefill);
-    ExchangeSchedule asked = shape.schedule;
-    if (!schedule.empty()) {
-      std::optional<ExchangeSchedule> parsed = symbolizeExchangeSchedule(schedule);
-      if (!parsed || *parsed == ExchangeSchedule::None)
-        return op->emitError() << "unknown schedule '" << schedule
-                               << "'; expected 'grouped', 'per-stage' or 'shuffle'";
-      asked = *parsed;
-    }
-    // A kernel that does not rotate exchanges nothing, whatever schedule was asked for.
-    ExchangeSchedule chosen = spec.rotates() ? asked : ExchangeSchedule::None;
-    // A schedule asked for by option may need more values per lane than the table's shape
-    // gives (grouped at D=128): the default lanes then shrink to leave each lane enough.
-    int64_t minValues = KernelPlanAttr::minRunsPerLane(chosen) * vectorWidth;
-    int64_t lanes = lanesPerRow ? lanesPerRow.getValue()
-                                : std::max<int64_t>(1, std::min(shape.lanes, headDim / minValues));
-    auto emitError = [&]() { return op->emitError() << "plan: "; };
-    // The rows default needs valid lanes: check them before it divides by them.
-    if (failed(KernelPlanAttr::verify(emitError, lanes, 1, vectorWidth, chosen, 0)))
-      return failure();
-    bool throughLds = spec.rotates() && lanes > 1 && chosen != ExchangeSchedule::Shuffle;
-    int64_t rows = rowsPerWorkgroup ? rowsPerWorkgroup.getValue()
-                                    : defaultRows(shape, lanes, throughLds, headDim);
-    // rows * D * 4 cannot overflow once the verifier bounds rows by the workgroup size.
-    if (failed(KernelPlanAttr::verify(emitError, lanes, rows, vectorWidth, chosen, 0)))
-      return failure();
-    int64_t ldsBytes = throughLds ? rows * headDim * int64_t(sizeof(float)) : 0;
-    KernelPlanAttr plan =
-        KernelPlanAttr::get(&getContext(), lanes, rows, vectorWidth, chosen, ldsBytes);
-    if (failed(plan.verifyFor(spec, emitError)))
-      return failure();
+  /// The plan dsv4-plan-kernels attached to fused op `op` (the dialect verified it).
+  FailureOr<KernelPlanAttr> getPlan(Operation *op) {
+    auto plan = op->getAttrOfType<KernelPlanAttr>(Dsv4Dialect::kPlanAttrName);
+    if (!plan)
+      return op->emitError() << "'" << op->getName()
+                             << "' has no plan: run dsv4-plan-kernels first";
     return plan;
   }
 
@@ -212,7 +170,7 @@ private:
     if (failed(op))
       return failure();
     KernelSpecAttr spec = KernelSpecAttr::get(*op);
-    FailureOr<KernelPlanAttr> plan = getPlan(*op, spec);
+    FailureOr<KernelPlanAttr> plan = getPlan(*op);
     if (failed(plan))
       return failure();
     KernelToEmit config{*op, spec, *plan};
@@ -223,7 +181,7 @@ private:
                                                  << kKernelNameRule;
     recordKernel(module, config, name);
     // A function that the module itself calls keeps its callers as `<name>.host`, which
-    // launches the kernel; the gpu.module takes the name.
+    // dsv4-host-launch makes launch the kernel; the gpu.module takes the name.
     bool called = !SymbolTable::symbolKnownUseEmpty(function, module);
     auto hostName = StringAttr::get(&getContext(), name.getValue() + ".host");
     if (called && failed(SymbolTable::replaceAllSymbolUses(function, hostName, module)))
@@ -251,7 +209,8 @@ private:
     b.setInsertionPointToStart(&kernel.front());
     emitKernelBody(b, config, kernel);
     if (called)
-      emitHostLaunch(function, kernel, config);
+      function->setAttr(kLaunchesAttrName,
+                        SymbolRefAttr::get(name, {FlatSymbolRefAttr::get(name)}));
     else
       function.erase();
     return success();
