@@ -1,8 +1,11 @@
-// Attributes of the dsv4 dialect: where a row's RoPE position comes from, and how a finished
-// row is quantized and laid out in a paged cache (SPEC.md, "Storing into the paged caches").
+// Attributes of the dsv4 dialect: where a row's RoPE position comes from, how a finished row
+// is quantized and laid out in a paged cache (SPEC.md, "Storing into the paged caches"), and
+// a kernel's configuration: the spec a user asks for and the plan the compiler derives.
 #ifndef DSV4_ATTRS
 #define DSV4_ATTRS
 
+include "Dsv4Dialect.td"
+include "mlir/IR/AttrTypeBase.td"
 include "mlir/IR/EnumAttr.td"
 
 // Printed as a bare keyword in op formats: `dsv4.fused_epilogue decode ...`.
@@ -42,6 +45,115 @@ def Dsv4_CacheLayout : I32EnumAttr<"CacheLayout",
       I32EnumAttrCase<"indexer_mxfp4", 2>
     ]> {
   let cppNamespace = "::mlir::dsv4";
+}
+
+// How the Hadamard butterfly stages whose partners sit in other lanes exchange values
+// (lib/Conversion/Dsv4ToGPU/ButterflySchedule.h plans them); `none` for a kernel that does
+// not rotate and so exchanges nothing.
+def Dsv4_ExchangeSchedule : I32EnumAttr<"ExchangeSchedule",
+    "how a row's lanes exchange values for the Hadamard transform", [
+      // LDS exchanges that move as many undone index bits into registers as fit.
+      I32EnumAttrCase<"Grouped", 0, "grouped">,
+      // One LDS exchange per cross-lane stage (the reference's shape).
+      I32EnumAttrCase<"PerStage", 1, "per-stage">,
+      // gpu.shuffle xor: no LDS, no barrier.
+      I32EnumAttrCase<"Shuffle", 2, "shuffle">,
+      I32EnumAttrCase<"None", 3, "none">
+    ]> {
+  let cppNamespace = "::mlir::dsv4";
+}
+
+// `per-stage` is no bare keyword: printed as a string where it must be, which the parser
+// takes too (a bare `per-stage` would not parse back).
+def Dsv4_ExchangeScheduleParameter : EnumParameter<Dsv4_ExchangeSchedule> {
+  let printer = "$_printer.printKeywordOrString(stringifyExchangeSchedule($_self))";
+}
+
+class Dsv4_Attr<string name, string attrMnemonic> : AttrDef<Dsv4_Dialect, name> {
+  let mnemonic = attrMnemonic;
+}
+
+def Dsv4_KernelSpecAttr : Dsv4_Attr<"KernelSpec", "spec"> {
+  let summary = "what a kernel is asked to compute";
+  let description = [{
+    The configuration a user chooses (dsv4-gen's options; a fused op's attributes and
+    types): position `mode`, `head_dim` D, `rope_dim` R, the kv and weight element types,
+    the compress `ratio`, `eps`, the Hadamard `scale` (absent: the kernel does not rotate),
+    and for a store kernel the cache `layout`, `page_size` and, for an FP8 layout, the
+    `fp8_type`. The verifier holds the limits of include/dsv4/ABI/Limits.h; the fused ops'
+    verifiers call it, so a spec that verifies builds ops that verify.
+
+    ```mlir
+    #dsv4.spec<mode = decode, head_dim = 128, rope_dim = 64, kv_type = bf16,
+               weight_type = f32, ratio = 4, eps = 1.0e-06 : f32,
+               scale = 0.0883883461 : f32, layout = indexer, page_size = 64,
+               fp8_type = f8E4M3FN>
+    ```
+  }];
+  let parameters = (ins
+    EnumParameter<Dsv4_PositionSource>:$mode,
+    "int64_t":$head_dim,
+    "int64_t":$rope_dim,
+    "Type":$kv_type,
+    "Type":$weight_type,
+    "int64_t":$ratio,
+    "FloatAttr":$eps,
+    OptionalParameter<"FloatAttr">:$scale,
+    OptionalParameter<"std::optional<CacheLayout>">:$layout,
+    OptionalParameter<"std::optional<int64_t>">:$page_size,
+    OptionalParameter<"Type">:$fp8_type
+  );
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// Whether the kernel ends with the Hadamard rotation.
+    bool rotates() const { return bool(getScale()); }
+    /// Whether it stores into a paged cache (dsv4.fused_store) rather than in place.
+    bool stores() const { return getLayout().has_value(); }
+    /// The spec of fused op `op` (dsv4.fused_epilogue or dsv4.fused_store).
+    static KernelSpecAttr get(Operation *op);
+  }];
+}
+
+def Dsv4_KernelPlanAttr : Dsv4_Attr<"KernelPlan", "plan"> {
+  let summary = "how a kernel computes its spec: lanes, workgroup, vectors, schedule, LDS";
+  let description = [{
+    What dsv4-plan-kernels derives from a spec (the shape table, option overrides and chip
+    limits) and convert-dsv4-to-gpu emits: `lanes_per_row` threads own one row (a power of
+    two of at most 32: one subgroup on wave64 and warp32), `rows_per_workgroup` rows a
+    workgroup, `vector_width` values moved by each 16-byte access, the butterfly
+    `schedule`, and the workgroup memory the exchanges take (`lds_bytes`).
+
+    ```mlir
+    #dsv4.plan<lanes_per_row = 8, rows_per_workgroup = 16, vector_width = 4,
+               schedule = grouped, lds_bytes = 32768>
+    ```
+  }];
+  let parameters = (ins
+    "int64_t":$lanes_per_row,
+    "int64_t":$rows_per_workgroup,
+    "int64_t":$vector_width,
+    Dsv4_ExchangeScheduleParameter:$schedule,
+    "int64_t":$lds_bytes
+  );
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    int64_t getWorkgroupSize() const { return getLanesPerRow() * getRowsPerWorkgroup(); }
+    /// Whether the Hadamard exchanges go through the workgroup's LDS.
+    bool exchangesThroughLds() const {
+      return getLanesPerRow() > 1 && (getSchedule() == ExchangeSchedule::Grouped ||
+                                      getSchedule() == ExchangeSchedule::PerStage);
+    }
+    /// The checks that need the spec too: the vector width of its kv type, each lane
+    /// holding enough values for the schedule, the schedule `none` exactly when the spec
+    /// does not rotate, and the LDS a slot of rows * D f32 takes.
+    LogicalResult verifyFor(KernelSpecAttr spec,
+                            function_ref<InFlightDiagnostic()> emitError) const;
+    /// The 16-byte runs a lane must hold: a grouped exchange brings lane bits into unpinned
+    /// register bits, so it needs two; partner and shuffle stages work on any number.
+    static int64_t minRunsPerLane(ExchangeSchedule schedule);
+  }];
 }
 
 #endif // DSV4_ATTRS

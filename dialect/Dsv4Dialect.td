@@ -15,6 +15,14 @@ def Dsv4_Dialect : Dialect {
     merges a chain into `dsv4.fused_epilogue`, which lowers to one GPU kernel.
   }];
   let cppNamespace = "::mlir::dsv4";
+  // #dsv4.spec and #dsv4.plan (Dsv4Attrs.td).
+  let useDefaultAttributePrinterParser = 1;
+  // A fused op's `dsv4.plan` is checked against the op's spec wherever it comes from.
+  let hasOperationAttrVerify = 1;
+  let extraClassDeclaration = [{
+    /// The discardable attribute holding a fused op's #dsv4.plan (dsv4-plan-kernels).
+    static constexpr ::llvm::StringLiteral kPlanAttrName = "dsv4.plan";
+  }];
 }
 
 class Dsv4_Op<string mnemonic, list<Trait> traits = []> :

@@ -45,40 +45,25 @@ def ConvertDsv4ToLoops : Pass<"convert-dsv4-to-loops", "::mlir::ModuleOp"> {
   ];
 }
 
-def ConvertDsv4ToGPU : Pass<"convert-dsv4-to-gpu", "::mlir::ModuleOp"> {
-  let summary = "Turn each function holding one dsv4.fused_epilogue or dsv4.fused_store into "
-                "one gpu.func kernel";
+def Dsv4PlanKernels : Pass<"dsv4-plan-kernels", "::mlir::ModuleOp"> {
+  let summary = "Attach to each fused op the kernel plan (#dsv4.plan) convert-dsv4-to-gpu emits";
   let description = [{
-    A function whose body is `dsv4.fused_epilogue` of its arguments (the shape `dsv4-fuse`
-    leaves) becomes a `gpu.func` kernel of the same name, alone in a `gpu.module` of that
-    name (one code object per kernel), with
-    the argument list of docs/ABI.md; so does one whose body is `dsv4.fused_store` of its six
-    arguments (a store kernel: the same row computation, then the FP8 quantization, amax by
-    maxNum xor shuffles over the row's lanes, and the paged-cache store with 64-bit byte
-    offsets, by `arith.truncf` to the op's FP8 type, which each back end lowers to the chip's
-    conversion; kv is not written); the host function is removed (the runtime shim is the
-    host side), unless the module calls it: it is then renamed `<name>.host` and launches the
-    kernel (`gpu.launch_func`) on a copy of kv, as the shim would, which is how the tests run
-    the kernel on the CPU (convert-gpu-to-host). Each group of `lanes-per-row` threads (at
-    most 32: one subgroup on wave64 and warp32 machines alike) owns one row and keeps it in f32 registers from the one
-    16-byte-wide load to the one store. The shape table in
-    lib/Conversion/Dsv4ToGPU/KernelShape.cpp picks lanes, rows per workgroup and schedule from
-    the configuration; each option overrides its part, and the manifest records the result.
+    For every `dsv4.fused_epilogue` and `dsv4.fused_store` without a `dsv4.plan` attribute,
+    derives its `#dsv4.plan` from its spec (`#dsv4.spec`: D, R, kv type, rotate, mode) and
+    attaches it: the shape table in lib/Conversion/Dsv4ToGPU/KernelShape.cpp picks lanes per
+    row (a power of two of at most 32: one subgroup on wave64 and warp32 machines alike),
+    rows per workgroup and the butterfly schedule; each option overrides its part; the
+    default rows-per-workgroup keeps the LDS within the smallest limit of the supported chips
+    (D=4096 gets 3 rows). A kernel that does not rotate gets the schedule `none`. A plan
+    already in the IR is kept (tests pin one, as IREE pins `lowering_config`); the dialect
+    verifies every plan against its op's spec.
 
     Schedules for the butterfly stages whose partners sit in other lanes: `shuffle` reads the
     partner's values with `gpu.shuffle xor` (no LDS, no barrier); `grouped` moves as many
     not-yet-done index bits into registers per LDS exchange as a lane can hold while keeping
     16-byte runs, the fewest exchanges: D=512 with 32 lanes of 16 values needs 3 exchanges
     (5 barriers) instead of 5 (9 barriers); `per-stage` does one LDS exchange per cross-lane
-    stage (the reference's shape, for comparison). Every LDS exchange has a `gpu.barrier`
-    between the write and the read, and LDS addresses are XOR-swizzled, the swizzle chosen per
-    plan so that eight consecutive lanes never share a bank group in any layout.
-
-    Refused with a located error: a fused op outside a `func.func` directly in the top-level
-    module (nested modules are never serialized), and a kernel name that is not
-    `[A-Za-z_][A-Za-z0-9_]*` (PTX and AMDGPU symbols, and the output file name). The
-    default rows-per-workgroup keeps the LDS within the smallest limit of the supported
-    chips (D=4096 gets 3 rows).
+    stage (the reference's shape, for comparison).
   }];
   let options = [
     Option<"lanesPerRow", "lanes-per-row", "int64_t", /*default=*/"0",
@@ -89,10 +74,58 @@ def ConvertDsv4ToGPU : Pass<"convert-dsv4-to-gpu", "::mlir::ModuleOp"> {
            "Butterfly exchange schedule: grouped | per-stage | shuffle (empty: the shape "
            "table's)">
   ];
+  let dependentDialects = ["::mlir::dsv4::Dsv4Dialect"];
+}
+
+def ConvertDsv4ToGPU : Pass<"convert-dsv4-to-gpu", "::mlir::ModuleOp"> {
+  let summary = "Turn each function holding one planned dsv4.fused_epilogue or dsv4.fused_store "
+                "into one gpu.func kernel";
+  let description = [{
+    A function whose body is `dsv4.fused_epilogue` of its arguments (the shape `dsv4-fuse`
+    leaves) becomes a `gpu.func` kernel of the same name, alone in a `gpu.module` of that
+    name (one code object per kernel), with
+    the argument list of docs/ABI.md; so does one whose body is `dsv4.fused_store` of its six
+    arguments (a store kernel: the same row computation, then the FP8 quantization, amax by
+    maxNum xor shuffles over the row's lanes, and the paged-cache store with 64-bit byte
+    offsets, by `arith.truncf` to the op's FP8 type, which each back end lowers to the chip's
+    conversion; kv is not written). The kernel follows the op's `dsv4.plan` (run
+    dsv4-plan-kernels first; this pass chooses nothing): each group of `lanes_per_row`
+    threads owns one row and keeps it in f32 registers from the one 16-byte-wide load to the
+    one store, and the Hadamard stages exchange by the plan's schedule. Every LDS exchange has
+    a `gpu.barrier` between the write and the read, and LDS addresses are XOR-swizzled, the
+    swizzle chosen per butterfly plan so that eight consecutive lanes never share a bank
+    group in any layout. The module's `dsv4.kernels` records spec and plan for the manifest.
+
+    The host function is removed (the runtime shim is the host side), unless the module
+    calls it: it is then renamed `<name>.host`, keeps its body and names its kernel in
+    `dsv4.launches`, for dsv4-host-launch.
+
+    Refused with a located error: a fused op without a plan, a fused op outside a
+    `func.func` directly in the top-level module (nested modules are never serialized), and a
+    kernel name that is not `[A-Za-z_][A-Za-z0-9_]*` (PTX and AMDGPU symbols, and the output
+    file name).
+  }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
     "::mlir::gpu::GPUDialect", "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect", "::mlir::vector::VectorDialect"
+  ];
+}
+
+def Dsv4HostLaunch : Pass<"dsv4-host-launch", "::mlir::ModuleOp"> {
+  let summary = "Turn each kernel's `<name>.host` function into a launch of the kernel";
+  let description = [{
+    The test harness of the CPU emulation: every function that convert-dsv4-to-gpu kept for
+    the module's callers (`dsv4.launches = @name::@name`) gets as its body a launch
+    (`gpu.launch_func`) of that kernel on a copy of kv (a store kernel: of the cache), with
+    the scalar parameters of docs/ABI.md from the tensors' shapes and ceil(items /
+    rows_per_workgroup) workgroups, none for no items, as the runtime shim would launch it;
+    convert-gpu-to-host then runs it on the CPU.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
+    "::mlir::gpu::GPUDialect", "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect"
   ];
 }
 

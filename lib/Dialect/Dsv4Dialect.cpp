@@ -1,5 +1,9 @@
-// Registration of the dsv4 dialect and the generated op/enum definitions.
+// Registration of the dsv4 dialect and the generated op/enum/attribute definitions.
 #include "dsv4/Dialect/Dsv4.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
 using namespace mlir::dsv4;
@@ -7,9 +11,31 @@ using namespace mlir::dsv4;
 #include "Dsv4OpsDialect.cpp.inc"
 #include "Dsv4Enums.cpp.inc"
 
+#define GET_ATTRDEF_CLASSES
+#include "Dsv4Attrs.cpp.inc"
+
 void Dsv4Dialect::initialize() {
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "Dsv4Attrs.cpp.inc"
+      >();
   addOperations<
 #define GET_OP_LIST
 #include "Dsv4Ops.cpp.inc"
       >();
+}
+
+LogicalResult Dsv4Dialect::verifyOperationAttribute(Operation *op, NamedAttribute attribute) {
+  if (attribute.getName() != kPlanAttrName)
+    return success();
+  auto plan = dyn_cast<KernelPlanAttr>(attribute.getValue());
+  if (!plan || !isa<FusedEpilogueOp, FusedStoreOp>(op))
+    return op->emitOpError() << "'" << kPlanAttrName
+                             << "' must be a #dsv4.plan on dsv4.fused_epilogue or "
+                                "dsv4.fused_store";
+  // The spec is the op's: its own verifier runs first (it bounds D and the kv type).
+  if (failed(op->getName().verifyInvariants(op)))
+    return failure();
+  return plan.verifyFor(KernelSpecAttr::get(op),
+                        [op]() { return op->emitOpError() << "plan: "; });
 }

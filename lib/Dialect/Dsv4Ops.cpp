@@ -1,14 +1,14 @@
 // Verifiers and canonicalizations of the dsv4 ops. Every message here has a case in
 // test/Dialect/Dsv4/invalid.mlir.
-#include "dsv4/Dialect/Dsv4.h"
+#include "Checks.h"
 #include "dsv4/ABI/Limits.h"
 #include "dsv4/Dialect/CacheLayout.h"
+#include "dsv4/Dialect/Dsv4.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/STLExtras.h"
-#include "llvm/Support/MathExtras.h"
 
 #include <cmath>
 
@@ -19,21 +19,16 @@ using namespace mlir::dsv4;
 #include "Dsv4Ops.cpp.inc"
 
 namespace {
-using dsv4_abi::kMaxHeadDim;
-using dsv4_abi::kMinHeadDim;
-
-/// Prints a static size, or `?` for a dynamic one.
-std::string sizeString(int64_t size) {
-  return ShapedType::isDynamic(size) ? "?" : std::to_string(size);
+/// Emits an error at `op`, for the shared checks of Checks.h.
+auto opError(Operation *op) {
+  return [op]() { return op->emitOpError(); };
 }
 
 /// The head dim of kv when it is valid; otherwise emits the error and returns failure.
 FailureOr<int64_t> verifyHeadDim(Operation *op, Value kv) {
   int64_t dim = cast<RankedTensorType>(kv.getType()).getDimSize(1);
-  if (ShapedType::isDynamic(dim) || dim < kMinHeadDim || dim > kMaxHeadDim ||
-      !llvm::isPowerOf2_64(dim))
-    return op->emitOpError() << "head dim must be a power of two in [" << kMinHeadDim
-                             << ", " << kMaxHeadDim << "], got " << sizeString(dim);
+  if (failed(checkHeadDim(opError(op), dim)))
+    return failure();
   return dim;
 }
 
@@ -52,10 +47,7 @@ LogicalResult verifyWeight(Operation *op, Value weight, int64_t headDim) {
   return success();
 }
 
-LogicalResult verifyRope(Operation *op, int64_t ropeDim, Value freqs, int64_t headDim) {
-  if (ropeDim < 2 || ropeDim > headDim || ropeDim % 2 != 0)
-    return op->emitOpError() << "rope_dim must be even and in [2, " << headDim << "], got "
-                             << ropeDim;
+LogicalResult verifyFreqs(Operation *op, Value freqs, int64_t ropeDim) {
   int64_t width = cast<RankedTensorType>(freqs.getType()).getDimSize(1);
   if (width != ropeDim)
     return op->emitOpError() << "freqs width " << sizeString(width)
@@ -63,25 +55,10 @@ LogicalResult verifyRope(Operation *op, int64_t ropeDim, Value freqs, int64_t he
   return success();
 }
 
-LogicalResult verifyEps(Operation *op, APFloat eps) {
-  if (!eps.isFiniteNonZero() || eps.isNegative())
-    return op->emitOpError() << "eps must be positive and finite, got "
-                             << eps.convertToDouble();
-  return success();
-}
-
-LogicalResult verifyScale(Operation *op, APFloat scale) {
-  if (!scale.isFinite())
-    return op->emitOpError() << "scale must be finite, got " << scale.convertToDouble();
-  return success();
-}
-
-/// seq_lens and plan positions are i32, so the kernels compute positions with an i32 ratio.
-LogicalResult verifyRatio(Operation *op, int64_t ratio) {
-  if (ratio < 1 || ratio > dsv4_abi::kMaxRatio)
-    return op->emitOpError() << "ratio must be in [1, " << dsv4_abi::kMaxRatio << "], got "
-                             << ratio;
-  return success();
+LogicalResult verifyRope(Operation *op, int64_t ropeDim, Value freqs, int64_t headDim) {
+  if (failed(checkRopeDim(opError(op), ropeDim, headDim)))
+    return failure();
+  return verifyFreqs(op, freqs, ropeDim);
 }
 
 LogicalResult verifyPlan(Operation *op, Value plan) {
@@ -95,7 +72,7 @@ LogicalResult verifyPlan(Operation *op, Value plan) {
 /// Work-item ops: one item per handle row (the result's count is the handle's, dynamic where
 /// it is: a static count for a dynamic handle is a size the lowering cannot keep), ratio >= 1.
 LogicalResult verifyItemsOp(Operation *op, Value handle, Value items, int64_t ratio) {
-  if (failed(verifyRatio(op, ratio)) || failed(verifyItems(op, items)))
+  if (failed(checkRatio(opError(op), ratio)) || failed(verifyItems(op, items)))
     return failure();
   int64_t handleRows = cast<RankedTensorType>(handle.getType()).getDimSize(0);
   int64_t itemRows = cast<RankedTensorType>(items.getType()).getDimSize(0);
@@ -121,7 +98,7 @@ LogicalResult RmsNormOp::verify() {
   if (failed(headDim) || failed(verifyItems(*this, getItems())) ||
       failed(verifyWeight(*this, getWeight(), *headDim)))
     return failure();
-  return verifyEps(*this, getEps());
+  return checkEps(opError(*this), getEps());
 }
 
 LogicalResult RopeOp::verify() {
@@ -135,36 +112,40 @@ LogicalResult HadamardOp::verify() {
   FailureOr<int64_t> headDim = verifyHeadDim(*this, getKv());
   if (failed(headDim) || failed(verifyItems(*this, getItems())))
     return failure();
-  return verifyScale(*this, getScale());
+  return checkScale(opError(*this), getScale());
 }
 
 namespace {
-/// The checks of the epilogue's steps on rows of `headDim` channels.
+/// The checks of the epilogue's steps on rows of `headDim` channels, for an op without a
+/// #dsv4.spec (the compress ops).
 LogicalResult verifyEpilogueSteps(Operation *op, int64_t headDim, Value weight, Value freqs,
                                   int64_t ratio, APFloat eps, int64_t ropeDim, FloatAttr scale) {
   if (failed(verifyWeight(op, weight, headDim)) ||
-      failed(verifyRope(op, ropeDim, freqs, headDim)) || failed(verifyEps(op, eps)) ||
-      failed(verifyRatio(op, ratio)))
+      failed(verifyRope(op, ropeDim, freqs, headDim)) || failed(checkEps(opError(op), eps)) ||
+      failed(checkRatio(opError(op), ratio)))
     return failure();
-  if (scale && failed(verifyScale(op, scale.getValue())))
+  if (scale && failed(checkScale(opError(op), scale.getValue())))
     return failure();
   return success();
 }
 
-/// The checks the fused epilogue and the fused store share; returns the head dim.
-FailureOr<int64_t> verifyEpilogue(Operation *op, PositionSource source, Value kv, Value weight,
-                                  Value freqs, Value handle, int64_t ratio, APFloat eps,
-                                  int64_t ropeDim, FloatAttr scale) {
-  FailureOr<int64_t> headDim = verifyHeadDim(op, kv);
-  if (failed(headDim) ||
-      failed(verifyEpilogueSteps(op, *headDim, weight, freqs, ratio, eps, ropeDim, scale)))
+/// The checks the fused epilogue and the fused store share: the spec's limits (the
+/// verifier of #dsv4.spec), then the operands' shapes against it.
+LogicalResult verifyFusedOp(Operation *op, Value kv, Value weight, Value freqs, Value handle) {
+  KernelSpecAttr spec = KernelSpecAttr::get(op);
+  if (failed(KernelSpecAttr::verify(opError(op), spec.getMode(), spec.getHeadDim(),
+                                    spec.getRopeDim(), spec.getKvType(), spec.getWeightType(),
+                                    spec.getRatio(), spec.getEps(), spec.getScale(),
+                                    spec.getLayout(), spec.getPageSize(), spec.getFp8Type())) ||
+      failed(verifyWeight(op, weight, spec.getHeadDim())) ||
+      failed(verifyFreqs(op, freqs, spec.getRopeDim())))
     return failure();
   auto handleType = cast<RankedTensorType>(handle.getType());
-  if (source == PositionSource::decode && handleType.getRank() != 1)
+  if (spec.getMode() == PositionSource::decode && handleType.getRank() != 1)
     return op->emitOpError() << "decode handle must be seq_lens [B], got " << handleType;
-  if (source == PositionSource::prefill && failed(verifyPlan(op, handle)))
-    return failure();
-  return headDim;
+  if (spec.getMode() == PositionSource::prefill)
+    return verifyPlan(op, handle);
+  return success();
 }
 
 /// Static sizes must agree; a dynamic one agrees with anything.
@@ -189,18 +170,9 @@ LogicalResult verifyResultRows(Operation *op, StringRef what, Value result, Valu
                            << " does not match rows " << sizeString(dimOf(rows, 0));
 }
 
-/// page_size a power of two (the slot splits by shift and mask) small enough that a page's
-/// bytes cannot overflow (Limits.h).
-LogicalResult verifyPageSize(Operation *op, int64_t pageSize) {
-  if (pageSize < 1 || pageSize > dsv4_abi::kMaxPageSize || !llvm::isPowerOf2_64(pageSize))
-    return op->emitOpError() << "page_size must be a power of two in [1, "
-                             << dsv4_abi::kMaxPageSize << "], got " << pageSize;
-  return success();
-}
-
-/// A valid page_size and one out_loc per item.
+/// page_size within the limits, one out_loc per item.
 LogicalResult verifyAddressing(Operation *op, int64_t pageSize, Value outLoc, Value handle) {
-  if (failed(verifyPageSize(op, pageSize)))
+  if (failed(checkPageSize(opError(op), pageSize)))
     return failure();
   return verifySameSize(op, "out_loc length", dimOf(outLoc, 0), "handle rows",
                         dimOf(handle, 0));
@@ -218,8 +190,7 @@ LogicalResult verifyScaleType(Operation *op, ScaleFormat format, Type scaleType)
 } // namespace
 
 LogicalResult FusedEpilogueOp::verify() {
-  return verifyEpilogue(*this, getSource(), getKv(), getWeight(), getFreqs(), getHandle(),
-                        getRatio(), getEps(), getRopeDim(), getScaleAttr());
+  return verifyFusedOp(*this, getKv(), getWeight(), getFreqs(), getHandle());
 }
 
 LogicalResult QuantizeOp::verify() {
@@ -264,7 +235,7 @@ LogicalResult PagedStoreOp::verify() {
                             dimOf(getRows(), 0))) ||
       failed(verifySameSize(*this, "scales rows", dimOf(getScales(), 0), "rows",
                             dimOf(getRows(), 0))) ||
-      failed(verifyRatio(*this, getRatio())) || failed(verifyItems(*this, getItems())) ||
+      failed(checkRatio(opError(*this), getRatio())) || failed(verifyItems(*this, getItems())) ||
       failed(verifySameSize(*this, "item count", dimOf(getItems(), 0), "handle rows",
                             dimOf(getHandle(), 0))) ||
       failed(verifyAddressing(*this, getPageSize(), getOutLoc(), getHandle())))
@@ -304,13 +275,10 @@ LogicalResult verifyStoreLayout(Operation *op, CacheLayout layoutKind, int64_t h
 } // namespace
 
 LogicalResult FusedStoreOp::verify() {
-  FailureOr<int64_t> headDim =
-      verifyEpilogue(*this, getSource(), getKv(), getWeight(), getFreqs(), getHandle(),
-                     getRatio(), getEps(), getRopeDim(), getScaleAttr());
-  if (failed(headDim) ||
-      failed(verifyStoreLayout(*this, getLayout(), *headDim, getRopeDim(), getFp8Type())))
+  if (failed(verifyFusedOp(*this, getKv(), getWeight(), getFreqs(), getHandle())))
     return failure();
-  return verifyAddressing(*this, getPageSize(), getOutLoc(), getHandle());
+  return verifySameSize(*this, "out_loc length", dimOf(getOutLoc(), 0), "handle rows",
+                        dimOf(getHandle(), 0));
 }
 
 //===----------------------------------------------------------------------===//
@@ -324,7 +292,7 @@ namespace {
 /// row holds kv then score, W = coff * D floats each.
 FailureOr<int64_t> verifyCompressInputs(Operation *op, Value state, Value tokenReq, Value positions,
                                         int64_t ratio, int64_t coff) {
-  if (failed(verifyRatio(op, ratio)))
+  if (failed(checkRatio(opError(op), ratio)))
     return failure();
   int64_t blockSize = dimOf(state, 1);
   if (ShapedType::isDynamic(blockSize) || blockSize < 1 || blockSize > dsv4_abi::kMaxPageSize ||
@@ -333,12 +301,12 @@ FailureOr<int64_t> verifyCompressInputs(Operation *op, Value state, Value tokenR
                              << dsv4_abi::kMaxPageSize << "], got " << sizeString(blockSize);
   int64_t width = dimOf(state, 2);
   int64_t headDim = ShapedType::isDynamic(width) ? width : width / (2 * coff);
-  if (ShapedType::isDynamic(width) || width % (2 * coff) != 0 || headDim < kMinHeadDim ||
-      headDim > kMaxHeadDim || !llvm::isPowerOf2_64(headDim))
+  if (ShapedType::isDynamic(width) || width % (2 * coff) != 0 || headDim < dsv4_abi::kMinHeadDim ||
+      headDim > dsv4_abi::kMaxHeadDim || !llvm::isPowerOf2_64(headDim))
     return op->emitOpError() << "state rows must hold kv and score of W = coff * D floats "
                                 "each (coff = "
-                             << coff << ", D a power of two in [" << kMinHeadDim << ", "
-                             << kMaxHeadDim << "]), got " << sizeString(width) << " floats";
+                             << coff << ", D a power of two in [" << dsv4_abi::kMinHeadDim << ", "
+                             << dsv4_abi::kMaxHeadDim << "]), got " << sizeString(width) << " floats";
   if (failed(verifySameSize(op, "positions length", dimOf(positions, 0), "token_req length",
                             dimOf(tokenReq, 0))))
     return failure();
@@ -372,7 +340,7 @@ LogicalResult FusedCompressStoreOp::verify() {
       failed(verifyEpilogueSteps(*this, *headDim, getWeight(), getFreqs(), getRatio(), getEps(),
                                  getRopeDim(), getScaleAttr())) ||
       failed(verifyStoreLayout(*this, getLayout(), *headDim, getRopeDim(), getFp8Type())) ||
-      failed(verifyPageSize(*this, getPageSize())))
+      failed(checkPageSize(opError(*this), getPageSize())))
     return failure();
   return verifySameSize(*this, "out_loc length", dimOf(getOutLoc(), 0), "token_req length",
                         dimOf(getTokenReq(), 0));

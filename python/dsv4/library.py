@@ -57,7 +57,7 @@ _WEIGHT_DTYPES = ("f32", "bf16")
 _FP8_LAYOUTS = ("indexer", "main")
 _LAYOUTS = (*_FP8_LAYOUTS, "indexer_mxfp4")
 DEFAULT_PAGE_SIZE = 64          # dsv4-gen's --page-size default
-# The limits the compiler checks (dsv4-gen's validate(), lib/Generator/KernelConfig.cpp): the
+# The limits the compiler checks (#dsv4.spec's verifier, lib/Dialect/Checks.cpp): the
 # sizes its address arithmetic multiplies, so a configuration outside them is refused here
 # before it reaches a compiler, a cache folder or a key.
 MIN_HEAD_DIM, MAX_HEAD_DIM = 64, 4096   # D, a power of two; R is even in [2, D]

@@ -38,17 +38,19 @@ EDGE_WORDS = ["f32", "bf16", "f16", "i32", "i64", "f64", "index", "decode", "pre
               "@\"\"", "@_", "@WARP_SZ", "builtin.module {", "}", "gpu.module @g {",
               "func.func @k() {"]
 # (weight, flags, passes before the execution oracle's run of the CPU reference, or None).
-EMULATED_KERNEL = ["--dsv4-fuse", "--convert-dsv4-to-gpu", "--canonicalize", "--cse",
-                   "--convert-gpu-to-host"]
+EMULATED_KERNEL = ["--dsv4-fuse", "--dsv4-plan-kernels", "--convert-dsv4-to-gpu",
+                   "--dsv4-host-launch", "--canonicalize", "--cse", "--convert-gpu-to-host"]
 PIPELINES = [
     (1, ["--verify-diagnostics"], None),
     (1, ["--dsv4-fuse"], None),
     (1, ["--canonicalize"], None),
-    (1, ["--convert-dsv4-to-gpu"], None),
-    (1, ["--dsv4-fuse", "--convert-dsv4-to-gpu=rows-per-workgroup=3"], None),
+    (1, ["--dsv4-plan-kernels", "--convert-dsv4-to-gpu"], None),
+    (1, ["--dsv4-fuse", "--dsv4-plan-kernels=rows-per-workgroup=3", "--convert-dsv4-to-gpu",
+         "--dsv4-host-launch"], None),
     (1, ["--convert-dsv4-to-loops"], None),
     (3, ["--dsv4-cpu-reference"], ["--convert-dsv4-to-loops"]),
-    (2, ["--dsv4-fuse", "--convert-dsv4-to-gpu", "--convert-gpu-to-host"], EMULATED_KERNEL),
+    (2, ["--dsv4-fuse", "--dsv4-plan-kernels", "--convert-dsv4-to-gpu", "--dsv4-host-launch",
+         "--convert-gpu-to-host"], EMULATED_KERNEL),
     (1, ["--dsv4-compile=chip=sm_90 output-dir={out}"], None),
     (1, ["--dsv4-compile=chip=gfx942 output-dir={out} format=isa"], None),
     (1, ["--dsv4-compile=chip=gfx950 output-dir={out}"], None),

@@ -2,12 +2,13 @@
 #include "ToolSetup.h"
 #include "dsv4/Dialect/CacheLayout.h"
 #include "dsv4/Dialect/Dsv4.h"
-#include "dsv4/Generator/KernelConfig.h"
+#include "dsv4/Generator/BuildKernel.h"
 #include "dsv4/Target/Toolkit.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
@@ -55,32 +56,118 @@ static cl::opt<bool> printName("print-name",
 static cl::opt<std::string> output("o", cl::desc("output file"), cl::value_desc("filename"),
                                    cl::init("-"));
 
-/// The store options into `config`; a bad or contradictory one is one error line.
-static mlir::LogicalResult readStoreOptions(mlir::dsv4::KernelConfig &config) {
-  auto fail = [](const Twine &message) {
-    WithColor::error(errs(), "dsv4-gen") << message << "\n";
-    return mlir::failure();
-  };
+/// One error line; returns failure.
+static mlir::LogicalResult fail(const Twine &message) {
+  WithColor::error(errs(), "dsv4-gen") << message << "\n";
+  return mlir::failure();
+}
+
+/// The element type a dtype option names, or failure with the error printed.
+static mlir::FailureOr<mlir::Type> parseDtype(mlir::MLIRContext &context, StringRef what,
+                                              StringRef dtype, bool allowF16) {
+  mlir::Builder b(&context);
+  if (dtype == "f32")
+    return b.getF32Type();
+  if (dtype == "bf16")
+    return b.getBF16Type();
+  if (dtype == "f16" && allowF16)
+    return b.getF16Type();
+  (void)fail(what + " dtype '" + dtype + "' is not " + (allowF16 ? "f32, bf16 or f16" : "f32 or bf16"));
+  return mlir::failure();
+}
+
+/// "indexer, main or indexer_mxfp4": every layout, for messages.
+static std::string layoutNames() {
+  std::string names;
+  uint32_t last = mlir::dsv4::getMaxEnumValForCacheLayout();
+  for (uint32_t value = 0; value <= last; ++value) {
+    if (value)
+      names += value == last ? " or " : ", ";
+    names += mlir::dsv4::stringifyCacheLayout(*mlir::dsv4::symbolizeCacheLayout(value)).str();
+  }
+  return names;
+}
+
+/// The store options: the layout, and the FP8 type of an FP8 layout from --fp8 or --chip;
+/// a bad or contradictory one is one error line.
+struct StoreOptions {
+  std::optional<mlir::dsv4::CacheLayout> layout;
+  std::optional<int64_t> pageSize;
+  mlir::Type fp8Type;
+};
+
+static mlir::FailureOr<StoreOptions> readStoreOptions(mlir::MLIRContext &context) {
+  StoreOptions store;
   bool storeOption = pageSize.getNumOccurrences() || !fp8.empty() || !chip.empty();
-  if (layout.empty())
-    return storeOption ? fail("--page-size, --fp8 and --chip need --layout") : mlir::success();
-  config.layout = layout.getValue();
-  config.pageSize = pageSize;
+  if (layout.empty()) {
+    if (storeOption)
+      return fail("--page-size, --fp8 and --chip need --layout");
+    return store;
+  }
+  store.layout = mlir::dsv4::symbolizeCacheLayout(layout);
+  if (!store.layout)
+    return fail("layout '" + layout + "' is not " + layoutNames());
+  store.pageSize = pageSize.getValue();
   if (!fp8.empty() && !chip.empty())
     return fail("give --fp8 or --chip, not both");
+  bool fp8Layout =
+      mlir::dsv4::getCacheGeometry(*store.layout).codes == mlir::dsv4::CodeFormat::fp8;
+  bool fnuz = false;
   if (!chip.empty()) {
     if (std::string problem = mlir::dsv4::chipProblem(chip); !problem.empty())
       return fail(problem);
-    const mlir::dsv4::Chip *known = mlir::dsv4::lookupChip(chip);
-    config.fp8 = known->fnuzFp8 ? "fnuz" : "fn";
+    fnuz = mlir::dsv4::lookupChip(chip)->fnuzFp8;
   } else if (!fp8.empty()) {
-    std::optional<mlir::dsv4::CacheLayout> known = mlir::dsv4::symbolizeCacheLayout(layout);
-    if (known && mlir::dsv4::getCacheGeometry(*known).codes != mlir::dsv4::CodeFormat::fp8)
-      return fail("--fp8 does not apply to the " + layout +
-                  " layout: it quantizes to f4E2M1FN");
-    config.fp8 = fp8;
+    if (!fp8Layout)
+      return fail("--fp8 does not apply to the " + layout + " layout: it quantizes to f4E2M1FN");
+    if (fp8 != "fn" && fp8 != "fnuz")
+      return fail("fp8 '" + fp8 + "' is not fn or fnuz");
+    fnuz = fp8 == "fnuz";
   }
-  return mlir::success();
+  // indexer_mxfp4 quantizes to e2m1 on every chip: no FP8 type.
+  if (fp8Layout)
+    store.fp8Type = fnuz ? mlir::Type(mlir::Float8E4M3FNUZType::get(&context))
+                         : mlir::Type(mlir::Float8E4M3FNType::get(&context));
+  return store;
+}
+
+/// The spec the options ask for, checked by #dsv4.spec's verifier (the dialect's limits, the
+/// ones the ops verify); a bad one is one error line.
+static mlir::FailureOr<mlir::dsv4::KernelSpecAttr> readSpec(mlir::MLIRContext &context) {
+  std::optional<mlir::dsv4::PositionSource> source = mlir::dsv4::symbolizePositionSource(mode);
+  if (!source)
+    return fail("mode '" + mode + "' is not decode or prefill");
+  mlir::FailureOr<mlir::Type> kvType = parseDtype(context, "kv", kvDtype, /*allowF16=*/true);
+  if (failed(kvType))
+    return mlir::failure();
+  mlir::FailureOr<mlir::Type> weightType =
+      parseDtype(context, "weight", weightDtype, /*allowF16=*/false);
+  if (failed(weightType))
+    return mlir::failure();
+  if (scale.getNumOccurrences() && !rotate)
+    return fail("a scale is given but rotate is off (the scale multiplies the Hadamard output)");
+  mlir::FailureOr<StoreOptions> store = readStoreOptions(context);
+  if (failed(store))
+    return mlir::failure();
+  mlir::Builder b(&context);
+  mlir::FloatAttr scaleAttr;
+  if (rotate)
+    scaleAttr = b.getF32FloatAttr(scale.getNumOccurrences() ? scale.getValue()
+                                                            : mlir::dsv4::defaultScale(headDim));
+  // The verifier's message goes to stderr as one error line: no location to print.
+  std::string problem;
+  auto emitError = [&]() { return mlir::emitError(b.getUnknownLoc()); };
+  mlir::ScopedDiagnosticHandler handler(&context, [&](mlir::Diagnostic &diagnostic) {
+    problem = diagnostic.str();
+    return mlir::success();
+  });
+  mlir::dsv4::KernelSpecAttr spec = mlir::dsv4::KernelSpecAttr::getChecked(
+      emitError, &context, *source, headDim.getValue(), ropeDim.getValue(), *kvType, *weightType,
+      ratio.getValue(),
+      b.getF32FloatAttr(eps), scaleAttr, store->layout, store->pageSize, store->fp8Type);
+  if (!spec)
+    return fail(problem);
+  return spec;
 }
 
 int main(int argc, char **argv) {
@@ -91,24 +178,12 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(args.size(), args.data(),
                               "dsv4-gen: the dsv4 IR of one kernel configuration\n");
 
-  mlir::dsv4::KernelConfig config;
-  config.mode = mode;
-  config.headDim = headDim;
-  config.ropeDim = ropeDim;
-  config.kvDtype = kvDtype;
-  config.weightDtype = weightDtype;
-  config.eps = eps;
-  config.ratio = ratio;
-  config.rotate = rotate;
-  if (scale.getNumOccurrences())
-    config.scale = scale.getValue();
-  if (failed(readStoreOptions(config)))
+  mlir::MLIRContext context;
+  context.loadDialect<mlir::dsv4::Dsv4Dialect, mlir::func::FuncDialect>();
+  mlir::FailureOr<mlir::dsv4::KernelSpecAttr> spec = readSpec(context);
+  if (failed(spec))
     return 1;
-  if (std::string problem = mlir::dsv4::validate(config); !problem.empty()) {
-    WithColor::error(errs(), "dsv4-gen") << problem << "\n";
-    return 1;
-  }
-  std::string kernel = name.empty() ? mlir::dsv4::kernelName(config) : name.getValue();
+  std::string kernel = name.empty() ? mlir::dsv4::kernelName(*spec) : name.getValue();
   if (!mlir::dsv4::isValidKernelName(kernel)) {
     WithColor::error(errs(), "dsv4-gen") << "kernel name '" << kernel
                                          << "' is not a valid symbol: "
@@ -125,12 +200,13 @@ int main(int argc, char **argv) {
   if (printName) {
     file->os() << kernel << "\n";
   } else {
-    mlir::MLIRContext context;
-    context.loadDialect<mlir::dsv4::Dsv4Dialect, mlir::func::FuncDialect>();
     mlir::OpBuilder builder(&context);
     mlir::OwningOpRef<mlir::ModuleOp> module = mlir::ModuleOp::create(builder.getUnknownLoc());
     builder.setInsertionPointToEnd(module->getBody());
-    mlir::dsv4::buildKernel(builder, builder.getUnknownLoc(), config, kernel);
+    mlir::dsv4::buildKernel(builder, builder.getUnknownLoc(), *spec, kernel);
+    // A verified spec builds ops that verify; the ops' verifiers have the last word.
+    if (failed(mlir::verify(*module)))
+      return 1;
     // The function alone, not its module: outputs of several runs concatenate into one input.
     for (mlir::Operation &op : *module->getBody())
       file->os() << op << "\n";

@@ -22,6 +22,16 @@ inline constexpr int64_t kMaxRatio = 2147483647;
 /// overflow, while 2^54 tokens a page already wrapped the 64-bit page size to a negative one.
 inline constexpr int64_t kMaxPageSize = int64_t(1) << 20;
 
+/// Lanes that share one row: gpu.shuffle widths above 32 do not exist on warp32 machines,
+/// and the kernel must run there.
+inline constexpr int64_t kMaxLanesPerRow = 32;
+
+/// Threads of one workgroup: the limit of every supported chip.
+inline constexpr int64_t kMaxWorkgroupSize = 1024;
+
+/// Every global access of a kv row is 16 bytes wide.
+inline constexpr int64_t kAccessBytes = 16;
+
 } // namespace dsv4_abi
 
 #endif // DSV4_ABI_LIMITS_H

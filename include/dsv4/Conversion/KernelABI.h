@@ -10,6 +10,9 @@ namespace mlir::dsv4 {
 /// Module attribute where convert-dsv4-to-gpu records each kernel's configuration for the
 /// manifest writer (the gpu.module itself is gone once it is a gpu.binary).
 constexpr llvm::StringLiteral kKernelsAttrName = "dsv4.kernels";
+/// On a kernel function the module calls, kept as `<name>.host` by convert-dsv4-to-gpu: the
+/// kernel (`@name::@name`) that dsv4-host-launch makes it launch.
+constexpr llvm::StringLiteral kLaunchesAttrName = "dsv4.launches";
 
 /// Parameter positions: the in-place kernel's, then the ones a store kernel appends.
 enum KernelArg : unsigned {

@@ -1,4 +1,4 @@
-// The dsv4 dialect and its ops (generated from dialect/*.td).
+// The dsv4 dialect, its attributes and its ops (generated from dialect/*.td).
 #ifndef DSV4_DIALECT_DSV4_H
 #define DSV4_DIALECT_DSV4_H
 
@@ -10,6 +10,9 @@
 
 #include "Dsv4OpsDialect.h.inc"
 #include "Dsv4Enums.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "Dsv4Attrs.h.inc"
 
 #define GET_OP_CLASSES
 #include "Dsv4Ops.h.inc"

@@ -28,28 +28,6 @@ RowLayout mlir::dsv4::naturalLayout(int indexBits, int laneBits, int pinnedBits)
   return layout;
 }
 
-std::optional<ExchangeSchedule> mlir::dsv4::parseExchangeSchedule(const std::string &name) {
-  if (name == "grouped")
-    return ExchangeSchedule::Grouped;
-  if (name == "per-stage")
-    return ExchangeSchedule::PerStage;
-  if (name == "shuffle")
-    return ExchangeSchedule::Shuffle;
-  return std::nullopt;
-}
-
-const char *mlir::dsv4::stringifyExchangeSchedule(ExchangeSchedule schedule) {
-  switch (schedule) {
-  case ExchangeSchedule::Grouped:
-    return "grouped";
-  case ExchangeSchedule::PerStage:
-    return "per-stage";
-  case ExchangeSchedule::Shuffle:
-    return "shuffle";
-  }
-  llvm_unreachable("unknown exchange schedule");
-}
-
 int ButterflyPlan::numExchanges() const {
   return llvm::count_if(steps, [](const ButterflyStep &step) {
     return step.kind == ButterflyStep::Kind::Relayout ||

@@ -1,8 +1,10 @@
 // Where each bit of a row index lives while lanes of one row cooperate on a Hadamard
 // transform, and the order of butterfly stages and LDS exchanges that a schedule implies.
-// Pure C++ (no IR): Dsv4ToGPU.cpp turns a plan into ops.
+// No IR (only the dialect's ExchangeSchedule enum): KernelEmitter.cpp turns a plan into ops.
 #ifndef DSV4_CONVERSION_DSV4TOGPU_BUTTERFLYSCHEDULE_H
 #define DSV4_CONVERSION_DSV4TOGPU_BUTTERFLYSCHEDULE_H
+
+#include "dsv4/Dialect/Dsv4.h"
 
 #include "llvm/ADT/SmallVector.h"
 
@@ -32,14 +34,6 @@ struct RowLayout {
 /// (c * lanes + l) * V + e, so consecutive lanes read consecutive 16-byte pieces.
 RowLayout naturalLayout(int indexBits, int laneBits, int pinnedBits);
 
-enum class ExchangeSchedule { Grouped, PerStage, Shuffle };
-std::optional<ExchangeSchedule> parseExchangeSchedule(const std::string &name);
-const char *stringifyExchangeSchedule(ExchangeSchedule schedule);
-/// The 16-byte runs a lane must hold: a grouped exchange brings lane bits into unpinned
-/// register bits, so it needs two; partner and shuffle stages work on any number.
-inline int64_t minRunsPerLane(ExchangeSchedule schedule) {
-  return schedule == ExchangeSchedule::Grouped ? 2 : 1;
-}
 
 /// One step of the transform.
 struct ButterflyStep {
@@ -73,7 +67,7 @@ struct ButterflyPlan {
 /// relayout that brings as many undone bits into the unpinned register slots as fit; repeat.
 /// That is ceil(laneBits / (registerBits - pinnedBits)) exchanges, the fewest for a layout
 /// that keeps 16-byte runs. PerStage: one partner exchange per lane bit. Shuffle: one
-/// shuffle stage per lane bit, no LDS.
+/// shuffle stage per lane bit, no LDS. `schedule` is not None.
 ButterflyPlan planButterflies(const RowLayout &start, int pinnedBits, ExchangeSchedule schedule);
 
 /// An XOR swizzle of the LDS slot of a row. Eight lanes' 16-byte runs are served together;

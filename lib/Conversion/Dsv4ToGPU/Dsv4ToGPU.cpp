@@ -1,9 +1,8 @@
 // convert-dsv4-to-gpu: a function holding one dsv4.fused_epilogue or dsv4.fused_store becomes
-// one gpu.func in a gpu.module of its own. This file checks the configuration, builds the kernel's signature and
-// records what the manifest needs; KernelEmitter.cpp fills in the body.
-#include "HostLaunch.h"
+// one gpu.func in a gpu.module of its own, as the op's plan (dsv4-plan-kernels) says. This file
+// builds the kernel's signature and records what the manifest needs; KernelEmitter.cpp fills
+// in the body.
 #include "KernelEmitter.h"
-#include "KernelShape.h"
 #include "dsv4/ABI/Manifest.h"
 #include "dsv4/Conversion/KernelABI.h"
 #include "dsv4/Target/Toolkit.h"
@@ -28,7 +27,6 @@ using namespace mlir::dsv4;
 
 namespace {
 namespace abi = ::dsv4_abi;
-constexpr int64_t kMaxWorkgroupSize = 1024;
 /// The bare-pointer calling convention (one pointer per buffer, docs/ABI.md) needs static
 /// shapes, so buffers are typed by an i32-indexable bound; the runtime checks real extents.
 constexpr int64_t kBufferBound = std::numeric_limits<int32_t>::max();
@@ -43,22 +41,6 @@ std::string dtypeName(Type type) {
   return "f16";
 }
 
-/// The shape's workgroup, in rows of `config.lanes`; a kernel exchanging through LDS (rows * D
-/// f32 values) gets few enough rows to fit every supported chip, so D=4096 compiled with
-/// default options still loads on sm_90 (48 KiB).
-int64_t defaultRows(const KernelConfig &config, const KernelShape &shape) {
-  int64_t rows = shape.workgroupSize() / config.lanes;
-  if (config.exchangesThroughLds())
-    rows = std::min(rows, minWorkgroupMemoryBytes() / (config.headDim * int64_t(sizeof(float))));
-  return std::max<int64_t>(1, rows);
-}
-
-/// The manifest's name for how the kernel exchanges values: a kernel that does not rotate
-/// exchanges nothing, whatever schedule was asked for.
-StringRef scheduleName(const KernelConfig &config) {
-  return config.rotates() ? stringifyExchangeSchedule(config.schedule) : "none";
-}
-
 /// The manifest's name of an FP8 type.
 std::string fp8Name(Type fp8) {
   std::string name;
@@ -69,21 +51,6 @@ std::string fp8Name(Type fp8) {
 /// The operands a kernel function must pass, in order: the fused op's tensor operands.
 constexpr llvm::StringLiteral kEpilogueSignature = "(kv, weight, freqs, handle)";
 constexpr llvm::StringLiteral kStoreSignature = "(kv, weight, freqs, handle, cache, out_loc)";
-
-/// The epilogue part of a fused op's configuration, whichever of the two it is.
-template <typename FusedOp>
-void readEpilogue(FusedOp op, KernelConfig &config) {
-  auto kvType = cast<RankedTensorType>(op.getKv().getType());
-  config.op = op;
-  config.source = op.getSource();
-  config.ratio = op.getRatio();
-  config.eps = op.getEpsAttr();
-  config.scale = op.getScaleAttr();
-  config.headDim = kvType.getDimSize(1);
-  config.ropeDim = op.getRopeDim();
-  config.kvType = kvType.getElementType();
-  config.weightType = cast<RankedTensorType>(op.getWeight().getType()).getElementType();
-}
 
 //===----------------------------------------------------------------------===//
 // The pass
@@ -166,47 +133,13 @@ private:
     return op;
   }
 
-  /// The configuration of fused op `op` (dsv4.fused_epilogue or dsv4.fused_store).
-  FailureOr<KernelConfig> getConfig(Operation *op) {
-    KernelConfig config;
-    llvm::TypeSwitch<Operation *>(op)
-        .Case([&](FusedEpilogueOp epilogue) { readEpilogue(epilogue, config); })
-        .Case([&](FusedStoreOp store) {
-          readEpilogue(store, config);
-          config.store = StoreConfig{store.getLayout(), int64_t(store.getPageSize()),
-                                     store.getFp8Type().value_or(Type())};
-        });
-    config.vectorWidth = kAccessBytes / (config.kvType.getIntOrFloatBitWidth() / 8);
-    // The shape table (KernelShape.cpp) gives the defaults; each option overrides its part.
-    KernelShape shape = chooseKernelShape(config.headDim, config.vectorWidth, config.rotates(),
-                                          config.source == PositionSource::prefill);
-    config.schedule = shape.schedule;
-    if (!schedule.empty()) {
-      std::optional<ExchangeSchedule> parsed = parseExchangeSchedule(schedule);
-      if (!parsed)
-        return op->emitError() << "unknown schedule '" << schedule
-                               << "'; expected 'grouped', 'per-stage' or 'shuffle'";
-      config.schedule = *parsed;
-    }
-    int64_t minValues = minRunsPerLane(config.schedule) * config.vectorWidth;
-    // A schedule asked for by option may need more values per lane than the table's shape
-    // gives (grouped at D=128): the default lanes then shrink to leave each lane enough.
-    config.lanes = lanesPerRow ? lanesPerRow.getValue()
-                               : std::max<int64_t>(1, std::min(shape.lanes,
-                                                               config.headDim / minValues));
-    if (!llvm::isPowerOf2_64(config.lanes) || config.lanes > kMaxLanesPerRow ||
-        config.lanes * minValues > config.headDim)
-      return op->emitError() << "lanes-per-row " << config.lanes
-                             << " must be a power of two <= " << kMaxLanesPerRow
-                             << " leaving each lane at least " << minValues << " values of the "
-                             << config.headDim << "-wide row (schedule '"
-                             << stringifyExchangeSchedule(config.schedule) << "')";
-    config.rows = rowsPerWorkgroup ? rowsPerWorkgroup.getValue() : defaultRows(config, shape);
-    // Compared by division: rows * lanes may not fit in 64 bits.
-    if (config.rows < 1 || config.rows > kMaxWorkgroupSize / config.lanes)
-      return op->emitError() << "rows-per-workgroup " << config.rows << " times lanes-per-row "
-                             << config.lanes << " must be in [1, " << kMaxWorkgroupSize << "]";
-    return config;
+  /// The plan dsv4-plan-kernels attached to fused op `op` (the dialect verified it).
+  FailureOr<KernelPlanAttr> getPlan(Operation *op) {
+    auto plan = op->getAttrOfType<KernelPlanAttr>(Dsv4Dialect::kPlanAttrName);
+    if (!plan)
+      return op->emitError() << "'" << op->getName()
+                             << "' has no plan: run dsv4-plan-kernels first";
+    return plan;
   }
 
   /// One gpu.module per kernel, named like it, so each becomes its own code object.
@@ -217,19 +150,19 @@ private:
   }
 
   /// The kernel's parameters (docs/ABI.md), buffers as flat global memrefs.
-  FunctionType kernelType(const KernelConfig &config, Builder &builder) {
+  FunctionType kernelType(KernelSpecAttr spec, Builder &builder) {
     auto global = gpu::AddressSpaceAttr::get(&getContext(), gpu::AddressSpace::Global);
     auto buffer = [&](Type element) {
       return MemRefType::get({kBufferBound}, element, MemRefLayoutAttrInterface(), global);
     };
     Type i32 = builder.getI32Type();
     // Every scalar of the in-place list is an i32; each buffer gets its element type here.
-    SmallVector<Type> params(numKernelArgs(bool(config.store)), i32);
-    params[kKvArg] = buffer(config.kvType);
-    params[kWeightArg] = buffer(config.weightType);
+    SmallVector<Type> params(numKernelArgs(spec.stores()), i32);
+    params[kKvArg] = buffer(spec.getKvType());
+    params[kWeightArg] = buffer(spec.getWeightType());
     params[kFreqsArg] = buffer(builder.getF32Type());
     params[kHandleArg] = buffer(i32);
-    if (config.store) {
+    if (spec.stores()) {
       params[kOutLocArg] = buffer(builder.getI64Type());
       params[kCacheArg] = MemRefType::get({kCacheBound}, builder.getI8Type(),
                                           MemRefLayoutAttrInterface(), global);
@@ -242,17 +175,19 @@ private:
     FailureOr<Operation *> op = getKernelOp(function);
     if (failed(op))
       return failure();
-    FailureOr<KernelConfig> config = getConfig(*op);
-    if (failed(config))
+    KernelSpecAttr spec = KernelSpecAttr::get(*op);
+    FailureOr<KernelPlanAttr> plan = getPlan(*op);
+    if (failed(plan))
       return failure();
+    KernelToEmit config{*op, spec, *plan};
     StringAttr name = function.getSymNameAttr();
     if (!isValidKernelName(name))
       return mlir::emitError(function.getLoc()) << "kernel name '" << name.getValue()
                                                  << "' is not a valid symbol: "
                                                  << kKernelNameRule;
-    recordKernel(module, *config, name);
+    recordKernel(module, config, name);
     // A function that the module itself calls keeps its callers as `<name>.host`, which
-    // launches the kernel; the gpu.module takes the name.
+    // dsv4-host-launch makes launch the kernel; the gpu.module takes the name.
     bool called = !SymbolTable::symbolKnownUseEmpty(function, module);
     auto hostName = StringAttr::get(&getContext(), name.getValue() + ".host");
     if (called && failed(SymbolTable::replaceAllSymbolUses(function, hostName, module)))
@@ -262,24 +197,26 @@ private:
     OpBuilder builder = OpBuilder::atBlockEnd(kernelModule.getBody());
     // A slot of f32 per row, only for a kernel that exchanges through LDS.
     SmallVector<Type> lds;
-    if (config->exchangesThroughLds())
+    if (plan->exchangesThroughLds())
       lds.push_back(MemRefType::get(
-          {config->rows * config->headDim}, builder.getF32Type(), MemRefLayoutAttrInterface(),
+          {plan->getLdsBytes() / int64_t(sizeof(float))}, builder.getF32Type(),
+          MemRefLayoutAttrInterface(),
           gpu::AddressSpaceAttr::get(&getContext(), gpu::AddressSpace::Workgroup)));
     auto kernel = gpu::GPUFuncOp::create(builder, function.getLoc(), name,
-                                         kernelType(*config, builder), lds);
+                                         kernelType(spec, builder), lds);
     kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), builder.getUnitAttr());
     kernel.setKnownBlockSizeAttr(builder.getDenseI32ArrayAttr(
-        {int32_t(config->workgroupSize()), 1, 1}));
+        {int32_t(plan->getWorkgroupSize()), 1, 1}));
     // 16-byte LDS accesses need a 16-byte aligned buffer.
     if (!lds.empty())
       kernel.setWorkgroupAttributionAttr(0, LLVM::LLVMDialect::getAlignAttrName(),
                                          builder.getI64IntegerAttr(kAccessBytes));
     ImplicitLocOpBuilder b(function.getLoc(), builder);
     b.setInsertionPointToStart(&kernel.front());
-    emitKernelBody(b, *config, kernel);
+    emitKernelBody(b, config, kernel);
     if (called)
-      emitHostLaunch(function, kernel, *config);
+      function->setAttr(kLaunchesAttrName,
+                        SymbolRefAttr::get(name, {FlatSymbolRefAttr::get(name)}));
     else
       function.erase();
     return success();
@@ -287,48 +224,50 @@ private:
 
   /// Notes the configuration in the module's `dsv4.kernels` dictionary: the manifest
   /// writer reads it after the gpu.module has become a gpu.binary.
-  void recordKernel(ModuleOp module, const KernelConfig &config, StringRef name) {
+  void recordKernel(ModuleOp module, const KernelToEmit &config, StringRef name) {
     Builder builder(&getContext());
+    KernelSpecAttr spec = config.spec;
+    KernelPlanAttr plan = config.plan;
     auto vectorAlign = [&](Type type) {
       return std::min<int64_t>(kAccessBytes,
-                               config.vectorWidth * type.getIntOrFloatBitWidth() / 8);
+                               plan.getVectorWidth() * type.getIntOrFloatBitWidth() / 8);
     };
     SmallVector<NamedAttribute> entries = {
-        builder.getNamedAttr(abi::kModeKey, builder.getStringAttr(stringifyPositionSource(config.source))),
-        builder.getNamedAttr(abi::kRotateKey, builder.getBoolAttr(config.rotates())),
-        builder.getNamedAttr(abi::kHeadDimKey, builder.getI64IntegerAttr(config.headDim)),
-        builder.getNamedAttr(abi::kRopeDimKey, builder.getI64IntegerAttr(config.ropeDim)),
-        builder.getNamedAttr(abi::kRatioKey, builder.getI64IntegerAttr(config.ratio)),
-        builder.getNamedAttr(abi::kEpsKey, config.eps),
-        builder.getNamedAttr(abi::kScaleKey, config.scale ? Attribute(config.scale)
+        builder.getNamedAttr(abi::kModeKey, builder.getStringAttr(stringifyPositionSource(spec.getMode()))),
+        builder.getNamedAttr(abi::kRotateKey, builder.getBoolAttr(spec.rotates())),
+        builder.getNamedAttr(abi::kHeadDimKey, builder.getI64IntegerAttr(spec.getHeadDim())),
+        builder.getNamedAttr(abi::kRopeDimKey, builder.getI64IntegerAttr(spec.getRopeDim())),
+        builder.getNamedAttr(abi::kRatioKey, builder.getI64IntegerAttr(spec.getRatio())),
+        builder.getNamedAttr(abi::kEpsKey, spec.getEps()),
+        builder.getNamedAttr(abi::kScaleKey, spec.getScale() ? Attribute(spec.getScale())
                                                           : builder.getF32FloatAttr(1.0f)),
-        builder.getNamedAttr(abi::kKvDtypeKey, builder.getStringAttr(dtypeName(config.kvType))),
+        builder.getNamedAttr(abi::kKvDtypeKey, builder.getStringAttr(dtypeName(spec.getKvType()))),
         builder.getNamedAttr(abi::kWeightDtypeKey,
-                             builder.getStringAttr(dtypeName(config.weightType))),
+                             builder.getStringAttr(dtypeName(spec.getWeightType()))),
         builder.getNamedAttr(abi::kFreqsDtypeKey, builder.getStringAttr("f32")),
-        builder.getNamedAttr(abi::kLanesPerRowKey, builder.getI64IntegerAttr(config.lanes)),
-        builder.getNamedAttr(abi::kRowsPerWorkgroupKey, builder.getI64IntegerAttr(config.rows)),
-        builder.getNamedAttr(abi::kWorkgroupSizeKey, builder.getI64IntegerAttr(config.workgroupSize())),
-        builder.getNamedAttr(abi::kScheduleKey, builder.getStringAttr(scheduleName(config))),
+        builder.getNamedAttr(abi::kLanesPerRowKey, builder.getI64IntegerAttr(plan.getLanesPerRow())),
+        builder.getNamedAttr(abi::kRowsPerWorkgroupKey, builder.getI64IntegerAttr(plan.getRowsPerWorkgroup())),
+        builder.getNamedAttr(abi::kWorkgroupSizeKey, builder.getI64IntegerAttr(plan.getWorkgroupSize())),
+        builder.getNamedAttr(abi::kScheduleKey, builder.getStringAttr(stringifyExchangeSchedule(plan.getSchedule()))),
         builder.getNamedAttr(abi::kKvAlignKey, builder.getI64IntegerAttr(kAccessBytes)),
         builder.getNamedAttr(abi::kKvRowStrideMultipleKey,
-                             builder.getI64IntegerAttr(config.vectorWidth)),
+                             builder.getI64IntegerAttr(plan.getVectorWidth())),
         builder.getNamedAttr(abi::kWeightAlignKey,
-                             builder.getI64IntegerAttr(vectorAlign(config.weightType))),
+                             builder.getI64IntegerAttr(vectorAlign(spec.getWeightType()))),
         builder.getNamedAttr(abi::kFreqsAlignKey,
                              builder.getI64IntegerAttr(config.vectorFreqs() ? kAccessBytes : 4)),
         builder.getNamedAttr(abi::kFreqsRowStrideMultipleKey,
                              builder.getI64IntegerAttr(config.vectorFreqs() ? 4 : 1)),
     };
-    if (config.store) {
+    if (spec.stores()) {
       entries.push_back(builder.getNamedAttr(
-          abi::kLayoutKey, builder.getStringAttr(stringifyCacheLayout(config.store->layout))));
+          abi::kLayoutKey, builder.getStringAttr(stringifyCacheLayout(*spec.getLayout()))));
       entries.push_back(
-          builder.getNamedAttr(abi::kPageSizeKey, builder.getI64IntegerAttr(config.store->pageSize)));
+          builder.getNamedAttr(abi::kPageSizeKey, builder.getI64IntegerAttr(*spec.getPageSize())));
       // indexer_mxfp4 has no FP8 type: its codes are e2m1 on every chip.
-      if (config.store->fp8Type)
+      if (spec.getFp8Type())
         entries.push_back(builder.getNamedAttr(
-            abi::kFp8TypeKey, builder.getStringAttr(fp8Name(config.store->fp8Type))));
+            abi::kFp8TypeKey, builder.getStringAttr(fp8Name(spec.getFp8Type()))));
       entries.push_back(
           builder.getNamedAttr(abi::kCacheAlignKey, builder.getI64IntegerAttr(kAccessBytes)));
     }

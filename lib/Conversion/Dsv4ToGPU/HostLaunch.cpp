@@ -1,7 +1,8 @@
-// The launch of a dsv4 kernel from IR (see HostLaunch.h). Parameter positions come from
-// KernelABI.h, like the kernel's own signature.
+// dsv4-host-launch: the launch of a dsv4 kernel from IR (see HostLaunch.h). Parameter
+// positions come from KernelABI.h, like the kernel's own signature.
 #include "HostLaunch.h"
 #include "dsv4/Conversion/KernelABI.h"
+#include "dsv4/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -9,6 +10,11 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
+
+namespace mlir::dsv4 {
+#define GEN_PASS_DEF_DSV4HOSTLAUNCH
+#include "Passes.h.inc"
+} // namespace mlir::dsv4
 
 using namespace mlir;
 using namespace mlir::dsv4;
@@ -48,7 +54,7 @@ Value copyOf(ImplicitLocOpBuilder &b, Value tensor) {
 } // namespace
 
 void mlir::dsv4::emitHostLaunch(func::FuncOp function, gpu::GPUFuncOp kernel,
-                                const KernelConfig &config) {
+                                KernelSpecAttr spec, KernelPlanAttr plan) {
   Block &body = function.front();
   body.clear();
   ImplicitLocOpBuilder b(function.getLoc(), OpBuilder::atBlockEnd(&body));
@@ -56,11 +62,11 @@ void mlir::dsv4::emitHostLaunch(func::FuncOp function, gpu::GPUFuncOp kernel,
   Value freqs = body.getArgument(2), handle = body.getArgument(3);
   auto dim = [&](Value tensor, int64_t d) -> Value { return tensor::DimOp::create(b, tensor, d); };
   TypeRange params = kernel.getArgumentTypes();
-  SmallVector<Value> args(numKernelArgs(bool(config.store)));
+  SmallVector<Value> args(numKernelArgs(spec.stores()));
   // The in-place kernel updates kv; a store kernel writes the cache (arguments 4 and 5 of
   // the function) and only reads kv. The function returns a new kv or cache.
   Value output;
-  if (config.store) {
+  if (spec.stores()) {
     Value cache = body.getArgument(4), outLoc = body.getArgument(5);
     output = copyOf(b, cache);
     args[kKvArg] = asParameter(b, toBuffer(b, kv), params[kKvArg]);
@@ -78,7 +84,7 @@ void mlir::dsv4::emitHostLaunch(func::FuncOp function, gpu::GPUFuncOp kernel,
   Value numItems = dim(handle, 0);
   args[kNumItemsArg] = i32Of(b, numItems);
   args[kNumRowsArg] = i32Of(b, numRows);
-  args[kKvRowStrideArg] = i32Of(b, arith::ConstantIndexOp::create(b, config.headDim));
+  args[kKvRowStrideArg] = i32Of(b, arith::ConstantIndexOp::create(b, spec.getHeadDim()));
   args[kNumPositionsArg] = i32Of(b, dim(freqs, 0));
   args[kFreqsRowStrideArg] = i32Of(b, dim(freqs, 1));
   // Decode kernels ignore the plan row stride; docs/ABI.md asks for 4 there.
@@ -89,8 +95,8 @@ void mlir::dsv4::emitHostLaunch(func::FuncOp function, gpu::GPUFuncOp kernel,
 
   Value one = arith::ConstantIndexOp::create(b, 1);
   Value grid = arith::CeilDivUIOp::create(
-      b, numItems, arith::ConstantIndexOp::create(b, config.rows));
-  Value block = arith::ConstantIndexOp::create(b, config.workgroupSize());
+      b, numItems, arith::ConstantIndexOp::create(b, plan.getRowsPerWorkgroup()));
+  Value block = arith::ConstantIndexOp::create(b, plan.getWorkgroupSize());
   // No items: no launch (a GPU refuses an empty grid).
   Value any = arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, numItems,
                                     arith::ConstantIndexOp::create(b, 0));
@@ -106,3 +112,29 @@ void mlir::dsv4::emitHostLaunch(func::FuncOp function, gpu::GPUFuncOp kernel,
                                                    b.getUnitAttr(), b.getUnitAttr());
   func::ReturnOp::create(b, result);
 }
+
+namespace {
+struct Dsv4HostLaunchPass : dsv4::impl::Dsv4HostLaunchBase<Dsv4HostLaunchPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    for (auto function : llvm::make_early_inc_range(module.getOps<func::FuncOp>())) {
+      auto launches = function->getAttrOfType<SymbolRefAttr>(kLaunchesAttrName);
+      if (!launches)
+        continue;
+      auto kernel = SymbolTable::lookupNearestSymbolFrom<gpu::GPUFuncOp>(module, launches);
+      // convert-dsv4-to-gpu kept the body: `return fused(args)`, the op holding the plan.
+      auto ret = cast<func::ReturnOp>(function.front().getTerminator());
+      Operation *op = ret.getNumOperands() == 1 ? ret.getOperand(0).getDefiningOp() : nullptr;
+      auto plan = op ? op->getAttrOfType<KernelPlanAttr>(Dsv4Dialect::kPlanAttrName)
+                     : KernelPlanAttr();
+      if (!kernel || !plan) {
+        function.emitError() << "'" << kLaunchesAttrName << "' names no kernel that "
+                             << "convert-dsv4-to-gpu emitted from this function's body";
+        return signalPassFailure();
+      }
+      emitHostLaunch(function, kernel, KernelSpecAttr::get(op), plan);
+      function->removeAttr(kLaunchesAttrName);
+    }
+  }
+};
+} // namespace

@@ -22,7 +22,7 @@ constexpr int64_t kLdsRun = 4;
 /// Builds the body of one kernel; `x` holds the lane's row values, indexed by register.
 class KernelEmitter {
 public:
-  KernelEmitter(ImplicitLocOpBuilder &b, const KernelConfig &config, gpu::GPUFuncOp func)
+  KernelEmitter(ImplicitLocOpBuilder &b, const KernelToEmit &config, gpu::GPUFuncOp func)
       : b(b), config(config), func(func) {}
 
   void emit() {
@@ -36,14 +36,14 @@ public:
     applyRmsNorm();
     applyRope();
     RowLayout layout = natural();
-    if (config.rotates()) {
-      ButterflyPlan plan = planButterflies(natural(), config.pinnedBits(), config.schedule);
-      if (config.exchangesThroughLds())
+    if (config.spec.rotates()) {
+      ButterflyPlan plan = planButterflies(natural(), config.pinnedBits(), config.plan.getSchedule());
+      if (config.plan.exchangesThroughLds())
         swizzle = chooseLdsSwizzle(plan, natural(), llvm::Log2_64(kLdsRun));
-      applyHadamard(plan, config.scale.getValue());
+      applyHadamard(plan, config.spec.getScale().getValue());
       layout = plan.finalLayout;
     }
-    if (config.store)
+    if (config.spec.stores())
       storeToCache(layout);
     else
       storeRow(layout);
@@ -52,7 +52,7 @@ public:
 
 private:
   ImplicitLocOpBuilder &b;
-  KernelConfig config;
+  KernelToEmit config;
   gpu::GPUFuncOp func;
   Value kv, weight, freqs, handle, lds;
   Value numItems, numRows, kvRowStride, numPositions, freqsRowStride, planRowStride;
@@ -95,10 +95,10 @@ private:
     numPositions = args[kNumPositionsArg];
     freqsRowStride = toIndex(args[kFreqsRowStrideArg]);
     planRowStride = toIndex(args[kPlanRowStrideArg]);
-    if (config.store) {
+    if (config.spec.stores()) {
       outLocs = args[kOutLocArg], cache = args[kCacheArg], cacheBytes = args[kCacheBytesArg];
     }
-    if (config.exchangesThroughLds())
+    if (config.plan.exchangesThroughLds())
       lds = func.getWorkgroupAttributions()[0];
     subgroupWidth = arith::IndexCastOp::create(b, b.getI32Type(),
                                                gpu::SubgroupSizeOp::create(b, IntegerAttr()));
@@ -124,27 +124,27 @@ private:
   void computeWorkItem() {
     Value thread = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
     Value block = gpu::BlockIdOp::create(b, gpu::Dimension::x);
-    lane = arith::RemUIOp::create(b, thread, index(config.lanes));
-    Value slot = arith::DivUIOp::create(b, thread, index(config.lanes));
-    rowSlotBase = arith::MulIOp::create(b, slot, index(config.headDim));
+    lane = arith::RemUIOp::create(b, thread, index(config.plan.getLanesPerRow()));
+    Value slot = arith::DivUIOp::create(b, thread, index(config.plan.getLanesPerRow()));
+    rowSlotBase = arith::MulIOp::create(b, slot, index(config.spec.getHeadDim()));
     Value item = arith::AddIOp::create(
-        b, arith::MulIOp::create(b, block, index(config.rows)), slot);
+        b, arith::MulIOp::create(b, block, index(config.plan.getRowsPerWorkgroup())), slot);
     // Compared as 64-bit indices: blocks * rows may pass INT32_MAX, and a truncated item
     // index would wrap negative and pass the check. Below num_items it fits in i32.
     Value inRange = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, item, toIndex(numItems));
     Value itemI32 = arith::IndexCastOp::create(b, b.getI32Type(), item);
-    int64_t ratio = config.ratio;
+    int64_t ratio = config.spec.getRatio();
     WorkItem workItem;
-    if (config.store)
+    if (config.spec.stores())
       outLoc = ifElse(inRange, [&]() -> SmallVector<Value> {
         return {memref::LoadOp::create(b, outLocs, ValueRange{item})};
       }, {arith::ConstantIntOp::create(b, b.getI64Type(), -1)})[0];
-    if (config.source == PositionSource::decode) {
+    if (config.spec.getMode() == PositionSource::decode) {
       Value seqLen = ifElse(inRange, [&]() -> SmallVector<Value> {
         return {memref::LoadOp::create(b, handle, ValueRange{item})};
       }, {i32(0)})[0];
       workItem = emitDecodeItem(b, itemI32, seqLen, ratio, numPositions);
-      if (config.store)
+      if (config.spec.stores())
         boundary = emitIsBoundary(b, seqLen, ratio);
     } else {
       SmallVector<Value> plan = ifElse(inRange, [&]() -> SmallVector<Value> {
@@ -158,7 +158,7 @@ private:
     active = emitRowActive(b, workItem.row, numRows);
     Value row = workItem.row;
     readable = active;
-    if (config.source == PositionSource::decode) {
+    if (config.spec.getMode() == PositionSource::decode) {
       // Decode item b names row b whatever its seq_len: reading the (in-bounds) row does not
       // wait for the seq_len load, which takes one global round trip off the critical path.
       // Padding rows are still only stored when active.
@@ -212,8 +212,8 @@ private:
 
   /// One 16-byte load per run; rows of skipped items are not read (zeros instead).
   void loadRow() {
-    int64_t width = config.vectorWidth;
-    auto kvVector = VectorType::get({width}, config.kvType);
+    int64_t width = config.plan.getVectorWidth();
+    auto kvVector = VectorType::get({width}, config.spec.getKvType());
     Value laneBase = laneOffset(natural());
     SmallVector<Value> zeros;
     for (int64_t reg = 0; reg < config.valuesPerLane(); reg += width)
@@ -237,7 +237,7 @@ private:
     for (Value value : x)
       sum = arith::AddFOp::create(b, sum, arith::MulFOp::create(b, value, value));
     // Xor offsets below `lanes` never leave the row's aligned group of lanes.
-    for (int64_t offset = 1; offset < config.lanes; offset *= 2)
+    for (int64_t offset = 1; offset < config.plan.getLanesPerRow(); offset *= 2)
       sum = arith::AddFOp::create(b, sum, shuffleXor(sum, offset));
     return sum;
   }
@@ -252,8 +252,8 @@ private:
   }
 
   void applyRmsNorm() {
-    Value mean = arith::DivFOp::create(b, rowSumOfSquares(), f32(float(config.headDim)));
-    Value epsValue = arith::ConstantFloatOp::create(b, b.getF32Type(), config.eps.getValue());
+    Value mean = arith::DivFOp::create(b, rowSumOfSquares(), f32(float(config.spec.getHeadDim())));
+    Value epsValue = arith::ConstantFloatOp::create(b, b.getF32Type(), config.spec.getEps().getValue());
     // 1 / sqrt rather than math.rsqrt, which becomes a device-library call (__ocml_rsqrt_f32,
     // __nv_rsqrtf) that neither back end links; sqrt and the divide are correctly rounded.
     Value root = math::SqrtOp::create(b, arith::AddFOp::create(b, mean, epsValue));
@@ -264,8 +264,8 @@ private:
 
   /// The weight at the lane's positions, one 16-byte (or 8-byte, bf16) load per run.
   void loadWeight() {
-    int64_t width = config.vectorWidth;
-    auto weightVector = VectorType::get({width}, config.weightType);
+    int64_t width = config.plan.getVectorWidth();
+    auto weightVector = VectorType::get({width}, config.spec.getWeightType());
     Value laneBase = laneOffset(natural());
     for (int64_t reg = 0; reg < config.valuesPerLane(); reg += width)
       llvm::append_range(weightValues, toF32Scalars(vectorLoad(
@@ -275,8 +275,8 @@ private:
   /// The rotation of the run at register `reg`: (cos, sin) pairs read from freqs[position] in
   /// the rotated tail of an active item, (1, 0) elsewhere (where applyRope keeps the values).
   Rotation loadRotation(Value laneBase, int64_t reg) {
-    int64_t width = config.vectorWidth;
-    int64_t tailStart = config.headDim - config.ropeDim;
+    int64_t width = config.plan.getVectorWidth();
+    int64_t tailStart = config.spec.getHeadDim() - config.spec.getRopeDim();
     Value runIndex = naturalRunOffset(laneBase, reg);
     SmallVector<Value> identity;
     for (int64_t e = 0; e < width; ++e)
@@ -315,9 +315,9 @@ private:
   }
 
   void loadRotations() {
-    int64_t width = config.vectorWidth;
-    int64_t tailStart = config.headDim - config.ropeDim;
-    int64_t runSpan = config.lanes * width; // indices one run covers across the row's lanes
+    int64_t width = config.plan.getVectorWidth();
+    int64_t tailStart = config.spec.getHeadDim() - config.spec.getRopeDim();
+    int64_t runSpan = config.plan.getLanesPerRow() * width; // indices one run covers across the row's lanes
     Value laneBase = laneOffset(natural());
     for (int64_t reg = 0; reg < config.valuesPerLane(); reg += width)
       if (natural().registerOffset(reg) + runSpan > tailStart) // some lane's run reaches it
@@ -325,7 +325,7 @@ private:
   }
 
   void applyRope() {
-    int64_t width = config.vectorWidth;
+    int64_t width = config.plan.getVectorWidth();
     for (int64_t reg = 0; reg < config.valuesPerLane(); reg += width) {
       auto found = rotations.find(reg);
       if (found == rotations.end())
@@ -460,13 +460,13 @@ private:
     auto ifActive = scf::IfOp::create(b, active, /*withElseRegion=*/false);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPoint(ifActive.thenBlock()->getTerminator());
-    int64_t width = config.vectorWidth;
+    int64_t width = config.plan.getVectorWidth();
     Value base = arith::AddIOp::create(b, rowBase, laneOffset(layout));
     auto f32Vector = VectorType::get({width}, b.getF32Type());
     for (int64_t reg = 0; reg < config.valuesPerLane(); reg += width) {
       Value run = vector::FromElementsOp::create(b, f32Vector, ArrayRef(x).slice(reg, width));
-      if (!config.kvType.isF32())
-        run = arith::TruncFOp::create(b, VectorType::get({width}, config.kvType), run);
+      if (!config.spec.getKvType().isF32())
+        run = arith::TruncFOp::create(b, VectorType::get({width}, config.spec.getKvType()), run);
       vectorStore(run, kv, arith::AddIOp::create(b, base, index(layout.registerOffset(reg))));
     }
   }
@@ -474,22 +474,22 @@ private:
   /// Quantizes the finished row (kv is not written) into the item's cache slot, when the
   /// item stores: active, a slot inside the cache, and in decode a boundary.
   void storeToCache(const RowLayout &layout) {
-    CacheGeometry geometry = getCacheGeometry(config.store->layout);
+    CacheGeometry geometry = getCacheGeometry(*config.spec.getLayout());
     ImplicitLocOpBuilder storeBuilder(config.op->getLoc(), b);
     SlotAddress slot =
-        emitSlotAddress(storeBuilder, geometry, config.store->pageSize, outLoc, cacheBytes);
+        emitSlotAddress(storeBuilder, geometry, *config.spec.getPageSize(), outLoc, cacheBytes);
     Value stores = arith::AndIOp::create(b, active, slot.stores);
     if (boundary)
       stores = arith::AndIOp::create(b, stores, boundary);
     auto shuffle = [&](Value value, int64_t offset) { return shuffleXor(value, offset); };
-    LaneRow row{layout, x, config.vectorWidth, laneOffset(layout), shuffle};
-    emitCacheStore(storeBuilder, *config.store, row, cache, slot, stores);
+    LaneRow row{layout, x, config.plan.getVectorWidth(), laneOffset(layout), shuffle};
+    emitCacheStore(storeBuilder, config.spec, row, cache, slot, stores);
   }
 };
 
 } // namespace
 
-void mlir::dsv4::emitKernelBody(ImplicitLocOpBuilder &b, const KernelConfig &config,
+void mlir::dsv4::emitKernelBody(ImplicitLocOpBuilder &b, const KernelToEmit &config,
                                 gpu::GPUFuncOp kernel) {
   KernelEmitter(b, config, kernel).emit();
 }

@@ -30,11 +30,11 @@ constexpr int64_t kE2m1Word = 8;
 
 class StoreEmitter {
 public:
-  StoreEmitter(ImplicitLocOpBuilder &b, const StoreConfig &store, const LaneRow &row,
+  StoreEmitter(ImplicitLocOpBuilder &b, KernelSpecAttr store, const LaneRow &row,
                Value cache, const SlotAddress &slot)
       : b(b), store(store), row(row), cache(cache), slot(slot),
-        geometry(getCacheGeometry(store.layout)),
-        codeType(getCodeType(b.getContext(), geometry, store.fp8Type)),
+        geometry(getCacheGeometry(*store.getLayout())),
+        codeType(getCodeType(b.getContext(), geometry, store.getFp8Type())),
         blockBits(llvm::Log2_64(geometry.block)) {}
 
   void emit(Value stores) {
@@ -51,7 +51,7 @@ public:
 
 private:
   ImplicitLocOpBuilder &b;
-  const StoreConfig &store;
+  KernelSpecAttr store;
   const LaneRow &row;
   Value cache;
   const SlotAddress &slot;
@@ -79,11 +79,11 @@ private:
   /// The byte alignment every token row start has: the cache base is kAccessBytes-aligned
   /// (the manifest's cache_align) and rows start at page * pageBytes + token * rowBytes.
   int64_t rowAlignment() const {
-    return std::gcd(std::gcd(geometry.pageBytes(store.pageSize), geometry.rowBytes),
+    return std::gcd(std::gcd(geometry.pageBytes(*store.getPageSize()), geometry.rowBytes),
                     kAccessBytes);
   }
   int64_t scaleAlignment() const {
-    return std::gcd(std::gcd(rowAlignment(), geometry.rowBytes * store.pageSize),
+    return std::gcd(std::gcd(rowAlignment(), geometry.rowBytes * *store.getPageSize()),
                     geometry.scaleStride);
   }
 
@@ -186,7 +186,7 @@ private:
                                                       ArrayRef(inputs).slice(reg + e, chunk));
         Value scaled = arith::MulFOp::create(b, values, multiplier);
         // The chip's conversion: rounds to nearest even and saturates (the back ends see to it).
-        Value fp8 = arith::TruncFOp::create(b, VectorType::get({chunk}, store.fp8Type), scaled);
+        Value fp8 = arith::TruncFOp::create(b, VectorType::get({chunk}, store.getFp8Type()), scaled);
         Value bytes = arith::BitcastOp::create(b, VectorType::get({chunk}, b.getI8Type()), fp8);
         Value at = arith::AddIOp::create(b, start, index(e));
         storeBytes(bytes, cacheIndex(slot.row, at), std::min<int64_t>(chunk, rowAlignment()));
@@ -276,7 +276,7 @@ private:
 };
 } // namespace
 
-void mlir::dsv4::emitCacheStore(ImplicitLocOpBuilder &b, const StoreConfig &store,
+void mlir::dsv4::emitCacheStore(ImplicitLocOpBuilder &b, KernelSpecAttr store,
                                 const LaneRow &row, Value cache, const SlotAddress &slot,
                                 Value stores) {
   StoreEmitter(b, store, row, cache, slot).emit(stores);

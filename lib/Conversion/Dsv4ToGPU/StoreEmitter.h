@@ -22,10 +22,10 @@ struct LaneRow {
   function_ref<Value(Value, int64_t)> shuffleXor;
 };
 
-/// Quantizes `row` per `store` and, where `stores` (i1) holds, writes its bytes at `slot` of
+/// Quantizes `row` per the store spec `store` and, where `stores` (i1) holds, writes its bytes at `slot` of
 /// `cache` (a global i8 memref). The amax reductions run in every lane (they shuffle), the
 /// writes only in storing ones.
-void emitCacheStore(ImplicitLocOpBuilder &b, const StoreConfig &store, const LaneRow &row,
+void emitCacheStore(ImplicitLocOpBuilder &b, KernelSpecAttr store, const LaneRow &row,
                     Value cache, const SlotAddress &slot, Value stores);
 
 } // namespace mlir::dsv4

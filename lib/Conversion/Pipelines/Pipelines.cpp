@@ -36,13 +36,13 @@ struct CompileOptions : PassPipelineOptions<CompileOptions> {
   Option<unsigned> linkTimeout{*this, "link-timeout",
                                llvm::cl::desc("Seconds the AMDGPU linker may run"),
                                llvm::cl::init(60)};
-  Option<int64_t> lanesPerRow{*this, "lanes-per-row", llvm::cl::desc("See convert-dsv4-to-gpu"),
+  Option<int64_t> lanesPerRow{*this, "lanes-per-row", llvm::cl::desc("See dsv4-plan-kernels"),
                               llvm::cl::init(0)};
   Option<int64_t> rowsPerWorkgroup{*this, "rows-per-workgroup",
-                                   llvm::cl::desc("See convert-dsv4-to-gpu"), llvm::cl::init(0)};
+                                   llvm::cl::desc("See dsv4-plan-kernels"), llvm::cl::init(0)};
   Option<std::string> schedule{*this, "schedule",
                                llvm::cl::desc("grouped | per-stage | shuffle (see "
-                                              "convert-dsv4-to-gpu)"),
+                                              "dsv4-plan-kernels)"),
                                llvm::cl::init("")};
   Option<bool> write{*this, "write", llvm::cl::desc("Write the objects to output-dir"),
                      llvm::cl::init(true)};
@@ -84,7 +84,7 @@ struct NvvmWarpSize : PassWrapper<NvvmWarpSize, OperationPass<gpu::GPUModuleOp>>
   }
 };
 
-/// Fused dsv4 ops -> one gpu.func per kernel -> ROCDL or NVVM -> code object files.
+/// Fused dsv4 ops -> planned -> one gpu.func per kernel -> ROCDL or NVVM -> code object files.
 LogicalResult buildCompilePipeline(OpPassManager &pm, const CompileOptions &options,
                                    function_ref<LogicalResult(const Twine &)> errorHandler) {
   if (std::string problem = dsv4::chipProblem(options.chip); !problem.empty())
@@ -93,11 +93,12 @@ LogicalResult buildCompilePipeline(OpPassManager &pm, const CompileOptions &opti
   if (failed(format))
     return failure();
   pm.addPass(dsv4::createDsv4Fuse());
-  dsv4::ConvertDsv4ToGPUOptions kernel;
-  kernel.lanesPerRow = options.lanesPerRow;
-  kernel.rowsPerWorkgroup = options.rowsPerWorkgroup;
-  kernel.schedule = options.schedule;
-  pm.addPass(dsv4::createConvertDsv4ToGPU(kernel));
+  dsv4::Dsv4PlanKernelsOptions plan;
+  plan.lanesPerRow = options.lanesPerRow;
+  plan.rowsPerWorkgroup = options.rowsPerWorkgroup;
+  plan.schedule = options.schedule;
+  pm.addPass(dsv4::createDsv4PlanKernels(plan));
+  pm.addPass(dsv4::createConvertDsv4ToGPU());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addPass(dsv4::createDsv4AttachTarget({options.chip}));

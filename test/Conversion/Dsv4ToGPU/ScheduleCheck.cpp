@@ -49,9 +49,9 @@ int main(int argc, char **argv) {
   }
   int64_t headDim = std::atoll(argv[1]), lanes = std::atoll(argv[2]);
   int64_t width = std::atoll(argv[3]);
-  std::optional<ExchangeSchedule> schedule = parseExchangeSchedule(argv[4]);
-  if (!schedule || !llvm::isPowerOf2_64(headDim) || !llvm::isPowerOf2_64(lanes) ||
-      !llvm::isPowerOf2_64(width) || lanes * width * minRunsPerLane(*schedule) > headDim) {
+  std::optional<ExchangeSchedule> schedule = symbolizeExchangeSchedule(argv[4]);
+  if (!schedule || *schedule == ExchangeSchedule::None || !llvm::isPowerOf2_64(headDim) || !llvm::isPowerOf2_64(lanes) ||
+      !llvm::isPowerOf2_64(width) || lanes * width * KernelPlanAttr::minRunsPerLane(*schedule) > headDim) {
     llvm::errs() << "bad shape\n";
     return 2;
   }

@@ -1,7 +1,7 @@
-// RUN: dsv4-opt %s --convert-dsv4-to-gpu -split-input-file | FileCheck %s
-// RUN: dsv4-opt %s --convert-dsv4-to-gpu="schedule=per-stage" -split-input-file | FileCheck %s --check-prefix=STAGE
-// RUN: dsv4-opt %s --convert-dsv4-to-gpu="lanes-per-row=16 rows-per-workgroup=8" -split-input-file | FileCheck %s --check-prefix=L16
-// RUN: dsv4-opt %s --convert-dsv4-to-gpu="lanes-per-row=8" -split-input-file | FileCheck %s --check-prefix=L8
+// RUN: dsv4-opt %s --dsv4-plan-kernels --convert-dsv4-to-gpu -split-input-file | FileCheck %s
+// RUN: dsv4-opt %s --dsv4-plan-kernels="schedule=per-stage" --convert-dsv4-to-gpu -split-input-file | FileCheck %s --check-prefix=STAGE
+// RUN: dsv4-opt %s --dsv4-plan-kernels="lanes-per-row=16 rows-per-workgroup=8" --convert-dsv4-to-gpu -split-input-file | FileCheck %s --check-prefix=L16
+// RUN: dsv4-opt %s --dsv4-plan-kernels="lanes-per-row=8" --convert-dsv4-to-gpu -split-input-file | FileCheck %s --check-prefix=L8
 
 // The shipped shape: D=512 f32 over 32 lanes of 16 values (4 runs of 4) and 4 rows per
 // workgroup. Grouped: 3 LDS exchanges, each "write; barrier; read", with a barrier before

@@ -1,7 +1,7 @@
 // An error about a kernel function names it by its location and prints nothing more: the
 // whole function would otherwise follow as "see current operation" (a bad-input campaign
 // found that dump after a bad kernel name).
-// RUN: not dsv4-opt %s --convert-dsv4-to-gpu -split-input-file 2>&1 | FileCheck %s --implicit-check-not="see current operation" --implicit-check-not="func.return"
+// RUN: not dsv4-opt %s --dsv4-plan-kernels --convert-dsv4-to-gpu -split-input-file 2>&1 | FileCheck %s --implicit-check-not="see current operation" --implicit-check-not="func.return"
 
 // CHECK: errors-name-the-function.mlir:[[@LINE+1]]:1: error: kernel name 'a-b' is not a valid symbol
 func.func @"a-b"(%kv: tensor<?x512xf32>, %weight: tensor<512xf32>, %freqs: tensor<?x64xf32>,

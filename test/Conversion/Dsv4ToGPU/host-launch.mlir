@@ -1,4 +1,4 @@
-// RUN: dsv4-opt %s --convert-dsv4-to-gpu | FileCheck %s
+// RUN: dsv4-opt %s --dsv4-plan-kernels --convert-dsv4-to-gpu --dsv4-host-launch | FileCheck %s
 
 // A kernel function that the module calls keeps its callers: it becomes @decode.host, which
 // launches the kernel on a copy of kv with the parameters of docs/ABI.md (items, rows, the

@@ -1,7 +1,8 @@
-// RUN: dsv4-opt %s --convert-dsv4-to-gpu -split-input-file -verify-diagnostics
-// RUN: not dsv4-opt %s --convert-dsv4-to-gpu="lanes-per-row=64" -split-input-file 2>&1 | FileCheck %s --check-prefix=LANES
-// RUN: not dsv4-opt %s --convert-dsv4-to-gpu="lanes-per-row=16 schedule=grouped" -split-input-file 2>&1 | FileCheck %s --check-prefix=GROUPED
-// RUN: not dsv4-opt %s --convert-dsv4-to-gpu="schedule=zigzag" -split-input-file 2>&1 | FileCheck %s --check-prefix=SCHEDULE
+// RUN: dsv4-opt %s --dsv4-plan-kernels --convert-dsv4-to-gpu -split-input-file -verify-diagnostics
+// RUN: not dsv4-opt %s --dsv4-plan-kernels="lanes-per-row=64" --convert-dsv4-to-gpu -split-input-file 2>&1 | FileCheck %s --check-prefix=LANES
+// RUN: not dsv4-opt %s --dsv4-plan-kernels="lanes-per-row=16 schedule=grouped" --convert-dsv4-to-gpu -split-input-file 2>&1 | FileCheck %s --check-prefix=GROUPED
+// RUN: not dsv4-opt %s --dsv4-plan-kernels="schedule=zigzag" --convert-dsv4-to-gpu -split-input-file 2>&1 | FileCheck %s --check-prefix=SCHEDULE
+// RUN: not dsv4-opt %s --convert-dsv4-to-gpu -split-input-file 2>&1 | FileCheck %s --check-prefix=NO-PLAN
 
 // An unfused op has no GPU lowering.
 func.func @unfused(%kv: tensor<?x512xf32>, %items: tensor<?x2xi32>) -> tensor<?x512xf32> {
@@ -42,14 +43,16 @@ func.func @swapped(%kv: tensor<?x512xf32>, %weight: tensor<512xf32>, %freqs: ten
 
 // -----
 
-// D=64 f32 leaves 16 lanes at most (one 16-byte run each), 8 for the grouped schedule (two runs).
+// D=64 f32 leaves 16 lanes at most (one 16-byte run each), 8 for the grouped schedule (two
+// runs); #dsv4.plan's verifier says so.
 func.func @small(%kv: tensor<?x64xf32>, %weight: tensor<64xf32>, %freqs: tensor<?x64xf32>,
                  %seq_lens: tensor<?xi32>) -> tensor<?x64xf32> {
   // SCHEDULE: error: unknown schedule 'zigzag'; expected 'grouped', 'per-stage' or 'shuffle'
-  // LANES: error: lanes-per-row 64 must be a power of two <= 32 leaving each lane at least 4 values of the 64-wide row (schedule 'shuffle')
-  // GROUPED: error: lanes-per-row 16 must be a power of two <= 32 leaving each lane at least 8 values of the 64-wide row (schedule 'grouped')
+  // NO-PLAN: error: 'dsv4.fused_epilogue' has no plan: run dsv4-plan-kernels first
+  // LANES: error: plan: lanes_per_row must be a power of two in [1, 32], got 64
+  // GROUPED: error: plan: lanes_per_row 16 must leave each lane at least 8 values of the 64-wide row (schedule 'grouped')
   %0 = dsv4.fused_epilogue decode %kv, %weight, %freqs, %seq_lens
-      {eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64}
+      {eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.125 : f32}
       : tensor<?x64xf32>, tensor<64xf32>, tensor<?x64xf32>, tensor<?xi32>
   return %0 : tensor<?x64xf32>
 }

@@ -1,4 +1,4 @@
-// RUN: dsv4-opt %s --convert-dsv4-to-gpu --canonicalize --cse -split-input-file | FileCheck %s
+// RUN: dsv4-opt %s --dsv4-plan-kernels --convert-dsv4-to-gpu --canonicalize --cse -split-input-file | FileCheck %s
 
 // The indexer store kernel: the in-place kernel's parameters, then out_loc, the cache (a
 // 64-bit-indexable byte buffer) and its size in bytes (i64). The row's amax is a maxNum xor

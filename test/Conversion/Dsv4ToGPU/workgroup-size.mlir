@@ -1,10 +1,10 @@
 // rows-per-workgroup times lanes-per-row is compared without overflow (2^59 * 32 wrapped to
 // a workgroup size of 0), and the default row count keeps D=4096's LDS within 48 KiB when the
 // schedule exchanges through LDS.
-// RUN: not dsv4-opt %s --convert-dsv4-to-gpu="rows-per-workgroup=576460752303423488" 2>&1 | FileCheck %s --check-prefix=WRAP
-// RUN: dsv4-opt %s --convert-dsv4-to-gpu="schedule=grouped" | FileCheck %s
+// RUN: not dsv4-opt %s --dsv4-plan-kernels="rows-per-workgroup=576460752303423488" --convert-dsv4-to-gpu 2>&1 | FileCheck %s --check-prefix=WRAP
+// RUN: dsv4-opt %s --dsv4-plan-kernels="schedule=grouped" --convert-dsv4-to-gpu | FileCheck %s
 
-// WRAP: error: rows-per-workgroup 576460752303423488 times lanes-per-row 32 must be in [1, 1024]
+// WRAP: error: plan: rows_per_workgroup 576460752303423488 times lanes_per_row 32 must be in [1, 1024]
 
 // 32 lanes; 3 rows of 4096 f32 values (48 KiB) instead of 128 / 32 = 4 rows (64 KiB).
 // CHECK: rows_per_workgroup = 3 : i64

@@ -1,0 +1,86 @@
+// dsv4-plan-kernels: attaches to each fused op the plan (#dsv4.plan) convert-dsv4-to-gpu
+// emits: the shape table's (KernelShape.cpp), each option overriding its part, within the
+// chips' limits. A plan already in the IR (pinned by hand, as IREE pins lowering_config) is
+// kept; the dialect has verified it against the op's spec.
+#include "KernelShape.h"
+#include "dsv4/ABI/Limits.h"
+#include "dsv4/Target/Toolkit.h"
+#include "dsv4/Transforms/Passes.h"
+
+namespace mlir::dsv4 {
+#define GEN_PASS_DEF_DSV4PLANKERNELS
+#include "Passes.h.inc"
+} // namespace mlir::dsv4
+
+using namespace mlir;
+using namespace mlir::dsv4;
+
+namespace {
+/// The shape's workgroup, in rows of `lanes`; a kernel exchanging through LDS (rows * D
+/// f32 values) gets few enough rows to fit every supported chip, so D=4096 compiled with
+/// default options still loads on sm_90 (48 KiB).
+int64_t defaultRows(const KernelShape &shape, int64_t lanes, bool throughLds, int64_t headDim) {
+  int64_t rows = shape.workgroupSize() / lanes;
+  if (throughLds)
+    rows = std::min(rows, minWorkgroupMemoryBytes() / (headDim * int64_t(sizeof(float))));
+  return std::max<int64_t>(1, rows);
+}
+
+struct Dsv4PlanKernelsPass : dsv4::impl::Dsv4PlanKernelsBase<Dsv4PlanKernelsPass> {
+  using Dsv4PlanKernelsBase::Dsv4PlanKernelsBase;
+
+  void runOnOperation() override {
+    WalkResult walk = getOperation().walk([&](Operation *op) {
+      if (!isa<FusedEpilogueOp, FusedStoreOp>(op) || op->hasAttr(Dsv4Dialect::kPlanAttrName))
+        return WalkResult::advance();
+      FailureOr<KernelPlanAttr> plan = choosePlan(op, KernelSpecAttr::get(op));
+      if (failed(plan))
+        return WalkResult::interrupt();
+      op->setAttr(Dsv4Dialect::kPlanAttrName, *plan);
+      return WalkResult::advance();
+    });
+    if (walk.wasInterrupted())
+      signalPassFailure();
+  }
+
+private:
+  /// The plan of fused op `op` for `spec`, checked by #dsv4.plan's verifier.
+  FailureOr<KernelPlanAttr> choosePlan(Operation *op, KernelSpecAttr spec) {
+    int64_t headDim = spec.getHeadDim();
+    int64_t vectorWidth =
+        dsv4_abi::kAccessBytes / (spec.getKvType().getIntOrFloatBitWidth() / 8);
+    KernelShape shape = chooseKernelShape(headDim, vectorWidth, spec.rotates(),
+                                          spec.getMode() == PositionSource::prefill);
+    ExchangeSchedule asked = shape.schedule;
+    if (!schedule.empty()) {
+      std::optional<ExchangeSchedule> parsed = symbolizeExchangeSchedule(schedule);
+      if (!parsed || *parsed == ExchangeSchedule::None)
+        return op->emitError() << "unknown schedule '" << schedule
+                               << "'; expected 'grouped', 'per-stage' or 'shuffle'";
+      asked = *parsed;
+    }
+    // A kernel that does not rotate exchanges nothing, whatever schedule was asked for.
+    ExchangeSchedule chosen = spec.rotates() ? asked : ExchangeSchedule::None;
+    // A schedule asked for by option may need more values per lane than the table's shape
+    // gives (grouped at D=128): the default lanes then shrink to leave each lane enough.
+    int64_t minValues = KernelPlanAttr::minRunsPerLane(chosen) * vectorWidth;
+    int64_t lanes = lanesPerRow ? lanesPerRow.getValue()
+                                : std::max<int64_t>(1, std::min(shape.lanes, headDim / minValues));
+    auto emitError = [&]() { return op->emitError() << "plan: "; };
+    // The rows default divides by the lanes: check them first.
+    if (failed(KernelPlanAttr::verify(emitError, lanes, 1, vectorWidth, chosen, 0)))
+      return failure();
+    bool throughLds = spec.rotates() && lanes > 1 && chosen != ExchangeSchedule::Shuffle;
+    int64_t rows = rowsPerWorkgroup ? rowsPerWorkgroup.getValue()
+                                    : defaultRows(shape, lanes, throughLds, headDim);
+    // rows * D * 4 cannot overflow once the verifier bounds rows by the workgroup size.
+    if (failed(KernelPlanAttr::verify(emitError, lanes, rows, vectorWidth, chosen, 0)))
+      return failure();
+    int64_t ldsBytes = throughLds ? rows * headDim * int64_t(sizeof(float)) : 0;
+    auto plan = KernelPlanAttr::get(&getContext(), lanes, rows, vectorWidth, chosen, ldsBytes);
+    if (failed(plan.verifyFor(spec, emitError)))
+      return failure();
+    return plan;
+  }
+};
+} // namespace

@@ -1,0 +1,141 @@
+// Verifiers of #dsv4.spec and #dsv4.plan, and the spec of a fused op. The limits come from
+// Checks.h, the ones the ops' verifiers use.
+#include "Checks.h"
+#include "dsv4/ABI/Limits.h"
+#include "dsv4/Dialect/CacheLayout.h"
+#include "dsv4/Dialect/Dsv4.h"
+
+#include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/MathExtras.h"
+
+using namespace mlir;
+using namespace mlir::dsv4;
+
+namespace {
+/// The store part of a spec: the layout fixes D and the bf16 tail (R); an FP8 layout needs
+/// the chip's FP8 type and e2m1 takes none.
+LogicalResult verifyStore(EmitError emitError, CacheLayout layout, int64_t headDim,
+                          int64_t ropeDim, std::optional<int64_t> pageSize, Type fp8Type) {
+  CacheGeometry geometry = getCacheGeometry(layout);
+  StringRef name = stringifyCacheLayout(layout);
+  if (headDim != geometry.headDim())
+    return emitError() << "the " << name << " layout stores rows of " << geometry.headDim()
+                       << " channels, got head dim " << headDim;
+  // The bf16 tail is exactly the rotated channels: the rope ones stay out of FP8.
+  if (geometry.tail != 0 && ropeDim != geometry.tail)
+    return emitError() << "the " << name << " layout keeps the last " << geometry.tail
+                       << " channels as bf16 rope channels, got rope_dim " << ropeDim;
+  bool fp8Layout = geometry.codes == CodeFormat::fp8;
+  if (fp8Layout && !fp8Type)
+    return emitError() << "the " << name << " layout quantizes to FP8 and needs fp8_type";
+  if (!fp8Layout && fp8Type)
+    return emitError() << "the " << name
+                       << " layout quantizes to f4E2M1FN and takes no fp8_type, got " << fp8Type;
+  if (fp8Type && !isa<Float8E4M3FNType, Float8E4M3FNUZType>(fp8Type))
+    return emitError() << "fp8_type must be f8E4M3FN or f8E4M3FNUZ, got " << fp8Type;
+  if (!pageSize)
+    return emitError() << "a store spec needs page_size";
+  return checkPageSize(emitError, *pageSize);
+}
+} // namespace
+
+LogicalResult KernelSpecAttr::verify(EmitError emitError, PositionSource mode, int64_t headDim,
+                                     int64_t ropeDim, Type kvType, Type weightType,
+                                     int64_t ratio, FloatAttr eps, FloatAttr scale,
+                                     std::optional<CacheLayout> layout,
+                                     std::optional<int64_t> pageSize, Type fp8Type) {
+  if (failed(checkHeadDim(emitError, headDim)) ||
+      failed(checkRopeDim(emitError, ropeDim, headDim)))
+    return failure();
+  if (!isa<Float32Type, BFloat16Type, Float16Type>(kvType))
+    return emitError() << "kv type must be f32, bf16 or f16, got " << kvType;
+  if (!isa<Float32Type, BFloat16Type>(weightType))
+    return emitError() << "weight type must be f32 or bf16, got " << weightType;
+  if (failed(checkEps(emitError, eps.getValue())) || failed(checkRatio(emitError, ratio)))
+    return failure();
+  if (scale && failed(checkScale(emitError, scale.getValue())))
+    return failure();
+  if (layout)
+    return verifyStore(emitError, *layout, headDim, ropeDim, pageSize, fp8Type);
+  if (pageSize || fp8Type)
+    return emitError() << "page_size and fp8_type belong to a store spec (one with a layout)";
+  return success();
+}
+
+namespace {
+template <typename FusedOp>
+KernelSpecAttr specOf(FusedOp op, std::optional<CacheLayout> layout,
+                      std::optional<int64_t> pageSize, Type fp8Type) {
+  auto kvType = cast<RankedTensorType>(op.getKv().getType());
+  return KernelSpecAttr::get(
+      op.getContext(), op.getSource(), kvType.getDimSize(1), int64_t(op.getRopeDim()),
+      kvType.getElementType(), cast<RankedTensorType>(op.getWeight().getType()).getElementType(),
+      int64_t(op.getRatio()), op.getEpsAttr(), op.getScaleAttr(), layout, pageSize, fp8Type);
+}
+} // namespace
+
+KernelSpecAttr KernelSpecAttr::get(Operation *op) {
+  return llvm::TypeSwitch<Operation *, KernelSpecAttr>(op)
+      .Case([](FusedEpilogueOp epilogue) {
+        return specOf(epilogue, std::nullopt, std::nullopt, Type());
+      })
+      .Case([](FusedStoreOp store) {
+        return specOf(store, store.getLayout(), int64_t(store.getPageSize()),
+                      store.getFp8Type().value_or(Type()));
+      })
+      .Default([](Operation *) { return KernelSpecAttr(); });
+}
+
+int64_t KernelPlanAttr::minRunsPerLane(ExchangeSchedule schedule) {
+  return schedule == ExchangeSchedule::Grouped ? 2 : 1;
+}
+
+LogicalResult KernelPlanAttr::verify(EmitError emitError, int64_t lanesPerRow,
+                                     int64_t rowsPerWorkgroup, int64_t vectorWidth,
+                                     ExchangeSchedule schedule, int64_t ldsBytes) {
+  using dsv4_abi::kMaxLanesPerRow;
+  using dsv4_abi::kMaxWorkgroupSize;
+  if (lanesPerRow < 1 || lanesPerRow > kMaxLanesPerRow || !llvm::isPowerOf2_64(lanesPerRow))
+    return emitError() << "lanes_per_row must be a power of two in [1, " << kMaxLanesPerRow
+                       << "], got " << lanesPerRow;
+  // Compared by division: rows * lanes may not fit in 64 bits.
+  if (rowsPerWorkgroup < 1 || rowsPerWorkgroup > kMaxWorkgroupSize / lanesPerRow)
+    return emitError() << "rows_per_workgroup " << rowsPerWorkgroup << " times lanes_per_row "
+                       << lanesPerRow << " must be in [1, " << kMaxWorkgroupSize << "]";
+  if (vectorWidth < 1 || vectorWidth > dsv4_abi::kAccessBytes ||
+      !llvm::isPowerOf2_64(vectorWidth))
+    return emitError() << "vector_width must be a power of two in [1, " << dsv4_abi::kAccessBytes
+                       << "], got " << vectorWidth;
+  if (ldsBytes < 0)
+    return emitError() << "lds_bytes must not be negative, got " << ldsBytes;
+  return success();
+}
+
+LogicalResult KernelPlanAttr::verifyFor(KernelSpecAttr spec, EmitError emitError) const {
+  int64_t headDim = spec.getHeadDim();
+  int64_t width = dsv4_abi::kAccessBytes / (spec.getKvType().getIntOrFloatBitWidth() / 8);
+  if (getVectorWidth() != width)
+    return emitError() << "vector_width must be " << width << " (one 16-byte access of "
+                       << spec.getKvType() << "), got " << getVectorWidth();
+  if ((getSchedule() == ExchangeSchedule::None) == spec.rotates())
+    return emitError() << "schedule must be " << (spec.rotates() ? "one of grouped, per-stage or "
+                                                                   "shuffle for a kernel that "
+                                                                   "rotates"
+                                                                 : "none for a kernel that does "
+                                                                   "not rotate")
+                       << ", got '" << stringifyExchangeSchedule(getSchedule()) << "'";
+  int64_t minValues = minRunsPerLane(getSchedule()) * width;
+  if (getLanesPerRow() * minValues > headDim)
+    return emitError() << "lanes_per_row " << getLanesPerRow()
+                       << " must leave each lane at least " << minValues << " values of the "
+                       << headDim << "-wide row (schedule '"
+                       << stringifyExchangeSchedule(getSchedule()) << "')";
+  // A slot of f32 per row when the exchanges go through LDS.
+  int64_t lds = exchangesThroughLds() ? getRowsPerWorkgroup() * headDim * int64_t(sizeof(float))
+                                      : 0;
+  if (getLdsBytes() != lds)
+    return emitError() << "lds_bytes must be " << lds << " (rows_per_workgroup "
+                       << getRowsPerWorkgroup() << " slots of " << headDim << " f32), got "
+                       << getLdsBytes();
+  return success();
+}

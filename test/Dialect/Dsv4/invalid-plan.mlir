@@ -1,0 +1,47 @@
+// RUN: dsv4-opt %s -split-input-file -verify-diagnostics
+
+// A fused op's dsv4.plan is checked against the op's spec wherever it comes from
+// (#dsv4.plan's verifyFor, through the dialect's attribute verifier).
+
+func.func @width(%kv: tensor<?x128xbf16>, %w: tensor<128xf32>, %f: tensor<?x64xf32>, %h: tensor<?xi32>) -> tensor<?x128xbf16> {
+  // expected-error @+1 {{'dsv4.fused_epilogue' op plan: vector_width must be 8 (one 16-byte access of 'bf16'), got 4}}
+  %0 = dsv4.fused_epilogue decode %kv, %w, %f, %h {dsv4.plan = #dsv4.plan<lanes_per_row = 4, rows_per_workgroup = 2, vector_width = 4, schedule = shuffle, lds_bytes = 0>, eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.0883883461 : f32} : tensor<?x128xbf16>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi32>
+  return %0 : tensor<?x128xbf16>
+}
+
+// -----
+
+func.func @rotates(%kv: tensor<?x128xf32>, %w: tensor<128xf32>, %f: tensor<?x64xf32>, %h: tensor<?xi32>) -> tensor<?x128xf32> {
+  // expected-error @+1 {{'dsv4.fused_epilogue' op plan: schedule must be one of grouped, per-stage or shuffle for a kernel that rotates, got 'none'}}
+  %0 = dsv4.fused_epilogue decode %kv, %w, %f, %h {dsv4.plan = #dsv4.plan<lanes_per_row = 4, rows_per_workgroup = 2, vector_width = 4, schedule = none, lds_bytes = 0>, eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.0883883461 : f32} : tensor<?x128xf32>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi32>
+  return %0 : tensor<?x128xf32>
+}
+
+// -----
+
+func.func @no_rotation(%kv: tensor<?x128xf32>, %w: tensor<128xf32>, %f: tensor<?x64xf32>, %h: tensor<?xi32>) -> tensor<?x128xf32> {
+  // expected-error @+1 {{'dsv4.fused_epilogue' op plan: schedule must be none for a kernel that does not rotate, got 'shuffle'}}
+  %0 = dsv4.fused_epilogue decode %kv, %w, %f, %h {dsv4.plan = #dsv4.plan<lanes_per_row = 4, rows_per_workgroup = 2, vector_width = 4, schedule = shuffle, lds_bytes = 0>, eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64} : tensor<?x128xf32>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi32>
+  return %0 : tensor<?x128xf32>
+}
+
+// -----
+
+func.func @lanes(%kv: tensor<?x64xf32>, %w: tensor<64xf32>, %f: tensor<?x64xf32>, %h: tensor<?xi32>) -> tensor<?x64xf32> {
+  // expected-error @+1 {{'dsv4.fused_epilogue' op plan: lanes_per_row 16 must leave each lane at least 8 values of the 64-wide row (schedule 'grouped')}}
+  %0 = dsv4.fused_epilogue decode %kv, %w, %f, %h {dsv4.plan = #dsv4.plan<lanes_per_row = 16, rows_per_workgroup = 2, vector_width = 4, schedule = grouped, lds_bytes = 512>, eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.125 : f32} : tensor<?x64xf32>, tensor<64xf32>, tensor<?x64xf32>, tensor<?xi32>
+  return %0 : tensor<?x64xf32>
+}
+
+// -----
+
+func.func @lds(%kv: tensor<?x128xf32>, %w: tensor<128xf32>, %f: tensor<?x64xf32>, %h: tensor<?xi32>) -> tensor<?x128xf32> {
+  // expected-error @+1 {{'dsv4.fused_epilogue' op plan: lds_bytes must be 1024 (rows_per_workgroup 2 slots of 128 f32), got 0}}
+  %0 = dsv4.fused_epilogue decode %kv, %w, %f, %h {dsv4.plan = #dsv4.plan<lanes_per_row = 4, rows_per_workgroup = 2, vector_width = 4, schedule = grouped, lds_bytes = 0>, eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.0883883461 : f32} : tensor<?x128xf32>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi32>
+  return %0 : tensor<?x128xf32>
+}
+
+// -----
+
+// expected-error @+1 {{'func.func' op 'dsv4.plan' must be a #dsv4.plan on dsv4.fused_epilogue or dsv4.fused_store}}
+func.func private @elsewhere() attributes {dsv4.plan = #dsv4.plan<lanes_per_row = 4, rows_per_workgroup = 2, vector_width = 4, schedule = shuffle, lds_bytes = 0>}
