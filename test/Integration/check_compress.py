@@ -25,19 +25,9 @@ from gen_compress import BLOCK_SIZES, CHUNK, EPS, PAGE_SIZES, ROPE_DIM, build_ca
 from store_model import (E2M1, FP8, Layout, f32, f32_bits, from_bits,  # noqa: E402
                          quantize_token, store_decision)
 from gen_store import SCALE_FORMATS  # noqa: E402
+from check_store import failures, pattern, verdict  # noqa: E402
 
 TOLERANCE = 1e-5
-failures = []
-
-
-def verdict(ok, text):
-    print(f"{text} {'ok' if ok else 'FAIL'}")
-    if not ok:
-        failures.append(text)
-
-
-def pattern(k):
-    return (k * 37 + 11) & 0xFF
 
 
 def relative_error(got, want):
