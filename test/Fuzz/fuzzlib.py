@@ -14,6 +14,7 @@ import os
 import random
 import re
 import resource
+import signal
 import subprocess
 
 # What the oracles looked at, for the summary line: a campaign that checks nothing finds nothing.
@@ -57,22 +58,33 @@ def add_tool_arguments(parser):
                         help="report every problem, not only the first (a long run)")
 
 
+# A hang is judged by CPU time (RLIMIT_CPU), so that a loaded machine cannot turn a slow
+# compile into one (a 6-kernel compile under ASan at nice 19 and a load of 10 once ran past
+# 60 s of wall time and replays in 1 s); a child that waits without computing is still caught
+# by the wall clock at this many times the limit.
+WALL_CLOCK_FACTOR = 10
+
+
 def run(command, timeout, stdin=None, file_size_limit=None, cwd=None):
-    """Runs `command`; returns the CompletedProcess, or None when it ran past `timeout`.
+    """Runs `command`; returns the CompletedProcess, or None when it used more than `timeout`
+    seconds of CPU (or WALL_CLOCK_FACTOR times as many of wall time).
     `file_size_limit` (bytes) is the child's RLIMIT_FSIZE."""
     def limit():
-        resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
+        resource.setrlimit(resource.RLIMIT_CPU, (timeout, timeout + 1))
+        if file_size_limit:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
     try:
-        return subprocess.run(command, input=stdin, capture_output=True, text=True,
-                              errors="replace", timeout=timeout, cwd=cwd,
-                              preexec_fn=limit if file_size_limit else None)
+        done = subprocess.run(command, input=stdin, capture_output=True, text=True,
+                              errors="replace", timeout=timeout * WALL_CLOCK_FACTOR, cwd=cwd,
+                              preexec_fn=limit)
     except subprocess.TimeoutExpired:
         return None
+    return None if done.returncode in (-signal.SIGXCPU, -signal.SIGKILL) else done
 
 
 def crash_problem(done, timeout, what):
     if done is None:
-        return "%s hangs (over %d s)" % (what, timeout)
+        return "%s hangs (over %d s of CPU)" % (what, timeout)
     if done.returncode < 0:
         return "%s: signal %d" % (what, -done.returncode)
     for marker in CRASH_MARKERS:
