@@ -497,7 +497,7 @@ struct QuantizeLowering : OpRewritePattern<QuantizeOp> {
 };
 
 /// The store loop that dsv4.paged_store, dsv4.fused_store and dsv4.fused_compress_store
-/// share: for each of `numItems` items, `itemOf(m)` names its row; where the item stores
+/// share: for each of `numItems` items that out_loc names, `itemOf(m)` names its row; where the item stores
 /// (emitItemStores of `source`, with a row below `numRows`), `fillToken` leaves the token's
 /// f32 row, codes and scales in the scratch, and the token goes to slot out_loc[m] of a copy
 /// of the cache, which replaces `op`.
@@ -509,6 +509,9 @@ void lowerPagedStore(ImplicitLocOpBuilder &b, PatternRewriter &rewriter, StoreOp
                          fillToken) {
   CacheGeometry geometry = getCacheGeometry(op.getLayout());
   Value outLoc = toBuffer(b, op.getOutLoc());
+  // out_loc's length may differ from the items' at run time with dynamic sizes (the verifier
+  // agrees to any dynamic size): an item past its end stores nothing.
+  numItems = arith::MinUIOp::create(b, numItems, memref::DimOp::create(b, outLoc, 0));
   Value cache = copyCache(b, op.getCache());
   Value cacheBytes = arith::IndexCastOp::create(b, b.getI64Type(),
                                                 memref::DimOp::create(b, cache, 0));
@@ -695,13 +698,11 @@ struct FusedCompressStoreLowering : OpRewritePattern<FusedCompressStoreOp> {
     Value weight = toBuffer(b, op.getWeight());
     Value freqs = toBuffer(b, op.getFreqs());
     Value numPositions = dimAsI32(b, freqs, 0);
-    // With dynamic sizes the three may differ at run time: the items past any of them store
-    // nothing.
+    // With dynamic sizes the two may differ at run time (and out_loc: lowerPagedStore): the
+    // items past any of them store nothing.
     Value numTokens = memref::DimOp::create(b, tokenReq, 0);
-    Value numItems = arith::MinUIOp::create(
-        b, numTokens,
-        arith::MinUIOp::create(b, memref::DimOp::create(b, positions, 0),
-                               memref::DimOp::create(b, toBuffer(b, op.getOutLoc()), 0)));
+    Value numItems =
+        arith::MinUIOp::create(b, numTokens, memref::DimOp::create(b, positions, 0));
     auto itemOf = [&](Value t) {
       std::array<Value, 4> planRow =
           planRowOf(b, loadCompressItem(b, windows, tokenReq, positions, t), t);
