@@ -1,5 +1,6 @@
 // dsv4-lower-e2m1: the kernels' e2m1 conversions for one chip (see Passes.td).
 #include "dsv4/Conversion/CacheStore.h"
+#include "dsv4/Conversion/Ue8m0Quotient.h"
 #include "dsv4/Target/Toolkit.h"
 #include "dsv4/Transforms/Passes.h"
 
@@ -20,7 +21,6 @@ using namespace mlir::dsv4;
 namespace {
 /// Codes a 32-bit word holds: what one amdgpu.packed_scaled_trunc chain fills.
 constexpr int64_t kCodesPerWord = 8;
-constexpr int kF32MantissaBits = 23;
 
 /// The byte view of `conversion`'s codes: its one user, a vector.bitcast to i8.
 vector::BitCastOp bytesOf(arith::ScalingTruncFOp conversion) {
@@ -36,7 +36,7 @@ Value scaleAsF32(ImplicitLocOpBuilder &b, Value scale) {
   Value byte = arith::BitcastOp::create(b, b.getI8Type(), scale);
   Value exponent = arith::ExtUIOp::create(b, b.getI32Type(), byte);
   Value bits = arith::ShLIOp::create(
-      b, exponent, arith::ConstantIntOp::create(b, b.getI32Type(), kF32MantissaBits));
+      b, exponent, arith::ConstantIntOp::create(b, b.getI32Type(), kF32MantissaFieldBits));
   return arith::BitcastOp::create(b, b.getF32Type(), bits);
 }
 
