@@ -32,8 +32,9 @@ public:
   virtual dsv4_status readGlobal(const char *name, size_t maxBytes, std::string &out) = 0;
   // Looks up `kernel` (DSV4_ERR_KERNEL_NOT_FOUND) and reads its facts.
   virtual dsv4_status findKernel(const std::string &kernel, KernelFacts &facts) = 0;
-  // The driver writes the kernel-argument segment from `params`.
-  virtual dsv4_status launch(KernelParams &params, const LaunchDims &dims, void *stream) = 0;
+  // The driver writes the kernel-argument segment from `params`, the kernelParams array of
+  // the kernel's list (KernelParams, CompressKernelParams).
+  virtual dsv4_status launch(void **params, const LaunchDims &dims, void *stream) = 0;
   std::string deviceChip; // "gfx942", "sm_90"
 };
 
@@ -88,12 +89,12 @@ public:
                  std::string(Api::funcAttributeName) + "('" + name + "')");
   }
 
-  dsv4_status launch(KernelParams &params, const LaunchDims &dims, void *stream) override {
+  dsv4_status launch(void **params, const LaunchDims &dims, void *stream) override {
     DSV4_TRY(api.makeCurrent(context));
     // Like Triton's and IREE's launchers: the driver lays out the arguments.
     int result = api.launchKernel(function, dims.grid[0], dims.grid[1], dims.grid[2],
                                   dims.block[0], dims.block[1], dims.block[2],
-                                  /*sharedMemBytes=*/0, stream, params.pointers,
+                                  /*sharedMemBytes=*/0, stream, params,
                                   /*extra=*/nullptr);
     return check(api, result, DSV4_ERR_LAUNCH_FAILED,
                  std::string(Api::launchKernelName) + "('" + name + "')");

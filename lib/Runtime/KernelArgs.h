@@ -29,7 +29,15 @@ struct KernelArgValues {
 #include "dsv4/ABI/KernelArgs.def"
 };
 
-// kNumKernelArgs: the in-place kernel's; kNumStoreKernelArgs: a store kernel's.
+// A compress kernel's arguments, its own list.
+struct CompressKernelArgValues {
+#define DSV4_KERNEL_ARG(Name, name, kind)
+#define DSV4_COMPRESS_KERNEL_ARG(Name, name, kind) KernelArg_##kind name;
+#include "dsv4/ABI/KernelArgs.def"
+};
+
+// kNumKernelArgs: the in-place kernel's; kNumStoreKernelArgs: a store kernel's;
+// kNumCompressKernelArgs: a compress kernel's.
 enum : unsigned {
 #define DSV4_KERNEL_ARG(Name, name, kind) k##Name##Arg,
 #include "dsv4/ABI/KernelArgs.def"
@@ -38,9 +46,15 @@ enum : unsigned {
 #define DSV4_STORE_KERNEL_ARG(Name, name, kind) +1
 #define DSV4_KERNEL_ARG(Name, name, kind)
 #include "dsv4/ABI/KernelArgs.def"
+  ,
+  kNumCompressKernelArgs = 0
+#define DSV4_COMPRESS_KERNEL_ARG(Name, name, kind) +1
+#define DSV4_KERNEL_ARG(Name, name, kind)
+#include "dsv4/ABI/KernelArgs.def"
 };
 
-// Pointers to each value, in ABI order; valid while `values` lives.
+// Pointers to each value, in ABI order, as the driver's kernelParams; valid while `values`
+// lives.
 struct KernelParams {
   explicit KernelParams(KernelArgValues &values)
       : pointers{
@@ -51,6 +65,16 @@ struct KernelParams {
   void *pointers[kNumStoreKernelArgs];
 };
 
+struct CompressKernelParams {
+  explicit CompressKernelParams(CompressKernelArgValues &values)
+      : pointers{
+#define DSV4_KERNEL_ARG(Name, name, kind)
+#define DSV4_COMPRESS_KERNEL_ARG(Name, name, kind) &values.name,
+#include "dsv4/ABI/KernelArgs.def"
+        } {}
+  void *pointers[kNumCompressKernelArgs];
+};
+
 struct LaunchDims {
   uint32_t grid[3];  // in workgroups
   uint32_t block[3]; // in work-items
@@ -59,10 +83,14 @@ struct LaunchDims {
 // Everything the compiled kernel takes for granted (dtypes, sizes, eps, ratio,
 // rotate, scale, layout, page size, the alignment of its 16-byte accesses, i32
 // ranges) is checked against the manifest before a launch, because the kernel
-// cannot report a violation. On DSV4_OK either `launchNeeded` is false (no items, rows or positions) or
-// `values` and `dims` are ready to launch.
+// cannot report a violation. On DSV4_OK either `launchNeeded` is false (no items, rows or
+// positions) or `values` and `dims` are ready to launch.
 dsv4_status checkLaunch(const Manifest &manifest, const dsv4_launch_args &args,
                         KernelArgValues &values, LaunchDims &dims, bool &launchNeeded);
+// The same for a compress kernel (no items: no launch).
+dsv4_status checkCompressLaunch(const Manifest &manifest, const dsv4_compress_launch_args &args,
+                                CompressKernelArgValues &values, LaunchDims &dims,
+                                bool &launchNeeded);
 
 } // namespace dsv4::rt
 

@@ -20,6 +20,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <initializer_list>
+#include <utility>
 
 using namespace dsv4::rt;
 using namespace dsv4_abi;
@@ -43,6 +45,8 @@ const char *dsv4::rt::layoutName(int32_t layout) {
 namespace {
 
 constexpr int64_t kMaxI32 = 2147483647;
+// The mode of a compress kernel.
+constexpr char kCompressMode[] = "compress";
 
 dsv4_status bad(const char *key, const char *what) {
   return fail(DSV4_ERR_BAD_MANIFEST, "manifest: key '%s' %s", key, what);
@@ -124,19 +128,10 @@ dsv4_status getLayout(const json &object, dsv4_layout &out) {
 
 // The manifest's argument list must be KernelArgs.def's, in order: a kernel
 // whose arguments moved would be fed the wrong values, so any difference is
-// refused rather than remapped.
-dsv4_status checkArgs(const json &root, bool store) {
-  static constexpr const char *names[] = {
-#define DSV4_KERNEL_ARG(Name, name, kind) #name,
-#define DSV4_STORE_KERNEL_ARG(Name, name, kind) #name,
-#include "dsv4/ABI/KernelArgs.def"
-  };
-  static constexpr const char *kinds[] = {
-#define DSV4_KERNEL_ARG(Name, name, kind) #kind,
-#define DSV4_STORE_KERNEL_ARG(Name, name, kind) #kind,
-#include "dsv4/ABI/KernelArgs.def"
-  };
-  const size_t count = store ? kNumStoreKernelArgs : kNumKernelArgs;
+// refused rather than remapped. `names` and `kinds` are the first `count`
+// entries of the list of the kernel's kind.
+dsv4_status checkArgs(const json &root, const char *const *names, const char *const *kinds,
+                      size_t count) {
   const json *args;
   DSV4_TRY(getMember(root, kArgsKey, json::value_t::array, args));
   if (args->size() != count)
@@ -154,6 +149,36 @@ dsv4_status checkArgs(const json &root, bool store) {
                   kArgsKey, i, name.c_str(), kind.c_str(), names[i], kinds[i]);
   }
   return DSV4_OK;
+}
+
+// The list of an in-place (`store` false) or store kernel.
+dsv4_status checkKvArgs(const json &root, bool store) {
+  static constexpr const char *names[] = {
+#define DSV4_KERNEL_ARG(Name, name, kind) #name,
+#define DSV4_STORE_KERNEL_ARG(Name, name, kind) #name,
+#include "dsv4/ABI/KernelArgs.def"
+  };
+  static constexpr const char *kinds[] = {
+#define DSV4_KERNEL_ARG(Name, name, kind) #kind,
+#define DSV4_STORE_KERNEL_ARG(Name, name, kind) #kind,
+#include "dsv4/ABI/KernelArgs.def"
+  };
+  // The in-place list is the store list's first kNumKernelArgs entries.
+  return checkArgs(root, names, kinds, store ? kNumStoreKernelArgs : kNumKernelArgs);
+}
+
+dsv4_status checkCompressArgs(const json &root) {
+  static constexpr const char *names[] = {
+#define DSV4_KERNEL_ARG(Name, name, kind)
+#define DSV4_COMPRESS_KERNEL_ARG(Name, name, kind) #name,
+#include "dsv4/ABI/KernelArgs.def"
+  };
+  static constexpr const char *kinds[] = {
+#define DSV4_KERNEL_ARG(Name, name, kind)
+#define DSV4_COMPRESS_KERNEL_ARG(Name, name, kind) #kind,
+#include "dsv4/ABI/KernelArgs.def"
+  };
+  return checkArgs(root, names, kinds, kNumCompressKernelArgs);
 }
 
 dsv4_status readKeys(const json &root, Manifest &m) {
@@ -183,19 +208,32 @@ dsv4_status readKeys(const json &root, Manifest &m) {
   DSV4_TRY(getInt(root, kLanesPerRowKey, m.lanesPerRow));
   DSV4_TRY(getInt(root, kRowsPerWorkgroupKey, m.rowsPerWorkgroup));
   DSV4_TRY(getInt(root, kWorkgroupSizeKey, m.workgroupSize));
-  DSV4_TRY(getPowerOfTwo(root, kKvAlignKey, m.kvAlign));
-  DSV4_TRY(getInt(root, kKvRowStrideMultipleKey, m.kvRowStrideMultiple));
+  // A compress kernel reads no kv rows: its state keys stand in for these.
+  m.compress = m.mode == kCompressMode;
+  if (!m.compress) {
+    DSV4_TRY(getPowerOfTwo(root, kKvAlignKey, m.kvAlign));
+    DSV4_TRY(getInt(root, kKvRowStrideMultipleKey, m.kvRowStrideMultiple));
+  }
   DSV4_TRY(getPowerOfTwo(root, kWeightAlignKey, m.weightAlign));
   DSV4_TRY(getPowerOfTwo(root, kFreqsAlignKey, m.freqsAlign));
   DSV4_TRY(getInt(root, kFreqsRowStrideMultipleKey, m.freqsRowStrideMultiple));
   DSV4_TRY(getInt(root, kLdsBytesKey, m.ldsBytes, /*minimum=*/0));
-  // The layout's bytes are the kernel's own; the caller states the layout and page size.
-  if ((m.store = root.contains(kLayoutKey))) {
+  // The layout's bytes are the kernel's own; the caller states the layout and page size. A
+  // compress kernel always stores, so a missing layout is named.
+  if ((m.store = m.compress || root.contains(kLayoutKey))) {
     DSV4_TRY(getLayout(root, m.layout));
     DSV4_TRY(getPowerOfTwo(root, kPageSizeKey, m.pageSize));
     DSV4_TRY(getPowerOfTwo(root, kCacheAlignKey, m.cacheAlign));
   }
-  return checkArgs(root, m.store);
+  if (!m.compress)
+    return checkKvArgs(root, m.store);
+  const json *overlap;
+  DSV4_TRY(getMember(root, kOverlapKey, json::value_t::boolean, overlap));
+  m.overlap = overlap->get<bool>();
+  DSV4_TRY(getPowerOfTwo(root, kStateBlockSizeKey, m.stateBlockSize));
+  DSV4_TRY(getPowerOfTwo(root, kStateAlignKey, m.stateAlign));
+  DSV4_TRY(getInt(root, kStateStrideMultipleKey, m.stateStrideMultiple));
+  return checkCompressArgs(root);
 }
 
 // What the keys must say together.
@@ -210,17 +248,24 @@ dsv4_status checkConsistent(Manifest &m) {
     m.handleKind = DSV4_HANDLE_DECODE_SEQ_LENS;
   else if (m.mode == "prefill")
     m.handleKind = DSV4_HANDLE_PREFILL_PLAN;
+  else if (m.compress)
+    m.handleKind = DSV4_HANDLE_COMPRESS_TOKENS;
   else
-    return fail(DSV4_ERR_BAD_MANIFEST, "manifest: key '%s' is '%s', expected 'decode' or "
-                "'prefill'", kModeKey, m.mode.c_str());
+    return fail(DSV4_ERR_BAD_MANIFEST, "manifest: key '%s' is '%s', expected 'decode', "
+                "'prefill' or '%s'", kModeKey, m.mode.c_str(), kCompressMode);
   if (m.headDim < kMinHeadDim || m.headDim > kMaxHeadDim)
     return fail(DSV4_ERR_BAD_MANIFEST, "manifest: key '%s' must be in [%lld, %lld]",
                 kHeadDimKey, static_cast<long long>(kMinHeadDim),
                 static_cast<long long>(kMaxHeadDim));
   // The compiler refuses larger pages: their byte offsets would overflow in the kernel.
-  if (m.store && m.pageSize > kMaxPageSize)
-    return fail(DSV4_ERR_BAD_MANIFEST, "manifest: key '%s' must be at most %lld", kPageSizeKey,
-                static_cast<long long>(kMaxPageSize));
+  // The compiler bounds the state's blocks as it bounds pages.
+  for (auto [key, value] : {std::pair{kPageSizeKey, m.pageSize},
+                            std::pair{kStateBlockSizeKey, m.stateBlockSize}})
+    if (value > kMaxPageSize)
+      return fail(DSV4_ERR_BAD_MANIFEST, "manifest: key '%s' must be at most %lld", key,
+                  static_cast<long long>(kMaxPageSize));
+  // SPEC.md: a state row is kv then score, W elements each; W = 2D where windows overlap.
+  m.stateWidth = m.compress ? (m.overlap ? 4 : 2) * m.headDim : 0;
   if (m.ropeDim % 2 || m.ropeDim > m.headDim)
     return bad(kRopeDimKey, "must be even and at most the head dim");
   if (!(m.eps > 0) || !std::isfinite(static_cast<float>(m.eps)))

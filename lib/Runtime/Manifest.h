@@ -32,10 +32,16 @@ struct Manifest {
   int64_t lanesPerRow = 0, rowsPerWorkgroup = 0, workgroupSize = 0;
   int64_t kvAlign = 0, kvRowStrideMultiple = 0, weightAlign = 0;
   int64_t freqsAlign = 0, freqsRowStrideMultiple = 0, ldsBytes = 0;
-  // A store kernel (the manifest has a layout) takes the store arguments too.
+  // A kernel that stores into a paged cache (the manifest has a layout): a store kernel,
+  // which takes the store arguments after the in-place ones, or a compress kernel.
   bool store = false;
   dsv4_layout layout = DSV4_LAYOUT_IN_PLACE;
   int64_t pageSize = 0, cacheAlign = 0;
+  // A compress kernel (mode "compress") takes the compress list and reads the paged state
+  // cache: rows of stateWidth = 2W elements (W = 2D when its windows overlap, else D) in
+  // blocks of stateBlockSize rows. It has no kvAlign or kvRowStrideMultiple.
+  bool compress = false, overlap = false;
+  int64_t stateBlockSize = 0, stateAlign = 0, stateStrideMultiple = 0, stateWidth = 0;
 };
 
 // Parses and checks `json`, the manifest text of a code object whose digest global holds

@@ -177,7 +177,25 @@ extern "C" dsv4_status dsv4_launch(dsv4_module *mod, const dsv4_launch_args *arg
     if (!launchNeeded)
       return DSV4_OK;
     KernelParams params(values);
-    return mod->gpu->launch(params, dims, stream);
+    return mod->gpu->launch(params.pointers, dims, stream);
+  });
+}
+
+extern "C" dsv4_status dsv4_launch_compress(dsv4_module *mod,
+                                            const dsv4_compress_launch_args *args,
+                                            void *stream) {
+  return guarded([&]() -> dsv4_status {
+    if (!mod || !args)
+      return fail(DSV4_ERR_INVALID_ARGUMENT,
+                  "dsv4_launch_compress: module and args must not be NULL");
+    CompressKernelArgValues values;
+    LaunchDims dims;
+    bool launchNeeded;
+    DSV4_TRY(checkCompressLaunch(mod->manifest, *args, values, dims, launchNeeded));
+    if (!launchNeeded)
+      return DSV4_OK;
+    CompressKernelParams params(values);
+    return mod->gpu->launch(params.pointers, dims, stream);
   });
 }
 
@@ -203,4 +221,6 @@ DSV4_GETTER(int64_t, page_size, mod->manifest.pageSize, 0)
 DSV4_GETTER(int64_t, ratio, mod->manifest.ratio, 0)
 DSV4_GETTER(float, scale, mod->manifest.scaleF, 0.0f)
 DSV4_GETTER(int32_t, layout, mod->manifest.layout, 0)
+DSV4_GETTER(int, overlap, mod->manifest.overlap, 0)
+DSV4_GETTER(int64_t, state_block_size, mod->manifest.stateBlockSize, 0)
 #undef DSV4_GETTER

@@ -5,7 +5,8 @@
  * kernel attributes), and records the module calls to
  * the file named by $DSV4_FAKE_HIP_LOG, with the value of each kernel
  * argument it receives through kernelParams, named by the ABI table
- * (dsv4/ABI/KernelArgs.def), so tests check what a kernel would see.
+ * (dsv4/ABI/KernelArgs.def: the compress list for a module whose embedded manifest has
+ * "mode":"compress", else the store list), so tests check what a kernel would see.
  *   DSV4_FAKE_HIP_ARCH  gcnArchName to report (default gfx942:sramecc+:xnack-)
  *   DSV4_FAKE_HIP_FAIL  "load", "function" or "launch": that call fails
  * Built twice; DSV4_FAKE_HIP_PRE6 leaves out hipGetDevicePropertiesR0600. */
@@ -214,6 +215,24 @@ FAKE_API int hipModuleUnload(void *module) {
   free(m);
   return hipSuccess;
 }
+/* Whether the module's embedded manifest (the global dsv4_manifest) is a compress kernel's:
+ * its text holds "mode", a colon and "compress", with or without blanks between. */
+static int isCompressModule(const FakeModule *m) {
+  uint64_t size = 0, at = findSymbol(m, "dsv4_manifest", &size);
+  const char key[] = "\"mode\"", value[] = "\"compress\"";
+  if (!at || at > m->size || size > m->size - at)
+    return 0;
+  for (uint64_t i = at; i + sizeof key - 1 <= at + size; ++i) {
+    if (memcmp(m->image + i, key, sizeof key - 1))
+      continue;
+    uint64_t j = i + sizeof key - 1;
+    while (j < at + size && (m->image[j] == ' ' || m->image[j] == ':'))
+      ++j;
+    return j + sizeof value - 1 <= at + size && !memcmp(m->image + j, value, sizeof value - 1);
+  }
+  return 0;
+}
+
 /* Accepts only the form the shim must use: kernelParams, no `extra`. */
 FAKE_API int hipModuleLaunchKernel(void *function, unsigned gx, unsigned gy,
                                    unsigned gz, unsigned bx, unsigned by,
@@ -228,13 +247,19 @@ FAKE_API int hipModuleLaunchKernel(void *function, unsigned gx, unsigned gy,
       fprintf(log, "malformed launch (function, kernelParams or extra)\n");
     } else {
       void **param = kernelParams;
-#define DSV4_KERNEL_ARG(Name, name, kind) LOG_##kind(#name, *param++);
-#define DSV4_STORE_KERNEL_ARG(Name, name, kind) DSV4_KERNEL_ARG(Name, name, kind)
 #define LOG_ptr(name, p) fprintf(log, " %s=0x%llx", name, (unsigned long long)*(const uint64_t *)(p))
 #define LOG_i32(name, p) fprintf(log, " %s=%d", name, *(const int32_t *)(p))
 #define LOG_i64(name, p) fprintf(log, " %s=%lld", name, *(const long long *)(p))
       fprintf(log, "params:");
+      if (isCompressModule((FakeModule *)((char *)function - offsetof(FakeModule, kernel)))) {
+#define DSV4_KERNEL_ARG(Name, name, kind)
+#define DSV4_COMPRESS_KERNEL_ARG(Name, name, kind) LOG_##kind(#name, *param++);
 #include "dsv4/ABI/KernelArgs.def"
+      } else {
+#define DSV4_KERNEL_ARG(Name, name, kind) LOG_##kind(#name, *param++);
+#define DSV4_STORE_KERNEL_ARG(Name, name, kind) DSV4_KERNEL_ARG(Name, name, kind)
+#include "dsv4/ABI/KernelArgs.def"
+      }
       fprintf(log, "\n");
     }
     fclose(log);

@@ -50,7 +50,9 @@ typedef enum dsv4_dtype {
 /* What `handle` points at; must match the manifest's `mode`. */
 typedef enum dsv4_handle_kind {
   DSV4_HANDLE_DECODE_SEQ_LENS = 1, /* i32 seq_lens[num_items] */
-  DSV4_HANDLE_PREFILL_PLAN = 2     /* i32 plan, num_items rows of 4 used fields */
+  DSV4_HANDLE_PREFILL_PLAN = 2,    /* i32 plan, num_items rows of 4 used fields */
+  DSV4_HANDLE_COMPRESS_TOKENS = 3  /* a compress kernel's items: i32 token_req and i64
+                                      positions per token, a block table into the state */
 } dsv4_handle_kind;
 
 /* What a kernel does with the finished row (the manifest's `layout`); 0 is
@@ -83,6 +85,21 @@ typedef struct dsv4_launch_args {
 #include "dsv4/ABI/LaunchFacts.def"
 } dsv4_launch_args;
 
+/* One call of a compress kernel (the manifest's mode "compress", SPEC.md "The compress step in
+ * front"): first its own kernel arguments, one field per DSV4_COMPRESS_KERNEL_ARG of
+ * KernelArgs.def with the same name (strides in elements, scalars as int64_t as above); then
+ * the facts every call states and a compress call's own (LaunchFacts.def: state_dtype,
+ * overlap, state_block_size, state_width), each checked against the manifest. */
+typedef struct dsv4_compress_launch_args {
+#define DSV4_KERNEL_ARG(Name, name, kind)
+#define DSV4_COMPRESS_KERNEL_ARG(Name, name, kind) DSV4_LAUNCH_FIELD_##kind name;
+#include "dsv4/ABI/KernelArgs.def"
+#define DSV4_LAUNCH_FACT(type, name) type name;
+#define DSV4_KV_LAUNCH_FACT(type, name)
+#define DSV4_COMPRESS_LAUNCH_FACT(type, name) type name;
+#include "dsv4/ABI/LaunchFacts.def"
+} dsv4_compress_launch_args;
+
 typedef struct dsv4_module dsv4_module;
 
 /* Loads `binary_path` (an HSACO or PTX file, told apart by its first bytes)
@@ -97,9 +114,14 @@ DSV4_API dsv4_status dsv4_module_load_data(const void *image, size_t size,
 DSV4_API void dsv4_module_unload(dsv4_module *mod);
 
 /* Validates `args` against the manifest, then enqueues one launch on
- * `stream` (hipStream_t / CUstream; NULL = the default stream). */
+ * `stream` (hipStream_t / CUstream; NULL = the default stream). A compress
+ * kernel is refused: it takes dsv4_launch_compress. */
 DSV4_API dsv4_status dsv4_launch(dsv4_module *mod, const dsv4_launch_args *args,
                                  void *stream);
+/* The same for a compress kernel, which reads the paged state cache; every other kernel is
+ * refused. */
+DSV4_API dsv4_status dsv4_launch_compress(dsv4_module *mod,
+                                          const dsv4_compress_launch_args *args, void *stream);
 
 /* The calling thread's message for its last failure ("" if none). */
 DSV4_API const char *dsv4_last_error(void);
@@ -110,7 +132,7 @@ DSV4_API const char *dsv4_status_name(dsv4_status status);
 DSV4_API const char *dsv4_module_kernel_name(const dsv4_module *mod);
 DSV4_API const char *dsv4_module_target(const dsv4_module *mod);
 DSV4_API const char *dsv4_module_chip(const dsv4_module *mod);
-DSV4_API const char *dsv4_module_mode(const dsv4_module *mod); /* "decode"/"prefill" */
+DSV4_API const char *dsv4_module_mode(const dsv4_module *mod); /* "decode"/"prefill"/"compress" */
 DSV4_API int32_t dsv4_module_handle_kind(const dsv4_module *mod);
 DSV4_API int dsv4_module_rotate(const dsv4_module *mod);
 DSV4_API int64_t dsv4_module_head_dim(const dsv4_module *mod);
@@ -126,6 +148,10 @@ DSV4_API int64_t dsv4_module_ratio(const dsv4_module *mod);
 /* The rotation's scale rounded to float (the manifest's, also when the kernel does not rotate). */
 DSV4_API float dsv4_module_scale(const dsv4_module *mod);
 DSV4_API int32_t dsv4_module_layout(const dsv4_module *mod); /* dsv4_layout */
+/* A compress kernel's: whether its windows overlap, and its state cache's rows per block (0 for
+ * any other kernel). */
+DSV4_API int dsv4_module_overlap(const dsv4_module *mod);
+DSV4_API int64_t dsv4_module_state_block_size(const dsv4_module *mod);
 
 #ifdef __cplusplus
 }
