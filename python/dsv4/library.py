@@ -1,8 +1,9 @@
 """Kernels by configuration: a prebuilt library with an index, and an on-disk JIT cache.
 
-A configuration is an in-place epilogue (layout None) or a fused store into a paged cache of one
-layout (FP8 indexer or main, MXFP4 indexer) and page size; matching is exact, so one never stands
-in for the other.
+A configuration is an in-place epilogue (layout None), a fused store into a paged cache of one
+layout (FP8 indexer or main, MXFP4 indexer) and page size, or a compress kernel (mode "compress":
+the window pooling over a paged state cache of one block size, with or without overlapping
+windows, in front of such a store); matching is exact, so one never stands in for another.
 get_kernel(config, device) returns the loaded dsv4.Kernel for a configuration. It looks, in
 order, in the library the installed package carries (dsv4/kernels/, copied by setup.py from
 scripts/run's output), in the libraries named by $DSV4_KERNEL_DIR (os.pathsep-separated folders
@@ -50,7 +51,8 @@ MANIFEST_FORMAT = "dsv4-manifest-1"
 # The chips dsv4 compiles for (lib/Target/Toolkit.cpp). A chip name becomes a folder of the
 # cache and a pass option, so no other string gets that far.
 CHIPS = ("gfx942", "gfx950", "sm_90")
-_MODES = ("decode", "prefill")
+_MODES = ("decode", "prefill", "compress")
+COMPRESS_MODE = "compress"
 _KV_DTYPES = ("f32", "bf16", "f16")
 _WEIGHT_DTYPES = ("f32", "bf16")
 # SPEC.md "Storing into the paged caches": the FP8 layouts, then the MXFP4 indexer's (e2m1).
@@ -61,7 +63,8 @@ DEFAULT_PAGE_SIZE = 64          # dsv4-gen's --page-size default
 # sizes its address arithmetic multiplies, so a configuration outside them is refused here
 # before it reaches a compiler, a cache folder or a key.
 MIN_HEAD_DIM, MAX_HEAD_DIM = 64, 4096   # D, a power of two; R is even in [2, D]
-MAX_PAGE_SIZE = 1 << 20                 # tokens per cache page, a power of two
+MAX_PAGE_SIZE = 1 << 20                 # tokens per cache page, a power of two; also the
+                                        # most rows a state block of a compress kernel has
 MAX_RATIO = (1 << 31) - 1               # the decode position rule computes in i32
 # Bounds on the files the library reads: an index of some 18,000 kernels, and far above any
 # manifest (about 2 KB); far below what would hurt to read into memory.
@@ -118,9 +121,12 @@ class Config:
     Each field must have its type (names str, sizes int, rotate bool, eps and scale real
     numbers; a numpy or torch scalar is converted) and lie within the compiler's limits: D a
     power of two in [64, 4096], R even in [2, D], ratio in [1, 2^31 - 1], eps a positive and
-    scale a finite f32, page_size a power of two <= 2^20. Anything else is a ValueError naming
-    the field. The store layout's own D and R are checked by dsv4-gen."""
-    mode: str                   # "decode" (seq_lens [B]) or "prefill" (plan [M, 4])
+    scale a finite f32, page_size a power of two <= 2^20. A compress configuration stores (it
+    has a layout), reads an f32 state (kv_dtype) and has overlap (True or False) and
+    state_block_size (a power of two <= 2^20); any other has neither. Anything else is a
+    ValueError naming the field. The store layout's own D and R are checked by dsv4-gen."""
+    mode: str                   # "decode" (seq_lens [B]), "prefill" (plan [M, 4]) or
+                                # "compress" (a paged state cache and a block table)
     head_dim: int               # D
     rope_dim: int = 64          # R
     kv_dtype: str = "f32"
@@ -131,6 +137,8 @@ class Config:
     scale: float = None         # Hadamard scale; None means D^-0.5
     layout: str = None          # None: kv updated in place; else the store into that layout
     page_size: int = DEFAULT_PAGE_SIZE  # the store's tokens per cache page
+    overlap: bool = None        # compress: windows of 2 * ratio positions (state rows of 4D)
+    state_block_size: int = None  # compress: rows per block of the state cache
 
     def __post_init__(self):
         problems = self._convert_numbers() + self._check_names()
@@ -146,10 +154,11 @@ class Config:
                                     ("rope_dim", _as_int, "an integer"),
                                     ("ratio", _as_int, "an integer"),
                                     ("page_size", _as_int, "an integer"),
+                                    ("state_block_size", _as_int, "an integer or None"),
                                     ("eps", _as_float, "a real number"),
                                     ("scale", _as_float, "a real number or None")):
             value = getattr(self, name)
-            if name == "scale" and value is None:
+            if name in ("scale", "state_block_size") and value is None:
                 continue
             number = convert(value)
             if number is None:
@@ -159,11 +168,13 @@ class Config:
         if not isinstance(self.rotate, bool):
             # "false" would be true, and compile the other kernel.
             problems.append(f"rotate {self.rotate!r} is not True or False")
+        if self.overlap is not None and not isinstance(self.overlap, bool):
+            problems.append(f"overlap {self.overlap!r} is not True, False or None")
         return problems
 
     def _check_names(self):
         problems = []
-        for name, allowed, text in (("mode", _MODES, "decode or prefill"),
+        for name, allowed, text in (("mode", _MODES, "decode, prefill or compress"),
                                     ("kv_dtype", _KV_DTYPES, f"one of {_KV_DTYPES}"),
                                     ("weight_dtype", _WEIGHT_DTYPES, f"one of {_WEIGHT_DTYPES}")):
             value = getattr(self, name)
@@ -172,6 +183,20 @@ class Config:
         if self.layout is not None and (not isinstance(self.layout, str)
                                         or self.layout not in _LAYOUTS):
             problems.append(f"layout {self.layout!r} is not None (in place) or one of {_LAYOUTS}")
+        if self.mode == COMPRESS_MODE:
+            if self.layout is None:
+                problems.append("a compress configuration stores: it needs a layout")
+            if self.kv_dtype != "f32":
+                problems.append(f"kv dtype {self.kv_dtype!r} is not f32, the state cache's "
+                                f"element type of a compress configuration")
+            if self.overlap is None:
+                problems.append("a compress configuration needs overlap (True or False)")
+            if self.state_block_size is None:
+                problems.append("a compress configuration needs a state block size")
+        elif self.overlap is not None or self.state_block_size is not None:
+            # Two equal configurations must compare (and key) equal.
+            problems.append("overlap and state block size are given to a configuration that is "
+                            "not a compress one")
         return problems
 
     def _check_sizes(self):
@@ -195,6 +220,9 @@ class Config:
                 # Two equal in-place configurations must compare (and key) equal.
                 problems.append(f"page size {p} is given to an in-place configuration "
                                 f"(it needs a layout)")
+        b = self.state_block_size
+        if isinstance(b, int) and not (_is_power_of_two(b) and b <= MAX_PAGE_SIZE):
+            problems.append(f"state block size {b} is not a power of two in [1, {MAX_PAGE_SIZE}]")
         return problems
 
     def _check_reals(self):
@@ -219,7 +247,10 @@ class Config:
                 f"weight={self.weight_dtype} eps={self.eps:g} ratio={self.ratio} "
                 f"rotate={self.rotate}")
         text += f" scale={self.scale:g}" if self.scale is not None else ""
-        return text + (f" layout={self.layout} page_size={self.page_size}" if self.layout else "")
+        text += f" layout={self.layout} page_size={self.page_size}" if self.layout else ""
+        if self.mode == COMPRESS_MODE:
+            text += f" overlap={self.overlap} state_block_size={self.state_block_size}"
+        return text
 
     def gen_args(self, chip=None):
         """dsv4-gen's options for this configuration; a store configuration takes the FP8 type
@@ -234,6 +265,9 @@ class Config:
             if chip is None:
                 raise ValueError(f"the store configuration {self} needs a chip for its FP8 type")
             args += [f"--layout={self.layout}", f"--page-size={self.page_size}", f"--chip={chip}"]
+        if self.mode == COMPRESS_MODE:
+            args += [f"--state-block-size={self.state_block_size}",
+                     f"--overlap={'true' if self.overlap else 'false'}"]
         return args
 
     def _identity(self):
@@ -244,6 +278,8 @@ class Config:
                   self.effective_scale if self.rotate else None)
         if self.layout:  # in-place keys stay as they were before the store existed
             fields += (self.layout, self.page_size)
+        if self.mode == COMPRESS_MODE:  # and store keys as they were before compress kernels
+            fields += (self.overlap, self.state_block_size)
         return fields
 
     def key(self):
@@ -258,20 +294,25 @@ class Config:
     @classmethod
     def from_manifest(cls, manifest):
         """The configuration a manifest or index entry records; ValueError when a field is
-        missing or invalid (an in-place kernel's entry has layout and page_size null)."""
+        missing or invalid (an in-place kernel's entry has layout and page_size null, any but a
+        compress kernel's overlap and state_block_size)."""
         m = manifest
         if not isinstance(m, dict):
             raise ValueError(f"{type(m).__name__} is not a JSON object")
         layout = m.get("layout")
+        compress = m.get("mode") == COMPRESS_MODE
         missing = [k for k in _CONFIG_KEYS if k not in m]
         missing += ["page_size"] if layout is not None and "page_size" not in m else []
+        missing += [k for k in _COMPRESS_CONFIG_KEYS if compress and k not in m]
         if missing:
             raise ValueError(f"lacks {', '.join(missing)}")
         return cls(mode=m["mode"], head_dim=m["head_dim"], rope_dim=m["rope_dim"],
                    kv_dtype=m["kv_dtype"], weight_dtype=m["weight_dtype"], eps=m["eps"],
                    ratio=m["ratio"], rotate=m["rotate"],
                    scale=m["scale"] if m["rotate"] is True else None, layout=layout,
-                   page_size=m["page_size"] if layout is not None else DEFAULT_PAGE_SIZE)
+                   page_size=m["page_size"] if layout is not None else DEFAULT_PAGE_SIZE,
+                   overlap=m["overlap"] if compress else None,
+                   state_block_size=m["state_block_size"] if compress else None)
 
 
 # The manifest keys of a configuration (Config.from_manifest), and those of a whole manifest.
@@ -281,9 +322,13 @@ _MANIFEST_KEYS = ("kernel", "binary", "chip", *_CONFIG_KEYS)
 # A store kernel's manifest has these too (docs/ABI.md), and fp8_type for an FP8 layout; an
 # in-place one has none of them.
 _STORE_KEYS = ("layout", "page_size", "cache_align")
-# What an index entry holds besides "manifest": the fields Config.from_manifest reads.
+# A compress kernel's configuration keys, and those its whole manifest has besides a store's.
+_COMPRESS_CONFIG_KEYS = ("overlap", "state_block_size")
+_COMPRESS_KEYS = (*_COMPRESS_CONFIG_KEYS, "state_align", "state_stride_multiple")
+# What an index entry holds besides "manifest": the fields Config.from_manifest reads (null
+# where the kernel has none).
 _INDEX_KEYS = ("binary", "chip", *(k for k in _MANIFEST_KEYS if k not in ("binary", "chip")),
-               "layout", "page_size")
+               "layout", "page_size", *_COMPRESS_CONFIG_KEYS)
 
 
 def _check_chip(chip):
@@ -339,6 +384,8 @@ def read_manifest(path):
     if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
         raise ValueError(f"'{path}' is not a {MANIFEST_FORMAT} manifest")
     missing = [k for k in _MANIFEST_KEYS if k not in manifest]
+    if manifest.get("mode") == COMPRESS_MODE:
+        missing += [k for k in _COMPRESS_KEYS if k not in manifest]
     if "layout" in manifest:
         missing += [k for k in _STORE_KEYS if k not in manifest]
         if manifest["layout"] in _FP8_LAYOUTS and "fp8_type" not in manifest:
@@ -872,7 +919,9 @@ def _loaded_identity(kernel):
             "kv_dtype": kernel.kv_dtype, "weight_dtype": kernel.weight_dtype,
             "ratio": kernel.ratio, "rotate": kernel.rotate, "eps": kernel.eps,
             "scale": kernel.scale if kernel.rotate else None, "layout": kernel.layout,
-            "page_size": kernel.page_size}
+            "page_size": kernel.page_size,
+            "overlap": kernel.overlap if kernel.mode == COMPRESS_MODE else None,
+            "state_block_size": kernel.state_block_size or None}
 
 
 def _config_identity(config):
@@ -883,7 +932,8 @@ def _config_identity(config):
             "kv_dtype": config.kv_dtype, "weight_dtype": config.weight_dtype,
             "ratio": config.ratio, "rotate": config.rotate, "eps": _f32(config.eps),
             "scale": config.effective_scale if config.rotate else None, "layout": config.layout,
-            "page_size": config.page_size if config.layout else 0}
+            "page_size": config.page_size if config.layout else 0, "overlap": config.overlap,
+            "state_block_size": config.state_block_size}
 
 
 def check_kernel(kernel, config, name=None):

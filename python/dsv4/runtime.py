@@ -9,13 +9,14 @@ import os
 from pathlib import Path
 
 __all__ = ["Dsv4Error", "Kernel", "compress_norm_rope_hadamard_inplace",
-           "compress_norm_rope_quantize_store"]
+           "compress_norm_rope_quantize_store", "compress_quantize_store"]
 
 # dsv4_dtype, dsv4_handle_kind and dsv4_layout (dsv4_runtime.h); a layout of None is in place.
 _DTYPES = {"f32": 1, "bf16": 2, "f16": 3}
 _DTYPE_NAMES = {v: k for k, v in _DTYPES.items()}
 HANDLE_DECODE_SEQ_LENS = 1
 HANDLE_PREFILL_PLAN = 2
+HANDLE_COMPRESS_TOKENS = 3
 _LAYOUTS = {None: 1, "indexer": 2, "main": 3, "indexer_mxfp4": 4}
 _LAYOUT_NAMES = {v: k for k, v in _LAYOUTS.items()}
 _PLAN_FIELDS = 4  # (row, batch_id, position, window_len)
@@ -48,6 +49,30 @@ class _LaunchArgs(ctypes.Structure):
         ("head_dim", ctypes.c_int64), ("page_size", ctypes.c_int64),
         ("ratio", ctypes.c_int64), ("rotate", ctypes.c_int32), ("scale", ctypes.c_float),
         ("layout", ctypes.c_int32),
+    ]
+
+
+class _CompressLaunchArgs(ctypes.Structure):
+    # Field for field dsv4_compress_launch_args: a compress kernel's arguments in the order of
+    # KernelArgs.def's compress list, then the facts every call states and a compress call's
+    # own (LaunchFacts.def). test/Runtime/python-compress.test holds this against the C struct.
+    _fields_ = [
+        ("state", ctypes.c_void_p), ("block_table", ctypes.c_void_p),
+        ("token_req", ctypes.c_void_p), ("positions", ctypes.c_void_p),
+        ("weight", ctypes.c_void_p), ("freqs", ctypes.c_void_p),
+        ("out_loc", ctypes.c_void_p), ("cache", ctypes.c_void_p),
+        ("num_items", ctypes.c_int64), ("num_blocks", ctypes.c_int64),
+        ("state_block_stride", ctypes.c_int64), ("state_row_stride", ctypes.c_int64),
+        ("num_requests", ctypes.c_int64), ("max_blocks", ctypes.c_int64),
+        ("block_table_row_stride", ctypes.c_int64), ("num_positions", ctypes.c_int64),
+        ("freqs_row_stride", ctypes.c_int64), ("cache_bytes", ctypes.c_int64),
+        ("state_dtype", ctypes.c_int32), ("weight_dtype", ctypes.c_int32),
+        ("handle_kind", ctypes.c_int32), ("eps", ctypes.c_float),
+        ("weight_len", ctypes.c_int64), ("freqs_width", ctypes.c_int64),
+        ("head_dim", ctypes.c_int64), ("page_size", ctypes.c_int64),
+        ("ratio", ctypes.c_int64), ("rotate", ctypes.c_int32), ("scale", ctypes.c_float),
+        ("layout", ctypes.c_int32), ("overlap", ctypes.c_int32),
+        ("state_block_size", ctypes.c_int64), ("state_width", ctypes.c_int64),
     ]
 
 
@@ -86,15 +111,17 @@ def _library():
                                                  ctypes.POINTER(mod_p)]),
         "dsv4_module_unload": (None, [mod_p]),
         "dsv4_launch": (ctypes.c_int, [mod_p, ctypes.POINTER(_LaunchArgs), ctypes.c_void_p]),
+        "dsv4_launch_compress": (ctypes.c_int, [mod_p, ctypes.POINTER(_CompressLaunchArgs),
+                                                ctypes.c_void_p]),
         "dsv4_last_error": (c_char_p, []),
         "dsv4_status_name": (c_char_p, [ctypes.c_int]),
     }
     for name in ("kernel_name", "target", "chip", "mode"):
         sigs[f"dsv4_module_{name}"] = (c_char_p, [mod_p])
-    for name in ("handle_kind", "rotate", "kv_dtype", "weight_dtype", "layout"):
+    for name in ("handle_kind", "rotate", "kv_dtype", "weight_dtype", "layout", "overlap"):
         sigs[f"dsv4_module_{name}"] = (ctypes.c_int32, [mod_p])
     for name in ("head_dim", "rope_dim", "workgroup_size", "rows_per_workgroup", "page_size",
-                 "ratio"):
+                 "ratio", "state_block_size"):
         sigs[f"dsv4_module_{name}"] = (ctypes.c_int64, [mod_p])
     for name in ("eps", "scale"):
         sigs[f"dsv4_module_{name}"] = (ctypes.c_float, [mod_p])
@@ -219,6 +246,9 @@ class Kernel:
     layout = property(lambda self: _LAYOUT_NAMES.get(self._get("layout")))  # None: in place
     kv_dtype = property(lambda self: _DTYPE_NAMES.get(self._get("kv_dtype")))
     weight_dtype = property(lambda self: _DTYPE_NAMES.get(self._get("weight_dtype")))
+    # A compress kernel's (mode "compress"); False and 0 for any other kernel.
+    overlap = property(lambda self: bool(self._get("overlap")))
+    state_block_size = property(lambda self: self._get("state_block_size"))
 
     def launch(self, *, kv, kv_dtype, num_rows, kv_row_stride, weight, weight_dtype,
                eps, freqs, num_positions, freqs_row_stride, handle, num_items,
@@ -264,6 +294,59 @@ class Kernel:
             scale=float("nan") if scale is None else scale, layout=_LAYOUTS.get(layout, 0))
         _check(_library().dsv4_launch(self._module(), ctypes.byref(args), stream or None))
 
+    def launch_compress(self, *, state, state_dtype, num_blocks, state_block_stride,
+                        state_row_stride, state_block_size, state_width, block_table,
+                        num_requests, max_blocks, block_table_row_stride, token_req, positions,
+                        num_items, weight, weight_dtype, eps, freqs, num_positions,
+                        freqs_row_stride, out_loc, cache, cache_bytes, head_dim, ratio, rotate,
+                        overlap, layout, page_size, scale=None, weight_len=None,
+                        freqs_width=None, stream=0):
+        """One launch of a compress kernel (dsv4_launch_compress) with plain integer device
+        pointers and element strides: the state cache [num_blocks, state_block_size,
+        state_width] with its block and row strides, the block table [num_requests,
+        max_blocks], token_req (i32), positions and out_loc (i64) per item, weight, freqs and
+        the cache as for launch. head_dim, ratio, rotate, scale (None: the layer does not
+        rotate), overlap, layout and page_size state the configuration the caller relies on;
+        the shim refuses the launch unless they are the kernel's, and refuses any kernel but a
+        compress kernel. weight_len defaults to head_dim, freqs_width to the kernel's rope
+        dim."""
+        weight_len = head_dim if weight_len is None else weight_len
+        freqs_width = self.rope_dim if freqs_width is None else freqs_width
+        for name, value in (("state", state), ("block_table", block_table),
+                            ("token_req", token_req), ("positions", positions),
+                            ("weight", weight), ("freqs", freqs), ("out_loc", out_loc),
+                            ("cache", cache), ("stream", stream)):
+            _checked_int(name, value, _POINTER)
+        for name, value in (("num_items", num_items), ("num_blocks", num_blocks),
+                            ("state_block_stride", state_block_stride),
+                            ("state_row_stride", state_row_stride),
+                            ("num_requests", num_requests), ("max_blocks", max_blocks),
+                            ("block_table_row_stride", block_table_row_stride),
+                            ("num_positions", num_positions),
+                            ("freqs_row_stride", freqs_row_stride),
+                            ("cache_bytes", cache_bytes), ("weight_len", weight_len),
+                            ("freqs_width", freqs_width), ("head_dim", head_dim),
+                            ("page_size", page_size), ("ratio", ratio),
+                            ("state_block_size", state_block_size),
+                            ("state_width", state_width)):
+            _checked_int(name, value, _INT64)
+        args = _CompressLaunchArgs(
+            state=state, block_table=block_table, token_req=token_req, positions=positions,
+            weight=weight, freqs=freqs, out_loc=out_loc, cache=cache, num_items=num_items,
+            num_blocks=num_blocks, state_block_stride=state_block_stride,
+            state_row_stride=state_row_stride, num_requests=num_requests,
+            max_blocks=max_blocks, block_table_row_stride=block_table_row_stride,
+            num_positions=num_positions, freqs_row_stride=freqs_row_stride,
+            cache_bytes=cache_bytes, state_dtype=_DTYPES.get(state_dtype, 0),
+            weight_dtype=_DTYPES.get(weight_dtype, 0), handle_kind=HANDLE_COMPRESS_TOKENS,
+            eps=eps, weight_len=weight_len, freqs_width=freqs_width, head_dim=head_dim,
+            page_size=page_size, ratio=ratio, rotate=_checked_bool("rotate", rotate),
+            scale=float("nan") if scale is None else scale, layout=_LAYOUTS.get(layout, 0),
+            overlap=_checked_bool("overlap", overlap), state_block_size=state_block_size,
+            state_width=state_width)
+        _check(_library().dsv4_launch_compress(self._module(), ctypes.byref(args),
+                                               stream or None))
+
 
 def _torch_dtype_name(torch, dtype, what):
     names = {torch.float32: "f32", torch.bfloat16: "bf16", torch.float16: "f16"}
@@ -272,9 +355,9 @@ def _torch_dtype_name(torch, dtype, what):
     return names[dtype]
 
 
-def _row_stride(t, row_len):
+def _row_stride(t, row_len, dim=0):
     # A dimension of size 1 may report any stride; the kernel never uses it.
-    return t.stride(0) if t.shape[0] > 1 else row_len
+    return t.stride(dim) if t.shape[dim] > 1 else row_len
 
 
 def _call_configuration(kernel, config):
@@ -294,6 +377,62 @@ def _configuration_args(config):
                 scale=config.effective_scale if config.rotate else None, layout=config.layout)
 
 
+def _check_weight(weight):
+    if weight.dim() != 1 or (weight.shape[0] > 1 and weight.stride(0) != 1):
+        raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT", "weight must be a contiguous 1-D tensor")
+
+
+def _float_freqs(torch, freqs_cis):
+    """freqs_cis complex64 [P, R/2] as its float32 [P, R] view (cos/sin interleaved), or
+    float32 [P, R] as it is; both with a contiguous last dim."""
+    if freqs_cis.is_complex():
+        if freqs_cis.dtype != torch.complex64:
+            raise Dsv4Error("DSV4_ERR_MISMATCH", f"freqs_cis is {freqs_cis.dtype}, "
+                            "expected complex64")
+        # Contiguous last dim, so that flatten is a view and not a copy that
+        # would be freed while the kernel still reads it.
+        if freqs_cis.dim() != 2 or (freqs_cis.shape[1] > 1 and freqs_cis.stride(1) != 1):
+            raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT",
+                            "freqs_cis must be [P, R/2] with a contiguous last dim")
+        freqs = torch.view_as_real(freqs_cis).flatten(-2)
+    else:
+        freqs = freqs_cis
+    if freqs.dim() != 2 or freqs.dtype != torch.float32 or (
+            freqs.shape[1] > 1 and freqs.stride(1) != 1):
+        raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT",
+                        "freqs_cis must be complex64 [P, R/2] or float32 [P, R] with a "
+                        "contiguous last dim")
+    return freqs
+
+
+def _freqs_args(freqs):
+    """Kernel.launch's freqs arguments for the float32 [P, R] view."""
+    return dict(freqs=freqs.data_ptr(), num_positions=freqs.shape[0],
+                freqs_row_stride=_row_stride(freqs, freqs.shape[1]), freqs_width=freqs.shape[1])
+
+
+def _check_store_buffers(torch, out_loc, cache, items):
+    """out_loc a contiguous int64 [M >= items]; cache the framework's contiguous uint8 pages."""
+    if out_loc.dtype != torch.int64 or out_loc.dim() != 1 or not out_loc.is_contiguous() or \
+            out_loc.shape[0] < items:
+        raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT",
+                        f"out_loc must be a contiguous int64 [M] with M >= {items} items, "
+                        f"got {out_loc.dtype} {tuple(out_loc.shape)}")
+    if cache.dtype not in (torch.uint8, torch.int8) or not cache.is_contiguous():
+        raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT", f"cache must be a contiguous uint8 tensor "
+                        f"of pages, got {cache.dtype} strides {cache.stride()}")
+
+
+def _stream_on_one_device(torch, stream, first, *others):
+    """The stream a launch goes on (the device's current one unless given), after checking that
+    every tensor is on the GPU device of `first`."""
+    devices = {t.device for t in (first, *others)}
+    if len(devices) != 1 or first.device.type != "cuda":
+        raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT",
+                        f"all tensors must be on one GPU device, got {sorted(map(str, devices))}")
+    return torch.cuda.current_stream(first.device).cuda_stream if stream is None else stream
+
+
 def _epilogue_args(kv, weight, freqs_cis, plan, eps, stream, *extra):
     """Kernel.launch's tensor arguments for the framework's tensors, checked: kv [N, D] (D, the
     head dim the call states, is kv's); weight [D]; freqs_cis complex64 [P, R/2] (or its f32
@@ -306,25 +445,8 @@ def _epilogue_args(kv, weight, freqs_cis, plan, eps, stream, *extra):
                         f"kv must be [N, D] with a contiguous last dim, "
                         f"got shape {tuple(kv.shape)} strides {kv.stride()}")
     head_dim = kv.shape[1]
-    if weight.dim() != 1 or (weight.shape[0] > 1 and weight.stride(0) != 1):
-        raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT", "weight must be a contiguous 1-D tensor")
-    if freqs_cis.is_complex():
-        if freqs_cis.dtype != torch.complex64:
-            raise Dsv4Error("DSV4_ERR_MISMATCH", f"freqs_cis is {freqs_cis.dtype}, "
-                            "expected complex64")
-        # Contiguous last dim, so that flatten is a view and not a copy that
-        # would be freed while the kernel still reads it.
-        if freqs_cis.dim() != 2 or (freqs_cis.shape[1] > 1 and freqs_cis.stride(1) != 1):
-            raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT",
-                            "freqs_cis must be [P, R/2] with a contiguous last dim")
-        freqs = torch.view_as_real(freqs_cis).flatten(-2)  # [P, R], cos/sin interleaved
-    else:
-        freqs = freqs_cis
-    if freqs.dim() != 2 or freqs.dtype != torch.float32 or (
-            freqs.shape[1] > 1 and freqs.stride(1) != 1):
-        raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT",
-                        "freqs_cis must be complex64 [P, R/2] or float32 [P, R] with a "
-                        "contiguous last dim")
+    _check_weight(weight)
+    freqs = _float_freqs(torch, freqs_cis)
     if plan.dtype != torch.int32 or plan.dim() not in (1, 2):
         raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT",
                         "plan must be int32 seq_lens [B] or int32 plan [M, 4]")
@@ -339,22 +461,15 @@ def _epilogue_args(kv, weight, freqs_cis, plan, eps, stream, *extra):
                             f"plan must be [M, 4] with a contiguous last dim, got "
                             f"shape {tuple(plan.shape)} strides {plan.stride()}")
         plan_row_stride = _row_stride(plan, _PLAN_FIELDS)
-    devices = {t.device for t in (kv, weight, freqs, plan, *extra)}
-    if len(devices) != 1 or kv.device.type != "cuda":
-        raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT",
-                        f"all tensors must be on one GPU device, got {sorted(map(str, devices))}")
-    if stream is None:
-        stream = torch.cuda.current_stream(kv.device).cuda_stream
+    stream = _stream_on_one_device(torch, stream, kv, weight, freqs, plan, *extra)
     return dict(
         kv=kv.data_ptr(), kv_dtype=_torch_dtype_name(torch, kv.dtype, "kv"),
         num_rows=kv.shape[0], kv_row_stride=_row_stride(kv, head_dim),
         weight=weight.data_ptr(),
         weight_dtype=_torch_dtype_name(torch, weight.dtype, "weight"),
-        weight_len=weight.shape[0], eps=float(eps), freqs=freqs.data_ptr(),
-        num_positions=freqs.shape[0], freqs_row_stride=_row_stride(freqs, freqs.shape[1]),
-        freqs_width=freqs.shape[1], handle=plan.data_ptr(), handle_kind=handle_kind,
-        num_items=plan.shape[0], plan_row_stride=plan_row_stride, head_dim=head_dim,
-        stream=stream)
+        weight_len=weight.shape[0], eps=float(eps), **_freqs_args(freqs), handle=plan.data_ptr(),
+        handle_kind=handle_kind, num_items=plan.shape[0], plan_row_stride=plan_row_stride,
+        head_dim=head_dim, stream=stream)
 
 
 def compress_norm_rope_hadamard_inplace(kv, weight, freqs_cis, plan, eps, *, kernel,
@@ -377,15 +492,68 @@ def compress_norm_rope_quantize_store(kv, weight, freqs_cis, plan, out_loc, cach
     `config`'s (default: kernel.config), as for compress_norm_rope_hadamard_inplace."""
     import torch
 
-    if out_loc.dtype != torch.int64 or out_loc.dim() != 1 or not out_loc.is_contiguous() or \
-            out_loc.shape[0] < plan.shape[0]:
-        raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT",
-                        f"out_loc must be a contiguous int64 [M] with M >= {plan.shape[0]} items, "
-                        f"got {out_loc.dtype} {tuple(out_loc.shape)}")
-    if cache.dtype not in (torch.uint8, torch.int8) or not cache.is_contiguous():
-        raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT", f"cache must be a contiguous uint8 tensor "
-                        f"of pages, got {cache.dtype} strides {cache.stride()}")
+    _check_store_buffers(torch, out_loc, cache, plan.shape[0])
     config = _call_configuration(kernel, config)
     args = _epilogue_args(kv, weight, freqs_cis, plan, eps, stream, out_loc, cache)
     kernel.launch(**args, **_configuration_args(config), out_loc=out_loc.data_ptr(),
                   cache=cache.data_ptr(), cache_bytes=cache.numel(), page_size=config.page_size)
+
+
+def compress_quantize_store(state, block_table, token_req, positions, weight, freqs_cis,
+                            out_loc, cache, eps, *, kernel, stream=None, config=None):
+    """The compress kernel (SPEC.md "The compress step in front"): for each token t (one item
+    per entry of token_req), at a window's last position, the window's state rows gathered
+    through the block table and softmax-pooled, then normed, roped, rotated where the
+    configuration rotates, quantized and stored into the paged `cache` at out_loc[t]; the
+    state is only read. state is the paged state cache [num_blocks, block_size, 2W] (f32,
+    kv then score per row; any block and row strides, a contiguous last dim), block_table
+    int32 [num_requests, max_blocks] (a contiguous last dim), token_req int32 [T] and
+    positions int64 [>= T] contiguous; weight, freqs_cis, out_loc and cache as for
+    compress_norm_rope_quantize_store. The arguments are
+    torch.ops.dsv4.compress_quantize_store_'s, in its order, up to eps; the rest of the
+    configuration (D, ratio, rotation, scale, overlap, layout and page size) is `config`'s
+    (default: kernel.config), and the shim refuses the call unless every fact (the state's
+    dtype, block size and width 2W among them) is the kernel's."""
+    import torch
+
+    if state.dim() != 3 or (state.shape[2] > 1 and state.stride(2) != 1):
+        raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT",
+                        f"state must be [num_blocks, block_size, 2W] with a contiguous last "
+                        f"dim, got shape {tuple(state.shape)} strides {state.stride()}")
+    if block_table.dtype != torch.int32 or block_table.dim() != 2 or (
+            block_table.shape[1] > 1 and block_table.stride(1) != 1):
+        raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT",
+                        f"block_table must be int32 [num_requests, max_blocks] with a "
+                        f"contiguous last dim, got {block_table.dtype} "
+                        f"{tuple(block_table.shape)} strides {block_table.stride()}")
+    if token_req.dtype != torch.int32 or token_req.dim() != 1 or not token_req.is_contiguous():
+        raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT",
+                        f"token_req must be a contiguous int32 [T], got {token_req.dtype} "
+                        f"{tuple(token_req.shape)}")
+    items = token_req.shape[0]
+    if positions.dtype != torch.int64 or positions.dim() != 1 or \
+            not positions.is_contiguous() or positions.shape[0] < items:
+        raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT",
+                        f"positions must be a contiguous int64 [T] with T >= {items} items, "
+                        f"got {positions.dtype} {tuple(positions.shape)}")
+    _check_store_buffers(torch, out_loc, cache, items)
+    _check_weight(weight)
+    freqs = _float_freqs(torch, freqs_cis)
+    config = _call_configuration(kernel, config)
+    stream = _stream_on_one_device(torch, stream, state, block_table, token_req, positions,
+                                   weight, freqs, out_loc, cache)
+    num_blocks, block_size, width = state.shape
+    row_stride = _row_stride(state, width, dim=1)
+    kernel.launch_compress(
+        state=state.data_ptr(), state_dtype=_torch_dtype_name(torch, state.dtype, "state"),
+        num_blocks=num_blocks, state_block_stride=_row_stride(state, block_size * row_stride),
+        state_row_stride=row_stride, state_block_size=block_size, state_width=width,
+        block_table=block_table.data_ptr(), num_requests=block_table.shape[0],
+        max_blocks=block_table.shape[1],
+        block_table_row_stride=_row_stride(block_table, block_table.shape[1]),
+        token_req=token_req.data_ptr(), positions=positions.data_ptr(), num_items=items,
+        weight=weight.data_ptr(), weight_dtype=_torch_dtype_name(torch, weight.dtype, "weight"),
+        weight_len=weight.shape[0], eps=float(eps), **_freqs_args(freqs),
+        out_loc=out_loc.data_ptr(), cache=cache.data_ptr(), cache_bytes=cache.numel(),
+        head_dim=config.head_dim, overlap=config.overlap, page_size=config.page_size,
+        **_configuration_args(config), stream=stream)

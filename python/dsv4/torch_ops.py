@@ -11,24 +11,34 @@ updates kv [N, D] in place, and
 
 reads kv and stores each finished row, quantized, into the paged uint8 `cache` at slot
 out_loc[item] (SPEC.md "Storing into the paged caches"; layout "indexer" or "main" for FP8,
-"indexer_mxfp4" for MXFP4, page_size tokens a page). Under torch.compile, call them through
-`dsv4.torch_ops.compress_norm_rope_hadamard_` / `compress_norm_rope_quantize_store_`, which take
-the framework's complex64 freqs_cis [P, R/2] and hand the op its float32 [P, R] view: Inductor
-cannot lower an op with a complex argument (it falls back, and an op's functionalization is then
-never undone). The kernel is chosen by the tensors (kv and weight dtypes, D, R from freqs_cis,
-decode for seq_lens [B] or prefill for plan [M, 4]) and the scalars (and a store's layout and
-page size), through dsv4.get_kernel (library, cache, or compiled on first use), once per device
-and configuration.
+"indexer_mxfp4" for MXFP4, page_size tokens a page), and
+
+    torch.ops.dsv4.compress_quantize_store_(state, block_table, token_req, positions, weight,
+                                            freqs, out_loc, cache, eps, ratio, rotate, layout,
+                                            page_size)
+
+pools each window-ending token's window from the paged f32 state cache [blocks, block_size, 2W]
+through the block table, then norms, ropes, rotates and stores it the same way (SPEC.md "The
+compress step in front"); the state is only read. Under torch.compile, call them through
+`dsv4.torch_ops.compress_norm_rope_hadamard_` / `compress_norm_rope_quantize_store_` /
+`compress_quantize_store_`, which take the framework's complex64 freqs_cis [P, R/2] and hand the
+op its float32 [P, R] view: Inductor cannot lower an op with a complex argument (it falls back,
+and an op's functionalization is then never undone). The kernel is chosen by the tensors (kv and
+weight dtypes, D, R from freqs_cis, decode for seq_lens [B] or prefill for plan [M, 4]; for a
+compress op D from weight, the state's block size, and overlapping windows from its width) and
+the scalars (and a store's layout and page size), through dsv4.get_kernel (library, cache, or
+compiled on first use), once per device and configuration.
 """
 import dataclasses
 
 import torch
 
 from . import library
-from .runtime import compress_norm_rope_hadamard_inplace, compress_norm_rope_quantize_store
+from .runtime import (compress_norm_rope_hadamard_inplace, compress_norm_rope_quantize_store,
+                      compress_quantize_store)
 
-__all__ = ["config_of", "store_config_of", "compress_norm_rope_hadamard_",
-           "compress_norm_rope_quantize_store_"]
+__all__ = ["config_of", "store_config_of", "compress_config_of", "compress_norm_rope_hadamard_",
+           "compress_norm_rope_quantize_store_", "compress_quantize_store_"]
 
 _DTYPE_NAMES = {torch.float32: "f32", torch.bfloat16: "bf16", torch.float16: "f16"}
 _PLAN_FIELDS = 4  # (row, batch_id, position, window_len)
@@ -45,15 +55,7 @@ def config_of(kv, weight, freqs_cis, plan, eps, ratio, rotate):
             torch.float32, torch.bfloat16):
         raise ValueError(f"dsv4: weight must be f32/bf16 [{head_dim}], got {weight.dtype} "
                          f"{tuple(weight.shape)}")
-    if freqs_cis.dim() != 2:
-        raise ValueError(f"dsv4: freqs_cis must be 2-D, got {tuple(freqs_cis.shape)}")
-    if freqs_cis.dtype == torch.complex64:
-        rope_dim = 2 * freqs_cis.shape[1]
-    elif freqs_cis.dtype == torch.float32:
-        rope_dim = freqs_cis.shape[1]
-    else:
-        raise ValueError(f"dsv4: freqs_cis must be complex64 [P, R/2] or float32 [P, R], got "
-                         f"{freqs_cis.dtype}")
+    rope_dim = _rope_dim_of(freqs_cis)
     if plan.dtype != torch.int32 or plan.dim() not in (1, 2) or (
             plan.dim() == 2 and plan.shape[1] != _PLAN_FIELDS):
         raise ValueError(f"dsv4: plan must be int32 seq_lens [B] (decode) or int32 plan [M, 4] "
@@ -64,17 +66,67 @@ def config_of(kv, weight, freqs_cis, plan, eps, ratio, rotate):
                           rotate=rotate)
 
 
+def _rope_dim_of(freqs_cis):
+    """R of complex64 freqs_cis [P, R/2] or float32 [P, R]."""
+    if freqs_cis.dim() != 2:
+        raise ValueError(f"dsv4: freqs_cis must be 2-D, got {tuple(freqs_cis.shape)}")
+    if freqs_cis.dtype == torch.complex64:
+        return 2 * freqs_cis.shape[1]
+    if freqs_cis.dtype == torch.float32:
+        return freqs_cis.shape[1]
+    raise ValueError(f"dsv4: freqs_cis must be complex64 [P, R/2] or float32 [P, R], got "
+                     f"{freqs_cis.dtype}")
+
+
+def _check_store_tensors(out_loc, cache, items):
+    if out_loc.dtype != torch.int64 or out_loc.dim() != 1 or out_loc.shape[0] < items:
+        raise ValueError(f"dsv4: out_loc must be int64 [M] with M >= {items} items, got "
+                         f"{out_loc.dtype} {tuple(out_loc.shape)}")
+    if cache.dtype != torch.uint8:
+        raise ValueError(f"dsv4: cache must be a uint8 tensor of pages, got {cache.dtype}")
+
+
 def store_config_of(kv, weight, freqs_cis, plan, out_loc, cache, eps, ratio, rotate, layout,
                     page_size):
     """config_of for the store: also out_loc int64 [M >= items] and cache uint8, and the
     configuration's layout and page size (library.Config checks their values)."""
     config = config_of(kv, weight, freqs_cis, plan, eps, ratio, rotate)
-    if out_loc.dtype != torch.int64 or out_loc.dim() != 1 or out_loc.shape[0] < plan.shape[0]:
-        raise ValueError(f"dsv4: out_loc must be int64 [M] with M >= {plan.shape[0]} items, got "
-                         f"{out_loc.dtype} {tuple(out_loc.shape)}")
-    if cache.dtype != torch.uint8:
-        raise ValueError(f"dsv4: cache must be a uint8 tensor of pages, got {cache.dtype}")
+    _check_store_tensors(out_loc, cache, plan.shape[0])
     return dataclasses.replace(config, layout=layout, page_size=page_size)
+
+
+def compress_config_of(state, block_table, token_req, positions, weight, freqs_cis, out_loc,
+                       cache, eps, ratio, rotate, layout, page_size):
+    """The library.Config of a compress call: D is weight's, the state block size the state's,
+    and the windows overlap when a state row holds 2W = 4D floats (2D: they do not); also
+    block_table int32 [num_requests, max_blocks], token_req int32 [T], positions and out_loc
+    int64 [>= T], cache uint8. ValueError naming the argument otherwise; reads only shapes
+    and dtypes, so it runs on fake tensors too."""
+    if weight.dim() != 1 or weight.dtype not in (torch.float32, torch.bfloat16):
+        raise ValueError(f"dsv4: weight must be f32/bf16 [D], got {weight.dtype} "
+                         f"{tuple(weight.shape)}")
+    head_dim = weight.shape[0]
+    widths = {4 * head_dim: True, 2 * head_dim: False}  # 2W, W = 2D where windows overlap
+    if state.dim() != 3 or state.dtype != torch.float32 or state.shape[2] not in widths:
+        raise ValueError(f"dsv4: state must be float32 [blocks, block_size, 2W] with 2W = "
+                         f"{4 * head_dim} (overlapping windows) or {2 * head_dim} for D = "
+                         f"{head_dim}, got {state.dtype} {tuple(state.shape)}")
+    if block_table.dtype != torch.int32 or block_table.dim() != 2:
+        raise ValueError(f"dsv4: block_table must be int32 [num_requests, max_blocks], got "
+                         f"{block_table.dtype} {tuple(block_table.shape)}")
+    if token_req.dtype != torch.int32 or token_req.dim() != 1:
+        raise ValueError(f"dsv4: token_req must be int32 [T], got {token_req.dtype} "
+                         f"{tuple(token_req.shape)}")
+    items = token_req.shape[0]
+    if positions.dtype != torch.int64 or positions.dim() != 1 or positions.shape[0] < items:
+        raise ValueError(f"dsv4: positions must be int64 [T] with T >= {items} items, got "
+                         f"{positions.dtype} {tuple(positions.shape)}")
+    _check_store_tensors(out_loc, cache, items)
+    return library.Config(mode=library.COMPRESS_MODE, head_dim=head_dim,
+                          rope_dim=_rope_dim_of(freqs_cis), kv_dtype="f32",
+                          weight_dtype=_DTYPE_NAMES[weight.dtype], eps=eps, ratio=ratio,
+                          rotate=rotate, layout=layout, page_size=page_size,
+                          overlap=widths[state.shape[2]], state_block_size=state.shape[1])
 
 
 def _kernel_for(config, device):
@@ -137,3 +189,33 @@ def _(kv, weight, freqs, plan, out_loc, cache, eps, ratio, rotate, layout, page_
     # The real op's argument checks, at trace time; the cache is written in place.
     store_config_of(kv, weight, freqs, plan, out_loc, cache, eps, ratio, rotate, layout,
                     page_size)
+
+
+@torch.library.custom_op("dsv4::compress_quantize_store_", mutates_args=("cache",),
+                         device_types="cuda")
+def _compress_op(state: torch.Tensor, block_table: torch.Tensor, token_req: torch.Tensor,
+                 positions: torch.Tensor, weight: torch.Tensor, freqs: torch.Tensor,
+                 out_loc: torch.Tensor, cache: torch.Tensor, eps: float, ratio: int, rotate: bool,
+                 layout: str, page_size: int) -> None:
+    config = compress_config_of(state, block_table, token_req, positions, weight, freqs, out_loc,
+                                cache, eps, ratio, rotate, layout, page_size)
+    compress_quantize_store(state, block_table, token_req, positions, weight, freqs, out_loc,
+                            cache, eps, kernel=_kernel_for(config, state.device), config=config)
+
+
+def compress_quantize_store_(state, block_table, token_req, positions, weight, freqs_cis, out_loc,
+                             cache, eps, ratio, rotate, layout,
+                             page_size=library.DEFAULT_PAGE_SIZE):
+    """torch.ops.dsv4.compress_quantize_store_ with freqs_cis complex64 [P, R/2] (or float32
+    [P, R]) viewed as float32 first, so that torch.compile can trace the call."""
+    torch.ops.dsv4.compress_quantize_store_(state, block_table, token_req, positions, weight,
+                                            _float_freqs(freqs_cis), out_loc, cache, eps, ratio,
+                                            rotate, layout, page_size)
+
+
+@_compress_op.register_fake
+def _(state, block_table, token_req, positions, weight, freqs, out_loc, cache, eps, ratio, rotate,
+      layout, page_size):
+    # The real op's argument checks, at trace time; the cache is written in place.
+    compress_config_of(state, block_table, token_req, positions, weight, freqs, out_loc, cache,
+                       eps, ratio, rotate, layout, page_size)

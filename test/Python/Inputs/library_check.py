@@ -17,6 +17,15 @@ STORE = dsv4.Config(mode="decode", head_dim=128, layout="indexer", page_size=16)
 TWIN = dataclasses.replace(STORE, layout=None, page_size=library.DEFAULT_PAGE_SIZE)
 # What a lookup must never return for STORE or TWIN: same epilogue, other cache.
 OTHERS = (dataclasses.replace(STORE, page_size=64), dataclasses.replace(STORE, layout="main"))
+# The compress kernel of test/Runtime/Inputs/compress_f32.json, its store twin (the same
+# epilogue and cache from kv rows) and the compress configurations that differ from it in one
+# compress field.
+COMPRESS = dsv4.Config(mode="compress", head_dim=512, rotate=False, layout="main",
+                       overlap=True, state_block_size=64)
+COMPRESS_TWIN = dataclasses.replace(COMPRESS, mode="decode", overlap=None, state_block_size=None)
+COMPRESS_OTHERS = (dataclasses.replace(COMPRESS, overlap=False),
+                   dataclasses.replace(COMPRESS, state_block_size=16),
+                   dataclasses.replace(COMPRESS, page_size=16))
 
 
 def found(config, **kwargs):
@@ -139,6 +148,45 @@ elif step == "store-config":
             print("accepted", bad)
         except ValueError as e:
             print("bad:", str(e).split(": ", 1)[1])
+elif step == "compress-config":
+    m = manifest_of(COMPRESS, layout="main", page_size=64, overlap=True, state_block_size=64)
+    twin = manifest_of(COMPRESS_TWIN, layout="main", page_size=64)
+    for config in (COMPRESS, COMPRESS_TWIN, *COMPRESS_OTHERS):
+        print("matches", config, [name for name, manifest in (("compress", m), ("store", twin))
+                                  if config.matches(manifest)])
+    c = dsv4.Config.from_manifest(m)
+    print("from_manifest", c.mode, c.overlap, c.state_block_size, c == COMPRESS)
+    # An index entry of a store kernel (write_index) has overlap and state_block_size null.
+    print("entry", COMPRESS_TWIN.matches(dict(twin, overlap=None, state_block_size=None)))
+    print("keys", len({c.key() for c in (COMPRESS, COMPRESS_TWIN, *COMPRESS_OTHERS)}))
+    print("gen", " ".join(COMPRESS.gen_args(CHIP)))
+    try:
+        dsv4.Config.from_manifest({k: v for k, v in m.items() if k != "state_block_size"})
+    except ValueError as e:
+        print("lacks:", e)
+    compress = dict(mode="compress", layout="main", overlap=True, state_block_size=64)
+    for bad in (dict(compress, layout=None), dict(compress, state_block_size=48),
+                dict(compress, state_block_size=1 << 21), dict(compress, overlap="yes"),
+                dict(compress, kv_dtype="bf16"), dict(mode="compress", layout="main"),
+                dict(mode="decode", overlap=False), dict(mode="decode", state_block_size=64)):
+        try:
+            dsv4.Config(head_dim=512, **bad)
+            print("accepted", bad)
+        except ValueError as e:
+            print("bad:", str(e).split(": ", 1)[1])
+elif step == "compress-load":
+    # The compress kernel from a library's store/ subfolder: found and loaded for its own
+    # configuration only, and refused for a call of another overlap or block size.
+    for config in (COMPRESS, COMPRESS_TWIN, *COMPRESS_OTHERS):
+        print("found", found(config, compile=False))
+    kernel = dsv4.get_kernel(COMPRESS, CHIP)
+    print("load", kernel.name, kernel.mode, kernel.overlap, kernel.state_block_size,
+          kernel.config == COMPRESS)
+    for config in COMPRESS_OTHERS[:2]:
+        try:
+            library.check_kernel(kernel, config)
+        except ValueError as e:
+            print("check:", e)
 elif step == "store-library":
     # A library folder (in-place kernels) and its store/ subfolder, each with its index.json.
     for config in (STORE, TWIN, *OTHERS):

@@ -58,3 +58,46 @@ for impl in (store_op, store_op.fake):
             1e-6, 4, True, "indexer", 12)
 attempt("fake good", store_op.fake, kv, weight, freqs, seq_lens, out_loc, cache, 1e-6, 4, True,
         "indexer", 16)
+
+# The compress op (the kernel of test/Runtime/Inputs/compress_f32.json in the library's store/:
+# main layout, D 512, overlapping windows, blocks of 64 rows, no rotation): D from weight, the
+# block size from the state, overlapping windows from its width 2W = 4D.
+state = torch.Tensor((10, 64, 2048), torch.float32, 0x7000)
+block_table = torch.Tensor((5, 7), torch.int32, 0x8000)
+token_req = torch.Tensor((33,), torch.int32, 0x9000)
+positions = torch.Tensor((33,), torch.int64, 0xa000)
+weight512 = torch.Tensor((512,), torch.float32, 0x2000)
+main_cache = torch.Tensor((7, 64 * 584), torch.uint8, 0x6000)
+compress_args = (state, block_table, token_req, positions, weight512, freqs_cis, out_loc,
+                 main_cache, 1e-6, 4, False, "main", 64)
+compress_op = torch.ops.dsv4.compress_quantize_store_
+attempt("compress", dsv4.torch_ops.compress_quantize_store_, *compress_args)
+compress_kernel = dsv4.get_kernel(dsv4.Config(mode="compress", head_dim=512, rotate=False,
+                                              layout="main", overlap=True, state_block_size=64),
+                                  "gfx942")
+attempt("plain compress", functools.partial(dsv4.compress_quantize_store, kernel=compress_kernel),
+        *compress_args[:9])
+
+
+def compress_with(**changes):
+    names = ("state", "block_table", "token_req", "positions", "weight", "freqs", "out_loc",
+             "cache", "eps", "ratio", "rotate", "layout", "page_size")
+    args = dict(zip(names, compress_args), freqs=freqs)
+    args.update(changes)
+    return args.values()
+
+
+attempt("compress no overlap", compress_op,
+        *compress_with(state=torch.Tensor((10, 64, 1024), torch.float32, 0x7000)))
+for impl in (compress_op, compress_op.fake):
+    name = "fake" if impl is compress_op.fake else "op"
+    attempt(f"{name} state width", impl,
+            *compress_with(state=torch.Tensor((10, 64, 1000), torch.float32, 0x7000)))
+    attempt(f"{name} state block size", impl,
+            *compress_with(state=torch.Tensor((10, 48, 2048), torch.float32, 0x7000)))
+    attempt(f"{name} int64 token_req", impl,
+            *compress_with(token_req=torch.Tensor((33,), torch.int64, 0x9000)))
+    attempt(f"{name} short positions", impl,
+            *compress_with(positions=torch.Tensor((32,), torch.int64, 0xa000)))
+    attempt(f"{name} float cache", impl, *compress_with(cache=float_cache))
+attempt("fake compress good", compress_op.fake, *compress_with())
