@@ -217,7 +217,9 @@ def main(argv=None):
     args = p.parse_args(argv)
     candidates = [found for folder in args.objects for sub in (folder, os.path.join(folder, "store"))
                   for found in objects.manifests(sub, objects.PTX_TARGET)]
-    stores = [(m, b) for m, b, _ in candidates if "layout" in m and m["kv_dtype"] == "f32"]
+    # A compress kernel has a layout too, but reads the paged state: not a store kernel.
+    stores = [(m, b) for m, b, _ in candidates
+              if "layout" in m and m["kv_dtype"] == "f32" and m["mode"] != "compress"]
     verdict(bool(stores), f"store kernels found in {' '.join(args.objects)}: {len(stores)}")
     for m, binary in stores:
         twin = twin_of(m, candidates)
