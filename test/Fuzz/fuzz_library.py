@@ -383,20 +383,25 @@ class Fuzzer:
         reals = [1e-6, 1e-5, 0.5, 1.0, 1, 1e-45, 1e-46, 1e-60, 0.0, -1e-6, 3.4e38, 3.5e38,
                  1e300, 10 ** 400, float("inf"), float("nan"), "1e-6", True, None, [1e-6]]
         fields = {
-            "mode": rng.choice(["decode", "prefill", "", "DECODE", None, 1, ["decode"]]),
+            "mode": rng.choice(["decode", "prefill", "compress", "", "DECODE", None, 1,
+                                ["decode"]]),
             "head_dim": rng.choice(ints), "rope_dim": rng.choice(ints),
             "ratio": rng.choice(ints), "page_size": rng.choice(ints),
             "kv_dtype": rng.choice(["f32", "bf16", "f16", "f64", None, 0]),
             "weight_dtype": rng.choice(["f32", "bf16", "f16", b"f32"]),
             "eps": rng.choice(reals), "scale": rng.choice([None, None, *reals]),
             "rotate": rng.choice([True, False, "false", "true", 0, 1, None]),
-            "layout": rng.choice([None, None, "indexer", "main", "", "paged", 1])}
+            "layout": rng.choice([None, None, "indexer", "main", "", "paged", 1]),
+            "overlap": rng.choice([None, None, True, False, "true", 0, 1]),
+            "state_block_size": rng.choice([None, None, *ints])}
         # Mostly a few fields changed from a valid configuration, so that most inputs get past
         # the first check.
         if rng.random() < 0.7:
             keep = dict(mode="decode", head_dim=128, rope_dim=64, ratio=4, page_size=64,
                         kv_dtype="f32", weight_dtype="f32", eps=1e-6, scale=None, rotate=True,
-                        layout=None)
+                        layout=None, overlap=None, state_block_size=None)
+            if rng.random() < 0.3:  # a valid compress configuration instead
+                keep.update(mode="compress", layout="main", overlap=True, state_block_size=64)
             changed = rng.sample(sorted(fields), rng.randint(1, 3))
             fields = {k: fields[k] if k in changed else keep[k] for k in keep}
         with bounded(SECONDS_PER_INPUT, cap_memory=True):
@@ -427,6 +432,14 @@ class Fuzzer:
             return "layout is neither None nor a str"
         if not all(is_int(v) for v in (c.head_dim, c.rope_dim, c.ratio, c.page_size)):
             return "a size is not an int"
+        b = c.state_block_size
+        if c.mode == "compress":
+            if c.layout is None or c.kv_dtype != "f32" or type(c.overlap) is not bool:
+                return "a compress configuration without a layout, an f32 state or overlap"
+            if not (is_int(b) and 1 <= b <= 1 << 20 and b & (b - 1) == 0):
+                return f"state block size {b!r} is outside the compiler's limits"
+        elif c.overlap is not None or b is not None:
+            return "overlap or a state block size outside a compress configuration"
         if type(c.rotate) is not bool:
             return "rotate is not a bool"
         if type(c.eps) is not float or not (c.scale is None or type(c.scale) is float):
