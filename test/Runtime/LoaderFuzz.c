@@ -8,8 +8,9 @@
  * leaves the digest beside it alone, or a forgery, which rewrites the digest to match (so the
  * parser sees the mutated text). Each input is loaded with dsv4_module_load_data, every getter
  * is read, and launches are made: the call made for the module (from its getters), mutations of
- * it (one field of dsv4_launch_args set to an edge value), and the call made for another of the
- * objects, as a library entry holding the wrong code object would make it.
+ * it (one field of dsv4_launch_args, or of dsv4_compress_launch_args for a compress kernel, set
+ * to an edge value), and the call made for another of the objects, as a library entry holding
+ * the wrong code object would make it (through the other object's entry point).
  *
  * Beyond "no crash, no sanitizer report, a message of its own for every failed load (not the
  * catch-all for an escaped exception)", it checks:
@@ -171,6 +172,8 @@ typedef struct Facts {
   int rotate;
   int64_t headDim, ropeDim, workgroupSize, rowsPerWorkgroup, pageSize, ratio;
   float eps, scale;
+  int overlap;             /* a compress kernel's, like its state block size */
+  int64_t stateBlockSize;
 } Facts;
 
 static Facts factsOf(const dsv4_module *mod) {
@@ -180,7 +183,8 @@ static Facts factsOf(const dsv4_module *mod) {
              dsv4_module_head_dim(mod), dsv4_module_rope_dim(mod),
              dsv4_module_workgroup_size(mod), dsv4_module_rows_per_workgroup(mod),
              dsv4_module_page_size(mod), dsv4_module_ratio(mod), dsv4_module_eps(mod),
-             dsv4_module_scale(mod)};
+             dsv4_module_scale(mod), dsv4_module_overlap(mod),
+             dsv4_module_state_block_size(mod)};
   return f;
 }
 
@@ -191,7 +195,8 @@ static const char *differingFact(const Facts *a, const Facts *b) {
   DIFFERS_STRING(kernel) DIFFERS_STRING(target) DIFFERS_STRING(chip) DIFFERS_STRING(mode)
   DIFFERS(handleKind) DIFFERS(kvDtype) DIFFERS(weightDtype) DIFFERS(layout) DIFFERS(rotate)
   DIFFERS(headDim) DIFFERS(ropeDim) DIFFERS(workgroupSize) DIFFERS(rowsPerWorkgroup)
-  DIFFERS(pageSize) DIFFERS(ratio) DIFFERS(eps) DIFFERS(scale)
+  DIFFERS(pageSize) DIFFERS(ratio) DIFFERS(eps) DIFFERS(scale) DIFFERS(overlap)
+  DIFFERS(stateBlockSize)
 #undef DIFFERS
 #undef DIFFERS_STRING
   return NULL;
@@ -204,14 +209,21 @@ static int sameCallFacts(const Facts *a, const Facts *b) {
          a->handleKind == b->handleKind && a->eps == b->eps && a->headDim == b->headDim &&
          a->ropeDim == b->ropeDim && a->pageSize == b->pageSize && a->ratio == b->ratio &&
          a->rotate == b->rotate && (!a->rotate || a->scale == b->scale) &&
-         a->layout == b->layout;
+         a->layout == b->layout && a->overlap == b->overlap &&
+         a->stateBlockSize == b->stateBlockSize;
 }
 
-enum { kRows = 4, kPositions = 8, kCacheBytes = 4096, kMaxHeadDim = 4096 };
+enum { kRows = 4, kPositions = 8, kCacheBytes = 4096, kMaxHeadDim = 4096,
+       kMaxStateFloats = 1 << 20 };
 
-/* The buffers of a call for `f`, each an exact-size allocation. */
+static int isCompress(const Facts *f) { return f->handleKind == DSV4_HANDLE_COMPRESS_TOKENS; }
+/* A compress kernel's state row: 2W floats. */
+static int64_t stateWidth(const Facts *f) { return (f->overlap ? 4 : 2) * f->headDim; }
+
+/* The buffers of a call for `f`, each an exact-size allocation: a compress kernel's state is
+ * one block, its block table one request of kRows blocks (all of them that block). */
 typedef struct Buffers {
-  void *kv, *weight, *freqs, *handle, *outLoc, *cache;
+  void *kv, *weight, *freqs, *handle, *outLoc, *cache, *state, *blockTable, *positions;
 } Buffers;
 
 static void *alignedBuffer(size_t bytes) { return aligned_alloc(16, (bytes + 15) / 16 * 16); }
@@ -219,7 +231,9 @@ static void *alignedBuffer(size_t bytes) { return aligned_alloc(16, (bytes + 15)
 /* Whether `f` is sane enough to allocate for (a forged manifest may say anything). */
 static int callable(const Facts *f) {
   return f->headDim > 0 && f->headDim <= kMaxHeadDim && f->ropeDim > 0 &&
-         f->ropeDim <= f->headDim;
+         f->ropeDim <= f->headDim &&
+         (!isCompress(f) || (f->stateBlockSize > 0 &&
+                             f->stateBlockSize <= kMaxStateFloats / stateWidth(f)));
 }
 
 static Buffers allocate(const Facts *f) {
@@ -227,28 +241,63 @@ static Buffers allocate(const Facts *f) {
                alignedBuffer((size_t)f->headDim * 4),
                alignedBuffer((size_t)kPositions * f->ropeDim * 4),
                alignedBuffer(kRows * 4 * sizeof(int32_t)), alignedBuffer(kRows * sizeof(int64_t)),
-               alignedBuffer(kCacheBytes)};
+               alignedBuffer(kCacheBytes),
+               isCompress(f) ? alignedBuffer((size_t)(f->stateBlockSize * stateWidth(f)) * 4)
+                             : NULL,
+               alignedBuffer(kRows * sizeof(int32_t)), alignedBuffer(kRows * sizeof(int64_t))};
   memset(b.handle, 0, kRows * 4 * sizeof(int32_t));
+  memset(b.blockTable, 0, kRows * sizeof(int32_t));
   return b;
 }
 
 static void release(Buffers *b) {
   free(b->kv), free(b->weight), free(b->freqs), free(b->handle), free(b->outLoc), free(b->cache);
+  free(b->state), free(b->blockTable), free(b->positions);
 }
 
+/* A call through either entry point: dsv4_launch_compress's for a compress kernel. */
+typedef struct Call {
+  int compress;
+  dsv4_launch_args kv;
+  dsv4_compress_launch_args c;
+} Call;
+
 /* The valid call a caller makes for a kernel with facts `f`. */
-static dsv4_launch_args callFor(const Facts *f, const Buffers *b) {
-  dsv4_launch_args a;
-  memset(&a, 0, sizeof a);
-  a.kv = b->kv, a.kv_dtype = f->kvDtype, a.num_rows = kRows, a.kv_row_stride = f->headDim;
-  a.weight = b->weight, a.weight_dtype = f->weightDtype, a.weight_len = f->headDim;
-  a.freqs = b->freqs, a.num_positions = kPositions, a.freqs_row_stride = f->ropeDim;
-  a.freqs_width = f->ropeDim, a.handle = b->handle, a.handle_kind = f->handleKind;
-  a.num_items = kRows, a.plan_row_stride = 4, a.head_dim = f->headDim, a.eps = f->eps;
-  a.ratio = f->ratio, a.rotate = f->rotate, a.scale = f->scale, a.layout = f->layout;
-  if ((a.page_size = f->pageSize))
-    a.out_loc = b->outLoc, a.cache = b->cache, a.cache_bytes = kCacheBytes;
-  return a;
+static Call callFor(const Facts *f, const Buffers *b) {
+  Call call;
+  memset(&call, 0, sizeof call);
+  if ((call.compress = isCompress(f))) {
+    dsv4_compress_launch_args *c = &call.c;
+    c->state = b->state, c->state_dtype = f->kvDtype, c->num_blocks = 1;
+    c->state_width = c->state_row_stride = stateWidth(f);
+    c->state_block_size = f->stateBlockSize, c->overlap = f->overlap;
+    c->state_block_stride = f->stateBlockSize * c->state_row_stride;
+    c->block_table = b->blockTable, c->num_requests = 1;
+    c->max_blocks = c->block_table_row_stride = kRows;
+    c->token_req = b->handle, c->positions = b->positions, c->num_items = kRows;
+    c->weight = b->weight, c->weight_dtype = f->weightDtype, c->weight_len = f->headDim;
+    c->freqs = b->freqs, c->num_positions = kPositions, c->freqs_row_stride = f->ropeDim;
+    c->freqs_width = f->ropeDim, c->handle_kind = f->handleKind, c->head_dim = f->headDim;
+    c->eps = f->eps, c->ratio = f->ratio, c->rotate = f->rotate, c->scale = f->scale;
+    c->layout = f->layout, c->page_size = f->pageSize;
+    c->out_loc = b->outLoc, c->cache = b->cache, c->cache_bytes = kCacheBytes;
+    return call;
+  }
+  dsv4_launch_args *a = &call.kv;
+  a->kv = b->kv, a->kv_dtype = f->kvDtype, a->num_rows = kRows, a->kv_row_stride = f->headDim;
+  a->weight = b->weight, a->weight_dtype = f->weightDtype, a->weight_len = f->headDim;
+  a->freqs = b->freqs, a->num_positions = kPositions, a->freqs_row_stride = f->ropeDim;
+  a->freqs_width = f->ropeDim, a->handle = b->handle, a->handle_kind = f->handleKind;
+  a->num_items = kRows, a->plan_row_stride = 4, a->head_dim = f->headDim, a->eps = f->eps;
+  a->ratio = f->ratio, a->rotate = f->rotate, a->scale = f->scale, a->layout = f->layout;
+  if ((a->page_size = f->pageSize))
+    a->out_loc = b->outLoc, a->cache = b->cache, a->cache_bytes = kCacheBytes;
+  return call;
+}
+
+static dsv4_status launch(dsv4_module *mod, const Call *call) {
+  return call->compress ? dsv4_launch_compress(mod, &call->c, NULL)
+                        : dsv4_launch(mod, &call->kv, NULL);
 }
 
 /* The float next to `x`, up or down: eps and scale must match exactly. */
@@ -260,8 +309,8 @@ static float nextFloat(float x, int up) {
   return x;
 }
 
-/* One field of `a`, any of the tables', set to an edge value: a pointer NULL or misaligned, a
- * size or enum an edge integer, a float its neighbour. */
+/* One field of the call, any of its struct's tables', set to an edge value: a pointer NULL or
+ * misaligned, a size or enum an edge integer, a float its neighbour. */
 enum {
   kCallFields = 0
 #define DSV4_KERNEL_ARG(Name, name, kind) +1
@@ -270,21 +319,43 @@ enum {
 #define DSV4_LAUNCH_FACT(type, name) +1
 #include "dsv4/ABI/LaunchFacts.def"
 };
-static void mutateCall(dsv4_launch_args *a) {
-  int64_t edge = kIntEdges[nextRandom() % COUNT(kIntEdges)];
-  unsigned field = nextRandom() % kCallFields, at = 0;
+enum {
+  kCompressCallFields = 0
+#define DSV4_KERNEL_ARG(Name, name, kind)
+#define DSV4_COMPRESS_KERNEL_ARG(Name, name, kind) +1
+#include "dsv4/ABI/KernelArgs.def"
+#define DSV4_LAUNCH_FACT(type, name) +1
+#define DSV4_KV_LAUNCH_FACT(type, name)
+#define DSV4_COMPRESS_LAUNCH_FACT(type, name) +1
+#include "dsv4/ABI/LaunchFacts.def"
+};
 #define MUTATE(name, value) if (at++ == field) { a->name = value; return; }
 #define ptr(name) MUTATE(name, nextRandom() % 2 ? NULL : (void *)((uintptr_t)a->name + 4 * (1 + nextRandom() % 3)))
 #define i32(name) MUTATE(name, edge)
 #define i64(name) MUTATE(name, edge)
-#define DSV4_KERNEL_ARG(Name, name, kind) kind(name)
-#define DSV4_STORE_KERNEL_ARG(Name, name, kind) kind(name)
-#include "dsv4/ABI/KernelArgs.def"
 #define int64_t_FACT(name) MUTATE(name, edge)
 #define int32_t_FACT(name) MUTATE(name, (int32_t)edge)
 #define float_FACT(name) MUTATE(name, nextFloat(a->name, nextRandom() % 2))
+static void mutateKvCall(dsv4_launch_args *a) {
+  int64_t edge = kIntEdges[nextRandom() % COUNT(kIntEdges)];
+  unsigned field = nextRandom() % kCallFields, at = 0;
+#define DSV4_KERNEL_ARG(Name, name, kind) kind(name)
+#define DSV4_STORE_KERNEL_ARG(Name, name, kind) kind(name)
+#include "dsv4/ABI/KernelArgs.def"
 #define DSV4_LAUNCH_FACT(type, name) type##_FACT(name)
 #include "dsv4/ABI/LaunchFacts.def"
+}
+static void mutateCompressCall(dsv4_compress_launch_args *a) {
+  int64_t edge = kIntEdges[nextRandom() % COUNT(kIntEdges)];
+  unsigned field = nextRandom() % kCompressCallFields, at = 0;
+#define DSV4_KERNEL_ARG(Name, name, kind)
+#define DSV4_COMPRESS_KERNEL_ARG(Name, name, kind) kind(name)
+#include "dsv4/ABI/KernelArgs.def"
+#define DSV4_LAUNCH_FACT(type, name) type##_FACT(name)
+#define DSV4_KV_LAUNCH_FACT(type, name)
+#define DSV4_COMPRESS_LAUNCH_FACT(type, name) type##_FACT(name)
+#include "dsv4/ABI/LaunchFacts.def"
+}
 #undef MUTATE
 #undef ptr
 #undef i32
@@ -292,6 +363,12 @@ static void mutateCall(dsv4_launch_args *a) {
 #undef int64_t_FACT
 #undef int32_t_FACT
 #undef float_FACT
+
+static void mutateCall(Call *call) {
+  if (call->compress)
+    mutateCompressCall(&call->c);
+  else
+    mutateKvCall(&call->kv);
 }
 
 typedef struct Counts {
@@ -313,12 +390,12 @@ static int fuzzLaunches(dsv4_module *mod, const Facts *own, dsv4_module *origina
   Buffers b = allocate(own);
   int finding = 0;
   for (int round = 0; round < 4 && !finding; ++round) {
-    dsv4_launch_args a = callFor(own, &b);
+    Call a = callFor(own, &b);
     if (round > 0)
       mutateCall(&a);
-    dsv4_status st = dsv4_launch(mod, &a, NULL);
+    dsv4_status st = launch(mod, &a);
     counts->launched += st == DSV4_OK;
-    if (original && dsv4_launch(original, &a, NULL) != st)
+    if (original && launch(original, &a) != st)
       finding = failed("an edited object answers a call unlike its original", iteration);
   }
   release(&b);
@@ -326,8 +403,8 @@ static int fuzzLaunches(dsv4_module *mod, const Facts *own, dsv4_module *origina
   if (finding || !callable(other))
     return finding;
   b = allocate(other);
-  dsv4_launch_args a = callFor(other, &b);
-  if (dsv4_launch(mod, &a, NULL) != DSV4_OK)
+  Call a = callFor(other, &b);
+  if (launch(mod, &a) != DSV4_OK)
     ++counts->otherCallsRefused;
   else if (!sameCallFacts(own, other)) {
     fprintf(stderr, "error: a call made for '%s' launched '%s'\n", other->kernel, own->kernel);
