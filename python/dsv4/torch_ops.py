@@ -106,8 +106,10 @@ def compress_config_of(state, block_table, token_req, positions, weight, freqs_c
         raise ValueError(f"dsv4: weight must be f32/bf16 [D], got {weight.dtype} "
                          f"{tuple(weight.shape)}")
     head_dim = weight.shape[0]
-    widths = {4 * head_dim: True, 2 * head_dim: False}  # 2W, W = 2D where windows overlap
-    if state.dim() != 3 or state.dtype != torch.float32 or state.shape[2] not in widths:
+    # 2W, W = 2D where windows overlap. Compared, not hashed: under torch.compile the sizes
+    # may be symbolic.
+    if state.dim() != 3 or state.dtype != torch.float32 or \
+            state.shape[2] not in (4 * head_dim, 2 * head_dim):
         raise ValueError(f"dsv4: state must be float32 [blocks, block_size, 2W] with 2W = "
                          f"{4 * head_dim} (overlapping windows) or {2 * head_dim} for D = "
                          f"{head_dim}, got {state.dtype} {tuple(state.shape)}")
@@ -126,7 +128,8 @@ def compress_config_of(state, block_table, token_req, positions, weight, freqs_c
                           rope_dim=_rope_dim_of(freqs_cis), kv_dtype="f32",
                           weight_dtype=_DTYPE_NAMES[weight.dtype], eps=eps, ratio=ratio,
                           rotate=rotate, layout=layout, page_size=page_size,
-                          overlap=widths[state.shape[2]], state_block_size=state.shape[1])
+                          overlap=bool(state.shape[2] == 4 * head_dim),
+                          state_block_size=state.shape[1])
 
 
 def _kernel_for(config, device):

@@ -1,15 +1,18 @@
-"""torch.ops.dsv4.compress_norm_rope_hadamard_ and compress_norm_rope_quantize_store_ without a
-GPU: their schemas and fake implementations (torch.library.opcheck), and torch.compile(fullgraph=True)
-graphs around them that must see the in-place update of kv or of the cache. The CPU kernels
-registered here are the float64 reference of test/GPU/reference.py and, for the store, SPEC.md's
-cache bytes of those rows (test/GPU/store_reference.py), for this test only: dsv4 itself runs on
-GPUs."""
+"""torch.ops.dsv4.compress_norm_rope_hadamard_, compress_norm_rope_quantize_store_ and
+compress_quantize_store_ without a GPU: their schemas and fake implementations
+(torch.library.opcheck), and torch.compile(fullgraph=True) graphs around them that must see the
+in-place update of kv or of the cache. The CPU kernels registered here are the float64 reference
+of test/GPU/reference.py and, for the stores, SPEC.md's cache bytes of those rows
+(test/GPU/store_reference.py; the compress op's rows pooled by examples/decode_loop_model.pool),
+for this test only: dsv4 itself runs on GPUs."""
 import os
 import sys
 
 import torch
 
 sys.path.insert(0, os.path.join(sys.argv[1], "test", "GPU"))
+sys.path.insert(0, os.path.join(sys.argv[1], "examples"))
+import decode_loop_model  # noqa: E402
 import reference  # noqa: E402
 import store_proof  # noqa: E402
 from store_model import Layout  # noqa: E402
@@ -80,6 +83,7 @@ for mode, kv_dtype, d in (("decode", torch.float32, 128), ("prefill", torch.bflo
 
 # A bad call fails while tracing, in the fake implementation, with the op's own message.
 kv, weight, freqs_cis, plan = inputs("decode", torch.float32, 128, gen)
+torch._dynamo.reset()  # static shapes again, so the message names the sizes (torch 2.11 had s44)
 try:
     torch.compile(step, fullgraph=True, backend="aot_eager")(kv, weight[:64], freqs_cis, plan)
     print("bad weight: no error")
@@ -146,3 +150,67 @@ for what, (bad_out_loc, bad_cache, bad_layout), message in (
         print(f"bad {what}: no error")
     except Exception as e:  # noqa: BLE001 - torch.compile wraps the op's ValueError
         print(f"bad {what}:", message in str(e))
+
+
+# The compress op: the indexer (D=128, ratio 4, overlapping windows: 2W = 512, rotate) over a
+# state of 6 blocks of 4 rows, a block table whose blocks are out of order, two requests;
+# boundary and non-boundary tokens, a window reaching below position 0, out_loc negative and
+# past the cache. Its CPU kernel pools every item's window (SPEC.md "The compress step in
+# front") and stores the boundary items' rows as the store op does, through a prefill plan of
+# the pooled rows (RoPE at p + 1 - ratio).
+@torch.library.register_kernel("dsv4::compress_quantize_store_", "cpu")
+def _compress_reference_kernel(state, block_table, token_req, positions, weight, freqs, out_loc,
+                               cache, eps, ratio, rotate, layout, page_size):
+    comp = decode_loop_model.Compressor("check", layout, weight.shape[0], ratio, rotate,
+                                        freqs.shape[1])
+    rows = decode_loop_model.pool(decode_loop_model.TorchOps("cpu", 0), comp, state,
+                                  block_table, token_req, positions)
+    plan = torch.tensor([[t if (p + 1) % ratio == 0 else -1, 0, p, 1]
+                         for t, p in enumerate(positions.tolist())], dtype=torch.int32)
+    _store_reference_kernel(rows, weight, freqs, plan, out_loc, cache, eps, ratio, rotate, layout,
+                            page_size)
+
+
+def compress_inputs(gen):
+    state = torch.randn(6, 4, 4 * 128, generator=gen)
+    block_table = torch.tensor([[3, 1, 5, 0], [2, 4, 0, 1]], dtype=torch.int32)
+    token_req = torch.tensor([0, 0, 1, 1, 0, 1], dtype=torch.int32)
+    positions = torch.tensor([3, 6, 7, 11, 15, 2], dtype=torch.int64)
+    weight = 0.5 + torch.rand(128, generator=gen)
+    theta = torch.rand(40, 32, generator=gen, dtype=torch.float64)
+    freqs_cis = torch.polar(torch.ones_like(theta), theta).to(torch.complex64)
+    out_loc = torch.tensor([0, 5, 17, -1, 33, 60], dtype=torch.int64)
+    cache = store_proof.pattern(3 * Layout("indexer", PAGE_SIZE).page_bytes, "cpu")
+    return state, block_table, token_req, positions, weight, freqs_cis, out_loc, cache
+
+
+def compress_step(state, block_table, token_req, positions, weight, freqs_cis, out_loc, cache):
+    dsv4.torch_ops.compress_quantize_store_(state, block_table, token_req, positions, weight,
+                                            freqs_cis, out_loc, cache, 1e-6, 4, True, "indexer",
+                                            PAGE_SIZE)
+    return cache.to(torch.int32).sum()  # reads the cache after the op
+
+
+compress_op = torch.ops.dsv4.compress_quantize_store_
+*compress_args, cache = compress_inputs(gen)
+freqs = torch.view_as_real(compress_args[5]).flatten(-2)
+torch.library.opcheck(compress_op, (*compress_args[:5], freqs, compress_args[6], cache.clone(),
+                                    1e-6, 4, True, "indexer", PAGE_SIZE))
+state_before = compress_args[0].clone()
+eager_cache = cache.clone()
+eager = compress_step(*compress_args, eager_cache)
+compiled_cache = cache.clone()
+compiled = torch.compile(compress_step, fullgraph=True, backend="aot_eager")(*compress_args,
+                                                                            compiled_cache)
+print("compress indexer changed", int((eager_cache != cache).sum()) > 0,
+      "cache", torch.equal(compiled_cache, eager_cache), "result", torch.equal(compiled, eager),
+      "state read only", torch.equal(compress_args[0], state_before))
+
+# A state whose rows are neither 4D nor 2D floats fails while tracing, with the op's message.
+torch._dynamo.reset()
+try:
+    torch.compile(compress_step, fullgraph=True, backend="aot_eager")(
+        compress_args[0][..., :500], *compress_args[1:], cache.clone())
+    print("bad compress state: no error")
+except Exception as e:  # noqa: BLE001 - torch.compile wraps the op's ValueError
+    print("bad compress state:", "dsv4: state must be float32 [blocks, block_size, 2W]" in str(e))
