@@ -195,17 +195,18 @@ def Dsv4AttachTarget : Pass<"dsv4-attach-target", "::mlir::ModuleOp"> {
 }
 
 def Dsv4NvvmSqrt : Pass<"dsv4-nvvm-sqrt", "::mlir::gpu::GPUModuleOp"> {
-  let summary = "Replace libdevice's __nv_sqrtf, __nv_fabsf, __nv_fmaxf, __nv_fminf and "
-                "__nv_rintf calls by llvm.intr.sqrt (sqrt.rn.f32), fabs, maxnum, minnum and "
-                "roundeven";
+  let summary = "Replace libdevice's __nv_sqrtf, __nv_fabsf, __nv_fmaxf, __nv_fminf, "
+                "__nv_rintf and __nv_expf calls by llvm.intr.sqrt (sqrt.rn.f32), fabs, maxnum, "
+                "minnum, roundeven and exp2";
   let description = [{
-    convert-gpu-to-nvvm turns `math.sqrt`, `math.absf`, `arith.maxnumf`, `arith.minnumf` and
-    `math.roundeven` into calls to libdevice's `__nv_sqrtf`, `__nv_fabsf`, `__nv_fmaxf`,
-    `__nv_fminf` and `__nv_rintf`, which PTX cannot resolve without linking libdevice (a CUDA
+    convert-gpu-to-nvvm turns `math.sqrt`, `math.absf`, `arith.maxnumf`, `arith.minnumf`,
+    `math.roundeven` and `math.exp` into calls to libdevice's `__nv_sqrtf`, `__nv_fabsf`,
+    `__nv_fmaxf`, `__nv_fminf`, `__nv_rintf` and `__nv_expf`, which PTX cannot resolve without linking libdevice (a CUDA
     toolkit file dsv4 does not need otherwise; gpu-module-to-binary links it only where
     $CUDA_HOME names one). The intrinsics lower to the same correctly rounded `sqrt.rn.f32`,
     the exact `abs.f32`, IEEE maxNum and minNum `max.f32`/`min.f32` and `cvt.rni.f32.f32`
-    (the written-out e2m1 rounding's). Runs after
+    (the written-out e2m1 rounding's); exp(x) becomes `llvm.exp2` (`ex2.approx`) of x * log2(e),
+    as AMDGPU expands it for `v_exp_f32` (the compress step's softmax weights). Runs after
     convert-gpu-to-nvvm, in the NVIDIA back-end step only: the kernel itself stays
     vendor-neutral (ROCDL lowers `math.sqrt` to the intrinsic directly).
   }];

@@ -1,6 +1,6 @@
-// dsv4-nvvm-sqrt: libdevice's __nv_sqrtf, __nv_fabsf, __nv_fmaxf, __nv_fminf and __nv_rintf
-// become llvm.intr.sqrt, fabs, maxnum, minnum and roundeven, so the PTX twin needs no libdevice
-// (see Passes.td).
+// dsv4-nvvm-sqrt: libdevice's __nv_sqrtf, __nv_fabsf, __nv_fmaxf, __nv_fminf, __nv_rintf and
+// __nv_expf become llvm.intr.sqrt, fabs, maxnum, minnum, roundeven and exp, so the PTX twin
+// needs no libdevice (see Passes.td).
 #include "dsv4/Transforms/Passes.h"
 
 namespace mlir::dsv4 {
@@ -16,6 +16,7 @@ constexpr StringLiteral kLibdeviceFabs = "__nv_fabsf";
 constexpr StringLiteral kLibdeviceFmax = "__nv_fmaxf";
 constexpr StringLiteral kLibdeviceFmin = "__nv_fminf";
 constexpr StringLiteral kLibdeviceRint = "__nv_rintf";
+constexpr StringLiteral kLibdeviceExp = "__nv_expf";
 
 /// The exact intrinsic for a libdevice call, or null for another callee.
 Value replacementOf(OpBuilder &builder, LLVM::CallOp call) {
@@ -32,6 +33,15 @@ Value replacementOf(OpBuilder &builder, LLVM::CallOp call) {
   // rintf rounds in the default mode, to nearest even (the e2m1 and FP8 written-out rounding).
   if (call.getCallee() == kLibdeviceRint)
     return LLVM::RoundEvenOp::create(builder, call.getLoc(), operand);
+  // The compress step's softmax weights: NVPTX has no llvm.exp (it wants a libcall) but lowers
+  // llvm.exp2 to ex2.approx, so exp(x) = exp2(x * log2(e)), as AMDGPU expands llvm.exp for
+  // v_exp_f32 (about 2 ulp; the pooled rows are then quantized to FP8 or e2m1).
+  if (call.getCallee() == kLibdeviceExp) {
+    Value log2e = LLVM::ConstantOp::create(builder, call.getLoc(), builder.getF32Type(),
+                                           builder.getF32FloatAttr(float(M_LOG2E)));
+    Value scaled = LLVM::FMulOp::create(builder, call.getLoc(), operand, log2e);
+    return LLVM::Exp2Op::create(builder, call.getLoc(), scaled);
+  }
   return Value();
 }
 
@@ -47,7 +57,8 @@ struct Dsv4NvvmSqrtPass : dsv4::impl::Dsv4NvvmSqrtBase<Dsv4NvvmSqrtPass> {
       call.erase();
     });
     for (StringLiteral callee :
-         {kLibdeviceSqrt, kLibdeviceFabs, kLibdeviceFmax, kLibdeviceFmin, kLibdeviceRint})
+         {kLibdeviceSqrt, kLibdeviceFabs, kLibdeviceFmax, kLibdeviceFmin, kLibdeviceRint,
+          kLibdeviceExp})
       if (auto declaration = module.lookupSymbol<LLVM::LLVMFuncOp>(callee))
         declaration.erase();
   }
