@@ -12,7 +12,11 @@ include "mlir/IR/EnumAttr.td"
 def Dsv4_PositionSource : I32EnumAttr<"PositionSource",
     "where a work item's RoPE position comes from", [
       I32EnumAttrCase<"decode", 0>,
-      I32EnumAttrCase<"prefill", 1>
+      I32EnumAttrCase<"prefill", 1>,
+      // A compress item (dsv4.fused_compress_store): token_req[t] and positions[t] = p, whose
+      // window the kernel pools itself; the RoPE position is p + 1 - ratio, as a prefill
+      // plan row (t, r, p, len) gives it. Only the compress op and its spec take it.
+      I32EnumAttrCase<"compress", 2>
     ]> {
   let cppNamespace = "::mlir::dsv4";
 }
@@ -80,7 +84,9 @@ def Dsv4_KernelSpecAttr : Dsv4_Attr<"KernelSpec", "spec"> {
     types): position `mode`, `head_dim` D, `rope_dim` R, the kv and weight element types,
     the compress `ratio`, `eps`, the Hadamard `scale` (absent: the kernel does not rotate),
     and for a store kernel the cache `layout`, `page_size` and, for an FP8 layout, the
-    `fp8_type`. The verifier holds the limits of include/dsv4/ABI/Limits.h; the fused ops'
+    `fp8_type`. A compress kernel (`mode = compress`, always a store) also names the state
+    cache's rows per block, `state_block_size`, and whether its windows `overlap` (then each
+    state row holds 4D floats, else 2D); its kv type is the state's, f32. The verifier holds the limits of include/dsv4/ABI/Limits.h; the fused ops'
     verifiers call it, so a spec that verifies builds ops that verify.
 
     ```mlir
@@ -101,7 +107,9 @@ def Dsv4_KernelSpecAttr : Dsv4_Attr<"KernelSpec", "spec"> {
     OptionalParameter<"FloatAttr">:$scale,
     OptionalParameter<"std::optional<CacheLayout>">:$layout,
     OptionalParameter<"std::optional<int64_t>">:$page_size,
-    OptionalParameter<"Type">:$fp8_type
+    OptionalParameter<"Type">:$fp8_type,
+    OptionalParameter<"std::optional<int64_t>">:$state_block_size,
+    DefaultValuedParameter<"bool", "false">:$overlap
   );
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
@@ -110,7 +118,10 @@ def Dsv4_KernelSpecAttr : Dsv4_Attr<"KernelSpec", "spec"> {
     bool rotates() const { return bool(getScale()); }
     /// Whether it stores into a paged cache (dsv4.fused_store) rather than in place.
     bool stores() const { return getLayout().has_value(); }
-    /// The spec of fused op `op` (dsv4.fused_epilogue or dsv4.fused_store).
+    /// Whether it pools its rows from a paged state cache (dsv4.fused_compress_store).
+    bool compresses() const { return getMode() == PositionSource::compress; }
+    /// The spec of fused op `op` (dsv4.fused_epilogue, dsv4.fused_store or
+    /// dsv4.fused_compress_store).
     static KernelSpecAttr get(Operation *op);
   }];
 }

@@ -52,3 +52,10 @@ LogicalResult dsv4::checkPageSize(EmitError emitError, int64_t pageSize) {
                        << "], got " << pageSize;
   return success();
 }
+
+LogicalResult dsv4::checkStateBlockSize(EmitError emitError, int64_t blockSize) {
+  if (blockSize < 1 || blockSize > dsv4_abi::kMaxPageSize || !llvm::isPowerOf2_64(blockSize))
+    return emitError() << "state block size must be a static power of two in [1, "
+                       << dsv4_abi::kMaxPageSize << "], got " << sizeString(blockSize);
+  return success();
+}

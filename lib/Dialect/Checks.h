@@ -26,6 +26,9 @@ LogicalResult checkRatio(EmitError emitError, int64_t ratio);
 /// A power of two (the slot splits by shift and mask) small enough that a page's bytes
 /// cannot overflow.
 LogicalResult checkPageSize(EmitError emitError, int64_t pageSize);
+/// The state cache's rows per block: a power of two (a position splits into block and row by
+/// shift and mask, as a cache slot does), bounded like a page.
+LogicalResult checkStateBlockSize(EmitError emitError, int64_t blockSize);
 
 } // namespace mlir::dsv4
 

@@ -43,7 +43,8 @@ LogicalResult KernelSpecAttr::verify(EmitError emitError, PositionSource mode, i
                                      int64_t ropeDim, Type kvType, Type weightType,
                                      int64_t ratio, FloatAttr eps, FloatAttr scale,
                                      std::optional<CacheLayout> layout,
-                                     std::optional<int64_t> pageSize, Type fp8Type) {
+                                     std::optional<int64_t> pageSize, Type fp8Type,
+                                     std::optional<int64_t> stateBlockSize, bool overlap) {
   if (failed(checkHeadDim(emitError, headDim)) ||
       failed(checkRopeDim(emitError, ropeDim, headDim)))
     return failure();
@@ -55,6 +56,21 @@ LogicalResult KernelSpecAttr::verify(EmitError emitError, PositionSource mode, i
     return failure();
   if (scale && failed(checkScale(emitError, scale.getValue())))
     return failure();
+  bool compress = mode == PositionSource::compress;
+  if (compress != stateBlockSize.has_value())
+    return emitError() << "state_block_size belongs to a compress spec, and a compress spec "
+                          "needs it";
+  if (overlap && !compress)
+    return emitError() << "overlap belongs to a compress spec";
+  if (compress) {
+    if (!layout)
+      return emitError() << "a compress spec stores: it needs a layout";
+    if (!kvType.isF32())
+      return emitError() << "a compress spec reads the f32 state: kv type must be f32, got "
+                         << kvType;
+    if (failed(checkStateBlockSize(emitError, *stateBlockSize)))
+      return failure();
+  }
   if (layout)
     return verifyStore(emitError, *layout, headDim, ropeDim, pageSize, fp8Type);
   if (pageSize || fp8Type)
@@ -70,7 +86,19 @@ KernelSpecAttr specOf(FusedOp op, std::optional<CacheLayout> layout,
   return KernelSpecAttr::get(
       op.getContext(), op.getSource(), kvType.getDimSize(1), int64_t(op.getRopeDim()),
       kvType.getElementType(), cast<RankedTensorType>(op.getWeight().getType()).getElementType(),
-      int64_t(op.getRatio()), op.getEpsAttr(), op.getScaleAttr(), layout, pageSize, fp8Type);
+      int64_t(op.getRatio()), op.getEpsAttr(), op.getScaleAttr(), layout, pageSize, fp8Type,
+      std::nullopt, false);
+}
+
+/// The compress op reads the state (f32) where the others read kv; D is the state's W / coff.
+KernelSpecAttr compressSpecOf(FusedCompressStoreOp op) {
+  auto state = cast<RankedTensorType>(op.getState().getType());
+  return KernelSpecAttr::get(
+      op.getContext(), PositionSource::compress, op.headDim(), int64_t(op.getRopeDim()),
+      state.getElementType(), cast<RankedTensorType>(op.getWeight().getType()).getElementType(),
+      int64_t(op.getRatio()), op.getEpsAttr(), op.getScaleAttr(), op.getLayout(),
+      int64_t(op.getPageSize()), op.getFp8Type().value_or(Type()), state.getDimSize(1),
+      op.getOverlap());
 }
 } // namespace
 
@@ -83,6 +111,7 @@ KernelSpecAttr KernelSpecAttr::get(Operation *op) {
         return specOf(store, store.getLayout(), int64_t(store.getPageSize()),
                       store.getFp8Type().value_or(Type()));
       })
+      .Case([](FusedCompressStoreOp compress) { return compressSpecOf(compress); })
       .Default([](Operation *) { return KernelSpecAttr(); });
 }
 

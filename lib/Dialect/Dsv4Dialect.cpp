@@ -29,10 +29,10 @@ LogicalResult Dsv4Dialect::verifyOperationAttribute(Operation *op, NamedAttribut
   if (attribute.getName() != kPlanAttrName)
     return success();
   auto plan = dyn_cast<KernelPlanAttr>(attribute.getValue());
-  if (!plan || !isa<FusedEpilogueOp, FusedStoreOp>(op))
+  if (!plan || !isa<FusedEpilogueOp, FusedStoreOp, FusedCompressStoreOp>(op))
     return op->emitOpError() << "'" << kPlanAttrName
-                             << "' must be a #dsv4.plan on dsv4.fused_epilogue or "
-                                "dsv4.fused_store";
+                             << "' must be a #dsv4.plan on dsv4.fused_epilogue, dsv4.fused_store or "
+                                "dsv4.fused_compress_store";
   // The spec is the op's: its own verifier runs first (it bounds D and the kv type).
   if (failed(op->getName().verifyInvariants(op)))
     return failure();

@@ -116,27 +116,28 @@ LogicalResult HadamardOp::verify() {
 }
 
 namespace {
-/// The checks of the epilogue's steps on rows of `headDim` channels, for an op without a
-/// #dsv4.spec (the compress ops).
-LogicalResult verifyEpilogueSteps(Operation *op, int64_t headDim, Value weight, Value freqs,
-                                  int64_t ratio, APFloat eps, int64_t ropeDim, FloatAttr scale) {
-  if (failed(verifyWeight(op, weight, headDim)) ||
-      failed(verifyRope(op, ropeDim, freqs, headDim)) || failed(checkEps(opError(op), eps)) ||
-      failed(checkRatio(opError(op), ratio)))
-    return failure();
-  if (scale && failed(checkScale(opError(op), scale.getValue())))
-    return failure();
-  return success();
+/// `compress` items pool their own rows: only dsv4.fused_compress_store reads them.
+LogicalResult refuseCompressSource(Operation *op) {
+  return op->emitOpError() << "takes decode or prefill items; compress items belong to "
+                              "dsv4.fused_compress_store";
+}
+
+/// #dsv4.spec's verifier on the spec of fused op `op`.
+LogicalResult verifySpec(Operation *op, KernelSpecAttr spec) {
+  return KernelSpecAttr::verify(opError(op), spec.getMode(), spec.getHeadDim(), spec.getRopeDim(),
+                                spec.getKvType(), spec.getWeightType(), spec.getRatio(),
+                                spec.getEps(), spec.getScale(), spec.getLayout(),
+                                spec.getPageSize(), spec.getFp8Type(), spec.getStateBlockSize(),
+                                spec.getOverlap());
 }
 
 /// The checks the fused epilogue and the fused store share: the spec's limits (the
 /// verifier of #dsv4.spec), then the operands' shapes against it.
 LogicalResult verifyFusedOp(Operation *op, Value kv, Value weight, Value freqs, Value handle) {
   KernelSpecAttr spec = KernelSpecAttr::get(op);
-  if (failed(KernelSpecAttr::verify(opError(op), spec.getMode(), spec.getHeadDim(),
-                                    spec.getRopeDim(), spec.getKvType(), spec.getWeightType(),
-                                    spec.getRatio(), spec.getEps(), spec.getScale(),
-                                    spec.getLayout(), spec.getPageSize(), spec.getFp8Type())) ||
+  if (spec.compresses())
+    return refuseCompressSource(op);
+  if (failed(verifySpec(op, spec)) ||
       failed(verifyWeight(op, weight, spec.getHeadDim())) ||
       failed(verifyFreqs(op, freqs, spec.getRopeDim())))
     return failure();
@@ -240,6 +241,8 @@ LogicalResult PagedStoreOp::verify() {
                             dimOf(getHandle(), 0))) ||
       failed(verifyAddressing(*this, getPageSize(), getOutLoc(), getHandle())))
     return failure();
+  if (getSource() == PositionSource::compress)
+    return refuseCompressSource(*this);
   auto handleType = cast<RankedTensorType>(getHandle().getType());
   if (getSource() == PositionSource::decode && handleType.getRank() != 1)
     return emitOpError() << "decode handle must be seq_lens [B], got " << handleType;
@@ -247,32 +250,6 @@ LogicalResult PagedStoreOp::verify() {
     return verifyPlan(*this, getHandle());
   return success();
 }
-
-namespace {
-/// The checks a fused op that quantizes and stores its finished rows of `headDim` channels
-/// in `layoutKind` makes of its attributes.
-LogicalResult verifyStoreLayout(Operation *op, CacheLayout layoutKind, int64_t headDim,
-                                int64_t ropeDim, std::optional<Type> fp8Type) {
-  CacheGeometry geometry = getCacheGeometry(layoutKind);
-  StringRef layout = stringifyCacheLayout(layoutKind);
-  if (headDim != geometry.headDim())
-    return op->emitOpError() << "the " << layout << " layout stores rows of " << geometry.headDim()
-                             << " channels, got head dim " << headDim;
-  // The bf16 tail is exactly the rotated channels: the rope ones stay out of FP8.
-  if (geometry.tail != 0 && ropeDim != geometry.tail)
-    return op->emitOpError() << "the " << layout << " layout keeps the last " << geometry.tail
-                             << " channels as bf16 rope channels, got rope_dim " << ropeDim;
-  // An FP8 layout converts to the chip's FP8 type, which the op names; e2m1 is e2m1 anywhere.
-  bool fp8Layout = geometry.codes == CodeFormat::fp8;
-  if (fp8Layout && !fp8Type)
-    return op->emitOpError() << "the " << layout << " layout quantizes to FP8 and needs fp8_type";
-  if (!fp8Layout && fp8Type)
-    return op->emitOpError() << "the " << layout
-                             << " layout quantizes to f4E2M1FN and takes no fp8_type, got "
-                             << *fp8Type;
-  return success();
-}
-} // namespace
 
 LogicalResult FusedStoreOp::verify() {
   if (failed(verifyFusedOp(*this, getKv(), getWeight(), getFreqs(), getHandle())))
@@ -294,11 +271,9 @@ FailureOr<int64_t> verifyCompressInputs(Operation *op, Value state, Value tokenR
                                         int64_t ratio, int64_t coff) {
   if (failed(checkRatio(opError(op), ratio)))
     return failure();
-  int64_t blockSize = dimOf(state, 1);
-  if (ShapedType::isDynamic(blockSize) || blockSize < 1 || blockSize > dsv4_abi::kMaxPageSize ||
-      !llvm::isPowerOf2_64(blockSize))
-    return op->emitOpError() << "state block size must be a static power of two in [1, "
-                             << dsv4_abi::kMaxPageSize << "], got " << sizeString(blockSize);
+  // A dynamic size is kDynamic, negative: refused as not a power of two.
+  if (failed(checkStateBlockSize(opError(op), dimOf(state, 1))))
+    return failure();
   int64_t width = dimOf(state, 2);
   int64_t headDim = ShapedType::isDynamic(width) ? width : width / (2 * coff);
   if (ShapedType::isDynamic(width) || width % (2 * coff) != 0 || headDim < dsv4_abi::kMinHeadDim ||
@@ -336,11 +311,10 @@ LogicalResult CompressPoolOp::verify() {
 LogicalResult FusedCompressStoreOp::verify() {
   FailureOr<int64_t> headDim =
       verifyCompressInputs(*this, getState(), getTokenReq(), getPositions(), getRatio(), coff());
-  if (failed(headDim) ||
-      failed(verifyEpilogueSteps(*this, *headDim, getWeight(), getFreqs(), getRatio(), getEps(),
-                                 getRopeDim(), getScaleAttr())) ||
-      failed(verifyStoreLayout(*this, getLayout(), *headDim, getRopeDim(), getFp8Type())) ||
-      failed(checkPageSize(opError(*this), getPageSize())))
+  KernelSpecAttr spec = KernelSpecAttr::get(*this);
+  if (failed(headDim) || failed(verifySpec(*this, spec)) ||
+      failed(verifyWeight(*this, getWeight(), spec.getHeadDim())) ||
+      failed(verifyFreqs(*this, getFreqs(), spec.getRopeDim())))
     return failure();
   return verifySameSize(*this, "out_loc length", dimOf(getOutLoc(), 0), "token_req length",
                         dimOf(getTokenReq(), 0));

@@ -49,6 +49,8 @@ std::string mlir::dsv4::kernelName(KernelSpecAttr spec) {
     if (scale != defaultScale(spec.getHeadDim()))
       os << "_s" << bitsOf(scale);
   }
+  if (spec.compresses())
+    os << "_b" << *spec.getStateBlockSize() << (spec.getOverlap() ? "_ov" : "");
   if (spec.stores()) {
     os << "_" << stringifyCacheLayout(*spec.getLayout()) << "_p" << *spec.getPageSize();
     if (Type fp8 = spec.getFp8Type())
@@ -68,8 +70,41 @@ static Value buildStore(OpBuilder &b, Location loc, KernelSpecAttr spec, ValueRa
                               spec.getScale(), *spec.getPageSize(), fp8);
 }
 
+/// A compress kernel: (state, block_table, token_req, positions, weight, freqs, cache, out_loc)
+/// -> cache holding dsv4.fused_compress_store, the order of the compress kernel's signature.
+static func::FuncOp buildCompress(OpBuilder &b, Location loc, KernelSpecAttr spec,
+                                  llvm::StringRef name) {
+  const int64_t dyn = ShapedType::kDynamic;
+  int64_t coff = spec.getOverlap() ? 2 : 1;
+  auto stateType = RankedTensorType::get(
+      {dyn, *spec.getStateBlockSize(), 2 * coff * spec.getHeadDim()}, b.getF32Type());
+  auto cacheType = RankedTensorType::get({dyn}, b.getI8Type());
+  SmallVector<Type> params = {stateType,
+                              RankedTensorType::get({dyn, dyn}, b.getI32Type()),
+                              RankedTensorType::get({dyn}, b.getI32Type()),
+                              RankedTensorType::get({dyn}, b.getI64Type()),
+                              RankedTensorType::get({spec.getHeadDim()}, spec.getWeightType()),
+                              RankedTensorType::get({dyn, spec.getRopeDim()}, b.getF32Type()),
+                              cacheType,
+                              RankedTensorType::get({dyn}, b.getI64Type())};
+  auto func = func::FuncOp::create(b, loc, name, b.getFunctionType(params, {cacheType}));
+  OpBuilder::InsertionGuard guard(b);
+  Block *body = func.addEntryBlock();
+  b.setInsertionPointToStart(body);
+  ValueRange args = body->getArguments();
+  TypeAttr fp8 = spec.getFp8Type() ? TypeAttr::get(spec.getFp8Type()) : TypeAttr();
+  Value cache = FusedCompressStoreOp::create(
+      b, loc, cacheType, *spec.getLayout(), args[0], args[1], args[2], args[3], args[4], args[5],
+      args[6], args[7], spec.getRatio(), spec.getOverlap(), spec.getEps().getValue(),
+      spec.getRopeDim(), spec.getScale(), *spec.getPageSize(), fp8);
+  func::ReturnOp::create(b, loc, cache);
+  return func;
+}
+
 func::FuncOp mlir::dsv4::buildKernel(OpBuilder &b, Location loc, KernelSpecAttr spec,
                                      llvm::StringRef name) {
+  if (spec.compresses())
+    return buildCompress(b, loc, spec, name);
   const int64_t dyn = ShapedType::kDynamic;
   int64_t headDim = spec.getHeadDim();
   auto kvType = RankedTensorType::get({dyn, headDim}, spec.getKvType());

@@ -55,13 +55,20 @@ std::string dsv4::writeManifest(StringRef kernel, const TargetName &target,
       else if (auto real = dyn_cast<FloatAttr>(value))
         json.attribute(entry.getName(), real.getValueAsDouble());
     }
-    // A store kernel (its configuration names a layout) takes the store arguments too.
+    // A store kernel (its configuration names a layout) takes the store arguments too; a
+    // compress kernel (it names a state block size) takes a list of its own.
     bool store = config.get(abi::kLayoutKey) != nullptr;
+    ArrayRef<StringLiteral> names = ArrayRef(kKernelArgNames).take_front(numKernelArgs(store));
+    ArrayRef<StringLiteral> kinds = ArrayRef(kKernelArgKinds).take_front(numKernelArgs(store));
+    if (config.get(abi::kStateBlockSizeKey)) {
+      names = kCompressKernelArgNames;
+      kinds = kCompressKernelArgKinds;
+    }
     json.attributeArray(abi::kArgsKey, [&] {
-      for (unsigned arg = 0; arg < numKernelArgs(store); ++arg)
+      for (auto [name, kind] : llvm::zip_equal(names, kinds))
         json.object([&] {
-          json.attribute(abi::kArgNameKey, kKernelArgNames[arg]);
-          json.attribute(abi::kArgTypeKey, kKernelArgKinds[arg]);
+          json.attribute(abi::kArgNameKey, name);
+          json.attribute(abi::kArgTypeKey, kind);
         });
     });
     if (resources)

@@ -10,6 +10,12 @@ of the fused store's cache equal to store_model.py's quantization of the kernel'
 rows (the pattern where no slot is stored), and the unfused chain's cache equal to it; the
 codes of the float64 finished rows within one step of the stored ones; and the state unchanged.
 Prints one verdict per property and exits 1 if any fails.
+
+With --gpu (gen_compress.py --gpu: the compress kernel, run by convert-gpu-to-host) the dumps
+are each block size's cache and the state's checksum. The kernel's finished rows are not
+printed, and its Hadamard butterflies add in another order than the CPU loops, so each stored
+slot is held to the float64 row's codes (each within one step, the scales equal, f32 ones
+within 1e-5); every byte outside the stored slots must keep the pattern.
 """
 import argparse
 import math
@@ -54,9 +60,12 @@ def main():
     parser.add_argument("--layout", choices=sorted(SCALE_FORMATS), required=True)
     parser.add_argument("--ratio", type=int, choices=[4, 128], required=True)
     parser.add_argument("--fp8", choices=sorted(FP8))
+    parser.add_argument("--gpu", action="store_true", help="the dumps of gen_compress.py --gpu")
     args = parser.parse_args()
     case = build_case(args.layout, args.ratio)
     dumps = parse_memrefs(sys.stdin.read())
+    if args.gpu:
+        return check_kernel(args, case, dumps)
     # First block size: plan, rows, finished, cache, chain; others: plan, rows' diff, cache,
     # chain; then the checksum.
     expected_dumps = 5 + 4 * (len(BLOCK_SIZES) - 1) + 1
@@ -154,8 +163,12 @@ def main():
             f"codes of the float64 rows: {steps[0]} tokens, within {steps[1]} step of the"
             f" stored ones, {steps[2]} scales differ")
 
-    # The state, read back after every op.
-    _, checksum = dumps[-1]
+    return check_state_and_finish(case, dumps[-1][1])
+
+
+def check_state_and_finish(case, checksum):
+    """The state, read back after every op, then the overall verdict."""
+    row_width = 2 * case.width
     changed = 0
     for r in range(case.rows):
         row = case.state[r * row_width:(r + 1) * row_width]
@@ -167,6 +180,49 @@ def main():
         return 1
     print("PASSED")
     return 0
+
+
+def check_kernel(args, case, dumps):
+    """--gpu: each block size's cache against the float64 model, then the state."""
+    if len(dumps) != len(BLOCK_SIZES) + 1:
+        sys.exit(f"expected {len(BLOCK_SIZES) + 1} printed memrefs, got {len(dumps)}")
+    d, t_count = case.d, len(case.positions)
+    compressor = Compressor(case.ratio, case.overlap, d)
+    state = PagedState(case.state, case.rows, 1, 2 * case.width, case.block_table(1))
+    finished64 = {}
+    for t, (r, p) in enumerate(zip(case.token_req, case.positions)):
+        position = compressor.rope_position(p)
+        if compressor.skip_reason(state, r, p) is None and position < case.num_positions:
+            finished64[t] = epilogue(compressor.pool(state, r, p), case.weight,
+                                     case.freqs[position], EPS, ROPE_DIM, case.scale)
+    print(f"kernel: {args.layout}, ratio {case.ratio}{', overlap' if case.overlap else ''},"
+          f" D {d}: {t_count} items, {len(finished64)} finished rows")
+    for k, bs in enumerate(BLOCK_SIZES):
+        ps = PAGE_SIZES[bs]
+        layout = Layout(args.layout, ps)
+        cache = dumps[k][1]
+        size = len(cache)
+        in_slot = bytearray(size)
+        steps = [0, 0, 0]
+        for t in range(t_count):
+            why = store_decision(layout, "prefill", None, case.ratio, t, t in finished64,
+                                 case.out_loc[t], size, t_count)
+            if why is not None:
+                continue
+            row_at, scales_at, end = layout.slot(case.out_loc[t])
+            codes64, scales64, _ = quantize_token(
+                layout, [f32_bits(f32(v)) for v in finished64[t]], args.fp8)
+            codes = bytes(cache[row_at:row_at + len(codes64)])
+            scales = bytes(cache[scales_at:scales_at + len(scales64)])
+            compare_codes(layout, args.fp8, codes, scales, finished64[t], steps)
+            for at, n in ((row_at, len(codes64)), (scales_at, len(scales64))):
+                in_slot[at:at + n] = b"\x01" * n
+        changed = sum(1 for i in range(size) if not in_slot[i] and cache[i] != pattern(i))
+        verdict(steps[1] <= 1 and steps[2] == 0 and changed == 0,
+                f"block_size {bs}, page_size {ps}: {steps[0]} slots stored, codes within"
+                f" {steps[1]} step of float64's, {steps[2]} scales differ, {changed} bytes"
+                f" outside them changed")
+    return check_state_and_finish(case, dumps[-1][1])
 
 
 def compare_codes(layout, fp8, codes, scales, row64, steps):

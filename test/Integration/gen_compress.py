@@ -230,55 +230,150 @@ class Printer:
         self._print(f"%difft{k}", "1")
 
 
-def emit(case, fp8):
-    layout = Layout(case.layout, 1)
-    d, t_count = case.d, len(case.positions)
-    codes = "f4E2M1FN" if layout.e2m1 else {"fn": "f8E4M3FN", "fnuz": "f8E4M3FNUZ"}[fp8]
-    fp8_attr = "" if layout.e2m1 else f", fp8_type = {codes}"
-    scale_ty = "f32" if SCALE_FORMATS[case.layout] == "f32" else "i8"
-    row_width = 2 * case.width
-    flat_ty = f"tensor<{case.rows}x{row_width}xf32>"
-    tr_ty, pos_ty, ol_ty = f"tensor<{t_count}xi32>", f"tensor<{t_count}xi64>", \
-        f"tensor<{t_count}xi64>"
-    w_ty, fr_ty = f"tensor<{d}xf32>", f"tensor<{case.num_positions}x{ROPE_DIM}xf32>"
-    rows_ty, plan_ty, items_ty = f"tensor<{t_count}x{d}xf32>", f"tensor<{t_count}x4xi32>", \
-        f"tensor<{t_count}x2xi32>"
-    q_ty = f"tensor<{t_count}x{layout.quantized}x{codes}>"
-    s_ty = f"tensor<{t_count}x{layout.quantized // layout.block}x{scale_ty}>"
-    pool_attrs = ("overlap, " if case.overlap else "") + f"ratio = {case.ratio} : i64"
-    overlap_attr = ", overlap" if case.overlap else ""
-    eps = f32_hex(EPS)
-    epilogue_attrs = f"eps = {eps} : f32, ratio = {case.ratio} : i64, rope_dim = {ROPE_DIM} : i64"
-    if case.rotate:
-        epilogue_attrs += f", scale = {f32_hex(case.scale)} : f32"
+class Types:
+    """The MLIR types and attributes of one case."""
 
-    lines = [f"// {' '.join(sys.argv[1:])}"]
-    w = lines.append
-    p = Printer(w)
+    def __init__(self, case, fp8):
+        layout = Layout(case.layout, 1)
+        self.layout = layout
+        d, t_count = case.d, len(case.positions)
+        self.codes = "f4E2M1FN" if layout.e2m1 else {"fn": "f8E4M3FN", "fnuz": "f8E4M3FNUZ"}[fp8]
+        self.fp8_attr = "" if layout.e2m1 else f", fp8_type = {self.codes}"
+        scale_ty = "f32" if SCALE_FORMATS[case.layout] == "f32" else "i8"
+        self.row_width = 2 * case.width
+        self.flat = f"tensor<{case.rows}x{self.row_width}xf32>"
+        self.token_req, self.positions = f"tensor<{t_count}xi32>", f"tensor<{t_count}xi64>"
+        self.out_loc = f"tensor<{t_count}xi64>"
+        self.weight = f"tensor<{d}xf32>"
+        self.freqs = f"tensor<{case.num_positions}x{ROPE_DIM}xf32>"
+        self.rows, self.plan = f"tensor<{t_count}x{d}xf32>", f"tensor<{t_count}x4xi32>"
+        self.items = f"tensor<{t_count}x2xi32>"
+        self.q = f"tensor<{t_count}x{layout.quantized}x{self.codes}>"
+        self.s = f"tensor<{t_count}x{layout.quantized // layout.block}x{scale_ty}>"
+        self.pool_attrs = ("overlap, " if case.overlap else "") + f"ratio = {case.ratio} : i64"
+        self.overlap_attr = ", overlap" if case.overlap else ""
+        self.eps = f32_hex(EPS)
+        self.epilogue_attrs = (f"eps = {self.eps} : f32, ratio = {case.ratio} : i64,"
+                               f" rope_dim = {ROPE_DIM} : i64")
+        if case.rotate:
+            self.epilogue_attrs += f", scale = {f32_hex(case.scale)} : f32"
+
+    def state(self, case, bs):
+        return f"tensor<{case.rows // bs}x{bs}x{self.row_width}xf32>"
+
+    def table(self, table):
+        return f"tensor<{len(table)}x{len(table[0])}xi32>"
+
+    def cache(self, case, bs):
+        return f"tensor<{case.cache_bytes(PAGE_SIZES[bs])}xi8>"
+
+    def store_attrs(self, case, bs):
+        return (f"{self.epilogue_attrs}{self.fp8_attr}{self.overlap_attr},"
+                f" page_size = {PAGE_SIZES[bs]} : i64")
+
+    def store_types(self, case, bs, table):
+        return (f"{self.state(case, bs)}, {self.table(table)}, {self.token_req},"
+                f" {self.positions}, {self.weight}, {self.freqs}, {self.cache(case, bs)},"
+                f" {self.out_loc}")
+
+
+def emit_inputs(w, case, ty):
+    """The header of @main: constants and every input shared by the block sizes."""
     w("func.func private @printMemrefI32(memref<*xi32>) attributes {llvm.emit_c_interface}")
     w("func.func @main() {")
     w("  %c0 = arith.constant 0 : index")
     w("  %c1 = arith.constant 1 : index")
     w("  %zero = arith.constant 0 : i32")
-    w(f"  %flat = arith.constant dense<{hex_blob(case.state)}> : {flat_ty}")
-    w(f"  %token_req = arith.constant dense<{dense(case.token_req, str)}> : {tr_ty}")
-    w(f"  %positions = arith.constant dense<{dense(case.positions, str)}> : {pos_ty}")
-    w(f"  %out_loc = arith.constant dense<{dense(case.out_loc, str)}> : {ol_ty}")
-    w(f"  %weight = arith.constant dense<{dense(case.weight, f32_hex)}> : {w_ty}")
+    w(f"  %flat = arith.constant dense<{hex_blob(case.state)}> : {ty.flat}")
+    w(f"  %token_req = arith.constant dense<{dense(case.token_req, str)}> : {ty.token_req}")
+    w(f"  %positions = arith.constant dense<{dense(case.positions, str)}> : {ty.positions}")
+    w(f"  %out_loc = arith.constant dense<{dense(case.out_loc, str)}> : {ty.out_loc}")
+    w(f"  %weight = arith.constant dense<{dense(case.weight, f32_hex)}> : {ty.weight}")
     w(f"  %freqs = arith.constant dense<{dense([dense(r, f32_hex) for r in case.freqs], str)}>"
-      f" : {fr_ty}")
+      f" : {ty.freqs}")
+
+
+def emit_state_view(w, case, ty, k, bs):
+    """%state<k>, the flat state seen as blocks of bs rows, and %table<k>; returns the table."""
+    table = case.block_table(bs)
+    w(f"  %state{k} = tensor.expand_shape %flat [[0, 1], [2]] output_shape"
+      f" [{case.rows // bs}, {bs}, {ty.row_width}] : {ty.flat} into {ty.state(case, bs)}")
+    w(f"  %table{k} = arith.constant dense<{dense([dense(r, str) for r in table], str)}>"
+      f" : {ty.table(table)}")
+    return table
+
+
+def emit_state_checksum(w, p, case, ty):
+    """The state after every op has read it: sum of bits * (k + 1) per row, printed."""
+    w("  %c1i = arith.constant 1 : i32")
+    w(f"  %width = arith.constant {ty.row_width} : index")
+    w("  %checksum = tensor.generate {")
+    w("  ^bb0(%r: index):")
+    w("    %sum = scf.for %k = %c0 to %width step %c1 iter_args(%acc = %zero) -> (i32) {")
+    w(f"      %v = tensor.extract %flat[%r, %k] : {ty.flat}")
+    w("      %b = arith.bitcast %v : f32 to i32")
+    w("      %ki = arith.index_cast %k : index to i32")
+    w("      %k1 = arith.addi %ki, %c1i : i32")
+    w("      %m = arith.muli %b, %k1 : i32")
+    w("      %next = arith.addi %acc, %m : i32")
+    w("      scf.yield %next : i32")
+    w("    }")
+    w("    tensor.yield %sum : i32")
+    w(f"  }} : tensor<{case.rows}xi32>")
+    p.bits("%checksum", [case.rows], "i32")
+    w("  return")
+    w("}")
+
+
+def emit_gpu(case, fp8):
+    """--gpu: each block size's dsv4.fused_compress_store alone in @compress<k>, the kernel
+    function convert-dsv4-to-gpu lowers and dsv4-host-launch launches; @main prints each
+    cache, then the state's checksum."""
+    ty = Types(case, fp8)
+    lines = [f"// {' '.join(sys.argv[1:])}"]
+    w = lines.append
+    p = Printer(w)
+    tables = {bs: case.block_table(bs) for bs in BLOCK_SIZES}
+    for k, bs in enumerate(BLOCK_SIZES):
+        st_ty, bt_ty, c_ty = ty.state(case, bs), ty.table(tables[bs]), ty.cache(case, bs)
+        w(f"func.func @compress{k}(%state: {st_ty}, %table: {bt_ty}, %token_req: {ty.token_req},"
+          f" %positions: {ty.positions}, %weight: {ty.weight}, %freqs: {ty.freqs},"
+          f" %cache: {c_ty}, %out_loc: {ty.out_loc}) -> {c_ty} {{")
+        w(f"  %c = dsv4.fused_compress_store {case.layout} %state[%table], %token_req,"
+          f" %positions, %weight, %freqs into %cache[%out_loc] {{{ty.store_attrs(case, bs)}}}"
+          f" : {ty.store_types(case, bs, tables[bs])}")
+        w(f"  return %c : {c_ty}")
+        w("}")
+    emit_inputs(w, case, ty)
+    for k, bs in enumerate(BLOCK_SIZES):
+        emit_state_view(w, case, ty, k, bs)
+        c_ty = ty.cache(case, bs)
+        emit_pattern_cache(w, k, c_ty)
+        w(f"  %fused{k} = call @compress{k}(%state{k}, %table{k}, %token_req, %positions,"
+          f" %weight, %freqs, %cache{k}, %out_loc) : ({ty.store_types(case, bs, tables[bs])})"
+          f" -> {c_ty}")
+        p.bits(f"%fused{k}", [case.cache_bytes(PAGE_SIZES[bs])], "i8")
+    emit_state_checksum(w, p, case, ty)
+    return "\n".join(lines) + "\n"
+
+
+def emit(case, fp8):
+    ty = Types(case, fp8)
+    layout = ty.layout
+    d, t_count = case.d, len(case.positions)
+    lines = [f"// {' '.join(sys.argv[1:])}"]
+    w = lines.append
+    p = Printer(w)
+    emit_inputs(w, case, ty)
+    eps, epilogue_attrs = ty.eps, ty.epilogue_attrs
+    rows_ty, plan_ty, items_ty, q_ty, s_ty = ty.rows, ty.plan, ty.items, ty.q, ty.s
+    w_ty, fr_ty, tr_ty, pos_ty = ty.weight, ty.freqs, ty.token_req, ty.positions
     for k, bs in enumerate(BLOCK_SIZES):
         ps = PAGE_SIZES[bs]
-        table = case.block_table(bs)
-        st_ty = f"tensor<{case.rows // bs}x{bs}x{row_width}xf32>"
-        bt_ty = f"tensor<{len(table)}x{len(table[0])}xi32>"
-        c_ty = f"tensor<{case.cache_bytes(ps)}xi8>"
-        w(f"  %state{k} = tensor.expand_shape %flat [[0, 1], [2]] output_shape"
-          f" [{case.rows // bs}, {bs}, {row_width}] : {flat_ty} into {st_ty}")
-        w(f"  %table{k} = arith.constant dense<{dense([dense(r, str) for r in table], str)}>"
-          f" : {bt_ty}")
+        table = emit_state_view(w, case, ty, k, bs)
+        st_ty, bt_ty, c_ty = ty.state(case, bs), ty.table(table), ty.cache(case, bs)
         w(f"  %rows{k}, %plan{k} = dsv4.compress_pool %state{k}[%table{k}], %token_req,"
-          f" %positions {{{pool_attrs}}} : {st_ty}, {bt_ty}, {tr_ty}, {pos_ty}"
+          f" %positions {{{ty.pool_attrs}}} : {st_ty}, {bt_ty}, {tr_ty}, {pos_ty}"
           f" -> {rows_ty}, {plan_ty}")
         p.bits(f"%plan{k}", [t_count, 4], "i32")
         w(f"  %flatrows{k} = tensor.collapse_shape %rows{k} [[0, 1]] : {rows_ty}"
@@ -293,8 +388,7 @@ def emit(case, fp8):
         emit_pattern_cache(w, k, c_ty)
         w(f"  %fused{k} = dsv4.fused_compress_store {case.layout} %state{k}[%table{k}],"
           f" %token_req, %positions, %weight, %freqs into %cache{k}[%out_loc]"
-          f" {{{epilogue_attrs}{fp8_attr}{overlap_attr}, page_size = {ps} : i64}}"
-          f" : {st_ty}, {bt_ty}, {tr_ty}, {pos_ty}, {w_ty}, {fr_ty}, {c_ty}, {ol_ty}")
+          f" {{{ty.store_attrs(case, bs)}}} : {ty.store_types(case, bs, table)}")
         p.bits(f"%fused{k}", [case.cache_bytes(ps)], "i8")
         # The unfused chain: the pool's plan is a prefill plan.
         w(f"  %items{k} = dsv4.prefill_items %plan{k}, %freqs {{ratio = {case.ratio} : i64}}"
@@ -313,27 +407,9 @@ def emit(case, fp8):
         w(f"  %chain{k} = dsv4.paged_store prefill {case.layout} %q{k}, %s{k}, {chain}"
           f" into %cache{k}[%out_loc] items %items{k}, %plan{k}"
           f" {{page_size = {ps} : i64, ratio = {case.ratio} : i64}}"
-          f" : {q_ty}, {s_ty}, {rows_ty}, {c_ty}, {ol_ty}, {items_ty}, {plan_ty}")
+          f" : {q_ty}, {s_ty}, {rows_ty}, {c_ty}, {ty.out_loc}, {items_ty}, {plan_ty}")
         p.differences(f"%fused{k}", f"%chain{k}", case.cache_bytes(ps), "i8")
-    # The state after every op has read it.
-    w("  %c1i = arith.constant 1 : i32")
-    w(f"  %width = arith.constant {row_width} : index")
-    w("  %checksum = tensor.generate {")
-    w("  ^bb0(%r: index):")
-    w("    %sum = scf.for %k = %c0 to %width step %c1 iter_args(%acc = %zero) -> (i32) {")
-    w(f"      %v = tensor.extract %flat[%r, %k] : {flat_ty}")
-    w("      %b = arith.bitcast %v : f32 to i32")
-    w("      %ki = arith.index_cast %k : index to i32")
-    w("      %k1 = arith.addi %ki, %c1i : i32")
-    w("      %m = arith.muli %b, %k1 : i32")
-    w("      %next = arith.addi %acc, %m : i32")
-    w("      scf.yield %next : i32")
-    w("    }")
-    w("    tensor.yield %sum : i32")
-    w(f"  }} : tensor<{case.rows}xi32>")
-    p.bits("%checksum", [case.rows], "i32")
-    w("  return")
-    w("}")
+    emit_state_checksum(w, p, case, ty)
     return "\n".join(lines) + "\n"
 
 
@@ -344,10 +420,13 @@ def main():
                         help="4: windows overlap (coff 2); 128: they do not")
     parser.add_argument("--fp8", choices=["fn", "fnuz"],
                         help="the FP8 type of an FP8 layout (indexer_mxfp4 has none)")
+    parser.add_argument("--gpu", action="store_true",
+                        help="the fused op alone in kernel functions (convert-dsv4-to-gpu)")
     args = parser.parse_args()
     if (args.fp8 is None) != Layout(args.layout, 1).e2m1:
         parser.error("--fp8 is needed by an FP8 layout and refused by indexer_mxfp4")
-    print(emit(build_case(args.layout, args.ratio), args.fp8), end="")
+    case = build_case(args.layout, args.ratio)
+    print((emit_gpu if args.gpu else emit)(case, args.fp8), end="")
 
 
 if __name__ == "__main__":

@@ -18,8 +18,10 @@
 using namespace llvm;
 
 static cl::OptionCategory category("kernel configuration");
-static cl::opt<std::string> mode("mode", cl::desc("decode | prefill"), cl::init("decode"),
-                                 cl::cat(category));
+static cl::opt<std::string> mode("mode",
+                                 cl::desc("decode | prefill | compress (pools its rows from a "
+                                          "paged state cache; needs --layout)"),
+                                 cl::init("decode"), cl::cat(category));
 static cl::opt<int64_t> headDim("head-dim", cl::desc("D"), cl::init(512), cl::cat(category));
 static cl::opt<int64_t> ropeDim("rope-dim", cl::desc("R"), cl::init(64), cl::cat(category));
 static cl::opt<std::string> kvDtype("kv-dtype", cl::desc("f32 | bf16 | f16"), cl::init("f32"),
@@ -53,6 +55,13 @@ static cl::opt<std::string> name("name", cl::desc("kernel name (default: from th
 static cl::opt<bool> printName("print-name",
                                cl::desc("print only the kernel name the configuration gets"),
                                cl::cat(category));
+static cl::opt<int64_t> stateBlockSize("state-block-size",
+                                       cl::desc("rows per state cache block (compress kernels)"),
+                                       cl::cat(category));
+static cl::opt<bool> overlap("overlap",
+                             cl::desc("overlapping windows: each state row holds 4D floats "
+                                      "(compress kernels; default: ratio == 4, as DeepSeek-V4)"),
+                             cl::cat(category));
 static cl::opt<std::string> output("o", cl::desc("output file"), cl::value_desc("filename"),
                                    cl::init("-"));
 
@@ -136,7 +145,12 @@ static mlir::FailureOr<StoreOptions> readStoreOptions(mlir::MLIRContext &context
 static mlir::FailureOr<mlir::dsv4::KernelSpecAttr> readSpec(mlir::MLIRContext &context) {
   std::optional<mlir::dsv4::PositionSource> source = mlir::dsv4::symbolizePositionSource(mode);
   if (!source)
-    return fail("mode '" + mode + "' is not decode or prefill");
+    return fail("mode '" + mode + "' is not decode, prefill or compress");
+  bool compress = *source == mlir::dsv4::PositionSource::compress;
+  if (!compress && (stateBlockSize.getNumOccurrences() || overlap.getNumOccurrences()))
+    return fail("--state-block-size and --overlap need --mode=compress");
+  if (compress && !stateBlockSize.getNumOccurrences())
+    return fail("--mode=compress needs --state-block-size");
   mlir::FailureOr<mlir::Type> kvType = parseDtype(context, "kv", kvDtype, /*allowF16=*/true);
   if (failed(kvType))
     return mlir::failure();
@@ -164,7 +178,9 @@ static mlir::FailureOr<mlir::dsv4::KernelSpecAttr> readSpec(mlir::MLIRContext &c
   mlir::dsv4::KernelSpecAttr spec = mlir::dsv4::KernelSpecAttr::getChecked(
       emitError, &context, *source, headDim.getValue(), ropeDim.getValue(), *kvType, *weightType,
       ratio.getValue(),
-      b.getF32FloatAttr(eps), scaleAttr, store->layout, store->pageSize, store->fp8Type);
+      b.getF32FloatAttr(eps), scaleAttr, store->layout, store->pageSize, store->fp8Type,
+      compress ? std::optional<int64_t>(stateBlockSize.getValue()) : std::nullopt,
+      compress && (overlap.getNumOccurrences() ? overlap.getValue() : ratio == 4));
   if (!spec)
     return fail(problem);
   return spec;

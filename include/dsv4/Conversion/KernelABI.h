@@ -43,6 +43,24 @@ constexpr llvm::StringLiteral kKernelArgKinds[kNumStoreKernelArgs] = {
 /// How many parameters a kernel takes: the store kernel's list extends the in-place one.
 inline unsigned numKernelArgs(bool store) { return store ? kNumStoreKernelArgs : kNumKernelArgs; }
 
+/// Parameter positions of a compress kernel, a list of its own.
+enum CompressKernelArg : unsigned {
+#define DSV4_KERNEL_ARG(Name, name, kind)
+#define DSV4_COMPRESS_KERNEL_ARG(Name, name, kind) kCompress##Name##Arg,
+#include "dsv4/ABI/KernelArgs.def"
+  kNumCompressKernelArgs
+};
+constexpr llvm::StringLiteral kCompressKernelArgNames[kNumCompressKernelArgs] = {
+#define DSV4_KERNEL_ARG(Name, name, kind)
+#define DSV4_COMPRESS_KERNEL_ARG(Name, name, kind) #name,
+#include "dsv4/ABI/KernelArgs.def"
+};
+constexpr llvm::StringLiteral kCompressKernelArgKinds[kNumCompressKernelArgs] = {
+#define DSV4_KERNEL_ARG(Name, name, kind)
+#define DSV4_COMPRESS_KERNEL_ARG(Name, name, kind) #kind,
+#include "dsv4/ABI/KernelArgs.def"
+};
+
 } // namespace mlir::dsv4
 
 #endif // DSV4_CONVERSION_KERNELABI_H

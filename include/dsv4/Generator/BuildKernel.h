@@ -21,13 +21,16 @@ float defaultScale(int64_t headDim);
 
 /// `dsv4_<mode>_r<ratio>[_norot]_d<D>_r<R>_<kv>[_w<weight>][_eps<bits>][_s<bits>]`: the
 /// names examples/ uses; eps and scale appear (as f32 bit patterns) only when not the default.
-/// A store kernel appends `_<layout>_p<page size>`, and `_<fn|fnuz>` for an FP8 layout.
+/// A compress kernel adds `_b<state block size>[_ov]` (mode `compress`); a store kernel appends
+/// `_<layout>_p<page size>`, and `_<fn|fnuz>` for an FP8 layout.
 std::string kernelName(KernelSpecAttr spec);
 
 /// Builds `func.func @<name>(kv, weight, freqs, handle) -> kv` holding the unfused chain
 /// (items, rms_norm, rope[, hadamard]) at the builder's insertion point; a store kernel takes
 /// (kv, weight, freqs, handle, cache, out_loc) -> cache and holds dsv4.fused_store (the chain
-/// would round a bf16 kv's rows before quantizing them). `spec` has been verified.
+/// would round a bf16 kv's rows before quantizing them); a compress kernel takes (state,
+/// block_table, token_req, positions, weight, freqs, cache, out_loc) -> cache and holds
+/// dsv4.fused_compress_store. `spec` has been verified.
 func::FuncOp buildKernel(OpBuilder &builder, Location loc, KernelSpecAttr spec,
                          llvm::StringRef name);
 

@@ -51,6 +51,8 @@ std::string fp8Name(Type fp8) {
 /// The operands a kernel function must pass, in order: the fused op's tensor operands.
 constexpr llvm::StringLiteral kEpilogueSignature = "(kv, weight, freqs, handle)";
 constexpr llvm::StringLiteral kStoreSignature = "(kv, weight, freqs, handle, cache, out_loc)";
+constexpr llvm::StringLiteral kCompressSignature =
+    "(state, block_table, token_req, positions, weight, freqs, cache, out_loc)";
 
 //===----------------------------------------------------------------------===//
 // The pass
@@ -65,7 +67,7 @@ struct ConvertDsv4ToGPUPass : dsv4::impl::ConvertDsv4ToGPUBase<ConvertDsv4ToGPUP
     // once).
     llvm::SetVector<func::FuncOp> kernels;
     WalkResult walk = module.walk([&](Operation *op) {
-      if (isa<FusedEpilogueOp, FusedStoreOp>(op)) {
+      if (isa<FusedEpilogueOp, FusedStoreOp, FusedCompressStoreOp>(op)) {
         FailureOr<func::FuncOp> function = getKernelFunction(module, op);
         if (failed(function))
           return WalkResult::interrupt();
@@ -75,19 +77,15 @@ struct ConvertDsv4ToGPUPass : dsv4::impl::ConvertDsv4ToGPUBase<ConvertDsv4ToGPUP
       if (isa<RmsNormOp, RopeOp, HadamardOp>(op)) {
         op->emitError() << "'" << op->getName()
                         << "' is not part of a fused epilogue; run dsv4-fuse first (only "
-                           "dsv4.fused_epilogue and dsv4.fused_store have a GPU lowering)";
+                           "dsv4.fused_epilogue, dsv4.fused_store and dsv4.fused_compress_store have a "
+                           "GPU lowering)";
         return WalkResult::interrupt();
       }
-      if (isa<CompressPoolOp, FusedCompressStoreOp>(op)) {
-        op->emitError() << "'" << op->getName()
-                        << "' has no GPU lowering yet (issue 20); convert-dsv4-to-loops (the "
-                           "CPU reference) runs it";
-        return WalkResult::interrupt();
-      }
-      if (isa<QuantizeOp, PagedStoreOp>(op)) {
+      if (isa<QuantizeOp, PagedStoreOp, CompressPoolOp>(op)) {
         op->emitError() << "'" << op->getName()
                         << "' is not part of a fused store; run dsv4-fuse first (only "
-                           "dsv4.fused_epilogue and dsv4.fused_store have a GPU lowering)";
+                           "dsv4.fused_epilogue, dsv4.fused_store and "
+                           "dsv4.fused_compress_store have a GPU lowering)";
         return WalkResult::interrupt();
       }
       return WalkResult::advance();
@@ -117,14 +115,15 @@ private:
     auto fail = [&]() {
       return mlir::emitError(function.getLoc())
              << "a kernel function must take " << kEpilogueSignature
-             << " and return dsv4.fused_epilogue of them, or take " << kStoreSignature
-             << " and return dsv4.fused_store of them, with nothing else in its body";
+             << " and return dsv4.fused_epilogue of them, take " << kStoreSignature
+             << " and return dsv4.fused_store of them, or take " << kCompressSignature
+             << " and return dsv4.fused_compress_store of them, with nothing else in its body";
     };
     if (function.getBlocks().size() != 1)
       return fail();
     auto ret = cast<func::ReturnOp>(function.front().getTerminator());
     Operation *op = ret.getNumOperands() == 1 ? ret.getOperand(0).getDefiningOp() : nullptr;
-    if (!isa_and_nonnull<FusedEpilogueOp, FusedStoreOp>(op) ||
+    if (!isa_and_nonnull<FusedEpilogueOp, FusedStoreOp, FusedCompressStoreOp>(op) ||
         !llvm::equal(op->getOperands(), function.getArguments()))
       return fail();
     for (Operation &other : function.front().without_terminator())
@@ -151,23 +150,45 @@ private:
 
   /// The kernel's parameters (docs/ABI.md), buffers as flat global memrefs.
   FunctionType kernelType(KernelSpecAttr spec, Builder &builder) {
-    auto global = gpu::AddressSpaceAttr::get(&getContext(), gpu::AddressSpace::Global);
-    auto buffer = [&](Type element) {
-      return MemRefType::get({kBufferBound}, element, MemRefLayoutAttrInterface(), global);
-    };
+    if (spec.compresses())
+      return compressKernelType(spec, builder);
     Type i32 = builder.getI32Type();
     // Every scalar of the in-place list is an i32; each buffer gets its element type here.
     SmallVector<Type> params(numKernelArgs(spec.stores()), i32);
+    auto buffer = [&](Type element) { return globalBuffer(element, kBufferBound); };
     params[kKvArg] = buffer(spec.getKvType());
     params[kWeightArg] = buffer(spec.getWeightType());
     params[kFreqsArg] = buffer(builder.getF32Type());
     params[kHandleArg] = buffer(i32);
     if (spec.stores()) {
       params[kOutLocArg] = buffer(builder.getI64Type());
-      params[kCacheArg] = MemRefType::get({kCacheBound}, builder.getI8Type(),
-                                          MemRefLayoutAttrInterface(), global);
+      params[kCacheArg] = globalBuffer(builder.getI8Type(), kCacheBound);
       params[kCacheBytesArg] = builder.getI64Type();
     }
+    return builder.getFunctionType(params, {});
+  }
+
+  /// A flat global memref of `bound` elements.
+  MemRefType globalBuffer(Type element, int64_t bound) {
+    auto global = gpu::AddressSpaceAttr::get(&getContext(), gpu::AddressSpace::Global);
+    return MemRefType::get({bound}, element, MemRefLayoutAttrInterface(), global);
+  }
+
+  /// A compress kernel's parameters: the state (beyond 2^31 floats, indexed by 64-bit
+  /// offsets like the cache), its block table and items, then what a store kernel takes.
+  FunctionType compressKernelType(KernelSpecAttr spec, Builder &builder) {
+    Type i32 = builder.getI32Type(), i64 = builder.getI64Type();
+    SmallVector<Type> params(kNumCompressKernelArgs, i32);
+    params[kCompressStateArg] = globalBuffer(builder.getF32Type(), kCacheBound);
+    params[kCompressBlockTableArg] = globalBuffer(i32, kBufferBound);
+    params[kCompressTokenReqArg] = globalBuffer(i32, kBufferBound);
+    params[kCompressPositionsArg] = globalBuffer(i64, kBufferBound);
+    params[kCompressWeightArg] = globalBuffer(spec.getWeightType(), kBufferBound);
+    params[kCompressFreqsArg] = globalBuffer(builder.getF32Type(), kBufferBound);
+    params[kCompressOutLocArg] = globalBuffer(i64, kBufferBound);
+    params[kCompressCacheArg] = globalBuffer(builder.getI8Type(), kCacheBound);
+    params[kCompressStateBlockStrideArg] = i64;
+    params[kCompressCacheBytesArg] = i64;
     return builder.getFunctionType(params, {});
   }
 
@@ -249,9 +270,6 @@ private:
         builder.getNamedAttr(abi::kRowsPerWorkgroupKey, builder.getI64IntegerAttr(plan.getRowsPerWorkgroup())),
         builder.getNamedAttr(abi::kWorkgroupSizeKey, builder.getI64IntegerAttr(plan.getWorkgroupSize())),
         builder.getNamedAttr(abi::kScheduleKey, builder.getStringAttr(stringifyExchangeSchedule(plan.getSchedule()))),
-        builder.getNamedAttr(abi::kKvAlignKey, builder.getI64IntegerAttr(kAccessBytes)),
-        builder.getNamedAttr(abi::kKvRowStrideMultipleKey,
-                             builder.getI64IntegerAttr(plan.getVectorWidth())),
         builder.getNamedAttr(abi::kWeightAlignKey,
                              builder.getI64IntegerAttr(vectorAlign(spec.getWeightType()))),
         builder.getNamedAttr(abi::kFreqsAlignKey,
@@ -259,6 +277,22 @@ private:
         builder.getNamedAttr(abi::kFreqsRowStrideMultipleKey,
                              builder.getI64IntegerAttr(config.vectorFreqs() ? 4 : 1)),
     };
+    // The rows come from kv, or from the state a compress kernel pools.
+    if (spec.compresses()) {
+      entries.push_back(
+          builder.getNamedAttr(abi::kOverlapKey, builder.getBoolAttr(spec.getOverlap())));
+      entries.push_back(builder.getNamedAttr(
+          abi::kStateBlockSizeKey, builder.getI64IntegerAttr(*spec.getStateBlockSize())));
+      entries.push_back(
+          builder.getNamedAttr(abi::kStateAlignKey, builder.getI64IntegerAttr(kAccessBytes)));
+      entries.push_back(builder.getNamedAttr(abi::kStateStrideMultipleKey,
+                                             builder.getI64IntegerAttr(plan.getVectorWidth())));
+    } else {
+      entries.push_back(
+          builder.getNamedAttr(abi::kKvAlignKey, builder.getI64IntegerAttr(kAccessBytes)));
+      entries.push_back(builder.getNamedAttr(abi::kKvRowStrideMultipleKey,
+                                             builder.getI64IntegerAttr(plan.getVectorWidth())));
+    }
     if (spec.stores()) {
       entries.push_back(builder.getNamedAttr(
           abi::kLayoutKey, builder.getStringAttr(stringifyCacheLayout(*spec.getLayout()))));

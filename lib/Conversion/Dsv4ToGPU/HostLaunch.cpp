@@ -51,20 +51,19 @@ Value copyOf(ImplicitLocOpBuilder &b, Value tensor) {
   memref::CopyOp::create(b, input, output);
   return output;
 }
-} // namespace
 
-void mlir::dsv4::emitHostLaunch(func::FuncOp function, gpu::GPUFuncOp kernel,
-                                KernelSpecAttr spec, KernelPlanAttr plan) {
-  Block &body = function.front();
-  body.clear();
-  ImplicitLocOpBuilder b(function.getLoc(), OpBuilder::atBlockEnd(&body));
+Value dimOf(ImplicitLocOpBuilder &b, Value tensor, int64_t d) {
+  return tensor::DimOp::create(b, tensor, d);
+}
+
+/// Parameters of an in-place or store kernel from the function's (kv, weight, freqs, handle
+/// [, cache, out_loc]); the in-place kernel updates a copy of kv, a store kernel a copy of the
+/// cache (kv is only read). Returns that copy; `numItems` is the handle's length.
+Value inPlaceOrStoreArgs(ImplicitLocOpBuilder &b, Block &body, KernelSpecAttr spec,
+                         TypeRange params, SmallVector<Value> &args, Value &numItems) {
   Value kv = body.getArgument(0), weight = body.getArgument(1);
   Value freqs = body.getArgument(2), handle = body.getArgument(3);
-  auto dim = [&](Value tensor, int64_t d) -> Value { return tensor::DimOp::create(b, tensor, d); };
-  TypeRange params = kernel.getArgumentTypes();
-  SmallVector<Value> args(numKernelArgs(spec.stores()));
-  // The in-place kernel updates kv; a store kernel writes the cache (arguments 4 and 5 of
-  // the function) and only reads kv. The function returns a new kv or cache.
+  args.resize(numKernelArgs(spec.stores()));
   Value output;
   if (spec.stores()) {
     Value cache = body.getArgument(4), outLoc = body.getArgument(5);
@@ -72,27 +71,79 @@ void mlir::dsv4::emitHostLaunch(func::FuncOp function, gpu::GPUFuncOp kernel,
     args[kKvArg] = asParameter(b, toBuffer(b, kv), params[kKvArg]);
     args[kOutLocArg] = asParameter(b, toBuffer(b, outLoc), params[kOutLocArg]);
     args[kCacheArg] = asParameter(b, output, params[kCacheArg]);
-    args[kCacheBytesArg] = arith::IndexCastOp::create(b, b.getI64Type(), dim(cache, 0));
+    args[kCacheBytesArg] = arith::IndexCastOp::create(b, b.getI64Type(), dimOf(b, cache, 0));
   } else {
     output = copyOf(b, kv);
     args[kKvArg] = asParameter(b, output, params[kKvArg]);
   }
-  Value numRows = dim(kv, 0);
   args[kWeightArg] = asParameter(b, toBuffer(b, weight), params[kWeightArg]);
   args[kFreqsArg] = asParameter(b, toBuffer(b, freqs), params[kFreqsArg]);
   args[kHandleArg] = asParameter(b, toBuffer(b, handle), params[kHandleArg]);
-  Value numItems = dim(handle, 0);
+  numItems = dimOf(b, handle, 0);
   args[kNumItemsArg] = i32Of(b, numItems);
-  args[kNumRowsArg] = i32Of(b, numRows);
+  args[kNumRowsArg] = i32Of(b, dimOf(b, kv, 0));
   args[kKvRowStrideArg] = i32Of(b, arith::ConstantIndexOp::create(b, spec.getHeadDim()));
-  args[kNumPositionsArg] = i32Of(b, dim(freqs, 0));
-  args[kFreqsRowStrideArg] = i32Of(b, dim(freqs, 1));
+  args[kNumPositionsArg] = i32Of(b, dimOf(b, freqs, 0));
+  args[kFreqsRowStrideArg] = i32Of(b, dimOf(b, freqs, 1));
   // Decode kernels ignore the plan row stride; docs/ABI.md asks for 4 there.
   bool isPlan = cast<RankedTensorType>(handle.getType()).getRank() == 2;
   Value planRowStride =
-      isPlan ? dim(handle, 1) : Value(arith::ConstantIndexOp::create(b, 4));
+      isPlan ? dimOf(b, handle, 1) : Value(arith::ConstantIndexOp::create(b, 4));
   args[kPlanRowStrideArg] = i32Of(b, planRowStride);
+  return output;
+}
 
+/// Parameters of a compress kernel from the function's (state, block_table, token_req,
+/// positions, weight, freqs, cache, out_loc), every tensor contiguous; the kernel writes a
+/// copy of the cache, which is returned. `numItems` is token_req's length.
+Value compressArgs(ImplicitLocOpBuilder &b, Block &body, TypeRange params,
+                   SmallVector<Value> &args, Value &numItems) {
+  Value state = body.getArgument(0), blockTable = body.getArgument(1);
+  Value tokenReq = body.getArgument(2), positions = body.getArgument(3);
+  Value weight = body.getArgument(4), freqs = body.getArgument(5);
+  Value cache = body.getArgument(6), outLoc = body.getArgument(7);
+  args.resize(kNumCompressKernelArgs);
+  Value output = copyOf(b, cache);
+  auto buffer = [&](unsigned arg, Value tensor) {
+    args[arg] = asParameter(b, toBuffer(b, tensor), params[arg]);
+  };
+  buffer(kCompressStateArg, state);
+  buffer(kCompressBlockTableArg, blockTable);
+  buffer(kCompressTokenReqArg, tokenReq);
+  buffer(kCompressPositionsArg, positions);
+  buffer(kCompressWeightArg, weight);
+  buffer(kCompressFreqsArg, freqs);
+  buffer(kCompressOutLocArg, outLoc);
+  args[kCompressCacheArg] = asParameter(b, output, params[kCompressCacheArg]);
+  auto stateType = cast<RankedTensorType>(state.getType());
+  int64_t rowStride = stateType.getDimSize(2);
+  numItems = dimOf(b, tokenReq, 0);
+  args[kCompressNumItemsArg] = i32Of(b, numItems);
+  args[kCompressNumBlocksArg] = i32Of(b, dimOf(b, state, 0));
+  args[kCompressStateBlockStrideArg] =
+      arith::ConstantIntOp::create(b, b.getI64Type(), stateType.getDimSize(1) * rowStride);
+  args[kCompressStateRowStrideArg] = i32Of(b, arith::ConstantIndexOp::create(b, rowStride));
+  args[kCompressNumRequestsArg] = i32Of(b, dimOf(b, blockTable, 0));
+  args[kCompressMaxBlocksArg] = i32Of(b, dimOf(b, blockTable, 1));
+  args[kCompressBlockTableRowStrideArg] = i32Of(b, dimOf(b, blockTable, 1));
+  args[kCompressNumPositionsArg] = i32Of(b, dimOf(b, freqs, 0));
+  args[kCompressFreqsRowStrideArg] = i32Of(b, dimOf(b, freqs, 1));
+  args[kCompressCacheBytesArg] = arith::IndexCastOp::create(b, b.getI64Type(), dimOf(b, cache, 0));
+  return output;
+}
+} // namespace
+
+void mlir::dsv4::emitHostLaunch(func::FuncOp function, gpu::GPUFuncOp kernel,
+                                KernelSpecAttr spec, KernelPlanAttr plan) {
+  Block &body = function.front();
+  body.clear();
+  ImplicitLocOpBuilder b(function.getLoc(), OpBuilder::atBlockEnd(&body));
+  TypeRange params = kernel.getArgumentTypes();
+  SmallVector<Value> args;
+  Value numItems;
+  // The function returns the kernel's output: a new kv or cache.
+  Value output = spec.compresses() ? compressArgs(b, body, params, args, numItems)
+                                   : inPlaceOrStoreArgs(b, body, spec, params, args, numItems);
   Value one = arith::ConstantIndexOp::create(b, 1);
   Value grid = arith::CeilDivUIOp::create(
       b, numItems, arith::ConstantIndexOp::create(b, plan.getRowsPerWorkgroup()));

@@ -1,6 +1,7 @@
 // The body of one dsv4 kernel (see KernelEmitter.h).
 #include "KernelEmitter.h"
 #include "StoreEmitter.h"
+#include "dsv4/Conversion/CompressWindow.h"
 #include "dsv4/Conversion/KernelABI.h"
 #include "dsv4/Conversion/WorkItems.h"
 
@@ -18,6 +19,12 @@ using namespace mlir::dsv4;
 namespace {
 /// LDS traffic is f32 in runs of four: one 16-byte ds_read/ds_write per run.
 constexpr int64_t kLdsRun = 4;
+/// A compress kernel keeps at most this many f32 state values of a lane in flight (kv and
+/// score runs of the window rows it loads before pooling them): 8 rows of the indexer (D=128,
+/// 4 values a lane), 2 of the main cache (D=512, 16 a lane), well inside 256 VGPRs.
+constexpr int64_t kMaxStateValuesInFlight = 64;
+/// A window whose loads fit twice that is unrolled whole (constant offsets, no loop).
+constexpr int64_t kMaxUnrolledStateValues = 2 * kMaxStateValuesInFlight;
 
 /// Builds the body of one kernel; `x` holds the lane's row values, indexed by register.
 class KernelEmitter {
@@ -26,11 +33,17 @@ public:
       : b(b), config(config), func(func) {}
 
   void emit() {
-    readArguments();
+    if (config.spec.compresses())
+      readCompressArguments();
+    else
+      readArguments();
     computeWorkItem();
     // Every global load is issued before any arithmetic, so the row, the weight and the
     // freqs row (which waits only for the item's position) are in flight together.
-    loadRow();
+    if (config.spec.compresses())
+      poolWindow();
+    else
+      loadRow();
     loadWeight();
     loadRotations();
     applyRmsNorm();
@@ -59,6 +72,12 @@ private:
   /// Store kernels: the out_loc and cache buffers, the cache's size in bytes (i64), the
   /// item's slot (i64, -1 for none) and whether a decode item is on a boundary.
   Value outLocs, cache, cacheBytes, outLoc, boundary;
+  /// Compress kernels: the state cache, its block table, the items' requests and positions,
+  /// and the (index) sizes and strides that address them; the item's request (i32) and
+  /// position (i64).
+  Value state, blockTable, tokenReqs, itemPositions;
+  Value stateBlockStride, stateRowStride, blockTableRowStride, numBlocks, numRequests, maxBlocks;
+  Value request, itemPosition;
   /// `readable`: the row may be loaded (in bounds); `active`: it is updated and stored.
   Value lane, rowSlotBase, readable, active, rowBase, position;
   /// The subgroup size as i32, every shuffle's width (see shuffleXor).
@@ -104,6 +123,40 @@ private:
                                                gpu::SubgroupSizeOp::create(b, IntegerAttr()));
   }
 
+  void readCompressArguments() {
+    auto args = func.getArguments();
+    state = args[kCompressStateArg], blockTable = args[kCompressBlockTableArg];
+    tokenReqs = args[kCompressTokenReqArg], itemPositions = args[kCompressPositionsArg];
+    weight = args[kCompressWeightArg], freqs = args[kCompressFreqsArg];
+    outLocs = args[kCompressOutLocArg], cache = args[kCompressCacheArg];
+    cacheBytes = args[kCompressCacheBytesArg];
+    numItems = args[kCompressNumItemsArg], numPositions = args[kCompressNumPositionsArg];
+    freqsRowStride = toIndex(args[kCompressFreqsRowStrideArg]);
+    stateBlockStride = toIndex(args[kCompressStateBlockStrideArg]);
+    stateRowStride = toIndex(args[kCompressStateRowStrideArg]);
+    blockTableRowStride = toIndex(args[kCompressBlockTableRowStrideArg]);
+    numBlocks = toIndex(args[kCompressNumBlocksArg]);
+    numRequests = toIndex(args[kCompressNumRequestsArg]);
+    maxBlocks = toIndex(args[kCompressMaxBlocksArg]);
+    if (config.plan.exchangesThroughLds())
+      lds = func.getWorkgroupAttributions()[0];
+    subgroupWidth = arith::IndexCastOp::create(b, b.getI32Type(),
+                                               gpu::SubgroupSizeOp::create(b, IntegerAttr()));
+  }
+
+  /// The state's windows as SPEC.md shapes them; the block table is a flat buffer whose rows
+  /// are block_table_row_stride apart.
+  StateWindows stateWindows() {
+    int64_t coff = config.spec.getOverlap() ? 2 : 1;
+    auto loadBlockId = [this](ImplicitLocOpBuilder &builder, Value row, Value column) {
+      Value at = arith::AddIOp::create(
+          builder, arith::MulIOp::create(builder, row, blockTableRowStride), column);
+      return memref::LoadOp::create(builder, blockTable, ValueRange{at}).getResult();
+    };
+    return {config.spec.getRatio(), coff, config.spec.getHeadDim(),
+            *config.spec.getStateBlockSize(), numBlocks, numRequests, maxBlocks, loadBlockId};
+  }
+
   /// Emits `cond ? then() : otherwise` for values of fixed types (an scf.if with results).
   SmallVector<Value> ifElse(Value cond, function_ref<SmallVector<Value>()> thenValues,
                             ArrayRef<Value> otherwise) {
@@ -139,7 +192,9 @@ private:
       outLoc = ifElse(inRange, [&]() -> SmallVector<Value> {
         return {memref::LoadOp::create(b, outLocs, ValueRange{item})};
       }, {arith::ConstantIntOp::create(b, b.getI64Type(), -1)})[0];
-    if (config.spec.getMode() == PositionSource::decode) {
+    if (config.spec.compresses()) {
+      workItem = computeCompressItem(inRange, item);
+    } else if (config.spec.getMode() == PositionSource::decode) {
       Value seqLen = ifElse(inRange, [&]() -> SmallVector<Value> {
         return {memref::LoadOp::create(b, handle, ValueRange{item})};
       }, {i32(0)})[0];
@@ -155,7 +210,7 @@ private:
       }, {i32(-1), i32(0)});
       workItem = emitPrefillItem(b, plan[0], plan[1], ratio, numPositions);
     }
-    active = emitRowActive(b, workItem.row, numRows);
+    active = emitRowActive(b, workItem.row, config.spec.compresses() ? numItems : numRows);
     Value row = workItem.row;
     readable = active;
     if (config.spec.getMode() == PositionSource::decode) {
@@ -166,8 +221,27 @@ private:
       readable = arith::AndIOp::create(
           b, inRange, arith::CmpIOp::create(b, arith::CmpIPredicate::slt, itemI32, numRows));
     }
-    rowBase = arith::MulIOp::create(b, toIndex(row), kvRowStride);
+    if (!config.spec.compresses())
+      rowBase = arith::MulIOp::create(b, toIndex(row), kvRowStride);
     position = toIndex(workItem.position);
+  }
+
+  /// A compress item: token_req[t] and positions[t] read when t is an item, pooled when it
+  /// ends a window whose blocks are all in the buffers; its prefill plan row (t, p) gives
+  /// the epilogue's RoPE position p + 1 - ratio, as dsv4.compress_pool's plan does.
+  WorkItem computeCompressItem(Value inRange, Value item) {
+    SmallVector<Value> read = ifElse(inRange, [&]() -> SmallVector<Value> {
+      return {memref::LoadOp::create(b, tokenReqs, ValueRange{item}),
+              memref::LoadOp::create(b, itemPositions, ValueRange{item})};
+    }, {i32(-1), arith::ConstantIntOp::create(b, b.getI64Type(), -1)});
+    CompressItem compress = emitCompressItem(b, stateWindows(), read[0], read[1], item);
+    request = compress.request, itemPosition = compress.position;
+    Value planRow = arith::SelectOp::create(
+        b, compress.produces, arith::IndexCastOp::create(b, b.getI32Type(), item), i32(-1));
+    Value planPosition = arith::SelectOp::create(
+        b, compress.produces, arith::TruncIOp::create(b, b.getI32Type(), compress.position),
+        i32(0));
+    return emitPrefillItem(b, planRow, planPosition, config.spec.getRatio(), numPositions);
   }
 
   /// Index bits held by the lane id, as an index value.
@@ -228,6 +302,106 @@ private:
     }, zeros);
     for (Value run : runs)
       llvm::append_range(x, toF32Scalars(run));
+  }
+
+  /// The item's window pooled into `x` (zeros for a skipped item, whose state is not read):
+  /// the window rows are loaded in groups of kMaxStateValuesInFlight / (2 * values per lane)
+  /// rows, each group's loads issued before its pooling; a short window is unrolled whole,
+  /// a long one (ratio 128) loops over the groups.
+  void poolWindow() {
+    StateWindows windows = stateWindows();
+    int64_t perRow = 2 * config.valuesPerLane();
+    int64_t n = windows.windowSize();
+    SmallVector<Value> zeros(config.valuesPerLane(), f32(0.0f));
+    x = ifElse(active, [&]() {
+      PoolSums start = emitPoolStart(b);
+      SmallVector<PoolSums> sums(config.valuesPerLane(), start);
+      if (n * perRow <= kMaxUnrolledStateValues) {
+        for (int64_t i = 0; i < n; i += rowsInFlight(windows))
+          poolRows(windows, index(i), rowsInFlight(windows), sums);
+      } else {
+        poolRowLoop(windows, sums);
+      }
+      SmallVector<Value> pooled;
+      for (const PoolSums &s : sums)
+        pooled.push_back(emitPoolResult(b, s));
+      return pooled;
+    }, zeros);
+  }
+
+  /// Window rows loaded together: a power of two dividing the window, and under overlap its
+  /// halves (a group reads one half of its state rows).
+  int64_t rowsInFlight(const StateWindows &windows) {
+    int64_t limit = std::max<int64_t>(1, kMaxStateValuesInFlight / (2 * config.valuesPerLane()));
+    int64_t rows = 1;
+    while (rows * 2 <= limit && windows.ratio % (rows * 2) == 0)
+      rows *= 2;
+    return rows;
+  }
+
+  /// A loop over groups of window rows, the pooling sums carried.
+  void poolRowLoop(const StateWindows &windows, SmallVector<PoolSums> &sums) {
+    int64_t group = rowsInFlight(windows);
+    SmallVector<Value> carried;
+    for (const PoolSums &s : sums)
+      carried.append({s.max, s.weighted, s.total});
+    auto loop = scf::ForOp::create(b, index(0), index(windows.windowSize()), index(group),
+                                   carried);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    ValueRange args = loop.getRegionIterArgs();
+    for (auto [k, s] : llvm::enumerate(sums))
+      s = {args[3 * k], args[3 * k + 1], args[3 * k + 2]};
+    poolRows(windows, loop.getInductionVar(), group, sums);
+    SmallVector<Value> next;
+    for (const PoolSums &s : sums)
+      next.append({s.max, s.weighted, s.total});
+    scf::YieldOp::create(b, next);
+    b.setInsertionPointAfter(loop);
+    for (auto [k, s] : llvm::enumerate(sums))
+      s = {loop.getResult(3 * k), loop.getResult(3 * k + 1), loop.getResult(3 * k + 2)};
+  }
+
+  /// Window rows first..first+count-1 (first an index value; the group lies in one half of
+  /// an overlapping window): every run's kv and score loaded, then pooled in row order.
+  void poolRows(const StateWindows &windows, Value first, int64_t count,
+                SmallVector<PoolSums> &sums) {
+    int64_t width = config.plan.getVectorWidth();
+    auto runType = VectorType::get({width}, b.getF32Type());
+    Value laneBase = laneOffset(natural());
+    // Under overlap the window's last `ratio` rows read the state row's second half.
+    Value kvOffset = index(windows.kvOffset(0));
+    if (windows.coff == 2)
+      kvOffset = arith::SelectOp::create(
+          b, arith::CmpIOp::create(b, arith::CmpIPredicate::sge, first, index(windows.ratio)),
+          index(windows.kvOffset(windows.ratio)), kvOffset);
+    Value scoreShift = index(windows.scoreOffset(0) - windows.kvOffset(0));
+    struct Loaded {
+      Value present;
+      SmallVector<Value> kv, score;
+    };
+    SmallVector<Loaded> rows;
+    for (int64_t r = 0; r < count; ++r) {
+      Value i = arith::IndexCastOp::create(b, b.getI64Type(),
+                                           arith::AddIOp::create(b, first, index(r)));
+      WindowRow row = emitWindowRow(b, windows, request, itemPosition, i);
+      Value rowStart = arith::AddIOp::create(
+          b, arith::MulIOp::create(b, toIndex(row.block), stateBlockStride),
+          arith::MulIOp::create(b, row.rowInBlock, stateRowStride));
+      Value kvStart = arith::AddIOp::create(b, rowStart, kvOffset);
+      Loaded loaded{row.present, {}, {}};
+      for (int64_t reg = 0; reg < config.valuesPerLane(); reg += width) {
+        Value at = arith::AddIOp::create(b, kvStart, naturalRunOffset(laneBase, reg));
+        llvm::append_range(loaded.kv, toF32Scalars(vectorLoad(runType, state, at)));
+        llvm::append_range(loaded.score,
+                           toF32Scalars(vectorLoad(runType, state,
+                                                   arith::AddIOp::create(b, at, scoreShift))));
+      }
+      rows.push_back(std::move(loaded));
+    }
+    for (const Loaded &row : rows)
+      for (auto [s, kv, score] : llvm::zip(sums, row.kv, row.score))
+        s = emitPoolStep(b, s, kv, score, row.present);
   }
 
   /// Sum of squares over the lane, then a xor-butterfly over the row's lanes (every lane ends

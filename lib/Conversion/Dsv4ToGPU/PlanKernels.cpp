@@ -31,7 +31,7 @@ struct Dsv4PlanKernelsPass : dsv4::impl::Dsv4PlanKernelsBase<Dsv4PlanKernelsPass
 
   void runOnOperation() override {
     WalkResult walk = getOperation().walk([&](Operation *op) {
-      if (!isa<FusedEpilogueOp, FusedStoreOp>(op) || op->hasAttr(Dsv4Dialect::kPlanAttrName))
+      if (!isa<FusedEpilogueOp, FusedStoreOp, FusedCompressStoreOp>(op) || op->hasAttr(Dsv4Dialect::kPlanAttrName))
         return WalkResult::advance();
       FailureOr<KernelPlanAttr> plan = choosePlan(op, KernelSpecAttr::get(op));
       if (failed(plan))

@@ -602,14 +602,12 @@ struct FusedStoreLowering : OpRewritePattern<FusedStoreOp> {
 // The compress step in front
 //===----------------------------------------------------------------------===//
 
+/// The state buffer of a compress op and its windows.
 template <typename CompressOp>
-StateWindows getStateWindows(ImplicitLocOpBuilder &b, CompressOp op) {
-  return {toBuffer(b, op.getState()),
-          toBuffer(b, op.getBlockTable()),
-          int64_t(op.getRatio()),
-          op.coff(),
-          op.headDim(),
-          cast<RankedTensorType>(op.getState().getType()).getDimSize(1)};
+std::pair<Value, StateWindows> getState(ImplicitLocOpBuilder &b, CompressOp op) {
+  Value state = toBuffer(b, op.getState());
+  return {state, getStateWindows(b, state, toBuffer(b, op.getBlockTable()),
+                                 int64_t(op.getRatio()), op.coff(), op.headDim())};
 }
 
 /// positions[t], or -1 (padding) past its end: with dynamic sizes positions may be shorter
@@ -654,7 +652,10 @@ struct CompressPoolLowering : OpRewritePattern<CompressPoolOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(CompressPoolOp op, PatternRewriter &rewriter) const override {
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
-    StateWindows windows = getStateWindows(b, op);
+    // Named, not bound: lambdas below capture them (C++17 cannot capture a binding).
+    std::pair<Value, StateWindows> stateWindows = getState(b, op);
+    Value state = stateWindows.first;
+    const StateWindows &windows = stateWindows.second;
     Value tokenReq = toBuffer(b, op.getTokenReq());
     Value positions = toBuffer(b, op.getPositions());
     auto rowsType = cast<RankedTensorType>(op.getRows().getType());
@@ -670,7 +671,7 @@ struct CompressPoolLowering : OpRewritePattern<CompressPoolOp> {
         forEach(b, indexConst(b, headDim),
                 [&](Value c) { memref::StoreOp::create(b, f32Const(b, 0.0f), y, c); });
         ifThen(b, item.produces,
-               [&] { emitPoolRow(b, windows, item.request, item.position, y); });
+               [&] { emitPoolRow(b, windows, state, item.request, item.position, y); });
         forEach(b, indexConst(b, headDim), [&](Value c) {
           memref::StoreOp::create(b, memref::LoadOp::create(b, y, c), rows, ValueRange{t, c});
         });
@@ -692,7 +693,10 @@ struct FusedCompressStoreLowering : OpRewritePattern<FusedCompressStoreOp> {
                                 PatternRewriter &rewriter) const override {
     ImplicitLocOpBuilder b(op.getLoc(), rewriter);
     CacheGeometry geometry = getCacheGeometry(op.getLayout());
-    StateWindows windows = getStateWindows(b, op);
+    // Named, not bound: lambdas below capture them (C++17 cannot capture a binding).
+    std::pair<Value, StateWindows> stateWindows = getState(b, op);
+    Value state = stateWindows.first;
+    const StateWindows &windows = stateWindows.second;
     Value tokenReq = toBuffer(b, op.getTokenReq());
     Value positions = toBuffer(b, op.getPositions());
     Value weight = toBuffer(b, op.getWeight());
@@ -710,7 +714,7 @@ struct FusedCompressStoreLowering : OpRewritePattern<FusedCompressStoreOp> {
     };
     // The item stores: its request and position are read again for the pooling.
     auto fillToken = [&](const WorkItem &item, Value t, const TokenScratch &token) {
-      emitPoolRow(b, windows, memref::LoadOp::create(b, tokenReq, t),
+      emitPoolRow(b, windows, state, memref::LoadOp::create(b, tokenReq, t),
                   memref::LoadOp::create(b, positions, t), token.row);
       emitEpilogueSteps(b, op, geometry.headDim(), weight, freqs, token.row, item.position);
       emitQuantizeRow(b, token.row, token.codes, token.scales, geometry.scaleFormat,

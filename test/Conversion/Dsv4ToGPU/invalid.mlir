@@ -6,7 +6,7 @@
 
 // An unfused op has no GPU lowering.
 func.func @unfused(%kv: tensor<?x512xf32>, %items: tensor<?x2xi32>) -> tensor<?x512xf32> {
-  // expected-error @+1 {{'dsv4.hadamard' is not part of a fused epilogue; run dsv4-fuse first (only dsv4.fused_epilogue and dsv4.fused_store have a GPU lowering)}}
+  // expected-error @+1 {{'dsv4.hadamard' is not part of a fused epilogue; run dsv4-fuse first (only dsv4.fused_epilogue, dsv4.fused_store and dsv4.fused_compress_store have a GPU lowering)}}
   %0 = dsv4.hadamard %kv[%items] {scale = 1.0 : f32} : tensor<?x512xf32>, tensor<?x2xi32>
   return %0 : tensor<?x512xf32>
 }
@@ -15,7 +15,7 @@ func.func @unfused(%kv: tensor<?x512xf32>, %items: tensor<?x2xi32>) -> tensor<?x
 
 // An unfused quantization has no GPU lowering either.
 func.func @unfused_quantize(%rows: tensor<?x128xf32>) -> tensor<?x128xf8E4M3FN> {
-  // expected-error @+1 {{'dsv4.quantize' is not part of a fused store; run dsv4-fuse first (only dsv4.fused_epilogue and dsv4.fused_store have a GPU lowering)}}
+  // expected-error @+1 {{'dsv4.quantize' is not part of a fused store; run dsv4-fuse first (only dsv4.fused_epilogue, dsv4.fused_store and dsv4.fused_compress_store have a GPU lowering)}}
   %q, %s = dsv4.quantize f32 %rows {block = 128 : i64} : tensor<?x128xf32> -> tensor<?x128xf8E4M3FN>, tensor<?x1xf32>
   return %q : tensor<?x128xf8E4M3FN>
 }
@@ -23,7 +23,7 @@ func.func @unfused_quantize(%rows: tensor<?x128xf32>) -> tensor<?x128xf8E4M3FN> 
 // -----
 
 // A store kernel function passes its arguments in the op's order: cache, then out_loc.
-// expected-error @+1 {{a kernel function must take (kv, weight, freqs, handle) and return dsv4.fused_epilogue of them, or take (kv, weight, freqs, handle, cache, out_loc) and return dsv4.fused_store of them, with nothing else in its body}}
+// expected-error @+1 {{a kernel function must take (kv, weight, freqs, handle) and return dsv4.fused_epilogue of them, take (kv, weight, freqs, handle, cache, out_loc) and return dsv4.fused_store of them, or take (state, block_table, token_req, positions, weight, freqs, cache, out_loc) and return dsv4.fused_compress_store of them, with nothing else in its body}}
 func.func @store_swapped(%kv: tensor<?x128xf32>, %w: tensor<128xf32>, %f: tensor<?x64xf32>, %h: tensor<?xi32>, %o: tensor<?xi64>, %c: tensor<?xi8>) -> tensor<?xi8> {
   %0 = dsv4.fused_store decode indexer %kv, %w, %f, %h into %c[%o] {eps = 1.0e-06 : f32, fp8_type = f8E4M3FN, page_size = 64 : i64, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.0883883461 : f32} : tensor<?x128xf32>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi32>, tensor<?xi8>, tensor<?xi64>
   return %0 : tensor<?xi8>
@@ -32,7 +32,7 @@ func.func @store_swapped(%kv: tensor<?x128xf32>, %w: tensor<128xf32>, %f: tensor
 // -----
 
 // A kernel function must be exactly `return fused(args)`.
-// expected-error @+1 {{a kernel function must take (kv, weight, freqs, handle) and return dsv4.fused_epilogue of them, or take (kv, weight, freqs, handle, cache, out_loc) and return dsv4.fused_store of them, with nothing else in its body}}
+// expected-error @+1 {{a kernel function must take (kv, weight, freqs, handle) and return dsv4.fused_epilogue of them, take (kv, weight, freqs, handle, cache, out_loc) and return dsv4.fused_store of them, or take (state, block_table, token_req, positions, weight, freqs, cache, out_loc) and return dsv4.fused_compress_store of them, with nothing else in its body}}
 func.func @swapped(%kv: tensor<?x512xf32>, %weight: tensor<512xf32>, %freqs: tensor<?x64xf32>,
                    %seq_lens: tensor<?xi32>, %other: tensor<?x512xf32>) -> tensor<?x512xf32> {
   %0 = dsv4.fused_epilogue decode %other, %weight, %freqs, %seq_lens
@@ -150,17 +150,18 @@ func.func @WARP_SZ(%kv: tensor<?x512xf32>, %weight: tensor<512xf32>, %freqs: ten
 
 // -----
 
-// The compress step has a CPU reference only, for now.
+// The pool alone is the unfused chain's first op: only the fused op has a kernel.
 func.func @compress_pool(%state: tensor<?x64x512xf32>, %table: tensor<?x?xi32>, %req: tensor<?xi32>, %pos: tensor<?xi64>) -> tensor<?x128xf32> {
-  // expected-error @+1 {{'dsv4.compress_pool' has no GPU lowering yet (issue 20); convert-dsv4-to-loops (the CPU reference) runs it}}
+  // expected-error @+1 {{'dsv4.compress_pool' is not part of a fused store; run dsv4-fuse first (only dsv4.fused_epilogue, dsv4.fused_store and dsv4.fused_compress_store have a GPU lowering)}}
   %rows, %plan = dsv4.compress_pool %state[%table], %req, %pos {overlap, ratio = 4 : i64} : tensor<?x64x512xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64> -> tensor<?x128xf32>, tensor<?x4xi32>
   return %rows : tensor<?x128xf32>
 }
 
 // -----
 
-func.func @fused_compress_store(%state: tensor<?x64x512xf32>, %table: tensor<?x?xi32>, %req: tensor<?xi32>, %pos: tensor<?xi64>, %w: tensor<128xf32>, %f: tensor<?x64xf32>, %c: tensor<?xi8>, %o: tensor<?xi64>) -> tensor<?xi8> {
-  // expected-error @+1 {{'dsv4.fused_compress_store' has no GPU lowering yet (issue 20); convert-dsv4-to-loops (the CPU reference) runs it}}
+// A compress kernel function passes its operands in the op's order.
+// expected-error @+1 {{a kernel function must take (kv, weight, freqs, handle) and return dsv4.fused_epilogue of them, take (kv, weight, freqs, handle, cache, out_loc) and return dsv4.fused_store of them, or take (state, block_table, token_req, positions, weight, freqs, cache, out_loc) and return dsv4.fused_compress_store of them, with nothing else in its body}}
+func.func @fused_compress_store(%state: tensor<?x64x512xf32>, %table: tensor<?x?xi32>, %pos: tensor<?xi64>, %req: tensor<?xi32>, %w: tensor<128xf32>, %f: tensor<?x64xf32>, %c: tensor<?xi8>, %o: tensor<?xi64>) -> tensor<?xi8> {
   %0 = dsv4.fused_compress_store indexer %state[%table], %req, %pos, %w, %f into %c[%o] {eps = 1.0e-06 : f32, fp8_type = f8E4M3FN, overlap, page_size = 64 : i64, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.0883883461 : f32} : tensor<?x64x512xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi8>, tensor<?xi64>
   return %0 : tensor<?xi8>
 }

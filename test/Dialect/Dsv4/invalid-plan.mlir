@@ -43,5 +43,5 @@ func.func @lds(%kv: tensor<?x128xf32>, %w: tensor<128xf32>, %f: tensor<?x64xf32>
 
 // -----
 
-// expected-error @+1 {{'func.func' op 'dsv4.plan' must be a #dsv4.plan on dsv4.fused_epilogue or dsv4.fused_store}}
+// expected-error @+1 {{'func.func' op 'dsv4.plan' must be a #dsv4.plan on dsv4.fused_epilogue, dsv4.fused_store or dsv4.fused_compress_store}}
 func.func private @elsewhere() attributes {dsv4.plan = #dsv4.plan<lanes_per_row = 4, rows_per_workgroup = 2, vector_width = 4, schedule = shuffle, lds_bytes = 0>}

@@ -1,0 +1,48 @@
+// RUN: dsv4-opt %s --dsv4-plan-kernels --convert-dsv4-to-gpu --canonicalize --cse -split-input-file | FileCheck %s
+
+// The indexer compress kernel (ratio 4, overlap; D=128, 32 lanes of 4 f32): its own parameter
+// list (docs/ABI.md), the state a 64-bit-indexable f32 buffer whose block stride is an i64.
+// Each item reads token_req and positions, checks its window's block-table columns, then loads
+// the 8 window rows' kv and score runs (16 bytes each) before pooling them with exp; the
+// finished row is quantized into the cache and nothing else is written. The manifest entry
+// says mode compress, overlap and the state block size.
+// CHECK:       dsv4.kernels = {compress_indexer = {
+// CHECK-SAME:  mode = "compress", overlap = true
+// CHECK-SAME:  state_align = 16 : i64, state_block_size = 64 : i64, state_stride_multiple = 4 : i64
+// CHECK-LABEL: gpu.func @compress_indexer(
+// CHECK-SAME:    %[[STATE:[a-z0-9]+]]: memref<9223372036854775807xf32, #gpu.address_space<global>>, %[[TABLE:[a-z0-9]+]]: memref<2147483647xi32, #gpu.address_space<global>>, %[[REQ:[a-z0-9]+]]: memref<2147483647xi32, #gpu.address_space<global>>, %[[POS:[a-z0-9]+]]: memref<2147483647xi64, #gpu.address_space<global>>
+// CHECK-SAME:    %[[CACHE:[a-z0-9]+]]: memref<9223372036854775807xi8, #gpu.address_space<global>>, %{{.*}}: i32, %{{.*}}: i32, %[[BSTRIDE:[a-z0-9]+]]: i64,
+// CHECK-SAME:    %{{.*}}: i64) kernel
+// CHECK:         memref.load %[[REQ]]
+// CHECK:         memref.load %[[POS]]
+// CHECK:         scf.for
+// CHECK:           memref.load %[[TABLE]]
+// CHECK-COUNT-16:  vector.load %[[STATE]][%{{.*}}] {alignment = 16 : i64} : memref<9223372036854775807xf32, #gpu.address_space<global>>, vector<4xf32>
+// CHECK-NOT:       vector.load %[[STATE]]
+// CHECK:           math.exp
+// CHECK-NOT:     gpu.barrier
+// CHECK-NOT:     memref.store {{.*}}, %[[STATE]]
+// CHECK-NOT:     vector.store {{.*}}, %[[STATE]]
+// CHECK:         arith.truncf %{{.*}} : vector<4xf32> to vector<4xf8E4M3FN>
+// CHECK:         vector.store %{{.*}}, %[[CACHE]]
+// CHECK:         gpu.return
+func.func @compress_indexer(%state: tensor<?x64x512xf32>, %table: tensor<?x?xi32>, %req: tensor<?xi32>, %pos: tensor<?xi64>, %w: tensor<128xf32>, %f: tensor<?x64xf32>, %c: tensor<?xi8>, %o: tensor<?xi64>) -> tensor<?xi8> {
+  %0 = dsv4.fused_compress_store indexer %state[%table], %req, %pos, %w, %f into %c[%o] {eps = 1.0e-06 : f32, fp8_type = f8E4M3FN, overlap, page_size = 64 : i64, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.0883883461 : f32} : tensor<?x64x512xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi8>, tensor<?xi64>
+  return %0 : tensor<?xi8>
+}
+
+// -----
+
+// The main cache at ratio 128 (D=512, 16 values a lane): a 128-row window would hold 4096
+// state values a lane, so the kernel loops over it two rows at a time (64 values in flight),
+// the softmax sums of the lane's 16 channels carried.
+// CHECK-LABEL: gpu.func @compress_main_128(
+// CHECK:         scf.for %{{.*}} = %c0 to %c128 step %c2 iter_args(
+// CHECK-COUNT-16:  vector.load
+// CHECK-NOT:       vector.load
+// CHECK:           math.exp
+// CHECK:           scf.yield
+func.func @compress_main_128(%state: tensor<?x16x1024xf32>, %table: tensor<?x?xi32>, %req: tensor<?xi32>, %pos: tensor<?xi64>, %w: tensor<512xf32>, %f: tensor<?x64xf32>, %c: tensor<?xi8>, %o: tensor<?xi64>) -> tensor<?xi8> {
+  %0 = dsv4.fused_compress_store main %state[%table], %req, %pos, %w, %f into %c[%o] {eps = 1.0e-06 : f32, fp8_type = f8E4M3FNUZ, page_size = 64 : i64, ratio = 128 : i64, rope_dim = 64 : i64} : tensor<?x16x1024xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi8>, tensor<?xi64>
+  return %0 : tensor<?xi8>
+}
