@@ -109,9 +109,9 @@ def implementations(w, config, params, kernel, store_kernels):
     if ratio > 4:
         impls["triton-split"] = split
     store_kernel = store_kernels.get(w.batch.mode)
-    if store_kernel is not None:
+    if store_kernel is not None or kernel is not None:
         import dsv4.runtime as runtime
-
+    if store_kernel is not None:
         handle = w.seq_lens if w.batch.mode == "decode" else w.plan
 
         def chain(s):
@@ -123,8 +123,6 @@ def implementations(w, config, params, kernel, store_kernels):
         impls["chain"] = chain
     impls["floor"] = floor
     if kernel is not None:
-        import dsv4.runtime as runtime
-
         def dsv4(s):
             runtime.compress_quantize_store(
                 w.state, w.block_table, w.of_set(w.token_req, s), w.of_set(w.positions, s),

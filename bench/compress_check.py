@@ -64,9 +64,11 @@ def compare(layout, want, got, slots, pattern):
     else:
         blocks = layout.quantized // layout.block
         agree = w_scales == g_scales                                           # [n, 7]
-        codes = lambda rows: rows[:, :layout.quantized].reshape(n, blocks, layout.block)  # noqa: E731
+        q = layout.quantized
+        codes = lambda rows: rows[:, :q].reshape(n, blocks, layout.block)  # noqa: E731
         far = (steps_apart(codes(w_rows), codes(g_rows), fp8_order) > 1) & agree[:, :, None]
-        rope = lambda rows: rows[:, layout.quantized::2] | (rows[:, layout.quantized + 1::2] << 8)  # noqa: E731
+        # The rope channels: little-endian bf16 pairs after the FP8 codes.
+        rope = lambda rows: rows[:, q::2] | (rows[:, q + 1::2] << 8)  # noqa: E731
         w_rope, g_rope = rope(w_rows), rope(g_rows)
         value = lambda bits: (bits << 16).view(torch.float32)  # noqa: E731
         largest = value(w_rope).abs().amax(1, keepdim=True)

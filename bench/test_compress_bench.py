@@ -19,15 +19,19 @@ def record(config, mode, tokens, impl, us, bytes_=1e6):
 
 
 def test_verdicts():
-    records = [record("indexer", "decode", 1, "dsv4", 3.0), record("indexer", "decode", 1, "triton", 4.0),
+    records = [record("indexer", "decode", 1, "dsv4", 3.0),
+               record("indexer", "decode", 1, "triton", 4.0),
                record("indexer", "decode", 1, "chain", 6.0),
-               record("main_r4", "decode", 64, "dsv4", 4.0), record("main_r4", "decode", 64, "triton", 5.0),
+               record("main_r4", "decode", 64, "dsv4", 4.0),
+               record("main_r4", "decode", 64, "triton", 5.0),
                # the chain failed its check, so it has no timing: missed, not skipped
-               record("main_r128", "decode", 1, "dsv4", 5.5), record("main_r128", "decode", 1, "floor", 2.0),
+               record("main_r128", "decode", 1, "dsv4", 5.5),
+               record("main_r128", "decode", 1, "floor", 2.0),
                record("main_r128", "decode", 256, "dsv4", 120.0),
                record("main_r128", "decode", 256, "floor", 100.0),
                record("main_r128", "decode", 16, "dsv4", 9.0),  # no target at 16 tokens
-               record("indexer", "prefill", 8192, "dsv4", 10.9), record("indexer", "prefill", 8192, "floor", 10.0),
+               record("indexer", "prefill", 8192, "dsv4", 10.9),
+               record("indexer", "prefill", 8192, "floor", 10.0),
                record("main_r4", "prefill", 65536, "dsv4", 250.0),
                record("main_r4", "prefill", 65536, "floor", 200.0),
                # no dsv4 timing: no verdict at all
@@ -55,8 +59,9 @@ def test_table():
     lines = compress_bench.table(records).split("\n")
     assert lines[0] == ("| config | mode | tokens | dsv4 | triton | triton-split | chain | floor "
                         "| dsv4/floor | floor GB/s |"), lines[0]
-    assert lines[2:] == ["| indexer | decode | 1 | - | 4.00 | - | - | - | - | - |",
-                         "| main_r4 | prefill | 8192 | 22.00 | - | - | - | 20.00 | 1.10 | 10000 |"], lines
+    assert lines[2:] == [
+        "| indexer | decode | 1 | - | 4.00 | - | - | - | - | - |",
+        "| main_r4 | prefill | 8192 | 22.00 | - | - | - | 20.00 | 1.10 | 10000 |"], lines
 
 
 def check_batch(batch):
@@ -127,7 +132,8 @@ def test_prefill_batches():
         # Chunks of CHUNK consecutive positions starting at a multiple of CHUNK.
         for start in range(0, len(batch.positions), cw.CHUNK):
             chunk = batch.positions[start:start + cw.CHUNK]
-            assert chunk[0] % cw.CHUNK == 0 and chunk == list(range(chunk[0], chunk[0] + cw.CHUNK))
+            assert chunk[0] % cw.CHUNK == 0
+            assert chunk == list(range(chunk[0], chunk[0] + cw.CHUNK))
             assert len(set(batch.token_req[start:start + cw.CHUNK])) == 1
         # A chunk at position 0 has absent rows in its first overlapping window: never more bytes
         # than full windows.
