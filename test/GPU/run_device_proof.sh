@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Proof of the PTX kernels on an NVIDIA GPU: build the runtime shim (unless DSV4_RUNTIME_LIB already
-# exists), run check_numerics.py (the in-place kernels against float64) and store_proof.py (the
-# FP8 store kernels, every cache byte against SPEC.md's model), then both with --quick under
+# exists), run check_numerics.py (the in-place kernels against float64), store_proof.py (the
+# FP8 store kernels, every cache byte against SPEC.md's model) and compress_proof.py (the compress
+# kernels, from the paged state to every cache byte), then each with --quick under
 # compute-sanitizer's memcheck, racecheck and synccheck. Logs go to $OUT (or /tmp/dsv4_proof).
 # Exit status 0 only if all passed.
 #
-# Knobs (environment): OBJECTS (default out; its store/ holds the store kernels), STORE_OBJECTS
-# (more folders of store kernels for store_proof.py, e.g. other page sizes), SANITIZERS (default "memcheck racecheck synccheck"),
+# Knobs (environment): OBJECTS (default out; its store/ holds the store and compress kernels),
+# STORE_OBJECTS (more folders of store kernels for store_proof.py and compress_proof.py, e.g. other
+# page sizes), SANITIZERS (default "memcheck racecheck synccheck"),
 # SAN_TIMEOUT seconds per sanitizer run (default 100).
 set -u
 cd "$(dirname "$0")/../.."
@@ -40,6 +42,10 @@ echo "== store_proof (full)"
 # shellcheck disable=SC2086  # STORE_OBJECTS is a list of folders
 python3 test/GPU/store_proof.py --objects "$OBJECTS" ${STORE_OBJECTS:-} 2>&1 | tee "$LOGS/store.log"
 store_rc=${PIPESTATUS[0]}
+echo "== compress_proof (full)"
+# shellcheck disable=SC2086  # STORE_OBJECTS is a list of folders
+python3 test/GPU/compress_proof.py --objects "$OBJECTS" ${STORE_OBJECTS:-} 2>&1 | tee "$LOGS/compress.log"
+compress_rc=${PIPESTATUS[0]}
 
 # One sanitizer run: only kernels whose name holds "dsv4" are instrumented (torch's own kernels
 # would make it many times slower); the caching allocator is off so that every tensor is its own
@@ -63,7 +69,7 @@ run_sanitizer() {
 
 declare -A SAN_RC
 for tool in $SANITIZERS; do
-  for script in check_numerics store_proof; do run_sanitizer "$tool" "$script"; done
+  for script in check_numerics store_proof compress_proof; do run_sanitizer "$tool" "$script"; done
 done
 
 echo
@@ -73,10 +79,12 @@ echo "numerics:  $(grep -E '^[0-9]+ passed, [0-9]+ failed' "$LOGS/numerics.log" 
 [ "$numerics_rc" -eq 0 ] || status=1
 echo "store:     $(grep -E '^===== store proof' "$LOGS/store.log" | tail -1) (exit $store_rc)"
 [ "$store_rc" -eq 0 ] || status=1
+echo "compress:  $(grep -E '^===== compress proof' "$LOGS/compress.log" | tail -1) (exit $compress_rc)"
+[ "$compress_rc" -eq 0 ] || status=1
 for key in "${!SAN_RC[@]}"; do
   rc=${SAN_RC[$key]} log="$LOGS/sanitizer_$key.log"
   summary=$(grep -E 'ERROR SUMMARY' "$log" | tail -1)
-  checks=$(grep -E '^[0-9]+ passed, [0-9]+ failed|^===== store proof' "$log" | tail -1)
+  checks=$(grep -E '^[0-9]+ passed, [0-9]+ failed|^===== (store|compress) proof' "$log" | tail -1)
   case $rc in
     0) verdict=clean ;;
     124) verdict="TIMEOUT after ${SAN_TIMEOUT}s" ;;
