@@ -133,7 +133,10 @@ def Dsv4_KernelPlanAttr : Dsv4_Attr<"KernelPlan", "plan"> {
     limits) and convert-dsv4-to-gpu emits: `lanes_per_row` threads own one row (a power of
     two of at most 32: one subgroup on wave64 and warp32), `rows_per_workgroup` rows a
     workgroup, `vector_width` values moved by each 16-byte access, the butterfly
-    `schedule`, and the workgroup memory the exchanges take (`lds_bytes`).
+    `schedule`, the workgroup memory the exchanges take (`lds_bytes`), and the occupancy the
+    AMD back end must keep (`waves_per_simd`, 1-8; 0, the default: none asked). A compress
+    kernel asks for 8: its unrolled window would otherwise have every state load in flight
+    at once (100 VGPRs for the indexer) where 64 VGPRs hold what latency needs.
 
     ```mlir
     #dsv4.plan<lanes_per_row = 8, rows_per_workgroup = 16, vector_width = 4,
@@ -145,7 +148,8 @@ def Dsv4_KernelPlanAttr : Dsv4_Attr<"KernelPlan", "plan"> {
     "int64_t":$rows_per_workgroup,
     "int64_t":$vector_width,
     Dsv4_ExchangeScheduleParameter:$schedule,
-    "int64_t":$lds_bytes
+    "int64_t":$lds_bytes,
+    DefaultValuedParameter<"int64_t", "0">:$waves_per_simd
   );
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;

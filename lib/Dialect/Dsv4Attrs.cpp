@@ -121,7 +121,8 @@ int64_t KernelPlanAttr::minRunsPerLane(ExchangeSchedule schedule) {
 
 LogicalResult KernelPlanAttr::verify(EmitError emitError, int64_t lanesPerRow,
                                      int64_t rowsPerWorkgroup, int64_t vectorWidth,
-                                     ExchangeSchedule schedule, int64_t ldsBytes) {
+                                     ExchangeSchedule schedule, int64_t ldsBytes,
+                                     int64_t wavesPerSimd) {
   using dsv4_abi::kMaxLanesPerRow;
   using dsv4_abi::kMaxWorkgroupSize;
   if (lanesPerRow < 1 || lanesPerRow > kMaxLanesPerRow || !llvm::isPowerOf2_64(lanesPerRow))
@@ -137,6 +138,9 @@ LogicalResult KernelPlanAttr::verify(EmitError emitError, int64_t lanesPerRow,
                        << "], got " << vectorWidth;
   if (ldsBytes < 0)
     return emitError() << "lds_bytes must not be negative, got " << ldsBytes;
+  if (wavesPerSimd < 0 || wavesPerSimd > dsv4_abi::kMaxWavesPerSimd)
+    return emitError() << "waves_per_simd must be in [0, " << dsv4_abi::kMaxWavesPerSimd
+                       << "] (0: no occupancy asked), got " << wavesPerSimd;
   return success();
 }
 

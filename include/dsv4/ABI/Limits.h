@@ -29,6 +29,9 @@ inline constexpr int64_t kMaxLanesPerRow = 32;
 /// Threads of one workgroup: the limit of every supported chip.
 inline constexpr int64_t kMaxWorkgroupSize = 1024;
 
+/// Waves a SIMD of gfx942/gfx950 holds at most (64 VGPRs each): a plan's occupancy bound.
+inline constexpr int64_t kMaxWavesPerSimd = 8;
+
 /// Every global access of a kv row is 16 bytes wide.
 inline constexpr int64_t kAccessBytes = 16;
 

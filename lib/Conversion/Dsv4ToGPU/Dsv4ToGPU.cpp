@@ -32,6 +32,9 @@ namespace abi = ::dsv4_abi;
 constexpr int64_t kBufferBound = std::numeric_limits<int32_t>::max();
 /// Caches exceed 2 GiB: the cache is indexed by 64-bit byte offsets (cache_bytes is i64).
 constexpr int64_t kCacheBound = std::numeric_limits<int64_t>::max();
+/// ROCDL's occupancy attribute on a kernel, spelled here so that this vendor-neutral pass
+/// does not pull in the ROCDL dialect.
+constexpr llvm::StringLiteral kWavesPerEuAttrName = "rocdl.waves_per_eu";
 
 std::string dtypeName(Type type) {
   if (type.isF32())
@@ -228,6 +231,10 @@ private:
     kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), builder.getUnitAttr());
     kernel.setKnownBlockSizeAttr(builder.getDenseI32ArrayAttr(
         {int32_t(plan->getWorkgroupSize()), 1, 1}));
+    // The plan's occupancy, for the AMD back end's scheduler and register allocator
+    // (amdgpu-waves-per-eu); the NVVM lowering drops the rocdl attribute.
+    if (int64_t waves = plan->getWavesPerSimd())
+      kernel->setAttr(kWavesPerEuAttrName, builder.getI32IntegerAttr(int32_t(waves)));
     // 16-byte LDS accesses need a 16-byte aligned buffer.
     if (!lds.empty())
       kernel.setWorkgroupAttributionAttr(0, LLVM::LLVMDialect::getAlignAttrName(),

@@ -19,12 +19,13 @@ using namespace mlir::dsv4;
 namespace {
 /// LDS traffic is f32 in runs of four: one 16-byte ds_read/ds_write per run.
 constexpr int64_t kLdsRun = 4;
-/// A compress kernel keeps at most this many f32 state values of a lane in flight (kv and
-/// score runs of the window rows it loads before pooling them): 8 rows of the indexer (D=128,
-/// 4 values a lane), 2 of the main cache (D=512, 16 a lane), well inside 256 VGPRs.
-constexpr int64_t kMaxStateValuesInFlight = 64;
-/// A window whose loads fit twice that is unrolled whole (constant offsets, no loop).
-constexpr int64_t kMaxUnrolledStateValues = 2 * kMaxStateValuesInFlight;
+/// f32 state values of a lane a compress kernel keeps in flight (kv and score runs of the
+/// window rows it loads before pooling them). At the plan's full occupancy (64 VGPRs: the
+/// indexer, 4 channels a lane) 16: two rows at a time, 63 VGPRs on gfx942 with no scratch
+/// (the whole 8-row window in flight took 100; with 8 waves asked it spilled 50 VGPRs).
+/// Without an occupancy asked (the main cache, 16 channels a lane) 64: two rows at a time.
+constexpr int64_t kStateValuesInFlightAtFullOccupancy = 16;
+constexpr int64_t kStateValuesInFlight = 64;
 
 /// Builds the body of one kernel; `x` holds the lane's row values, indexed by register.
 class KernelEmitter {
@@ -305,9 +306,8 @@ private:
   }
 
   /// The item's window pooled into `x` (zeros for a skipped item, whose state is not read):
-  /// the window rows are loaded in groups of kMaxStateValuesInFlight / (2 * values per lane)
-  /// rows, each group's loads issued before its pooling; a short window is unrolled whole,
-  /// a long one (ratio 128) loops over the groups.
+  /// the window rows are loaded in groups (rowsInFlight), each group's loads issued before its
+  /// pooling; a window of at most two groups is unrolled, a longer one loops over the groups.
   void poolWindow() {
     StateWindows windows = stateWindows();
     int64_t perRow = 2 * config.valuesPerLane();
@@ -316,7 +316,7 @@ private:
     x = ifElse(active, [&]() {
       PoolSums start = emitPoolStart(b);
       SmallVector<PoolSums> sums(config.valuesPerLane(), start);
-      if (n * perRow <= kMaxUnrolledStateValues) {
+      if (n * perRow <= 2 * stateValuesInFlight()) {
         for (int64_t i = 0; i < n; i += rowsInFlight(windows))
           poolRows(windows, index(i), rowsInFlight(windows), sums);
       } else {
@@ -329,10 +329,15 @@ private:
     }, zeros);
   }
 
+  int64_t stateValuesInFlight() const {
+    return config.plan.getWavesPerSimd() ? kStateValuesInFlightAtFullOccupancy
+                                         : kStateValuesInFlight;
+  }
+
   /// Window rows loaded together: a power of two dividing the window, and under overlap its
   /// halves (a group reads one half of its state rows).
   int64_t rowsInFlight(const StateWindows &windows) {
-    int64_t limit = std::max<int64_t>(1, kMaxStateValuesInFlight / (2 * config.valuesPerLane()));
+    int64_t limit = std::max<int64_t>(1, stateValuesInFlight() / (2 * config.valuesPerLane()));
     int64_t rows = 1;
     while (rows * 2 <= limit && windows.ratio % (rows * 2) == 0)
       rows *= 2;

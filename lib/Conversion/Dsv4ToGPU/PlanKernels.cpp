@@ -44,6 +44,17 @@ struct Dsv4PlanKernelsPass : dsv4::impl::Dsv4PlanKernelsBase<Dsv4PlanKernelsPass
   }
 
 private:
+  /// A compress kernel keeps 3 pooling sums a channel and the loads of its window rows: with
+  /// at most 8 channels a lane (the indexer), 8 waves per SIMD hold them in 64 VGPRs and the
+  /// scheduler keeps as many loads in flight as that leaves (gfx942: 63 VGPRs, no scratch).
+  /// 16 channels a lane (the main cache, D=512 at 32 lanes) do not fit: no occupancy asked.
+  static int64_t compressOccupancy(KernelSpecAttr spec, int64_t valuesPerLane) {
+    constexpr int64_t kMaxChannelsAtFullOccupancy = 8;
+    return spec.compresses() && valuesPerLane <= kMaxChannelsAtFullOccupancy
+               ? dsv4_abi::kMaxWavesPerSimd
+               : 0;
+  }
+
   /// The plan of fused op `op` for `spec`, checked by #dsv4.plan's verifier.
   FailureOr<KernelPlanAttr> choosePlan(Operation *op, KernelSpecAttr spec) {
     int64_t headDim = spec.getHeadDim();
@@ -68,16 +79,17 @@ private:
                                 : std::max<int64_t>(1, std::min(shape.lanes, headDim / minValues));
     auto emitError = [&]() { return op->emitError() << "plan: "; };
     // The rows default divides by the lanes: check them first.
-    if (failed(KernelPlanAttr::verify(emitError, lanes, 1, vectorWidth, chosen, 0)))
+    if (failed(KernelPlanAttr::verify(emitError, lanes, 1, vectorWidth, chosen, 0, 0)))
       return failure();
     bool throughLds = spec.rotates() && lanes > 1 && chosen != ExchangeSchedule::Shuffle;
     int64_t rows = rowsPerWorkgroup ? rowsPerWorkgroup.getValue()
                                     : defaultRows(shape, lanes, throughLds, headDim);
     // rows * D * 4 cannot overflow once the verifier bounds rows by the workgroup size.
-    if (failed(KernelPlanAttr::verify(emitError, lanes, rows, vectorWidth, chosen, 0)))
+    if (failed(KernelPlanAttr::verify(emitError, lanes, rows, vectorWidth, chosen, 0, 0)))
       return failure();
     int64_t ldsBytes = throughLds ? rows * headDim * int64_t(sizeof(float)) : 0;
-    auto plan = KernelPlanAttr::get(&getContext(), lanes, rows, vectorWidth, chosen, ldsBytes);
+    auto plan = KernelPlanAttr::get(&getContext(), lanes, rows, vectorWidth, chosen, ldsBytes,
+                                    compressOccupancy(spec, headDim / lanes));
     if (failed(plan.verifyFor(spec, emitError)))
       return failure();
     return plan;

@@ -2,8 +2,9 @@
 
 // The indexer compress kernel (ratio 4, overlap; D=128, 32 lanes of 4 f32): its own parameter
 // list (docs/ABI.md), the state a 64-bit-indexable f32 buffer whose block stride is an i64.
-// Each item reads token_req and positions, checks its window's block-table columns, then loads
-// the 8 window rows' kv and score runs (16 bytes each) before pooling them with exp; the
+// Each item reads token_req and positions, checks its window's block-table columns, then
+// loops over the 8 window rows two at a time (the plan asks for 8 waves per SIMD: 64 VGPRs),
+// loading both rows' kv and score runs (16 bytes each) before pooling them with exp; the
 // finished row is quantized into the cache and nothing else is written. The manifest entry
 // says mode compress, overlap and the state block size.
 // CHECK:       dsv4.kernels = {compress_indexer = {
@@ -12,12 +13,13 @@
 // CHECK-LABEL: gpu.func @compress_indexer(
 // CHECK-SAME:    %[[STATE:[a-z0-9]+]]: memref<9223372036854775807xf32, #gpu.address_space<global>>, %[[TABLE:[a-z0-9]+]]: memref<2147483647xi32, #gpu.address_space<global>>, %[[REQ:[a-z0-9]+]]: memref<2147483647xi32, #gpu.address_space<global>>, %[[POS:[a-z0-9]+]]: memref<2147483647xi64, #gpu.address_space<global>>
 // CHECK-SAME:    %[[CACHE:[a-z0-9]+]]: memref<9223372036854775807xi8, #gpu.address_space<global>>, %{{.*}}: i32, %{{.*}}: i32, %[[BSTRIDE:[a-z0-9]+]]: i64,
-// CHECK-SAME:    %{{.*}}: i64) kernel
+// CHECK-SAME:    %{{.*}}: i64) kernel attributes {known_block_size = array<i32: 128, 1, 1>, rocdl.waves_per_eu = 8 : i32}
 // CHECK:         memref.load %[[REQ]]
 // CHECK:         memref.load %[[POS]]
 // CHECK:         scf.for
 // CHECK:           memref.load %[[TABLE]]
-// CHECK-COUNT-16:  vector.load %[[STATE]][%{{.*}}] {alignment = 16 : i64} : memref<9223372036854775807xf32, #gpu.address_space<global>>, vector<4xf32>
+// CHECK:         scf.for %{{.*}} = %c0 to %c8 step %c2 iter_args(
+// CHECK-COUNT-4:   vector.load %[[STATE]][%{{.*}}] {alignment = 16 : i64} : memref<9223372036854775807xf32, #gpu.address_space<global>>, vector<4xf32>
 // CHECK-NOT:       vector.load %[[STATE]]
 // CHECK:           math.exp
 // CHECK-NOT:     gpu.barrier
@@ -35,8 +37,10 @@ func.func @compress_indexer(%state: tensor<?x64x512xf32>, %table: tensor<?x?xi32
 
 // The main cache at ratio 128 (D=512, 16 values a lane): a 128-row window would hold 4096
 // state values a lane, so the kernel loops over it two rows at a time (64 values in flight),
-// the softmax sums of the lane's 16 channels carried.
+// the softmax sums of the lane's 16 channels carried; 48 sums a lane do not fit 64 VGPRs, so
+// the plan asks for no occupancy.
 // CHECK-LABEL: gpu.func @compress_main_128(
+// CHECK-NOT:     rocdl.waves_per_eu
 // CHECK:         scf.for %{{.*}} = %c0 to %c128 step %c2 iter_args(
 // CHECK-COUNT-16:  vector.load
 // CHECK-NOT:       vector.load

@@ -45,3 +45,11 @@ func.func @lds(%kv: tensor<?x128xf32>, %w: tensor<128xf32>, %f: tensor<?x64xf32>
 
 // expected-error @+1 {{'func.func' op 'dsv4.plan' must be a #dsv4.plan on dsv4.fused_epilogue, dsv4.fused_store or dsv4.fused_compress_store}}
 func.func private @elsewhere() attributes {dsv4.plan = #dsv4.plan<lanes_per_row = 4, rows_per_workgroup = 2, vector_width = 4, schedule = shuffle, lds_bytes = 0>}
+
+// -----
+
+func.func @waves(%kv: tensor<?x128xf32>, %w: tensor<128xf32>, %f: tensor<?x64xf32>, %h: tensor<?xi32>) -> tensor<?x128xf32> {
+  // expected-error @+1 {{waves_per_simd must be in [0, 8] (0: no occupancy asked), got 9}}
+  %0 = dsv4.fused_epilogue decode %kv, %w, %f, %h {dsv4.plan = #dsv4.plan<lanes_per_row = 32, rows_per_workgroup = 4, vector_width = 4, schedule = shuffle, lds_bytes = 0, waves_per_simd = 9>, eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.0883883461 : f32} : tensor<?x128xf32>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi32>
+  return %0 : tensor<?x128xf32>
+}
