@@ -15,6 +15,8 @@ using namespace mlir::dsv4;
 
 namespace {
 constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
+/// Windows spanning at most this many block-table columns check them unrolled.
+constexpr int64_t kMaxUnrolledColumns = 4;
 
 Value indexOf(ImplicitLocOpBuilder &b, Value integer) {
   return arith::IndexCastOp::create(b, b.getIndexType(), integer);
@@ -44,19 +46,34 @@ Value emitColumn(ImplicitLocOpBuilder &b, const StateWindows &windows, Value q) 
   return indexOf(b, arith::ShRUIOp::create(b, q, i64Const(b, llvm::Log2_64(windows.blockSize))));
 }
 
+/// Whether `block` (i32) is a block of the state (i1).
+Value emitBlockInState(ImplicitLocOpBuilder &b, const StateWindows &windows, Value block) {
+  return both(b, cmp(b, arith::CmpIPredicate::sge, block, i32Const(b, 0)),
+              cmp(b, arith::CmpIPredicate::slt, indexOf(b, block), windows.numBlocks));
+}
+
 /// Every block-table entry of columns [firstColumn, lastColumn] of row `request` names a block
-/// of the state (i1); the columns and the request are known to be in the table.
+/// of the state (i1); the columns and the request are known to be in the table. A window of
+/// few columns checks them unrolled (columns past the last clamped to it), so their loads are
+/// in flight together; a longer one loops.
 Value emitBlocksInState(ImplicitLocOpBuilder &b, const StateWindows &windows, Value request,
                         Value firstColumn, Value lastColumn) {
+  if (maxWindowColumns(windows) <= kMaxUnrolledColumns) {
+    Value all = arith::ConstantIntOp::create(b, 1, 1);
+    for (int64_t k = 0; k < maxWindowColumns(windows); ++k) {
+      Value column = arith::MinUIOp::create(
+          b, arith::AddIOp::create(b, firstColumn, indexConst(b, k)), lastColumn);
+      all = both(b, all, emitBlockInState(b, windows, windows.loadBlockId(b, request, column)));
+    }
+    return all;
+  }
   auto loop =
       scf::ForOp::create(b, firstColumn, arith::AddIOp::create(b, lastColumn, indexConst(b, 1)),
                          indexConst(b, 1), ValueRange{arith::ConstantIntOp::create(b, 1, 1)});
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(loop.getBody());
   Value block = windows.loadBlockId(b, request, loop.getInductionVar());
-  Value valid = both(b, cmp(b, arith::CmpIPredicate::sge, block, i32Const(b, 0)),
-                     cmp(b, arith::CmpIPredicate::slt, indexOf(b, block), windows.numBlocks));
-  scf::YieldOp::create(b, both(b, loop.getRegionIterArg(0), valid));
+  scf::YieldOp::create(b, both(b, loop.getRegionIterArg(0), emitBlockInState(b, windows, block)));
   return loop.getResult(0);
 }
 
@@ -75,6 +92,14 @@ Value mlir::dsv4::emitFirstPresent(ImplicitLocOpBuilder &b, const StateWindows &
   return arith::MaxSIOp::create(b, fromEnd, i64Const(b, 0));
 }
 
+std::pair<Value, Value> mlir::dsv4::emitWindowColumns(ImplicitLocOpBuilder &b,
+                                                      const StateWindows &windows,
+                                                      Value position) {
+  Value firstPresent = emitFirstPresent(b, windows, position);
+  return {emitColumn(b, windows, emitWindowPosition(b, windows, position, firstPresent)),
+          emitColumn(b, windows, position)};
+}
+
 CompressItem mlir::dsv4::emitCompressItem(ImplicitLocOpBuilder &b, const StateWindows &windows,
                                           Value request, Value position, Value t) {
   Value inRange = both(b, cmp(b, arith::CmpIPredicate::sge, position, i64Const(b, 0)),
@@ -88,10 +113,7 @@ CompressItem mlir::dsv4::emitCompressItem(ImplicitLocOpBuilder &b, const StateWi
   Value inTable = both(b, cmp(b, arith::CmpIPredicate::sge, request, i32Const(b, 0)),
                        cmp(b, arith::CmpIPredicate::slt, requestIndex, windows.numRequests));
   // Columns grow with the position: the last one (position p) bounds them all.
-  Value firstPresent = emitFirstPresent(b, windows, position);
-  Value firstColumn =
-      emitColumn(b, windows, emitWindowPosition(b, windows, position, firstPresent));
-  Value lastColumn = emitColumn(b, windows, position);
+  auto [firstColumn, lastColumn] = emitWindowColumns(b, windows, position);
   Value columnsInTable = cmp(b, arith::CmpIPredicate::slt, lastColumn, windows.maxBlocks);
   Value readable =
       both(b, both(b, inRange, boundary), both(b, tFits, both(b, inTable, columnsInTable)));
@@ -108,7 +130,9 @@ CompressItem mlir::dsv4::emitCompressItem(ImplicitLocOpBuilder &b, const StateWi
         scf::YieldOp::create(inner, ValueRange{arith::ConstantIntOp::create(inner, 0, 1)});
       });
   Value windowLen = arith::TruncIOp::create(
-      b, b.getI32Type(), arith::SubIOp::create(b, i64Const(b, windows.windowSize()), firstPresent));
+      b, b.getI32Type(),
+      arith::SubIOp::create(b, i64Const(b, windows.windowSize()),
+                            emitFirstPresent(b, windows, position)));
   return {request, position, produces.getResult(0), windowLen};
 }
 

@@ -54,6 +54,17 @@ CompressItem emitCompressItem(ImplicitLocOpBuilder &b, const StateWindows &windo
 /// before it are absent.
 Value emitFirstPresent(ImplicitLocOpBuilder &b, const StateWindows &windows, Value position);
 
+/// The block-table columns (index) of an item's first present window position and of its
+/// last one, `position` (i64, >= 0): every present window row lies between them.
+std::pair<Value, Value> emitWindowColumns(ImplicitLocOpBuilder &b, const StateWindows &windows,
+                                          Value position);
+
+/// At most this many columns of a window (n rows, blocks of `blockSize`): ceil((n - 1) /
+/// blockSize) + 1.
+inline int64_t maxWindowColumns(const StateWindows &windows) {
+  return (windows.windowSize() - 1 + windows.blockSize - 1) / windows.blockSize + 1;
+}
+
 /// Where window row `i` (i64) of an item at `position` (i64) lives: the block id (i32) and the
 /// row inside the block (index). A row before the first present one is absent; it is read at
 /// the item's own position instead (present in every producing item), so that a kernel may

@@ -26,6 +26,10 @@ constexpr int64_t kLdsRun = 4;
 /// Without an occupancy asked (the main cache, 16 channels a lane) 64: two rows at a time.
 constexpr int64_t kStateValuesInFlightAtFullOccupancy = 16;
 constexpr int64_t kStateValuesInFlight = 64;
+/// A window spanning at most this many block-table columns has their block ids loaded once
+/// (2 for ratio 4 and 3 for ratio 128 at 64-row state blocks); more (tiny blocks) load a
+/// row's id with the row.
+constexpr int64_t kMaxHoistedColumns = 4;
 
 /// Builds the body of one kernel; `x` holds the lane's row values, indexed by register.
 class KernelEmitter {
@@ -314,6 +318,9 @@ private:
     int64_t n = windows.windowSize();
     SmallVector<Value> zeros(config.valuesPerLane(), f32(0.0f));
     x = ifElse(active, [&]() {
+      // Window rows then find their block among ids loaded once, not by a load each.
+      if (maxWindowColumns(windows) <= kMaxHoistedColumns)
+        windows.loadBlockId = hoistedBlockIds(windows);
       PoolSums start = emitPoolStart(b);
       SmallVector<PoolSums> sums(config.valuesPerLane(), start);
       if (n * perRow <= 2 * stateValuesInFlight()) {
@@ -332,6 +339,33 @@ private:
   int64_t stateValuesInFlight() const {
     return config.plan.getWavesPerSimd() ? kStateValuesInFlightAtFullOccupancy
                                          : kStateValuesInFlight;
+  }
+
+  /// The block ids of the item's window columns, loaded up front (inside the active region,
+  /// where every column from the first to the last is in the table), and a loadBlockId that
+  /// picks a row's among them: the loads of a group of rows then wait for no block-table load.
+  /// Columns past the last are clamped to it (never read past the table).
+  std::function<Value(ImplicitLocOpBuilder &, Value, Value)>
+  hoistedBlockIds(const StateWindows &windows) {
+    auto [firstColumn, lastColumn] = emitWindowColumns(b, windows, itemPosition);
+    Value requestIndex = toIndex(request);
+    SmallVector<Value> ids;
+    for (int64_t k = 0; k < maxWindowColumns(windows); ++k) {
+      Value column = arith::MinUIOp::create(
+          b, arith::AddIOp::create(b, firstColumn, index(k)), lastColumn);
+      ids.push_back(windows.loadBlockId(b, requestIndex, column));
+    }
+    return [ids, firstColumn](ImplicitLocOpBuilder &builder, Value, Value column) {
+      Value k = arith::SubIOp::create(builder, column, firstColumn);
+      Value id = ids[0];
+      for (auto [j, candidate] : llvm::enumerate(ArrayRef(ids).drop_front()))
+        id = arith::SelectOp::create(
+            builder,
+            arith::CmpIOp::create(builder, arith::CmpIPredicate::eq, k,
+                                  arith::ConstantIndexOp::create(builder, int64_t(j) + 1)),
+            candidate, id);
+      return id;
+    };
   }
 
   /// Window rows loaded together: a power of two dividing the window, and under overlap its

@@ -2,7 +2,8 @@
 
 // The indexer compress kernel (ratio 4, overlap; D=128, 32 lanes of 4 f32): its own parameter
 // list (docs/ABI.md), the state a 64-bit-indexable f32 buffer whose block stride is an i64.
-// Each item reads token_req and positions, checks its window's block-table columns, then
+// Each item reads token_req and positions, checks its window's two block-table columns (both
+// loads at once), and only when it produces loads their block ids again for the pooling; it
 // loops over the 8 window rows two at a time (the plan asks for 8 waves per SIMD: 64 VGPRs),
 // loading both rows' kv and score runs (16 bytes each) before pooling them with exp; the
 // finished row is quantized into the cache and nothing else is written. The manifest entry
@@ -16,9 +17,13 @@
 // CHECK-SAME:    %{{.*}}: i64) kernel attributes {known_block_size = array<i32: 128, 1, 1>, rocdl.waves_per_eu = 8 : i32}
 // CHECK:         memref.load %[[REQ]]
 // CHECK:         memref.load %[[POS]]
-// CHECK:         scf.for
-// CHECK:           memref.load %[[TABLE]]
-// CHECK:         scf.for %{{.*}} = %c0 to %c8 step %c2 iter_args(
+// CHECK:         scf.if
+// CHECK-COUNT-2:   memref.load %[[TABLE]]
+// CHECK-NOT:       scf.for
+// CHECK-NOT:     memref.load %[[TABLE]]
+// CHECK:         scf.if %{{.*}} -> (f32, f32, f32, f32) {
+// CHECK-COUNT-2:   memref.load %[[TABLE]]
+// CHECK-NEXT:      scf.for %{{.*}} = %c0 to %c8 step %c2 iter_args(
 // CHECK-COUNT-4:   vector.load %[[STATE]][%{{.*}}] {alignment = 16 : i64} : memref<9223372036854775807xf32, #gpu.address_space<global>>, vector<4xf32>
 // CHECK-NOT:       vector.load %[[STATE]]
 // CHECK:           math.exp
