@@ -45,12 +45,24 @@ public:
     computeWorkItem();
     // Every global load is issued before any arithmetic, so the row, the weight and the
     // freqs row (which waits only for the item's position) are in flight together.
-    if (config.spec.compresses())
+    if (config.spec.compresses()) {
+      // The weight and the freqs row wait only for the item: in flight during the pooling,
+      // unless the plan bounds the registers (the indexer at 8 waves spilled 8 VGPRs so).
+      bool early = !config.plan.getWavesPerSimd();
+      if (early) {
+        loadWeight();
+        loadRotations();
+      }
       poolWindow();
-    else
+      if (!early) {
+        loadWeight();
+        loadRotations();
+      }
+    } else {
       loadRow();
-    loadWeight();
-    loadRotations();
+      loadWeight();
+      loadRotations();
+    }
     applyRmsNorm();
     applyRope();
     RowLayout layout = natural();
