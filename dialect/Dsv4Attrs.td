@@ -137,6 +137,10 @@ def Dsv4_KernelPlanAttr : Dsv4_Attr<"KernelPlan", "plan"> {
     AMD back end must keep (`waves_per_simd`, 1-8; 0, the default: none asked). A compress
     kernel asks for 8: its unrolled window would otherwise have every state load in flight
     at once (100 VGPRs for the indexer) where 64 VGPRs hold what latency needs.
+    `window_split` row slots share one item of a compress kernel (1, the default: each slot
+    its own): each pools a part of the item's window, the parts' softmax sums are combined
+    through LDS, and one slot stores. A 128-row window is one chain of 64 round trips in one
+    slot, 8 in each of 8.
 
     ```mlir
     #dsv4.plan<lanes_per_row = 8, rows_per_workgroup = 16, vector_width = 4,
@@ -149,12 +153,25 @@ def Dsv4_KernelPlanAttr : Dsv4_Attr<"KernelPlan", "plan"> {
     "int64_t":$vector_width,
     Dsv4_ExchangeScheduleParameter:$schedule,
     "int64_t":$lds_bytes,
-    DefaultValuedParameter<"int64_t", "0">:$waves_per_simd
+    DefaultValuedParameter<"int64_t", "0">:$waves_per_simd,
+    DefaultValuedParameter<"int64_t", "1">:$window_split
   );
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{
     int64_t getWorkgroupSize() const { return getLanesPerRow() * getRowsPerWorkgroup(); }
+    /// Items a workgroup computes, and threads an item takes (the manifest's rows per
+    /// workgroup and lanes per row: the launch geometry the runtime computes from them).
+    int64_t getItemsPerWorkgroup() const { return getRowsPerWorkgroup() / getWindowSplit(); }
+    int64_t getThreadsPerItem() const { return getLanesPerRow() * getWindowSplit(); }
+    /// LDS of the exchanges (a slot of f32 per row) and of the split's partial sums (three
+    /// f32 a channel per part).
+    static int64_t exchangeLdsBytes(int64_t rows, int64_t headDim) {
+      return rows * headDim * int64_t(sizeof(float));
+    }
+    static int64_t splitLdsBytes(int64_t split, int64_t headDim) {
+      return split > 1 ? split * 3 * headDim * int64_t(sizeof(float)) : 0;
+    }
     /// Whether the Hadamard exchanges go through the workgroup's LDS.
     bool exchangesThroughLds() const {
       return getLanesPerRow() > 1 && (getSchedule() == ExchangeSchedule::Grouped ||

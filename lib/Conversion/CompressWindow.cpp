@@ -172,6 +172,21 @@ PoolSums mlir::dsv4::emitPoolStep(ImplicitLocOpBuilder &b, const PoolSums &sums,
           pick(next.total, sums.total)};
 }
 
+PoolSums mlir::dsv4::emitPoolMerge(ImplicitLocOpBuilder &b, const PoolSums &lhs,
+                                   const PoolSums &rhs) {
+  Value max = arith::MaxNumFOp::create(b, lhs.max, rhs.max);
+  // As emitPoolStep: a part already at the maximum is kept as it is (exp(m - m) is NaN at
+  // m = -inf, where both parts are empty).
+  auto scale = [&](Value partMax) -> Value {
+    Value unchanged = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, partMax, max);
+    return arith::SelectOp::create(b, unchanged, f32Const(b, 1.0f), f32Exp(b, partMax, max));
+  };
+  Value lhsScale = scale(lhs.max), rhsScale = scale(rhs.max);
+  return {max,
+          mulAdd(b, lhs.weighted, lhsScale, arith::MulFOp::create(b, rhs.weighted, rhsScale)),
+          mulAdd(b, lhs.total, lhsScale, arith::MulFOp::create(b, rhs.total, rhsScale))};
+}
+
 Value mlir::dsv4::emitPoolResult(ImplicitLocOpBuilder &b, const PoolSums &sums) {
   return arith::DivFOp::create(b, sums.weighted, sums.total);
 }

@@ -122,7 +122,7 @@ int64_t KernelPlanAttr::minRunsPerLane(ExchangeSchedule schedule) {
 LogicalResult KernelPlanAttr::verify(EmitError emitError, int64_t lanesPerRow,
                                      int64_t rowsPerWorkgroup, int64_t vectorWidth,
                                      ExchangeSchedule schedule, int64_t ldsBytes,
-                                     int64_t wavesPerSimd) {
+                                     int64_t wavesPerSimd, int64_t windowSplit) {
   using dsv4_abi::kMaxLanesPerRow;
   using dsv4_abi::kMaxWorkgroupSize;
   if (lanesPerRow < 1 || lanesPerRow > kMaxLanesPerRow || !llvm::isPowerOf2_64(lanesPerRow))
@@ -141,6 +141,9 @@ LogicalResult KernelPlanAttr::verify(EmitError emitError, int64_t lanesPerRow,
   if (wavesPerSimd < 0 || wavesPerSimd > dsv4_abi::kMaxWavesPerSimd)
     return emitError() << "waves_per_simd must be in [0, " << dsv4_abi::kMaxWavesPerSimd
                        << "] (0: no occupancy asked), got " << wavesPerSimd;
+  if (windowSplit < 1 || !llvm::isPowerOf2_64(windowSplit) || rowsPerWorkgroup % windowSplit)
+    return emitError() << "window_split must be a power of two dividing rows_per_workgroup "
+                       << rowsPerWorkgroup << ", got " << windowSplit;
   return success();
 }
 
@@ -163,12 +166,26 @@ LogicalResult KernelPlanAttr::verifyFor(KernelSpecAttr spec, EmitError emitError
                        << " must leave each lane at least " << minValues << " values of the "
                        << headDim << "-wide row (schedule '"
                        << stringifyExchangeSchedule(getSchedule()) << "')";
-  // A slot of f32 per row when the exchanges go through LDS.
-  int64_t lds = exchangesThroughLds() ? getRowsPerWorkgroup() * headDim * int64_t(sizeof(float))
-                                      : 0;
-  if (getLdsBytes() != lds)
-    return emitError() << "lds_bytes must be " << lds << " (rows_per_workgroup "
-                       << getRowsPerWorkgroup() << " slots of " << headDim << " f32), got "
-                       << getLdsBytes();
+  if (getWindowSplit() > 1) {
+    if (!spec.compresses())
+      return emitError() << "window_split " << getWindowSplit()
+                         << " belongs to a compress kernel (its slots share one item's window)";
+    int64_t windowRows = (spec.getOverlap() ? 2 : 1) * spec.getRatio();
+    if (windowRows % getWindowSplit())
+      return emitError() << "window_split " << getWindowSplit() << " must divide the "
+                         << windowRows << " rows of the window";
+  }
+  // A slot of f32 per row when the exchanges go through LDS, and the split's partial sums.
+  int64_t lds = (exchangesThroughLds() ? exchangeLdsBytes(getRowsPerWorkgroup(), headDim) : 0) +
+                splitLdsBytes(getWindowSplit(), headDim);
+  if (getLdsBytes() != lds) {
+    InFlightDiagnostic diag = emitError() << "lds_bytes must be " << lds << " (rows_per_workgroup "
+                                          << getRowsPerWorkgroup() << " slots of " << headDim
+                                          << " f32";
+    if (getWindowSplit() > 1)
+      diag << " for the exchanges, window_split " << getWindowSplit() << " parts of 3 x "
+           << headDim << " f32";
+    return diag << "), got " << getLdsBytes();
+  }
   return success();
 }

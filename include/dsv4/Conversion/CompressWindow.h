@@ -90,6 +90,9 @@ PoolSums emitPoolStart(ImplicitLocOpBuilder &b);
 /// Adds window row (kv, score) where `present` (i1, or null: always) holds.
 PoolSums emitPoolStep(ImplicitLocOpBuilder &b, const PoolSums &sums, Value kv, Value score,
                       Value present);
+/// The sums of two parts of one window, as if pooled in one pass (a part whose maximum is
+/// below the other's is rescaled by exp of the difference; an equal maximum keeps it).
+PoolSums emitPoolMerge(ImplicitLocOpBuilder &b, const PoolSums &lhs, const PoolSums &rhs);
 /// The pooled channel: weighted / total.
 Value emitPoolResult(ImplicitLocOpBuilder &b, const PoolSums &sums);
 

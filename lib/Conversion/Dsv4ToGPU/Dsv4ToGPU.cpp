@@ -219,13 +219,19 @@ private:
     function.setSymNameAttr(hostName);
     gpu::GPUModuleOp kernelModule = createKernelModule(module, function, name);
     OpBuilder builder = OpBuilder::atBlockEnd(kernelModule.getBody());
-    // A slot of f32 per row, only for a kernel that exchanges through LDS.
+    // A slot of f32 per row for a kernel that exchanges through LDS, then the partial sums
+    // of a split window (KernelEmitter.h: workgroup attributions in this order).
     SmallVector<Type> lds;
-    if (plan->exchangesThroughLds())
+    auto workgroupBuffer = [&](int64_t bytes) {
       lds.push_back(MemRefType::get(
-          {plan->getLdsBytes() / int64_t(sizeof(float))}, builder.getF32Type(),
-          MemRefLayoutAttrInterface(),
+          {bytes / int64_t(sizeof(float))}, builder.getF32Type(), MemRefLayoutAttrInterface(),
           gpu::AddressSpaceAttr::get(&getContext(), gpu::AddressSpace::Workgroup)));
+    };
+    int64_t headDim = spec.getHeadDim();
+    if (plan->exchangesThroughLds())
+      workgroupBuffer(KernelPlanAttr::exchangeLdsBytes(plan->getRowsPerWorkgroup(), headDim));
+    if (plan->getWindowSplit() > 1)
+      workgroupBuffer(KernelPlanAttr::splitLdsBytes(plan->getWindowSplit(), headDim));
     auto kernel = gpu::GPUFuncOp::create(builder, function.getLoc(), name,
                                          kernelType(spec, builder), lds);
     kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), builder.getUnitAttr());
@@ -235,9 +241,9 @@ private:
     // (amdgpu-waves-per-eu); the NVVM lowering drops the rocdl attribute.
     if (int64_t waves = plan->getWavesPerSimd())
       kernel->setAttr(kWavesPerEuAttrName, builder.getI32IntegerAttr(int32_t(waves)));
-    // 16-byte LDS accesses need a 16-byte aligned buffer.
-    if (!lds.empty())
-      kernel.setWorkgroupAttributionAttr(0, LLVM::LLVMDialect::getAlignAttrName(),
+    // 16-byte LDS accesses need 16-byte aligned buffers.
+    for (unsigned k = 0; k < lds.size(); ++k)
+      kernel.setWorkgroupAttributionAttr(k, LLVM::LLVMDialect::getAlignAttrName(),
                                          builder.getI64IntegerAttr(kAccessBytes));
     ImplicitLocOpBuilder b(function.getLoc(), builder);
     b.setInsertionPointToStart(&kernel.front());
@@ -273,8 +279,10 @@ private:
         builder.getNamedAttr(abi::kWeightDtypeKey,
                              builder.getStringAttr(dtypeName(spec.getWeightType()))),
         builder.getNamedAttr(abi::kFreqsDtypeKey, builder.getStringAttr("f32")),
-        builder.getNamedAttr(abi::kLanesPerRowKey, builder.getI64IntegerAttr(plan.getLanesPerRow())),
-        builder.getNamedAttr(abi::kRowsPerWorkgroupKey, builder.getI64IntegerAttr(plan.getRowsPerWorkgroup())),
+        // The launch geometry: threads an item takes and items a workgroup computes (a split
+        // window's slots share one item).
+        builder.getNamedAttr(abi::kLanesPerRowKey, builder.getI64IntegerAttr(plan.getThreadsPerItem())),
+        builder.getNamedAttr(abi::kRowsPerWorkgroupKey, builder.getI64IntegerAttr(plan.getItemsPerWorkgroup())),
         builder.getNamedAttr(abi::kWorkgroupSizeKey, builder.getI64IntegerAttr(plan.getWorkgroupSize())),
         builder.getNamedAttr(abi::kScheduleKey, builder.getStringAttr(stringifyExchangeSchedule(plan.getSchedule()))),
         builder.getNamedAttr(abi::kWeightAlignKey,

@@ -146,7 +146,7 @@ void mlir::dsv4::emitHostLaunch(func::FuncOp function, gpu::GPUFuncOp kernel,
                                    : inPlaceOrStoreArgs(b, body, spec, params, args, numItems);
   Value one = arith::ConstantIndexOp::create(b, 1);
   Value grid = arith::CeilDivUIOp::create(
-      b, numItems, arith::ConstantIndexOp::create(b, plan.getRowsPerWorkgroup()));
+      b, numItems, arith::ConstantIndexOp::create(b, plan.getItemsPerWorkgroup()));
   Value block = arith::ConstantIndexOp::create(b, plan.getWorkgroupSize());
   // No items: no launch (a GPU refuses an empty grid).
   Value any = arith::CmpIOp::create(b, arith::CmpIPredicate::ugt, numItems,

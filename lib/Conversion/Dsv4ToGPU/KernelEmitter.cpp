@@ -97,6 +97,9 @@ private:
   Value request, itemPosition;
   /// `readable`: the row may be loaded (in bounds); `active`: it is updated and stored.
   Value lane, rowSlotBase, readable, active, rowBase, position;
+  /// Which part of a split window this row slot pools (index; 0 without a split): only part 0
+  /// stores the item.
+  Value windowPart;
   /// The subgroup size as i32, every shuffle's width (see shuffleXor).
   Value subgroupWidth;
   SmallVector<Value> x, weightValues;
@@ -197,8 +200,12 @@ private:
     lane = arith::RemUIOp::create(b, thread, index(config.plan.getLanesPerRow()));
     Value slot = arith::DivUIOp::create(b, thread, index(config.plan.getLanesPerRow()));
     rowSlotBase = arith::MulIOp::create(b, slot, index(config.spec.getHeadDim()));
+    // The slots of a split window share one item (KernelPlan's window_split).
+    int64_t split = config.plan.getWindowSplit();
+    windowPart = arith::RemUIOp::create(b, slot, index(split));
     Value item = arith::AddIOp::create(
-        b, arith::MulIOp::create(b, block, index(config.plan.getRowsPerWorkgroup())), slot);
+        b, arith::MulIOp::create(b, block, index(config.plan.getItemsPerWorkgroup())),
+        arith::DivUIOp::create(b, slot, index(split)));
     // Compared as 64-bit indices: blocks * rows may pass INT32_MAX, and a truncated item
     // index would wrap negative and pass the check. Below num_items it fits in i32.
     Value inRange = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, item, toIndex(numItems));
@@ -326,31 +333,89 @@ private:
   /// pooling; a window of at most two groups is unrolled, a longer one loops over the groups.
   void poolWindow() {
     StateWindows windows = stateWindows();
+    int64_t split = config.plan.getWindowSplit();
+    int64_t partRows = windows.windowSize() / split;
     int64_t perRow = 2 * config.valuesPerLane();
-    int64_t n = windows.windowSize();
-    SmallVector<Value> zeros(config.valuesPerLane(), f32(0.0f));
-    x = ifElse(active, [&]() {
+    SmallVector<Value> identity;
+    for (const PoolSums &s : SmallVector<PoolSums>(config.valuesPerLane(), emitPoolStart(b)))
+      identity.append({s.max, s.weighted, s.total});
+    SmallVector<Value> partial = ifElse(active, [&]() {
       // Window rows then find their block among ids loaded once, not by a load each.
       if (maxWindowColumns(windows) <= kMaxHoistedColumns)
         windows.loadBlockId = hoistedBlockIds(windows);
-      PoolSums start = emitPoolStart(b);
-      SmallVector<PoolSums> sums(config.valuesPerLane(), start);
-      if (n * perRow <= 2 * stateValuesInFlight()) {
-        for (int64_t i = 0; i < n; i += rowsInFlight(windows))
+      SmallVector<PoolSums> sums(config.valuesPerLane(), emitPoolStart(b));
+      Value first = arith::MulIOp::create(b, windowPart, index(partRows));
+      if (split == 1 && partRows * perRow <= 2 * stateValuesInFlight()) {
+        for (int64_t i = 0; i < partRows; i += rowsInFlight(windows))
           poolRows(windows, index(i), rowsInFlight(windows), sums);
       } else {
-        poolRowLoop(windows, sums);
+        poolRowLoop(windows, first, partRows, sums);
       }
-      SmallVector<Value> pooled;
+      SmallVector<Value> flat;
       for (const PoolSums &s : sums)
-        pooled.push_back(emitPoolResult(b, s));
-      return pooled;
-    }, zeros);
+        flat.append({s.max, s.weighted, s.total});
+      return flat;
+    }, identity);
+    SmallVector<PoolSums> sums;
+    for (int64_t k = 0; k < config.valuesPerLane(); ++k)
+      sums.push_back({partial[3 * k], partial[3 * k + 1], partial[3 * k + 2]});
+    if (split > 1)
+      sums = mergeWindowParts(sums);
+    // A skipped item's row is zeros, as an unsplit kernel leaves it.
+    x.clear();
+    for (const PoolSums &s : sums)
+      x.push_back(arith::SelectOp::create(b, active, emitPoolResult(b, s), f32(0.0f)));
   }
 
-  int64_t stateValuesInFlight() const {
-    return config.plan.getWavesPerSimd() ? kStateValuesInFlightAtFullOccupancy
-                                         : kStateValuesInFlight;
+  /// The partial sums of every part of the item's window, merged in part order: each slot
+  /// writes its lane's sums to its part's LDS rows, a barrier, then every slot reads all parts
+  /// (the same order in each, so every slot ends with the same row). Every thread reaches the
+  /// barrier, skipped items' slots with empty sums.
+  SmallVector<PoolSums> mergeWindowParts(ArrayRef<PoolSums> sums) {
+    int64_t headDim = config.spec.getHeadDim();
+    int64_t width = config.plan.getVectorWidth();
+    auto runType = VectorType::get({width}, b.getF32Type());
+    Value partials = func.getWorkgroupAttributions()[config.plan.exchangesThroughLds() ? 1 : 0];
+    // The item's parts are consecutive slots: their LDS rows are those of the item's part 0.
+    Value slot = arith::DivUIOp::create(b, gpu::ThreadIdOp::create(b, gpu::Dimension::x),
+                                        index(config.plan.getLanesPerRow()));
+    Value itemBase = arith::SubIOp::create(b, slot, windowPart);
+    Value laneBase = laneOffset(natural());
+    auto at = [&](Value part, int64_t field, int64_t reg) {
+      Value row = arith::AddIOp::create(
+          b, arith::MulIOp::create(b, part, index(3)), index(field));
+      return arith::AddIOp::create(b, arith::MulIOp::create(b, row, index(headDim)),
+                                   naturalRunOffset(laneBase, reg));
+    };
+    auto fieldOf = [](const PoolSums &s, int64_t field) {
+      return field == 0 ? s.max : field == 1 ? s.weighted : s.total;
+    };
+    for (int64_t field = 0; field < 3; ++field)
+      for (int64_t reg = 0; reg < config.valuesPerLane(); reg += width) {
+        SmallVector<Value> run;
+        for (int64_t e = 0; e < width; ++e)
+          run.push_back(fieldOf(sums[reg + e], field));
+        vectorStore(vector::FromElementsOp::create(b, runType, run), partials,
+                    at(slot, field, reg));
+      }
+    gpu::BarrierOp::create(b);
+    SmallVector<PoolSums> merged;
+    for (int64_t part = 0; part < config.plan.getWindowSplit(); ++part) {
+      Value partSlot = arith::AddIOp::create(b, itemBase, index(part));
+      SmallVector<SmallVector<Value>> fields(3);
+      for (int64_t field = 0; field < 3; ++field)
+        for (int64_t reg = 0; reg < config.valuesPerLane(); reg += width)
+          llvm::append_range(fields[field],
+                             toF32Scalars(vectorLoad(runType, partials, at(partSlot, field, reg))));
+      for (int64_t k = 0; k < config.valuesPerLane(); ++k) {
+        PoolSums other{fields[0][k], fields[1][k], fields[2][k]};
+        if (part == 0)
+          merged.push_back(other);
+        else
+          merged[k] = emitPoolMerge(b, merged[k], other);
+      }
+    }
+    return merged;
   }
 
   /// The block ids of the item's window columns, loaded up front (inside the active region,
@@ -380,6 +445,11 @@ private:
     };
   }
 
+  int64_t stateValuesInFlight() const {
+    return config.plan.getWavesPerSimd() ? kStateValuesInFlightAtFullOccupancy
+                                         : kStateValuesInFlight;
+  }
+
   /// Window rows loaded together: a power of two dividing the window, and under overlap its
   /// halves (a group reads one half of its state rows).
   int64_t rowsInFlight(const StateWindows &windows) {
@@ -390,14 +460,16 @@ private:
     return rows;
   }
 
-  /// A loop over groups of window rows, the pooling sums carried.
-  void poolRowLoop(const StateWindows &windows, SmallVector<PoolSums> &sums) {
+  /// A loop over groups of window rows first..first+count-1 (first an index value), the
+  /// pooling sums carried.
+  void poolRowLoop(const StateWindows &windows, Value first, int64_t count,
+                   SmallVector<PoolSums> &sums) {
     int64_t group = rowsInFlight(windows);
     SmallVector<Value> carried;
     for (const PoolSums &s : sums)
       carried.append({s.max, s.weighted, s.total});
-    auto loop = scf::ForOp::create(b, index(0), index(windows.windowSize()), index(group),
-                                   carried);
+    auto loop = scf::ForOp::create(b, first, arith::AddIOp::create(b, first, index(count)),
+                                   index(group), carried);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
     ValueRange args = loop.getRegionIterArgs();
@@ -704,6 +776,9 @@ private:
     SlotAddress slot =
         emitSlotAddress(storeBuilder, geometry, *config.spec.getPageSize(), outLoc, cacheBytes);
     Value stores = arith::AndIOp::create(b, active, slot.stores);
+    if (config.plan.getWindowSplit() > 1)
+      stores = arith::AndIOp::create(
+          b, stores, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, windowPart, index(0)));
     if (boundary)
       stores = arith::AndIOp::create(b, stores, boundary);
     auto shuffle = [&](Value value, int64_t offset) { return shuffleXor(value, offset); };

@@ -55,6 +55,19 @@ private:
                : 0;
   }
 
+  /// A compress window longer than kMaxUnsplitWindow rows (ratio 128) is split over
+  /// kWindowSplit row slots of one workgroup: one slot would pool it in a chain of 64 round
+  /// trips (177 µs for one token on an H200), 8 slots in 8 each; their partial sums take
+  /// 8 x 3 x D f32 of LDS (48 KiB at D=512, the most a CUDA kernel has statically).
+  static int64_t windowSplit(KernelSpecAttr spec) {
+    constexpr int64_t kMaxUnsplitWindow = 16;
+    constexpr int64_t kWindowSplit = 8;
+    int64_t windowRows = (spec.getOverlap() ? 2 : 1) * spec.getRatio();
+    return spec.compresses() && windowRows > kMaxUnsplitWindow && windowRows % kWindowSplit == 0
+               ? kWindowSplit
+               : 1;
+  }
+
   /// The plan of fused op `op` for `spec`, checked by #dsv4.plan's verifier.
   FailureOr<KernelPlanAttr> choosePlan(Operation *op, KernelSpecAttr spec) {
     int64_t headDim = spec.getHeadDim();
@@ -79,17 +92,23 @@ private:
                                 : std::max<int64_t>(1, std::min(shape.lanes, headDim / minValues));
     auto emitError = [&]() { return op->emitError() << "plan: "; };
     // The rows default divides by the lanes: check them first.
-    if (failed(KernelPlanAttr::verify(emitError, lanes, 1, vectorWidth, chosen, 0, 0)))
+    if (failed(KernelPlanAttr::verify(emitError, lanes, 1, vectorWidth, chosen, 0, 0, 1)))
       return failure();
     bool throughLds = spec.rotates() && lanes > 1 && chosen != ExchangeSchedule::Shuffle;
+    int64_t split = windowSplit(spec);
     int64_t rows = rowsPerWorkgroup ? rowsPerWorkgroup.getValue()
+                   : split > 1      ? split
                                     : defaultRows(shape, lanes, throughLds, headDim);
+    // Rows asked for by option win; the split keeps the part of it that divides them.
+    while (rows % split)
+      split /= 2;
     // rows * D * 4 cannot overflow once the verifier bounds rows by the workgroup size.
-    if (failed(KernelPlanAttr::verify(emitError, lanes, rows, vectorWidth, chosen, 0, 0)))
+    if (failed(KernelPlanAttr::verify(emitError, lanes, rows, vectorWidth, chosen, 0, 0, split)))
       return failure();
-    int64_t ldsBytes = throughLds ? rows * headDim * int64_t(sizeof(float)) : 0;
+    int64_t ldsBytes = (throughLds ? KernelPlanAttr::exchangeLdsBytes(rows, headDim) : 0) +
+                       KernelPlanAttr::splitLdsBytes(split, headDim);
     auto plan = KernelPlanAttr::get(&getContext(), lanes, rows, vectorWidth, chosen, ldsBytes,
-                                    compressOccupancy(spec, headDim / lanes));
+                                    compressOccupancy(spec, headDim / lanes), split);
     if (failed(plan.verifyFor(spec, emitError)))
       return failure();
     return plan;

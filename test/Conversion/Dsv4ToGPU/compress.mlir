@@ -21,7 +21,7 @@
 // CHECK-COUNT-2:   memref.load %[[TABLE]]
 // CHECK-NOT:       scf.for
 // CHECK-NOT:     memref.load %[[TABLE]]
-// CHECK:         scf.if %{{.*}} -> (f32, f32, f32, f32) {
+// CHECK:         scf.if %{{.*}} -> (f32, f32, f32, f32, f32, f32, f32, f32) {
 // CHECK-COUNT-2:   memref.load %[[TABLE]]
 // CHECK-NEXT:      scf.for %{{.*}} = %c0 to %c8 step %c2 iter_args(
 // CHECK-COUNT-4:   vector.load %[[STATE]][%{{.*}}] {alignment = 16 : i64} : memref<9223372036854775807xf32, #gpu.address_space<global>>, vector<4xf32>
@@ -40,17 +40,31 @@ func.func @compress_indexer(%state: tensor<?x64x512xf32>, %table: tensor<?x?xi32
 
 // -----
 
-// The main cache at ratio 128 (D=512, 16 values a lane): a 128-row window would hold 4096
-// state values a lane, so the kernel loops over it two rows at a time (64 values in flight),
-// the softmax sums of the lane's 16 channels carried; 48 sums a lane do not fit 64 VGPRs, so
-// the plan asks for no occupancy.
+// The main cache at ratio 128 (D=512, 16 values a lane): the 128-row window is split over the
+// 8 row slots of a 256-thread workgroup (plan window_split = 8), one item a workgroup (the
+// manifest's launch geometry: 256 threads an item, 1 item a workgroup). Each slot loops over
+// its 16 rows two at a time (64 values in flight), the softmax sums of its 16 channels
+// carried; the parts' sums meet in LDS (8 x 3 x 512 f32) behind one barrier, and only part 0
+// stores. 48 sums a lane do not fit 64 VGPRs: the plan asks for no occupancy.
+// CHECK:       compress_main_128 = {
+// CHECK-SAME:  lanes_per_row = 256 : i64
+// CHECK-SAME:  rows_per_workgroup = 1 : i64
+// CHECK-SAME:  workgroup_size = 256 : i64
 // CHECK-LABEL: gpu.func @compress_main_128(
+// CHECK-SAME:    workgroup(%[[PARTS:.+]] : memref<12288xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
 // CHECK-NOT:     rocdl.waves_per_eu
-// CHECK:         scf.for %{{.*}} = %c0 to %c128 step %c2 iter_args(
+// CHECK-NOT:     gpu.barrier
+// CHECK:         scf.for %{{.*}} = %[[FIRST:.+]] to %{{.*}} step %c2 iter_args(
 // CHECK-COUNT-16:  vector.load
 // CHECK-NOT:       vector.load
 // CHECK:           math.exp
 // CHECK:           scf.yield
+// CHECK-COUNT-12: vector.store %{{.*}}, %[[PARTS]]
+// CHECK-NEXT:    gpu.barrier
+// CHECK-NOT:     gpu.barrier
+// CHECK-COUNT-96: vector.load %[[PARTS]]
+// CHECK-NOT:     gpu.barrier
+// CHECK:         gpu.return
 func.func @compress_main_128(%state: tensor<?x16x1024xf32>, %table: tensor<?x?xi32>, %req: tensor<?xi32>, %pos: tensor<?xi64>, %w: tensor<512xf32>, %f: tensor<?x64xf32>, %c: tensor<?xi8>, %o: tensor<?xi64>) -> tensor<?xi8> {
   %0 = dsv4.fused_compress_store main %state[%table], %req, %pos, %w, %f into %c[%o] {eps = 1.0e-06 : f32, fp8_type = f8E4M3FNUZ, page_size = 64 : i64, ratio = 128 : i64, rope_dim = 64 : i64} : tensor<?x16x1024xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi8>, tensor<?xi64>
   return %0 : tensor<?xi8>

@@ -86,6 +86,8 @@ func.func @pinned(%kv: tensor<?x128xf32>, %w: tensor<128xf32>, %f: tensor<?x64xf
 // A compress kernel takes the decode shape; with 4 channels a lane (the indexer) the plan asks
 // for 8 waves per SIMD, so the AMD scheduler keeps the window's loads within 64 VGPRs; with 16
 // (the main cache) its 48 pooling sums cannot fit, and it asks for none.
+// OPTS-LABEL: func.func @compress_indexer
+// OPTS: #dsv4.plan<lanes_per_row = 8, rows_per_workgroup = 3, vector_width = 4, schedule = "per-stage", lds_bytes = 1536>
 // CHECK-LABEL: func.func @compress_indexer
 // CHECK: dsv4.plan = #dsv4.plan<lanes_per_row = 32, rows_per_workgroup = 4, vector_width = 4, schedule = shuffle, lds_bytes = 0, waves_per_simd = 8>
 func.func @compress_indexer(%state: tensor<?x64x512xf32>, %table: tensor<?x?xi32>, %req: tensor<?xi32>, %pos: tensor<?xi64>, %w: tensor<128xf32>, %f: tensor<?x64xf32>, %c: tensor<?xi8>, %o: tensor<?xi64>) -> tensor<?xi8> {
@@ -95,8 +97,13 @@ func.func @compress_indexer(%state: tensor<?x64x512xf32>, %table: tensor<?x?xi32
 
 // -----
 
+// The ratio-128 window (128 rows) is split over the 8 row slots of one workgroup: each pools
+// 16 rows; their partial sums (3 x 512 f32 a part) meet in 48 KiB of LDS. Rows asked for by
+// option win: 3 rows leave no split.
+// OPTS-LABEL: func.func @compress_main
+// OPTS: #dsv4.plan<lanes_per_row = 8, rows_per_workgroup = 3, vector_width = 4, schedule = none, lds_bytes = 0>
 // CHECK-LABEL: func.func @compress_main
-// CHECK: dsv4.plan = #dsv4.plan<lanes_per_row = 32, rows_per_workgroup = 4, vector_width = 4, schedule = none, lds_bytes = 0>
+// CHECK: dsv4.plan = #dsv4.plan<lanes_per_row = 32, rows_per_workgroup = 8, vector_width = 4, schedule = none, lds_bytes = 49152, window_split = 8>
 func.func @compress_main(%state: tensor<?x64x1024xf32>, %table: tensor<?x?xi32>, %req: tensor<?xi32>, %pos: tensor<?xi64>, %w: tensor<512xf32>, %f: tensor<?x64xf32>, %c: tensor<?xi8>, %o: tensor<?xi64>) -> tensor<?xi8> {
   %0 = dsv4.fused_compress_store main %state[%table], %req, %pos, %w, %f into %c[%o] {eps = 1.0e-06 : f32, fp8_type = f8E4M3FN, page_size = 64 : i64, ratio = 128 : i64, rope_dim = 64 : i64} : tensor<?x64x1024xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi8>, tensor<?xi64>
   return %0 : tensor<?xi8>

@@ -53,3 +53,27 @@ func.func @waves(%kv: tensor<?x128xf32>, %w: tensor<128xf32>, %f: tensor<?x64xf3
   %0 = dsv4.fused_epilogue decode %kv, %w, %f, %h {dsv4.plan = #dsv4.plan<lanes_per_row = 32, rows_per_workgroup = 4, vector_width = 4, schedule = shuffle, lds_bytes = 0, waves_per_simd = 9>, eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.0883883461 : f32} : tensor<?x128xf32>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi32>
   return %0 : tensor<?x128xf32>
 }
+
+// -----
+
+func.func @split_not_compress(%kv: tensor<?x128xf32>, %w: tensor<128xf32>, %f: tensor<?x64xf32>, %h: tensor<?xi32>) -> tensor<?x128xf32> {
+  // expected-error @+1 {{window_split 2 belongs to a compress kernel (its slots share one item's window)}}
+  %0 = dsv4.fused_epilogue decode %kv, %w, %f, %h {dsv4.plan = #dsv4.plan<lanes_per_row = 32, rows_per_workgroup = 4, vector_width = 4, schedule = shuffle, lds_bytes = 0, window_split = 2>, eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.0883883461 : f32} : tensor<?x128xf32>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi32>
+  return %0 : tensor<?x128xf32>
+}
+
+// -----
+
+func.func @split_rows(%kv: tensor<?x128xf32>, %w: tensor<128xf32>, %f: tensor<?x64xf32>, %h: tensor<?xi32>) -> tensor<?x128xf32> {
+  // expected-error @+1 {{window_split must be a power of two dividing rows_per_workgroup 4, got 8}}
+  %0 = dsv4.fused_epilogue decode %kv, %w, %f, %h {dsv4.plan = #dsv4.plan<lanes_per_row = 32, rows_per_workgroup = 4, vector_width = 4, schedule = shuffle, lds_bytes = 0, window_split = 8>, eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.0883883461 : f32} : tensor<?x128xf32>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi32>
+  return %0 : tensor<?x128xf32>
+}
+
+// -----
+
+func.func @split_lds(%state: tensor<?x64x1024xf32>, %table: tensor<?x?xi32>, %req: tensor<?xi32>, %pos: tensor<?xi64>, %w: tensor<512xf32>, %f: tensor<?x64xf32>, %c: tensor<?xi8>, %o: tensor<?xi64>) -> tensor<?xi8> {
+  // expected-error @+1 {{lds_bytes must be 12288 (rows_per_workgroup 2 slots of 512 f32 for the exchanges, window_split 2 parts of 3 x 512 f32), got 0}}
+  %0 = dsv4.fused_compress_store main %state[%table], %req, %pos, %w, %f into %c[%o] {dsv4.plan = #dsv4.plan<lanes_per_row = 32, rows_per_workgroup = 2, vector_width = 4, schedule = none, lds_bytes = 0, window_split = 2>, eps = 1.0e-06 : f32, fp8_type = f8E4M3FN, page_size = 64 : i64, ratio = 128 : i64, rope_dim = 64 : i64} : tensor<?x64x1024xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi8>, tensor<?xi64>
+  return %0 : tensor<?xi8>
+}
