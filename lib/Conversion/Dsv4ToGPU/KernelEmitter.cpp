@@ -398,37 +398,23 @@ private:
         vectorStore(vector::FromElementsOp::create(b, runType, run), partials,
                     at(slot, field, reg));
       }
-    // The barrier stays in the kernel's top-level block (uniform for every thread); a skipped
-    // item (127 of 128 at ratio 128 in prefill) reads and merges nothing after it.
     gpu::BarrierOp::create(b);
-    SmallVector<Value> flat;
-    for (const PoolSums &s : sums)
-      flat.append({s.max, s.weighted, s.total});
-    flat = ifElse(active, [&]() {
-      SmallVector<PoolSums> merged;
-      for (int64_t part = 0; part < config.plan.getWindowSplit(); ++part) {
-        Value partSlot = arith::AddIOp::create(b, itemBase, index(part));
-        SmallVector<SmallVector<Value>> fields(3);
-        for (int64_t field = 0; field < 3; ++field)
-          for (int64_t reg = 0; reg < config.valuesPerLane(); reg += width)
-            llvm::append_range(fields[field], toF32Scalars(vectorLoad(
-                                                  runType, partials, at(partSlot, field, reg))));
-        for (int64_t k = 0; k < config.valuesPerLane(); ++k) {
-          PoolSums other{fields[0][k], fields[1][k], fields[2][k]};
-          if (part == 0)
-            merged.push_back(other);
-          else
-            merged[k] = emitPoolMerge(b, merged[k], other);
-        }
-      }
-      SmallVector<Value> values;
-      for (const PoolSums &s : merged)
-        values.append({s.max, s.weighted, s.total});
-      return values;
-    }, flat);
     SmallVector<PoolSums> merged;
-    for (int64_t k = 0; k < config.valuesPerLane(); ++k)
-      merged.push_back({flat[3 * k], flat[3 * k + 1], flat[3 * k + 2]});
+    for (int64_t part = 0; part < config.plan.getWindowSplit(); ++part) {
+      Value partSlot = arith::AddIOp::create(b, itemBase, index(part));
+      SmallVector<SmallVector<Value>> fields(3);
+      for (int64_t field = 0; field < 3; ++field)
+        for (int64_t reg = 0; reg < config.valuesPerLane(); reg += width)
+          llvm::append_range(fields[field],
+                             toF32Scalars(vectorLoad(runType, partials, at(partSlot, field, reg))));
+      for (int64_t k = 0; k < config.valuesPerLane(); ++k) {
+        PoolSums other{fields[0][k], fields[1][k], fields[2][k]};
+        if (part == 0)
+          merged.push_back(other);
+        else
+          merged[k] = emitPoolMerge(b, merged[k], other);
+      }
+    }
     return merged;
   }
 
