@@ -171,7 +171,7 @@ struct Dsv4WriteCodeObjectsPass
     // Scratch is per-lane global memory: a kernel that needs it (for spills or a stack) is
     // far slower than its budget allows, so it is a build failure, not a report line. SGPR
     // spills without scratch went to VGPR lanes (v_writelane / v_readlane: no memory): the
-    // split ratio-128 compress kernel has 152 such on gfx942/gfx950; amd_report counts them.
+    // split ratio-128 compress kernel has 46 such on gfx950; amd_report counts them.
     auto count = [&](StringRef key) { return dict.getAs<IntegerAttr>(key).getInt(); };
     if (count("private_segment_fixed_size") || count("vgpr_spill_count"))
       return emitError(binary.getLoc()) << "kernel '" << binary.getName() << "' needs "
