@@ -54,7 +54,7 @@ TARGETS = (
     (("indexer", "main_r4"), "decode", DECODE_TOKENS, "chain", 0.6),
     (("main_r128",), "decode", (1,), None, 5.0),
     (("main_r128",), "decode", (256,), "floor", 1.3),
-    (tuple(cw.CONFIGS), "prefill", PREFILL_TOKENS, "floor", 1.1),
+    (("indexer", "main_r4", "main_r128"), "prefill", PREFILL_TOKENS, "floor", 1.1),
 )
 
 
@@ -105,7 +105,10 @@ def implementations(w, config, params, kernel, store_kernels):
                  w.cache, first=s * w.producing_per_set, count=w.producing_per_set,
                  layout=layout, ratio=ratio, overlap=overlap, splits=splits)
 
-    impls = {"triton": triton}
+    # The Triton peers and the floor write the FP8 layouts only: the MXFP4 indexer cache is
+    # held to the chain (Triton pool, dsv4's MXFP4 store kernel) and to the FP8 indexer's row.
+    fp8 = layout.name != "indexer_mxfp4"
+    impls = {"triton": triton} if fp8 else {}
     if ratio > 4:
         impls["triton-split"] = split
     store_kernel = store_kernels.get(w.batch.mode)
@@ -121,7 +124,8 @@ def implementations(w, config, params, kernel, store_kernels):
                 kernel=store_kernel)
 
         impls["chain"] = chain
-    impls["floor"] = floor
+    if fp8:
+        impls["floor"] = floor
     if kernel is not None:
         def dsv4(s):
             runtime.compress_quantize_store(

@@ -22,6 +22,11 @@ def fp8_order(code):
     return (code & 0x7F) * (1 - 2 * ((code >> 7) & 1))
 
 
+def e2m1_order(code):
+    """An e2m1 code's place on the number line, in steps from zero (both zeros are 0)."""
+    return (code & 0x7) * (1 - 2 * ((code >> 3) & 1))
+
+
 def bf16_order(bits):
     """A bf16 value's place on the number line, in steps from zero."""
     return (bits & 0x7FFF) * (1 - 2 * ((bits >> 15) & 1))
@@ -61,6 +66,14 @@ def compare(layout, want, got, slots, pattern):
         agree = (ws - gs).abs() <= SCALE_TOLERANCE * ws.abs()
         far = (steps_apart(w_rows, g_rows, fp8_order) > 1) & agree[:, None]
         codes_far, scale_differ = int(far.sum()), int((~agree).sum())
+    elif layout.name == "indexer_mxfp4":
+        # e2m1 codes, two a byte (low nibble first); one ue8m0 byte a block of 32.
+        blocks = layout.quantized // layout.block
+        agree = w_scales == g_scales                                           # [n, 4]
+        nibbles = lambda rows: torch.stack((rows & 0xF, rows >> 4), dim=2).reshape(  # noqa: E731
+            n, blocks, layout.block)
+        far = (steps_apart(nibbles(w_rows), nibbles(g_rows), e2m1_order) > 1) & agree[:, :, None]
+        codes_far, scale_differ = int(far.sum()), int((~agree).any(1).sum())
     else:
         blocks = layout.quantized // layout.block
         agree = w_scales == g_scales                                           # [n, 7]

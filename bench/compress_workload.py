@@ -38,6 +38,10 @@ DEVICE = "cuda"
 CONFIGS = {
     "indexer": dict(layout="indexer", head_dim=128, rope_dim=64, ratio=4, overlap=True,
                     rotate=True),
+    # The MXFP4 indexer cache (issue 21): dsv4's kernel against the FP8 one above, the chain
+    # and the floor (the Triton peers write the FP8 layout only: their check fails, untimed).
+    "indexer_mxfp4": dict(layout="indexer_mxfp4", head_dim=128, rope_dim=64, ratio=4,
+                          overlap=True, rotate=True),
     "main_r4": dict(layout="main", head_dim=512, rope_dim=64, ratio=4, overlap=True,
                     rotate=False),
     "main_r128": dict(layout="main", head_dim=512, rope_dim=64, ratio=128, overlap=False,

@@ -161,6 +161,9 @@ def test_steps():
     bf16 = compress_check.bf16_order
     assert bf16(0x3F80) == 0x3F80 and bf16(0xBF80) == -0x3F80 and bf16(0x8000) == 0
     assert apart(0x3F80, 0x3F81, bf16) == 1 and apart(0x0001, 0x8001, bf16) == 2
+    e2m1 = compress_check.e2m1_order
+    assert [e2m1(c) for c in (0x0, 0x8, 0x1, 0x9, 0x7, 0xF)] == [0, 0, 1, -1, 7, -7]
+    assert apart(0x1, 0x9, e2m1) == 2 and apart(0x8, 0x1, e2m1) == 1
 
 
 def test_agreement_rule():
