@@ -35,7 +35,12 @@ def test_verdicts():
                record("main_r4", "prefill", 65536, "dsv4", 250.0),
                record("main_r4", "prefill", 65536, "floor", 200.0),
                # no dsv4 timing: no verdict at all
-               record("main_r128", "prefill", 8192, "floor", 30.0)]
+               record("main_r128", "prefill", 8192, "floor", 30.0),
+               # held to the FP8 kernel of the same batch, another configuration's dsv4 column
+               record("indexer_mxfp4", "decode", 1, "dsv4", 3.03),
+               record("indexer_mxfp4", "decode", 16, "dsv4", 2.0),
+               record("indexer", "decode", 16, "dsv4", 2.0),
+               record("indexer_mxfp4", "decode", 64, "dsv4", 2.0)]
     lines = dict(compress_bench.verdicts(records))
     expected = {
         "indexer decode 1 tokens: dsv4 3.00 us = 0.75x triton (target <= 0.75x)": True,
@@ -46,6 +51,12 @@ def test_verdicts():
         "main_r128 decode 256 tokens: dsv4 120.00 us = 1.20x floor (target <= 1.3x)": True,
         "indexer prefill 8192 tokens: dsv4 10.90 us = 1.09x floor (target <= 1.1x)": True,
         "main_r4 prefill 65536 tokens: dsv4 250.00 us = 1.25x floor (target <= 1.1x)": False,
+        "indexer_mxfp4 decode 1 tokens: dsv4 3.03 us = 1.01x indexer:dsv4 (target <= 1.0x)": False,
+        "indexer decode 16 tokens: dsv4 2.00 us, no triton timing (target <= 0.75x triton)": False,
+        "indexer decode 16 tokens: dsv4 2.00 us, no chain timing (target <= 0.6x chain)": False,
+        "indexer_mxfp4 decode 16 tokens: dsv4 2.00 us = 1.00x indexer:dsv4 (target <= 1.0x)": True,
+        "indexer_mxfp4 decode 64 tokens: dsv4 2.00 us, no indexer:dsv4 timing "
+        "(target <= 1.0x indexer:dsv4)": False,
     }
     assert lines == expected, sorted(set(lines.items()) ^ set(expected.items()))
 
