@@ -145,10 +145,22 @@ def mutate_file(rng, path):
                             else " " * (9 << 20) + "{}")
 
 
+def under_asan():
+    """Whether AddressSanitizer is loaded (the sanitized shim, LD_PRELOAD): its shadow memory
+    needs terabytes of address space, so RLIMIT_AS would make every mapping fail; such a run caps
+    malloc through ASAN_OPTIONS (malloc_limit_mb, allocator_may_return_null) instead."""
+    with open("/proc/self/maps") as maps:
+        return "libasan" in maps.read()
+
+
+UNDER_ASAN = under_asan()
+
+
 @contextlib.contextmanager
 def bounded(seconds, cap_memory):
     """An alarm after `seconds`; memory capped (for code that starts no compiler)."""
     limits = resource.getrlimit(resource.RLIMIT_AS)
+    cap_memory = cap_memory and not UNDER_ASAN
     if cap_memory:
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, limits[1]))
     signal.alarm(seconds)
