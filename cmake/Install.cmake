@@ -4,13 +4,9 @@ include(CMakePackageConfigHelpers)
 set(DSV4_INSTALL_CMAKE_DIR lib${LLVM_LIBDIR_SUFFIX}/cmake/dsv4)
 
 install(DIRECTORY include/dsv4 DESTINATION include)
-# The TableGen'd headers sit next to the headers that include them by bare name.
-install(FILES
-  ${PROJECT_BINARY_DIR}/dialect/Dsv4Ops.h.inc
-  ${PROJECT_BINARY_DIR}/dialect/Dsv4OpsDialect.h.inc
-  ${PROJECT_BINARY_DIR}/dialect/Dsv4Enums.h.inc
-  DESTINATION include/dsv4/Dialect)
-install(FILES ${PROJECT_BINARY_DIR}/dialect/Passes.h.inc DESTINATION include/dsv4/Transforms)
+# The TableGen'd headers, at the paths the headers include them by.
+install(DIRECTORY ${PROJECT_BINARY_DIR}/include/dsv4 DESTINATION include
+  FILES_MATCHING PATTERN "*.h.inc")
 
 # libMLIR.so stays where LLVM is installed (Debian: /usr/lib/llvm-22/lib), outside the prefix.
 set_property(TARGET dsv4-opt dsv4-gen APPEND PROPERTY INSTALL_RPATH "${LLVM_LIBRARY_DIR}")

@@ -1,8 +1,8 @@
 // dsv4-lower-e2m1: the kernels' e2m1 conversions for one chip (see Passes.td).
 #include "dsv4/Conversion/CacheStore.h"
+#include "dsv4/Conversion/Passes.h"
 #include "dsv4/Conversion/Ue8m0Quotient.h"
-#include "dsv4/Target/Toolkit.h"
-#include "dsv4/Transforms/Passes.h"
+#include "dsv4/Target/Chips.h"
 
 #include "mlir/Dialect/AMDGPU/IR/AMDGPUDialect.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -12,7 +12,7 @@
 
 namespace mlir::dsv4 {
 #define GEN_PASS_DEF_DSV4LOWERE2M1
-#include "Passes.h.inc"
+#include "dsv4/Conversion/Passes.h.inc"
 } // namespace mlir::dsv4
 
 using namespace mlir;

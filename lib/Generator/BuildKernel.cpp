@@ -1,6 +1,7 @@
 // From a kernel spec to the unfused dsv4 chain that dsv4-compile fuses into one kernel.
 #include "dsv4/Generator/BuildKernel.h"
-#include "dsv4/Dialect/CacheLayout.h"
+#include "dsv4/ABI/KernelABI.h"
+#include "dsv4/Dialect/Dsv4/IR/CacheLayout.h"
 
 #include "mlir/IR/BuiltinTypes.h"
 #include "llvm/ADT/bit.h"
@@ -12,8 +13,6 @@
 using namespace mlir;
 using namespace mlir::dsv4;
 
-/// Columns of the prefill plan: (row, batch_id, position, window_len).
-static constexpr int64_t kPlanFields = 4;
 /// Columns of a work-items tensor: (row, position).
 static constexpr int64_t kItemFields = 2;
 
@@ -112,7 +111,7 @@ func::FuncOp mlir::dsv4::buildKernel(OpBuilder &b, Location loc, KernelSpecAttr 
   auto freqsType = RankedTensorType::get({dyn, spec.getRopeDim()}, b.getF32Type());
   bool decode = spec.getMode() == PositionSource::decode;
   auto handleType = decode ? RankedTensorType::get({dyn}, b.getI32Type())
-                           : RankedTensorType::get({dyn, kPlanFields}, b.getI32Type());
+                           : RankedTensorType::get({dyn, kNumPlanFields}, b.getI32Type());
   auto itemsType = RankedTensorType::get({dyn, kItemFields}, b.getI32Type());
 
   SmallVector<Type> params = {kvType, weightType, freqsType, handleType};

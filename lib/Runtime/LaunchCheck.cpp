@@ -24,7 +24,10 @@ constexpr char kLaunchCompress[] = "dsv4_launch_compress";
 // plan row.
 constexpr int64_t kI32Align = 4;
 constexpr int64_t kI64Align = 8; // out_loc slots, positions
-constexpr int64_t kPlanFields = 4;
+constexpr int64_t kPlanFields = 0
+#define DSV4_PLAN_FIELD(Name, name) +1
+#include "dsv4/ABI/Handle.def"
+    ;
 // ABI.md: decode kernels ignore plan_row_stride; 4 is passed.
 constexpr int64_t kDecodePlanRowStride = 4;
 

@@ -4,8 +4,8 @@
 // type the chip does not convert to, is refused here, before serialization.
 // The attribute itself is upstream's nvvm-attach-target / rocdl-attach-target, run nested.
 #include "dsv4/Target/Manifest.h"
-#include "dsv4/Target/Toolkit.h"
-#include "dsv4/Transforms/Passes.h"
+#include "dsv4/Target/Chips.h"
+#include "dsv4/Target/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
@@ -13,7 +13,7 @@
 
 namespace mlir::dsv4 {
 #define GEN_PASS_DEF_DSV4ATTACHTARGET
-#include "Passes.h.inc"
+#include "dsv4/Target/Passes.h.inc"
 } // namespace mlir::dsv4
 
 using namespace mlir;

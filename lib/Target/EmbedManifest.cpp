@@ -4,13 +4,13 @@
 // longer disagree with the kernel it describes. Beside it, the manifest's digest
 // (dsv4_abi::kManifestDigestSymbol), so that an edit of the manifest in the object is refused.
 #include "dsv4/ABI/Manifest.h"
-#include "dsv4/Conversion/KernelABI.h"
+#include "dsv4/ABI/KernelABI.h"
 #include "dsv4/Target/Manifest.h"
-#include "dsv4/Transforms/Passes.h"
+#include "dsv4/Target/Passes.h"
 
 namespace mlir::dsv4 {
 #define GEN_PASS_DEF_DSV4EMBEDMANIFEST
-#include "Passes.h.inc"
+#include "dsv4/Target/Passes.h.inc"
 } // namespace mlir::dsv4
 
 using namespace mlir;

@@ -3,9 +3,9 @@
 // `ld.lld -shared`), except that the linker runs under a time limit. Upstream's
 // ROCDL::linkObjectCode waits for ld.lld forever and offers no hook to bound it, so a hanging
 // linker would hang dsv4-opt: this pass is the one link step of the AMD pipeline.
+#include "dsv4/Target/Passes.h"
 #include "dsv4/Target/Toolkit.h"
 #include "dsv4/Target/WriteFile.h"
-#include "dsv4/Transforms/Passes.h"
 
 #include "mlir/Target/LLVM/ROCDL/Utils.h"
 
@@ -19,7 +19,7 @@
 
 namespace mlir::dsv4 {
 #define GEN_PASS_DEF_DSV4LINKHSACO
-#include "Passes.h.inc"
+#include "dsv4/Target/Passes.h.inc"
 } // namespace mlir::dsv4
 
 using namespace mlir;

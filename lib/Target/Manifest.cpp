@@ -3,7 +3,7 @@
 #include "dsv4/Target/Manifest.h"
 
 #include "dsv4/ABI/Manifest.h"
-#include "dsv4/Conversion/KernelABI.h"
+#include "dsv4/ABI/KernelABI.h"
 
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/LLVMIR/ROCDLDialect.h"

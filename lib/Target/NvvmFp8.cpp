@@ -1,5 +1,5 @@
 // dsv4-nvvm-fp8: FP8 truncations become the sm_89+ paired conversion (see Passes.td).
-#include "dsv4/Transforms/Passes.h"
+#include "dsv4/Target/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
@@ -8,7 +8,7 @@
 
 namespace mlir::dsv4 {
 #define GEN_PASS_DEF_DSV4NVVMFP8
-#include "Passes.h.inc"
+#include "dsv4/Target/Passes.h.inc"
 } // namespace mlir::dsv4
 
 using namespace mlir;

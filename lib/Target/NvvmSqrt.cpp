@@ -1,11 +1,11 @@
 // dsv4-nvvm-sqrt: libdevice's __nv_sqrtf, __nv_fabsf, __nv_fmaxf, __nv_fminf, __nv_rintf and
 // __nv_expf become llvm.intr.sqrt, fabs, maxnum, minnum, roundeven and exp, so the PTX twin
 // needs no libdevice (see Passes.td).
-#include "dsv4/Transforms/Passes.h"
+#include "dsv4/Target/Passes.h"
 
 namespace mlir::dsv4 {
 #define GEN_PASS_DEF_DSV4NVVMSQRT
-#include "Passes.h.inc"
+#include "dsv4/Target/Passes.h.inc"
 } // namespace mlir::dsv4
 
 using namespace mlir;

@@ -1,11 +1,11 @@
 // dsv4-write-code-objects: each gpu.binary object to `<kernel>.<chip>.<ext>` plus a side JSON
 // for tools: the manifest embedded in the object (docs/ABI.md), with the resources an HSACO's
 // own metadata reports; a kernel that needs scratch (or spills) is refused.
-#include "dsv4/Conversion/KernelABI.h"
+#include "dsv4/ABI/KernelABI.h"
+#include "dsv4/Target/Chips.h"
 #include "dsv4/Target/Manifest.h"
-#include "dsv4/Target/Toolkit.h"
+#include "dsv4/Target/Passes.h"
 #include "dsv4/Target/WriteFile.h"
-#include "dsv4/Transforms/Passes.h"
 
 #include "mlir/Target/LLVM/ROCDL/Utils.h"
 
@@ -18,7 +18,7 @@
 
 namespace mlir::dsv4 {
 #define GEN_PASS_DEF_DSV4WRITECODEOBJECTS
-#include "Passes.h.inc"
+#include "dsv4/Target/Passes.h.inc"
 } // namespace mlir::dsv4
 
 using namespace mlir;

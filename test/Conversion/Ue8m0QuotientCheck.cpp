@@ -4,7 +4,7 @@
 // line per type and exits 1 at the first amax where they differ.
 #include "dsv4/Conversion/CacheStore.h"
 #include "dsv4/Conversion/Ue8m0Quotient.h"
-#include "dsv4/Dialect/CacheLayout.h"
+#include "dsv4/Dialect/Dsv4/IR/CacheLayout.h"
 
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/MLIRContext.h"

@@ -1,9 +1,9 @@
 // dsv4-gen: writes the dsv4 IR of one kernel configuration (the input of dsv4-opt --dsv4-compile).
 #include "ToolSetup.h"
-#include "dsv4/Dialect/CacheLayout.h"
-#include "dsv4/Dialect/Dsv4.h"
+#include "dsv4/Dialect/Dsv4/IR/CacheLayout.h"
+#include "dsv4/Dialect/Dsv4/IR/Dsv4.h"
 #include "dsv4/Generator/BuildKernel.h"
-#include "dsv4/Target/Toolkit.h"
+#include "dsv4/Target/Chips.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"

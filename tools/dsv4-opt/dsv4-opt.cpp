@@ -1,6 +1,9 @@
 // dsv4-opt: mlir-opt with the dsv4 dialect, every dsv4 pass and pipeline, and upstream MLIR.
 #include "ToolSetup.h"
-#include "dsv4/Transforms/Passes.h"
+#include "dsv4/Conversion/Passes.h"
+#include "dsv4/Dialect/Dsv4/Transforms/Passes.h"
+#include "dsv4/Pipelines/Pipelines.h"
+#include "dsv4/Target/Passes.h"
 
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
@@ -14,6 +17,8 @@ int main(int argc, char **argv) {
   dsv4_tools::setUpTool();
   mlir::registerAllPasses();
   mlir::dsv4::registerDsv4Passes();
+  mlir::dsv4::registerDsv4ConversionPasses();
+  mlir::dsv4::registerDsv4TargetPasses();
   mlir::dsv4::registerDsv4Pipelines();
 
   mlir::DialectRegistry registry;

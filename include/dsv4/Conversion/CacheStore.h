@@ -4,7 +4,7 @@
 #ifndef DSV4_CONVERSION_CACHESTORE_H
 #define DSV4_CONVERSION_CACHESTORE_H
 
-#include "dsv4/Dialect/CacheLayout.h"
+#include "dsv4/Dialect/Dsv4/IR/CacheLayout.h"
 
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 

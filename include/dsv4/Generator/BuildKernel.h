@@ -3,7 +3,7 @@
 #ifndef DSV4_GENERATOR_BUILDKERNEL_H
 #define DSV4_GENERATOR_BUILDKERNEL_H
 
-#include "dsv4/Dialect/Dsv4.h"
+#include "dsv4/Dialect/Dsv4/IR/Dsv4.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"

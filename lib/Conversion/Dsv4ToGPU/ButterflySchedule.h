@@ -4,7 +4,7 @@
 #ifndef DSV4_CONVERSION_DSV4TOGPU_BUTTERFLYSCHEDULE_H
 #define DSV4_CONVERSION_DSV4TOGPU_BUTTERFLYSCHEDULE_H
 
-#include "dsv4/Dialect/Dsv4.h"
+#include "dsv4/Dialect/Dsv4/IR/Dsv4.h"
 
 #include "llvm/ADT/SmallVector.h"
 

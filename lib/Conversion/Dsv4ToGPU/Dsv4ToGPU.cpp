@@ -3,10 +3,10 @@
 // builds the kernel's signature and records what the manifest needs; KernelEmitter.cpp fills
 // in the body.
 #include "KernelEmitter.h"
+#include "dsv4/ABI/KernelABI.h"
 #include "dsv4/ABI/Manifest.h"
-#include "dsv4/Conversion/KernelABI.h"
-#include "dsv4/Target/Toolkit.h"
-#include "dsv4/Transforms/Passes.h"
+#include "dsv4/Conversion/Passes.h"
+#include "dsv4/Target/Chips.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -19,7 +19,7 @@
 
 namespace mlir::dsv4 {
 #define GEN_PASS_DEF_CONVERTDSV4TOGPU
-#include "Passes.h.inc"
+#include "dsv4/Conversion/Passes.h.inc"
 } // namespace mlir::dsv4
 
 using namespace mlir;

@@ -1,8 +1,8 @@
 // dsv4-host-launch: the launch of a dsv4 kernel from IR (see HostLaunch.h). Parameter
 // positions come from KernelABI.h, like the kernel's own signature.
 #include "HostLaunch.h"
-#include "dsv4/Conversion/KernelABI.h"
-#include "dsv4/Transforms/Passes.h"
+#include "dsv4/ABI/KernelABI.h"
+#include "dsv4/Conversion/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -13,7 +13,7 @@
 
 namespace mlir::dsv4 {
 #define GEN_PASS_DEF_DSV4HOSTLAUNCH
-#include "Passes.h.inc"
+#include "dsv4/Conversion/Passes.h.inc"
 } // namespace mlir::dsv4
 
 using namespace mlir;

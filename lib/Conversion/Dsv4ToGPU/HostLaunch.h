@@ -4,7 +4,7 @@
 #ifndef DSV4_CONVERSION_DSV4TOGPU_HOSTLAUNCH_H
 #define DSV4_CONVERSION_DSV4TOGPU_HOSTLAUNCH_H
 
-#include "dsv4/Dialect/Dsv4.h"
+#include "dsv4/Dialect/Dsv4/IR/Dsv4.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 

@@ -2,7 +2,7 @@
 #include "KernelEmitter.h"
 #include "StoreEmitter.h"
 #include "dsv4/Conversion/CompressWindow.h"
-#include "dsv4/Conversion/KernelABI.h"
+#include "dsv4/ABI/KernelABI.h"
 #include "dsv4/Conversion/WorkItems.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -228,8 +228,9 @@ private:
     } else {
       SmallVector<Value> plan = ifElse(inRange, [&]() -> SmallVector<Value> {
         Value base = arith::MulIOp::create(b, item, planRowStride);
-        Value positionAt = arith::AddIOp::create(b, base, index(2));
-        return {memref::LoadOp::create(b, handle, ValueRange{base}),
+        Value rowAt = arith::AddIOp::create(b, base, index(kPlanRowField));
+        Value positionAt = arith::AddIOp::create(b, base, index(kPlanPositionField));
+        return {memref::LoadOp::create(b, handle, ValueRange{rowAt}),
                 memref::LoadOp::create(b, handle, ValueRange{positionAt})};
       }, {i32(-1), i32(0)});
       workItem = emitPrefillItem(b, plan[0], plan[1], ratio, numPositions);

@@ -7,7 +7,7 @@
 
 #include "ButterflySchedule.h"
 #include "dsv4/ABI/Limits.h"
-#include "dsv4/Dialect/Dsv4.h"
+#include "dsv4/Dialect/Dsv4/IR/Dsv4.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"

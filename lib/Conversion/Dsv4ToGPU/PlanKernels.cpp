@@ -4,12 +4,12 @@
 // kept; the dialect has verified it against the op's spec.
 #include "KernelShape.h"
 #include "dsv4/ABI/Limits.h"
-#include "dsv4/Target/Toolkit.h"
-#include "dsv4/Transforms/Passes.h"
+#include "dsv4/Conversion/Passes.h"
+#include "dsv4/Target/Chips.h"
 
 namespace mlir::dsv4 {
 #define GEN_PASS_DEF_DSV4PLANKERNELS
-#include "Passes.h.inc"
+#include "dsv4/Conversion/Passes.h.inc"
 } // namespace mlir::dsv4
 
 using namespace mlir;

@@ -9,9 +9,10 @@
 #include "LoopBuilders.h"
 #include "QuantizeStore.h"
 
+#include "dsv4/ABI/KernelABI.h"
 #include "dsv4/Conversion/Constants.h"
+#include "dsv4/Conversion/Passes.h"
 #include "dsv4/Conversion/WorkItems.h"
-#include "dsv4/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SCF/Utils/Utils.h"
@@ -22,7 +23,7 @@
 
 namespace mlir::dsv4 {
 #define GEN_PASS_DEF_CONVERTDSV4TOLOOPS
-#include "Passes.h.inc"
+#include "dsv4/Conversion/Passes.h.inc"
 } // namespace mlir::dsv4
 
 using namespace mlir;
@@ -639,7 +640,8 @@ CompressItem loadCompressItem(ImplicitLocOpBuilder &b, const StateWindows &windo
 
 /// The prefill plan row of an item: (t, request, p, window_len), or (-1, request, -1, 0)
 /// when it produces no row.
-std::array<Value, 4> planRowOf(ImplicitLocOpBuilder &b, const CompressItem &item, Value t) {
+std::array<Value, kNumPlanFields> planRowOf(ImplicitLocOpBuilder &b, const CompressItem &item,
+                                            Value t) {
   auto orElse = [&](Value value, int64_t skipped) -> Value {
     return arith::SelectOp::create(b, item.produces, value, i32Const(b, skipped));
   };
@@ -708,9 +710,10 @@ struct FusedCompressStoreLowering : OpRewritePattern<FusedCompressStoreOp> {
     Value numItems =
         arith::MinUIOp::create(b, numTokens, memref::DimOp::create(b, positions, 0));
     auto itemOf = [&](Value t) {
-      std::array<Value, 4> planRow =
+      std::array<Value, kNumPlanFields> planRow =
           planRowOf(b, loadCompressItem(b, windows, tokenReq, positions, t), t);
-      return emitPrefillItem(b, planRow[0], planRow[2], op.getRatio(), numPositions);
+      return emitPrefillItem(b, planRow[kPlanRowField], planRow[kPlanPositionField],
+                             op.getRatio(), numPositions);
     };
     // The item stores: its request and position are read again for the pooling.
     auto fillToken = [&](const WorkItem &item, Value t, const TokenScratch &token) {

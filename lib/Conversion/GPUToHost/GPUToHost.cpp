@@ -3,7 +3,7 @@
 // the kernel's own IR on the CPU.
 #include "WorkgroupEmulator.h"
 #include "dsv4/Conversion/CacheStore.h"
-#include "dsv4/Transforms/Passes.h"
+#include "dsv4/Conversion/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 
@@ -11,7 +11,7 @@
 
 namespace mlir::dsv4 {
 #define GEN_PASS_DEF_CONVERTGPUTOHOST
-#include "Passes.h.inc"
+#include "dsv4/Conversion/Passes.h.inc"
 } // namespace mlir::dsv4
 
 using namespace mlir;

@@ -1,6 +1,6 @@
 // Turns one gpu.func kernel into a host func.func that runs its workgroups one after the other
 // and, inside a workgroup, each piece of the kernel between two synchronizations for every
-// thread in turn (convert-gpu-to-host, dialect/Passes.td).
+// thread in turn (convert-gpu-to-host, include/dsv4/Conversion/Passes.td).
 #ifndef DSV4_CONVERSION_GPUTOHOST_WORKGROUPEMULATOR_H
 #define DSV4_CONVERSION_GPUTOHOST_WORKGROUPEMULATOR_H
 

@@ -1,7 +1,7 @@
 // RUN: dsv4-opt %s -split-input-file -verify-diagnostics
 
-// Every message of #dsv4.spec's and #dsv4.plan's verifiers (lib/Dialect/Dsv4Attrs.cpp). The
-// limits they share with the ops' verifiers are worded the same (lib/Dialect/Checks.cpp).
+// Every message of #dsv4.spec's and #dsv4.plan's verifiers (lib/Dialect/Dsv4/IR/Dsv4Attrs.cpp). The
+// limits they share with the ops' verifiers are worded the same (lib/Dialect/Dsv4/IR/Checks.cpp).
 
 // expected-error @+1 {{head dim must be a power of two in [64, 4096], got 96}}
 func.func private @head_dim() attributes {s = #dsv4.spec<mode = decode, head_dim = 96, rope_dim = 64, kv_type = f32, weight_type = f32, ratio = 4, eps = 1.0e-06 : f32>}

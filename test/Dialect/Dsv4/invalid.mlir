@@ -1,5 +1,5 @@
-// Every verifier rule of the dsv4 ops, with its exact message (lib/Dialect/Dsv4Ops.cpp and the
-// ODS type constraints of dialect/Dsv4Ops.td).
+// Every verifier rule of the dsv4 ops, with its exact message (lib/Dialect/Dsv4/IR/Dsv4Ops.cpp and the
+// ODS type constraints of include/dsv4/Dialect/Dsv4/IR/Dsv4Ops.td).
 // RUN: dsv4-opt %s -split-input-file -verify-diagnostics
 
 func.func @head_dim_not_pow2(%kv: tensor<?x384xf32>, %items: tensor<?x2xi32>) -> tensor<?x384xf32> {

@@ -1,7 +1,8 @@
-// The kernel parameters of dsv4/ABI/KernelArgs.def as C++ constants for the compiler: the
-// kernel's signature, its body and the manifest writer all read these.
-#ifndef DSV4_CONVERSION_KERNELABI_H
-#define DSV4_CONVERSION_KERNELABI_H
+// The kernel parameters of dsv4/ABI/KernelArgs.def and the plan columns of Handle.def as C++
+// constants for the compiler: the kernel's signature, its body, the verifiers and the manifest
+// writer all read these.
+#ifndef DSV4_ABI_KERNELABI_H
+#define DSV4_ABI_KERNELABI_H
 
 #include "llvm/ADT/StringRef.h"
 
@@ -61,6 +62,17 @@ constexpr llvm::StringLiteral kCompressKernelArgKinds[kNumCompressKernelArgs] = 
 #include "dsv4/ABI/KernelArgs.def"
 };
 
+/// Columns of the prefill plan a kernel's handle points at (Handle.def), in order.
+enum PlanField : unsigned {
+#define DSV4_PLAN_FIELD(Name, name) kPlan##Name##Field,
+#include "dsv4/ABI/Handle.def"
+  kNumPlanFields
+};
+constexpr llvm::StringLiteral kPlanFieldNames[kNumPlanFields] = {
+#define DSV4_PLAN_FIELD(Name, name) #name,
+#include "dsv4/ABI/Handle.def"
+};
+
 } // namespace mlir::dsv4
 
-#endif // DSV4_CONVERSION_KERNELABI_H
+#endif // DSV4_ABI_KERNELABI_H

@@ -2,8 +2,8 @@
 // Checks.h, the ones the ops' verifiers use.
 #include "Checks.h"
 #include "dsv4/ABI/Limits.h"
-#include "dsv4/Dialect/CacheLayout.h"
-#include "dsv4/Dialect/Dsv4.h"
+#include "dsv4/Dialect/Dsv4/IR/CacheLayout.h"
+#include "dsv4/Dialect/Dsv4/IR/Dsv4.h"
 
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/MathExtras.h"

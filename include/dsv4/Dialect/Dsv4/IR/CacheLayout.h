@@ -3,7 +3,7 @@
 #ifndef DSV4_DIALECT_CACHELAYOUT_H
 #define DSV4_DIALECT_CACHELAYOUT_H
 
-#include "dsv4/Dialect/Dsv4.h"
+#include "dsv4/Dialect/Dsv4/IR/Dsv4.h"
 
 namespace mlir::dsv4 {
 

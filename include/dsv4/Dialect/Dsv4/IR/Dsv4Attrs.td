@@ -38,7 +38,7 @@ def Dsv4_ScaleFormat : I32EnumAttr<"ScaleFormat",
 }
 
 // Printed as a bare keyword: `dsv4.paged_store decode indexer ...`. The byte geometry of each
-// layout lives in one place, include/dsv4/Dialect/CacheLayout.h.
+// layout lives in one place, include/dsv4/Dialect/Dsv4/IR/CacheLayout.h.
 def Dsv4_CacheLayout : I32EnumAttr<"CacheLayout",
     "the byte layout of a paged cache", [
       // 128 FP8 channels, one f32 scale per row: 132 bytes per token.

@@ -1,7 +1,10 @@
 // Named pipelines of dsv4-opt: `dsv4-cpu-reference` (JIT-runnable host code) and
 // `dsv4-compile` (dsv4 ops to a code object file and its manifest).
-#include "dsv4/Target/Toolkit.h"
-#include "dsv4/Transforms/Passes.h"
+#include "dsv4/Pipelines/Pipelines.h"
+#include "dsv4/Conversion/Passes.h"
+#include "dsv4/Dialect/Dsv4/Transforms/Passes.h"
+#include "dsv4/Target/Chips.h"
+#include "dsv4/Target/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"

@@ -1,15 +1,15 @@
 // dsv4-fuse: rms_norm -> rope (-> hadamard) becomes one dsv4.fused_epilogue, a
 // fused_epilogue -> quantize -> paged_store becomes one dsv4.fused_store, and a compress_pool
 // whose rows and plan feed a fused_store becomes one dsv4.fused_compress_store.
-#include "dsv4/Dialect/CacheLayout.h"
-#include "dsv4/Transforms/Passes.h"
+#include "dsv4/Dialect/Dsv4/IR/CacheLayout.h"
+#include "dsv4/Dialect/Dsv4/Transforms/Passes.h"
 
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::dsv4 {
 #define GEN_PASS_DEF_DSV4FUSE
-#include "Passes.h.inc"
+#include "dsv4/Dialect/Dsv4/Transforms/Passes.h.inc"
 } // namespace mlir::dsv4
 
 using namespace mlir;

@@ -1,5 +1,5 @@
 // Registration of the dsv4 dialect and the generated op/enum/attribute definitions.
-#include "dsv4/Dialect/Dsv4.h"
+#include "dsv4/Dialect/Dsv4/IR/Dsv4.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
@@ -8,20 +8,20 @@
 using namespace mlir;
 using namespace mlir::dsv4;
 
-#include "Dsv4OpsDialect.cpp.inc"
-#include "Dsv4Enums.cpp.inc"
+#include "dsv4/Dialect/Dsv4/IR/Dsv4OpsDialect.cpp.inc"
+#include "dsv4/Dialect/Dsv4/IR/Dsv4Enums.cpp.inc"
 
 #define GET_ATTRDEF_CLASSES
-#include "Dsv4Attrs.cpp.inc"
+#include "dsv4/Dialect/Dsv4/IR/Dsv4Attrs.cpp.inc"
 
 void Dsv4Dialect::initialize() {
   addAttributes<
 #define GET_ATTRDEF_LIST
-#include "Dsv4Attrs.cpp.inc"
+#include "dsv4/Dialect/Dsv4/IR/Dsv4Attrs.cpp.inc"
       >();
   addOperations<
 #define GET_OP_LIST
-#include "Dsv4Ops.cpp.inc"
+#include "dsv4/Dialect/Dsv4/IR/Dsv4Ops.cpp.inc"
       >();
 }
 

@@ -1,14 +1,16 @@
 // Verifiers and canonicalizations of the dsv4 ops. Every message here has a case in
 // test/Dialect/Dsv4/invalid.mlir.
 #include "Checks.h"
+#include "dsv4/ABI/KernelABI.h"
 #include "dsv4/ABI/Limits.h"
-#include "dsv4/Dialect/CacheLayout.h"
-#include "dsv4/Dialect/Dsv4.h"
+#include "dsv4/Dialect/Dsv4/IR/CacheLayout.h"
+#include "dsv4/Dialect/Dsv4/IR/Dsv4.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
 
 #include <cmath>
 
@@ -16,7 +18,7 @@ using namespace mlir;
 using namespace mlir::dsv4;
 
 #define GET_OP_CLASSES
-#include "Dsv4Ops.cpp.inc"
+#include "dsv4/Dialect/Dsv4/IR/Dsv4Ops.cpp.inc"
 
 namespace {
 /// Emits an error at `op`, for the shared checks of Checks.h.
@@ -63,9 +65,9 @@ LogicalResult verifyRope(Operation *op, int64_t ropeDim, Value freqs, int64_t he
 
 LogicalResult verifyPlan(Operation *op, Value plan) {
   auto type = cast<RankedTensorType>(plan.getType());
-  if (type.getRank() != 2 || type.getDimSize(1) != 4)
-    return op->emitOpError()
-           << "plan must be [M, 4] of (row, batch_id, position, window_len), got " << type;
+  if (type.getRank() != 2 || type.getDimSize(1) != kNumPlanFields)
+    return op->emitOpError() << "plan must be [M, " << int64_t(kNumPlanFields) << "] of ("
+                             << llvm::join(ArrayRef(kPlanFieldNames), ", ") << "), got " << type;
   return success();
 }
 
