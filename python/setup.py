@@ -26,6 +26,7 @@ except ImportError:
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SHIM = "libdsv4_runtime.so"
+ABI_DIR = ROOT / "include" / "dsv4" / "ABI"
 
 
 class BuildPyWithRuntime(build_py):
@@ -33,6 +34,8 @@ class BuildPyWithRuntime(build_py):
 
     def run(self):
         super().run()
+        # The ABI tables' Python face, generated from include/dsv4/ABI/*.def for this build.
+        (Path(self.build_lib) / "dsv4" / "_abi.py").write_text(_generate_abi().render(ABI_DIR))
         target = Path(self.build_lib) / "dsv4" / SHIM
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(self._shim(), target)
@@ -103,6 +106,13 @@ def _package_library_module():
     sys.path.insert(0, str(HERE))
     from dsv4 import library
     return library
+
+
+def _generate_abi():
+    """python/generate_abi.py, which writes dsv4/_abi.py from the ABI tables."""
+    sys.path.insert(0, str(HERE))
+    import generate_abi
+    return generate_abi
 
 
 class BinaryDistribution(Distribution):

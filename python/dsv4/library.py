@@ -36,6 +36,7 @@ import subprocess
 import threading
 from pathlib import Path
 
+from . import _abi
 from .version import __version__
 
 __all__ = ["CHIPS", "Config", "KernelFiles", "KernelNotFound", "cache_dir", "check_kernel",
@@ -59,7 +60,7 @@ _WEIGHT_DTYPES = ("f32", "bf16")
 _FP8_LAYOUTS = ("indexer", "main")
 _LAYOUTS = (*_FP8_LAYOUTS, "indexer_mxfp4")
 DEFAULT_PAGE_SIZE = 64          # dsv4-gen's --page-size default
-# The limits the compiler checks (#dsv4.spec's verifier, lib/Dialect/Checks.cpp): the
+# The limits the compiler checks (#dsv4.spec's verifier, lib/Dialect/Dsv4/IR/Checks.cpp): the
 # sizes its address arithmetic multiplies, so a configuration outside them is refused here
 # before it reaches a compiler, a cache folder or a key.
 MIN_HEAD_DIM, MAX_HEAD_DIM = 64, 4096   # D, a power of two; R is even in [2, D]
@@ -150,15 +151,15 @@ class Config:
         """Each number field as a Python int or float, so that equal configurations compare,
         hash and key equal whatever scalar type they came as; the fields that are no number."""
         problems = []
-        for name, convert, kind in (("head_dim", _as_int, "an integer"),
-                                    ("rope_dim", _as_int, "an integer"),
-                                    ("ratio", _as_int, "an integer"),
-                                    ("page_size", _as_int, "an integer"),
-                                    ("state_block_size", _as_int, "an integer or None"),
-                                    ("eps", _as_float, "a real number"),
-                                    ("scale", _as_float, "a real number or None")):
+        for name, convert, kind in ((_abi.HEAD_DIM, _as_int, "an integer"),
+                                    (_abi.ROPE_DIM, _as_int, "an integer"),
+                                    (_abi.RATIO, _as_int, "an integer"),
+                                    (_abi.PAGE_SIZE, _as_int, "an integer"),
+                                    (_abi.STATE_BLOCK_SIZE, _as_int, "an integer or None"),
+                                    (_abi.EPS, _as_float, "a real number"),
+                                    (_abi.SCALE, _as_float, "a real number or None")):
             value = getattr(self, name)
-            if name in ("scale", "state_block_size") and value is None:
+            if name in (_abi.SCALE, _abi.STATE_BLOCK_SIZE) and value is None:
                 continue
             number = convert(value)
             if number is None:
@@ -174,9 +175,10 @@ class Config:
 
     def _check_names(self):
         problems = []
-        for name, allowed, text in (("mode", _MODES, "decode, prefill or compress"),
-                                    ("kv_dtype", _KV_DTYPES, f"one of {_KV_DTYPES}"),
-                                    ("weight_dtype", _WEIGHT_DTYPES, f"one of {_WEIGHT_DTYPES}")):
+        for name, allowed, text in (
+                (_abi.MODE, _MODES, "decode, prefill or compress"),
+                (_abi.KV_DTYPE, _KV_DTYPES, f"one of {_KV_DTYPES}"),
+                (_abi.WEIGHT_DTYPE, _WEIGHT_DTYPES, f"one of {_WEIGHT_DTYPES}")):
             value = getattr(self, name)
             if not isinstance(value, str) or value not in allowed:
                 problems.append(f"{name.replace('_', ' ')} {value!r} is not {text}")
@@ -299,36 +301,37 @@ class Config:
         m = manifest
         if not isinstance(m, dict):
             raise ValueError(f"{type(m).__name__} is not a JSON object")
-        layout = m.get("layout")
-        compress = m.get("mode") == COMPRESS_MODE
+        layout = m.get(_abi.LAYOUT)
+        compress = m.get(_abi.MODE) == COMPRESS_MODE
         missing = [k for k in _CONFIG_KEYS if k not in m]
-        missing += ["page_size"] if layout is not None and "page_size" not in m else []
+        missing += [_abi.PAGE_SIZE] if layout is not None and _abi.PAGE_SIZE not in m else []
         missing += [k for k in _COMPRESS_CONFIG_KEYS if compress and k not in m]
         if missing:
             raise ValueError(f"lacks {', '.join(missing)}")
-        return cls(mode=m["mode"], head_dim=m["head_dim"], rope_dim=m["rope_dim"],
-                   kv_dtype=m["kv_dtype"], weight_dtype=m["weight_dtype"], eps=m["eps"],
-                   ratio=m["ratio"], rotate=m["rotate"],
-                   scale=m["scale"] if m["rotate"] is True else None, layout=layout,
-                   page_size=m["page_size"] if layout is not None else DEFAULT_PAGE_SIZE,
-                   overlap=m["overlap"] if compress else None,
-                   state_block_size=m["state_block_size"] if compress else None)
+        return cls(mode=m[_abi.MODE], head_dim=m[_abi.HEAD_DIM], rope_dim=m[_abi.ROPE_DIM],
+                   kv_dtype=m[_abi.KV_DTYPE], weight_dtype=m[_abi.WEIGHT_DTYPE], eps=m[_abi.EPS],
+                   ratio=m[_abi.RATIO], rotate=m[_abi.ROTATE],
+                   scale=m[_abi.SCALE] if m[_abi.ROTATE] is True else None, layout=layout,
+                   page_size=m[_abi.PAGE_SIZE] if layout is not None else DEFAULT_PAGE_SIZE,
+                   overlap=m[_abi.OVERLAP] if compress else None,
+                   state_block_size=m[_abi.STATE_BLOCK_SIZE] if compress else None)
 
 
 # The manifest keys of a configuration (Config.from_manifest), and those of a whole manifest.
-_CONFIG_KEYS = ("mode", "rotate", "head_dim", "rope_dim", "ratio", "eps", "scale", "kv_dtype",
-                "weight_dtype")
-_MANIFEST_KEYS = ("kernel", "binary", "chip", *_CONFIG_KEYS)
+_CONFIG_KEYS = (_abi.MODE, _abi.ROTATE, _abi.HEAD_DIM, _abi.ROPE_DIM, _abi.RATIO, _abi.EPS,
+                _abi.SCALE, _abi.KV_DTYPE, _abi.WEIGHT_DTYPE)
+_MANIFEST_KEYS = (_abi.KERNEL, _abi.BINARY, _abi.CHIP, *_CONFIG_KEYS)
 # A store kernel's manifest has these too (docs/ABI.md), and fp8_type for an FP8 layout; an
 # in-place one has none of them.
-_STORE_KEYS = ("layout", "page_size", "cache_align")
+_STORE_KEYS = (_abi.LAYOUT, _abi.PAGE_SIZE, _abi.CACHE_ALIGN)
 # A compress kernel's configuration keys, and those its whole manifest has besides a store's.
-_COMPRESS_CONFIG_KEYS = ("overlap", "state_block_size")
-_COMPRESS_KEYS = (*_COMPRESS_CONFIG_KEYS, "state_align", "state_stride_multiple")
+_COMPRESS_CONFIG_KEYS = (_abi.OVERLAP, _abi.STATE_BLOCK_SIZE)
+_COMPRESS_KEYS = (*_COMPRESS_CONFIG_KEYS, _abi.STATE_ALIGN, _abi.STATE_STRIDE_MULTIPLE)
 # What an index entry holds besides "manifest": the fields Config.from_manifest reads (null
 # where the kernel has none).
-_INDEX_KEYS = ("binary", "chip", *(k for k in _MANIFEST_KEYS if k not in ("binary", "chip")),
-               "layout", "page_size", *_COMPRESS_CONFIG_KEYS)
+_INDEX_KEYS = (_abi.BINARY, _abi.CHIP,
+               *(k for k in _MANIFEST_KEYS if k not in (_abi.BINARY, _abi.CHIP)),
+               _abi.LAYOUT, _abi.PAGE_SIZE, *_COMPRESS_CONFIG_KEYS)
 
 
 def _check_chip(chip):
@@ -381,22 +384,22 @@ def read_manifest(path):
     and no runtime shim."""
     path = Path(path)
     manifest = _read_json(path, "dsv4 manifest", _MAX_MANIFEST_BYTES)
-    if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
+    if not isinstance(manifest, dict) or manifest.get(_abi.FORMAT) != MANIFEST_FORMAT:
         raise ValueError(f"'{path}' is not a {MANIFEST_FORMAT} manifest")
     missing = [k for k in _MANIFEST_KEYS if k not in manifest]
-    if manifest.get("mode") == COMPRESS_MODE:
+    if manifest.get(_abi.MODE) == COMPRESS_MODE:
         missing += [k for k in _COMPRESS_KEYS if k not in manifest]
-    if "layout" in manifest:
+    if _abi.LAYOUT in manifest:
         missing += [k for k in _STORE_KEYS if k not in manifest]
-        if manifest["layout"] in _FP8_LAYOUTS and "fp8_type" not in manifest:
-            missing.append("fp8_type")
+        if manifest[_abi.LAYOUT] in _FP8_LAYOUTS and _abi.FP8_TYPE not in manifest:
+            missing.append(_abi.FP8_TYPE)
     if missing:
         raise ValueError(f"manifest '{path}' lacks {', '.join(missing)}")
     try:
-        for key in ("kernel", "chip"):
+        for key in (_abi.KERNEL, _abi.CHIP):
             if not isinstance(manifest[key], str):
                 raise ValueError(f"{key} {manifest[key]!r} is not a string")
-        _in_folder(path.parent, manifest["binary"], "binary")
+        _in_folder(path.parent, manifest[_abi.BINARY], _abi.BINARY)
         Config.from_manifest(manifest)
     except ValueError as e:
         raise ValueError(f"manifest '{path}': {e}") from None
@@ -421,11 +424,11 @@ def write_index(folder):
         if path.name == INDEX_NAME:
             continue
         m = read_manifest(path)
-        if not (folder / m["binary"]).is_file():
+        if not (folder / m[_abi.BINARY]).is_file():
             raise ValueError(f"manifest '{path}' names the code object '{m['binary']}', which "
                              f"is not a file in '{folder}'")
         entries.append({"manifest": path.name, **{k: m.get(k) for k in _INDEX_KEYS}})
-    index = {"format": INDEX_FORMAT, "version": __version__, "kernels": entries}
+    index = {_abi.FORMAT: INDEX_FORMAT, "version": __version__, "kernels": entries}
     _write_atomically(folder / INDEX_NAME, json.dumps(index, indent=1) + "\n")
     return len(entries)
 
@@ -495,7 +498,7 @@ def _read_index(folder):
     index = _read_json(path, "dsv4 kernel index", _MAX_INDEX_BYTES, missing_ok=True)
     if index is None:
         return []
-    if not isinstance(index, dict) or index.get("format") != INDEX_FORMAT:
+    if not isinstance(index, dict) or index.get(_abi.FORMAT) != INDEX_FORMAT:
         raise ValueError(f"'{path}' is not a {INDEX_FORMAT} index (rewrite it with "
                          f"`python3 -m dsv4 --index {folder}`)")
     kernels = index.get("kernels")
@@ -506,10 +509,10 @@ def _read_index(folder):
         try:
             if not isinstance(entry, dict):
                 raise ValueError(f"{type(entry).__name__} is not a JSON object")
-            if not isinstance(entry.get("chip"), str):
+            if not isinstance(entry.get(_abi.CHIP), str):
                 raise ValueError(f"chip {entry.get('chip')!r} is not a string")
-            entries.append(_IndexEntry(entry["chip"], Config.from_manifest(entry),
-                                       _in_folder(folder, entry.get("binary"), "binary"),
+            entries.append(_IndexEntry(entry[_abi.CHIP], Config.from_manifest(entry),
+                                       _in_folder(folder, entry.get(_abi.BINARY), _abi.BINARY),
                                        _in_folder(folder, entry.get("manifest"), "manifest")))
         except ValueError as e:
             raise ValueError(f"dsv4 kernel index '{path}', kernel {number}: {e}") from None
@@ -535,7 +538,7 @@ def library_files(folder):
         # _read_index confines every name to the index's own folder ("../x" would be copied
         # over the package); what is left is that each file is there.
         for entry in _read_index(folder / sub):
-            for key, path in (("binary", entry.binary), ("manifest", entry.manifest)):
+            for key, path in ((_abi.BINARY, entry.binary), ("manifest", entry.manifest)):
                 if not path.is_file():
                     raise ValueError(f"'{folder / sub / INDEX_NAME}' lists {key} "
                                      f"{path.name!r}, which is not a file in '{folder / sub}'")
@@ -667,8 +670,8 @@ def _read_cache_entry(folder, config, chip):
             m = read_manifest(path)
         except ValueError as e:
             raise _DamagedEntry(str(e)) from None
-        if m["chip"] == chip and config.matches(m):
-            binary = folder / m["binary"]
+        if m[_abi.CHIP] == chip and config.matches(m):
+            binary = folder / m[_abi.BINARY]
             if not _is_cached_file(binary):
                 raise _DamagedEntry(f"'{binary}' is missing, empty or not a regular file")
             return KernelFiles(binary, path, "cache")
@@ -891,7 +894,7 @@ def _load(config, chip, activate):
 def _load_files(files, config, chip, activate):
     from .runtime import Dsv4Error, Kernel
     manifest = read_manifest(files.manifest)
-    if manifest["chip"] != chip or not config.matches(manifest):
+    if manifest[_abi.CHIP] != chip or not config.matches(manifest):
         raise KernelNotFound(f"'{files.manifest}' is not a kernel for {config} on "
                              f"{chip}: the library index or cache is stale")
     with activate():
@@ -903,7 +906,7 @@ def _load_files(files, config, chip, activate):
             raise Dsv4Error(e.status, f"cannot load the {files.origin} kernel "
                                       f"'{files.binary}': {detail}") from None
     try:  # a file replaced under its entry must not launch as the entry's kernel
-        check_kernel(kernel, config, name=manifest["kernel"])
+        check_kernel(kernel, config, name=manifest[_abi.KERNEL])
     except ValueError:
         kernel.close()
         raise
@@ -915,25 +918,26 @@ def _load_files(files, config, chip, activate):
 def _loaded_identity(kernel):
     """The configuration facts of a loaded kernel, as the shim read them from the manifest
     inside its code object (which must give back its digest), in _config_identity's terms."""
-    return {"mode": kernel.mode, "head_dim": kernel.head_dim, "rope_dim": kernel.rope_dim,
-            "kv_dtype": kernel.kv_dtype, "weight_dtype": kernel.weight_dtype,
-            "ratio": kernel.ratio, "rotate": kernel.rotate, "eps": kernel.eps,
-            "scale": kernel.scale if kernel.rotate else None, "layout": kernel.layout,
-            "page_size": kernel.page_size,
-            "overlap": kernel.overlap if kernel.mode == COMPRESS_MODE else None,
-            "state_block_size": kernel.state_block_size or None}
+    return {_abi.MODE: kernel.mode, _abi.HEAD_DIM: kernel.head_dim, _abi.ROPE_DIM: kernel.rope_dim,
+            _abi.KV_DTYPE: kernel.kv_dtype, _abi.WEIGHT_DTYPE: kernel.weight_dtype,
+            _abi.RATIO: kernel.ratio, _abi.ROTATE: kernel.rotate, _abi.EPS: kernel.eps,
+            _abi.SCALE: kernel.scale if kernel.rotate else None, _abi.LAYOUT: kernel.layout,
+            _abi.PAGE_SIZE: kernel.page_size,
+            _abi.OVERLAP: kernel.overlap if kernel.mode == COMPRESS_MODE else None,
+            _abi.STATE_BLOCK_SIZE: kernel.state_block_size or None}
 
 
 def _config_identity(config):
     """Every fact of `config` a call relies on: eps and scale as the kernel holds them (f32; a
     kernel that does not rotate has no scale), the page size of a store only (the shim reports
     0 for an in-place kernel)."""
-    return {"mode": config.mode, "head_dim": config.head_dim, "rope_dim": config.rope_dim,
-            "kv_dtype": config.kv_dtype, "weight_dtype": config.weight_dtype,
-            "ratio": config.ratio, "rotate": config.rotate, "eps": _f32(config.eps),
-            "scale": config.effective_scale if config.rotate else None, "layout": config.layout,
-            "page_size": config.page_size if config.layout else 0, "overlap": config.overlap,
-            "state_block_size": config.state_block_size}
+    return {_abi.MODE: config.mode, _abi.HEAD_DIM: config.head_dim, _abi.ROPE_DIM: config.rope_dim,
+            _abi.KV_DTYPE: config.kv_dtype, _abi.WEIGHT_DTYPE: config.weight_dtype,
+            _abi.RATIO: config.ratio, _abi.ROTATE: config.rotate, _abi.EPS: _f32(config.eps),
+            _abi.SCALE: config.effective_scale if config.rotate else None,
+            _abi.LAYOUT: config.layout,
+            _abi.PAGE_SIZE: config.page_size if config.layout else 0, _abi.OVERLAP: config.overlap,
+            _abi.STATE_BLOCK_SIZE: config.state_block_size}
 
 
 def check_kernel(kernel, config, name=None):

@@ -8,6 +8,8 @@ import ctypes
 import os
 from pathlib import Path
 
+from . import _abi
+
 __all__ = ["Dsv4Error", "Kernel", "compress_norm_rope_hadamard_inplace",
            "compress_norm_rope_quantize_store", "compress_quantize_store"]
 
@@ -19,7 +21,7 @@ HANDLE_PREFILL_PLAN = 2
 HANDLE_COMPRESS_TOKENS = 3
 _LAYOUTS = {None: 1, "indexer": 2, "main": 3, "indexer_mxfp4": 4}
 _LAYOUT_NAMES = {v: k for k, v in _LAYOUTS.items()}
-_PLAN_FIELDS = 4  # (row, batch_id, position, window_len)
+_PLAN_FIELDS = len(_abi.PLAN_FIELDS)
 
 
 class Dsv4Error(RuntimeError):
@@ -30,50 +32,28 @@ class Dsv4Error(RuntimeError):
         self.status = status
 
 
+# C types of dsv4_launch_args' fields: a kernel argument's kind (scalars are int64_t so that a
+# value past INT32_MAX is reported, not truncated) or a launch fact's type.
+_FIELD_TYPES = {"ptr": ctypes.c_void_p, "i32": ctypes.c_int64, "i64": ctypes.c_int64,
+                "int32_t": ctypes.c_int32, "int64_t": ctypes.c_int64, "float": ctypes.c_float}
+
+
+def _fields(kernel_args, call):
+    """ctypes fields of a launch struct: the kernel's arguments, then the launch facts every
+    call states and `call`'s own ("kv" or "compress"), as dsv4_runtime.h lays them out."""
+    return ([(name, _FIELD_TYPES[kind]) for name, kind in kernel_args]
+            + [(name, _FIELD_TYPES[ctype]) for ctype, name, calls in _abi.LAUNCH_FACTS
+               if calls in ("all", call)])
+
+
 class _LaunchArgs(ctypes.Structure):
-    # Field for field dsv4_launch_args: the kernel's arguments in the order of
-    # include/dsv4/ABI/KernelArgs.def (pointers, then int64 scalars; then the
-    # store kernel's), then the call's own facts (include/dsv4/ABI/LaunchFacts.def).
-    # test/Runtime/python.test holds this against the C struct.
-    _fields_ = [
-        ("kv", ctypes.c_void_p), ("weight", ctypes.c_void_p),
-        ("freqs", ctypes.c_void_p), ("handle", ctypes.c_void_p),
-        ("num_items", ctypes.c_int64), ("num_rows", ctypes.c_int64),
-        ("kv_row_stride", ctypes.c_int64), ("num_positions", ctypes.c_int64),
-        ("freqs_row_stride", ctypes.c_int64), ("plan_row_stride", ctypes.c_int64),
-        ("out_loc", ctypes.c_void_p), ("cache", ctypes.c_void_p),
-        ("cache_bytes", ctypes.c_int64),
-        ("kv_dtype", ctypes.c_int32), ("weight_dtype", ctypes.c_int32),
-        ("handle_kind", ctypes.c_int32), ("eps", ctypes.c_float),
-        ("weight_len", ctypes.c_int64), ("freqs_width", ctypes.c_int64),
-        ("head_dim", ctypes.c_int64), ("page_size", ctypes.c_int64),
-        ("ratio", ctypes.c_int64), ("rotate", ctypes.c_int32), ("scale", ctypes.c_float),
-        ("layout", ctypes.c_int32),
-    ]
+    # dsv4_launch_args; test/Runtime/python.test holds it against the C struct.
+    _fields_ = _fields(_abi.KERNEL_ARGS + _abi.STORE_KERNEL_ARGS, "kv")
 
 
 class _CompressLaunchArgs(ctypes.Structure):
-    # Field for field dsv4_compress_launch_args: a compress kernel's arguments in the order of
-    # KernelArgs.def's compress list, then the facts every call states and a compress call's
-    # own (LaunchFacts.def). test/Runtime/python-compress.test holds this against the C struct.
-    _fields_ = [
-        ("state", ctypes.c_void_p), ("block_table", ctypes.c_void_p),
-        ("token_req", ctypes.c_void_p), ("positions", ctypes.c_void_p),
-        ("weight", ctypes.c_void_p), ("freqs", ctypes.c_void_p),
-        ("out_loc", ctypes.c_void_p), ("cache", ctypes.c_void_p),
-        ("num_items", ctypes.c_int64), ("num_blocks", ctypes.c_int64),
-        ("state_block_stride", ctypes.c_int64), ("state_row_stride", ctypes.c_int64),
-        ("num_requests", ctypes.c_int64), ("max_blocks", ctypes.c_int64),
-        ("block_table_row_stride", ctypes.c_int64), ("num_positions", ctypes.c_int64),
-        ("freqs_row_stride", ctypes.c_int64), ("cache_bytes", ctypes.c_int64),
-        ("state_dtype", ctypes.c_int32), ("weight_dtype", ctypes.c_int32),
-        ("handle_kind", ctypes.c_int32), ("eps", ctypes.c_float),
-        ("weight_len", ctypes.c_int64), ("freqs_width", ctypes.c_int64),
-        ("head_dim", ctypes.c_int64), ("page_size", ctypes.c_int64),
-        ("ratio", ctypes.c_int64), ("rotate", ctypes.c_int32), ("scale", ctypes.c_float),
-        ("layout", ctypes.c_int32), ("overlap", ctypes.c_int32),
-        ("state_block_size", ctypes.c_int64), ("state_width", ctypes.c_int64),
-    ]
+    # dsv4_compress_launch_args; test/Runtime/python-compress.test holds it against the C struct.
+    _fields_ = _fields(_abi.COMPRESS_KERNEL_ARGS, "compress")
 
 
 _lib = None
@@ -116,14 +96,15 @@ def _library():
         "dsv4_last_error": (c_char_p, []),
         "dsv4_status_name": (c_char_p, [ctypes.c_int]),
     }
-    for name in ("kernel_name", "target", "chip", "mode"):
+    for name in ("kernel_name", _abi.TARGET, _abi.CHIP, _abi.MODE):
         sigs[f"dsv4_module_{name}"] = (c_char_p, [mod_p])
-    for name in ("handle_kind", "rotate", "kv_dtype", "weight_dtype", "layout", "overlap"):
+    for name in ("handle_kind", _abi.ROTATE, _abi.KV_DTYPE, _abi.WEIGHT_DTYPE, _abi.LAYOUT,
+                 _abi.OVERLAP):
         sigs[f"dsv4_module_{name}"] = (ctypes.c_int32, [mod_p])
-    for name in ("head_dim", "rope_dim", "workgroup_size", "rows_per_workgroup", "page_size",
-                 "ratio", "state_block_size"):
+    for name in (_abi.HEAD_DIM, _abi.ROPE_DIM, _abi.WORKGROUP_SIZE, _abi.ROWS_PER_WORKGROUP,
+                 _abi.PAGE_SIZE, _abi.RATIO, _abi.STATE_BLOCK_SIZE):
         sigs[f"dsv4_module_{name}"] = (ctypes.c_int64, [mod_p])
-    for name in ("eps", "scale"):
+    for name in (_abi.EPS, _abi.SCALE):
         sigs[f"dsv4_module_{name}"] = (ctypes.c_float, [mod_p])
     for name, (restype, argtypes) in sigs.items():
         fn = getattr(lib, name)
@@ -141,6 +122,16 @@ def _check(status):
 
 _INT64 = (-(1 << 63), (1 << 63) - 1)
 _POINTER = (0, (1 << 64) - 1)
+_FIELD_BOUNDS = {ctypes.c_void_p: _POINTER, ctypes.c_int64: _INT64}
+
+
+def _packed(struct, values):
+    """`values` (one per field) as a `struct`, every pointer and int64 field range-checked
+    first: ctypes would wrap an out-of-range integer silently."""
+    for name, ctype in struct._fields_:
+        if ctype in _FIELD_BOUNDS:
+            _checked_int(name, values[name], _FIELD_BOUNDS[ctype])
+    return struct(**values)
 
 
 def _checked_int(name, value, bounds):
@@ -231,24 +222,24 @@ class Kernel:
         return value.decode() if isinstance(value, bytes) else value
 
     name = property(lambda self: self._get("kernel_name"))
-    target = property(lambda self: self._get("target"))
-    chip = property(lambda self: self._get("chip"))
-    mode = property(lambda self: self._get("mode"))
-    rotate = property(lambda self: bool(self._get("rotate")))
-    head_dim = property(lambda self: self._get("head_dim"))
-    rope_dim = property(lambda self: self._get("rope_dim"))
-    workgroup_size = property(lambda self: self._get("workgroup_size"))
-    rows_per_workgroup = property(lambda self: self._get("rows_per_workgroup"))
-    page_size = property(lambda self: self._get("page_size"))  # 0 unless a store kernel
-    eps = property(lambda self: self._get("eps"))
-    ratio = property(lambda self: self._get("ratio"))
-    scale = property(lambda self: self._get("scale"))  # the manifest's, used when it rotates
-    layout = property(lambda self: _LAYOUT_NAMES.get(self._get("layout")))  # None: in place
-    kv_dtype = property(lambda self: _DTYPE_NAMES.get(self._get("kv_dtype")))
-    weight_dtype = property(lambda self: _DTYPE_NAMES.get(self._get("weight_dtype")))
+    target = property(lambda self: self._get(_abi.TARGET))
+    chip = property(lambda self: self._get(_abi.CHIP))
+    mode = property(lambda self: self._get(_abi.MODE))
+    rotate = property(lambda self: bool(self._get(_abi.ROTATE)))
+    head_dim = property(lambda self: self._get(_abi.HEAD_DIM))
+    rope_dim = property(lambda self: self._get(_abi.ROPE_DIM))
+    workgroup_size = property(lambda self: self._get(_abi.WORKGROUP_SIZE))
+    rows_per_workgroup = property(lambda self: self._get(_abi.ROWS_PER_WORKGROUP))
+    page_size = property(lambda self: self._get(_abi.PAGE_SIZE))  # 0 unless a store kernel
+    eps = property(lambda self: self._get(_abi.EPS))
+    ratio = property(lambda self: self._get(_abi.RATIO))
+    scale = property(lambda self: self._get(_abi.SCALE))  # the manifest's, used when it rotates
+    layout = property(lambda self: _LAYOUT_NAMES.get(self._get(_abi.LAYOUT)))  # None: in place
+    kv_dtype = property(lambda self: _DTYPE_NAMES.get(self._get(_abi.KV_DTYPE)))
+    weight_dtype = property(lambda self: _DTYPE_NAMES.get(self._get(_abi.WEIGHT_DTYPE)))
     # A compress kernel's (mode "compress"); False and 0 for any other kernel.
-    overlap = property(lambda self: bool(self._get("overlap")))
-    state_block_size = property(lambda self: self._get("state_block_size"))
+    overlap = property(lambda self: bool(self._get(_abi.OVERLAP)))
+    state_block_size = property(lambda self: self._get(_abi.STATE_BLOCK_SIZE))
 
     def launch(self, *, kv, kv_dtype, num_rows, kv_row_stride, weight, weight_dtype,
                eps, freqs, num_positions, freqs_row_stride, handle, num_items,
@@ -266,20 +257,8 @@ class Kernel:
         kinds = {"decode": HANDLE_DECODE_SEQ_LENS, "prefill": HANDLE_PREFILL_PLAN}
         weight_len = head_dim if weight_len is None else weight_len
         freqs_width = self.rope_dim if freqs_width is None else freqs_width
-        for name, value in (("kv", kv), ("weight", weight), ("freqs", freqs),
-                            ("handle", handle), ("out_loc", out_loc), ("cache", cache),
-                            ("stream", stream)):
-            _checked_int(name, value, _POINTER)
-        for name, value in (("num_rows", num_rows), ("kv_row_stride", kv_row_stride),
-                            ("num_positions", num_positions),
-                            ("freqs_row_stride", freqs_row_stride),
-                            ("num_items", num_items), ("head_dim", head_dim),
-                            ("weight_len", weight_len), ("freqs_width", freqs_width),
-                            ("plan_row_stride", plan_row_stride),
-                            ("cache_bytes", cache_bytes), ("page_size", page_size),
-                            ("ratio", ratio)):
-            _checked_int(name, value, _INT64)
-        args = _LaunchArgs(
+        _checked_int("stream", stream, _POINTER)
+        args = _packed(_LaunchArgs, dict(
             kv=kv, kv_dtype=_DTYPES.get(kv_dtype, 0), num_rows=num_rows,
             kv_row_stride=kv_row_stride, weight=weight,
             weight_dtype=_DTYPES.get(weight_dtype, 0),
@@ -290,8 +269,8 @@ class Kernel:
             handle=handle, handle_kind=kinds.get(handle_kind or self.mode, 0),
             num_items=num_items, plan_row_stride=plan_row_stride, head_dim=head_dim,
             out_loc=out_loc, cache=cache, cache_bytes=cache_bytes, page_size=page_size,
-            ratio=ratio, rotate=_checked_bool("rotate", rotate),
-            scale=float("nan") if scale is None else scale, layout=_LAYOUTS.get(layout, 0))
+            ratio=ratio, rotate=_checked_bool(_abi.ROTATE, rotate),
+            scale=float("nan") if scale is None else scale, layout=_LAYOUTS.get(layout, 0)))
         _check(_library().dsv4_launch(self._module(), ctypes.byref(args), stream or None))
 
     def launch_compress(self, *, state, state_dtype, num_blocks, state_block_stride,
@@ -312,25 +291,8 @@ class Kernel:
         dim."""
         weight_len = head_dim if weight_len is None else weight_len
         freqs_width = self.rope_dim if freqs_width is None else freqs_width
-        for name, value in (("state", state), ("block_table", block_table),
-                            ("token_req", token_req), ("positions", positions),
-                            ("weight", weight), ("freqs", freqs), ("out_loc", out_loc),
-                            ("cache", cache), ("stream", stream)):
-            _checked_int(name, value, _POINTER)
-        for name, value in (("num_items", num_items), ("num_blocks", num_blocks),
-                            ("state_block_stride", state_block_stride),
-                            ("state_row_stride", state_row_stride),
-                            ("num_requests", num_requests), ("max_blocks", max_blocks),
-                            ("block_table_row_stride", block_table_row_stride),
-                            ("num_positions", num_positions),
-                            ("freqs_row_stride", freqs_row_stride),
-                            ("cache_bytes", cache_bytes), ("weight_len", weight_len),
-                            ("freqs_width", freqs_width), ("head_dim", head_dim),
-                            ("page_size", page_size), ("ratio", ratio),
-                            ("state_block_size", state_block_size),
-                            ("state_width", state_width)):
-            _checked_int(name, value, _INT64)
-        args = _CompressLaunchArgs(
+        _checked_int("stream", stream, _POINTER)
+        args = _packed(_CompressLaunchArgs, dict(
             state=state, block_table=block_table, token_req=token_req, positions=positions,
             weight=weight, freqs=freqs, out_loc=out_loc, cache=cache, num_items=num_items,
             num_blocks=num_blocks, state_block_stride=state_block_stride,
@@ -340,10 +302,10 @@ class Kernel:
             cache_bytes=cache_bytes, state_dtype=_DTYPES.get(state_dtype, 0),
             weight_dtype=_DTYPES.get(weight_dtype, 0), handle_kind=HANDLE_COMPRESS_TOKENS,
             eps=eps, weight_len=weight_len, freqs_width=freqs_width, head_dim=head_dim,
-            page_size=page_size, ratio=ratio, rotate=_checked_bool("rotate", rotate),
+            page_size=page_size, ratio=ratio, rotate=_checked_bool(_abi.ROTATE, rotate),
             scale=float("nan") if scale is None else scale, layout=_LAYOUTS.get(layout, 0),
-            overlap=_checked_bool("overlap", overlap), state_block_size=state_block_size,
-            state_width=state_width)
+            overlap=_checked_bool(_abi.OVERLAP, overlap), state_block_size=state_block_size,
+            state_width=state_width))
         _check(_library().dsv4_launch_compress(self._module(), ctypes.byref(args),
                                                stream or None))
 

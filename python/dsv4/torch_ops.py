@@ -33,7 +33,7 @@ import dataclasses
 
 import torch
 
-from . import library
+from . import _abi, library
 from .runtime import (compress_norm_rope_hadamard_inplace, compress_norm_rope_quantize_store,
                       compress_quantize_store)
 
@@ -41,7 +41,7 @@ __all__ = ["config_of", "store_config_of", "compress_config_of", "compress_norm_
            "compress_norm_rope_quantize_store_", "compress_quantize_store_"]
 
 _DTYPE_NAMES = {torch.float32: "f32", torch.bfloat16: "bf16", torch.float16: "f16"}
-_PLAN_FIELDS = 4  # (row, batch_id, position, window_len)
+_PLAN_FIELDS = len(_abi.PLAN_FIELDS)
 
 
 def config_of(kv, weight, freqs_cis, plan, eps, ratio, rotate):
