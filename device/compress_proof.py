@@ -23,7 +23,6 @@ the stored slots must keep the pattern, and the state (its padding too) must be 
 Run (repo root): DSV4_RUNTIME_LIB=/tmp/rt/lib/libdsv4_runtime.so PYTHONPATH=python \
   python3 device/compress_proof.py --objects out [more folders] [--quick]
 """
-import argparse
 import math
 import os
 import random
@@ -399,14 +398,8 @@ def main(argv=None):
     import dsv4.runtime as runtime
     from dsv4.library import Config
 
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--objects", nargs="+", default=["out"])
-    p.add_argument("--quick", action="store_true", help="fewer, smaller batches (sanitizers)")
-    p.add_argument("--seed", type=int, default=1)
-    args = p.parse_args(argv)
-    found = [(m, binary) for folder in args.objects
-             for sub in (folder, os.path.join(folder, "store"))
-             for m, binary, _ in objects.manifests(sub, objects.PTX_TARGET)
+    args = objects.proof_arguments(__doc__.splitlines()[0], argv)
+    found = [(m, binary) for m, binary, _ in objects.in_folders(args.objects, objects.PTX_TARGET)
              if m.get("mode") == "compress"]
     verdict(bool(found), f"compress kernels found in {' '.join(args.objects)}: {len(found)}")
     rng = random.Random(args.seed)

@@ -15,8 +15,6 @@ byte must match: the stored slots and the untouched pattern around them.
 Run (repo root): DSV4_RUNTIME_LIB=/tmp/rt/lib/libdsv4_runtime.so PYTHONPATH=python \
   python3 device/store_proof.py --objects out [more folders] [--quick]
 """
-import argparse
-import os
 import sys
 
 import objects
@@ -207,13 +205,8 @@ def main(argv=None):
     import dsv4.runtime as runtime
     from dsv4.library import Config
 
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--objects", nargs="+", default=["out"])
-    p.add_argument("--quick", action="store_true", help="fewer, smaller batches (sanitizers)")
-    p.add_argument("--seed", type=int, default=1)
-    args = p.parse_args(argv)
-    candidates = [found for folder in args.objects for sub in (folder, os.path.join(folder, "store"))
-                  for found in objects.manifests(sub, objects.PTX_TARGET)]
+    args = objects.proof_arguments(__doc__.splitlines()[0], argv)
+    candidates = objects.in_folders(args.objects, objects.PTX_TARGET)
     # A compress kernel has a layout too, but reads the paged state: not a store kernel.
     stores = [(m, b) for m, b, _ in candidates
               if "layout" in m and m["kv_dtype"] == "f32" and m["mode"] != "compress"]
