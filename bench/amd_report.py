@@ -20,7 +20,7 @@ import re
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "GPU"))
+import checkout_paths  # noqa: E402,F401 - python/ and device/ on sys.path
 import objects  # noqa: E402
 
 LLVM_BIN = os.environ.get("LLVM_BIN", "/usr/lib/llvm-22/bin")

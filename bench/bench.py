@@ -20,10 +20,10 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "test", "GPU"))
+import checkout_paths  # noqa: E402,F401 - python/ and device/ on sys.path
 import first_call  # noqa: E402
 import objects  # noqa: E402
-import reference  # noqa: E402
+from dsv4_reference import epilogue_torch  # noqa: E402
 import report  # noqa: E402
 import timing  # noqa: E402
 import workload  # noqa: E402
@@ -88,10 +88,10 @@ def check(fn, w, bound):
     fn(w, 0)
     torch.cuda.synchronize()
     if bound is None:
-        ok = reference.same_bits(w.kv[1], before, w.kv_dtype)
+        ok = epilogue_torch.same_bits(w.kv[1], before, w.kv_dtype)
         return {"ok": ok, "err": 0.0 if ok else None, "bound": 0.0}
     out = w.kv[0]
-    err = reference.rel_l2(out, w.expected(before))
+    err = epilogue_torch.rel_l2(out, w.expected(before))
     finite = bool(torch.isfinite(out).all())
     return {"ok": finite and err <= bound, "err": err, "bound": bound, "finite": finite}
 
@@ -118,7 +118,7 @@ def bound_for(name, kv_dtype):
     """Relative L2 bound of an implementation's check; None asks for an exact copy."""
     if name == report.COPY:
         return None
-    return reference.BOUNDS[kv_dtype] if report.is_dsv4(name) else TRITON_BOUNDS[kv_dtype]
+    return epilogue_torch.BOUNDS[kv_dtype] if report.is_dsv4(name) else TRITON_BOUNDS[kv_dtype]
 
 
 def progress(rec):

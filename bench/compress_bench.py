@@ -32,7 +32,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "test", "GPU"))
+import checkout_paths  # noqa: E402,F401 - python/ and device/ on sys.path
 import bench  # noqa: E402
 import compress_check  # noqa: E402
 import compress_workload as cw  # noqa: E402

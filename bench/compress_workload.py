@@ -14,16 +14,11 @@ column no window reads names block UNREAD_BLOCK (valid, never read).
 """
 import dataclasses
 import math
-import os
 import random
-import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "test", "GPU"))
-sys.path.insert(0, os.path.join(HERE, "..", "test", "Integration"))
-sys.path.insert(0, os.path.join(HERE, "..", "python"))
-from dsv4_reference.compress_model import Compressor  # noqa: E402
-from store_model import Layout  # noqa: E402
+import checkout_paths  # noqa: F401 - python/ and device/ on sys.path
+from dsv4_reference.compress_model import Compressor
+from dsv4_reference.store_model import Layout
 
 STATE_BLOCK_SIZE = 64
 PAGE_SIZE = 64
@@ -169,7 +164,7 @@ class CompressWorkload:
 
     def __init__(self, batch, seed):
         import torch
-        import reference
+        from dsv4_reference import epilogue_torch
 
         config = batch.config
         d, width = config["head_dim"], compressor(config).width
@@ -186,7 +181,7 @@ class CompressWorkload:
                                       device=DEVICE)
         self.producing_per_set = len(batch.producing[0])
         self.weight = 0.5 + torch.rand(d, device=DEVICE, generator=gen)
-        self.freqs = reference.random_freqs(NUM_POSITIONS, config["rope_dim"],
+        self.freqs = epilogue_torch.random_freqs(NUM_POSITIONS, config["rope_dim"],
                                             torch.Generator().manual_seed(seed), DEVICE)
         self.cache = torch.full((batch.num_slots // PAGE_SIZE * self.layout.page_bytes,),
                                 PATTERN, dtype=torch.uint8, device=DEVICE)

@@ -24,10 +24,10 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "test", "GPU"))
+import checkout_paths  # noqa: E402,F401 - python/ and device/ on sys.path
 import bench  # noqa: E402
 import objects  # noqa: E402
-import reference  # noqa: E402
+from dsv4_reference import epilogue_torch  # noqa: E402
 import timing  # noqa: E402
 import workload  # noqa: E402
 
@@ -92,10 +92,10 @@ def check(name, fn, w):
     fn(w, 0)
     torch.cuda.synchronize()
     if name in ("copy", "floor"):
-        ok = reference.same_bits(w.kv[-1], before, w.kv_dtype)
+        ok = epilogue_torch.same_bits(w.kv[-1], before, w.kv_dtype)
         return {"ok": ok, "err": 0.0 if ok else None}
-    bound = reference.BOUNDS[w.kv_dtype] if name == "dsv4" else bench.TRITON_BOUNDS[w.kv_dtype]
-    err = reference.rel_l2(w.kv[0], w.expected(before))
+    bound = epilogue_torch.BOUNDS[w.kv_dtype] if name == "dsv4" else bench.TRITON_BOUNDS[w.kv_dtype]
+    err = epilogue_torch.rel_l2(w.kv[0], w.expected(before))
     return {"ok": bool(torch.isfinite(w.kv[0]).all()) and err <= bound, "err": err, "bound": bound}
 
 

@@ -7,10 +7,8 @@ import json
 import os
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "test", "GPU"))
-sys.path.insert(0, os.path.join(HERE, "..", "test", "Integration"))
-import reference  # noqa: E402
+import checkout_paths  # noqa: F401 - python/ and device/ on sys.path
+from dsv4_reference import epilogue_torch
 
 
 def main(binary, rows, launches=4):
@@ -22,12 +20,12 @@ def main(binary, rows, launches=4):
         manifest = json.load(f)
     kernel = runtime.Kernel(binary, config=Config.from_manifest(manifest))
     head_dim, rope_dim = manifest["head_dim"], manifest["rope_dim"]
-    kv = torch.randn(rows, head_dim, device="cuda").to(reference.torch_dtype(manifest["kv_dtype"]))
-    weight = (0.5 + torch.rand(head_dim, device="cuda")).to(reference.torch_dtype(manifest["weight_dtype"]))
-    freqs = reference.random_freqs(4096, rope_dim, torch.Generator().manual_seed(0), "cuda")
+    kv = torch.randn(rows, head_dim, device="cuda").to(epilogue_torch.torch_dtype(manifest["kv_dtype"]))
+    weight = (0.5 + torch.rand(head_dim, device="cuda")).to(epilogue_torch.torch_dtype(manifest["weight_dtype"]))
+    freqs = epilogue_torch.random_freqs(4096, rope_dim, torch.Generator().manual_seed(0), "cuda")
     seq_lens = torch.randint(1, 4097, (rows,), device="cuda", dtype=torch.int32)
     if "layout" in manifest:
-        from store_model import Layout
+        from dsv4_reference.store_model import Layout
 
         layout = Layout(manifest["layout"], manifest["page_size"])
         seq_lens = (seq_lens - 1) // manifest["ratio"] * manifest["ratio"] + manifest["ratio"]

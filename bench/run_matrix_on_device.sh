@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One device call for the production matrix (< 10 minutes, each step under a time limit, the
 # matrix first): build the runtime shim, time the production matrix (matrix.py), prove every PTX
-# kernel in $OBJECTS against float64 (test/GPU/run_device_proof.sh, sanitizers $SANITIZERS),
+# kernel in $OBJECTS against float64 (device/run_device_proof.sh, sanitizers $SANITIZERS),
 # profile each production decode kernel at 1 and 64 rows with ncu (stall samples by SASS line),
 # then the D=512-rotate secondary table (bench.py). Logs and JSON go to $OUT.
 # Usage, from the repo root: bash bench/run_matrix_on_device.sh
@@ -31,7 +31,7 @@ matrix_rc=$?
 grep -E "!|no dsv4" "$LOGS/matrix.log" | head -20
 
 echo "== proof"
-timeout 120 bash test/GPU/run_device_proof.sh >/tmp/proof.log 2>&1
+timeout 120 bash device/run_device_proof.sh >/tmp/proof.log 2>&1
 proof_rc=$?
 sed -n '/===== proof verdicts/,$p' /tmp/proof.log
 grep -E "^FAIL" /tmp/proof.log | head -20

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Everything for one device call (~9 minutes at most): build the runtime shim, run the proof
-# (test/GPU/run_device_proof.sh: numerics + compute-sanitizer), then the bench. Logs and
+# (device/run_device_proof.sh: numerics + compute-sanitizer), then the bench. Logs and
 # bench.json go to $OUT. Usage, from anywhere: bash bench/run_on_device.sh [bench.py options]
 # Knobs (environment): OBJECTS (default out), SKIP_PROOF=1, DSV4_JSON_INCLUDE_DIR (a folder
 # holding nlohmann/json.hpp where the machine has no nlohmann-json3-dev), and those of
@@ -29,7 +29,7 @@ fi
 proof_rc=skipped
 if [ "${SKIP_PROOF:-0}" != 1 ]; then
   echo "== proof"
-  bash test/GPU/run_device_proof.sh 2>&1 | tee /tmp/proof.log
+  bash device/run_device_proof.sh 2>&1 | tee /tmp/proof.log
   proof_rc=${PIPESTATUS[0]}
 fi
 

@@ -14,12 +14,12 @@ the FP8 one, on an NVIDIA GPU, in one run.
             quantize + scatter), floor (read the f32 row, write the token's bytes: no reduction)
 Before timing, the chain's cache is compared with dsv4's byte for byte (they quantize rows computed
 by different kernels, so a last-bit difference in a row may move a code: the share of differing
-bytes is reported and must stay under 1%); the byte-exact proof is test/GPU/store_proof.py.
+bytes is reported and must stay under 1%); the byte-exact proof is device/store_proof.py.
 Verdicts (issue 11): decode dsv4 <= 1.0x ref and <= 0.6x chain; 65536 rows dsv4 and dsv4-prefill
 <= 1.3x floor. Issue 21: indexer_mxfp4 decode (1-256 rows) dsv4 <= 1.0x the FP8 indexer's dsv4
 kernel of the same rows (it writes half the bytes; its four block reductions and e2m1 rounding,
 written out on the NVIDIA twin, must not cost more); 65536 rows <= 1.1x its own floor. Its bytes
-are proven by test/GPU/store_proof.py.
+are proven by device/store_proof.py.
 
 Run (repo root): DSV4_RUNTIME_LIB=/tmp/rt/lib/libdsv4_runtime.so PYTHONPATH=python \
   python3 bench/store_bench.py --objects out --json store.json
@@ -31,10 +31,10 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "test", "GPU"))
+import checkout_paths  # noqa: E402,F401 - python/ and device/ on sys.path
 import bench  # noqa: E402
 import objects  # noqa: E402
-import store_reference  # noqa: E402
+from dsv4_reference import store_torch  # noqa: E402
 import timing  # noqa: E402
 import workload  # noqa: E402
 
@@ -133,13 +133,13 @@ def differing_share(impls, s):
     impls["chain"](s, 0)
     torch.cuda.synchronize()
     s.w.kv[0].copy_(before)
-    differing = store_reference.same_bytes(fused, s.caches[0], s.layout, "fn").numel()
+    differing = store_torch.same_bytes(fused, s.caches[0], s.layout, "fn").numel()
     return differing / fused.numel()
 
 
 def run(objects_dir, runtime, seed, l2_bytes, log):
     import torch
-    from store_model import Layout
+    from dsv4_reference.store_model import Layout
 
     records = []
     for name, config in CONFIGS.items():

@@ -38,7 +38,7 @@ def run(folder, runtime, seed, l2_bytes, log):
     import dsv4.runtime as rt
     import triton_store
     import torch
-    from store_model import Layout
+    from dsv4_reference.store_model import Layout
 
     found = kernels(folder, runtime)
     if not found:

@@ -1,11 +1,9 @@
 """Bench inputs: one configuration (default D=512, R=64, rotate), decode seq_lens or a prefill plan,
 random data in rotating input sets."""
 import math
-import os
-import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "GPU"))
-import reference  # noqa: E402
+import checkout_paths  # noqa: F401 - python/ and device/ on sys.path
+from dsv4_reference import epilogue_torch
 
 HEAD_DIM, ROPE_DIM = 512, 64
 NUM_POSITIONS = 4096
@@ -23,7 +21,7 @@ def params_from(manifest):
 
 def num_sets(rows, kv_dtype, l2_bytes, head_dim=HEAD_DIM):
     """Enough input sets that one pass over them moves more than twice the L2 (at least two)."""
-    per_set = rows * head_dim * reference.ELEMENT_BYTES[kv_dtype]
+    per_set = rows * head_dim * epilogue_torch.ELEMENT_BYTES[kv_dtype]
     return max(2, min(MAX_SETS, math.ceil(2 * l2_bytes / per_set)))
 
 
@@ -43,9 +41,9 @@ class Workload:
         self.seq_lens = torch.randint(1, NUM_POSITIONS + 1, (rows,), device=DEVICE, generator=gen,
                                       dtype=torch.int32)
         weight = 0.5 + torch.rand(head_dim, device=DEVICE, generator=gen)
-        self.weight = weight.to(reference.torch_dtype(params["weight_dtype"]))
-        self.freqs = reference.random_freqs(NUM_POSITIONS, rope_dim, torch.Generator().manual_seed(seed), DEVICE)
-        items = reference.decode_items(self.seq_lens.tolist(), params["ratio"], NUM_POSITIONS, rows)
+        self.weight = weight.to(epilogue_torch.torch_dtype(params["weight_dtype"]))
+        self.freqs = epilogue_torch.random_freqs(NUM_POSITIONS, rope_dim, torch.Generator().manual_seed(seed), DEVICE)
+        items = epilogue_torch.decode_items(self.seq_lens.tolist(), params["ratio"], NUM_POSITIONS, rows)
         assert len(items) == rows  # every seq_len is valid: the Triton reference has no guards
         self.positions = torch.tensor([pos for _, pos in items], device=DEVICE)
         # (row, batch_id, position, window_len) with position + 1 - ratio = the decode position.
@@ -58,7 +56,7 @@ class Workload:
         import torch
 
         x = torch.randn(self.rows, self.head_dim, device=DEVICE, generator=self.gen)
-        return x.to(reference.torch_dtype(self.kv_dtype))
+        return x.to(epilogue_torch.torch_dtype(self.kv_dtype))
 
     def refresh(self, i):
         """New random contents for set i (timing leaves the sets holding repeated outputs)."""
@@ -71,5 +69,5 @@ class Workload:
 
     def expected(self, before):
         """Float64 result for kv contents `before` (a copy of a set taken before the call)."""
-        return reference.epilogue(before, self.weight, self.params["eps"], self.freqs, self.positions,
+        return epilogue_torch.epilogue(before, self.weight, self.params["eps"], self.freqs, self.positions,
                                   self.rope_dim, self.rotate, self.params["scale"])

@@ -12,8 +12,8 @@ the block table); torch.ops.dsv4.compress_norm_rope_quantize_store_ writes the p
 The server and its checks are decode_loop_server.py, for numpy or torch arrays; this file holds
 what only the GPU has: the torch ops and the CUDA graph. Checked, per compressor:
   - after every launch, every byte of the cache against SPEC.md's quantization
-    (test/GPU/store_reference.py) of the rows torch.ops.dsv4.compress_norm_rope_hadamard_ finishes
-    from the same pooled rows; a byte no slot names keeps its sentinel;
+    (python/dsv4_reference/store_torch.py) of the rows torch.ops.dsv4.compress_norm_rope_hadamard_
+    finishes from the same pooled rows; a byte no slot names keeps its sentinel;
   - every compressed row of every request stored exactly once over the run;
   - the pooled and finished rows against a float64 transcription of the model's compressor over
     each whole sequence (no state cache), within 1e-5 of each row's max, and the cache's codes
@@ -21,7 +21,7 @@ what only the GPU has: the torch ops and the CUDA graph. Checked, per compressor
 Prints one line per check and "N bytes compared, N differ"; exits 1 on any failure. --corrupt
 flips one cache byte before the final comparison, which must then fail.
 
-Run from the repo root (test/GPU/run_torch_op_proof.sh does):
+Run from the repo root (device/run_torch_op_proof.sh does):
   DSV4_RUNTIME_LIB=/tmp/rt/lib/libdsv4_runtime.so PYTHONPATH=python \\
     python3 examples/decode_loop.py --objects out [--steps N] [--seed S] [--layouts ...]
 """
@@ -41,11 +41,10 @@ DEVICE = "cuda"
 
 
 def spec_quantization():
-    """test/GPU/store_reference.py, SPEC.md's cache bytes in torch (the device proof holds it
-    byte-exact against test/Integration/store_model.py), imported as the test/GPU scripts do."""
-    sys.path.insert(0, os.path.join(ROOT, "test", "GPU"))
-    import store_reference
-    return store_reference
+    """python/dsv4_reference/store_torch.py, SPEC.md's cache bytes in torch (the device proof
+    holds it byte-exact against python/dsv4_reference/store_model.py)."""
+    from dsv4_reference import store_torch
+    return store_torch
 
 
 class TorchKernels:

@@ -7,7 +7,7 @@ out_loc) (the fused norm, rope, hadamard, quantize and paged store into layer.ca
 on the GPU), finish(layer, kv, handle) (the in-place epilogue), flavour(layer) (its store's FP8
 type), capture(step) (run the decode step once as a warm-up, then return what replays it: a CUDA
 graph on the GPU), step_kind (how the decode steps run, for the report) and sync(). `spec` is
-SPEC.md's quantization (test/GPU/store_reference.py's functions: Layout, store_mask,
+SPEC.md's quantization (python/dsv4_reference/store_torch.py's functions: Layout, store_mask,
 expected_cache, token_bytes).
 """
 import decode_loop_model as model

@@ -12,8 +12,8 @@ config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.dsv4_obj_root, "test")
-# GPU/ holds scripts for the device machine; Inputs/ are files tests read.
-config.excludes = ["Inputs", "GPU", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
+# Inputs/ are files tests read.
+config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py"]
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%shlibext", config.llvm_shlib_ext))
@@ -25,6 +25,7 @@ config.substitutions.append(("%dsv4_fake_hip", config.dsv4_fake_hip))
 config.substitutions.append(("%dsv4_fake_cuda", config.dsv4_fake_cuda))
 config.substitutions.append(("%dsv4_runtime_lib", config.dsv4_runtime_lib))
 config.substitutions.append(("%dsv4_python_dir", os.path.join(config.dsv4_src_root, "python")))
+config.substitutions.append(("%dsv4_device_dir", os.path.join(config.dsv4_src_root, "device")))
 config.substitutions.append(
     ("%mlir_c_runner_utils",
      os.path.join(config.mlir_lib_dir, "libmlir_c_runner_utils" + config.llvm_shlib_ext)))

@@ -19,19 +19,15 @@ within 1e-5); every byte outside the stored slots must keep the pattern.
 """
 import argparse
 import math
-import os
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
-from check_epilogue import parse_memrefs  # noqa: E402
-from dsv4_reference.compress_model import Compressor, PagedState, epilogue  # noqa: E402
-from gen_compress import BLOCK_SIZES, CHUNK, EPS, PAGE_SIZES, ROPE_DIM, build_case  # noqa: E402
-from store_model import (E2M1, FP8, Layout, f32, f32_bits, from_bits,  # noqa: E402
-                         quantize_token, store_decision)
-from gen_store import SCALE_FORMATS  # noqa: E402
-from check_store import failures, pattern, verdict  # noqa: E402
+from check_epilogue import parse_memrefs
+from check_store import failures, pattern, verdict
+from dsv4_reference.compress_model import Compressor, PagedState, epilogue
+from dsv4_reference.store_model import (E2M1, FP8, Layout, f32, f32_bits, from_bits,
+                                        quantize_token, store_decision)
+from gen_compress import BLOCK_SIZES, CHUNK, EPS, PAGE_SIZES, ROPE_DIM, build_case
+from gen_store import SCALE_FORMATS
 
 TOLERANCE = 1e-5
 

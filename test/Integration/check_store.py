@@ -17,14 +17,12 @@ between two codes, or beside an infinity, are counted: the ties the test is desi
 """
 import argparse
 import math
-import os
 import sys
 
-sys.path.insert(0, os.path.dirname(__file__))
-from check_epilogue import parse_memrefs, reference_row, rel_l2, work_items  # noqa: E402
-from gen_store import SCALE_FORMATS, edge_finished_row  # noqa: E402
-from store_model import (FP8, Layout, amax_of, f32, f32_bits, from_bits,  # noqa: E402
-                         mxfp4_scaled, quantize_token, store_decision)
+from check_epilogue import parse_memrefs, reference_row, rel_l2, work_items
+from dsv4_reference.store_model import (FP8, Layout, amax_of, f32, f32_bits, from_bits,
+                                        mxfp4_scaled, quantize_token, store_decision)
+from gen_store import SCALE_FORMATS, edge_finished_row
 
 # |d * 2^(127 - e)| halfway between two e2m1 codes.
 E2M1_TIES = (0.25, 0.75, 1.25, 1.75, 2.5, 3.5, 5.0)

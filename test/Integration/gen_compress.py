@@ -23,14 +23,12 @@ how many bytes the unfused chain's cache differs in. Last, a checksum of every s
 """
 import argparse
 import math
-import os
 import random
 import struct
 import sys
 
-sys.path.insert(0, os.path.dirname(__file__))
-from gen_store import SCALE_FORMATS, dense, emit_pattern_cache, f32_hex  # noqa: E402
-from store_model import Layout, f32  # noqa: E402
+from dsv4_reference.store_model import Layout, f32
+from gen_store import SCALE_FORMATS, dense, emit_pattern_cache, f32_hex
 
 CHUNK = 64
 BLOCK_SIZES = (1, 4, 64)

@@ -34,8 +34,7 @@ import math
 import struct
 import sys
 
-sys.path.insert(0, __import__("os").path.dirname(__file__))
-from store_model import Layout, f32  # noqa: E402
+from dsv4_reference.store_model import Layout, f32
 
 ROWS, POSITIONS, ROPE_DIM, RATIO = 12, 64, 64, 4
 TINY_ROW, ZERO_ROW, NAN_ROW, SPIKE_ROW = 6, 7, 8, 9

@@ -12,9 +12,8 @@ import numpy as np
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..")
 sys.path.insert(0, os.path.join(ROOT, "examples"))
-sys.path.insert(0, os.path.join(ROOT, "test", "Integration"))
 import decode_loop_model as model  # noqa: E402
-from store_model import Layout, quantize_token  # noqa: E402
+from dsv4_reference.store_model import Layout, quantize_token  # noqa: E402
 
 failures = 0
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """examples/decode_loop_server.py's whole run in numpy on the CPU, with dsv4's kernels emulated
 from SPEC.md (the epilogue by decode_loop_model.model_finish, rounded to f32 once; the bytes by
-test/Integration/store_model.py): a right run passes every check; a corrupted byte, a store of a
-row between boundaries, a store one slot off and an epilogue at the wrong RoPE position each fail
-it. Prints the runs' summaries and one line per verdict; exits 1 on any unexpected outcome."""
+python/dsv4_reference/store_model.py): a right run passes every check; a corrupted byte, a store
+of a row between boundaries, a store one slot off and an epilogue at the wrong RoPE position each
+fail it. Prints the runs' summaries and one line per verdict; exits 1 on any unexpected outcome."""
 import os
 import struct
 import sys
@@ -12,10 +12,9 @@ import numpy as np
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..")
 sys.path.insert(0, os.path.join(ROOT, "examples"))
-sys.path.insert(0, os.path.join(ROOT, "test", "Integration"))
 import decode_loop_model as model  # noqa: E402
 import decode_loop_server as server  # noqa: E402
-import store_model  # noqa: E402
+from dsv4_reference import store_model  # noqa: E402
 
 PAGE_SIZE = 8  # small pages: every request's rows span several
 STEPS = 12
@@ -30,7 +29,7 @@ def token(layout, row, flavour):
 
 
 class Spec:
-    """store_reference.py's functions, for numpy arrays, from store_model."""
+    """store_torch.py's functions, for numpy arrays, from store_model."""
     Layout = store_model.Layout
 
     @staticmethod

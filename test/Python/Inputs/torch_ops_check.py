@@ -2,20 +2,20 @@
 compress_quantize_store_ without a GPU: their schemas and fake implementations
 (torch.library.opcheck), and torch.compile(fullgraph=True) graphs around them that must see the
 in-place update of kv or of the cache. The CPU kernels registered here are the float64 reference
-of test/GPU/reference.py and, for the stores, SPEC.md's cache bytes of those rows
-(test/GPU/store_reference.py; the compress op's rows pooled by examples/decode_loop_model.pool),
-for this test only: dsv4 itself runs on GPUs."""
+of python/dsv4_reference/epilogue_torch.py and, for the stores, SPEC.md's cache bytes of those
+rows (python/dsv4_reference/store_torch.py; the compress op's rows pooled by
+examples/decode_loop_model.pool), for this test only: dsv4 itself runs on GPUs. Run with
+PYTHONPATH naming python/ and device/ (store_proof.py's batches)."""
 import os
 import sys
 
 import torch
 
-sys.path.insert(0, os.path.join(sys.argv[1], "test", "GPU"))
 sys.path.insert(0, os.path.join(sys.argv[1], "examples"))
 import decode_loop_model  # noqa: E402
-import reference  # noqa: E402
 import store_proof  # noqa: E402
-from store_model import Layout  # noqa: E402
+from dsv4_reference import epilogue_torch  # noqa: E402
+from dsv4_reference.store_model import Layout  # noqa: E402
 
 import dsv4.torch_ops  # noqa: E402,F401 - registers torch.ops.dsv4
 
@@ -26,14 +26,14 @@ op = torch.ops.dsv4.compress_norm_rope_hadamard_
 def _reference_kernel(kv, weight, freqs_cis, plan, eps, ratio, rotate):
     freqs = torch.view_as_real(freqs_cis).flatten(-2) if freqs_cis.is_complex() else freqs_cis
     if plan.dim() == 1:
-        items = reference.decode_items(plan.tolist(), ratio, freqs.shape[0], kv.shape[0])
+        items = epilogue_torch.decode_items(plan.tolist(), ratio, freqs.shape[0], kv.shape[0])
     else:
-        items = reference.prefill_items([tuple(r) for r in plan.tolist()], ratio,
+        items = epilogue_torch.prefill_items([tuple(r) for r in plan.tolist()], ratio,
                                         freqs.shape[0], kv.shape[0])
     if items:
         rows = torch.tensor([r for r, _ in items])
         positions = torch.tensor([p for _, p in items])
-        y = reference.epilogue(kv[rows], weight, eps, freqs, positions, freqs.shape[1], rotate,
+        y = epilogue_torch.epilogue(kv[rows], weight, eps, freqs, positions, freqs.shape[1], rotate,
                                kv.shape[1] ** -0.5)
         kv[rows] = y.to(kv.dtype)
 

@@ -11,7 +11,7 @@
 # page sizes), SANITIZERS (default "memcheck racecheck synccheck"),
 # SAN_TIMEOUT seconds per sanitizer run (default 100).
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/.."
 
 OBJECTS=${OBJECTS:-out}
 SANITIZERS=${SANITIZERS:-memcheck racecheck synccheck}
@@ -36,15 +36,15 @@ fi
 echo "== shim: $DSV4_RUNTIME_LIB"
 
 echo "== check_numerics (full)"
-python3 test/GPU/check_numerics.py --objects "$OBJECTS" 2>&1 | tee "$LOGS/numerics.log"
+python3 device/check_numerics.py --objects "$OBJECTS" 2>&1 | tee "$LOGS/numerics.log"
 numerics_rc=${PIPESTATUS[0]}
 echo "== store_proof (full)"
 # shellcheck disable=SC2086  # STORE_OBJECTS is a list of folders
-python3 test/GPU/store_proof.py --objects "$OBJECTS" ${STORE_OBJECTS:-} 2>&1 | tee "$LOGS/store.log"
+python3 device/store_proof.py --objects "$OBJECTS" ${STORE_OBJECTS:-} 2>&1 | tee "$LOGS/store.log"
 store_rc=${PIPESTATUS[0]}
 echo "== compress_proof (full)"
 # shellcheck disable=SC2086  # STORE_OBJECTS is a list of folders
-python3 test/GPU/compress_proof.py --objects "$OBJECTS" ${STORE_OBJECTS:-} 2>&1 | tee "$LOGS/compress.log"
+python3 device/compress_proof.py --objects "$OBJECTS" ${STORE_OBJECTS:-} 2>&1 | tee "$LOGS/compress.log"
 compress_rc=${PIPESTATUS[0]}
 
 # One sanitizer run: only kernels whose name holds "dsv4" are instrumented (torch's own kernels
@@ -56,7 +56,7 @@ run_sanitizer() {
   for attempt in 1 2; do
     PYTORCH_NO_CUDA_MEMORY_CACHING=1 timeout "$SAN_TIMEOUT" \
       compute-sanitizer --tool "$tool" --error-exitcode 1 "${filter[@]}" \
-      python3 "test/GPU/$script.py" --objects "$OBJECTS" --quick >"$log" 2>&1
+      python3 "device/$script.py" --objects "$OBJECTS" --quick >"$log" 2>&1
     local rc=$?
     # A sanitizer too old for the kernel filter says so; then check every kernel instead.
     grep -qiE 'unrecognized option|unknown option' "$log" && [ $attempt = 1 ] || break

@@ -2,21 +2,16 @@
 model: which items produce a row, the softmax pooling of their windows over the paged state,
 their finished float64 rows, and how far a kernel's stored token bytes are from those rows'.
 
-python/dsv4_reference/compress_model.py is the model (one item and one channel at a time, plain
-floats); this is the same rules as tensor operations. compress_proof.py holds it against the
-model on sampled items of every batch (model_state gives the model a view of a GPU state), and
-test_compress_reference.py does so on the CPU. torch is imported inside the functions.
+compress_model.py is the model (one item and one channel at a time, plain floats); this is the
+same rules as tensor operations. device/compress_proof.py holds it against the model on sampled
+items of every batch (model_state gives the model a view of a GPU state), and
+test/Reference/test_compress_torch.py does so on the CPU. torch is imported inside the functions.
 """
 import math
-import os
-import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
-import reference  # noqa: E402
-from dsv4_reference.compress_model import INT32_MAX, PagedState  # noqa: E402
-from store_reference import E2M1_MAX, FP8, MIN_AMAX  # noqa: E402
+from dsv4_reference import epilogue_torch
+from dsv4_reference.compress_model import INT32_MAX, PagedState
+from dsv4_reference.store_torch import E2M1_MAX, FP8, MIN_AMAX
 
 # SPEC.md: y and the finished row within 1e-5 of float64, relative to the row's max magnitude.
 ROW_TOLERANCE = 1e-5
@@ -124,8 +119,8 @@ class Expected:
         self.items = self.active.nonzero().flatten()
         self.pooled = pool(state, block_table, token_req, p, self.items, ratio, overlap,
                            head_dim)
-        self.rows = reference.epilogue(self.pooled, weight, eps, freqs, rope_at[self.items],
-                                       rope_dim, rotate, scale if rotate else None)
+        self.rows = epilogue_torch.epilogue(self.pooled, weight, eps, freqs, rope_at[self.items],
+                                            rope_dim, rotate, scale if rotate else None)
 
     def full_rows(self, t_count):
         """float64 [T, D]: the finished rows by item (zero where none)."""

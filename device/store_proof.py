@@ -8,23 +8,18 @@ no store), on a cache filled with a byte pattern:
     past it, an all-zero row, a NaN row, a tiny row (amax below 1e-4), a spiky row;
   - random batches of 1 .. 65536 items with random slots (some negative, some past the end).
 The finished f32 rows come from the in-place kernel on a copy of kv (the same epilogue code, so
-the same bits); the expected cache is store_reference.py's (torch) quantization of those rows,
+the same bits); the expected cache is store_torch.py's (torch) quantization of those rows,
 itself held against store_model.py (plain Python, SPEC.md) on sampled rows of every batch. Every
 byte must match: the stored slots and the untouched pattern around them.
 
 Run (repo root): DSV4_RUNTIME_LIB=/tmp/rt/lib/libdsv4_runtime.so PYTHONPATH=python \
-  python3 test/GPU/store_proof.py --objects out [more folders] [--quick]
+  python3 device/store_proof.py --objects out [more folders] [--quick]
 """
-import argparse
-import os
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-import objects  # noqa: E402
-import reference  # noqa: E402
-import store_reference  # noqa: E402
-from store_model import Layout, quantize_token  # noqa: E402
+import objects
+from dsv4_reference import epilogue_torch, store_torch
+from dsv4_reference.store_model import Layout, quantize_token
 
 DEVICE = "cuda"
 NUM_POSITIONS = 512
@@ -101,15 +96,15 @@ def finished_rows(runtime, twin, m, batch, weight, freqs):
 def expected_store(layout, batch, before, rows, flavour):
     """(the cache SPEC.md expects, which items store) after storing `batch` into a cache that
     held `before`, from its finished f32 rows (one per item)."""
-    stores = store_reference.store_mask(layout, batch.out_loc, batch.active, batch.boundary,
+    stores = store_torch.store_mask(layout, batch.out_loc, batch.active, batch.boundary,
                                         before.numel())
-    return store_reference.expected_cache(layout, before, rows, batch.out_loc, stores,
+    return store_torch.expected_cache(layout, before, rows, batch.out_loc, stores,
                                           flavour), stores
 
 
 def compare_cache(cache, want, stores, layout, flavour):
     """(every byte as expected, what was compared and where the first difference is)."""
-    bad = store_reference.same_bytes(cache, want, layout, flavour)
+    bad = store_torch.same_bytes(cache, want, layout, flavour)
     where = f" (first at byte {int(bad[0])}: got {int(cache[bad[0]])}, want {int(want[bad[0]])})" \
         if bad.numel() else ""
     return bad.numel() == 0, (f"{int(stores.sum())} of {stores.numel()} items store, "
@@ -132,7 +127,7 @@ def check_batch(runtime, store, twin, m, layout, batch, weight, freqs, cache_byt
     # The torch model against the plain-Python one, on the first storing rows.
     sample = stores.nonzero().flatten()[:SAMPLED_ROWS]
     if sample.numel():
-        values, scales = store_reference.token_bytes(layout, rows[sample], flavour)
+        values, scales = store_torch.token_bytes(layout, rows[sample], flavour)
         agree = True
         for k, item in enumerate(sample.tolist()):
             bits = rows[item].view(torch.int32).tolist()
@@ -210,13 +205,8 @@ def main(argv=None):
     import dsv4.runtime as runtime
     from dsv4.library import Config
 
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--objects", nargs="+", default=["out"])
-    p.add_argument("--quick", action="store_true", help="fewer, smaller batches (sanitizers)")
-    p.add_argument("--seed", type=int, default=1)
-    args = p.parse_args(argv)
-    candidates = [found for folder in args.objects for sub in (folder, os.path.join(folder, "store"))
-                  for found in objects.manifests(sub, objects.PTX_TARGET)]
+    args = objects.proof_arguments(__doc__.splitlines()[0], argv)
+    candidates = objects.in_folders(args.objects, objects.PTX_TARGET)
     # A compress kernel has a layout too, but reads the paged state: not a store kernel.
     stores = [(m, b) for m, b, _ in candidates
               if "layout" in m and m["kv_dtype"] == "f32" and m["mode"] != "compress"]
@@ -232,7 +222,7 @@ def main(argv=None):
         twin = runtime.Kernel(twin[1], config=Config.from_manifest(twin[0]))
         gen = torch.Generator().manual_seed(args.seed)
         weight = (0.5 + torch.rand(m["head_dim"], generator=gen)).to(DEVICE)
-        freqs = reference.random_freqs(NUM_POSITIONS, m["rope_dim"], gen, DEVICE)
+        freqs = epilogue_torch.random_freqs(NUM_POSITIONS, m["rope_dim"], gen, DEVICE)
         batch, cache_bytes = edge_batch(m, layout)
         check_batch(runtime, store, twin, m, layout, batch, weight, freqs, cache_bytes, "edge")
         for items in (QUICK_SIZES if args.quick else RANDOM_SIZES):

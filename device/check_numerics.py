@@ -2,7 +2,7 @@
 against the float64 reference, on fresh random inputs with poisoned memory around them.
 
 Run from the repo root, with the shim built (run_device_proof.sh does all of it):
-  DSV4_RUNTIME_LIB=/tmp/rt/lib/libdsv4_runtime.so PYTHONPATH=python python3 test/GPU/check_numerics.py
+  DSV4_RUNTIME_LIB=/tmp/rt/lib/libdsv4_runtime.so PYTHONPATH=python python3 device/check_numerics.py
   options: [--objects out] [--quick] [--seed S]
 Prints one line per case and `N passed, N failed, N skipped`; exits 1 on any failure.
 """
@@ -11,9 +11,8 @@ import os
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import objects  # noqa: E402
-import reference  # noqa: E402
+import objects
+from dsv4_reference import epilogue_torch
 
 # The configurations the proof must cover; absent ones are reported as skipped.
 EXPECTED = [(mode, rotate, kv, d, 64)
@@ -42,12 +41,12 @@ class Case:
         num_rows = num_items + EXTRA_ROWS
         if m["mode"] == "decode":
             seq_lens = decode_seq_lens(num_items, ratio, gen)
-            self.items = reference.decode_items(seq_lens, ratio, NUM_POSITIONS, num_rows)
+            self.items = epilogue_torch.decode_items(seq_lens, ratio, NUM_POSITIONS, num_rows)
             self.handle = torch.tensor(seq_lens, dtype=torch.int32, device=device)
             named = range(num_items)
         else:
             plan = prefill_plan(num_items, num_rows, ratio, gen)
-            self.items = reference.prefill_items(plan, ratio, NUM_POSITIONS, num_rows)
+            self.items = epilogue_torch.prefill_items(plan, ratio, NUM_POSITIONS, num_rows)
             plan_stride = PLAN_STRIDE_PADDED if stride > d else 4
             rows = torch.full((num_items, plan_stride), PLAN_JUNK, dtype=torch.int32)
             rows[:, :4] = torch.tensor(plan, dtype=torch.int32).reshape(num_items, 4)  # also when empty
@@ -57,7 +56,7 @@ class Case:
         # Every element starts as NaN; rows an item names get random data of random magnitude in
         # their first D elements. The padding columns and the never-named rows stay NaN.
         bits = torch.full((num_rows, stride), POISON_BITS[kv_name], dtype=torch.int64)
-        store = bits.to(reference.bits_dtype(kv_name)).view(reference.torch_dtype(kv_name))
+        store = bits.to(epilogue_torch.bits_dtype(kv_name)).view(epilogue_torch.torch_dtype(kv_name))
         named = sorted(set(named))
         if named:
             mag = 10.0 ** (4 * torch.rand(len(named), 1, generator=gen) - 2)
@@ -65,7 +64,7 @@ class Case:
             store[named, :d] = data.to(store.dtype)
         self.store = store.to(device)
         self.before = self.store.clone()
-        self.weight = (0.5 + torch.rand(d, generator=gen)).to(reference.torch_dtype(m["weight_dtype"])).to(device)
+        self.weight = (0.5 + torch.rand(d, generator=gen)).to(epilogue_torch.torch_dtype(m["weight_dtype"])).to(device)
         self.freqs = padded_freqs(m, stride > d, gen, device)
 
     def kv(self):
@@ -118,7 +117,7 @@ def padded_freqs(m, padded, gen, device):
     so that a read past R or a wrong freqs row stride shows in the result."""
     import torch
 
-    table = reference.random_freqs(NUM_POSITIONS, m["rope_dim"], gen, device)
+    table = epilogue_torch.random_freqs(NUM_POSITIONS, m["rope_dim"], gen, device)
     if not padded:
         return table
     multiple = m["freqs_row_stride_multiple"]
@@ -138,7 +137,8 @@ def untouched_mismatches(case):
     import torch
 
     kv_name = case.m["kv_dtype"]
-    changed = case.store.view(reference.bits_dtype(kv_name)) != case.before.view(reference.bits_dtype(kv_name))
+    bits = epilogue_torch.bits_dtype(kv_name)
+    changed = case.store.view(bits) != case.before.view(bits)
     allowed = torch.zeros_like(changed)
     if case.items:
         allowed[[row for row, _ in case.items], :case.m["head_dim"]] = True
@@ -157,7 +157,7 @@ def check_case(case, runtime, kernel, freqs_complex):
     case.launch(runtime, kernel, freqs_complex=freqs_complex)
     torch.cuda.synchronize()
     # A result that moves between identical launches is a race, whatever its error.
-    rerun_same = reference.same_bits(first, case.store, m["kv_dtype"])
+    rerun_same = epilogue_torch.same_bits(first, case.store, m["kv_dtype"])
     ok, detail = judge(case)
     return ok and rerun_same, f"{detail} rerun={'same' if rerun_same else 'DIFFERS'}"
 
@@ -179,11 +179,11 @@ def judge(case):
     d = m["head_dim"]
     out = case.store[rows, :d]
     finite = bool(torch.isfinite(out).all())
-    ref = reference.epilogue(case.before[rows, :d], case.weight, m["eps"], case.freqs, positions,
+    ref = epilogue_torch.epilogue(case.before[rows, :d], case.weight, m["eps"], case.freqs, positions,
                              m["rope_dim"], m["rotate"], m["scale"])
-    err = reference.rel_l2(out, ref)
-    bound = reference.BOUNDS[m["kv_dtype"]]
-    floor = "-" if m["kv_dtype"] == "f32" else f"{reference.rounding_floor(ref, m['kv_dtype']):.2e}"
+    err = epilogue_torch.rel_l2(out, ref)
+    bound = epilogue_torch.BOUNDS[m["kv_dtype"]]
+    floor = "-" if m["kv_dtype"] == "f32" else f"{epilogue_torch.rounding_floor(ref, m['kv_dtype']):.2e}"
     ok = finite and stray == 0 and err <= bound
     detail += f" finite={'yes' if finite else 'NO'} err={err:.2e} bound={bound:.0e} floor={floor}"
     return ok, detail
@@ -197,8 +197,8 @@ def check_refusals(m, runtime, kernel, gen, device):
     d, kv_name = m["head_dim"], m["kv_dtype"]
     other = "bf16" if kv_name == "f32" else "f32"
     case = Case(m, 7, d, gen, device)
-    wide = torch.randn(case.store.shape[0], 2 * d, generator=gen).to(reference.torch_dtype(kv_name)).to(device)
-    retyped = case.kv().to(reference.torch_dtype(other))
+    wide = torch.randn(case.store.shape[0], 2 * d, generator=gen).to(epilogue_torch.torch_dtype(kv_name)).to(device)
+    retyped = case.kv().to(epilogue_torch.torch_dtype(other))
     results = []
     for label, kv, kv_type in ((f"refuse head_dim {2 * d}", wide, kv_name),
                                (f"refuse kv {other}", retyped, other)):
@@ -212,7 +212,7 @@ def check_refusals(m, runtime, kernel, gen, device):
         except Exception as e:  # noqa: BLE001 - any other exception is a failure, reported as such
             outcome = f"{type(e).__name__} (not Dsv4Error): {e}"
         torch.cuda.synchronize()
-        untouched = untouched_mismatches(case) == 0 and reference.same_bits(kv, kv_before, kv_type)
+        untouched = untouched_mismatches(case) == 0 and epilogue_torch.same_bits(kv, kv_before, kv_type)
         ok = outcome.startswith("Dsv4Error") and untouched
         results.append((ok, label, f"{outcome}; buffers {'untouched' if untouched else 'WRITTEN'}"))
     return results

@@ -1,10 +1,9 @@
-#!/usr/bin/env python3
 """SPEC.md "Storing into the paged caches" in plain Python: the bytes a store writes.
 
 Independent of the compiler: the FP8 and e2m1 roundings pick the nearest entry of a table of
 every value of the type (ties to the even code), f32 arithmetic is emulated by rounding each
-float64 result to f32, bf16 by its bit rule. Imported by check_store.py (CPU tests) and the
-device proof.
+float64 result to f32, bf16 by its bit rule. Imported by the CPU tests (test/Integration/
+check_store.py, check_compress.py) and the device proofs (device/).
 """
 import bisect
 import math

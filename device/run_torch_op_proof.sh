@@ -7,7 +7,7 @@
 # status 0 only if all passed.
 # DSV4_JSON_INCLUDE_DIR: a folder holding nlohmann/json.hpp where nlohmann-json3-dev is missing.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/.."
 
 KERNELS=$(realpath -m "${KERNELS:-out}")
 LOGS=${OUT:-/tmp/dsv4_proof}
@@ -46,7 +46,9 @@ echo "== pip install --no-build-isolation ./python (into /tmp/dsv4_site, with $K
 rm -rf /tmp/dsv4_site
 if DSV4_KERNEL_LIBRARY="$KERNELS" python3 -m pip install --no-build-isolation --no-index \
     --no-deps --quiet --target /tmp/dsv4_site ./python >"$LOGS/pip.log" 2>&1; then
-  package=(env -u DSV4_RUNTIME_LIB -u DSV4_KERNEL_DIR PYTHONPATH=/tmp/dsv4_site)
+  # python/ after the site, for dsv4_reference (the float64 models, not in the wheel) only: the
+  # installed dsv4 comes first.
+  package=(env -u DSV4_RUNTIME_LIB -u DSV4_KERNEL_DIR PYTHONPATH="/tmp/dsv4_site:$PWD/python")
 else
   tail -5 "$LOGS/pip.log"
   echo "   pip install failed: running from the source tree (PYTHONPATH=python) instead"
@@ -55,7 +57,7 @@ fi
 
 echo "== torch_op_proof (kernels from $KERNELS)"
 "${package[@]}" DSV4_CACHE_DIR=/tmp/dsv4_cache \
-  python3 test/GPU/torch_op_proof.py "$@" 2>&1 | tee "$LOGS/torch_op_proof.log"
+  python3 device/torch_op_proof.py "$@" 2>&1 | tee "$LOGS/torch_op_proof.log"
 proof_rc=${PIPESTATUS[0]}
 
 # The ops as a server calls them: examples/decode_loop.py's prefill chunks and CUDA-graph decode

@@ -1,8 +1,8 @@
 """SPEC.md's paged-cache bytes with torch, for batches too large for the plain-Python model.
 
-test/Integration/store_model.py is the model (one element at a time, from SPEC.md alone); this is
-the same rules as tensor operations, so the device proof can check 65536-row batches. The proof
-holds this against store_model.py on sampled rows of every batch, so the two cannot drift.
+store_model.py is the model (one element at a time, from SPEC.md alone); this is the same rules
+as tensor operations, so the device proof can check 65536-row batches. The proof holds this
+against store_model.py on sampled rows of every batch, so the two cannot drift.
 
 FP8 and bf16 rounding use torch's own conversions (round to nearest even), after an explicit
 saturation to FP8_MAX (torch's float8 casts do not saturate). f32 division and products are
@@ -10,11 +10,7 @@ computed in float64 and rounded once to f32, which gives the correctly rounded f
 bits hold twice 24 plus 2): torch divides a tensor by a Python number as a product with its
 reciprocal, which is not SPEC.md's f32 division.
 """
-import os
-import sys
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Integration"))
-from store_model import E2M1_MAX, E2M1_NAN, FP8, MIN_AMAX, Layout  # noqa: E402,F401
+from dsv4_reference.store_model import E2M1_MAX, E2M1_NAN, FP8, MIN_AMAX, Layout  # noqa: F401
 
 
 def _fp8_codes(y, flavour):

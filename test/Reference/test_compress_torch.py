@@ -1,18 +1,16 @@
 """CPU checks of the compress proof's parts (no GPU needed): its random batches' plan, the torch
-reference (compress_reference.py) against compress_model.py, and the code-step comparison.
+reference (compress_torch.py) against compress_model.py, and the code-step comparison.
 
-Run: python3 test/GPU/test_compress_reference.py  (the plan runs without torch; the reference
-and the comparison need it; judge's end-to-end check needs torch's float8 types, torch >= 2.1).
+Run: PYTHONPATH=python:device python3 test/Reference/test_compress_torch.py  (the plan runs
+without torch; the reference and the comparison need it; judge's end-to-end check needs torch's
+float8 types, torch >= 2.1).
 """
 import importlib.util
-import os
 import random
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import compress_proof  # noqa: E402
-import compress_reference  # noqa: E402
-from store_model import Layout  # noqa: E402
+import compress_proof
+from dsv4_reference import compress_torch
+from dsv4_reference.store_model import Layout
 
 # Manifests of the production kernels (what the proof reads of them), at state block size 64
 # and a smaller one (gen_compress.py's case is viewed at both).
@@ -36,7 +34,7 @@ def manifest(name, block_size=64, page_size=64):
 def check(ok, text):
     print(f"{'ok  ' if ok else 'FAIL'} {text}")
     if not ok:
-        raise SystemExit(f"test_compress_reference: FAILED: {text}")
+        raise SystemExit(f"test_compress_torch: FAILED: {text}")
 
 
 def check_plan():
@@ -130,8 +128,8 @@ def check_steps():
     import torch
 
     def run(layout, got, want, rows64, flavour="fn"):
-        result = compress_reference.code_steps(layout, got, want, rows64, flavour)
-        return result, compress_reference.steps_ok(result)
+        result = compress_torch.code_steps(layout, got, want, rows64, flavour)
+        return result, compress_torch.steps_ok(result)
 
     # Indexer: 128 FP8 codes and one f32 scale.
     layout = Layout("indexer", 64)
@@ -224,10 +222,10 @@ def check_judge():
         expected = compress_proof.expected_of(m, batch)
         t_count = batch.token_req.numel()
         before = compress_proof.pattern(batch.cache_bytes, "cpu")
-        stores = compress_proof.store_reference.store_mask(
+        stores = compress_proof.store_torch.store_mask(
             layout, batch.out_loc, expected.active, torch.ones_like(expected.active),
             before.numel())
-        cache = compress_proof.store_reference.expected_cache(
+        cache = compress_proof.store_torch.expected_cache(
             layout, before, expected.full_rows(t_count).float(), batch.out_loc, stores, flavour)
         ok, detail = compress_proof.judge(m, batch, cache, before, expected)
         check(ok and int(stores.sum()) > 0, f"{name} judge, the reference's own bytes: {detail}")
@@ -251,17 +249,17 @@ def check_judge():
 def main():
     check_plan()
     if importlib.util.find_spec("torch") is None:
-        print("test_compress_reference: plan ok; reference and comparison skipped (no torch)")
+        print("test_compress_torch: plan ok; reference and comparison skipped (no torch)")
         return
     import torch
 
     check_case_and_random()
     check_steps()
     if not hasattr(torch, "float8_e4m3fn"):
-        print("test_compress_reference: ok; judge skipped (no float8 in this torch)")
+        print("test_compress_torch: ok; judge skipped (no float8 in this torch)")
         return
     check_judge()
-    print("test_compress_reference: ok")
+    print("test_compress_torch: ok")
 
 
 if __name__ == "__main__":

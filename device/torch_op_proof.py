@@ -6,25 +6,23 @@ ratio no kernel has is refused with kv untouched.
 
 And of torch.ops.dsv4.compress_norm_rope_quantize_store_: for every f32 store kernel of the
 library (its store/ folder), on store_proof.py's edge batch and random batches, the same three
-ways of calling it, every byte of a patterned cache against store_reference.expected_cache of the
+ways of calling it, every byte of a patterned cache against store_torch.expected_cache of the
 rows the in-place op finishes; and a call of a page size no kernel has is refused with the cache
 untouched.
 
 Run from the repo root with the shim built (run_torch_op_proof.sh does all of it):
   DSV4_RUNTIME_LIB=/tmp/rt/lib/libdsv4_runtime.so DSV4_KERNEL_DIR=out PYTHONPATH=python \\
-    python3 test/GPU/torch_op_proof.py [--seed S]
+    python3 device/torch_op_proof.py [--seed S]
 Prints one line per check and `N passed, N failed`; exits 1 on any failure.
 """
 import argparse
-import os
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import check_numerics  # noqa: E402
-import reference  # noqa: E402
-import store_proof  # noqa: E402
-from store_model import Layout  # noqa: E402 - on the path through store_proof
+import check_numerics
+import store_proof
+from dsv4_reference import epilogue_torch
+from dsv4_reference.store_model import Layout
 
 SIZES = (1, 7, 64, 4096)
 STORE_SIZES = (1, 64, 4096)  # random batches, after store_proof's edge batch
@@ -91,7 +89,7 @@ def check(case, expected):
     """check_numerics.judge, plus bitwise equality with the eager result when given."""
     ok, detail = check_numerics.judge(case)
     if expected is not None:
-        same = reference.same_bits(case.store, expected, case.m["kv_dtype"])
+        same = epilogue_torch.same_bits(case.store, expected, case.m["kv_dtype"])
         ok, detail = ok and same, f"{detail} eager={'same' if same else 'DIFFERS'}"
     return ok, detail
 
@@ -110,7 +108,7 @@ def check_refusal(m, gen, report):
     except Exception as e:  # noqa: BLE001 - the message is what is judged
         outcome = f"{type(e).__name__}: {str(e).splitlines()[0][:200]}"
     torch.cuda.synchronize()
-    untouched = check_numerics.untouched_mismatches(case) == 0 and reference.same_bits(
+    untouched = check_numerics.untouched_mismatches(case) == 0 and epilogue_torch.same_bits(
         case.store, case.before, m["kv_dtype"])
     ok = f"ratio={m['ratio'] + 1}" in outcome and untouched
     report(ok, f"{m['kernel']} refuse ratio {m['ratio'] + 1}",
@@ -178,7 +176,7 @@ def check_store_manifest(m, gen, seed, report):
         lambda *args: dsv4.torch_ops.compress_norm_rope_quantize_store_(*args), fullgraph=True)
     layout = Layout(m["layout"], m["page_size"])
     weight = (0.5 + torch.rand(m["head_dim"], generator=gen)).to(DEVICE)
-    freqs = reference.random_freqs(store_proof.NUM_POSITIONS, m["rope_dim"], gen, DEVICE)
+    freqs = epilogue_torch.random_freqs(store_proof.NUM_POSITIONS, m["rope_dim"], gen, DEVICE)
     for label, batch, cache_bytes in store_batches(m, layout, seed):
         label = f"{m['kernel']} {label}"
         call = StoreCall(m, batch, cache_bytes, weight, freqs)
@@ -222,7 +220,7 @@ def check_store_refusal(m, gen, report):
     layout = Layout(m["layout"], m["page_size"])
     batch, cache_bytes = store_proof.edge_batch(m, layout)
     weight = (0.5 + torch.rand(m["head_dim"], generator=gen)).to(DEVICE)
-    freqs = reference.random_freqs(store_proof.NUM_POSITIONS, m["rope_dim"], gen, DEVICE)
+    freqs = epilogue_torch.random_freqs(store_proof.NUM_POSITIONS, m["rope_dim"], gen, DEVICE)
     call = StoreCall(m, batch, cache_bytes, weight, freqs)
     args = list(call.args())
     args[-1] = 2 * m["page_size"]

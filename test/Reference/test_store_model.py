@@ -2,12 +2,10 @@
 """store_model.py against hand-worked numbers of SPEC.md, so the oracle of the store tests (and
 of the device proof) is itself checked. Prints one line per fact; exits 1 on any mismatch."""
 import math
-import os
 import struct
 import sys
 
-sys.path.insert(0, os.path.dirname(__file__))
-from store_model import (Layout, bf16_bits, f32_bits, quantize_token, to_e2m1,  # noqa: E402
+from dsv4_reference.store_model import (Layout, bf16_bits, f32_bits, quantize_token, to_e2m1,
                          to_fp8, ue8m0_round_up)
 
 failures = 0

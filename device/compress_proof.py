@@ -12,32 +12,28 @@ pattern:
     blocks lie at shuffled block ids, one-token decode requests and prefill chunks, a few items
     that must produce nothing, some out_loc < 0, some slots past the cache's end; every other
     batch reads its state through padded block and row strides.
-The expected rows are compress_reference.py's (torch, float64: which items produce, the pooling,
-reference.py's epilogue), held against compress_model.py (plain Python) on sampled items of
-every batch; their bytes are store_reference.py's. The kernel's Hadamard adds in another order and
+The expected rows are compress_torch.py's (torch, float64: which items produce, the pooling,
+epilogue_torch.py's epilogue), held against compress_model.py (plain Python) on sampled items of
+every batch; their bytes are store_torch.py's. The kernel's Hadamard adds in another order and
 its exp is ex2.approx, so a stored slot is held to the float64 row's codes: each within one
 step, the scales equal (the indexer's f32 ones within 1e-5; a ue8m0 scale one step off at a
 power of two's edge is counted and allowed on at most 1e-3 of the blocks). Every byte outside
 the stored slots must keep the pattern, and the state (its padding too) must be unchanged.
 
 Run (repo root): DSV4_RUNTIME_LIB=/tmp/rt/lib/libdsv4_runtime.so PYTHONPATH=python \
-  python3 test/GPU/compress_proof.py --objects out [more folders] [--quick]
+  python3 device/compress_proof.py --objects out [more folders] [--quick]
 """
-import argparse
 import math
 import os
 import random
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "Integration"))
-import compress_reference  # noqa: E402
-import objects  # noqa: E402
-import reference  # noqa: E402
-import store_reference  # noqa: E402
-from dsv4_reference.compress_model import Compressor, epilogue  # noqa: E402
-from store_model import Layout  # noqa: E402
+import objects
+from dsv4_reference import compress_torch, epilogue_torch, store_torch
+from dsv4_reference.compress_model import Compressor, epilogue
+from dsv4_reference.store_model import Layout
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 DEVICE = "cuda"
 RANDOM_SIZES = (1, 16, 64, 256, 8192, 65536)
@@ -88,11 +84,27 @@ class Batch:
         self.weight, self.freqs, self.cache_bytes, self.note = weight, freqs, cache_bytes, note
 
 
+def cpu_test_case():
+    """test/Integration/gen_compress.py, the generator of the CPU tests' case. It is a lit test's
+    script, not a module of the package: it and the sibling it imports (gen_store.py) are loaded
+    by their paths, so that test/Integration never joins sys.path."""
+    import importlib.util
+
+    if "gen_compress" not in sys.modules:
+        for name in ("gen_store", "gen_compress"):
+            path = os.path.join(ROOT, "test", "Integration", name + ".py")
+            spec = importlib.util.spec_from_file_location(name, path)
+            sys.modules[name] = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(sys.modules[name])
+    return sys.modules["gen_compress"]
+
+
 def case_batch(m, device):
     """gen_compress.py's case for the kernel's layout and ratio at its state block size, or
     None where the case does not fit the kernel (another D, rope dim or overlap)."""
     import torch
-    from gen_compress import CHUNK, ROPE_DIM, build_case
+    gen_compress = cpu_test_case()
+    CHUNK, ROPE_DIM, build_case = gen_compress.CHUNK, gen_compress.ROPE_DIM, gen_compress.build_case
 
     case = build_case(m["layout"], m["ratio"])
     bs = m["state_block_size"]
@@ -125,7 +137,7 @@ class _Plan:
     def __init__(self, m, items, rng):
         self.rng = rng
         self.ratio, self.bs = m["ratio"], m["state_block_size"]
-        self.n = compress_reference.coff(m["overlap"]) * self.ratio
+        self.n = compress_torch.coff(m["overlap"]) * self.ratio
         self.requests, self.segments, self.broken = [], [], []
         specials = self.SPECIALS if items >= 16 else ()
         left = items - len(specials)
@@ -253,7 +265,7 @@ def random_batch(m, items, seed, padded, device):
     layout = Layout(m["layout"], m["page_size"])
     plan = _Plan(m, items, rng)
     table, num_blocks, owned = _tables(plan, rng)
-    width = 2 * compress_reference.coff(m["overlap"]) * d
+    width = 2 * compress_torch.coff(m["overlap"]) * d
     row_stride, block_stride = width, bs * width
     if padded:
         row_stride = width + 4 * rng.randint(1, 3)
@@ -273,14 +285,14 @@ def random_batch(m, items, seed, padded, device):
     out_loc = torch.where(torch.rand(items, generator=cpu) < 0.1, -1 - out_loc, out_loc)
     cache_bytes = max(1, int(pages * layout.page_bytes * 0.95))
     weight = 0.5 + torch.rand(d, generator=cpu)
-    freqs = reference.random_freqs(plan.num_positions, m["rope_dim"], cpu, device)
+    freqs = epilogue_torch.random_freqs(plan.num_positions, m["rope_dim"], cpu, device)
     note = f" (strides {block_stride}/{row_stride})" if padded else ""
     return Batch(base, state, block_table, token_req, positions, out_loc.to(device),
                  weight.to(device), freqs, cache_bytes, note)
 
 
 def expected_of(m, batch):
-    return compress_reference.Expected(
+    return compress_torch.Expected(
         batch.state, batch.block_table, batch.token_req, batch.positions, batch.weight,
         batch.freqs, m["eps"], m["ratio"], m["overlap"], m["head_dim"], m["rope_dim"],
         m["rotate"], m.get("scale"))
@@ -294,7 +306,7 @@ def judge(m, batch, cache, before, expected):
     layout = Layout(m["layout"], m["page_size"])
     flavour = fp8_flavour(m)
     device = cache.device
-    stores = store_reference.store_mask(layout, batch.out_loc, expected.active,
+    stores = store_torch.store_mask(layout, batch.out_loc, expected.active,
                                         torch.ones_like(expected.active), cache.numel())
     idx = stores.nonzero().flatten()
     slots = batch.out_loc[idx]
@@ -311,11 +323,11 @@ def judge(m, batch, cache, before, expected):
     changed = int(((cache != before) & ~in_slot).sum())
     got = (cache[value_at], cache[scales_at])
     # token_bytes cannot shape an empty batch's bytes; code_steps needs none then.
-    want = store_reference.token_bytes(layout, rows64.float(), flavour) if idx.numel() else got
-    steps = compress_reference.code_steps(layout, got, want, rows64, flavour)
-    ok = compress_reference.steps_ok(steps) and changed == 0
+    want = store_torch.token_bytes(layout, rows64.float(), flavour) if idx.numel() else got
+    steps = compress_torch.code_steps(layout, got, want, rows64, flavour)
+    ok = compress_torch.steps_ok(steps) and changed == 0
     return ok, (f"{int(expected.producing.sum())} produce, {idx.numel()} store; "
-                f"{compress_reference.describe_steps(steps)}; {changed} bytes outside the"
+                f"{compress_torch.describe_steps(steps)}; {changed} bytes outside the"
                 f" slots changed")
 
 
@@ -325,10 +337,10 @@ def relative_error(got, want):
 
 
 def check_model(m, batch, expected, rng, sample=SAMPLED_ITEMS):
-    """(ok, detail): compress_reference against compress_model.py on `sample` producing items
+    """(ok, detail): compress_torch against compress_model.py on `sample` producing items
     and as many others: which produce, the pooled row and the finished row."""
     comp = Compressor(m["ratio"], m["overlap"], m["head_dim"])
-    state = compress_reference.model_state(batch.state, batch.block_table)
+    state = compress_torch.model_state(batch.state, batch.block_table)
     t_count = batch.token_req.numel()
     producing = expected.producing.tolist()
     chosen = rng.sample([t for t in range(t_count) if producing[t]],
@@ -386,14 +398,8 @@ def main(argv=None):
     import dsv4.runtime as runtime
     from dsv4.library import Config
 
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--objects", nargs="+", default=["out"])
-    p.add_argument("--quick", action="store_true", help="fewer, smaller batches (sanitizers)")
-    p.add_argument("--seed", type=int, default=1)
-    args = p.parse_args(argv)
-    found = [(m, binary) for folder in args.objects
-             for sub in (folder, os.path.join(folder, "store"))
-             for m, binary, _ in objects.manifests(sub, objects.PTX_TARGET)
+    args = objects.proof_arguments(__doc__.splitlines()[0], argv)
+    found = [(m, binary) for m, binary, _ in objects.in_folders(args.objects, objects.PTX_TARGET)
              if m.get("mode") == "compress"]
     verdict(bool(found), f"compress kernels found in {' '.join(args.objects)}: {len(found)}")
     rng = random.Random(args.seed)
