@@ -34,8 +34,12 @@ class BuildPyWithRuntime(build_py):
 
     def run(self):
         super().run()
-        # The ABI tables' Python face, generated from include/dsv4/ABI/*.def for this build.
-        (Path(self.build_lib) / "dsv4" / "_abi.py").write_text(_generate_abi().render(ABI_DIR))
+        # The ABI tables' Python face, generated from include/dsv4/ABI/*.def when the build has
+        # them (a checkout); a copy of python/ alone ships dsv4/_abi.py as it is (abi.test holds
+        # it to the tables).
+        if ABI_DIR.is_dir():
+            (Path(self.build_lib) / "dsv4" / "_abi.py").write_text(
+                _generate_abi().render(ABI_DIR))
         target = Path(self.build_lib) / "dsv4" / SHIM
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(self._shim(), target)
