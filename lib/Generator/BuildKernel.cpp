@@ -25,13 +25,6 @@ static std::string bitsOf(float value) {
   return llvm::formatv("{0:x-8}", llvm::bit_cast<uint32_t>(value)).str();
 }
 
-/// The dtype as the name spells it: f32, bf16 or f16.
-static std::string dtypeName(Type type) {
-  std::string name;
-  llvm::raw_string_ostream(name) << type;
-  return name;
-}
-
 std::string mlir::dsv4::kernelName(KernelSpecAttr spec) {
   std::string name;
   llvm::raw_string_ostream os(name);

@@ -29,10 +29,10 @@ struct Dsv4EmbedManifestPass : dsv4::impl::Dsv4EmbedManifestBase<Dsv4EmbedManife
     auto kernels = module->getAttrOfType<DictionaryAttr>(kKernelsAttrName);
     NamedAttrList updated(kernels);
     WalkResult result = module.walk([&](gpu::GPUModuleOp gpuModule) {
-      auto config = kernels ? kernels.getAs<DictionaryAttr>(gpuModule.getName()) : nullptr;
-      if (!config)
+      auto record = kernels ? kernels.getAs<KernelRecordAttr>(gpuModule.getName()) : nullptr;
+      if (!record)
         return WalkResult::skip(); // not a dsv4 kernel
-      FailureOr<DictionaryAttr> embedded = embed(gpuModule, config);
+      FailureOr<KernelRecordAttr> embedded = embed(gpuModule, record);
       if (failed(embedded))
         return WalkResult::interrupt();
       updated.set(gpuModule.getNameAttr(), *embedded);
@@ -44,9 +44,9 @@ struct Dsv4EmbedManifestPass : dsv4::impl::Dsv4EmbedManifestBase<Dsv4EmbedManife
       module->setAttr(kKernelsAttrName, updated.getDictionary(&getContext()));
   }
 
-  /// Adds the kernel's LDS bytes to `config` (the side JSON then has them too), writes the
-  /// manifest into `gpuModule` and returns the new config.
-  FailureOr<DictionaryAttr> embed(gpu::GPUModuleOp gpuModule, DictionaryAttr config) {
+  /// Adds the kernel's LDS bytes to `record` (the side JSON then has them too), writes the
+  /// manifest into `gpuModule` and returns the new record.
+  FailureOr<KernelRecordAttr> embed(gpu::GPUModuleOp gpuModule, KernelRecordAttr record) {
     ArrayAttr targets = gpuModule.getTargetsAttr();
     FailureOr<TargetName> target =
         targets && targets.size() == 1 ? describeTarget(targets[0]) : FailureOr<TargetName>();
@@ -56,10 +56,10 @@ struct Dsv4EmbedManifestPass : dsv4::impl::Dsv4EmbedManifestBase<Dsv4EmbedManife
     auto kernel = gpuModule.lookupSymbol<gpu::GPUFuncOp>(gpuModule.getName());
     if (!kernel)
       return gpuModule.emitOpError() << "holds no kernel named '" << gpuModule.getName() << "'";
-    Builder builder(&getContext());
-    NamedAttrList entries(config);
-    entries.set(abi::kLdsBytesKey, builder.getI64IntegerAttr(workgroupMemoryBytes(kernel)));
-    DictionaryAttr withLds = entries.getDictionary(&getContext());
+    auto withLds = KernelRecordAttr::get(
+        &getContext(), record.getSpec(), record.getPlan(), record.getRowAlign(),
+        record.getRowStrideMultiple(), record.getWeightAlign(), record.getFreqsAlign(),
+        record.getFreqsRowStrideMultiple(), record.getCacheAlign(), workgroupMemoryBytes(kernel));
     std::string text = writeManifest(gpuModule.getName(), *target, withLds, /*indent=*/0);
     // The runtime refuses a manifest whose bytes do not give back this digest.
     std::string digest(DSV4_MANIFEST_DIGEST_BYTES, '\0');

@@ -96,14 +96,15 @@ struct Dsv4WriteCodeObjectsPass
                                          << "' is not a valid symbol: " << kKernelNameRule;
         return WalkResult::interrupt();
       }
-      auto config = kernels ? kernels.getAs<DictionaryAttr>(binary.getName()) : DictionaryAttr();
-      if (!config) {
+      auto record =
+          kernels ? kernels.getAs<KernelRecordAttr>(binary.getName()) : KernelRecordAttr();
+      if (!record) {
         mlir::emitError(binary.getLoc()) << "no dsv4 kernel named '" << binary.getName()
                            << "' was recorded: run convert-dsv4-to-gpu first";
         return WalkResult::interrupt();
       }
       for (auto object : binary.getObjects().getAsRange<gpu::ObjectAttr>())
-        if (failed(writeObject(binary, object, config)))
+        if (failed(writeObject(binary, object, record)))
           return WalkResult::interrupt();
       return WalkResult::advance();
     });
@@ -112,7 +113,7 @@ struct Dsv4WriteCodeObjectsPass
   }
 
   LogicalResult writeObject(gpu::BinaryOp binary, gpu::ObjectAttr object,
-                            DictionaryAttr config) {
+                            KernelRecordAttr record) {
     FailureOr<TargetName> info = describeTarget(object.getTarget());
     if (failed(info))
       return mlir::emitError(binary.getLoc())
@@ -129,7 +130,7 @@ struct Dsv4WriteCodeObjectsPass
     FailureOr<DictionaryAttr> resources = readResources(binary, object);
     if (failed(resources))
       return failure();
-    std::string manifest = writeManifest(binary.getName(), *info, config, /*indent=*/2,
+    std::string manifest = writeManifest(binary.getName(), *info, record, /*indent=*/2,
                                          binaryName, *resources);
     return writeFile(binary, stem + ".json", manifest + "\n");
   }

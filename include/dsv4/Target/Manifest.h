@@ -4,6 +4,8 @@
 #ifndef DSV4_TARGET_MANIFEST_H
 #define DSV4_TARGET_MANIFEST_H
 
+#include "dsv4/Dialect/Dsv4/IR/Dsv4.h"
+
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/Support/LLVM.h"
@@ -21,10 +23,10 @@ FailureOr<TargetName> describeTarget(Attribute target);
 /// Static workgroup memory (LDS / shared) `kernel` declares, in bytes.
 int64_t workgroupMemoryBytes(gpu::GPUFuncOp kernel);
 
-/// The manifest of `kernel`: the configuration convert-dsv4-to-gpu and dsv4-embed-manifest
-/// recorded, the target and the ABI's argument list; `binary` and `resources` only when
-/// given (the side JSON). `indent` 0 gives one compact line (the embedded text).
-std::string writeManifest(StringRef kernel, const TargetName &target, DictionaryAttr config,
+/// The manifest of `kernel`: the record convert-dsv4-to-gpu and dsv4-embed-manifest made,
+/// the target and the ABI's argument list; `binary` and `resources` only when given (the side
+/// JSON). `indent` 0 gives one compact line (the embedded text).
+std::string writeManifest(StringRef kernel, const TargetName &target, KernelRecordAttr record,
                           unsigned indent, StringRef binary = {},
                           DictionaryAttr resources = {});
 

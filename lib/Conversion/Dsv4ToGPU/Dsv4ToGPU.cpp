@@ -4,7 +4,6 @@
 // in the body.
 #include "KernelEmitter.h"
 #include "dsv4/ABI/KernelABI.h"
-#include "dsv4/ABI/Manifest.h"
 #include "dsv4/Conversion/Passes.h"
 #include "dsv4/Target/Chips.h"
 
@@ -26,7 +25,6 @@ using namespace mlir;
 using namespace mlir::dsv4;
 
 namespace {
-namespace abi = ::dsv4_abi;
 /// The bare-pointer calling convention (one pointer per buffer, docs/ABI.md) needs static
 /// shapes, so buffers are typed by an i32-indexable bound; the runtime checks real extents.
 constexpr int64_t kBufferBound = std::numeric_limits<int32_t>::max();
@@ -35,21 +33,6 @@ constexpr int64_t kCacheBound = std::numeric_limits<int64_t>::max();
 /// ROCDL's occupancy attribute on a kernel, spelled here so that this vendor-neutral pass
 /// does not pull in the ROCDL dialect.
 constexpr llvm::StringLiteral kWavesPerEuAttrName = "rocdl.waves_per_eu";
-
-std::string dtypeName(Type type) {
-  if (type.isF32())
-    return "f32";
-  if (type.isBF16())
-    return "bf16";
-  return "f16";
-}
-
-/// The manifest's name of an FP8 type.
-std::string fp8Name(Type fp8) {
-  std::string name;
-  llvm::raw_string_ostream(name) << fp8;
-  return name;
-}
 
 /// The operands a kernel function must pass, in order: the fused op's tensor operands.
 constexpr llvm::StringLiteral kEpilogueSignature = "(kv, weight, freqs, handle)";
@@ -256,72 +239,25 @@ private:
     return success();
   }
 
-  /// Notes the configuration in the module's `dsv4.kernels` dictionary: the manifest
-  /// writer reads it after the gpu.module has become a gpu.binary.
+  /// Records the kernel (#dsv4.kernel: its spec, its plan and what its code requires of the
+  /// buffers) in the module's `dsv4.kernels` dictionary: the manifest writer reads it after
+  /// the gpu.module has become a gpu.binary.
   void recordKernel(ModuleOp module, const KernelToEmit &config, StringRef name) {
-    Builder builder(&getContext());
     KernelSpecAttr spec = config.spec;
     KernelPlanAttr plan = config.plan;
     auto vectorAlign = [&](Type type) {
       return std::min<int64_t>(kAccessBytes,
                                plan.getVectorWidth() * type.getIntOrFloatBitWidth() / 8);
     };
-    SmallVector<NamedAttribute> entries = {
-        builder.getNamedAttr(abi::kModeKey, builder.getStringAttr(stringifyPositionSource(spec.getMode()))),
-        builder.getNamedAttr(abi::kRotateKey, builder.getBoolAttr(spec.rotates())),
-        builder.getNamedAttr(abi::kHeadDimKey, builder.getI64IntegerAttr(spec.getHeadDim())),
-        builder.getNamedAttr(abi::kRopeDimKey, builder.getI64IntegerAttr(spec.getRopeDim())),
-        builder.getNamedAttr(abi::kRatioKey, builder.getI64IntegerAttr(spec.getRatio())),
-        builder.getNamedAttr(abi::kEpsKey, spec.getEps()),
-        builder.getNamedAttr(abi::kScaleKey, spec.getScale() ? Attribute(spec.getScale())
-                                                          : builder.getF32FloatAttr(1.0f)),
-        builder.getNamedAttr(abi::kKvDtypeKey, builder.getStringAttr(dtypeName(spec.getKvType()))),
-        builder.getNamedAttr(abi::kWeightDtypeKey,
-                             builder.getStringAttr(dtypeName(spec.getWeightType()))),
-        builder.getNamedAttr(abi::kFreqsDtypeKey, builder.getStringAttr("f32")),
-        // The launch geometry: threads an item takes and items a workgroup computes (a split
-        // window's slots share one item).
-        builder.getNamedAttr(abi::kLanesPerRowKey, builder.getI64IntegerAttr(plan.getThreadsPerItem())),
-        builder.getNamedAttr(abi::kRowsPerWorkgroupKey, builder.getI64IntegerAttr(plan.getItemsPerWorkgroup())),
-        builder.getNamedAttr(abi::kWorkgroupSizeKey, builder.getI64IntegerAttr(plan.getWorkgroupSize())),
-        builder.getNamedAttr(abi::kScheduleKey, builder.getStringAttr(stringifyExchangeSchedule(plan.getSchedule()))),
-        builder.getNamedAttr(abi::kWeightAlignKey,
-                             builder.getI64IntegerAttr(vectorAlign(spec.getWeightType()))),
-        builder.getNamedAttr(abi::kFreqsAlignKey,
-                             builder.getI64IntegerAttr(config.vectorFreqs() ? kAccessBytes : 4)),
-        builder.getNamedAttr(abi::kFreqsRowStrideMultipleKey,
-                             builder.getI64IntegerAttr(config.vectorFreqs() ? 4 : 1)),
-    };
-    // The rows come from kv, or from the state a compress kernel pools.
-    if (spec.compresses()) {
-      entries.push_back(
-          builder.getNamedAttr(abi::kOverlapKey, builder.getBoolAttr(spec.getOverlap())));
-      entries.push_back(builder.getNamedAttr(
-          abi::kStateBlockSizeKey, builder.getI64IntegerAttr(*spec.getStateBlockSize())));
-      entries.push_back(
-          builder.getNamedAttr(abi::kStateAlignKey, builder.getI64IntegerAttr(kAccessBytes)));
-      entries.push_back(builder.getNamedAttr(abi::kStateStrideMultipleKey,
-                                             builder.getI64IntegerAttr(plan.getVectorWidth())));
-    } else {
-      entries.push_back(
-          builder.getNamedAttr(abi::kKvAlignKey, builder.getI64IntegerAttr(kAccessBytes)));
-      entries.push_back(builder.getNamedAttr(abi::kKvRowStrideMultipleKey,
-                                             builder.getI64IntegerAttr(plan.getVectorWidth())));
-    }
-    if (spec.stores()) {
-      entries.push_back(builder.getNamedAttr(
-          abi::kLayoutKey, builder.getStringAttr(stringifyCacheLayout(*spec.getLayout()))));
-      entries.push_back(
-          builder.getNamedAttr(abi::kPageSizeKey, builder.getI64IntegerAttr(*spec.getPageSize())));
-      // indexer_mxfp4 has no FP8 type: its codes are e2m1 on every chip.
-      if (spec.getFp8Type())
-        entries.push_back(builder.getNamedAttr(
-            abi::kFp8TypeKey, builder.getStringAttr(fp8Name(spec.getFp8Type()))));
-      entries.push_back(
-          builder.getNamedAttr(abi::kCacheAlignKey, builder.getI64IntegerAttr(kAccessBytes)));
-    }
+    auto record = KernelRecordAttr::get(
+        &getContext(), spec, plan, /*row_align=*/kAccessBytes,
+        /*row_stride_multiple=*/plan.getVectorWidth(),
+        /*weight_align=*/vectorAlign(spec.getWeightType()),
+        /*freqs_align=*/config.vectorFreqs() ? kAccessBytes : 4,
+        /*freqs_row_stride_multiple=*/config.vectorFreqs() ? 4 : 1,
+        /*cache_align=*/spec.stores() ? kAccessBytes : 0, /*lds_bytes=*/std::nullopt);
     NamedAttrList kernels(module->getAttrOfType<DictionaryAttr>(kKernelsAttrName));
-    kernels.set(name, builder.getDictionaryAttr(entries));
+    kernels.set(name, record);
     module->setAttr(kKernelsAttrName, kernels.getDictionary(&getContext()));
   }
 };

@@ -2,6 +2,7 @@
 // (WorkgroupEmulator.h) and every gpu.launch_func a call of it, so that mlir-runner executes
 // the kernel's own IR on the CPU.
 #include "WorkgroupEmulator.h"
+#include "dsv4/ABI/KernelABI.h"
 #include "dsv4/Conversion/CacheStore.h"
 #include "dsv4/Conversion/Passes.h"
 
@@ -135,6 +136,9 @@ struct ConvertGPUToHostPass : dsv4::impl::ConvertGPUToHostBase<ConvertGPUToHostP
       symbols.erase(gpuModule);
     for (func::FuncOp function : functions)
       symbols.insert(function);
+    // The kernels' records (#dsv4.kernel) are for the manifest writer of code objects, and none
+    // is written for a kernel that now runs on the host; mlir-runner could not even read them.
+    module->removeAttr(kKernelsAttrName);
     SmallVector<gpu::LaunchFuncOp> launches;
     module.walk([&](gpu::LaunchFuncOp launch) { launches.push_back(launch); });
     for (gpu::LaunchFuncOp launch : launches) {

@@ -6,11 +6,12 @@
 // loads at once), and only when it produces loads their block ids again for the pooling; it
 // loops over the 8 window rows two at a time (the plan asks for 8 waves per SIMD: 64 VGPRs),
 // loading both rows' kv and score runs (16 bytes each) before pooling them with exp; the
-// finished row is quantized into the cache and nothing else is written. The manifest entry
-// says mode compress, overlap and the state block size.
-// CHECK:       dsv4.kernels = {compress_indexer = {
-// CHECK-SAME:  mode = "compress", overlap = true
-// CHECK-SAME:  state_align = 16 : i64, state_block_size = 64 : i64, state_stride_multiple = 4 : i64
+// finished row is quantized into the cache and nothing else is written. The kernel's record
+// (the manifest's source) holds its spec (mode compress, overlap, the state block size), its
+// plan and the state's alignment and stride multiple.
+// CHECK:       dsv4.kernels = {compress_indexer = #dsv4.kernel<spec = <mode = compress,
+// CHECK-SAME:  state_block_size = 64, overlap = true>, plan = <lanes_per_row = 32,
+// CHECK-SAME:  waves_per_simd = 8>, row_align = 16, row_stride_multiple = 4
 // CHECK-LABEL: gpu.func @compress_indexer(
 // CHECK-SAME:    %[[STATE:[a-z0-9]+]]: memref<9223372036854775807xf32, #gpu.address_space<global>>, %[[TABLE:[a-z0-9]+]]: memref<2147483647xi32, #gpu.address_space<global>>, %[[REQ:[a-z0-9]+]]: memref<2147483647xi32, #gpu.address_space<global>>, %[[POS:[a-z0-9]+]]: memref<2147483647xi64, #gpu.address_space<global>>
 // CHECK-SAME:    %[[CACHE:[a-z0-9]+]]: memref<9223372036854775807xi8, #gpu.address_space<global>>, %{{.*}}: i32, %{{.*}}: i32, %[[BSTRIDE:[a-z0-9]+]]: i64,
@@ -42,14 +43,13 @@ func.func @compress_indexer(%state: tensor<?x64x512xf32>, %table: tensor<?x?xi32
 
 // The main cache at ratio 128 (D=512, 16 values a lane): the 128-row window is split over the
 // 8 row slots of a 256-thread workgroup (plan window_split = 8), one item a workgroup (the
-// manifest's launch geometry: 256 threads an item, 1 item a workgroup). Each slot loops over
+// manifest's launch geometry, which the writer derives from the recorded plan: 256 threads an
+// item, 1 item a workgroup; test/Target/compress.test). Each slot loops over
 // its 16 rows two at a time (64 values in flight), the softmax sums of its 16 channels
 // carried; the parts' sums meet in LDS (8 x 3 x 512 f32) behind one barrier, and only part 0
 // stores. 48 sums a lane do not fit 64 VGPRs: the plan asks for no occupancy.
-// CHECK:       compress_main_128 = {
-// CHECK-SAME:  lanes_per_row = 256 : i64
-// CHECK-SAME:  rows_per_workgroup = 1 : i64
-// CHECK-SAME:  workgroup_size = 256 : i64
+// CHECK:       compress_main_128 = #dsv4.kernel<
+// CHECK-SAME:  plan = <lanes_per_row = 32, rows_per_workgroup = 8, {{.*}}window_split = 8>
 // CHECK-LABEL: gpu.func @compress_main_128(
 // CHECK-SAME:    workgroup(%[[PARTS:.+]] : memref<12288xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
 // CHECK-NOT:     rocdl.waves_per_eu

@@ -7,7 +7,7 @@
 // workgroup. Grouped: 3 LDS exchanges, each "write; barrier; read", with a barrier before
 // the next exchange overwrites the slots: 5 barriers.
 // The configuration is recorded for the manifest writer.
-// CHECK:       module attributes {dsv4.kernels = {decode = {{{.*}}lanes_per_row = 32 : i64{{.*}}rows_per_workgroup = 4 : i64, scale = {{.*}}, schedule = "grouped"{{.*}}workgroup_size = 128 : i64}}
+// CHECK:       module attributes {dsv4.kernels = {decode = #dsv4.kernel<spec = <mode = decode, {{.*}}>, plan = <lanes_per_row = 32, rows_per_workgroup = 4, vector_width = 4, schedule = grouped, lds_bytes = 8192>
 // CHECK-LABEL: gpu.module @decode
 // CHECK:       gpu.func @decode(%{{.*}}: memref<2147483647xf32, #gpu.address_space<global>>, %{{.*}}: memref<2147483647xf32, #gpu.address_space<global>>, %{{.*}}: memref<2147483647xf32, #gpu.address_space<global>>, %{{.*}}: memref<2147483647xi32, #gpu.address_space<global>>, %{{.*}}: i32, %{{.*}}: i32, %{{.*}}: i32, %{{.*}}: i32, %{{.*}}: i32, %{{.*}}: i32)
 // CHECK-SAME:    workgroup(%[[LDS:.*]] : memref<2048xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
@@ -59,7 +59,7 @@ func.func @decode(%kv: tensor<?x512xf32>, %weight: tensor<512xf32>, %freqs: tens
 // spreads the row over 32 lanes (two 16-byte runs each); the manifest says no schedule runs.
 // Prefill reads row and position from the plan (two i32 loads) and bf16 kv moves 8 values per
 // 16-byte run.
-// CHECK:       module attributes {dsv4.kernels = {prefill_norot_bf16 = {{{.*}}lanes_per_row = 32 : i64{{.*}}rows_per_workgroup = 4 : i64, {{.*}}schedule = "none"
+// CHECK:       module attributes {dsv4.kernels = {prefill_norot_bf16 = #dsv4.kernel<{{.*}}plan = <lanes_per_row = 32, rows_per_workgroup = 4, vector_width = 8, schedule = none
 // CHECK-LABEL: gpu.func @prefill_norot_bf16
 // CHECK-SAME:    memref<2147483647xbf16, #gpu.address_space<global>>
 // CHECK-SAME:    memref<2147483647xi32, #gpu.address_space<global>>
@@ -107,7 +107,7 @@ func.func @two_fused(%kv: tensor<?x512xf32>, %weight: tensor<512xf32>, %freqs: t
 // The indexer (D=128 f32, rotate): the shape table puts one 16-byte run in each of 32 lanes and
 // exchanges by shuffles: no LDS slot, no barrier; 5 shuffles for the sum of squares, then 5
 // stages of 4 values. lanes-per-row=8 keeps the shuffle schedule: 3 + 3 stages of 16 values.
-// CHECK:       module attributes {dsv4.kernels = {indexer = {{{.*}}lanes_per_row = 32 : i64{{.*}}rows_per_workgroup = 4 : i64, {{.*}}schedule = "shuffle"
+// CHECK:       module attributes {dsv4.kernels = {indexer = #dsv4.kernel<{{.*}}plan = <lanes_per_row = 32, rows_per_workgroup = 4, {{.*}}schedule = shuffle
 // CHECK-LABEL: gpu.func @indexer
 // CHECK-SAME:    : i32) kernel attributes {known_block_size = array<i32: 128, 1, 1>}
 // CHECK:         vector.load %arg0[{{.*}}] {alignment = 16 : i64} : {{.*}}, vector<4xf32>
@@ -118,7 +118,7 @@ func.func @two_fused(%kv: tensor<?x512xf32>, %weight: tensor<512xf32>, %freqs: t
 // CHECK:         vector.store {{.*}}, %arg0
 // CHECK-NOT:     gpu.barrier
 // CHECK:         gpu.return
-// L8:          module attributes {dsv4.kernels = {indexer = {{{.*}}lanes_per_row = 8 : i64{{.*}}rows_per_workgroup = 16 : i64, {{.*}}schedule = "shuffle"
+// L8:          module attributes {dsv4.kernels = {indexer = #dsv4.kernel<{{.*}}plan = <lanes_per_row = 8, rows_per_workgroup = 16, {{.*}}schedule = shuffle
 // L8-LABEL:    gpu.func @indexer
 // L8-COUNT-4:    vector.load %arg0
 // L8-COUNT-51:   gpu.shuffle xor

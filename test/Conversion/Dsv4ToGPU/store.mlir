@@ -4,10 +4,10 @@
 // 64-bit-indexable byte buffer) and its size in bytes (i64). The row's amax is a maxNum xor
 // reduction over all 32 lanes of the row (offsets 1..16, width the subgroup size); the FP8
 // conversion is arith.truncf to the op's type, stored as bytes into the cache, never into kv;
-// lane 0 of the row writes the f32 scale. The manifest entry names layout, page size and type.
-// CHECK:       dsv4.kernels = {store_indexer = {cache_align = 16 : i64,
-// CHECK-SAME:  fp8_type = "f8E4M3FN"
-// CHECK-SAME:  layout = "indexer", mode = "decode", page_size = 16 : i64
+// lane 0 of the row writes the f32 scale. The kernel's record names layout, page size and type.
+// CHECK:       dsv4.kernels = {store_indexer = #dsv4.kernel<spec = <mode = decode,
+// CHECK-SAME:  layout = indexer, page_size = 16, fp8_type = f8E4M3FN>
+// CHECK-SAME:  cache_align = 16>
 // CHECK-LABEL: gpu.func @store_indexer(
 // CHECK-SAME:    %[[KV:[a-z0-9]+]]: memref<2147483647xf32, #gpu.address_space<global>>
 // CHECK-SAME:    %{{.*}}: memref<2147483647xi64, #gpu.address_space<global>>, %[[CACHE:[a-z0-9]+]]: memref<9223372036854775807xi8, #gpu.address_space<global>>, %[[BYTES:[a-z0-9]+]]: i64) kernel
@@ -73,9 +73,8 @@ func.func @store_main(%kv: tensor<?x512xf32>, %weight: tensor<512xf32>, %freqs: 
 // and converted by arith.scaling_truncf to e2m1 with the E8M0 scale broadcast, its codes stored
 // as 2 bytes (2-byte aligned) at half the channel; one scale byte per block. The manifest has
 // no FP8 type.
-// CHECK:       store_mxfp4 = {cache_align = 16 : i64,
-// CHECK-NOT:   fp8_type
-// CHECK-SAME:  layout = "indexer_mxfp4", mode = "decode", page_size = 1 : i64
+// CHECK:       store_mxfp4 = #dsv4.kernel<spec = <mode = decode,
+// CHECK-SAME:  layout = indexer_mxfp4, page_size = 1>
 // CHECK-LABEL: gpu.func @store_mxfp4(
 // CHECK-NOT:     arith.truncf %{{.*}} : f32 to bf16
 // CHECK:         %[[A:.+]] = arith.maxnumf %{{.*}}, %shuffleResult{{.*}} : f32

@@ -7,8 +7,7 @@
 // WRAP: error: plan: rows_per_workgroup 576460752303423488 times lanes_per_row 32 must be in [1, 1024]
 
 // 32 lanes; 3 rows of 4096 f32 values (48 KiB) instead of 128 / 32 = 4 rows (64 KiB).
-// CHECK: rows_per_workgroup = 3 : i64
-// CHECK: workgroup_size = 96 : i64
+// CHECK: plan = <lanes_per_row = 32, rows_per_workgroup = 3,
 // CHECK: gpu.func @d4096
 // CHECK-SAME: workgroup(%{{.*}} : memref<12288xf32, #gpu.address_space<workgroup>>
 func.func @d4096(%kv: tensor<?x4096xf32>, %weight: tensor<4096xf32>, %freqs: tensor<?x64xf32>,

@@ -7,9 +7,16 @@
 
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/MathExtras.h"
+#include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
 using namespace mlir::dsv4;
+
+std::string mlir::dsv4::dtypeName(Type type) {
+  std::string name;
+  llvm::raw_string_ostream(name) << type;
+  return name;
+}
 
 namespace {
 /// The store part of a spec: the layout fixes D and the bf16 tail (R); an FP8 layout needs

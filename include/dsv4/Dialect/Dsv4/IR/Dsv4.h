@@ -17,4 +17,10 @@
 #define GET_OP_CLASSES
 #include "dsv4/Dialect/Dsv4/IR/Dsv4Ops.h.inc"
 
+namespace mlir::dsv4 {
+/// A kernel's element type as its name, its manifest and docs spell it: f32, bf16, f16, or
+/// an FP8 type's MLIR name (f8E4M3FN, f8E4M3FNUZ).
+std::string dtypeName(Type type);
+} // namespace mlir::dsv4
+
 #endif // DSV4_DIALECT_DSV4_H

@@ -188,4 +188,36 @@ def Dsv4_KernelPlanAttr : Dsv4_Attr<"KernelPlan", "plan"> {
   }];
 }
 
+def Dsv4_KernelRecordAttr : Dsv4_Attr<"KernelRecord", "kernel"> {
+  let summary = "what a kernel's manifest states: its spec, its plan, what its code requires";
+  let description = [{
+    convert-dsv4-to-gpu records one for each kernel it emits, in the module's `dsv4.kernels`
+    dictionary under the kernel's name (the gpu.module is gone once it is a gpu.binary): the
+    kernel's `#dsv4.spec` and `#dsv4.plan`, and what its emitted code requires of the
+    buffers: the byte alignment of the rows' base (kv, or a compress kernel's state) and the
+    multiple, in elements, of their row stride; those of weight and freqs; a store kernel's
+    cache alignment (0: no cache). dsv4-embed-manifest adds the workgroup memory the kernel
+    declares (`lds_bytes`). The manifest writer (lib/Target/Manifest.cpp) spells it with the
+    keys of include/dsv4/ABI/ManifestKeys.def (docs/ABI.md).
+
+    ```mlir
+    #dsv4.kernel<spec = #dsv4.spec<...>, plan = #dsv4.plan<...>, row_align = 16,
+                 row_stride_multiple = 4, weight_align = 16, freqs_align = 16,
+                 freqs_row_stride_multiple = 4, cache_align = 16, lds_bytes = 0>
+    ```
+  }];
+  let parameters = (ins
+    "KernelSpecAttr":$spec,
+    "KernelPlanAttr":$plan,
+    "int64_t":$row_align,
+    "int64_t":$row_stride_multiple,
+    "int64_t":$weight_align,
+    "int64_t":$freqs_align,
+    "int64_t":$freqs_row_stride_multiple,
+    DefaultValuedParameter<"int64_t", "0">:$cache_align,
+    OptionalParameter<"std::optional<int64_t>">:$lds_bytes
+  );
+  let assemblyFormat = "`<` struct(params) `>`";
+}
+
 #endif // DSV4_ATTRS
