@@ -8,7 +8,7 @@ import ctypes
 import os
 from pathlib import Path
 
-from . import _abi
+from . import _abi, arguments
 
 __all__ = ["Dsv4Error", "Kernel", "compress_norm_rope_hadamard_inplace",
            "compress_norm_rope_quantize_store", "compress_quantize_store"]
@@ -310,13 +310,6 @@ class Kernel:
                                                stream or None))
 
 
-def _torch_dtype_name(torch, dtype, what):
-    names = {torch.float32: "f32", torch.bfloat16: "bf16", torch.float16: "f16"}
-    if dtype not in names:
-        raise Dsv4Error("DSV4_ERR_MISMATCH", f"{what} has unsupported dtype {dtype}")
-    return names[dtype]
-
-
 def _row_stride(t, row_len, dim=0):
     # A dimension of size 1 may report any stride; the kernel never uses it.
     return t.stride(dim) if t.shape[dim] > 1 else row_len
@@ -339,50 +332,10 @@ def _configuration_args(config):
                 scale=config.effective_scale if config.rotate else None, layout=config.layout)
 
 
-def _check_weight(weight):
-    if weight.dim() != 1 or (weight.shape[0] > 1 and weight.stride(0) != 1):
-        raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT", "weight must be a contiguous 1-D tensor")
-
-
-def _float_freqs(torch, freqs_cis):
-    """freqs_cis complex64 [P, R/2] as its float32 [P, R] view (cos/sin interleaved), or
-    float32 [P, R] as it is; both with a contiguous last dim."""
-    if freqs_cis.is_complex():
-        if freqs_cis.dtype != torch.complex64:
-            raise Dsv4Error("DSV4_ERR_MISMATCH", f"freqs_cis is {freqs_cis.dtype}, "
-                            "expected complex64")
-        # Contiguous last dim, so that flatten is a view and not a copy that
-        # would be freed while the kernel still reads it.
-        if freqs_cis.dim() != 2 or (freqs_cis.shape[1] > 1 and freqs_cis.stride(1) != 1):
-            raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT",
-                            "freqs_cis must be [P, R/2] with a contiguous last dim")
-        freqs = torch.view_as_real(freqs_cis).flatten(-2)
-    else:
-        freqs = freqs_cis
-    if freqs.dim() != 2 or freqs.dtype != torch.float32 or (
-            freqs.shape[1] > 1 and freqs.stride(1) != 1):
-        raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT",
-                        "freqs_cis must be complex64 [P, R/2] or float32 [P, R] with a "
-                        "contiguous last dim")
-    return freqs
-
-
 def _freqs_args(freqs):
     """Kernel.launch's freqs arguments for the float32 [P, R] view."""
     return dict(freqs=freqs.data_ptr(), num_positions=freqs.shape[0],
                 freqs_row_stride=_row_stride(freqs, freqs.shape[1]), freqs_width=freqs.shape[1])
-
-
-def _check_store_buffers(torch, out_loc, cache, items):
-    """out_loc a contiguous int64 [M >= items]; cache the framework's contiguous uint8 pages."""
-    if out_loc.dtype != torch.int64 or out_loc.dim() != 1 or not out_loc.is_contiguous() or \
-            out_loc.shape[0] < items:
-        raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT",
-                        f"out_loc must be a contiguous int64 [M] with M >= {items} items, "
-                        f"got {out_loc.dtype} {tuple(out_loc.shape)}")
-    if cache.dtype not in (torch.uint8, torch.int8) or not cache.is_contiguous():
-        raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT", f"cache must be a contiguous uint8 tensor "
-                        f"of pages, got {cache.dtype} strides {cache.stride()}")
 
 
 def _stream_on_one_device(torch, stream, first, *others):
@@ -395,52 +348,31 @@ def _stream_on_one_device(torch, stream, first, *others):
     return torch.cuda.current_stream(first.device).cuda_stream if stream is None else stream
 
 
-def _epilogue_args(kv, weight, freqs_cis, plan, eps, stream, *extra):
-    """Kernel.launch's tensor arguments for the framework's tensors, checked: kv [N, D] (D, the
-    head dim the call states, is kv's); weight [D]; freqs_cis complex64 [P, R/2] (or its f32
-    [P, R] view_as_real); plan is int32 seq_lens [B] (decode) or int32 plan [M, 4] (prefill);
-    `extra` tensors must share their device."""
+def _epilogue_args(call, kv, weight, plan, eps, stream, *extra):
+    """Kernel.launch's tensor arguments for an epilogue call's tensors, `call` what
+    arguments.epilogue made of them; `extra` tensors must share their device."""
     import torch  # lazily: the package imports without torch
 
-    if kv.dim() != 2 or (kv.shape[1] > 1 and kv.stride(1) != 1):
-        raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT",
-                        f"kv must be [N, D] with a contiguous last dim, "
-                        f"got shape {tuple(kv.shape)} strides {kv.stride()}")
-    head_dim = kv.shape[1]
-    _check_weight(weight)
-    freqs = _float_freqs(torch, freqs_cis)
-    if plan.dtype != torch.int32 or plan.dim() not in (1, 2):
-        raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT",
-                        "plan must be int32 seq_lens [B] or int32 plan [M, 4]")
-    if plan.dim() == 1:
-        handle_kind, plan_row_stride = "decode", _PLAN_FIELDS
-        if plan.shape[0] > 1 and plan.stride(0) != 1:
-            raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT", "seq_lens must be contiguous")
-    else:
-        handle_kind = "prefill"
-        if plan.shape[1] != _PLAN_FIELDS or plan.stride(1) != 1:
-            raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT",
-                            f"plan must be [M, 4] with a contiguous last dim, got "
-                            f"shape {tuple(plan.shape)} strides {plan.stride()}")
-        plan_row_stride = _row_stride(plan, _PLAN_FIELDS)
-    stream = _stream_on_one_device(torch, stream, kv, weight, freqs, plan, *extra)
+    stream = _stream_on_one_device(torch, stream, kv, weight, call.freqs, plan, *extra)
     return dict(
-        kv=kv.data_ptr(), kv_dtype=_torch_dtype_name(torch, kv.dtype, "kv"),
-        num_rows=kv.shape[0], kv_row_stride=_row_stride(kv, head_dim),
-        weight=weight.data_ptr(),
-        weight_dtype=_torch_dtype_name(torch, weight.dtype, "weight"),
-        weight_len=weight.shape[0], eps=float(eps), **_freqs_args(freqs), handle=plan.data_ptr(),
-        handle_kind=handle_kind, num_items=plan.shape[0], plan_row_stride=plan_row_stride,
-        head_dim=head_dim, stream=stream)
+        kv=kv.data_ptr(), kv_dtype=call.kv_dtype, num_rows=kv.shape[0],
+        kv_row_stride=_row_stride(kv, call.head_dim), weight=weight.data_ptr(),
+        weight_dtype=call.weight_dtype, weight_len=weight.shape[0], eps=float(eps),
+        **_freqs_args(call.freqs), handle=plan.data_ptr(), handle_kind=call.mode,
+        num_items=plan.shape[0],
+        plan_row_stride=_row_stride(plan, _PLAN_FIELDS) if plan.dim() == 2 else _PLAN_FIELDS,
+        head_dim=call.head_dim, stream=stream)
 
 
 def compress_norm_rope_hadamard_inplace(kv, weight, freqs_cis, plan, eps, *, kernel,
                                         stream=None, config=None):
-    """The framework's call: kv [N, D] updated in place (see _epilogue_args). The arguments are
+    """The framework's call: kv [N, D] updated in place (the tensors as arguments.epilogue
+    checks them: D is kv's, the handle seq_lens [B] or a plan [M, 4]). The arguments are
     torch.ops.dsv4.compress_norm_rope_hadamard_'s, in its order, up to eps; the rest of the
     configuration (ratio, rotation, scale, layout) is `config`'s (default: kernel.config, set
     by dsv4.get_kernel), and the shim refuses the call unless every fact is the kernel's."""
-    kernel.launch(**_epilogue_args(kv, weight, freqs_cis, plan, eps, stream),
+    call = arguments.epilogue(kv, weight, freqs_cis, plan, Dsv4Error)
+    kernel.launch(**_epilogue_args(call, kv, weight, plan, eps, stream),
                   **_configuration_args(_call_configuration(kernel, config)))
 
 
@@ -452,11 +384,10 @@ def compress_norm_rope_quantize_store(kv, weight, freqs_cis, plan, out_loc, cach
     The arguments are torch.ops.dsv4.compress_norm_rope_quantize_store_'s, in its order, up to
     eps; the rest of the configuration (ratio, rotation, scale, layout and page size) is
     `config`'s (default: kernel.config), as for compress_norm_rope_hadamard_inplace."""
-    import torch
-
-    _check_store_buffers(torch, out_loc, cache, plan.shape[0])
+    call = arguments.epilogue(kv, weight, freqs_cis, plan, Dsv4Error)
+    arguments.store_buffers(out_loc, cache, plan.shape[0], Dsv4Error)
     config = _call_configuration(kernel, config)
-    args = _epilogue_args(kv, weight, freqs_cis, plan, eps, stream, out_loc, cache)
+    args = _epilogue_args(call, kv, weight, plan, eps, stream, out_loc, cache)
     kernel.launch(**args, **_configuration_args(config), out_loc=out_loc.data_ptr(),
                   cache=cache.data_ptr(), cache_bytes=cache.numel(), page_size=config.page_size)
 
@@ -478,44 +409,23 @@ def compress_quantize_store(state, block_table, token_req, positions, weight, fr
     dtype, block size and width 2W among them) is the kernel's."""
     import torch
 
-    if state.dim() != 3 or (state.shape[2] > 1 and state.stride(2) != 1):
-        raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT",
-                        f"state must be [num_blocks, block_size, 2W] with a contiguous last "
-                        f"dim, got shape {tuple(state.shape)} strides {state.stride()}")
-    if block_table.dtype != torch.int32 or block_table.dim() != 2 or (
-            block_table.shape[1] > 1 and block_table.stride(1) != 1):
-        raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT",
-                        f"block_table must be int32 [num_requests, max_blocks] with a "
-                        f"contiguous last dim, got {block_table.dtype} "
-                        f"{tuple(block_table.shape)} strides {block_table.stride()}")
-    if token_req.dtype != torch.int32 or token_req.dim() != 1 or not token_req.is_contiguous():
-        raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT",
-                        f"token_req must be a contiguous int32 [T], got {token_req.dtype} "
-                        f"{tuple(token_req.shape)}")
-    items = token_req.shape[0]
-    if positions.dtype != torch.int64 or positions.dim() != 1 or \
-            not positions.is_contiguous() or positions.shape[0] < items:
-        raise Dsv4Error("DSV4_ERR_INVALID_ARGUMENT",
-                        f"positions must be a contiguous int64 [T] with T >= {items} items, "
-                        f"got {positions.dtype} {tuple(positions.shape)}")
-    _check_store_buffers(torch, out_loc, cache, items)
-    _check_weight(weight)
-    freqs = _float_freqs(torch, freqs_cis)
     config = _call_configuration(kernel, config)
+    call = arguments.compress(state, block_table, token_req, positions, weight, freqs_cis,
+                              out_loc, cache, config.head_dim, Dsv4Error)
     stream = _stream_on_one_device(torch, stream, state, block_table, token_req, positions,
-                                   weight, freqs, out_loc, cache)
+                                   weight, call.freqs, out_loc, cache)
     num_blocks, block_size, width = state.shape
     row_stride = _row_stride(state, width, dim=1)
     kernel.launch_compress(
-        state=state.data_ptr(), state_dtype=_torch_dtype_name(torch, state.dtype, "state"),
+        state=state.data_ptr(), state_dtype=call.state_dtype,
         num_blocks=num_blocks, state_block_stride=_row_stride(state, block_size * row_stride),
         state_row_stride=row_stride, state_block_size=block_size, state_width=width,
         block_table=block_table.data_ptr(), num_requests=block_table.shape[0],
         max_blocks=block_table.shape[1],
         block_table_row_stride=_row_stride(block_table, block_table.shape[1]),
-        token_req=token_req.data_ptr(), positions=positions.data_ptr(), num_items=items,
-        weight=weight.data_ptr(), weight_dtype=_torch_dtype_name(torch, weight.dtype, "weight"),
-        weight_len=weight.shape[0], eps=float(eps), **_freqs_args(freqs),
+        token_req=token_req.data_ptr(), positions=positions.data_ptr(), num_items=call.items,
+        weight=weight.data_ptr(), weight_dtype=call.weight_dtype, weight_len=weight.shape[0],
+        eps=float(eps), **_freqs_args(call.freqs),
         out_loc=out_loc.data_ptr(), cache=cache.data_ptr(), cache_bytes=cache.numel(),
         head_dim=config.head_dim, overlap=config.overlap, page_size=config.page_size,
         **_configuration_args(config), stream=stream)

@@ -33,100 +33,58 @@ import dataclasses
 
 import torch
 
-from . import _abi, library
+from . import arguments, library
 from .runtime import (compress_norm_rope_hadamard_inplace, compress_norm_rope_quantize_store,
                       compress_quantize_store)
 
 __all__ = ["config_of", "store_config_of", "compress_config_of", "compress_norm_rope_hadamard_",
            "compress_norm_rope_quantize_store_", "compress_quantize_store_"]
 
-_DTYPE_NAMES = {torch.float32: "f32", torch.bfloat16: "bf16", torch.float16: "f16"}
-_PLAN_FIELDS = len(_abi.PLAN_FIELDS)
+
+def _value_error(_status, message):
+    """The ops' exception for a rule of dsv4.arguments (the status is the plain calls')."""
+    return ValueError(f"dsv4: {message}")
 
 
 def config_of(kv, weight, freqs_cis, plan, eps, ratio, rotate):
-    """The library.Config these arguments call for; ValueError naming the argument otherwise.
-    Reads only shapes and dtypes, so it runs on fake tensors too."""
-    if kv.dim() != 2 or kv.dtype not in _DTYPE_NAMES:
-        raise ValueError(f"dsv4: kv must be a 2-D f32/bf16/f16 tensor [N, D], got "
-                         f"{kv.dtype} {tuple(kv.shape)}")
-    head_dim = kv.shape[1]
-    if weight.dim() != 1 or weight.shape[0] != head_dim or weight.dtype not in (
-            torch.float32, torch.bfloat16):
-        raise ValueError(f"dsv4: weight must be f32/bf16 [{head_dim}], got {weight.dtype} "
-                         f"{tuple(weight.shape)}")
-    rope_dim = _rope_dim_of(freqs_cis)
-    if plan.dtype != torch.int32 or plan.dim() not in (1, 2) or (
-            plan.dim() == 2 and plan.shape[1] != _PLAN_FIELDS):
-        raise ValueError(f"dsv4: plan must be int32 seq_lens [B] (decode) or int32 plan [M, 4] "
-                         f"(prefill), got {plan.dtype} {tuple(plan.shape)}")
-    return library.Config(mode="decode" if plan.dim() == 1 else "prefill", head_dim=head_dim,
-                          rope_dim=rope_dim, kv_dtype=_DTYPE_NAMES[kv.dtype],
-                          weight_dtype=_DTYPE_NAMES[weight.dtype], eps=eps, ratio=ratio,
-                          rotate=rotate)
-
-
-def _rope_dim_of(freqs_cis):
-    """R of complex64 freqs_cis [P, R/2] or float32 [P, R]."""
-    if freqs_cis.dim() != 2:
-        raise ValueError(f"dsv4: freqs_cis must be 2-D, got {tuple(freqs_cis.shape)}")
-    if freqs_cis.dtype == torch.complex64:
-        return 2 * freqs_cis.shape[1]
-    if freqs_cis.dtype == torch.float32:
-        return freqs_cis.shape[1]
-    raise ValueError(f"dsv4: freqs_cis must be complex64 [P, R/2] or float32 [P, R], got "
-                     f"{freqs_cis.dtype}")
-
-
-def _check_store_tensors(out_loc, cache, items):
-    if out_loc.dtype != torch.int64 or out_loc.dim() != 1 or out_loc.shape[0] < items:
-        raise ValueError(f"dsv4: out_loc must be int64 [M] with M >= {items} items, got "
-                         f"{out_loc.dtype} {tuple(out_loc.shape)}")
-    if cache.dtype != torch.uint8:
-        raise ValueError(f"dsv4: cache must be a uint8 tensor of pages, got {cache.dtype}")
+    """The library.Config these arguments call for (the tensors as arguments.epilogue checks
+    them); ValueError naming the argument otherwise. Reads only dtypes, shapes and strides, so
+    it runs on fake tensors too."""
+    call = arguments.epilogue(kv, weight, freqs_cis, plan, _value_error)
+    return library.Config(mode=call.mode, head_dim=call.head_dim, rope_dim=call.freqs.shape[1],
+                          kv_dtype=call.kv_dtype, weight_dtype=call.weight_dtype, eps=eps,
+                          ratio=ratio, rotate=rotate)
 
 
 def store_config_of(kv, weight, freqs_cis, plan, out_loc, cache, eps, ratio, rotate, layout,
                     page_size):
-    """config_of for the store: also out_loc int64 [M >= items] and cache uint8, and the
+    """config_of for the store: also out_loc and cache (arguments.store_buffers), and the
     configuration's layout and page size (library.Config checks their values)."""
     config = config_of(kv, weight, freqs_cis, plan, eps, ratio, rotate)
-    _check_store_tensors(out_loc, cache, plan.shape[0])
+    arguments.store_buffers(out_loc, cache, plan.shape[0], _value_error)
     return dataclasses.replace(config, layout=layout, page_size=page_size)
 
 
 def compress_config_of(state, block_table, token_req, positions, weight, freqs_cis, out_loc,
                        cache, eps, ratio, rotate, layout, page_size):
-    """The library.Config of a compress call: D is weight's, the state block size the state's,
-    and the windows overlap when a state row holds 2W = 4D floats (2D: they do not); also
-    block_table int32 [num_requests, max_blocks], token_req int32 [T], positions and out_loc
-    int64 [>= T], cache uint8. ValueError naming the argument otherwise; reads only shapes
-    and dtypes, so it runs on fake tensors too."""
-    if weight.dim() != 1 or weight.dtype not in (torch.float32, torch.bfloat16):
-        raise ValueError(f"dsv4: weight must be f32/bf16 [D], got {weight.dtype} "
-                         f"{tuple(weight.shape)}")
+    """The library.Config of a compress call (the tensors as arguments.compress checks them):
+    D is weight's, the state block size the state's, and the windows overlap when a state row
+    holds 2W = 4D floats (2D: they do not). ValueError naming the argument otherwise; reads
+    only dtypes, shapes and strides, so it runs on fake tensors too."""
+    call = arguments.compress(state, block_table, token_req, positions, weight, freqs_cis,
+                              out_loc, cache, None, _value_error)
     head_dim = weight.shape[0]
+    # The plain call states overlap and the kernel's dtype, and the shim checks the state
+    # against them; the op derives them from the state, so it refuses any other here.
     # 2W, W = 2D where windows overlap. Compared, not hashed: under torch.compile the sizes
     # may be symbolic.
-    if state.dim() != 3 or state.dtype != torch.float32 or \
-            state.shape[2] not in (4 * head_dim, 2 * head_dim):
+    if state.dtype != torch.float32 or state.shape[2] not in (4 * head_dim, 2 * head_dim):
         raise ValueError(f"dsv4: state must be float32 [blocks, block_size, 2W] with 2W = "
                          f"{4 * head_dim} (overlapping windows) or {2 * head_dim} for D = "
                          f"{head_dim}, got {state.dtype} {tuple(state.shape)}")
-    if block_table.dtype != torch.int32 or block_table.dim() != 2:
-        raise ValueError(f"dsv4: block_table must be int32 [num_requests, max_blocks], got "
-                         f"{block_table.dtype} {tuple(block_table.shape)}")
-    if token_req.dtype != torch.int32 or token_req.dim() != 1:
-        raise ValueError(f"dsv4: token_req must be int32 [T], got {token_req.dtype} "
-                         f"{tuple(token_req.shape)}")
-    items = token_req.shape[0]
-    if positions.dtype != torch.int64 or positions.dim() != 1 or positions.shape[0] < items:
-        raise ValueError(f"dsv4: positions must be int64 [T] with T >= {items} items, got "
-                         f"{positions.dtype} {tuple(positions.shape)}")
-    _check_store_tensors(out_loc, cache, items)
     return library.Config(mode=library.COMPRESS_MODE, head_dim=head_dim,
-                          rope_dim=_rope_dim_of(freqs_cis), kv_dtype="f32",
-                          weight_dtype=_DTYPE_NAMES[weight.dtype], eps=eps, ratio=ratio,
+                          rope_dim=call.freqs.shape[1], kv_dtype=call.state_dtype,
+                          weight_dtype=call.weight_dtype, eps=eps, ratio=ratio,
                           rotate=rotate, layout=layout, page_size=page_size,
                           overlap=bool(state.shape[2] == 4 * head_dim),
                           state_block_size=state.shape[1])
@@ -137,11 +95,6 @@ def _kernel_for(config, device):
     kernel = library.get_kernel(config, device)
     library.check_kernel(kernel, config)
     return kernel
-
-
-def _float_freqs(freqs_cis):
-    """complex64 [P, R/2] freqs_cis as its float32 [P, R] view; float32 as it is."""
-    return torch.view_as_real(freqs_cis).flatten(-2) if freqs_cis.is_complex() else freqs_cis
 
 
 @torch.library.custom_op("dsv4::compress_norm_rope_hadamard_", mutates_args=("kv",),
@@ -156,8 +109,8 @@ def _op(kv: torch.Tensor, weight: torch.Tensor, freqs: torch.Tensor, plan: torch
 def compress_norm_rope_hadamard_(kv, weight, freqs_cis, plan, eps, ratio, rotate):
     """torch.ops.dsv4.compress_norm_rope_hadamard_ with freqs_cis complex64 [P, R/2] (or float32
     [P, R]) viewed as float32 first, so that torch.compile can trace the call."""
-    torch.ops.dsv4.compress_norm_rope_hadamard_(kv, weight, _float_freqs(freqs_cis), plan, eps,
-                                                ratio, rotate)
+    freqs = arguments.real_view(torch, freqs_cis)
+    torch.ops.dsv4.compress_norm_rope_hadamard_(kv, weight, freqs, plan, eps, ratio, rotate)
 
 
 @_op.register_fake
@@ -182,9 +135,9 @@ def compress_norm_rope_quantize_store_(kv, weight, freqs_cis, plan, out_loc, cac
                                        rotate, layout, page_size=library.DEFAULT_PAGE_SIZE):
     """torch.ops.dsv4.compress_norm_rope_quantize_store_ with freqs_cis complex64 [P, R/2] (or
     float32 [P, R]) viewed as float32 first, so that torch.compile can trace the call."""
-    torch.ops.dsv4.compress_norm_rope_quantize_store_(kv, weight, _float_freqs(freqs_cis), plan,
-                                                      out_loc, cache, eps, ratio, rotate, layout,
-                                                      page_size)
+    freqs = arguments.real_view(torch, freqs_cis)
+    torch.ops.dsv4.compress_norm_rope_quantize_store_(kv, weight, freqs, plan, out_loc, cache,
+                                                      eps, ratio, rotate, layout, page_size)
 
 
 @_store_op.register_fake
@@ -211,9 +164,10 @@ def compress_quantize_store_(state, block_table, token_req, positions, weight, f
                              page_size=library.DEFAULT_PAGE_SIZE):
     """torch.ops.dsv4.compress_quantize_store_ with freqs_cis complex64 [P, R/2] (or float32
     [P, R]) viewed as float32 first, so that torch.compile can trace the call."""
+    freqs = arguments.real_view(torch, freqs_cis)
     torch.ops.dsv4.compress_quantize_store_(state, block_table, token_req, positions, weight,
-                                            _float_freqs(freqs_cis), out_loc, cache, eps, ratio,
-                                            rotate, layout, page_size)
+                                            freqs, out_loc, cache, eps, ratio, rotate, layout,
+                                            page_size)
 
 
 @_compress_op.register_fake

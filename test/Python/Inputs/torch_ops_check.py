@@ -136,11 +136,11 @@ for layout, rotate in (("indexer", True), ("main", False)):
 kv, weight, freqs_cis, plan, out_loc, cache = store_inputs("indexer", "decode", gen)
 for what, (bad_out_loc, bad_cache, bad_layout), message in (
         ("float cache", (out_loc, cache.float(), "indexer"),
-         "dsv4: cache must be a uint8 tensor of pages, got torch.float32"),
+         "dsv4: cache must be a contiguous uint8 tensor of pages, got torch.float32"),
         ("int32 out_loc", (out_loc.int(), cache, "indexer"),
-         "dsv4: out_loc must be int64 [M] with M >= 8 items, got torch.int32 (8,)"),
+         "dsv4: out_loc must be a contiguous int64 [M] with M >= 8 items, got torch.int32 (8,)"),
         ("short out_loc", (out_loc[:3], cache, "indexer"),
-         "dsv4: out_loc must be int64 [M] with M >= 8 items, got torch.int64 (3,)"),
+         "dsv4: out_loc must be a contiguous int64 [M] with M >= 8 items, got torch.int64 (3,)"),
         ("layout", (out_loc, cache, "paged"),
          "layout 'paged' is not None (in place) or one of ('indexer', 'main', 'indexer_mxfp4')")):
     torch._dynamo.reset()  # static shapes again, so the message names the sizes

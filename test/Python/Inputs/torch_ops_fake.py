@@ -2,7 +2,8 @@
 torch is not installed: the store op takes the store kernel of its layout and page size from the
 library and launches it with out_loc and the cache, the in-place op takes its twin; calls no
 kernel serves, and bad arguments, are refused before any launch, by the op and by its fake
-implementation alike."""
+implementation alike; a tensor that breaks a rule of dsv4/arguments.py is refused with the rule's
+one message by the plain call too."""
 import functools
 
 import dsv4
@@ -101,3 +102,53 @@ for impl in (compress_op, compress_op.fake):
             *compress_with(positions=torch.Tensor((32,), torch.int64, 0xa000)))
     attempt(f"{name} float cache", impl, *compress_with(cache=float_cache))
 attempt("fake compress good", compress_op.fake, *compress_with())
+
+
+# One rule, both entries (dsv4/arguments.py): a bad tensor is refused by the plain call
+# (Dsv4Error with its status), by the op and by its fake implementation (ValueError), all three
+# with the rule's one message, before any launch.
+def refused(what, plain, op, args, op_args):
+    seen = []
+    for fn, fn_args in ((plain, args), (op, args + op_args), (op.fake, args + op_args)):
+        try:
+            fn(*fn_args)
+            seen.append(("accepted", None))
+        except dsv4.Dsv4Error as e:
+            seen.append((e.status, str(e)[len(e.status) + 2:]))
+        except ValueError as e:
+            seen.append(("ValueError", str(e).removeprefix("dsv4: ")))
+    messages = {message for _, message in seen}
+    print(what, "|", " ".join(kind for kind, _ in seen), "|",
+          messages.pop() if len(messages) == 1 else sorted(map(str, messages)))
+
+
+plain_store = functools.partial(dsv4.compress_norm_rope_quantize_store, kernel=store_kernel)
+store_args = dict(kv=kv, weight=weight, freqs=freqs, plan=seq_lens, out_loc=out_loc, cache=cache,
+                  eps=1e-6)
+for what, bad in (
+        ("kv 3-D", dict(kv=torch.Tensor((2, 40, 128), torch.float32, 0x1000))),
+        ("kv f64", dict(kv=torch.Tensor((40, 128), "float64", 0x1000))),
+        ("weight strided", dict(weight=torch.Tensor((128,), torch.float32, 0x2000, strides=(2,)))),
+        ("weight short", dict(weight=torch.Tensor((64,), torch.float32, 0x2000))),
+        ("weight f16", dict(weight=torch.Tensor((128,), torch.float16, 0x2000))),
+        ("freqs f64", dict(freqs=torch.Tensor((4096, 64), "float64", 0x3000))),
+        ("freqs strided", dict(freqs=torch.Tensor((4096, 64), torch.float32, 0x3000,
+                                                  strides=(128, 2)))),
+        ("plan [M, 3]", dict(plan=torch.Tensor((33, 3), torch.int32, 0x4000))),
+        ("seq_lens strided", dict(plan=torch.Tensor((33,), torch.int32, 0x4000, strides=(2,)))),
+        ("out_loc strided", dict(out_loc=torch.Tensor((33,), torch.int64, 0x5000, strides=(2,)))),
+        ("int8 cache", dict(cache=torch.Tensor((3, 16 * 132), torch.int8, 0x6000)))):
+    refused(what, plain_store, store_op, tuple(dict(store_args, **bad).values()),
+            (4, True, "indexer", 16))
+plain_compress = functools.partial(dsv4.compress_quantize_store, kernel=compress_kernel)
+for what, bad in (
+        ("state 2-D", dict(state=torch.Tensor((64, 2048), torch.float32, 0x7000))),
+        ("block_table strided", dict(block_table=torch.Tensor((5, 7), torch.int32, 0x8000,
+                                                              strides=(16, 2)))),
+        ("token_req strided", dict(token_req=torch.Tensor((33,), torch.int32, 0x9000,
+                                                          strides=(2,)))),
+        ("int32 positions", dict(positions=torch.Tensor((33,), torch.int32, 0xa000))),
+        ("compress weight strided", dict(weight=torch.Tensor((512,), torch.float32, 0x2000,
+                                                             strides=(2,))))):
+    args = tuple(compress_with(**bad))
+    refused(what, plain_compress, compress_op, args[:9], args[9:])
