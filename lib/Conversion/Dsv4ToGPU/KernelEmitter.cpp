@@ -1,8 +1,9 @@
 // The body of one dsv4 kernel (see KernelEmitter.h).
 #include "KernelEmitter.h"
 #include "StoreEmitter.h"
-#include "dsv4/Conversion/CompressWindow.h"
 #include "dsv4/ABI/KernelABI.h"
+#include "dsv4/Conversion/CompressWindow.h"
+#include "dsv4/Conversion/RmsNorm.h"
 #include "dsv4/Conversion/WorkItems.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -550,12 +551,8 @@ private:
   }
 
   void applyRmsNorm() {
-    Value mean = arith::DivFOp::create(b, rowSumOfSquares(), f32(float(config.spec.getHeadDim())));
-    Value epsValue = arith::ConstantFloatOp::create(b, b.getF32Type(), config.spec.getEps().getValue());
-    // 1 / sqrt rather than math.rsqrt, which becomes a device-library call (__ocml_rsqrt_f32,
-    // __nv_rsqrtf) that neither back end links; sqrt and the divide are correctly rounded.
-    Value root = math::SqrtOp::create(b, arith::AddFOp::create(b, mean, epsValue));
-    Value inverseRms = arith::DivFOp::create(b, f32(1.0f), root);
+    Value inverseRms = emitInverseRms(b, rowSumOfSquares(), config.spec.getHeadDim(),
+                                      config.spec.getEps().getValue());
     for (auto [value, w] : llvm::zip(x, weightValues))
       value = arith::MulFOp::create(b, arith::MulFOp::create(b, value, inverseRms), w);
   }

@@ -12,6 +12,7 @@
 #include "dsv4/ABI/KernelABI.h"
 #include "dsv4/Conversion/Constants.h"
 #include "dsv4/Conversion/Passes.h"
+#include "dsv4/Conversion/RmsNorm.h"
 #include "dsv4/Conversion/WorkItems.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -177,7 +178,7 @@ private:
 // The three steps on one f32 row `x` (memref<Dxf32>)
 //===----------------------------------------------------------------------===//
 
-/// x <- x * rsqrt(sum(x^2) / D + eps) * weight.
+/// x <- x * (1 / sqrt(sum(x^2) / D + eps)) * weight.
 void emitRmsNorm(ImplicitLocOpBuilder &b, Value x, Value weight, APFloat eps, int64_t headDim) {
   Value zero = arith::ConstantFloatOp::create(b, b.getF32Type(), APFloat(0.0f));
   auto sum = scf::ForOp::create(b, indexConst(b, 0), indexConst(b, headDim),
@@ -190,11 +191,7 @@ void emitRmsNorm(ImplicitLocOpBuilder &b, Value x, Value weight, APFloat eps, in
                                       arith::MulFOp::create(b, xi, xi));
     scf::YieldOp::create(b, acc);
   }
-  Value mean = arith::DivFOp::create(
-      b, sum.getResult(0),
-      arith::ConstantFloatOp::create(b, b.getF32Type(), APFloat(float(headDim))));
-  Value epsValue = arith::ConstantFloatOp::create(b, b.getF32Type(), eps);
-  Value inverseRms = math::RsqrtOp::create(b, arith::AddFOp::create(b, mean, epsValue));
+  Value inverseRms = emitInverseRms(b, sum.getResult(0), headDim, eps);
   forEach(b, indexConst(b, headDim), [&](Value i) {
     Value xi = memref::LoadOp::create(b, x, i);
     Value wi = toF32(b, memref::LoadOp::create(b, weight, i));

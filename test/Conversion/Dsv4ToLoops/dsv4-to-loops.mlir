@@ -10,7 +10,8 @@
 // CHECK:         memref.alloca() : memref<128xf32>
 // CHECK:         scf.for
 // CHECK:           scf.if
-// CHECK:             math.rsqrt
+// CHECK:             math.sqrt
+// CHECK:             arith.divf %{{.*}}, %{{.*}} : f32
 // CHECK-LABEL: func.func private @dsv4_rope(
 // CHECK:         scf.for
 // CHECK:           scf.if
@@ -52,7 +53,7 @@ func.func @chain(%kv: tensor<?x128xf32>, %weight: tensor<128xf32>, %freqs: tenso
 // CHECK:         scf.if
 // CHECK:           arith.extf {{.*}} : bf16 to f32
 // CHECK-NOT:       arith.truncf
-// CHECK:           math.rsqrt
+// CHECK:           math.sqrt
 // CHECK-NOT:       arith.truncf
 // CHECK:           arith.truncf {{.*}} : f32 to bf16
 // CHECK-NOT:   arith.truncf
