@@ -143,6 +143,28 @@ MxConversion mlir::dsv4::emitMxConversion(ImplicitLocOpBuilder &b, Value exponen
           arith::BitcastOp::create(b, shapedLike(exponent, b.getF32Type()), prescaleBits)};
 }
 
+BlockScale mlir::dsv4::emitBlockScale(ImplicitLocOpBuilder &b, Value amax, ScaleFormat format,
+                                      Type codeType) {
+  Value floored = arith::MaxNumFOp::create(b, amax, f32Like(b, amax, APFloat(kMinAmax)));
+  APFloat max = getQuantizedMax(codeType);
+  BlockScale block;
+  switch (format) {
+  case ScaleFormat::f32:
+    block.scale = arith::DivFOp::create(b, floored, f32Like(b, amax, max));
+    block.inverse = arith::DivFOp::create(b, f32Like(b, amax, APFloat(1.0f)), block.scale);
+    break;
+  case ScaleFormat::ue8m0:
+    block.scale = emitUe8m0OfQuotient(b, floored, max);
+    block.inverse = emitUe8m0Inverse(b, block.scale);
+    break;
+  case ScaleFormat::mx:
+    block.scale = emitUe8m0OfQuotient(b, floored, max);
+    block.mx = emitMxConversion(b, block.scale);
+    break;
+  }
+  return block;
+}
+
 Value mlir::dsv4::emitScaledCodeBits(ImplicitLocOpBuilder &b, Value x, Value exponent,
                                      Type codeType) {
   return emitCodeBits(b, arith::MulFOp::create(b, x, emitUe8m0Inverse(b, exponent)), codeType);

@@ -52,6 +52,17 @@ struct MxConversion {
 };
 MxConversion emitMxConversion(ImplicitLocOpBuilder &b, Value exponent);
 
+/// A block's scale from its amax (SPEC.md), the step the CPU reference and the store kernels
+/// share: amax floored at kMinAmax, then for f32 scales amax / MAX and its inverse, for ue8m0
+/// the exponent e and 2^(127 - e), for mx the exponent and its conversion (emitMxConversion).
+struct BlockScale {
+  Value scale;     // the f32 scale, or the i32 exponent (ue8m0, mx)
+  Value inverse;   // the f32 the block's values are multiplied by (f32, ue8m0); null for mx
+  MxConversion mx; // mx only
+};
+BlockScale emitBlockScale(ImplicitLocOpBuilder &b, Value amax, ScaleFormat format,
+                          Type codeType);
+
 /// The codes of `codeType` (i8) for the f32 `x` (a scalar or vector) and an mx conversion
 /// exponent (i32, shaped like `x`): rne_sat(x * 2^(127 - exponent)), written out. What
 /// `arith.scaling_truncf` to f4E2M1FN means where the chip has no scaled FP4 conversion.

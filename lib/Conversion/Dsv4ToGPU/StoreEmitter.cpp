@@ -123,22 +123,12 @@ private:
 
   void computeScales() {
     for (auto &[key, blockAmax] : amax) {
-      Value floored = arith::MaxNumFOp::create(b, blockAmax, f32(APFloat(kMinAmax)));
-      APFloat max = getQuantizedMax(codeType);
-      switch (geometry.scaleFormat) {
-      case ScaleFormat::f32:
-        scale[key] = arith::DivFOp::create(b, floored, f32(max));
-        inverse[key] = arith::DivFOp::create(b, f32(APFloat(1.0f)), scale[key]);
-        break;
-      case ScaleFormat::ue8m0:
-        scale[key] = emitUe8m0OfQuotient(b, floored, max);
-        inverse[key] = emitUe8m0Inverse(b, scale[key]);
-        break;
-      case ScaleFormat::mx:
-        scale[key] = emitUe8m0OfQuotient(b, floored, max);
-        mx[key] = emitMxConversion(b, scale[key]);
-        break;
-      }
+      BlockScale block = emitBlockScale(b, blockAmax, geometry.scaleFormat, codeType);
+      scale[key] = block.scale;
+      if (block.inverse)
+        inverse[key] = block.inverse;
+      else
+        mx[key] = block.mx;
     }
   }
 

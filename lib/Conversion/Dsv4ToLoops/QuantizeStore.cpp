@@ -64,29 +64,23 @@ void mlir::dsv4::emitQuantizeRow(ImplicitLocOpBuilder &b, Value x, Value codes, 
           math::AbsFOp::create(b, input(amaxLoop.getInductionVar())));
       scf::YieldOp::create(b, amax);
     }
-    Value floored = arith::MaxNumFOp::create(b, amaxLoop.getResult(0), f32Const(b, kMinAmax));
-    if (format == ScaleFormat::f32) {
-      Value scale = arith::DivFOp::create(b, floored, f32Const(b, getQuantizedMax(codeType)));
-      memref::StoreOp::create(b, scale, scales, w);
-      Value inverse = arith::DivFOp::create(b, f32Const(b, 1.0f), scale);
-      forEach(b, indexConst(b, block), [&](Value i) {
-        Value scaled = arith::MulFOp::create(b, input(i), inverse);
-        memref::StoreOp::create(b, emitCodeBits(b, scaled, codeType), codes, channel(i));
-      });
-      return;
-    }
-    Value exponent = emitUe8m0OfQuotient(b, floored, getQuantizedMax(codeType));
-    memref::StoreOp::create(b, arith::TruncIOp::create(b, b.getI8Type(), exponent), scales, w);
-    // ue8m0 multiplies by 2^(127 - e) itself; mx converts as the kernels' scaled conversion
-    // does (emitMxConversion).
-    MxConversion mx = format == ScaleFormat::mx ? emitMxConversion(b, exponent)
-                                                : MxConversion{exponent, Value()};
+    BlockScale blockScale = emitBlockScale(b, amaxLoop.getResult(0), format, codeType);
+    Value scale = format == ScaleFormat::f32
+                      ? blockScale.scale
+                      : arith::TruncIOp::create(b, b.getI8Type(), blockScale.scale);
+    memref::StoreOp::create(b, scale, scales, w);
+    // f32 and ue8m0 multiply by the block's inverse; mx converts as the kernels' scaled
+    // conversion does (emitMxConversion).
     forEach(b, indexConst(b, block), [&](Value i) {
       Value value = input(i);
-      if (mx.prescale)
-        value = arith::MulFOp::create(b, value, mx.prescale);
-      memref::StoreOp::create(b, emitScaledCodeBits(b, value, mx.exponent, codeType), codes,
-                              channel(i));
+      Value code;
+      if (blockScale.inverse) {
+        code = emitCodeBits(b, arith::MulFOp::create(b, value, blockScale.inverse), codeType);
+      } else {
+        value = arith::MulFOp::create(b, value, blockScale.mx.prescale);
+        code = emitScaledCodeBits(b, value, blockScale.mx.exponent, codeType);
+      }
+      memref::StoreOp::create(b, code, codes, channel(i));
     });
   });
 }
