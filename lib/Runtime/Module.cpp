@@ -165,38 +165,38 @@ extern "C" dsv4_status dsv4_module_load_data(const void *image, size_t size,
 
 extern "C" void dsv4_module_unload(dsv4_module *mod) { delete mod; }
 
-extern "C" dsv4_status dsv4_launch(dsv4_module *mod, const dsv4_launch_args *args,
-                                   void *stream) {
+namespace {
+/// One launch: `check` compares the call with the manifest and fills the kernel's argument
+/// values (`Values`), which `Params` lays out as kernelParams; no launch for no work.
+template <typename Values, typename Params, typename Args, typename Check>
+dsv4_status checkedLaunch(const char *entry, dsv4_module *mod, const Args *args, void *stream,
+                          Check check) {
   return guarded([&]() -> dsv4_status {
     if (!mod || !args)
-      return fail(DSV4_ERR_INVALID_ARGUMENT, "dsv4_launch: module and args must not be NULL");
-    KernelArgValues values;
+      return fail(DSV4_ERR_INVALID_ARGUMENT, "%s: module and args must not be NULL", entry);
+    Values values;
     LaunchDims dims;
     bool launchNeeded;
-    DSV4_TRY(checkLaunch(mod->manifest, *args, values, dims, launchNeeded));
+    DSV4_TRY(check(mod->manifest, *args, values, dims, launchNeeded));
     if (!launchNeeded)
       return DSV4_OK;
-    KernelParams params(values);
+    Params params(values);
     return mod->gpu->launch(params.pointers, dims, stream);
   });
+}
+} // namespace
+
+extern "C" dsv4_status dsv4_launch(dsv4_module *mod, const dsv4_launch_args *args,
+                                   void *stream) {
+  return checkedLaunch<KernelArgValues, KernelParams>("dsv4_launch", mod, args, stream,
+                                                      checkLaunch);
 }
 
 extern "C" dsv4_status dsv4_launch_compress(dsv4_module *mod,
                                             const dsv4_compress_launch_args *args,
                                             void *stream) {
-  return guarded([&]() -> dsv4_status {
-    if (!mod || !args)
-      return fail(DSV4_ERR_INVALID_ARGUMENT,
-                  "dsv4_launch_compress: module and args must not be NULL");
-    CompressKernelArgValues values;
-    LaunchDims dims;
-    bool launchNeeded;
-    DSV4_TRY(checkCompressLaunch(mod->manifest, *args, values, dims, launchNeeded));
-    if (!launchNeeded)
-      return DSV4_OK;
-    CompressKernelParams params(values);
-    return mod->gpu->launch(params.pointers, dims, stream);
-  });
+  return checkedLaunch<CompressKernelArgValues, CompressKernelParams>(
+      "dsv4_launch_compress", mod, args, stream, checkCompressLaunch);
 }
 
 // Getters tolerate NULL so a ctypes caller cannot crash the process.
