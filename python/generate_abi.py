@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes dsv4/_abi.py, the Python face of the ABI tables in include/dsv4/ABI/*.def: the
-manifest keys, the kernels' parameter lists, the facts a launch states and the prefill plan's
-columns, so that the package spells none of them itself.
+manifest keys, the kernels' parameter lists, the facts a launch states, the prefill plan's
+columns and the handle kinds, so that the package spells none of them itself.
 
   generate_abi.py [--abi-dir DIR] [--output FILE] [--check]
 
@@ -61,9 +61,13 @@ def render(abi_dir):
                                  flags=re.M)]
     table("LAUNCH_FACTS", "LaunchFacts.def: (C type, field, calls: all, kv or compress) of what a "
           "launch states after the kernel's parameters.", rows)
-    lines += ["", "# Handle.def: the prefill plan's int32 columns, in order.",
-              "PLAN_FIELDS = " + repr(tuple(n for _, n in entries(abi_dir / "Handle.def",
-                                                                    "DSV4_PLAN_FIELD")))]
+    handle = abi_dir / "Handle.def"
+    lines += ["", "# Handle.def: the prefill plan's int32 columns, in order (every plan kind's",
+              "# row, sglang's DecodePlan and CompressPlan among them, has as many).",
+              "PLAN_FIELDS = " + repr(tuple(n for _, n in entries(handle, "DSV4_PLAN_FIELD"))),
+              "", "# Handle.def: (mode, dsv4_handle_kind) of each handle kind.",
+              "HANDLE_KINDS = " + repr(tuple((mode, int(value)) for _, value, mode, _
+                                             in entries(handle, "DSV4_HANDLE_KIND")))]
     return "\n".join(lines) + "\n"
 
 

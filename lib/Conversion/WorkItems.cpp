@@ -1,5 +1,6 @@
 // The position rule of SPEC.md as arith ops (see include/dsv4/Conversion/WorkItems.h).
 #include "dsv4/Conversion/WorkItems.h"
+#include "dsv4/ABI/KernelABI.h"
 #include "dsv4/Conversion/Constants.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -46,6 +47,55 @@ WorkItem mlir::dsv4::emitPrefillItem(ImplicitLocOpBuilder &b, Value planRow,
                                         toI64(b, numPositions));
   Value valid = arith::AndIOp::create(b, rowValid, arith::AndIOp::create(b, aboveZero, inTable));
   return selectValid(b, valid, planRow, position);
+}
+
+SmallVector<HandleColumn> mlir::dsv4::handleColumnsRead(PositionSource source) {
+  switch (source) {
+  case PositionSource::prefill:
+    return {{kPlanRowField, -1}, {kPlanPositionField, 0}};
+  case PositionSource::sglang_decode:
+    return {{kSglangDecodeSeqLenField, 0},
+            {kSglangDecodeWriteLocField, 0},
+            {kSglangDecodeReadPage0Field, 0}};
+  case PositionSource::sglang_extend:
+    return {{kSglangExtendSeqLenField, -1}, {kSglangExtendRaggedIdBufferLenField, 0}};
+  default:
+    return {{0, 0}};
+  }
+}
+
+HandleRow mlir::dsv4::emitHandleRow(ImplicitLocOpBuilder &b, PositionSource source, Value index,
+                                    ArrayRef<Value> columns) {
+  auto negative = [&](Value v) {
+    return arith::CmpIOp::create(b, arith::CmpIPredicate::slt, v, i32Const(b, 0));
+  };
+  switch (source) {
+  case PositionSource::prefill:
+    return {Value(), columns[0], columns[1], index};
+  case PositionSource::sglang_decode: {
+    // sglang skips a row whose state it planned no location for; seq_len 0 is skipped too.
+    Value unplanned = arith::OrIOp::create(b, negative(columns[1]), negative(columns[2]));
+    return {arith::SelectOp::create(b, unplanned, i32Const(b, 0), columns[0]), Value(), Value(),
+            index};
+  }
+  case PositionSource::sglang_extend: {
+    // seq_len is a u32: 0xFFFFFFFF (invalid) and every value past INT32_MAX read negative.
+    // position seq_len - ratio is the prefill rule's (seq_len - 1) + 1 - ratio.
+    Value row = arith::SelectOp::create(b, negative(columns[0]), i32Const(b, -1), index);
+    Value last = arith::SubIOp::create(b, columns[0], i32Const(b, 1));
+    Value raggedId = arith::AndIOp::create(b, columns[1], i32Const(b, 0xFFFF));
+    return {Value(), row, last, raggedId};
+  }
+  default:
+    return {columns[0], Value(), Value(), index};
+  }
+}
+
+WorkItem mlir::dsv4::emitHandleItem(ImplicitLocOpBuilder &b, const HandleRow &row, Value index,
+                                    int64_t ratio, Value numPositions) {
+  if (row.seqLen)
+    return emitDecodeItem(b, index, row.seqLen, ratio, numPositions);
+  return emitPrefillItem(b, row.planRow, row.planPosition, ratio, numPositions);
 }
 
 Value mlir::dsv4::emitRowActive(ImplicitLocOpBuilder &b, Value row, Value numRows) {

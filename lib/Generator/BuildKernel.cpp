@@ -62,6 +62,21 @@ static Value buildStore(OpBuilder &b, Location loc, KernelSpecAttr spec, ValueRa
                               spec.getScale(), *spec.getPageSize(), fp8);
 }
 
+/// The items op of `mode` over `handle`.
+static Value buildItems(OpBuilder &b, Location loc, PositionSource mode, Type itemsType,
+                        Value handle, Value freqs, IntegerAttr ratio) {
+  switch (mode) {
+  case PositionSource::decode:
+    return DecodeItemsOp::create(b, loc, itemsType, handle, freqs, ratio);
+  case PositionSource::sglang_decode:
+    return SglangDecodeItemsOp::create(b, loc, itemsType, handle, freqs, ratio);
+  case PositionSource::sglang_extend:
+    return SglangExtendItemsOp::create(b, loc, itemsType, handle, freqs, ratio);
+  default:
+    return PrefillItemsOp::create(b, loc, itemsType, handle, freqs, ratio);
+  }
+}
+
 /// A compress kernel: (state, block_table, token_req, positions, weight, freqs, cache, out_loc)
 /// -> cache holding dsv4.fused_compress_store, the order of the compress kernel's signature.
 static func::FuncOp buildCompress(OpBuilder &b, Location loc, KernelSpecAttr spec,
@@ -124,8 +139,7 @@ func::FuncOp mlir::dsv4::buildKernel(OpBuilder &b, Location loc, KernelSpecAttr 
   Value kv = body->getArgument(0), weight = body->getArgument(1),
         freqs = body->getArgument(2), handle = body->getArgument(3);
   IntegerAttr ratio = b.getI64IntegerAttr(spec.getRatio());
-  Value items = decode ? DecodeItemsOp::create(b, loc, itemsType, handle, freqs, ratio).getResult()
-                       : PrefillItemsOp::create(b, loc, itemsType, handle, freqs, ratio).getResult();
+  Value items = buildItems(b, loc, spec.getMode(), itemsType, handle, freqs, ratio);
   Value y = RmsNormOp::create(b, loc, kvType, kv, items, weight, spec.getEps());
   y = RopeOp::create(b, loc, kvType, y, items, freqs, b.getI64IntegerAttr(spec.getRopeDim()));
   if (spec.rotates())

@@ -64,12 +64,16 @@ dsv4_status checkStride(const char *entry, const char *field, int64_t stride, in
   return DSV4_OK;
 }
 
-// Indexed by dsv4_handle_kind.
-constexpr const char *kHandleNames[] = {"invalid handle kind", "decode seq_lens", "prefill plan",
-                                        "compress token list"};
-
 const char *handleName(int32_t kind) {
-  return kind > 0 && kind <= DSV4_HANDLE_COMPRESS_TOKENS ? kHandleNames[kind] : kHandleNames[0];
+  switch (kind) {
+#define DSV4_PLAN_FIELD(Name, name)
+#define DSV4_HANDLE_KIND(Name, value, mode, what)                                              \
+  case value:                                                                                  \
+    return what;
+#include "dsv4/ABI/Handle.def"
+  default:
+    return "invalid handle kind";
+  }
 }
 
 // The kernel of the other entry point is refused before its facts are read: a compress kernel
@@ -250,10 +254,9 @@ dsv4_status dsv4::rt::checkLaunch(const Manifest &m, const dsv4_launch_args &cal
     return fail(DSV4_ERR_MISMATCH, "%s: out_loc, cache, cache_bytes and page_size are for a "
                 "store kernel; kernel '%s' updates kv in place", entry, m.kernel.c_str());
   DSV4_TRY(checkPageSize(entry, m, call.page_size));
-  bool prefill = m.handleKind == DSV4_HANDLE_PREFILL_PLAN;
   dsv4_launch_args a = call;
   // ABI.md: decode kernels ignore plan_row_stride; 4 is passed.
-  if (!prefill)
+  if (m.handleKind == DSV4_HANDLE_DECODE_SEQ_LENS)
     a.plan_row_stride = kDecodePlanRowStride;
   DSV4_TRY(checkScalars(entry, a));
   // SPEC.md: every item would leave its row untouched, so nothing to launch.

@@ -48,6 +48,25 @@ constexpr int64_t kMaxI32 = 2147483647;
 // The mode of a compress kernel.
 constexpr char kCompressMode[] = "compress";
 
+// Handle.def's modes, for the message that refuses another.
+constexpr char kModes[] = ""
+#define DSV4_PLAN_FIELD(Name, name)
+#define DSV4_HANDLE_KIND(Name, value, mode, what) " '" #mode "'"
+#include "dsv4/ABI/Handle.def"
+    ;
+
+// The handle kind of a kernel of `mode` (Handle.def); false for no mode of the table.
+bool handleKindOf(const std::string &mode, dsv4_handle_kind &kind) {
+#define DSV4_PLAN_FIELD(Name, name)
+#define DSV4_HANDLE_KIND(Name, value, modeName, what)                                          \
+  if (mode == #modeName) {                                                                     \
+    kind = static_cast<dsv4_handle_kind>(value);                                               \
+    return true;                                                                               \
+  }
+#include "dsv4/ABI/Handle.def"
+  return false;
+}
+
 dsv4_status bad(const char *key, const char *what) {
   return fail(DSV4_ERR_BAD_MANIFEST, "manifest: key '%s' %s", key, what);
 }
@@ -244,15 +263,9 @@ dsv4_status checkConsistent(Manifest &m) {
     return fail(DSV4_ERR_BAD_MANIFEST, "manifest: key '%s' is '%s', expected "
                 "'amdgcn-amd-amdhsa' or 'nvptx64-nvidia-cuda'", kTargetKey,
                 m.targetTriple.c_str());
-  if (m.mode == "decode")
-    m.handleKind = DSV4_HANDLE_DECODE_SEQ_LENS;
-  else if (m.mode == "prefill")
-    m.handleKind = DSV4_HANDLE_PREFILL_PLAN;
-  else if (m.compress)
-    m.handleKind = DSV4_HANDLE_COMPRESS_TOKENS;
-  else
-    return fail(DSV4_ERR_BAD_MANIFEST, "manifest: key '%s' is '%s', expected 'decode', "
-                "'prefill' or '%s'", kModeKey, m.mode.c_str(), kCompressMode);
+  if (!handleKindOf(m.mode, m.handleKind))
+    return fail(DSV4_ERR_BAD_MANIFEST, "manifest: key '%s' is '%s', expected one of:%s", kModeKey,
+                m.mode.c_str(), kModes);
   if (m.headDim < kMinHeadDim || m.headDim > kMaxHeadDim)
     return fail(DSV4_ERR_BAD_MANIFEST, "manifest: key '%s' must be in [%lld, %lld]",
                 kHeadDimKey, static_cast<long long>(kMinHeadDim),

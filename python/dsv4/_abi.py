@@ -105,5 +105,9 @@ LAUNCH_FACTS = (
     ('int64_t', 'state_width', 'compress'),
 )
 
-# Handle.def: the prefill plan's int32 columns, in order.
+# Handle.def: the prefill plan's int32 columns, in order (every plan kind's
+# row, sglang's DecodePlan and CompressPlan among them, has as many).
 PLAN_FIELDS = ('row', 'batch_id', 'position', 'window_len')
+
+# Handle.def: (mode, dsv4_handle_kind) of each handle kind.
+HANDLE_KINDS = (('decode', 1), ('prefill', 2), ('compress', 3), ('sglang_decode', 4), ('sglang_extend', 5))

@@ -19,8 +19,8 @@ _INVALID, _MISMATCH = "DSV4_ERR_INVALID_ARGUMENT", "DSV4_ERR_MISMATCH"
 
 @dataclasses.dataclass(frozen=True)
 class Epilogue:
-    """What an epilogue call's tensors say: mode "decode" (seq_lens [B]) or "prefill" (plan
-    [M, len(PLAN_FIELDS)]), D (kv's), the kv and weight dtype names, and freqs, the float32
+    """What an epilogue call's tensors say: mode "decode" (seq_lens [B]), "prefill" (plan
+    [M, len(PLAN_FIELDS)]) or the plan mode the caller named, D (kv's), the kv and weight dtype names, and freqs, the float32
     [P, R] view of freqs_cis (R = freqs.shape[1])."""
     mode: str
     head_dim: int
@@ -47,7 +47,7 @@ def real_view(torch, freqs_cis):
     return torch.view_as_real(freqs_cis).flatten(-2) if freqs_cis.is_complex() else freqs_cis
 
 
-def _dtype_name(torch, dtype):
+def dtype_name(torch, dtype):
     """The kernel's name of a float dtype; None for any other."""
     return {torch.float32: "f32", torch.bfloat16: "bf16", torch.float16: "f16"}.get(dtype)
 
@@ -63,7 +63,7 @@ def _check_weight(torch, weight, head_dim, refuse):
     if weight.dim() != 1 or not _contiguous_last_dim(weight):
         raise refuse(_INVALID, f"weight must be a contiguous 1-D tensor, got shape "
                                f"{tuple(weight.shape)} strides {weight.stride()}")
-    name = _dtype_name(torch, weight.dtype)
+    name = dtype_name(torch, weight.dtype)
     if name not in _WEIGHT_DTYPES or head_dim is not None and weight.shape[0] != head_dim:
         raise refuse(_MISMATCH, f"weight must be {'/'.join(_WEIGHT_DTYPES)} "
                                 f"[{'D' if head_dim is None else head_dim}], got {weight.dtype} "
@@ -85,9 +85,16 @@ def float_freqs(torch, freqs_cis, refuse):
     return real_view(torch, freqs_cis)
 
 
-def _check_plan(torch, plan, refuse):
-    """plan int32 seq_lens [B] (decode) or int32 plan [M, len(PLAN_FIELDS)] (prefill); its
-    mode."""
+def _check_plan(torch, plan, refuse, plan_mode):
+    """plan int32 seq_lens [B] (decode) or int32 plan [M, len(PLAN_FIELDS)] (prefill, or
+    `plan_mode` where the caller names the plan's kind); its mode."""
+    if plan_mode is not None:
+        if plan.dtype != torch.int32 or plan.dim() != 2 or plan.shape[1] != _PLAN_FIELDS or \
+                not _contiguous_last_dim(plan):
+            raise refuse(_INVALID, f"a {plan_mode} plan must be int32 [M, {_PLAN_FIELDS}] with a "
+                                   f"contiguous last dim, got {plan.dtype} {tuple(plan.shape)} "
+                                   f"strides {plan.stride()}")
+        return plan_mode
     if plan.dtype != torch.int32 or plan.dim() not in (1, 2) or not _contiguous_last_dim(plan) \
             or (plan.dim() == 2 and plan.shape[1] != _PLAN_FIELDS):
         raise refuse(_INVALID, f"plan must be int32 seq_lens [B] (decode) or int32 plan "
@@ -96,22 +103,24 @@ def _check_plan(torch, plan, refuse):
     return "decode" if plan.dim() == 1 else "prefill"
 
 
-def epilogue(kv, weight, freqs_cis, plan, refuse):
+def epilogue(kv, weight, freqs_cis, plan, refuse, plan_mode=None):
     """The tensors of an in-place or store epilogue call, checked: kv [N, D] f32/bf16/f16 with a
     contiguous last dim (D is kv's), weight [D], freqs_cis complex64 [P, R/2] or float32
-    [P, R], plan int32 seq_lens [B] or plan [M, len(PLAN_FIELDS)]."""
+    [P, R], plan int32 seq_lens [B] or plan [M, len(PLAN_FIELDS)]. The mode is decode for
+    seq_lens and prefill for a plan, unless `plan_mode` names the plan's kind (a mode whose
+    handle is a plan of that shape: sglang's structs viewed as int32)."""
     import torch  # lazily: the package imports without torch
 
     if kv.dim() != 2 or not _contiguous_last_dim(kv):
         raise refuse(_INVALID, f"kv must be [N, D] with a contiguous last dim, got shape "
                                f"{tuple(kv.shape)} strides {kv.stride()}")
-    kv_dtype = _dtype_name(torch, kv.dtype)
+    kv_dtype = dtype_name(torch, kv.dtype)
     if kv_dtype not in _KV_DTYPES:
         raise refuse(_MISMATCH, f"kv must be {'/'.join(_KV_DTYPES)}, got {kv.dtype}")
     head_dim = kv.shape[1]
     weight_dtype = _check_weight(torch, weight, head_dim, refuse)
     freqs = float_freqs(torch, freqs_cis, refuse)
-    return Epilogue(mode=_check_plan(torch, plan, refuse), head_dim=head_dim,
+    return Epilogue(mode=_check_plan(torch, plan, refuse, plan_mode), head_dim=head_dim,
                     kv_dtype=kv_dtype, weight_dtype=weight_dtype, freqs=freqs)
 
 
@@ -141,7 +150,7 @@ def compress(state, block_table, token_req, positions, weight, freqs_cis, out_lo
         raise refuse(_INVALID, f"state must be [num_blocks, block_size, 2W] with a contiguous "
                                f"last dim, got shape {tuple(state.shape)} strides "
                                f"{state.stride()}")
-    state_dtype = _dtype_name(torch, state.dtype)
+    state_dtype = dtype_name(torch, state.dtype)
     if state_dtype not in _KV_DTYPES:
         raise refuse(_MISMATCH, f"state must be {'/'.join(_KV_DTYPES)}, got {state.dtype}")
     if block_table.dtype != torch.int32 or block_table.dim() != 2 or \

@@ -52,8 +52,10 @@ MANIFEST_FORMAT = "dsv4-manifest-1"
 # The chips dsv4 compiles for (lib/Target/Toolkit.cpp). A chip name becomes a folder of the
 # cache and a pass option, so no other string gets that far.
 CHIPS = ("gfx942", "gfx950", "sm_90")
-_MODES = ("decode", "prefill", "compress")
+_MODES = tuple(mode for mode, _ in _abi.HANDLE_KINDS)
 COMPRESS_MODE = "compress"
+# Modes whose handle is one of sglang's plan structs (Handle.def), read in place.
+SGLANG_MODES = ("sglang_decode", "sglang_extend")
 _KV_DTYPES = ("f32", "bf16", "f16")
 _WEIGHT_DTYPES = ("f32", "bf16")
 # SPEC.md "Storing into the paged caches": the FP8 layouts, then the MXFP4 indexer's (e2m1).
@@ -126,8 +128,9 @@ class Config:
     has a layout), reads an f32 state (kv_dtype) and has overlap (True or False) and
     state_block_size (a power of two <= 2^20); any other has neither. Anything else is a
     ValueError naming the field. The store layout's own D and R are checked by dsv4-gen."""
-    mode: str                   # "decode" (seq_lens [B]), "prefill" (plan [M, 4]) or
-                                # "compress" (a paged state cache and a block table)
+    mode: str                   # "decode" (seq_lens [B]), "prefill" (plan [M, 4]),
+                                # "compress" (a paged state cache and a block table), or
+                                # "sglang_decode"/"sglang_extend" (sglang's plan structs)
     head_dim: int               # D
     rope_dim: int = 64          # R
     kv_dtype: str = "f32"
@@ -176,7 +179,7 @@ class Config:
     def _check_names(self):
         problems = []
         for name, allowed, text in (
-                (_abi.MODE, _MODES, "decode, prefill or compress"),
+                (_abi.MODE, _MODES, f"one of {_MODES}"),
                 (_abi.KV_DTYPE, _KV_DTYPES, f"one of {_KV_DTYPES}"),
                 (_abi.WEIGHT_DTYPE, _WEIGHT_DTYPES, f"one of {_WEIGHT_DTYPES}")):
             value = getattr(self, name)

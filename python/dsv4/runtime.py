@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 from . import _abi, arguments
+from .library import COMPRESS_MODE, SGLANG_MODES
 
 __all__ = ["Dsv4Error", "Kernel", "compress_norm_rope_hadamard_inplace",
            "compress_norm_rope_quantize_store", "compress_quantize_store"]
@@ -16,9 +17,7 @@ __all__ = ["Dsv4Error", "Kernel", "compress_norm_rope_hadamard_inplace",
 # dsv4_dtype, dsv4_handle_kind and dsv4_layout (dsv4_runtime.h); a layout of None is in place.
 _DTYPES = {"f32": 1, "bf16": 2, "f16": 3}
 _DTYPE_NAMES = {v: k for k, v in _DTYPES.items()}
-HANDLE_DECODE_SEQ_LENS = 1
-HANDLE_PREFILL_PLAN = 2
-HANDLE_COMPRESS_TOKENS = 3
+_HANDLE_KINDS = dict(_abi.HANDLE_KINDS)
 _LAYOUTS = {None: 1, "indexer": 2, "main": 3, "indexer_mxfp4": 4}
 _LAYOUT_NAMES = {v: k for k, v in _LAYOUTS.items()}
 _PLAN_FIELDS = len(_abi.PLAN_FIELDS)
@@ -251,10 +250,9 @@ class Kernel:
         place, else "indexer"/"main") state the configuration the caller relies on;
         the shim refuses the launch unless they are the kernel's. weight_len
         defaults to head_dim, freqs_width to the kernel's rope dim, handle_kind
-        ("decode"/"prefill") to the kernel's mode. A store kernel also takes
-        out_loc (i64 per item), cache (bytes), cache_bytes and the cache's
-        page_size; an in-place kernel takes none of them."""
-        kinds = {"decode": HANDLE_DECODE_SEQ_LENS, "prefill": HANDLE_PREFILL_PLAN}
+        (a mode: "decode", "prefill", "sglang_decode", ...) to the kernel's mode. A
+        store kernel also takes out_loc (i64 per item), cache (bytes), cache_bytes
+        and the cache's page_size; an in-place kernel takes none of them."""
         weight_len = head_dim if weight_len is None else weight_len
         freqs_width = self.rope_dim if freqs_width is None else freqs_width
         _checked_int("stream", stream, _POINTER)
@@ -266,7 +264,7 @@ class Kernel:
             freqs=freqs, num_positions=num_positions,
             freqs_row_stride=freqs_row_stride,
             freqs_width=freqs_width,
-            handle=handle, handle_kind=kinds.get(handle_kind or self.mode, 0),
+            handle=handle, handle_kind=_HANDLE_KINDS.get(handle_kind or self.mode, 0),
             num_items=num_items, plan_row_stride=plan_row_stride, head_dim=head_dim,
             out_loc=out_loc, cache=cache, cache_bytes=cache_bytes, page_size=page_size,
             ratio=ratio, rotate=_checked_bool(_abi.ROTATE, rotate),
@@ -300,7 +298,7 @@ class Kernel:
             max_blocks=max_blocks, block_table_row_stride=block_table_row_stride,
             num_positions=num_positions, freqs_row_stride=freqs_row_stride,
             cache_bytes=cache_bytes, state_dtype=_DTYPES.get(state_dtype, 0),
-            weight_dtype=_DTYPES.get(weight_dtype, 0), handle_kind=HANDLE_COMPRESS_TOKENS,
+            weight_dtype=_DTYPES.get(weight_dtype, 0), handle_kind=_HANDLE_KINDS[COMPRESS_MODE],
             eps=eps, weight_len=weight_len, freqs_width=freqs_width, head_dim=head_dim,
             page_size=page_size, ratio=ratio, rotate=_checked_bool(_abi.ROTATE, rotate),
             scale=float("nan") if scale is None else scale, layout=_LAYOUTS.get(layout, 0),
@@ -330,6 +328,12 @@ def _configuration_args(config):
     """Kernel.launch's ratio, rotate, scale and layout: those of `config`."""
     return dict(ratio=config.ratio, rotate=config.rotate,
                 scale=config.effective_scale if config.rotate else None, layout=config.layout)
+
+
+def _plan_mode(config):
+    """The mode a call's plan is read in when the configuration names one of sglang's plan
+    kinds (its structs viewed as int32 [M, 4]); None: decode or prefill, by the plan's rank."""
+    return config.mode if config.mode in SGLANG_MODES else None
 
 
 def _freqs_args(freqs):
@@ -371,9 +375,10 @@ def compress_norm_rope_hadamard_inplace(kv, weight, freqs_cis, plan, eps, *, ker
     torch.ops.dsv4.compress_norm_rope_hadamard_'s, in its order, up to eps; the rest of the
     configuration (ratio, rotation, scale, layout) is `config`'s (default: kernel.config, set
     by dsv4.get_kernel), and the shim refuses the call unless every fact is the kernel's."""
-    call = arguments.epilogue(kv, weight, freqs_cis, plan, Dsv4Error)
+    config = _call_configuration(kernel, config)
+    call = arguments.epilogue(kv, weight, freqs_cis, plan, Dsv4Error, _plan_mode(config))
     kernel.launch(**_epilogue_args(call, kv, weight, plan, eps, stream),
-                  **_configuration_args(_call_configuration(kernel, config)))
+                  **_configuration_args(config))
 
 
 def compress_norm_rope_quantize_store(kv, weight, freqs_cis, plan, out_loc, cache, eps, *,
@@ -384,9 +389,9 @@ def compress_norm_rope_quantize_store(kv, weight, freqs_cis, plan, out_loc, cach
     The arguments are torch.ops.dsv4.compress_norm_rope_quantize_store_'s, in its order, up to
     eps; the rest of the configuration (ratio, rotation, scale, layout and page size) is
     `config`'s (default: kernel.config), as for compress_norm_rope_hadamard_inplace."""
-    call = arguments.epilogue(kv, weight, freqs_cis, plan, Dsv4Error)
-    arguments.store_buffers(out_loc, cache, plan.shape[0], Dsv4Error)
     config = _call_configuration(kernel, config)
+    call = arguments.epilogue(kv, weight, freqs_cis, plan, Dsv4Error, _plan_mode(config))
+    arguments.store_buffers(out_loc, cache, plan.shape[0], Dsv4Error)
     args = _epilogue_args(call, kv, weight, plan, eps, stream, out_loc, cache)
     kernel.launch(**args, **_configuration_args(config), out_loc=out_loc.data_ptr(),
                   cache=cache.data_ptr(), cache_bytes=cache.numel(), page_size=config.page_size)

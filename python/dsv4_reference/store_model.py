@@ -179,15 +179,18 @@ def quantize_token(layout, row_bits, flavour):
     return bytes(codes), bytes(scales), saturated
 
 
-def store_decision(layout, mode, handle_entry, ratio, row, active, out_loc, cache_size,
-                   num_rows):
-    """None when the item stores, else why not (SPEC.md's store rules)."""
+def store_decision(layout, seq_len, ratio, row, active, out_loc, cache_size, num_rows):
+    """None when the item stores, else why not (SPEC.md's store rules). seq_len: a decode
+    item's (None for a plan's item, which has no boundary rule); out_loc: the item's entry, None
+    where its ragged id names none."""
     if not active:
         return "inactive"
     if not 0 <= row < num_rows:
         return f"row {row} outside kv"
-    if mode == "decode" and handle_entry % ratio != 0:
-        return f"not a boundary (seq_len {handle_entry})"
+    if seq_len is not None and seq_len % ratio != 0:
+        return f"not a boundary (seq_len {seq_len})"
+    if out_loc is None:
+        return "no out_loc entry"
     if out_loc < 0:
         return f"out_loc {out_loc}"
     if layout.slot(out_loc)[2] > cache_size:

@@ -138,7 +138,7 @@ def main():
         expected = bytearray(pattern(i) for i in range(size))
         stored = 0
         for t in range(t_count):
-            why = store_decision(layout, "prefill", None, case.ratio, t, t in finished,
+            why = store_decision(layout, None, case.ratio, t, t in finished,
                                  case.out_loc[t], size, t_count)
             if why is not None:
                 continue
@@ -201,7 +201,7 @@ def check_kernel(args, case, dumps):
         in_slot = bytearray(size)
         steps = [0, 0, 0]
         for t in range(t_count):
-            why = store_decision(layout, "prefill", None, case.ratio, t, t in finished64,
+            why = store_decision(layout, None, case.ratio, t, t in finished64,
                                  case.out_loc[t], size, t_count)
             if why is not None:
                 continue

@@ -103,14 +103,31 @@ def rel_l2(got, ref):
 def work_items(mode, handle_sizes, handle, ratio, positions):
     """(row, position, why-skipped or None) per item, by SPEC.md's position rule."""
     items = []
-    if mode == "decode":
-        for b, seq_len in enumerate(handle):
+    if mode in ("decode", "sglang_decode"):
+        # sglang's DecodePlan: (seq_len, write_loc, read_page_0, read_page_1) per row.
+        for b in range(handle_sizes[0]):
+            seq_len = handle[b] if mode == "decode" else handle[4 * b]
+            if mode == "sglang_decode" and min(handle[4 * b + 1:4 * b + 3]) < 0:
+                items.append((b, None, f"unplanned (write_loc, read_page_0) = "
+                                       f"{tuple(handle[4 * b + 1:4 * b + 3])}"))
+                continue
             if seq_len <= 0:
                 items.append((b, None, f"padding seq_len {seq_len}"))
                 continue
             pos = ((seq_len - 1) // ratio) * ratio
             why = None if 0 <= pos < positions else f"position {pos} outside [0, {positions})"
             items.append((b, pos, why))
+    elif mode == "sglang_extend":
+        # sglang's CompressPlan: item m names row m at seq_len - ratio; seq_len is a u32, so
+        # any value that reads negative (0xFFFFFFFF: invalid) is no item.
+        for m in range(handle_sizes[0]):
+            seq_len = handle[4 * m]
+            if seq_len < 0:
+                items.append((-1, None, f"invalid seq_len {seq_len & 0xFFFFFFFF:#x}"))
+                continue
+            pos = seq_len - ratio
+            why = None if 0 <= pos < positions else f"position {pos} outside [0, {positions})"
+            items.append((m, pos, why))
     else:
         for m in range(handle_sizes[0]):
             row, _, plan_pos, _ = handle[4 * m:4 * m + 4]
@@ -129,7 +146,8 @@ def fmt(value, kv):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--mode", choices=["decode", "prefill"], required=True)
+    parser.add_argument("--mode", choices=["decode", "prefill", "sglang_decode", "sglang_extend"],
+                        required=True)
     parser.add_argument("--rope-dim", type=int, required=True)
     parser.add_argument("--rotate", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--kv", choices=sorted(SIG_BITS), default="f32")

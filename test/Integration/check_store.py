@@ -43,7 +43,8 @@ def pattern(k):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--layout", choices=sorted(SCALE_FORMATS), required=True)
-    parser.add_argument("--mode", choices=["decode", "prefill"], required=True)
+    parser.add_argument("--mode", choices=["decode", "prefill", "sglang_decode", "sglang_extend"],
+                        required=True)
     parser.add_argument("--fp8", choices=sorted(FP8),
                         help="the FP8 type of an FP8 layout (indexer_mxfp4 has none)")
     parser.add_argument("--rows", choices=["standard", "edge"], default="standard",
@@ -109,14 +110,17 @@ def main():
         expected = bytearray(pattern(i) for i in range(size))
         stored = 0
         for m, (row, pos, why) in enumerate(items):
-            entry = handle[m] if args.mode == "decode" else None
-            why_not = store_decision(layout, args.mode, entry, args.ratio, row, why is None,
-                                     out_loc[m], size, n)
-            where = f"{label}: item {m} row {row} out_loc {out_loc[m]}"
+            seq_len = {"decode": handle[m], "sglang_decode": handle[4 * m]}.get(args.mode)
+            # sglang_extend: the entry of the plan row's ragged id (the low half of column 1).
+            entry = handle[4 * m + 1] & 0xFFFF if args.mode == "sglang_extend" else m
+            slot = out_loc[entry] if entry < len(out_loc) else None
+            why_not = store_decision(layout, seq_len, args.ratio, row, why is None, slot, size,
+                                     n)
+            where = f"{label}: item {m} row {row} out_loc {slot}"
             if why_not is not None:
                 print(f"{where}: skipped ({why_not})")
                 continue
-            row_at, scales_at, _ = layout.slot(out_loc[m])
+            row_at, scales_at, _ = layout.slot(slot)
             codes, scales, saturated = quantize_token(layout, rows[row], args.fp8)
             saturated_total += saturated
             if layout.e2m1:
@@ -128,7 +132,7 @@ def main():
             note = " amax below 1e-4" if amax < 1e-4 else ""
             note += f", {saturated} saturated" if saturated else ""
             ps = layout.page_size
-            print(f"{where}: page {out_loc[m] // ps} token {out_loc[m] % ps} stored{note}")
+            print(f"{where}: page {slot // ps} token {slot % ps} stored{note}")
         return expected, stored
 
     for k, ps in enumerate(page_sizes):

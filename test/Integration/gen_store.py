@@ -227,16 +227,59 @@ PREFILL = [((0, 0, 0), "A"), ((1, 1, 63), "B"), ((-1, 0, 1), "idle0"), ((2, 1, 6
            ((11, 1, 19), "small"), ((4, 2, 21), HUGE_OUT_LOC), ((ROWS, 0, 2), "idle2")]
 
 
-def out_locs(items, page_size):
-    named = slots(page_size)
-    result = []
-    for _, slot in items:
-        if isinstance(slot, int):
-            result.append(slot)
-        else:
-            page, token = named[slot]
-            result.append(page * page_size + token)
+# sglang's plans, read in place (include/dsv4/ABI/Handle.def); item m names row m.
+# DecodePlan items: ((seq_len, write_loc, read_page_0), slot): seq_len 0xFFFFFFFF (-1), a
+# boundary whose write_loc or read_page_0 sglang left negative (skipped), a non-boundary.
+SGLANG_DECODE = [((4, 9, 2), "A"), ((8, 9, 2), "B"), ((8, -1, 2), "idle0"), ((12, 9, 2), -1),
+                 ((-1, 9, 2), "idle1"), ((12, 9, -1), "idle2"), ((16, 0, 0), "C"),
+                 ((20, 9, 2), "D"), ((24, 9, 2), "E"), ((64, 9, 2), "F"), ((28, 9, 2), "fit"),
+                 ((30, 9, 2), "small")]
+# CompressPlan items: (seq_len, slot), stored at out_loc[ragged_id] (sglang_ragged_ids):
+# seq_len 0xFFFFFFFF (-1), a position past the table (68 - 4) and below 0 (2 - 4), an item
+# whose ragged id names no out_loc entry (slot None), a row past kv's (row 12).
+SGLANG_EXTEND = [(4, "A"), (67, "B"), (-1, "idle0"), (68, "idle1"), (9, None), (2, "idle2"),
+                 (11, "C"), (13, "D"), (15, "E"), (17, "F"), (21, "fit"), (23, "small"),
+                 (25, HUGE_OUT_LOC)]
+NO_ENTRY = 0xFFFF  # the largest u16 ragged id: past any out_loc here
+
+
+def sglang_ragged_ids(count):
+    """Item m's ragged id: a permutation of the out_loc entries, 0xFFFF for the item with none."""
+    return [NO_ENTRY if slot is None else (5 * m + 3) % count
+            for m, (_, slot) in enumerate(SGLANG_EXTEND[:count])]
+
+
+def slot_index(name, page_size):
+    if isinstance(name, int):
+        return name
+    page, token = slots(page_size)[name]
+    return page * page_size + token
+
+
+def out_locs(items, page_size, mode="decode"):
+    """out_loc: one entry per item; sglang_extend's entries in ragged-id order, the entry no
+    item names pointing at an idle slot (a store through it would show as a mismatch)."""
+    if mode != "sglang_extend":
+        return [slot_index(slot, page_size) for _, slot in items]
+    result = [slot_index("idle2", page_size)] * len(items)
+    for ragged_id, (_, slot) in zip(sglang_ragged_ids(len(items)), items):
+        if slot is not None:
+            result[ragged_id] = slot_index(slot, page_size)
     return result
+
+
+def handle_rows(mode, items):
+    """The handle of `mode` as nested lists: seq_lens, or the plan rows."""
+    if mode == "decode":
+        return [h for h, _ in items]
+    if mode == "prefill":
+        return [[row, batch, pos + RATIO - 1, 8] for (row, batch, pos), _ in items]
+    if mode == "sglang_decode":
+        return [[seq_len, write_loc, read_page_0, 5] for (seq_len, write_loc, read_page_0), _
+                in items]
+    # buffer_len (the high half) must not reach the ragged id.
+    return [[seq_len, ragged_id | (m + 1) << 16, -1, m] for m, ((seq_len, _), ragged_id)
+            in enumerate(zip(items, sglang_ragged_ids(len(items))))]
 
 
 def dense(values, fmt):
@@ -314,16 +357,17 @@ def emit(args):
             angle = 0.0 if edge else (q + 1) * 0.83 / (c // 2 + 1.37)
             row.append(math.sin(angle) if c % 2 else math.cos(angle))
         freqs.append(dense(row, f32_hex))
-    items = DECODE if mode == "decode" else PREFILL
+    items = {"decode": DECODE, "prefill": PREFILL, "sglang_decode": SGLANG_DECODE,
+             "sglang_extend": SGLANG_EXTEND}[mode]
     m = len(items)
+    rows = handle_rows(mode, items)
     if mode == "decode":
         assert m == ROWS
         h_ty = f"tensor<{m}xi32>"
-        handle = dense([h for h, _ in items], str)
+        handle = dense(rows, str)
     else:
         h_ty = f"tensor<{m}x4xi32>"
-        handle = dense([dense([row, batch, pos + RATIO - 1, 8], str)
-                        for (row, batch, pos), _ in items], str)
+        handle = dense([dense(row, str) for row in rows], str)
     it_ty, ol_ty = f"tensor<{m}x2xi32>", f"tensor<{m}xi64>"
     q_ty = f"tensor<{ROWS}x{quantized}x{codes}>"
     s_ty = f"tensor<{ROWS}x{quantized // block}x{scale_ty}>"
@@ -412,7 +456,7 @@ def emit(args):
         for ps in page_sizes:
             size = cache_bytes(Layout(layout_name, ps))
             c_ty = f"tensor<{size}xi8>"
-            w(f"  %out_loc{ps} = arith.constant dense<{dense(out_locs(items, ps), str)}>"
+            w(f"  %out_loc{ps} = arith.constant dense<{dense(out_locs(items, ps, mode), str)}>"
               f" : {ol_ty}")
             print_tensor(f"%out_loc{ps}", ol_ty, [m], "i64")
             emit_pattern_cache(w, ps, c_ty)
@@ -444,7 +488,7 @@ def emit(args):
         layout = Layout(layout_name, ps)
         size = cache_bytes(layout)
         c_ty = f"tensor<{size}xi8>"
-        w(f"  %out_loc{ps} = arith.constant dense<{dense(out_locs(items, ps), str)}> : {ol_ty}")
+        w(f"  %out_loc{ps} = arith.constant dense<{dense(out_locs(items, ps, mode), str)}> : {ol_ty}")
         print_tensor(f"%out_loc{ps}", ol_ty, [m], "i64")
         emit_pattern_cache(w, ps, c_ty)
         store_attrs = f"page_size = {ps} : i64, ratio = {RATIO} : i64"
@@ -498,7 +542,8 @@ def emit(args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--layout", choices=sorted(SCALE_FORMATS), required=True)
-    parser.add_argument("--mode", choices=["decode", "prefill"], required=True)
+    parser.add_argument("--mode", choices=["decode", "prefill", "sglang_decode", "sglang_extend"],
+                        required=True)
     parser.add_argument("--fp8", choices=["fn", "fnuz"],
                         help="the FP8 type of an FP8 layout (indexer_mxfp4 has none)")
     parser.add_argument("--rows", choices=["standard", "edge"], default="standard",

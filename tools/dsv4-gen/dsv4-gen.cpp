@@ -20,7 +20,8 @@ using namespace llvm;
 static cl::OptionCategory category("kernel configuration");
 static cl::opt<std::string> mode("mode",
                                  cl::desc("decode | prefill | compress (pools its rows from a "
-                                          "paged state cache; needs --layout)"),
+                                          "paged state cache; needs --layout) | "
+                                          "sglang_decode | sglang_extend (sglang's plans)"),
                                  cl::init("decode"), cl::cat(category));
 static cl::opt<int64_t> headDim("head-dim", cl::desc("D"), cl::init(512), cl::cat(category));
 static cl::opt<int64_t> ropeDim("rope-dim", cl::desc("R"), cl::init(64), cl::cat(category));
@@ -145,7 +146,8 @@ static mlir::FailureOr<StoreOptions> readStoreOptions(mlir::MLIRContext &context
 static mlir::FailureOr<mlir::dsv4::KernelSpecAttr> readSpec(mlir::MLIRContext &context) {
   std::optional<mlir::dsv4::PositionSource> source = mlir::dsv4::symbolizePositionSource(mode);
   if (!source)
-    return fail("mode '" + mode + "' is not decode, prefill or compress");
+    return fail("mode '" + mode + "' is not decode, prefill, compress, sglang_decode or "
+                "sglang_extend");
   bool compress = *source == mlir::dsv4::PositionSource::compress;
   if (!compress && (stateBlockSize.getNumOccurrences() || overlap.getNumOccurrences()))
     return fail("--state-block-size and --overlap need --mode=compress");

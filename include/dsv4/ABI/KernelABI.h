@@ -73,6 +73,33 @@ constexpr llvm::StringLiteral kPlanFieldNames[kNumPlanFields] = {
 #include "dsv4/ABI/Handle.def"
 };
 
+/// Columns of sglang's DecodePlan and CompressPlan read as i32 (Handle.def), in order.
+enum SglangDecodeField : unsigned {
+#define DSV4_PLAN_FIELD(Name, name)
+#define DSV4_SGLANG_DECODE_FIELD(Name, name) kSglangDecode##Name##Field,
+#include "dsv4/ABI/Handle.def"
+  kNumSglangDecodeFields
+};
+constexpr llvm::StringLiteral kSglangDecodeFieldNames[kNumSglangDecodeFields] = {
+#define DSV4_PLAN_FIELD(Name, name)
+#define DSV4_SGLANG_DECODE_FIELD(Name, name) #name,
+#include "dsv4/ABI/Handle.def"
+};
+enum SglangExtendField : unsigned {
+#define DSV4_PLAN_FIELD(Name, name)
+#define DSV4_SGLANG_EXTEND_FIELD(Name, name) kSglangExtend##Name##Field,
+#include "dsv4/ABI/Handle.def"
+  kNumSglangExtendFields
+};
+constexpr llvm::StringLiteral kSglangExtendFieldNames[kNumSglangExtendFields] = {
+#define DSV4_PLAN_FIELD(Name, name)
+#define DSV4_SGLANG_EXTEND_FIELD(Name, name) #name,
+#include "dsv4/ABI/Handle.def"
+};
+// A plan row of every kind is 16 bytes: the runtime checks one plan_row_stride for all.
+static_assert(unsigned(kNumSglangDecodeFields) == unsigned(kNumPlanFields) &&
+              unsigned(kNumSglangExtendFields) == unsigned(kNumPlanFields));
+
 } // namespace mlir::dsv4
 
 #endif // DSV4_ABI_KERNELABI_H

@@ -49,10 +49,13 @@ typedef enum dsv4_dtype {
 
 /* What `handle` points at; must match the manifest's `mode`. */
 typedef enum dsv4_handle_kind {
-  DSV4_HANDLE_DECODE_SEQ_LENS = 1, /* i32 seq_lens[num_items] */
-  DSV4_HANDLE_PREFILL_PLAN = 2,    /* i32 plan, num_items rows of 4 used fields */
-  DSV4_HANDLE_COMPRESS_TOKENS = 3  /* a compress kernel's items: i32 token_req and i64
-                                      positions per token, a block table into the state */
+  DSV4_HANDLE_DECODE_SEQ_LENS = 1,  /* i32 seq_lens[num_items] */
+  DSV4_HANDLE_PREFILL_PLAN = 2,     /* i32 plan, num_items rows of 4 used fields */
+  DSV4_HANDLE_COMPRESS_TOKENS = 3,  /* a compress kernel's items: i32 token_req and i64
+                                       positions per token, a block table into the state */
+  DSV4_HANDLE_SGLANG_DECODE_PLAN = 4, /* sglang's DecodePlan[num_items] (16 bytes each) */
+  DSV4_HANDLE_SGLANG_EXTEND_PLAN = 5  /* sglang's CompressPlan[num_items]; out_loc is indexed
+                                         by each plan's ragged_id */
 } dsv4_handle_kind;
 
 /* What a kernel does with the finished row (the manifest's `layout`); 0 is
@@ -132,7 +135,7 @@ DSV4_API const char *dsv4_status_name(dsv4_status status);
 DSV4_API const char *dsv4_module_kernel_name(const dsv4_module *mod);
 DSV4_API const char *dsv4_module_target(const dsv4_module *mod);
 DSV4_API const char *dsv4_module_chip(const dsv4_module *mod);
-DSV4_API const char *dsv4_module_mode(const dsv4_module *mod); /* "decode"/"prefill"/"compress" */
+DSV4_API const char *dsv4_module_mode(const dsv4_module *mod); /* Handle.def's modes: "decode", "prefill", ... */
 DSV4_API int32_t dsv4_module_handle_kind(const dsv4_module *mod);
 DSV4_API int dsv4_module_rotate(const dsv4_module *mod);
 DSV4_API int64_t dsv4_module_head_dim(const dsv4_module *mod);

@@ -213,36 +213,33 @@ private:
     Value itemI32 = arith::IndexCastOp::create(b, b.getI32Type(), item);
     int64_t ratio = config.spec.getRatio();
     WorkItem workItem;
-    if (config.spec.stores())
-      outLoc = ifElse(inRange, [&]() -> SmallVector<Value> {
-        return {memref::LoadOp::create(b, outLocs, ValueRange{item})};
-      }, {arith::ConstantIntOp::create(b, b.getI64Type(), -1)})[0];
+    // Item m's slot is out_loc[m], loaded beside its handle row; an sglang_extend item's is
+    // out_loc[ragged_id], which waits for the row.
+    bool slotByItem = config.spec.getMode() != PositionSource::sglang_extend;
+    if (config.spec.stores() && slotByItem)
+      outLoc = loadSlot(inRange, item);
     if (config.spec.compresses()) {
       workItem = computeCompressItem(inRange, item);
-    } else if (config.spec.getMode() == PositionSource::decode) {
-      Value seqLen = ifElse(inRange, [&]() -> SmallVector<Value> {
-        return {memref::LoadOp::create(b, handle, ValueRange{item})};
-      }, {i32(0)})[0];
-      workItem = emitDecodeItem(b, itemI32, seqLen, ratio, numPositions);
-      if (config.spec.stores())
-        boundary = emitIsBoundary(b, seqLen, ratio);
     } else {
-      SmallVector<Value> plan = ifElse(inRange, [&]() -> SmallVector<Value> {
-        Value base = arith::MulIOp::create(b, item, planRowStride);
-        Value rowAt = arith::AddIOp::create(b, base, index(kPlanRowField));
-        Value positionAt = arith::AddIOp::create(b, base, index(kPlanPositionField));
-        return {memref::LoadOp::create(b, handle, ValueRange{rowAt}),
-                memref::LoadOp::create(b, handle, ValueRange{positionAt})};
-      }, {i32(-1), i32(0)});
-      workItem = emitPrefillItem(b, plan[0], plan[1], ratio, numPositions);
+      HandleRow handleRow = loadHandleRow(inRange, item, itemI32);
+      workItem = emitHandleItem(b, handleRow, itemI32, ratio, numPositions);
+      if (config.spec.stores() && handleRow.seqLen)
+        boundary = emitIsBoundary(b, handleRow.seqLen, ratio);
+      if (config.spec.stores() && !slotByItem) {
+        // out_loc has num_items entries; a ragged id past them names no slot.
+        Value raggedId = toIndex(handleRow.outLocIndex);
+        Value named = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, raggedId,
+                                            toIndex(numItems));
+        outLoc = loadSlot(arith::AndIOp::create(b, inRange, named), raggedId);
+      }
     }
     active = emitRowActive(b, workItem.row, config.spec.compresses() ? numItems : numRows);
     Value row = workItem.row;
     readable = active;
-    if (config.spec.getMode() == PositionSource::decode) {
-      // Decode item b names row b whatever its seq_len: reading the (in-bounds) row does not
-      // wait for the seq_len load, which takes one global round trip off the critical path.
-      // Padding rows are still only stored when active.
+    if (rowIsItem(config.spec.getMode())) {
+      // Item m of these kinds names row m whatever its handle row says: reading the (in-bounds)
+      // row does not wait for the handle load, which takes one global round trip off the
+      // critical path. Skipped items are still only stored when active.
       row = itemI32;
       readable = arith::AndIOp::create(
           b, inRange, arith::CmpIOp::create(b, arith::CmpIPredicate::slt, itemI32, numRows));
@@ -250,6 +247,37 @@ private:
     if (!config.spec.compresses())
       rowBase = arith::MulIOp::create(b, toIndex(row), kvRowStride);
     position = toIndex(workItem.position);
+  }
+
+  /// The handle row of `item` (index; its i32 `itemI32`): the columns its kind reads, loaded
+  /// when the item is in range (seq_lens[item], or plan[item * plan_row_stride + column]);
+  /// an item past the handle reads -1 columns, which every kind skips.
+  HandleRow loadHandleRow(Value inRange, Value item, Value itemI32) {
+    PositionSource source = config.spec.getMode();
+    SmallVector<HandleColumn> columns = handleColumnsRead(source);
+    SmallVector<Value> loaded = ifElse(inRange, [&]() -> SmallVector<Value> {
+      if (source == PositionSource::decode)
+        return {memref::LoadOp::create(b, handle, ValueRange{item})};
+      Value base = arith::MulIOp::create(b, item, planRowStride);
+      return llvm::map_to_vector(columns, [&](HandleColumn read) -> Value {
+        Value at = arith::AddIOp::create(b, base, index(read.column));
+        return memref::LoadOp::create(b, handle, ValueRange{at});
+      });
+    }, llvm::map_to_vector(columns, [&](HandleColumn read) { return i32(read.missing); }));
+    return emitHandleRow(b, source, itemI32, loaded);
+  }
+
+  /// out_loc[at] (index) when `named`, else -1: no slot.
+  Value loadSlot(Value named, Value at) {
+    return ifElse(named, [&]() -> SmallVector<Value> {
+      return {memref::LoadOp::create(b, outLocs, ValueRange{at})};
+    }, {arith::ConstantIntOp::create(b, b.getI64Type(), -1)})[0];
+  }
+
+  /// Kinds whose item m names row m whatever its handle row says.
+  static bool rowIsItem(PositionSource source) {
+    return source == PositionSource::decode || source == PositionSource::sglang_decode ||
+           source == PositionSource::sglang_extend;
   }
 
   /// A compress item: token_req[t] and positions[t] read when t is an item, pooled when it

@@ -73,8 +73,10 @@ private:
     int64_t headDim = spec.getHeadDim();
     int64_t vectorWidth =
         dsv4_abi::kAccessBytes / (spec.getKvType().getIntOrFloatBitWidth() / 8);
-    KernelShape shape = chooseKernelShape(headDim, vectorWidth, spec.rotates(),
-                                          spec.getMode() == PositionSource::prefill);
+    // Prefill-sized calls: many rows, bandwidth-bound (KernelShape.cpp).
+    bool manyRows = spec.getMode() == PositionSource::prefill ||
+                    spec.getMode() == PositionSource::sglang_extend;
+    KernelShape shape = chooseKernelShape(headDim, vectorWidth, spec.rotates(), manyRows);
     ExchangeSchedule asked = shape.schedule;
     if (!schedule.empty()) {
       std::optional<ExchangeSchedule> parsed = symbolizeExchangeSchedule(schedule);

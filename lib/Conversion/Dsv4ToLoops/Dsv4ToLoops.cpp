@@ -300,17 +300,25 @@ Value emitRowLoopOverItems(ImplicitLocOpBuilder &b, Operation *op, Value kv, Val
   }, steps);
 }
 
-/// The item at `index` of a decode (seq_lens) or prefill (plan) handle buffer.
+/// Row `index` of a handle buffer of `source` (seq_lens [B] or a plan [M, 4]).
+HandleRow loadHandleRow(ImplicitLocOpBuilder &b, PositionSource source, Value handle,
+                        Value index) {
+  bool plan = cast<MemRefType>(handle.getType()).getRank() == 2;
+  SmallVector<Value> columns;
+  for (HandleColumn read : handleColumnsRead(source))
+    columns.push_back(plan ? memref::LoadOp::create(
+                                 b, handle, ValueRange{index, indexConst(b, read.column)})
+                           : memref::LoadOp::create(b, handle, index));
+  return emitHandleRow(b, source, arith::IndexCastOp::create(b, b.getI32Type(), index),
+                       columns);
+}
+
+/// The item at `index` of a handle buffer of `source`.
 WorkItem loadItem(ImplicitLocOpBuilder &b, PositionSource source, Value handle, Value index,
                   int64_t ratio, Value numPositions) {
-  if (source == PositionSource::decode) {
-    Value seqLen = memref::LoadOp::create(b, handle, index);
-    Value indexI32 = arith::IndexCastOp::create(b, b.getI32Type(), index);
-    return emitDecodeItem(b, indexI32, seqLen, ratio, numPositions);
-  }
-  Value planRow = memref::LoadOp::create(b, handle, ValueRange{index, indexConst(b, 0)});
-  Value planPosition = memref::LoadOp::create(b, handle, ValueRange{index, indexConst(b, 2)});
-  return emitPrefillItem(b, planRow, planPosition, ratio, numPositions);
+  return emitHandleItem(b, loadHandleRow(b, source, handle, index),
+                        arith::IndexCastOp::create(b, b.getI32Type(), index), ratio,
+                        numPositions);
 }
 
 //===----------------------------------------------------------------------===//
@@ -449,13 +457,12 @@ Value copyCache(ImplicitLocOpBuilder &b, Value cache) {
 }
 
 /// Item `m` stores: its row is in range, its slot fits, and a decode item is on a boundary.
-Value emitItemStores(ImplicitLocOpBuilder &b, PositionSource source, Value handle, Value m,
-                     int64_t ratio, Value rowIndex, Value numRows, const SlotAddress &slot) {
+Value emitItemStores(ImplicitLocOpBuilder &b, const HandleRow &row, int64_t ratio,
+                     Value rowIndex, Value numRows, const SlotAddress &slot) {
   Value stores = arith::AndIOp::create(b, emitRowActive(b, rowIndex, numRows), slot.stores);
-  if (source == PositionSource::prefill)
+  if (!row.seqLen)
     return stores;
-  Value seqLen = memref::LoadOp::create(b, handle, m);
-  return arith::AndIOp::create(b, stores, emitIsBoundary(b, seqLen, ratio));
+  return arith::AndIOp::create(b, stores, emitIsBoundary(b, row.seqLen, ratio));
 }
 
 struct QuantizeLowering : OpRewritePattern<QuantizeOp> {
@@ -494,6 +501,26 @@ struct QuantizeLowering : OpRewritePattern<QuantizeOp> {
   }
 };
 
+/// The i64 `buffer[t]`, or -1 (padding, no slot) past its end: with dynamic sizes positions
+/// may be shorter than token_req at run time, and an sglang_extend item names any entry of
+/// out_loc.
+Value loadI64OrNone(ImplicitLocOpBuilder &b, Value buffer, Value t) {
+  Value inside = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, t,
+                                       memref::DimOp::create(b, buffer, 0));
+  auto load = scf::IfOp::create(
+      b, inside,
+      [&](OpBuilder &builder, Location loc) {
+        scf::YieldOp::create(builder, loc,
+                             ValueRange{memref::LoadOp::create(builder, loc, buffer, t)});
+      },
+      [&](OpBuilder &builder, Location loc) {
+        scf::YieldOp::create(
+            builder, loc,
+            ValueRange{arith::ConstantIntOp::create(builder, loc, builder.getI64Type(), -1)});
+      });
+  return load.getResult(0);
+}
+
 /// The store loop that dsv4.paged_store, dsv4.fused_store and dsv4.fused_compress_store
 /// share: for each of `numItems` items that out_loc names, `itemOf(m)` names its row; where the item stores
 /// (emitItemStores of `source`, with a row below `numRows`), `fillToken` leaves the token's
@@ -508,7 +535,8 @@ void lowerPagedStore(ImplicitLocOpBuilder &b, PatternRewriter &rewriter, StoreOp
   CacheGeometry geometry = getCacheGeometry(op.getLayout());
   Value outLoc = toBuffer(b, op.getOutLoc());
   // out_loc's length may differ from the items' at run time with dynamic sizes (the verifier
-  // agrees to any dynamic size): an item past its end stores nothing.
+  // agrees to any dynamic size): an item past its end stores nothing, and so does an
+  // sglang_extend item whose ragged id names no entry (loadI64OrNone).
   numItems = arith::MinUIOp::create(b, numItems, memref::DimOp::create(b, outLoc, 0));
   Value cache = copyCache(b, op.getCache());
   Value cacheBytes = arith::IndexCastOp::create(b, b.getI64Type(),
@@ -519,10 +547,13 @@ void lowerPagedStore(ImplicitLocOpBuilder &b, PatternRewriter &rewriter, StoreOp
     forEach(b, numItems, [&](Value m) {
       WorkItem item = itemOf(m);
       Value rowIndex = toIndex(b, item.row);
-      SlotAddress slot = emitSlotAddress(b, geometry, op.getPageSize(),
-                                         memref::LoadOp::create(b, outLoc, m), cacheBytes);
-      Value stores = emitItemStores(b, source, handle, m, op.getRatio(), rowIndex, numRows,
-                                    slot);
+      // Without a handle (the compress op's own plan rows) an item stores at its own entry.
+      HandleRow row = handle ? loadHandleRow(b, source, handle, m)
+                             : HandleRow{Value(), Value(), Value(),
+                                         arith::IndexCastOp::create(b, b.getI32Type(), m)};
+      Value slotIndex = loadI64OrNone(b, outLoc, toIndex(b, row.outLocIndex));
+      SlotAddress slot = emitSlotAddress(b, geometry, op.getPageSize(), slotIndex, cacheBytes);
+      Value stores = emitItemStores(b, row, op.getRatio(), rowIndex, numRows, slot);
       ifThen(b, stores, [&] {
         fillToken(item, rowIndex, token);
         emitStoreToken(b, cache, slot, geometry, token.codes, token.scales, token.row);
@@ -608,31 +639,12 @@ std::pair<Value, StateWindows> getState(ImplicitLocOpBuilder &b, CompressOp op) 
                                  int64_t(op.getRatio()), op.coff(), op.headDim())};
 }
 
-/// positions[t], or -1 (padding) past its end: with dynamic sizes positions may be shorter
-/// than token_req at run time.
-Value loadPosition(ImplicitLocOpBuilder &b, Value positions, Value t) {
-  Value inside = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, t,
-                                       memref::DimOp::create(b, positions, 0));
-  auto load = scf::IfOp::create(
-      b, inside,
-      [&](OpBuilder &builder, Location loc) {
-        scf::YieldOp::create(builder, loc,
-                             ValueRange{memref::LoadOp::create(builder, loc, positions, t)});
-      },
-      [&](OpBuilder &builder, Location loc) {
-        scf::YieldOp::create(
-            builder, loc,
-            ValueRange{arith::ConstantIntOp::create(builder, loc, builder.getI64Type(), -1)});
-      });
-  return load.getResult(0);
-}
-
 /// The item of token `t` (below token_req's length): its request and position, and whether it
 /// produces a row.
 CompressItem loadCompressItem(ImplicitLocOpBuilder &b, const StateWindows &windows,
                               Value tokenReq, Value positions, Value t) {
   return emitCompressItem(b, windows, memref::LoadOp::create(b, tokenReq, t),
-                          loadPosition(b, positions, t), t);
+                          loadI64OrNone(b, positions, t), t);
 }
 
 /// The prefill plan row of an item: (t, request, p, window_len), or (-1, request, -1, 0)
@@ -735,6 +747,8 @@ struct ConvertDsv4ToLoopsPass
     RewritePatternSet patterns(context);
     patterns.add<ItemsOpLowering<DecodeItemsOp, PositionSource::decode>,
                  ItemsOpLowering<PrefillItemsOp, PositionSource::prefill>,
+                 ItemsOpLowering<SglangDecodeItemsOp, PositionSource::sglang_decode>,
+                 ItemsOpLowering<SglangExtendItemsOp, PositionSource::sglang_extend>,
                  RowOpLowering<RmsNormOp>, RowOpLowering<RopeOp>, RowOpLowering<HadamardOp>,
                  FusedEpilogueLowering, QuantizeLowering, PagedStoreLowering,
                  FusedStoreLowering, CompressPoolLowering, FusedCompressStoreLowering>(context);

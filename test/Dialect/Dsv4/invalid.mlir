@@ -323,7 +323,7 @@ func.func @items_hadamard(%kv: tensor<?x512xf32>, %items: tensor<?x?xi32>) -> te
 // -----
 
 func.func @plan_not_m4(%p: tensor<?x3xi32>, %f: tensor<?x64xf32>) -> tensor<?x2xi32> {
-  // expected-error @+1 {{'dsv4.prefill_items' op plan must be [M, 4] of (row, batch_id, position, window_len), got 'tensor<?x3xi32>'}}
+  // expected-error @+1 {{'dsv4.prefill_items' op prefill plan must be [M, 4] of (row, batch_id, position, window_len), got 'tensor<?x3xi32>'}}
   %0 = dsv4.prefill_items %p, %f {ratio = 4 : i64} : tensor<?x3xi32>, tensor<?x64xf32> -> tensor<?x2xi32>
   return %0 : tensor<?x2xi32>
 }
@@ -364,7 +364,7 @@ func.func @fused_decode_2d_handle(%kv: tensor<?x512xf32>, %w: tensor<512xf32>, %
 // -----
 
 func.func @fused_prefill_bad_plan(%kv: tensor<?x512xf32>, %w: tensor<512xf32>, %f: tensor<?x64xf32>, %p: tensor<?x2xi32>) -> tensor<?x512xf32> {
-  // expected-error @+1 {{'dsv4.fused_epilogue' op plan must be [M, 4] of (row, batch_id, position, window_len), got 'tensor<?x2xi32>'}}
+  // expected-error @+1 {{'dsv4.fused_epilogue' op prefill plan must be [M, 4] of (row, batch_id, position, window_len), got 'tensor<?x2xi32>'}}
   %0 = dsv4.fused_epilogue prefill %kv, %w, %f, %p {eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64} : tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?x2xi32>
   return %0 : tensor<?x512xf32>
 }
@@ -372,7 +372,7 @@ func.func @fused_prefill_bad_plan(%kv: tensor<?x512xf32>, %w: tensor<512xf32>, %
 // -----
 
 func.func @fused_prefill_seq_lens(%kv: tensor<?x512xf32>, %w: tensor<512xf32>, %f: tensor<?x64xf32>, %s: tensor<?xi32>) -> tensor<?x512xf32> {
-  // expected-error @+1 {{'dsv4.fused_epilogue' op plan must be [M, 4] of (row, batch_id, position, window_len), got 'tensor<?xi32>'}}
+  // expected-error @+1 {{'dsv4.fused_epilogue' op prefill plan must be [M, 4] of (row, batch_id, position, window_len), got 'tensor<?xi32>'}}
   %0 = dsv4.fused_epilogue prefill %kv, %w, %f, %s {eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64} : tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi32>
   return %0 : tensor<?x512xf32>
 }
@@ -705,7 +705,7 @@ func.func @fused_store_page_size(%kv: tensor<?x128xf32>, %w: tensor<128xf32>, %f
 // -----
 
 func.func @fused_store_prefill_seq_lens(%kv: tensor<?x128xf32>, %w: tensor<128xf32>, %f: tensor<?x64xf32>, %h: tensor<?xi32>, %c: tensor<?xi8>, %o: tensor<?xi64>) {
-  // expected-error @+1 {{'dsv4.fused_store' op plan must be [M, 4] of (row, batch_id, position, window_len), got 'tensor<?xi32>'}}
+  // expected-error @+1 {{'dsv4.fused_store' op prefill plan must be [M, 4] of (row, batch_id, position, window_len), got 'tensor<?xi32>'}}
   %0 = dsv4.fused_store prefill indexer %kv, %w, %f, %h into %c[%o] {eps = 1.0e-06 : f32, fp8_type = f8E4M3FN, page_size = 64 : i64, ratio = 4 : i64, rope_dim = 64 : i64} : tensor<?x128xf32>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi32>, tensor<?xi8>, tensor<?xi64>
   return
 }
@@ -851,7 +851,7 @@ func.func @compress_positions_length(%s: tensor<?x64x512xf32>, %t: tensor<?x?xi3
 // -----
 
 func.func @compress_plan_width(%s: tensor<?x64x512xf32>, %t: tensor<?x?xi32>, %r: tensor<?xi32>, %p: tensor<?xi64>) {
-  // expected-error @+1 {{'dsv4.compress_pool' op plan must be [M, 4] of (row, batch_id, position, window_len), got 'tensor<?x3xi32>'}}
+  // expected-error @+1 {{'dsv4.compress_pool' op prefill plan must be [M, 4] of (row, batch_id, position, window_len), got 'tensor<?x3xi32>'}}
   %rows, %plan = dsv4.compress_pool %s[%t], %r, %p {overlap, ratio = 4 : i64} : tensor<?x64x512xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64> -> tensor<?x128xf32>, tensor<?x3xi32>
   return
 }
@@ -949,5 +949,29 @@ func.func @fused_compress_width(%s: tensor<?x64x500xf32>, %t: tensor<?x?xi32>, %
 func.func @fused_compress_eps(%s: tensor<?x64x512xf32>, %t: tensor<?x?xi32>, %r: tensor<?xi32>, %p: tensor<?xi64>, %w: tensor<128xf32>, %f: tensor<?x64xf32>, %c: tensor<?xi8>, %o: tensor<?xi64>) {
   // expected-error @+1 {{'dsv4.fused_compress_store' op eps must be positive and finite, got 0}}
   %0 = dsv4.fused_compress_store indexer %s[%t], %r, %p, %w, %f into %c[%o] {eps = 0.0 : f32, fp8_type = f8E4M3FN, overlap, page_size = 64 : i64, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.0883883461 : f32} : tensor<?x64x512xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi8>, tensor<?xi64>
+  return
+}
+
+// -----
+
+func.func @sglang_decode_plan_m3(%p: tensor<?x3xi32>, %f: tensor<?x64xf32>) -> tensor<?x2xi32> {
+  // expected-error @+1 {{'dsv4.sglang_decode_items' op sglang_decode plan must be [M, 4] of (seq_len, write_loc, read_page_0, read_page_1), got 'tensor<?x3xi32>'}}
+  %0 = dsv4.sglang_decode_items %p, %f {ratio = 4 : i64} : tensor<?x3xi32>, tensor<?x64xf32> -> tensor<?x2xi32>
+  return %0 : tensor<?x2xi32>
+}
+
+// -----
+
+func.func @fused_store_sglang_extend_seq_lens(%kv: tensor<?x128xf32>, %w: tensor<128xf32>, %f: tensor<?x64xf32>, %h: tensor<?xi32>, %c: tensor<?xi8>, %o: tensor<?xi64>) {
+  // expected-error @+1 {{'dsv4.fused_store' op sglang_extend plan must be [M, 4] of (seq_len, ragged_id | buffer_len << 16, read_page_0, read_page_1), got 'tensor<?xi32>'}}
+  %0 = dsv4.fused_store sglang_extend indexer %kv, %w, %f, %h into %c[%o] {eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.0883883461 : f32, page_size = 64 : i64, fp8_type = f8E4M3FN} : tensor<?x128xf32>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi32>, tensor<?xi8>, tensor<?xi64>
+  return
+}
+
+// -----
+
+func.func @sglang_extend_out_loc_per_item(%kv: tensor<4x128xf32>, %w: tensor<128xf32>, %f: tensor<?x64xf32>, %h: tensor<4x4xi32>, %c: tensor<?xi8>, %o: tensor<5xi64>) {
+  // expected-error @+1 {{'dsv4.fused_store' op out_loc length 5 does not match handle rows 4}}
+  %0 = dsv4.fused_store sglang_extend indexer %kv, %w, %f, %h into %c[%o] {eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.0883883461 : f32, page_size = 64 : i64, fp8_type = f8E4M3FN} : tensor<4x128xf32>, tensor<128xf32>, tensor<?x64xf32>, tensor<4x4xi32>, tensor<?xi8>, tensor<5xi64>
   return
 }

@@ -63,11 +63,33 @@ LogicalResult verifyRope(Operation *op, int64_t ropeDim, Value freqs, int64_t he
   return verifyFreqs(op, freqs, ropeDim);
 }
 
-LogicalResult verifyPlan(Operation *op, Value plan) {
-  auto type = cast<RankedTensorType>(plan.getType());
-  if (type.getRank() != 2 || type.getDimSize(1) != kNumPlanFields)
-    return op->emitOpError() << "plan must be [M, " << int64_t(kNumPlanFields) << "] of ("
-                             << llvm::join(ArrayRef(kPlanFieldNames), ", ") << "), got " << type;
+/// The columns of a plan handle by source (Handle.def); empty for decode's seq_lens.
+ArrayRef<StringLiteral> planColumns(PositionSource source) {
+  switch (source) {
+  case PositionSource::prefill:
+    return kPlanFieldNames;
+  case PositionSource::sglang_decode:
+    return kSglangDecodeFieldNames;
+  case PositionSource::sglang_extend:
+    return kSglangExtendFieldNames;
+  default:
+    return {};
+  }
+}
+
+/// The handle of `source`: decode's seq_lens [B], or a plan of the source's i32 columns.
+LogicalResult verifyHandle(Operation *op, PositionSource source, Value handle) {
+  auto type = cast<RankedTensorType>(handle.getType());
+  ArrayRef<StringLiteral> columns = planColumns(source);
+  if (columns.empty()) {
+    if (type.getRank() != 1)
+      return op->emitOpError() << "decode handle must be seq_lens [B], got " << type;
+    return success();
+  }
+  if (type.getRank() != 2 || type.getDimSize(1) != int64_t(columns.size()))
+    return op->emitOpError() << stringifyPositionSource(source) << " plan must be [M, "
+                             << columns.size() << "] of (" << llvm::join(columns, ", ")
+                             << "), got " << type;
   return success();
 }
 
@@ -90,7 +112,19 @@ LogicalResult DecodeItemsOp::verify() {
 }
 
 LogicalResult PrefillItemsOp::verify() {
-  if (failed(verifyPlan(*this, getHandle())))
+  if (failed(verifyHandle(*this, PositionSource::prefill, getHandle())))
+    return failure();
+  return verifyItemsOp(*this, getHandle(), getItems(), getRatio());
+}
+
+LogicalResult SglangDecodeItemsOp::verify() {
+  if (failed(verifyHandle(*this, PositionSource::sglang_decode, getHandle())))
+    return failure();
+  return verifyItemsOp(*this, getHandle(), getItems(), getRatio());
+}
+
+LogicalResult SglangExtendItemsOp::verify() {
+  if (failed(verifyHandle(*this, PositionSource::sglang_extend, getHandle())))
     return failure();
   return verifyItemsOp(*this, getHandle(), getItems(), getRatio());
 }
@@ -143,12 +177,7 @@ LogicalResult verifyFusedOp(Operation *op, Value kv, Value weight, Value freqs, 
       failed(verifyWeight(op, weight, spec.getHeadDim())) ||
       failed(verifyFreqs(op, freqs, spec.getRopeDim())))
     return failure();
-  auto handleType = cast<RankedTensorType>(handle.getType());
-  if (spec.getMode() == PositionSource::decode && handleType.getRank() != 1)
-    return op->emitOpError() << "decode handle must be seq_lens [B], got " << handleType;
-  if (spec.getMode() == PositionSource::prefill)
-    return verifyPlan(op, handle);
-  return success();
+  return verifyHandle(op, spec.getMode(), handle);
 }
 
 /// Static sizes must agree; a dynamic one agrees with anything.
@@ -173,10 +202,8 @@ LogicalResult verifyResultRows(Operation *op, StringRef what, Value result, Valu
                            << " does not match rows " << sizeString(dimOf(rows, 0));
 }
 
-/// page_size within the limits, one out_loc per item.
-LogicalResult verifyAddressing(Operation *op, int64_t pageSize, Value outLoc, Value handle) {
-  if (failed(checkPageSize(opError(op), pageSize)))
-    return failure();
+/// One out_loc per item (sglang_extend items name theirs by ragged id among the same M).
+LogicalResult verifyOutLocs(Operation *op, Value outLoc, Value handle) {
   return verifySameSize(op, "out_loc length", dimOf(outLoc, 0), "handle rows",
                         dimOf(handle, 0));
 }
@@ -241,23 +268,18 @@ LogicalResult PagedStoreOp::verify() {
       failed(checkRatio(opError(*this), getRatio())) || failed(verifyItems(*this, getItems())) ||
       failed(verifySameSize(*this, "item count", dimOf(getItems(), 0), "handle rows",
                             dimOf(getHandle(), 0))) ||
-      failed(verifyAddressing(*this, getPageSize(), getOutLoc(), getHandle())))
+      failed(checkPageSize(opError(*this), getPageSize())) ||
+      failed(verifyOutLocs(*this, getOutLoc(), getHandle())))
     return failure();
   if (getSource() == PositionSource::compress)
     return refuseCompressSource(*this);
-  auto handleType = cast<RankedTensorType>(getHandle().getType());
-  if (getSource() == PositionSource::decode && handleType.getRank() != 1)
-    return emitOpError() << "decode handle must be seq_lens [B], got " << handleType;
-  if (getSource() == PositionSource::prefill)
-    return verifyPlan(*this, getHandle());
-  return success();
+  return verifyHandle(*this, getSource(), getHandle());
 }
 
 LogicalResult FusedStoreOp::verify() {
   if (failed(verifyFusedOp(*this, getKv(), getWeight(), getFreqs(), getHandle())))
     return failure();
-  return verifySameSize(*this, "out_loc length", dimOf(getOutLoc(), 0), "handle rows",
-                        dimOf(getHandle(), 0));
+  return verifyOutLocs(*this, getOutLoc(), getHandle());
 }
 
 //===----------------------------------------------------------------------===//
@@ -299,7 +321,7 @@ LogicalResult CompressPoolOp::verify() {
   if (dimOf(getRows(), 1) != *headDim)
     return emitOpError() << "rows must be [T, " << *headDim << "] (D of the state's W = " << coff()
                          << " * D), got " << getRows().getType();
-  if (failed(verifyPlan(*this, getPlan())))
+  if (failed(verifyHandle(*this, PositionSource::prefill, getPlan())))
     return failure();
   // One row and one plan row per item, dynamic where the items are (as verifyResultRows).
   for (auto [what, result] : {std::pair<StringRef, Value>{"rows", getRows()},

@@ -33,6 +33,14 @@ FailureOr<PositionSourceInfo> getPositionSource(Value items, Value freqs) {
       prefill && prefill.getFreqs() == freqs)
     return PositionSourceInfo{PositionSource::prefill, prefill.getHandle(),
                               int64_t(prefill.getRatio())};
+  if (auto decode = items.getDefiningOp<SglangDecodeItemsOp>();
+      decode && decode.getFreqs() == freqs)
+    return PositionSourceInfo{PositionSource::sglang_decode, decode.getHandle(),
+                              int64_t(decode.getRatio())};
+  if (auto extend = items.getDefiningOp<SglangExtendItemsOp>();
+      extend && extend.getFreqs() == freqs)
+    return PositionSourceInfo{PositionSource::sglang_extend, extend.getHandle(),
+                              int64_t(extend.getRatio())};
   return failure();
 }
 

@@ -16,7 +16,13 @@ def Dsv4_PositionSource : I32EnumAttr<"PositionSource",
       // A compress item (dsv4.fused_compress_store): token_req[t] and positions[t] = p, whose
       // window the kernel pools itself; the RoPE position is p + 1 - ratio, as a prefill
       // plan row (t, r, p, len) gives it. Only the compress op and its spec take it.
-      I32EnumAttrCase<"compress", 2>
+      I32EnumAttrCase<"compress", 2>,
+      // sglang's own plans read in place (include/dsv4/ABI/Handle.def): a DecodePlan per
+      // batch entry (item b names row b, a decode item of its seq_len), a CompressPlan per
+      // extend row (item m names row m at position seq_len - ratio and stores at
+      // out_loc[ragged_id]).
+      I32EnumAttrCase<"sglang_decode", 3>,
+      I32EnumAttrCase<"sglang_extend", 4>
     ]> {
   let cppNamespace = "::mlir::dsv4";
 }

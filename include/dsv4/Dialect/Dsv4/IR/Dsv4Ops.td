@@ -75,6 +75,37 @@ def Dsv4_PrefillItemsOp : Dsv4_ItemsOp<"prefill_items", Dsv4_PlanTensor> {
   }];
 }
 
+def Dsv4_SglangDecodeItemsOp : Dsv4_ItemsOp<"sglang_decode_items", Dsv4_PlanTensor> {
+  let summary = "work items of sglang's decode plans, read in place";
+  let description = [{
+    `plan` is sglang's `DecodePlan` array (`[B, 16]` bytes) viewed as `[B, 4]` i32 of
+    `(seq_len, write_loc, read_page_0, read_page_1)`. Item `b` is the decode item of row `b`
+    and `seq_len` (`dsv4.decode_items`), skipped as well when `write_loc` or `read_page_0` is
+    negative (a row sglang planned no state for).
+
+    ```mlir
+    %items = dsv4.sglang_decode_items %plan, %freqs {ratio = 4 : i64}
+        : tensor<?x4xi32>, tensor<?x64xf32> -> tensor<?x2xi32>
+    ```
+  }];
+}
+
+def Dsv4_SglangExtendItemsOp : Dsv4_ItemsOp<"sglang_extend_items", Dsv4_PlanTensor> {
+  let summary = "work items of sglang's extend (compress) plans, read in place";
+  let description = [{
+    `plan` is sglang's `CompressPlan` array (`[M, 16]` bytes) viewed as `[M, 4]` i32 of
+    `(seq_len, ragged_id | buffer_len << 16, read_page_0, read_page_1)`. Item `m` names kv row
+    `m` at position `seq_len - ratio`; it is skipped when `seq_len` is `0xFFFFFFFF` (sglang's
+    invalid plan) or any other value past INT32_MAX, or the position lies outside the rows of
+    `freqs`. A store of these items writes slot `out_loc[ragged_id]`.
+
+    ```mlir
+    %items = dsv4.sglang_extend_items %plan, %freqs {ratio = 4 : i64}
+        : tensor<?x4xi32>, tensor<?x64xf32> -> tensor<?x2xi32>
+    ```
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Row ops: each returns kv with the rows named by active items updated.
 //===----------------------------------------------------------------------===//
@@ -218,10 +249,12 @@ def Dsv4_PagedStoreOp : Dsv4_Op<"paged_store",
   let summary = "scatter quantized rows into a paged cache";
   let description = [{
     Returns `cache` (a flat byte buffer) with the bytes of each storing item written in the
-    `layout` of SPEC.md: item `m` (row `items[m, 0]`) stores at slot `out_loc[m]`, page
+    `layout` of SPEC.md: item `m` (row `items[m, 0]`) stores at slot `out_loc[m]`
+    (`sglang_extend`: `out_loc[ragged_id]` of its plan row, when below M), page
     `out_loc >> log2(page_size)`, token `out_loc & (page_size - 1)`, when it is active
     (row >= 0, and below the row count of `rows`, `values` and `scales` alike), `out_loc >= 0`,
-    for `decode` a boundary (`handle[m] % ratio == 0`), and its bytes lie inside the cache.
+    for `decode` and `sglang_decode` a boundary (`seq_len % ratio == 0`), and its bytes lie
+    inside the cache.
     `page_size` is a power of two of at most 2^20 (include/dsv4/ABI/Limits.h). `values` and
     `scales` come from `dsv4.quantize` of `rows` (FP8 for `indexer` and `main`, `f4E2M1FN` for
     `indexer_mxfp4`, stored two a byte, low nibble first); the `main` layout also stores the

@@ -1,6 +1,7 @@
 """A tiny stand-in for torch: just the tensor metadata that
 dsv4.compress_norm_rope_hadamard_inplace and compress_norm_rope_quantize_store read
-(shape, strides, dtype, device, data_ptr, numel, contiguity), so its argument mapping is testable without torch or a GPU.
+(shape, strides, dtype, device, data_ptr, numel, contiguity, a dtype view), so its argument
+mapping is testable without torch or a GPU.
 For dsv4.torch_ops also torch.library.custom_op (the op is the decorated function itself, as
 torch.ops.<namespace>.<name>, its register_fake implementation kept as `.fake`: no schema, no
 dispatch) and the device queries of dsv4.library (one AMD GPU, $DSV4_FAKE_TORCH_ARCH, default
@@ -60,6 +61,15 @@ class Tensor:
 
     def is_complex(self):
         return self.dtype == complex64
+
+    def view(self, dtype):
+        """The same bytes as another dtype (a contiguous last dim rescales, as torch's view)."""
+        sizes = {uint8: 1, int8: 1, bfloat16: 2, float16: 2, int32: 4, float32: 4, int64: 8,
+                 complex64: 8}
+        old, new = sizes[self.dtype], sizes[dtype]
+        assert self._strides[-1] == 1 and (self.shape[-1] * old) % new == 0
+        return Tensor(self.shape[:-1] + (self.shape[-1] * old // new,), dtype, self._ptr,
+                      tuple(s * old // new for s in self._strides[:-1]) + (1,), self.device.type)
 
     def flatten(self, start):
         assert start == -2 and self._strides[-1] == 1 and self._strides[-2] == 2
