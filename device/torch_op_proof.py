@@ -238,11 +238,12 @@ def check_store_refusal(m, gen, report):
 
 def plan_checks(kernels):
     """(in-place manifests, store manifests) the proof checks among a chip's library kernels:
-    every in-place kernel; the f32 store kernels (store_proof.py's batches are f32). A compress
-    kernel has a layout too but reads the paged state, not kv rows: not one of these."""
+    every in-place kernel; the f32 decode and prefill store kernels (store_proof.py's batches
+    are f32 and of those handles). A compress kernel has a layout too but reads the paged state,
+    not kv rows, and sglang's kinds are sglang_proof.py's: not one of these."""
     in_place = [m for m in kernels if "layout" not in m]
     stores = [m for m in kernels if "layout" in m and m["kv_dtype"] == "f32"
-              and m["mode"] != "compress"]
+              and m["mode"] in ("decode", "prefill")]
     return in_place, stores
 
 

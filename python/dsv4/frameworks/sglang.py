@@ -15,8 +15,6 @@ bucketize rounds them down), skips an MXFP4 decode row whose state locations are
 its FP8 kernels do, and writes nothing outside the cache. bf16_store (a plain bf16 cache) and
 int32 out_loc have no dsv4 kernel: they are refused, never converted.
 """
-import functools
-
 from .. import _abi
 from ..arguments import dtype_name
 from ..library import Config, get_kernel
@@ -27,11 +25,6 @@ _PLAN_BYTES = 4 * len(_abi.PLAN_FIELDS)
 # sglang's two compressors: (layout, rotate) by head dim and use_fp4.
 _LAYOUTS = {(128, False): ("indexer", True), (128, True): ("indexer_mxfp4", True),
             (512, False): ("main", False)}
-
-
-@functools.lru_cache(maxsize=None)
-def _kernel(config):
-    return get_kernel(config)
 
 
 def _refuse(message):
@@ -72,8 +65,8 @@ def compress_norm_rope_store(kv, plan, *, norm_weight, norm_eps, freq_cis, out_l
     """sglang's call: each plan row's finished kv row (RMSNorm, RoPE at seq_len - ratio, the
     Hadamard for the indexer) quantized into `kvcache` at its out_loc slot; kv is only read. A
     decode plan's row b stores at out_loc[b] when seq_len ends a window; an extend plan's row m
-    at out_loc[ragged_id]. The kernel is dsv4.get_kernel's for the call's configuration (the
-    package's library, else compiled into the cache), looked up once per configuration."""
+    at out_loc[ragged_id]. The kernel is dsv4.get_kernel's for the call's configuration on kv's
+    device (the package's library, else compiled into the cache; loaded once, then shared)."""
     import torch  # lazily: the package imports without torch
 
     if bf16_store:
@@ -83,4 +76,5 @@ def compress_norm_rope_store(kv, plan, *, norm_weight, norm_eps, freq_cis, out_l
     config = configuration(torch, kv, plan, norm_weight, norm_eps, freq_cis, page_size, use_fp4)
     structs = _plan_view(torch, plan, kv.shape[0])
     compress_norm_rope_quantize_store(kv, norm_weight, freq_cis, structs, out_loc, kvcache,
-                                      norm_eps, kernel=_kernel(config), config=config)
+                                      norm_eps, kernel=get_kernel(config, kv.device),
+                                      config=config)
