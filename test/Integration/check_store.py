@@ -110,7 +110,8 @@ def main():
         expected = bytearray(pattern(i) for i in range(size))
         stored = 0
         for m, (row, pos, why) in enumerate(items):
-            seq_len = {"decode": handle[m], "sglang_decode": handle[4 * m]}.get(args.mode)
+            seq_len = handle[m] if args.mode == "decode" else \
+                handle[4 * m] if args.mode == "sglang_decode" else None
             # sglang_extend: the entry of the plan row's ragged id (the low half of column 1).
             entry = handle[4 * m + 1] & 0xFFFF if args.mode == "sglang_extend" else m
             slot = out_loc[entry] if entry < len(out_loc) else None
