@@ -1,6 +1,7 @@
 """A tiny stand-in for torch: just the tensor metadata that
 dsv4.compress_norm_rope_hadamard_inplace and compress_norm_rope_quantize_store read
-(shape, strides, dtype, device, data_ptr, numel, contiguity), so its argument mapping is testable without torch or a GPU.
+(shape, strides, dtype, device, data_ptr, numel, contiguity), so its argument mapping is testable without torch or a GPU;
+the views narrow and as_strided, which dsv4.frameworks.vllm takes of a framework's tensors.
 For dsv4.torch_ops also torch.library.custom_op (the op is the decorated function itself, as
 torch.ops.<namespace>.<name>, its register_fake implementation kept as `.fake`: no schema, no
 dispatch) and the device queries of dsv4.library (one AMD GPU, $DSV4_FAKE_TORCH_ARCH, default
@@ -10,6 +11,9 @@ import os
 import types
 float32, bfloat16, float16, int32, complex64 = "float32", "bfloat16", "float16", "int32", "complex64"
 int64, uint8, int8 = "int64", "uint8", "int8"
+# Bytes an element, for the views that move data_ptr (narrow).
+_ITEMSIZE = {float32: 4, bfloat16: 2, float16: 2, int32: 4, complex64: 8, int64: 8, uint8: 1,
+             int8: 1, "float64": 8}
 
 
 class device:
@@ -60,6 +64,15 @@ class Tensor:
 
     def is_complex(self):
         return self.dtype == complex64
+
+    def narrow(self, dim, start, length):
+        assert 0 <= start and start + length <= self.shape[dim]
+        shape = self.shape[:dim] + (length,) + self.shape[dim + 1:]
+        ptr = self._ptr + start * self._strides[dim] * _ITEMSIZE[self.dtype]
+        return Tensor(shape, self.dtype, ptr, self._strides, self.device.type)
+
+    def as_strided(self, size, stride):
+        return Tensor(size, self.dtype, self._ptr, stride, self.device.type)
 
     def flatten(self, start):
         assert start == -2 and self._strides[-1] == 1 and self._strides[-2] == 2
