@@ -2,8 +2,9 @@
 # Proof of the torch ops on an NVIDIA GPU (torch, triton, CMake and g++ there; no LLVM, no pip
 # network): build the runtime shim (unless DSV4_RUNTIME_LIB exists), pip-install the package into
 # a temporary target with that shim, and run torch_op_proof.py against the kernel library that
-# scripts/run wrote (KERNELS, default out/, and its store/ folder), then examples/decode_loop.py
-# (and its --corrupt self-test) on the same package. Log to $OUT (or /tmp/dsv4_proof); exit
+# scripts/run wrote (KERNELS, default out/, and its store/ folder), then vllm_adapter_proof.py
+# (vLLM's compressor call through dsv4.frameworks.vllm) and examples/decode_loop.py (and its
+# --corrupt self-test) on the same package. Log to $OUT (or /tmp/dsv4_proof); exit
 # status 0 only if all passed.
 # DSV4_JSON_INCLUDE_DIR: a folder holding nlohmann/json.hpp where nlohmann-json3-dev is missing.
 set -u
@@ -60,6 +61,13 @@ echo "== torch_op_proof (kernels from $KERNELS)"
   python3 device/torch_op_proof.py "$@" 2>&1 | tee "$LOGS/torch_op_proof.log"
 proof_rc=${PIPESTATUS[0]}
 
+# vLLM's compressor store call, with vLLM's tensors, through dsv4.frameworks.vllm: every cache
+# byte against dsv4's direct call and the float64 reference.
+echo "== vllm_adapter_proof (kernels from $KERNELS)"
+"${package[@]}" DSV4_CACHE_DIR=/tmp/dsv4_cache \
+  python3 device/vllm_adapter_proof.py --objects "$KERNELS" 2>&1 | tee "$LOGS/vllm_adapter_proof.log"
+vllm_rc=${PIPESTATUS[0]}
+
 # The ops as a server calls them: examples/decode_loop.py's prefill chunks and CUDA-graph decode
 # steps, every cache byte of the run; then a short run with one cache byte flipped, which must
 # fail with exactly that byte and that check reported (the comparison can fail).
@@ -79,7 +87,9 @@ echo
 echo "===== torch op proof verdicts"
 proof_line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$LOGS/torch_op_proof.log" | tail -1)
 loop_line=$(grep -E '^===== decode loop' "$LOGS/decode_loop.log" | tail -1)
+vllm_line=$(grep -E '^===== vllm adapter proof' "$LOGS/vllm_adapter_proof.log" | tail -1)
 echo "torch ops:   $proof_line (exit $proof_rc)"
+echo "vllm adapter: ${vllm_line#===== } (exit $vllm_rc)"
 echo "decode loop: $loop_line (exit $loop_rc)"
 if [ "$corrupt_rc" -eq 1 ] && [ -n "$corrupt_seen" ]; then
   echo "decode loop --corrupt: caught (${corrupt_seen#===== decode loop: })"
@@ -87,4 +97,4 @@ else
   tail -5 "$LOGS/decode_loop_corrupt.log"
   echo "decode loop --corrupt: NOT caught (exit $corrupt_rc)"
 fi
-[ "$proof_rc" -eq 0 ] && [ "$loop_rc" -eq 0 ] && [ "$corrupt_rc" -eq 1 ] && [ -n "$corrupt_seen" ]
+[ "$proof_rc" -eq 0 ] && [ "$vllm_rc" -eq 0 ] && [ "$loop_rc" -eq 0 ] && [ "$corrupt_rc" -eq 1 ] && [ -n "$corrupt_seen" ]
