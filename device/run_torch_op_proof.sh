@@ -3,8 +3,9 @@
 # network): build the runtime shim (unless DSV4_RUNTIME_LIB exists), pip-install the package into
 # a temporary target with that shim, and run torch_op_proof.py against the kernel library that
 # scripts/run wrote (KERNELS, default out/, and its store/ folder), then sglang_proof.py (the
-# sglang adapter on sglang's plan structs), then examples/decode_loop.py
-# (and its --corrupt self-test) on the same package. Log to $OUT (or /tmp/dsv4_proof); exit
+# sglang adapter on sglang's plan structs), vllm_adapter_proof.py (vLLM's compressor call
+# through dsv4.frameworks.vllm) and examples/decode_loop.py (and its --corrupt self-test) on
+# the same package. Log to $OUT (or /tmp/dsv4_proof); exit
 # status 0 only if all passed.
 # DSV4_JSON_INCLUDE_DIR: a folder holding nlohmann/json.hpp where nlohmann-json3-dev is missing.
 set -u
@@ -67,6 +68,13 @@ echo "== sglang_proof (kernels from $KERNELS)"
   python3 device/sglang_proof.py "$@" 2>&1 | tee "$LOGS/sglang_proof.log"
 sglang_rc=${PIPESTATUS[0]}
 
+# vLLM's compressor store call, with vLLM's tensors, through dsv4.frameworks.vllm: every cache
+# byte against dsv4's direct call and the float64 reference.
+echo "== vllm_adapter_proof (kernels from $KERNELS)"
+"${package[@]}" DSV4_CACHE_DIR=/tmp/dsv4_cache \
+  python3 device/vllm_adapter_proof.py --objects "$KERNELS" 2>&1 | tee "$LOGS/vllm_adapter_proof.log"
+vllm_rc=${PIPESTATUS[0]}
+
 # The ops as a server calls them: examples/decode_loop.py's prefill chunks and CUDA-graph decode
 # steps, every cache byte of the run; then a short run with one cache byte flipped, which must
 # fail with exactly that byte and that check reported (the comparison can fail).
@@ -86,8 +94,10 @@ echo
 echo "===== torch op proof verdicts"
 proof_line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$LOGS/torch_op_proof.log" | tail -1)
 loop_line=$(grep -E '^===== decode loop' "$LOGS/decode_loop.log" | tail -1)
+vllm_line=$(grep -E '^===== vllm adapter proof' "$LOGS/vllm_adapter_proof.log" | tail -1)
 echo "torch ops:   $proof_line (exit $proof_rc)"
 echo "sglang:      $(grep -E '^[0-9]+ passed, [0-9]+ failed' "$LOGS/sglang_proof.log" | tail -1) (exit $sglang_rc)"
+echo "vllm adapter: ${vllm_line#===== } (exit $vllm_rc)"
 echo "decode loop: $loop_line (exit $loop_rc)"
 if [ "$corrupt_rc" -eq 1 ] && [ -n "$corrupt_seen" ]; then
   echo "decode loop --corrupt: caught (${corrupt_seen#===== decode loop: })"
@@ -95,4 +105,5 @@ else
   tail -5 "$LOGS/decode_loop_corrupt.log"
   echo "decode loop --corrupt: NOT caught (exit $corrupt_rc)"
 fi
-[ "$proof_rc" -eq 0 ] && [ "$sglang_rc" -eq 0 ] && [ "$loop_rc" -eq 0 ] && [ "$corrupt_rc" -eq 1 ] && [ -n "$corrupt_seen" ]
+[ "$proof_rc" -eq 0 ] && [ "$sglang_rc" -eq 0 ] && [ "$vllm_rc" -eq 0 ] && [ "$loop_rc" -eq 0 ] && \
+  [ "$corrupt_rc" -eq 1 ] && [ -n "$corrupt_seen" ]

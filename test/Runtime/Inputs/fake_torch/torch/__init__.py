@@ -1,7 +1,8 @@
 """A tiny stand-in for torch: just the tensor metadata that
 dsv4.compress_norm_rope_hadamard_inplace and compress_norm_rope_quantize_store read
 (shape, strides, dtype, device, data_ptr, numel, contiguity, a dtype view), so its argument
-mapping is testable without torch or a GPU.
+mapping is testable without torch or a GPU; the views narrow and as_strided, which
+dsv4.frameworks.vllm takes of a framework's tensors.
 For dsv4.torch_ops also torch.library.custom_op (the op is the decorated function itself, as
 torch.ops.<namespace>.<name>, its register_fake implementation kept as `.fake`: no schema, no
 dispatch) and the device queries of dsv4.library (one AMD GPU, $DSV4_FAKE_TORCH_ARCH, default
@@ -11,6 +12,9 @@ import os
 import types
 float32, bfloat16, float16, int32, complex64 = "float32", "bfloat16", "float16", "int32", "complex64"
 int64, uint8, int8 = "int64", "uint8", "int8"
+# Bytes an element, for the views that move data_ptr (narrow).
+_ITEMSIZE = {float32: 4, bfloat16: 2, float16: 2, int32: 4, complex64: 8, int64: 8, uint8: 1,
+             int8: 1, "float64": 8}
 
 
 class device:
@@ -64,12 +68,19 @@ class Tensor:
 
     def view(self, dtype):
         """The same bytes as another dtype (a contiguous last dim rescales, as torch's view)."""
-        sizes = {uint8: 1, int8: 1, bfloat16: 2, float16: 2, int32: 4, float32: 4, int64: 8,
-                 complex64: 8}
-        old, new = sizes[self.dtype], sizes[dtype]
+        old, new = _ITEMSIZE[self.dtype], _ITEMSIZE[dtype]
         assert self._strides[-1] == 1 and (self.shape[-1] * old) % new == 0
         return Tensor(self.shape[:-1] + (self.shape[-1] * old // new,), dtype, self._ptr,
                       tuple(s * old // new for s in self._strides[:-1]) + (1,), self.device.type)
+
+    def narrow(self, dim, start, length):
+        assert 0 <= start and start + length <= self.shape[dim]
+        shape = self.shape[:dim] + (length,) + self.shape[dim + 1:]
+        ptr = self._ptr + start * self._strides[dim] * _ITEMSIZE[self.dtype]
+        return Tensor(shape, self.dtype, ptr, self._strides, self.device.type)
+
+    def as_strided(self, size, stride):
+        return Tensor(size, self.dtype, self._ptr, stride, self.device.type)
 
     def flatten(self, start):
         assert start == -2 and self._strides[-1] == 1 and self._strides[-2] == 2
