@@ -207,9 +207,10 @@ def main(argv=None):
 
     args = objects.proof_arguments(__doc__.splitlines()[0], argv)
     candidates = objects.in_folders(args.objects, objects.PTX_TARGET)
-    # A compress kernel has a layout too, but reads the paged state: not a store kernel.
+    # A compress kernel has a layout too, but reads the paged state, and sglang's kinds are
+    # sglang_proof.py's: not these store kernels.
     stores = [(m, b) for m, b, _ in candidates
-              if "layout" in m and m["kv_dtype"] == "f32" and m["mode"] != "compress"]
+              if "layout" in m and m["kv_dtype"] == "f32" and m["mode"] in ("decode", "prefill")]
     verdict(bool(stores), f"store kernels found in {' '.join(args.objects)}: {len(stores)}")
     for m, binary in stores:
         twin = twin_of(m, candidates)
