@@ -1,6 +1,7 @@
 """Proof on the GPU of dsv4.frameworks.sglang.compress_norm_rope_store, sglang's call argument
 for argument: for every f32 sglang store kernel of this GPU's library (modes sglang_decode and
-sglang_extend, each layout and ratio), sglang's own plan structs (uint8 [N, 16] DecodePlan or
+sglang_extend, each layout and ratio; int32 out_loc for a kernel of i32 slots), sglang's own
+plan structs (uint8 [N, 16] DecodePlan or
 CompressPlan, built here as sglang's planner lays them out) stored through the adapter, eagerly
 and replayed from a captured CUDA graph (also on new kv written into the captured buffer), must
 give a patterned cache byte for byte equal to the same rows stored by torch_op_proof's dsv4
@@ -69,7 +70,9 @@ def sglang_batch(m, layout, rows, gen):
         plan = PrefillPlan(ratio, None, None, None)
     structs = structs.to(DEVICE).view(torch.uint8)  # sglang's uint8 [N, 16], little-endian
     plan = plan._replace(**{plan._fields[1]: structs})
-    return (kv.to(DEVICE), plan, out_loc.to(DEVICE), handle.contiguous().to(DEVICE),
+    # A kernel of i32 slots takes earlier sglang's int32 out_loc (the slots fit).
+    slots = out_loc.to(torch.int32) if m.get("out_loc_dtype") == "i32" else out_loc
+    return (kv.to(DEVICE), plan, slots.to(DEVICE), handle.contiguous().to(DEVICE),
             dsv4_out_loc.contiguous().to(DEVICE), cache_bytes)
 
 
