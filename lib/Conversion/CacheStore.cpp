@@ -234,6 +234,12 @@ SlotAddress mlir::dsv4::emitSlotAddress(ImplicitLocOpBuilder &b, const CacheGeom
           arith::AddIOp::create(b, pageBase, scalesInPage), stores};
 }
 
+Value mlir::dsv4::toI64Slot(ImplicitLocOpBuilder &b, Value slot) {
+  if (slot.getType().isInteger(64))
+    return slot;
+  return arith::ExtSIOp::create(b, b.getI64Type(), slot);
+}
+
 Value mlir::dsv4::emitIsBoundary(ImplicitLocOpBuilder &b, Value seqLen, int64_t ratio) {
   Value ratioValue = arith::ConstantIntOp::create(b, b.getI32Type(), ratio);
   Value remainder = arith::RemSIOp::create(b, seqLen, ratioValue);

@@ -47,6 +47,8 @@ std::string mlir::dsv4::kernelName(KernelSpecAttr spec) {
     os << "_" << stringifyCacheLayout(*spec.getLayout()) << "_p" << *spec.getPageSize();
     if (Type fp8 = spec.getFp8Type())
       os << "_" << (isa<Float8E4M3FNUZType>(fp8) ? "fnuz" : "fn");
+    if (spec.getOutLocType())
+      os << "_o32";
   }
   return name;
 }
@@ -126,7 +128,8 @@ func::FuncOp mlir::dsv4::buildKernel(OpBuilder &b, Location loc, KernelSpecAttr 
   Type result = kvType;
   if (spec.stores()) {
     result = RankedTensorType::get({dyn}, b.getI8Type());
-    params.append({result, RankedTensorType::get({dyn}, b.getI64Type())});
+    Type slots = spec.getOutLocType() ? spec.getOutLocType() : b.getI64Type();
+    params.append({result, RankedTensorType::get({dyn}, slots)});
   }
   auto func = func::FuncOp::create(b, loc, name, b.getFunctionType(params, {result}));
   OpBuilder::InsertionGuard guard(b);

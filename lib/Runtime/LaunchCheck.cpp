@@ -250,10 +250,16 @@ dsv4_status dsv4::rt::checkLaunch(const Manifest &m, const dsv4_launch_args &cal
   launchNeeded = false;
   DSV4_TRY(checkEntry(entry, m, /*compressEntry=*/false));
   DSV4_TRY(checkFacts(entry, m, call, "kv", call.kv_dtype));
-  if (!m.store && (call.out_loc || call.cache || call.cache_bytes || call.page_size))
-    return fail(DSV4_ERR_MISMATCH, "%s: out_loc, cache, cache_bytes and page_size are for a "
-                "store kernel; kernel '%s' updates kv in place", entry, m.kernel.c_str());
+  if (!m.store && (call.out_loc || call.cache || call.cache_bytes || call.page_size ||
+                   call.out_loc_dtype))
+    return fail(DSV4_ERR_MISMATCH, "%s: out_loc, out_loc_dtype, cache, cache_bytes and page_size "
+                "are for a store kernel; kernel '%s' updates kv in place", entry,
+                m.kernel.c_str());
   DSV4_TRY(checkPageSize(entry, m, call.page_size));
+  // i32 slots read as i64 (or the other way) would name other slots.
+  if (m.store && call.out_loc_dtype != m.outLocDtype)
+    return fail(DSV4_ERR_MISMATCH, "%s: out_loc dtype is %s, kernel '%s' takes %s", entry,
+                dtypeName(call.out_loc_dtype), m.kernel.c_str(), dtypeName(m.outLocDtype));
   dsv4_launch_args a = call;
   // ABI.md: decode kernels ignore plan_row_stride; 4 is passed.
   if (m.handleKind == DSV4_HANDLE_DECODE_SEQ_LENS)
@@ -273,7 +279,8 @@ dsv4_status dsv4::rt::checkLaunch(const Manifest &m, const dsv4_launch_args &cal
                        m.freqsRowStrideMultiple));
   DSV4_TRY(checkMinimum(entry, DSV4_FIELD(plan_row_stride), kPlanFields, "plan fields"));
   if (m.store) {
-    DSV4_TRY(checkAligned(entry, DSV4_FIELD(out_loc), kI64Align));
+    DSV4_TRY(checkAligned(entry, DSV4_FIELD(out_loc),
+                          m.outLocDtype == DSV4_DTYPE_I32 ? kI32Align : kI64Align));
     DSV4_TRY(checkAligned(entry, DSV4_FIELD(cache), m.cacheAlign));
   }
   values = kernelValues(a);

@@ -28,10 +28,10 @@ using namespace dsv4_abi;
 using nlohmann::json;
 
 // Indexed by dsv4_dtype.
-constexpr const char *kDtypeNames[] = {"invalid", "f32", "bf16", "f16"};
+constexpr const char *kDtypeNames[] = {"invalid", "f32", "bf16", "f16", "i32", "i64"};
 
 const char *dsv4::rt::dtypeName(int32_t dtype) {
-  return dtype > 0 && dtype <= DSV4_DTYPE_F16 ? kDtypeNames[dtype] : kDtypeNames[0];
+  return dtype > 0 && dtype <= DSV4_DTYPE_I64 ? kDtypeNames[dtype] : kDtypeNames[0];
 }
 
 // Indexed by dsv4_layout: the manifest's `layout` values, and how an in-place kernel is named.
@@ -115,6 +115,19 @@ dsv4_status getPowerOfTwo(const json &object, const char *key, int64_t &out) {
   DSV4_TRY(getInt(object, key, out));
   if (out & (out - 1))
     return bad(key, "must be a power of two");
+  return DSV4_OK;
+}
+
+// A store kernel's slot type: "i32", or i64 where the key is absent (the compiler's default).
+dsv4_status getOutLocDtype(const json &object, dsv4_dtype &out) {
+  out = DSV4_DTYPE_I64;
+  if (!object.contains(kOutLocDtypeKey))
+    return DSV4_OK;
+  std::string s;
+  DSV4_TRY(getString(object, kOutLocDtypeKey, s));
+  if (s != kDtypeNames[DSV4_DTYPE_I32])
+    return bad(kOutLocDtypeKey, "must be 'i32' (absent: i64)");
+  out = DSV4_DTYPE_I32;
   return DSV4_OK;
 }
 
@@ -243,6 +256,7 @@ dsv4_status readKeys(const json &root, Manifest &m) {
     DSV4_TRY(getLayout(root, m.layout));
     DSV4_TRY(getPowerOfTwo(root, kPageSizeKey, m.pageSize));
     DSV4_TRY(getPowerOfTwo(root, kCacheAlignKey, m.cacheAlign));
+    DSV4_TRY(getOutLocDtype(root, m.outLocDtype));
   }
   if (!m.compress)
     return checkKvArgs(root, m.store);

@@ -37,6 +37,8 @@ struct Manifest {
   bool store = false;
   dsv4_layout layout = DSV4_LAYOUT_IN_PLACE;
   int64_t pageSize = 0, cacheAlign = 0;
+  // A store kernel's out_loc slots (I64 or I32); 0 in place.
+  dsv4_dtype outLocDtype = static_cast<dsv4_dtype>(0);
   // A compress kernel (mode "compress") takes the compress list and reads the paged state
   // cache: rows of stateWidth = 2W elements (W = 2D when its windows overlap, else D) in
   // blocks of stateBlockSize rows. It has no kvAlign or kvRowStrideMultiple.

@@ -76,6 +76,9 @@ std::vector<std::pair<StringRef, llvm::json::Value>> manifestFacts(dsv4::KernelR
     if (spec.getFp8Type())
       facts.push_back({abi::kFp8TypeKey, dsv4::dtypeName(spec.getFp8Type())});
     facts.push_back({abi::kCacheAlignKey, record.getCacheAlign()});
+    // i64 slots, the default, are stated by the key's absence (as in the spec).
+    if (Type slots = spec.getOutLocType())
+      facts.push_back({abi::kOutLocDtypeKey, dsv4::dtypeName(slots)});
   }
   if (std::optional<int64_t> lds = record.getLdsBytes())
     facts.push_back({abi::kLdsBytesKey, *lds});

@@ -35,6 +35,7 @@ LAYOUT = "layout"
 PAGE_SIZE = "page_size"
 FP8_TYPE = "fp8_type"
 CACHE_ALIGN = "cache_align"
+OUT_LOC_DTYPE = "out_loc_dtype"
 OVERLAP = "overlap"
 STATE_BLOCK_SIZE = "state_block_size"
 STATE_ALIGN = "state_align"
@@ -100,6 +101,7 @@ LAUNCH_FACTS = (
     ('int32_t', 'rotate', 'all'),
     ('float', 'scale', 'all'),
     ('int32_t', 'layout', 'all'),
+    ('int32_t', 'out_loc_dtype', 'kv'),
     ('int32_t', 'overlap', 'compress'),
     ('int64_t', 'state_block_size', 'compress'),
     ('int64_t', 'state_width', 'compress'),

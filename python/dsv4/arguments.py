@@ -124,18 +124,24 @@ def epilogue(kv, weight, freqs_cis, plan, refuse, plan_mode=None):
                     kv_dtype=kv_dtype, weight_dtype=weight_dtype, freqs=freqs)
 
 
-def store_buffers(out_loc, cache, items, refuse):
-    """out_loc a contiguous int64 [M >= items]; cache the framework's contiguous uint8 pages."""
+def store_buffers(out_loc, cache, items, refuse, slot_dtypes=("i64",)):
+    """out_loc a contiguous [M >= items] of one of `slot_dtypes` (int64; a store kernel takes
+    int32 slots too, where its configuration says so); cache the framework's contiguous uint8
+    pages. Returns out_loc's dtype name."""
     import torch
 
-    if out_loc.dtype != torch.int64 or out_loc.dim() != 1 or not out_loc.is_contiguous() or \
+    names = {torch.int64: "i64", torch.int32: "i32"}
+    slots = names.get(out_loc.dtype)
+    if slots not in slot_dtypes or out_loc.dim() != 1 or not out_loc.is_contiguous() or \
             out_loc.shape[0] < items:
-        raise refuse(_INVALID, f"out_loc must be a contiguous int64 [M] with M >= {items} items, "
-                               f"got {out_loc.dtype} {tuple(out_loc.shape)} strides "
+        allowed = " or ".join({"i64": "int64", "i32": "int32"}[d] for d in slot_dtypes)
+        raise refuse(_INVALID, f"out_loc must be a contiguous {allowed} [M] with M >= {items} "
+                               f"items, got {out_loc.dtype} {tuple(out_loc.shape)} strides "
                                f"{out_loc.stride()}")
     if cache.dtype != torch.uint8 or not cache.is_contiguous():
         raise refuse(_INVALID, f"cache must be a contiguous uint8 tensor of pages, got "
                                f"{cache.dtype} strides {cache.stride()}")
+    return slots
 
 
 def compress(state, block_table, token_req, positions, weight, freqs_cis, out_loc, cache,

@@ -57,6 +57,7 @@ COMPRESS_MODE = "compress"
 # Modes whose handle is one of sglang's plan structs (Handle.def), read in place.
 SGLANG_MODES = ("sglang_decode", "sglang_extend")
 _KV_DTYPES = ("f32", "bf16", "f16")
+_OUT_LOC_DTYPES = ("i64", "i32")
 _WEIGHT_DTYPES = ("f32", "bf16")
 # SPEC.md "Storing into the paged caches": the FP8 layouts, then the MXFP4 indexer's (e2m1).
 _FP8_LAYOUTS = ("indexer", "main")
@@ -143,6 +144,7 @@ class Config:
     page_size: int = DEFAULT_PAGE_SIZE  # the store's tokens per cache page
     overlap: bool = None        # compress: windows of 2 * ratio positions (state rows of 4D)
     state_block_size: int = None  # compress: rows per block of the state cache
+    out_loc_dtype: str = "i64"  # a store's out_loc slots: "i64", or "i32" (not compress)
 
     def __post_init__(self):
         problems = self._convert_numbers() + self._check_names()
@@ -188,6 +190,13 @@ class Config:
         if self.layout is not None and (not isinstance(self.layout, str)
                                         or self.layout not in _LAYOUTS):
             problems.append(f"layout {self.layout!r} is not None (in place) or one of {_LAYOUTS}")
+        if self.out_loc_dtype not in _OUT_LOC_DTYPES:
+            problems.append(f"out_loc dtype {self.out_loc_dtype!r} is not one of "
+                            f"{_OUT_LOC_DTYPES}")
+        elif self.out_loc_dtype != "i64" and (self.layout is None or self.mode == COMPRESS_MODE):
+            # Two equal in-place configurations must compare (and key) equal.
+            problems.append(f"out_loc dtype {self.out_loc_dtype!r} is given to a configuration "
+                            f"that is not a store's (a compress kernel's slots are i64)")
         if self.mode == COMPRESS_MODE:
             if self.layout is None:
                 problems.append("a compress configuration stores: it needs a layout")
@@ -253,6 +262,7 @@ class Config:
                 f"rotate={self.rotate}")
         text += f" scale={self.scale:g}" if self.scale is not None else ""
         text += f" layout={self.layout} page_size={self.page_size}" if self.layout else ""
+        text += f" out_loc_dtype={self.out_loc_dtype}" if self.out_loc_dtype != "i64" else ""
         if self.mode == COMPRESS_MODE:
             text += f" overlap={self.overlap} state_block_size={self.state_block_size}"
         return text
@@ -270,6 +280,8 @@ class Config:
             if chip is None:
                 raise ValueError(f"the store configuration {self} needs a chip for its FP8 type")
             args += [f"--layout={self.layout}", f"--page-size={self.page_size}", f"--chip={chip}"]
+            if self.out_loc_dtype != "i64":  # dsv4-gen's default
+                args.append(f"--out-loc-dtype={self.out_loc_dtype}")
         if self.mode == COMPRESS_MODE:
             args += [f"--state-block-size={self.state_block_size}",
                      f"--overlap={'true' if self.overlap else 'false'}"]
@@ -285,6 +297,8 @@ class Config:
             fields += (self.layout, self.page_size)
         if self.mode == COMPRESS_MODE:  # and store keys as they were before compress kernels
             fields += (self.overlap, self.state_block_size)
+        if self.out_loc_dtype != "i64":  # and i64 stores' keys as before i32 slots
+            fields += (self.out_loc_dtype,)
         return fields
 
     def key(self):
@@ -317,7 +331,9 @@ class Config:
                    scale=m[_abi.SCALE] if m[_abi.ROTATE] is True else None, layout=layout,
                    page_size=m[_abi.PAGE_SIZE] if layout is not None else DEFAULT_PAGE_SIZE,
                    overlap=m[_abi.OVERLAP] if compress else None,
-                   state_block_size=m[_abi.STATE_BLOCK_SIZE] if compress else None)
+                   state_block_size=m[_abi.STATE_BLOCK_SIZE] if compress else None,
+                   # Stated only where the slots are i32 (an index entry holds null).
+                   out_loc_dtype=m.get(_abi.OUT_LOC_DTYPE) or "i64")
 
 
 # The manifest keys of a configuration (Config.from_manifest), and those of a whole manifest.
@@ -334,7 +350,7 @@ _COMPRESS_KEYS = (*_COMPRESS_CONFIG_KEYS, _abi.STATE_ALIGN, _abi.STATE_STRIDE_MU
 # where the kernel has none).
 _INDEX_KEYS = (_abi.BINARY, _abi.CHIP,
                *(k for k in _MANIFEST_KEYS if k not in (_abi.BINARY, _abi.CHIP)),
-               _abi.LAYOUT, _abi.PAGE_SIZE, *_COMPRESS_CONFIG_KEYS)
+               _abi.LAYOUT, _abi.PAGE_SIZE, *_COMPRESS_CONFIG_KEYS, _abi.OUT_LOC_DTYPE)
 
 
 def _check_chip(chip):
@@ -927,7 +943,8 @@ def _loaded_identity(kernel):
             _abi.SCALE: kernel.scale if kernel.rotate else None, _abi.LAYOUT: kernel.layout,
             _abi.PAGE_SIZE: kernel.page_size,
             _abi.OVERLAP: kernel.overlap if kernel.mode == COMPRESS_MODE else None,
-            _abi.STATE_BLOCK_SIZE: kernel.state_block_size or None}
+            _abi.STATE_BLOCK_SIZE: kernel.state_block_size or None,
+            _abi.OUT_LOC_DTYPE: kernel.out_loc_dtype}
 
 
 def _config_identity(config):
@@ -940,7 +957,8 @@ def _config_identity(config):
             _abi.SCALE: config.effective_scale if config.rotate else None,
             _abi.LAYOUT: config.layout,
             _abi.PAGE_SIZE: config.page_size if config.layout else 0, _abi.OVERLAP: config.overlap,
-            _abi.STATE_BLOCK_SIZE: config.state_block_size}
+            _abi.STATE_BLOCK_SIZE: config.state_block_size,
+            _abi.OUT_LOC_DTYPE: config.out_loc_dtype if config.layout else None}
 
 
 def check_kernel(kernel, config, name=None):

@@ -15,7 +15,7 @@ __all__ = ["Dsv4Error", "Kernel", "compress_norm_rope_hadamard_inplace",
            "compress_norm_rope_quantize_store", "compress_quantize_store"]
 
 # dsv4_dtype, dsv4_handle_kind and dsv4_layout (dsv4_runtime.h); a layout of None is in place.
-_DTYPES = {"f32": 1, "bf16": 2, "f16": 3}
+_DTYPES = {"f32": 1, "bf16": 2, "f16": 3, "i32": 4, "i64": 5}
 _DTYPE_NAMES = {v: k for k, v in _DTYPES.items()}
 _HANDLE_KINDS = dict(_abi.HANDLE_KINDS)
 _LAYOUTS = {None: 1, "indexer": 2, "main": 3, "indexer_mxfp4": 4}
@@ -98,7 +98,7 @@ def _library():
     for name in ("kernel_name", _abi.TARGET, _abi.CHIP, _abi.MODE):
         sigs[f"dsv4_module_{name}"] = (c_char_p, [mod_p])
     for name in ("handle_kind", _abi.ROTATE, _abi.KV_DTYPE, _abi.WEIGHT_DTYPE, _abi.LAYOUT,
-                 _abi.OVERLAP):
+                 _abi.OVERLAP, _abi.OUT_LOC_DTYPE):
         sigs[f"dsv4_module_{name}"] = (ctypes.c_int32, [mod_p])
     for name in (_abi.HEAD_DIM, _abi.ROPE_DIM, _abi.WORKGROUP_SIZE, _abi.ROWS_PER_WORKGROUP,
                  _abi.PAGE_SIZE, _abi.RATIO, _abi.STATE_BLOCK_SIZE):
@@ -236,6 +236,8 @@ class Kernel:
     layout = property(lambda self: _LAYOUT_NAMES.get(self._get(_abi.LAYOUT)))  # None: in place
     kv_dtype = property(lambda self: _DTYPE_NAMES.get(self._get(_abi.KV_DTYPE)))
     weight_dtype = property(lambda self: _DTYPE_NAMES.get(self._get(_abi.WEIGHT_DTYPE)))
+    # A store kernel's out_loc slots, "i64" or "i32"; None in place.
+    out_loc_dtype = property(lambda self: _DTYPE_NAMES.get(self._get(_abi.OUT_LOC_DTYPE)))
     # A compress kernel's (mode "compress"); False and 0 for any other kernel.
     overlap = property(lambda self: bool(self._get(_abi.OVERLAP)))
     state_block_size = property(lambda self: self._get(_abi.STATE_BLOCK_SIZE))
@@ -244,15 +246,16 @@ class Kernel:
                eps, freqs, num_positions, freqs_row_stride, handle, num_items,
                head_dim, ratio, rotate, scale=None, layout=None, weight_len=None,
                freqs_width=None, handle_kind=None, plan_row_stride=_PLAN_FIELDS, out_loc=0,
-               cache=0, cache_bytes=0, page_size=0, stream=0):
+               out_loc_dtype=None, cache=0, cache_bytes=0, page_size=0, stream=0):
         """One launch with plain integer device pointers and element strides.
         ratio, rotate, scale (None: the layer does not rotate) and layout (None: in
         place, else "indexer"/"main") state the configuration the caller relies on;
         the shim refuses the launch unless they are the kernel's. weight_len
         defaults to head_dim, freqs_width to the kernel's rope dim, handle_kind
         (a mode: "decode", "prefill", "sglang_decode", ...) to the kernel's mode. A
-        store kernel also takes out_loc (i64 per item), cache (bytes), cache_bytes
-        and the cache's page_size; an in-place kernel takes none of them."""
+        store kernel also takes out_loc (one slot per item), its out_loc_dtype
+        ("i64" or "i32"), cache (bytes), cache_bytes and the cache's page_size; an
+        in-place kernel takes none of them."""
         weight_len = head_dim if weight_len is None else weight_len
         freqs_width = self.rope_dim if freqs_width is None else freqs_width
         _checked_int("stream", stream, _POINTER)
@@ -266,7 +269,8 @@ class Kernel:
             freqs_width=freqs_width,
             handle=handle, handle_kind=_HANDLE_KINDS.get(handle_kind or self.mode, 0),
             num_items=num_items, plan_row_stride=plan_row_stride, head_dim=head_dim,
-            out_loc=out_loc, cache=cache, cache_bytes=cache_bytes, page_size=page_size,
+            out_loc=out_loc, out_loc_dtype=_DTYPES.get(out_loc_dtype, 0), cache=cache,
+            cache_bytes=cache_bytes, page_size=page_size,
             ratio=ratio, rotate=_checked_bool(_abi.ROTATE, rotate),
             scale=float("nan") if scale is None else scale, layout=_LAYOUTS.get(layout, 0)))
         _check(_library().dsv4_launch(self._module(), ctypes.byref(args), stream or None))
@@ -391,10 +395,12 @@ def compress_norm_rope_quantize_store(kv, weight, freqs_cis, plan, out_loc, cach
     `config`'s (default: kernel.config), as for compress_norm_rope_hadamard_inplace."""
     config = _call_configuration(kernel, config)
     call = arguments.epilogue(kv, weight, freqs_cis, plan, Dsv4Error, _plan_mode(config))
-    arguments.store_buffers(out_loc, cache, plan.shape[0], Dsv4Error)
+    out_loc_dtype = arguments.store_buffers(out_loc, cache, plan.shape[0], Dsv4Error,
+                                            slot_dtypes=("i64", "i32"))
     args = _epilogue_args(call, kv, weight, plan, eps, stream, out_loc, cache)
     kernel.launch(**args, **_configuration_args(config), out_loc=out_loc.data_ptr(),
-                  cache=cache.data_ptr(), cache_bytes=cache.numel(), page_size=config.page_size)
+                  out_loc_dtype=out_loc_dtype, cache=cache.data_ptr(), cache_bytes=cache.numel(),
+                  page_size=config.page_size)
 
 
 def compress_quantize_store(state, block_table, token_req, positions, weight, freqs_cis,

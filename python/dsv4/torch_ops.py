@@ -58,11 +58,13 @@ def config_of(kv, weight, freqs_cis, plan, eps, ratio, rotate):
 
 def store_config_of(kv, weight, freqs_cis, plan, out_loc, cache, eps, ratio, rotate, layout,
                     page_size):
-    """config_of for the store: also out_loc and cache (arguments.store_buffers), and the
-    configuration's layout and page size (library.Config checks their values)."""
+    """config_of for the store: also out_loc (int64 or int32 slots: the kernel of its dtype) and
+    cache (arguments.store_buffers), and the configuration's layout and page size
+    (library.Config checks their values)."""
     config = config_of(kv, weight, freqs_cis, plan, eps, ratio, rotate)
-    arguments.store_buffers(out_loc, cache, plan.shape[0], _value_error)
-    return dataclasses.replace(config, layout=layout, page_size=page_size)
+    slots = arguments.store_buffers(out_loc, cache, plan.shape[0], _value_error,
+                                    slot_dtypes=("i64", "i32"))
+    return dataclasses.replace(config, layout=layout, page_size=page_size, out_loc_dtype=slots)
 
 
 def compress_config_of(state, block_table, token_req, positions, weight, freqs_cis, out_loc,

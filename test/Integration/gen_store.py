@@ -256,15 +256,19 @@ def slot_index(name, page_size):
     return page * page_size + token
 
 
-def out_locs(items, page_size, mode="decode"):
+def out_locs(items, page_size, mode="decode", dtype="i64"):
     """out_loc: one entry per item; sglang_extend's entries in ragged-id order, the entry no
-    item names pointing at an idle slot (a store through it would show as a mismatch)."""
+    item names pointing at an idle slot (a store through it would show as a mismatch). i32
+    slots hold INT32_MAX where i64 ones hold HUGE_OUT_LOC (past the cache either way)."""
+    def index(slot):
+        value = slot_index(slot, page_size)
+        return min(value, 2**31 - 1) if dtype == "i32" else value
     if mode != "sglang_extend":
-        return [slot_index(slot, page_size) for _, slot in items]
-    result = [slot_index("idle2", page_size)] * len(items)
+        return [index(slot) for _, slot in items]
+    result = [index("idle2")] * len(items)
     for ragged_id, (_, slot) in zip(sglang_ragged_ids(len(items)), items):
         if slot is not None:
-            result[ragged_id] = slot_index(slot, page_size)
+            result[ragged_id] = index(slot)
     return result
 
 
@@ -312,7 +316,7 @@ def emit_tiny_cache(w, print_tensor, layout_name, mode, ps, m, attrs, fp8_attr, 
     size = tiny_cache_bytes(Layout(layout_name, ps))
     c_ty = f"tensor<{size}xi8>"
     w(f"  %out_loc_tiny = arith.constant dense<0> : {ol_ty}")
-    print_tensor("%out_loc_tiny", ol_ty, [m], "i64")
+    print_tensor("%out_loc_tiny", ol_ty, [m], ol_ty[-4:-1])
     emit_pattern_cache(w, "_tiny", c_ty)
     if gpu:
         w(f"  %fused_tiny = call @store_tiny(%kv, %weight, %freqs, %handle, %cache_tiny,"
@@ -368,7 +372,7 @@ def emit(args):
     else:
         h_ty = f"tensor<{m}x4xi32>"
         handle = dense([dense(row, str) for row in rows], str)
-    it_ty, ol_ty = f"tensor<{m}x2xi32>", f"tensor<{m}xi64>"
+    it_ty, ol_ty = f"tensor<{m}x2xi32>", f"tensor<{m}x{args.out_loc}>"
     q_ty = f"tensor<{ROWS}x{quantized}x{codes}>"
     s_ty = f"tensor<{ROWS}x{quantized // block}x{scale_ty}>"
     eps = f32_hex(EDGE_EPS if edge else 1e-6)
@@ -456,9 +460,9 @@ def emit(args):
         for ps in page_sizes:
             size = cache_bytes(Layout(layout_name, ps))
             c_ty = f"tensor<{size}xi8>"
-            w(f"  %out_loc{ps} = arith.constant dense<{dense(out_locs(items, ps, mode), str)}>"
+            w(f"  %out_loc{ps} = arith.constant dense<{dense(out_locs(items, ps, mode, args.out_loc), str)}>"
               f" : {ol_ty}")
-            print_tensor(f"%out_loc{ps}", ol_ty, [m], "i64")
+            print_tensor(f"%out_loc{ps}", ol_ty, [m], args.out_loc)
             emit_pattern_cache(w, ps, c_ty)
             w(f"  %fused{ps} = call @store{ps}(%kv, %weight, %freqs, %handle, %cache{ps},"
               f" %out_loc{ps}) : ({epilogue_types}, {c_ty}, {ol_ty}) -> {c_ty}")
@@ -488,8 +492,8 @@ def emit(args):
         layout = Layout(layout_name, ps)
         size = cache_bytes(layout)
         c_ty = f"tensor<{size}xi8>"
-        w(f"  %out_loc{ps} = arith.constant dense<{dense(out_locs(items, ps, mode), str)}> : {ol_ty}")
-        print_tensor(f"%out_loc{ps}", ol_ty, [m], "i64")
+        w(f"  %out_loc{ps} = arith.constant dense<{dense(out_locs(items, ps, mode, args.out_loc), str)}> : {ol_ty}")
+        print_tensor(f"%out_loc{ps}", ol_ty, [m], args.out_loc)
         emit_pattern_cache(w, ps, c_ty)
         store_attrs = f"page_size = {ps} : i64, ratio = {RATIO} : i64"
         w(f"  %fused{ps} = dsv4.fused_store {mode} {layout_name} %kv, %weight, %freqs, %handle"
@@ -549,6 +553,8 @@ def main():
     parser.add_argument("--rows", choices=["standard", "edge"], default="standard",
                         help="edge: designed finished rows (indexer_mxfp4; module docstring)")
     parser.add_argument("--page-sizes", default="1,16,64")
+    parser.add_argument("--out-loc", choices=["i64", "i32"], default="i64",
+                        help="out_loc's element type (i32: the kernels of out_loc_type = i32)")
     parser.add_argument("--gpu", action="store_true",
                         help="run the kernels (@finish, @store<ps>) instead of the CPU ops")
     parser.add_argument("--kv", choices=["f32", "bf16"], default="f32",

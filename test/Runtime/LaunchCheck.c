@@ -22,6 +22,8 @@ static int32_t parseEnum(const char *s) {
   if (!strcmp(s, "f32")) return DSV4_DTYPE_F32;
   if (!strcmp(s, "bf16")) return DSV4_DTYPE_BF16;
   if (!strcmp(s, "f16")) return DSV4_DTYPE_F16;
+  if (!strcmp(s, "i32")) return DSV4_DTYPE_I32;
+  if (!strcmp(s, "i64")) return DSV4_DTYPE_I64;
   if (!strcmp(s, "decode")) return DSV4_HANDLE_DECODE_SEQ_LENS;
   if (!strcmp(s, "prefill")) return DSV4_HANDLE_PREFILL_PLAN;
   if (!strcmp(s, "compress")) return DSV4_HANDLE_COMPRESS_TOKENS;
@@ -92,6 +94,7 @@ static void validCall(dsv4_module *mod, dsv4_launch_args *a) {
   a->plan_row_stride = 4;
   /* A store kernel's cache: two pages of 132-byte tokens, slots per item. */
   if ((a->page_size = dsv4_module_page_size(mod))) {
+    a->out_loc_dtype = dsv4_module_out_loc_dtype(mod);
     a->out_loc = (void *)(uintptr_t)0x7f0000050000ull;
     a->cache = (void *)(uintptr_t)0x7f0000060000ull;
     a->cache_bytes = 2 * 132 * a->page_size;

@@ -168,7 +168,7 @@ static Mutation mutateEmbeddedManifest(Blob *object, int forge) {
 /* What a module's getters say. The strings live as long as the module. */
 typedef struct Facts {
   const char *kernel, *target, *chip, *mode;
-  int32_t handleKind, kvDtype, weightDtype, layout;
+  int32_t handleKind, kvDtype, weightDtype, layout, outLocDtype;
   int rotate;
   int64_t headDim, ropeDim, workgroupSize, rowsPerWorkgroup, pageSize, ratio;
   float eps, scale;
@@ -179,7 +179,8 @@ typedef struct Facts {
 static Facts factsOf(const dsv4_module *mod) {
   Facts f = {dsv4_module_kernel_name(mod), dsv4_module_target(mod), dsv4_module_chip(mod),
              dsv4_module_mode(mod), dsv4_module_handle_kind(mod), dsv4_module_kv_dtype(mod),
-             dsv4_module_weight_dtype(mod), dsv4_module_layout(mod), dsv4_module_rotate(mod),
+             dsv4_module_weight_dtype(mod), dsv4_module_layout(mod),
+             dsv4_module_out_loc_dtype(mod), dsv4_module_rotate(mod),
              dsv4_module_head_dim(mod), dsv4_module_rope_dim(mod),
              dsv4_module_workgroup_size(mod), dsv4_module_rows_per_workgroup(mod),
              dsv4_module_page_size(mod), dsv4_module_ratio(mod), dsv4_module_eps(mod),
@@ -193,7 +194,8 @@ static const char *differingFact(const Facts *a, const Facts *b) {
 #define DIFFERS(f) if (a->f != b->f) return #f;
 #define DIFFERS_STRING(f) if (strcmp(a->f, b->f)) return #f;
   DIFFERS_STRING(kernel) DIFFERS_STRING(target) DIFFERS_STRING(chip) DIFFERS_STRING(mode)
-  DIFFERS(handleKind) DIFFERS(kvDtype) DIFFERS(weightDtype) DIFFERS(layout) DIFFERS(rotate)
+  DIFFERS(handleKind) DIFFERS(kvDtype) DIFFERS(weightDtype) DIFFERS(layout) DIFFERS(outLocDtype)
+  DIFFERS(rotate)
   DIFFERS(headDim) DIFFERS(ropeDim) DIFFERS(workgroupSize) DIFFERS(rowsPerWorkgroup)
   DIFFERS(pageSize) DIFFERS(ratio) DIFFERS(eps) DIFFERS(scale) DIFFERS(overlap)
   DIFFERS(stateBlockSize)
@@ -209,8 +211,8 @@ static int sameCallFacts(const Facts *a, const Facts *b) {
          a->handleKind == b->handleKind && a->eps == b->eps && a->headDim == b->headDim &&
          a->ropeDim == b->ropeDim && a->pageSize == b->pageSize && a->ratio == b->ratio &&
          a->rotate == b->rotate && (!a->rotate || a->scale == b->scale) &&
-         a->layout == b->layout && a->overlap == b->overlap &&
-         a->stateBlockSize == b->stateBlockSize;
+         a->layout == b->layout && a->outLocDtype == b->outLocDtype &&
+         a->overlap == b->overlap && a->stateBlockSize == b->stateBlockSize;
 }
 
 enum { kRows = 4, kPositions = 8, kCacheBytes = 4096, kMaxHeadDim = 4096,
@@ -291,7 +293,8 @@ static Call callFor(const Facts *f, const Buffers *b) {
   a->num_items = kRows, a->plan_row_stride = 4, a->head_dim = f->headDim, a->eps = f->eps;
   a->ratio = f->ratio, a->rotate = f->rotate, a->scale = f->scale, a->layout = f->layout;
   if ((a->page_size = f->pageSize))
-    a->out_loc = b->outLoc, a->cache = b->cache, a->cache_bytes = kCacheBytes;
+    a->out_loc = b->outLoc, a->cache = b->cache, a->cache_bytes = kCacheBytes,
+    a->out_loc_dtype = f->outLocDtype;
   return call;
 }
 

@@ -46,6 +46,10 @@ static cl::opt<int64_t> pageSize("page-size", cl::desc("tokens per cache page (s
                                  cl::init(64), cl::cat(category));
 static cl::opt<std::string> fp8("fp8", cl::desc("fn | fnuz: the FP8 type (store kernels)"),
                                 cl::cat(category));
+static cl::opt<std::string> outLocDtype("out-loc-dtype",
+                                        cl::desc("i64 | i32: the type of out_loc's slots (store "
+                                                 "kernels; default i64)"),
+                                        cl::init("i64"), cl::cat(category));
 static cl::opt<std::string> chip("chip",
                                  cl::desc("the FP8 type of this chip (gfx942: fnuz; gfx950, "
                                           "sm_90: fn), in place of --fp8 (indexer_mxfp4 has "
@@ -166,6 +170,10 @@ static mlir::FailureOr<mlir::dsv4::KernelSpecAttr> readSpec(mlir::MLIRContext &c
   if (failed(store))
     return mlir::failure();
   mlir::Builder b(&context);
+  if (outLocDtype != "i64" && outLocDtype != "i32")
+    return fail("out_loc dtype '" + outLocDtype + "' is not i64 or i32");
+  // i64, the default, is spelled by the spec's absent out_loc_type.
+  mlir::Type outLocType = outLocDtype == "i32" ? b.getI32Type() : mlir::Type();
   mlir::FloatAttr scaleAttr;
   if (rotate)
     scaleAttr = b.getF32FloatAttr(scale.getNumOccurrences() ? scale.getValue()
@@ -182,7 +190,7 @@ static mlir::FailureOr<mlir::dsv4::KernelSpecAttr> readSpec(mlir::MLIRContext &c
       ratio.getValue(),
       b.getF32FloatAttr(eps), scaleAttr, store->layout, store->pageSize, store->fp8Type,
       compress ? std::optional<int64_t>(stateBlockSize.getValue()) : std::nullopt,
-      compress && (overlap.getNumOccurrences() ? overlap.getValue() : ratio == 4));
+      compress && (overlap.getNumOccurrences() ? overlap.getValue() : ratio == 4), outLocType);
   if (!spec)
     return fail(problem);
   return spec;

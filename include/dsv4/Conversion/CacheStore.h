@@ -74,6 +74,10 @@ Value emitScaledCodeBits(ImplicitLocOpBuilder &b, Value x, Value exponent, Type 
 /// nibble of byte k, 2k+1 in the high one), so no i4 vector reaches a back end.
 void expandE2m1Conversions(Operation *root);
 
+/// A slot loaded from out_loc, as the i64 emitSlotAddress takes: an i32 slot sign-extended
+/// (-1 stays -1, no slot).
+Value toI64Slot(ImplicitLocOpBuilder &b, Value slot);
+
 /// Where slot `outLoc` (i64) puts its bytes in a cache of `cacheBytes` (i64) bytes.
 struct SlotAddress {
   Value row;    // i64 byte offset of the token's row

@@ -44,7 +44,9 @@ typedef enum dsv4_status {
 typedef enum dsv4_dtype {
   DSV4_DTYPE_F32 = 1,
   DSV4_DTYPE_BF16 = 2,
-  DSV4_DTYPE_F16 = 3
+  DSV4_DTYPE_F16 = 3,
+  DSV4_DTYPE_I32 = 4, /* out_loc's slots: a store kernel's manifest says which */
+  DSV4_DTYPE_I64 = 5
 } dsv4_dtype;
 
 /* What `handle` points at; must match the manifest's `mode`. */
@@ -151,6 +153,8 @@ DSV4_API int64_t dsv4_module_ratio(const dsv4_module *mod);
 /* The rotation's scale rounded to float (the manifest's, also when the kernel does not rotate). */
 DSV4_API float dsv4_module_scale(const dsv4_module *mod);
 DSV4_API int32_t dsv4_module_layout(const dsv4_module *mod); /* dsv4_layout */
+/* A store kernel's out_loc slots, DSV4_DTYPE_I64 or DSV4_DTYPE_I32; 0 for an in-place kernel. */
+DSV4_API int32_t dsv4_module_out_loc_dtype(const dsv4_module *mod);
 /* A compress kernel's: whether its windows overlap, and its state cache's rows per block (0 for
  * any other kernel). */
 DSV4_API int dsv4_module_overlap(const dsv4_module *mod);

@@ -147,7 +147,8 @@ private:
     params[kFreqsArg] = buffer(builder.getF32Type());
     params[kHandleArg] = buffer(i32);
     if (spec.stores()) {
-      params[kOutLocArg] = buffer(builder.getI64Type());
+      params[kOutLocArg] =
+          buffer(spec.getOutLocType() ? spec.getOutLocType() : builder.getI64Type());
       params[kCacheArg] = globalBuffer(builder.getI8Type(), kCacheBound);
       params[kCacheBytesArg] = builder.getI64Type();
     }

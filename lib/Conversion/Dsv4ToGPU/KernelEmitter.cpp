@@ -267,10 +267,10 @@ private:
     return emitHandleRow(b, source, itemI32, loaded);
   }
 
-  /// out_loc[at] (index) when `named`, else -1: no slot.
+  /// out_loc[at] (index) as i64 (an i32 slot sign-extended) when `named`, else -1: no slot.
   Value loadSlot(Value named, Value at) {
     return ifElse(named, [&]() -> SmallVector<Value> {
-      return {memref::LoadOp::create(b, outLocs, ValueRange{at})};
+      return {toI64Slot(b, memref::LoadOp::create(b, outLocs, ValueRange{at}))};
     }, {arith::ConstantIntOp::create(b, b.getI64Type(), -1)})[0];
   }
 

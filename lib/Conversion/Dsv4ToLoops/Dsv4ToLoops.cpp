@@ -501,17 +501,18 @@ struct QuantizeLowering : OpRewritePattern<QuantizeOp> {
   }
 };
 
-/// The i64 `buffer[t]`, or -1 (padding, no slot) past its end: with dynamic sizes positions
-/// may be shorter than token_req at run time, and an sglang_extend item names any entry of
-/// out_loc.
+/// `buffer[t]` as i64 (i32 slots sign-extended), or -1 (padding, no slot) past its end: with
+/// dynamic sizes positions may be shorter than token_req at run time, and an sglang_extend
+/// item names any entry of out_loc.
 Value loadI64OrNone(ImplicitLocOpBuilder &b, Value buffer, Value t) {
   Value inside = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, t,
                                        memref::DimOp::create(b, buffer, 0));
   auto load = scf::IfOp::create(
       b, inside,
       [&](OpBuilder &builder, Location loc) {
-        scf::YieldOp::create(builder, loc,
-                             ValueRange{memref::LoadOp::create(builder, loc, buffer, t)});
+        ImplicitLocOpBuilder inner(loc, builder);
+        Value value = memref::LoadOp::create(inner, buffer, t);
+        scf::YieldOp::create(inner, ValueRange{toI64Slot(inner, value)});
       },
       [&](OpBuilder &builder, Location loc) {
         scf::YieldOp::create(

@@ -5,15 +5,16 @@
 FusedNormRopeKernel::forward and forward_fp4): the compressor's rows `kv` [N, D], sglang's
 plan (a CompressorDecodePlan of DecodePlan structs, or a CompressorPrefillPlan whose CompressPlan
 structs name each row's out_loc entry by ragged id), the norm weight and eps, the complex
-freq_cis, int64 out_loc, the paged cache and its page size. The plan structs are read in place
+freq_cis, out_loc (int64, or int32 as earlier sglang versions had it), the paged cache and its
+page size. The plan structs are read in place
 (Handle.def's sglang_decode and sglang_extend kinds: the uint8 [N, 16] tensor viewed as int32
 [N, 4]), nothing is copied. D = 128 is the indexer (rotated; FP8, or MXFP4 with use_fp4),
 D = 512 the main compressor (FP8 nope channels and bf16 rope channels), as sglang asserts.
 
 What differs from sglang's kernels: dsv4 rounds e2m1 ties to even (SPEC.md; sglang's
 bucketize rounds them down), skips an MXFP4 decode row whose state locations are negative as
-its FP8 kernels do, and writes nothing outside the cache. bf16_store (a plain bf16 cache) and
-int32 out_loc have no dsv4 kernel: they are refused, never converted.
+its FP8 kernels do, and writes nothing outside the cache. bf16_store (a plain bf16 cache) has no
+dsv4 kernel: it is refused, never converted.
 """
 from .. import _abi
 from ..arguments import dtype_name
@@ -43,9 +44,13 @@ def _plan_view(torch, plan, rows):
     return structs.view(torch.int32)
 
 
-def configuration(torch, kv, plan, norm_weight, norm_eps, freq_cis, page_size, use_fp4=False):
+def configuration(torch, kv, plan, norm_weight, norm_eps, freq_cis, page_size, use_fp4, out_loc):
     """The dsv4.Config of an sglang call: its mode from the plan's kind, D and dtypes from the
-    tensors, ratio from the plan, R from freq_cis (complex [P, R/2])."""
+    tensors, ratio from the plan, R from freq_cis (complex [P, R/2]), the slots' type from
+    out_loc (int64, or int32 as earlier sglang versions keep them)."""
+    slots = {torch.int64: "i64", torch.int32: "i32"}.get(out_loc.dtype)
+    if slots is None:
+        raise _refuse(f"out_loc must be int64 or int32, got {out_loc.dtype}")
     head_dim = kv.shape[-1]
     if (head_dim, bool(use_fp4)) not in _LAYOUTS:
         raise _refuse(f"sglang's compressor stores D = 128 (indexer, FP8 or use_fp4) or D = 512 "
@@ -57,7 +62,7 @@ def configuration(torch, kv, plan, norm_weight, norm_eps, freq_cis, page_size, u
                   kv_dtype=dtype_name(torch, kv.dtype) or str(kv.dtype),
                   weight_dtype=dtype_name(torch, norm_weight.dtype) or str(norm_weight.dtype),
                   eps=norm_eps, ratio=plan.compress_ratio, rotate=rotate, layout=layout,
-                  page_size=page_size)
+                  page_size=page_size, out_loc_dtype=slots)
 
 
 def compress_norm_rope_store(kv, plan, *, norm_weight, norm_eps, freq_cis, out_loc, kvcache,
@@ -71,9 +76,8 @@ def compress_norm_rope_store(kv, plan, *, norm_weight, norm_eps, freq_cis, out_l
 
     if bf16_store:
         raise _refuse("bf16_store (a plain bf16 cache) has no dsv4 kernel")
-    if out_loc.dtype != torch.int64:
-        raise _refuse(f"out_loc must be int64 (sglang's fused_norm_rope_v2), got {out_loc.dtype}")
-    config = configuration(torch, kv, plan, norm_weight, norm_eps, freq_cis, page_size, use_fp4)
+    config = configuration(torch, kv, plan, norm_weight, norm_eps, freq_cis, page_size, use_fp4,
+                           out_loc)
     structs = _plan_view(torch, plan, kv.shape[0])
     compress_norm_rope_quantize_store(kv, norm_weight, freq_cis, structs, out_loc, kvcache,
                                       norm_eps, kernel=get_kernel(config, kv.device),

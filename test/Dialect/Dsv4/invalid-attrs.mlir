@@ -95,3 +95,14 @@ func.func private @width() attributes {p = #dsv4.plan<lanes_per_row = 32, rows_p
 
 // expected-error @+1 {{lds_bytes must not be negative, got -4}}
 func.func private @lds() attributes {p = #dsv4.plan<lanes_per_row = 32, rows_per_workgroup = 4, vector_width = 4, schedule = grouped, lds_bytes = -4>}
+
+// -----
+
+// i64 slots are spelled by the parameter's absence: one kernel, one spelling.
+// expected-error @+1 {{out_loc_type is i32 or absent (i64), and only a store spec's that does not compress; got 'i64'}}
+func.func private @out_loc_i64() attributes {s = #dsv4.spec<mode = decode, head_dim = 128, rope_dim = 64, kv_type = f32, weight_type = f32, ratio = 4, eps = 1.0e-06 : f32, scale = 0.0883883461 : f32, layout = indexer, page_size = 64, fp8_type = f8E4M3FN, out_loc_type = i64>}
+
+// -----
+
+// expected-error @+1 {{out_loc_type is i32 or absent (i64), and only a store spec's that does not compress; got 'i32'}}
+func.func private @out_loc_in_place() attributes {s = #dsv4.spec<mode = decode, head_dim = 128, rope_dim = 64, kv_type = f32, weight_type = f32, ratio = 4, eps = 1.0e-06 : f32, out_loc_type = i32>}

@@ -600,9 +600,9 @@ func.func @store_page_size_zero(%q: tensor<?x128xf8E4M3FN>, %s: tensor<?x1xf32>,
 
 // -----
 
-func.func @store_out_loc_i32(%q: tensor<?x128xf8E4M3FN>, %s: tensor<?x1xf32>, %r: tensor<?x128xf32>, %c: tensor<?xi8>, %o: tensor<?xi32>, %i: tensor<?x2xi32>, %h: tensor<?xi32>) {
-  // expected-error @+1 {{'dsv4.paged_store' op operand #4 must be 1D tensor of 64-bit signless integer values}}
-  %0 = dsv4.paged_store decode indexer %q, %s, %r into %c[%o] items %i, %h {page_size = 64 : i64, ratio = 4 : i64} : tensor<?x128xf8E4M3FN>, tensor<?x1xf32>, tensor<?x128xf32>, tensor<?xi8>, tensor<?xi32>, tensor<?x2xi32>, tensor<?xi32>
+func.func @store_out_loc_i16(%q: tensor<?x128xf8E4M3FN>, %s: tensor<?x1xf32>, %r: tensor<?x128xf32>, %c: tensor<?xi8>, %o: tensor<?xi16>, %i: tensor<?x2xi32>, %h: tensor<?xi32>) {
+  // expected-error @+1 {{'dsv4.paged_store' op operand #4 must be 1D tensor of 32-bit signless integer or 64-bit signless integer values}}
+  %0 = dsv4.paged_store decode indexer %q, %s, %r into %c[%o] items %i, %h {page_size = 64 : i64, ratio = 4 : i64} : tensor<?x128xf8E4M3FN>, tensor<?x1xf32>, tensor<?x128xf32>, tensor<?xi8>, tensor<?xi16>, tensor<?x2xi32>, tensor<?xi32>
   return
 }
 
@@ -973,5 +973,14 @@ func.func @fused_store_sglang_extend_seq_lens(%kv: tensor<?x128xf32>, %w: tensor
 func.func @sglang_extend_out_loc_per_item(%kv: tensor<4x128xf32>, %w: tensor<128xf32>, %f: tensor<?x64xf32>, %h: tensor<4x4xi32>, %c: tensor<?xi8>, %o: tensor<5xi64>) {
   // expected-error @+1 {{'dsv4.fused_store' op out_loc length 5 does not match handle rows 4}}
   %0 = dsv4.fused_store sglang_extend indexer %kv, %w, %f, %h into %c[%o] {eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.0883883461 : f32, page_size = 64 : i64, fp8_type = f8E4M3FN} : tensor<4x128xf32>, tensor<128xf32>, tensor<?x64xf32>, tensor<4x4xi32>, tensor<?xi8>, tensor<5xi64>
+  return
+}
+
+// -----
+
+// A compress kernel's slots are i64 (SPEC.md: out_loc i64 per token).
+func.func @compress_i32_slots(%s: tensor<?x64x1024xf32>, %bt: tensor<?x?xi32>, %tr: tensor<?xi32>, %pos: tensor<?xi64>, %w: tensor<512xf32>, %f: tensor<?x64xf32>, %c: tensor<?xi8>, %o: tensor<?xi32>) {
+  // expected-error @+1 {{operand #7 must be 1D tensor of 64-bit signless integer values, but got 'tensor<?xi32>'}}
+  %0 = dsv4.fused_compress_store main %s[%bt], %tr, %pos, %w, %f into %c[%o] {eps = 1.0e-06 : f32, ratio = 128 : i64, rope_dim = 64 : i64, page_size = 64 : i64, fp8_type = f8E4M3FN} : tensor<?x64x1024xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi8>, tensor<?xi32>
   return
 }

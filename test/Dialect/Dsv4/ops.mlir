@@ -235,3 +235,11 @@ func.func @fused_compress_store_main(%state: tensor<?x64x1024xf32>, %table: tens
   %0 = dsv4.fused_compress_store main %state[%table], %req, %pos, %w, %f into %c[%o] {eps = 1.0e-06 : f32, fp8_type = f8E4M3FNUZ, page_size = 64 : i64, ratio = 128 : i64, rope_dim = 64 : i64} : tensor<?x64x1024xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi8>, tensor<?xi64>
   return %0 : tensor<?xi8>
 }
+
+// A store of i32 slots (earlier sglang's int32 out_loc): the spec says out_loc_type = i32.
+// CHECK-LABEL: func @fused_store_i32_slots
+// CHECK: dsv4.fused_store sglang_extend main {{.*}} tensor<?xi8>, tensor<?xi32>
+func.func @fused_store_i32_slots(%kv: tensor<?x512xf32>, %w: tensor<512xf32>, %f: tensor<?x64xf32>, %p: tensor<?x4xi32>, %c: tensor<?xi8>, %o: tensor<?xi32>) -> tensor<?xi8> {
+  %0 = dsv4.fused_store sglang_extend main %kv, %w, %f, %p into %c[%o] {eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64, page_size = 64 : i64, fp8_type = f8E4M3FN} : tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?x4xi32>, tensor<?xi8>, tensor<?xi32>
+  return %0 : tensor<?xi8>
+}

@@ -142,7 +142,8 @@ elif step == "store-config":
     except ValueError as e:
         print("gen no chip:", e)
     for bad in (dict(layout="paged"), dict(layout="main", page_size=48),
-                dict(layout="main", page_size=True), dict(page_size=16)):
+                dict(layout="main", page_size=True), dict(page_size=16),
+                dict(layout="main", out_loc_dtype="i16"), dict(out_loc_dtype="i32")):
         try:
             dsv4.Config(mode="decode", head_dim=512, **bad)
             print("accepted", bad)

@@ -51,7 +51,8 @@ LogicalResult KernelSpecAttr::verify(EmitError emitError, PositionSource mode, i
                                      int64_t ratio, FloatAttr eps, FloatAttr scale,
                                      std::optional<CacheLayout> layout,
                                      std::optional<int64_t> pageSize, Type fp8Type,
-                                     std::optional<int64_t> stateBlockSize, bool overlap) {
+                                     std::optional<int64_t> stateBlockSize, bool overlap,
+                                     Type outLocType) {
   if (failed(checkHeadDim(emitError, headDim)) ||
       failed(checkRopeDim(emitError, ropeDim, headDim)))
     return failure();
@@ -69,6 +70,11 @@ LogicalResult KernelSpecAttr::verify(EmitError emitError, PositionSource mode, i
                           "needs it";
   if (overlap && !compress)
     return emitError() << "overlap belongs to a compress spec";
+  // i64 slots are the default, spelled by the parameter's absence.
+  if (outLocType && (!outLocType.isInteger(32) || !layout || compress))
+    return emitError() << "out_loc_type is i32 or absent (i64), and only a store spec's that "
+                          "does not compress; got "
+                       << outLocType;
   if (compress) {
     if (!layout)
       return emitError() << "a compress spec stores: it needs a layout";
@@ -88,13 +94,13 @@ LogicalResult KernelSpecAttr::verify(EmitError emitError, PositionSource mode, i
 namespace {
 template <typename FusedOp>
 KernelSpecAttr specOf(FusedOp op, std::optional<CacheLayout> layout,
-                      std::optional<int64_t> pageSize, Type fp8Type) {
+                      std::optional<int64_t> pageSize, Type fp8Type, Type outLocType) {
   auto kvType = cast<RankedTensorType>(op.getKv().getType());
   return KernelSpecAttr::get(
       op.getContext(), op.getSource(), kvType.getDimSize(1), int64_t(op.getRopeDim()),
       kvType.getElementType(), cast<RankedTensorType>(op.getWeight().getType()).getElementType(),
       int64_t(op.getRatio()), op.getEpsAttr(), op.getScaleAttr(), layout, pageSize, fp8Type,
-      std::nullopt, false);
+      std::nullopt, false, outLocType);
 }
 
 /// The compress op reads the state (f32) where the others read kv; D is the state's W / coff.
@@ -105,18 +111,19 @@ KernelSpecAttr compressSpecOf(FusedCompressStoreOp op) {
       state.getElementType(), cast<RankedTensorType>(op.getWeight().getType()).getElementType(),
       int64_t(op.getRatio()), op.getEpsAttr(), op.getScaleAttr(), op.getLayout(),
       int64_t(op.getPageSize()), op.getFp8Type().value_or(Type()), state.getDimSize(1),
-      op.getOverlap());
+      op.getOverlap(), Type());
 }
 } // namespace
 
 KernelSpecAttr KernelSpecAttr::get(Operation *op) {
   return llvm::TypeSwitch<Operation *, KernelSpecAttr>(op)
       .Case([](FusedEpilogueOp epilogue) {
-        return specOf(epilogue, std::nullopt, std::nullopt, Type());
+        return specOf(epilogue, std::nullopt, std::nullopt, Type(), Type());
       })
       .Case([](FusedStoreOp store) {
+        Type slots = cast<RankedTensorType>(store.getOutLoc().getType()).getElementType();
         return specOf(store, store.getLayout(), int64_t(store.getPageSize()),
-                      store.getFp8Type().value_or(Type()));
+                      store.getFp8Type().value_or(Type()), slots.isInteger(32) ? slots : Type());
       })
       .Case([](FusedCompressStoreOp compress) { return compressSpecOf(compress); })
       .Default([](Operation *) { return KernelSpecAttr(); });

@@ -164,7 +164,7 @@ LogicalResult verifySpec(Operation *op, KernelSpecAttr spec) {
                                 spec.getKvType(), spec.getWeightType(), spec.getRatio(),
                                 spec.getEps(), spec.getScale(), spec.getLayout(),
                                 spec.getPageSize(), spec.getFp8Type(), spec.getStateBlockSize(),
-                                spec.getOverlap());
+                                spec.getOverlap(), spec.getOutLocType());
 }
 
 /// The checks the fused epilogue and the fused store share: the spec's limits (the

@@ -160,6 +160,8 @@ struct FuseCompressStore : OpRewritePattern<FusedStoreOp> {
       return rewriter.notifyMatchFailure(store, "the rows or the plan have another user");
     if (pool->getBlock() != store->getBlock())
       return rewriter.notifyMatchFailure(store, "the chain spans blocks");
+    if (!cast<RankedTensorType>(store.getOutLoc().getType()).getElementType().isInteger(64))
+      return rewriter.notifyMatchFailure(store, "a compress store's out_loc is i64");
 
     auto fused = FusedCompressStoreOp::create(
         rewriter, store.getLoc(), store.getType(), store.getLayout(), pool.getState(),

@@ -89,8 +89,9 @@ def Dsv4_KernelSpecAttr : Dsv4_Attr<"KernelSpec", "spec"> {
     The configuration a user chooses (dsv4-gen's options; a fused op's attributes and
     types): position `mode`, `head_dim` D, `rope_dim` R, the kv and weight element types,
     the compress `ratio`, `eps`, the Hadamard `scale` (absent: the kernel does not rotate),
-    and for a store kernel the cache `layout`, `page_size` and, for an FP8 layout, the
-    `fp8_type`. A compress kernel (`mode = compress`, always a store) also names the state
+    and for a store kernel the cache `layout`, `page_size`, for an FP8 layout the
+    `fp8_type`, and `out_loc_type = i32` where its slots are i32 (absent: i64, so that one
+    kernel has one spelling; a compress kernel's are i64). A compress kernel (`mode = compress`, always a store) also names the state
     cache's rows per block, `state_block_size`, and whether its windows `overlap` (then each
     state row holds 4D floats, else 2D); its kv type is the state's, f32. The verifier holds the limits of include/dsv4/ABI/Limits.h; the fused ops'
     verifiers call it, so a spec that verifies builds ops that verify.
@@ -115,7 +116,8 @@ def Dsv4_KernelSpecAttr : Dsv4_Attr<"KernelSpec", "spec"> {
     OptionalParameter<"std::optional<int64_t>">:$page_size,
     OptionalParameter<"Type">:$fp8_type,
     OptionalParameter<"std::optional<int64_t>">:$state_block_size,
-    DefaultValuedParameter<"bool", "false">:$overlap
+    DefaultValuedParameter<"bool", "false">:$overlap,
+    OptionalParameter<"Type">:$out_loc_type
   );
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;

@@ -26,7 +26,9 @@ def Dsv4_FinishedRows : TensorRankOf<[F32], [2]>;
 def Dsv4_CodesTensor : TensorRankOf<[Dsv4_Fp8, F4E2M1FN], [2]>;
 def Dsv4_ScalesTensor : TensorRankOf<[F32, I8], [2]>;
 def Dsv4_CacheTensor : TensorRankOf<[I8], [1]>;
-def Dsv4_OutLocTensor : TensorRankOf<[I64], [1]>;
+// A store's slots: i64, or i32 where the framework keeps them so (sglang before int64 slots).
+def Dsv4_OutLocTensor : TensorRankOf<[I32, I64], [1]>;
+def Dsv4_CompressOutLocTensor : TensorRankOf<[I64], [1]>;
 // The compress step (SPEC.md "The compress step in front").
 def Dsv4_StateTensor : TensorRankOf<[F32], [3]>;
 def Dsv4_BlockTableTensor : TensorRankOf<[I32], [2]>;
@@ -403,7 +405,7 @@ def Dsv4_FusedCompressStoreOp : Dsv4_CompressOp<"fused_compress_store",
                        Dsv4_BlockTableTensor:$block_table, Dsv4_TokenReqTensor:$token_req,
                        Dsv4_PositionsTensor:$positions, Dsv4_WeightTensor:$weight,
                        Dsv4_FreqsTensor:$freqs, Dsv4_CacheTensor:$cache,
-                       Dsv4_OutLocTensor:$out_loc, I64Attr:$ratio, UnitAttr:$overlap,
+                       Dsv4_CompressOutLocTensor:$out_loc, I64Attr:$ratio, UnitAttr:$overlap,
                        F32Attr:$eps, I64Attr:$rope_dim, OptionalAttr<F32Attr>:$scale,
                        I64Attr:$page_size, OptionalAttr<TypeAttrOf<Dsv4_Fp8>>:$fp8_type);
   let results = (outs Dsv4_CacheTensor:$result);
