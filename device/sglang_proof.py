@@ -94,7 +94,8 @@ def check_kernel(m, gen, report):
         def call(cache):
             sglang.compress_norm_rope_store(kv, plan, norm_weight=weight, norm_eps=m["eps"],
                                             freq_cis=freq_cis, out_loc=out_loc, kvcache=cache,
-                                            page_size=m["page_size"])
+                                            page_size=m["page_size"],
+                                            use_fp4=m["layout"] == "indexer_mxfp4")
 
         def expected():
             want = before.clone()
@@ -107,7 +108,8 @@ def check_kernel(m, gen, report):
             torch.cuda.synchronize()
             differ = int((cache != want).sum())
             written = int((want != before).sum())
-            report(differ == 0 and (written > 0 or rows < 7),
+            # A batch of 64 rows or more has storing rows (about a third of them store).
+            report(differ == 0 and (written > 0 or rows < 64),
                    f"{differ} bytes differ, {written} bytes written", f"{label} {how}")
 
         cache = before.clone()
