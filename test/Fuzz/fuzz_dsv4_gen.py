@@ -34,7 +34,8 @@ HEAD_DIMS = ["64", "128", "256", "512", "1024", "2048", "4096"]
 # Valid values, then edges: sizes around the limits (2^20 tokens a page, ratio below 2^31, D
 # in [64, 4096]) and far past them (2^54, 2^56 and 2^62 overflowed a page's bytes), and text.
 VALUES = {
-    "mode": (["decode", "prefill"], ["train", "", "DECODE"]),
+    "mode": (["decode", "prefill", "sglang_decode", "sglang_extend"],
+             ["train", "", "DECODE", "sglang", "compress"]),
     "head-dim": (HEAD_DIMS, ["0", "-1", "63", "100", "8192", "2147483648", "abc", ""]),
     "rope-dim": (["2", "32", "64", "128"], ["0", "1", "63", "-2", "4097", "2147483648"]),
     "kv-dtype": (["f32", "bf16", "f16"], ["f64", "i32", ""]),
@@ -49,6 +50,7 @@ VALUES = {
                   ["0", "48", "-64", "2097152", "2147483648", "18014398509481984",
                    "72057594037927936", "4611686018427387904", "9223372036854775807"]),
     "fp8": (["fn", "fnuz"], ["e5m2", ""]),
+    "out-loc-dtype": (["i64", "i32"], ["i16", "I32", "u32", ""]),
     "chip": (CHIPS, ["gfx90a", "sm_80", ""]),
     "name": (["k", "my_kernel", "_k", "K9"],
              ["_", "WARP_SZ", "../x", "a-b", "9a", "a b", "", "x" * 300]),
@@ -60,9 +62,11 @@ STRAYS = ["--headdim=128", "--head_dim=128", "--hx", "--foo", "-x", "extra", "--
 def base_config(rng):
     """A valid configuration as {option: value}."""
     layout = rng.random() < 0.4 and rng.choice(["indexer", "main", "indexer_mxfp4"])
-    config = {"mode": rng.choice(["decode", "prefill"]), "ratio": rng.choice(["4", "128", "1"])}
+    config = {"mode": rng.choice(VALUES["mode"][0]), "ratio": rng.choice(["4", "128", "1"])}
     if layout:
         config["layout"] = layout
+        if rng.random() < 0.3:
+            config["out-loc-dtype"] = rng.choice(VALUES["out-loc-dtype"][0])
         config["head-dim"] = "512" if layout == "main" else "128"
         config["page-size"] = rng.choice(VALUES["page-size"][0])
         config["chip"] = rng.choice(CHIPS)
