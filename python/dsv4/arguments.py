@@ -20,8 +20,8 @@ _INVALID, _MISMATCH = "DSV4_ERR_INVALID_ARGUMENT", "DSV4_ERR_MISMATCH"
 @dataclasses.dataclass(frozen=True)
 class Epilogue:
     """What an epilogue call's tensors say: mode "decode" (seq_lens [B]), "prefill" (plan
-    [M, len(PLAN_FIELDS)]) or the plan mode the caller named, D (kv's), the kv and weight dtype names, and freqs, the float32
-    [P, R] view of freqs_cis (R = freqs.shape[1])."""
+    [M, len(PLAN_FIELDS)]) or the plan mode the caller named, D (kv's), the kv and weight
+    dtype names, and freqs, the float32 [P, R] view of freqs_cis (R = freqs.shape[1])."""
     mode: str
     head_dim: int
     kv_dtype: str

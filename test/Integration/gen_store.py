@@ -460,8 +460,8 @@ def emit(args):
         for ps in page_sizes:
             size = cache_bytes(Layout(layout_name, ps))
             c_ty = f"tensor<{size}xi8>"
-            w(f"  %out_loc{ps} = arith.constant dense<{dense(out_locs(items, ps, mode, args.out_loc), str)}>"
-              f" : {ol_ty}")
+            slots = dense(out_locs(items, ps, mode, args.out_loc), str)
+            w(f"  %out_loc{ps} = arith.constant dense<{slots}> : {ol_ty}")
             print_tensor(f"%out_loc{ps}", ol_ty, [m], args.out_loc)
             emit_pattern_cache(w, ps, c_ty)
             w(f"  %fused{ps} = call @store{ps}(%kv, %weight, %freqs, %handle, %cache{ps},"
@@ -492,7 +492,8 @@ def emit(args):
         layout = Layout(layout_name, ps)
         size = cache_bytes(layout)
         c_ty = f"tensor<{size}xi8>"
-        w(f"  %out_loc{ps} = arith.constant dense<{dense(out_locs(items, ps, mode, args.out_loc), str)}> : {ol_ty}")
+        slots = dense(out_locs(items, ps, mode, args.out_loc), str)
+        w(f"  %out_loc{ps} = arith.constant dense<{slots}> : {ol_ty}")
         print_tensor(f"%out_loc{ps}", ol_ty, [m], args.out_loc)
         emit_pattern_cache(w, ps, c_ty)
         store_attrs = f"page_size = {ps} : i64, ratio = {RATIO} : i64"

@@ -12,7 +12,7 @@ import os
 import types
 float32, bfloat16, float16, int32, complex64 = "float32", "bfloat16", "float16", "int32", "complex64"
 int64, uint8, int8 = "int64", "uint8", "int8"
-# Bytes an element, for the views that move data_ptr (narrow).
+# Bytes an element, for the views that move data_ptr (narrow) or rescale a dim (view).
 _ITEMSIZE = {float32: 4, bfloat16: 2, float16: 2, int32: 4, complex64: 8, int64: 8, uint8: 1,
              int8: 1, "float64": 8}
 
