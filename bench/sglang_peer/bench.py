@@ -251,7 +251,7 @@ def dsv4_eps(layout, mode, log):
             "i64")
     for m in library.library_kernels(library.chip_of(torch.device(DEVICE))):
         if (m["mode"], m.get("layout"), m["head_dim"], m["ratio"], m["kv_dtype"],
-                m["weight_dtype"], m.get("page_size"), m.get("out_loc_dtype", "i64")) == want:
+                m["weight_dtype"], m.get("page_size"), m.get("out_loc_dtype") or "i64") == want:
             return m["eps"]
     log(f"no dsv4 {DSV4_MODES[mode]} f32 kernel of layout {layout}, ratio {RATIO}, pages of "
         f"{PAGE_SIZE} in the library ($DSV4_KERNEL_DIR): dsv4 not timed there")
