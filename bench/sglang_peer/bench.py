@@ -40,7 +40,7 @@ bench/README.md). It is any shared library that exports, with C linkage:
 Run (repo root, the shim built, the library's store kernels in out/store):
   DSV4_RUNTIME_LIB=/tmp/rt/lib/libdsv4_runtime.so PYTHONPATH=python \\
     python3 bench/sglang_peer/bench.py --objects out --peer-lib PEER.so \\
-      --json bench/results/sglang_peer.json
+      --json "${OUT:-.}/sglang_peer.json"
 """
 import argparse
 import ctypes
