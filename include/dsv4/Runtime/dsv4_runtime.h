@@ -137,7 +137,8 @@ DSV4_API const char *dsv4_status_name(dsv4_status status);
 DSV4_API const char *dsv4_module_kernel_name(const dsv4_module *mod);
 DSV4_API const char *dsv4_module_target(const dsv4_module *mod);
 DSV4_API const char *dsv4_module_chip(const dsv4_module *mod);
-DSV4_API const char *dsv4_module_mode(const dsv4_module *mod); /* Handle.def's modes: "decode", "prefill", ... */
+/* The manifest's mode (Handle.def's: "decode", "prefill", "compress", "sglang_decode", ...). */
+DSV4_API const char *dsv4_module_mode(const dsv4_module *mod);
 DSV4_API int32_t dsv4_module_handle_kind(const dsv4_module *mod);
 DSV4_API int dsv4_module_rotate(const dsv4_module *mod);
 DSV4_API int64_t dsv4_module_head_dim(const dsv4_module *mod);
