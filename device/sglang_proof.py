@@ -21,6 +21,7 @@ import sys
 import time
 
 import store_proof
+import torch_op_proof
 from dsv4_reference import epilogue_torch
 from dsv4_reference.store_model import Layout
 
@@ -146,22 +147,11 @@ def main(argv=None):
     print(f"sglang_proof: seed={seed} device={torch.cuda.get_device_name()} chip={chip}",
           flush=True)
     gen = torch.Generator().manual_seed(seed)
-    counts = {"passed": 0, "failed": 0}
-
-    def report(ok, detail, label):
-        counts["passed" if ok else "failed"] += 1
-        print(f"{'PASS' if ok else 'FAIL'}  {label}  {detail}", flush=True)
-
-    kernels = sglang_kernels(library.library_kernels(chip))
-    if not kernels:
-        report(False, "no f32 sglang store kernel in the library (scripts/run)", chip)
-    for m in kernels:
-        try:
-            check_kernel(m, gen, report)
-        except Exception as e:  # noqa: BLE001 - report and go on with the other kernels
-            report(False, f"{type(e).__name__}: {e}", m["kernel"])
-    print(f"{counts['passed']} passed, {counts['failed']} failed", flush=True)
-    return 1 if counts["failed"] else 0
+    tally = torch_op_proof.Tally()
+    tally.each(sglang_kernels(library.library_kernels(chip)),
+               "no f32 sglang store kernel in the library (scripts/run)", chip,
+               lambda m: check_kernel(m, gen, tally.report))
+    return tally.close()
 
 
 if __name__ == "__main__":

@@ -247,6 +247,34 @@ def plan_checks(kernels):
     return in_place, stores
 
 
+class Tally:
+    """One `PASS|FAIL  label  detail` line a check and the closing `N passed, N failed`, for
+    this proof and sglang_proof.py."""
+
+    def __init__(self):
+        self.passed = self.failed = 0
+
+    def report(self, ok, detail, label):
+        self.passed, self.failed = self.passed + bool(ok), self.failed + (not ok)
+        print(f"{'PASS' if ok else 'FAIL'}  {label}  {detail}", flush=True)
+
+    def each(self, manifests, none_found, chip, check):
+        """check(m) for every manifest (one failing check for none); an exception fails its
+        kernel and the others still run."""
+        if not manifests:
+            self.report(False, none_found, chip)
+        for m in manifests:
+            try:
+                check(m)
+            except Exception as e:  # noqa: BLE001 - report and go on with the other kernels
+                self.report(False, f"{type(e).__name__}: {e}", m["kernel"])
+
+    def close(self):
+        """Prints the counts; the exit status."""
+        print(f"{self.passed} passed, {self.failed} failed", flush=True)
+        return 1 if self.failed else 0
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seed", type=int, help="reproduce an earlier run (default: from the clock)")
@@ -270,31 +298,15 @@ def main(argv=None):
     print(f"torch_op_proof: seed={seed} device={torch.cuda.get_device_name()} chip={chip} "
           f"torch={torch.__version__} libraries={[str(d) for d in library._library_dirs()]}", flush=True)
     gen = torch.Generator().manual_seed(seed)
-    counts = {"passed": 0, "failed": 0}
-
-    def report(ok, detail, label):
-        counts["passed" if ok else "failed"] += 1
-        print(f"{'PASS' if ok else 'FAIL'}  {label}  {detail}", flush=True)
-
+    tally = Tally()
     in_place, stores = plan_checks(library.library_kernels(chip))
-    if not in_place:
-        report(False, "no kernel in the libraries' index.json (run scripts/run, carry out/)", chip)
-    if not stores:
-        report(False, "no f32 store kernel in the libraries' store/index.json (scripts/run)", chip)
-    for m in in_place:
-        try:
-            check_manifest(m, gen, report)
-            check_refusal(m, gen, report)
-        except Exception as e:  # noqa: BLE001 - report and go on with the other kernels
-            report(False, f"{type(e).__name__}: {e}", m["kernel"])
-    for m in stores:
-        try:
-            check_store_manifest(m, gen, seed, report)
-            check_store_refusal(m, gen, report)
-        except Exception as e:  # noqa: BLE001 - report and go on with the other kernels
-            report(False, f"{type(e).__name__}: {e}", m["kernel"])
-    print(f"{counts['passed']} passed, {counts['failed']} failed", flush=True)
-    return 1 if counts["failed"] else 0
+    tally.each(in_place, "no kernel in the libraries' index.json (run scripts/run, carry out/)",
+               chip, lambda m: (check_manifest(m, gen, tally.report),
+                                check_refusal(m, gen, tally.report)))
+    tally.each(stores, "no f32 store kernel in the libraries' store/index.json (scripts/run)",
+               chip, lambda m: (check_store_manifest(m, gen, seed, tally.report),
+                                check_store_refusal(m, gen, tally.report)))
+    return tally.close()
 
 
 if __name__ == "__main__":
