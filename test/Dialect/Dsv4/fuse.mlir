@@ -30,6 +30,33 @@ func.func @decode_chain(%kv: tensor<?x512xf32>, %weight: tensor<512xf32>, %freqs
 
 // -----
 
+// sglang's plan kinds fuse like the others: the fused op carries the source.
+// CHECK-LABEL: func.func @sglang_chains
+// CHECK-NOT: dsv4.sglang_decode_items
+// CHECK: %[[D:.+]] = dsv4.fused_epilogue sglang_decode %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} {eps = 9.99999997E-7 : f32, ratio = 4 : i64, rope_dim = 32 : i64, scale = 6.250000e-02 : f32}
+// CHECK-NOT: dsv4.sglang_extend_items
+// CHECK: dsv4.fused_epilogue sglang_extend %[[D]], %{{.+}}, %{{.+}}, %{{.+}} {eps = 9.99999997E-7 : f32, ratio = 4 : i64, rope_dim = 32 : i64}
+// CHECK-NOT: dsv4.rms_norm
+func.func @sglang_chains(%kv: tensor<64x256xf32>, %weight: tensor<256xf32>, %freqs: tensor<1024x32xf32>, %dplan: tensor<8x4xi32>, %eplan: tensor<8x4xi32>) -> tensor<64x256xf32> {
+  %d = dsv4.sglang_decode_items %dplan, %freqs {ratio = 4 : i64}
+      : tensor<8x4xi32>, tensor<1024x32xf32> -> tensor<8x2xi32>
+  %0 = dsv4.rms_norm %kv[%d], %weight {eps = 1.0e-06 : f32}
+      : tensor<64x256xf32>, tensor<8x2xi32>, tensor<256xf32>
+  %1 = dsv4.rope %0[%d], %freqs {rope_dim = 32 : i64}
+      : tensor<64x256xf32>, tensor<8x2xi32>, tensor<1024x32xf32>
+  %2 = dsv4.hadamard %1[%d] {scale = 0.0625 : f32}
+      : tensor<64x256xf32>, tensor<8x2xi32>
+  %e = dsv4.sglang_extend_items %eplan, %freqs {ratio = 4 : i64}
+      : tensor<8x4xi32>, tensor<1024x32xf32> -> tensor<8x2xi32>
+  %3 = dsv4.rms_norm %2[%e], %weight {eps = 1.0e-06 : f32}
+      : tensor<64x256xf32>, tensor<8x2xi32>, tensor<256xf32>
+  %4 = dsv4.rope %3[%e], %freqs {rope_dim = 32 : i64}
+      : tensor<64x256xf32>, tensor<8x2xi32>, tensor<1024x32xf32>
+  return %4 : tensor<64x256xf32>
+}
+
+// -----
+
 // CHECK-LABEL: func.func @prefill_chain
 // CHECK-SAME: (%[[KV:[a-z0-9_]+]]: tensor<64x256xf32>, %[[W:[a-z0-9_]+]]: tensor<256xf32>, %[[F:[a-z0-9_]+]]: tensor<1024x32xf32>, %[[P:[a-z0-9_]+]]: tensor<8x4xi32>)
 // CHECK-NOT: dsv4.prefill_items

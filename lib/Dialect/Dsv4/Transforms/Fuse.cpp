@@ -23,24 +23,25 @@ struct PositionSourceInfo {
   int64_t ratio;
 };
 
+/// The source of `items` when an `ItemsOp` made them from the same freqs.
+template <typename ItemsOp>
+std::optional<PositionSourceInfo> sourceOf(Value items, Value freqs, PositionSource source) {
+  auto op = items.getDefiningOp<ItemsOp>();
+  if (!op || op.getFreqs() != freqs)
+    return std::nullopt;
+  return PositionSourceInfo{source, op.getHandle(), int64_t(op.getRatio())};
+}
+
 /// The fused op must carry the position source, so the items must come straight from an
 /// items op over the same freqs the rope reads.
 FailureOr<PositionSourceInfo> getPositionSource(Value items, Value freqs) {
-  if (auto decode = items.getDefiningOp<DecodeItemsOp>(); decode && decode.getFreqs() == freqs)
-    return PositionSourceInfo{PositionSource::decode, decode.getHandle(),
-                              int64_t(decode.getRatio())};
-  if (auto prefill = items.getDefiningOp<PrefillItemsOp>();
-      prefill && prefill.getFreqs() == freqs)
-    return PositionSourceInfo{PositionSource::prefill, prefill.getHandle(),
-                              int64_t(prefill.getRatio())};
-  if (auto decode = items.getDefiningOp<SglangDecodeItemsOp>();
-      decode && decode.getFreqs() == freqs)
-    return PositionSourceInfo{PositionSource::sglang_decode, decode.getHandle(),
-                              int64_t(decode.getRatio())};
-  if (auto extend = items.getDefiningOp<SglangExtendItemsOp>();
-      extend && extend.getFreqs() == freqs)
-    return PositionSourceInfo{PositionSource::sglang_extend, extend.getHandle(),
-                              int64_t(extend.getRatio())};
+  for (std::optional<PositionSourceInfo> info :
+       {sourceOf<DecodeItemsOp>(items, freqs, PositionSource::decode),
+        sourceOf<PrefillItemsOp>(items, freqs, PositionSource::prefill),
+        sourceOf<SglangDecodeItemsOp>(items, freqs, PositionSource::sglang_decode),
+        sourceOf<SglangExtendItemsOp>(items, freqs, PositionSource::sglang_extend)})
+    if (info)
+      return *info;
   return failure();
 }
 
