@@ -60,11 +60,11 @@ private:
   int blockBits;
   /// What the quantization reads: the row, or its bf16 rounding for ue8m0 scales.
   SmallVector<Value> inputs;
-  /// Per block key (registerOffset >> blockBits): the amax, then the scale as stored (f32,
-  /// or the exponent as i32) and how the block's codes are computed: the multiplier (f32 and
-  /// ue8m0 scales) or the scaled conversion (mx).
-  std::map<int64_t, Value> amax, inverse, scale;
-  std::map<int64_t, MxConversion> mx;
+  /// Per block key (registerOffset >> blockBits): the amax, then its BlockScale: the scale as
+  /// stored (f32, or the exponent as i32) and how the block's codes are computed (the
+  /// multiplier of f32 and ue8m0 scales, or mx's scaled conversion).
+  std::map<int64_t, Value> amax;
+  std::map<int64_t, BlockScale> blocks;
 
   /// One scale byte per block (ue8m0 or mx), rather than an f32.
   bool byteScales() const { return geometry.scaleFormat != ScaleFormat::f32; }
@@ -122,14 +122,8 @@ private:
   }
 
   void computeScales() {
-    for (auto &[key, blockAmax] : amax) {
-      BlockScale block = emitBlockScale(b, blockAmax, geometry.scaleFormat, codeType);
-      scale[key] = block.scale;
-      if (block.inverse)
-        inverse[key] = block.inverse;
-      else
-        mx[key] = block.mx;
-    }
+    for (auto &[key, blockAmax] : amax)
+      blocks[key] = emitBlockScale(b, blockAmax, geometry.scaleFormat, codeType);
   }
 
   /// `ifTrue` where `cond` holds, `ifFalse` elsewhere; a constant condition emits one side.
@@ -170,7 +164,7 @@ private:
     auto storeFp8 = [&] {
       int64_t chunk = std::min(width, kFp8Word);
       auto chunkType = VectorType::get({chunk}, b.getF32Type());
-      Value multiplier = vector::BroadcastOp::create(b, chunkType, inverse[keyOf(reg)]);
+      Value multiplier = vector::BroadcastOp::create(b, chunkType, blocks.at(keyOf(reg)).inverse);
       for (int64_t e = 0; e < width; e += chunk) {
         Value values = vector::FromElementsOp::create(b, chunkType,
                                                       ArrayRef(inputs).slice(reg + e, chunk));
@@ -184,7 +178,7 @@ private:
     };
     auto storeE2m1 = [&] {
       int64_t chunk = std::min(width, kE2m1Word);
-      const MxConversion &conversion = mx.at(keyOf(reg));
+      const MxConversion &conversion = blocks.at(keyOf(reg)).mx;
       Value prescale = vector::BroadcastOp::create(
           b, VectorType::get({chunk}, b.getF32Type()), conversion.prescale);
       // The conversion divides by 2^(exponent - 127): its E8M0 scale byte is the exponent.
@@ -240,14 +234,14 @@ private:
     auto ifFirst = scf::IfOp::create(b, first, /*withElseRegion=*/false);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPoint(ifFirst.thenBlock()->getTerminator());
-    for (auto &[key, value] : scale) {
+    for (auto &[key, block] : blocks) {
       int64_t offset = key << blockBits;
       Value blockIndex = arith::ShRUIOp::create(
           b, arith::AddIOp::create(b, row.laneOffset, index(offset)), index(blockBits));
       branch(allBelow(offset, geometry.quantized), [&]() -> Value {
         return arith::CmpIOp::create(b, arith::CmpIPredicate::ult, blockIndex,
                                      index(geometry.numBlocks()));
-      }, [&] { storeScale(value, blockIndex); }, [] {});
+      }, [&] { storeScale(block.scale, blockIndex); }, [] {});
     }
   }
 
