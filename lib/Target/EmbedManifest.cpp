@@ -56,10 +56,7 @@ struct Dsv4EmbedManifestPass : dsv4::impl::Dsv4EmbedManifestBase<Dsv4EmbedManife
     auto kernel = gpuModule.lookupSymbol<gpu::GPUFuncOp>(gpuModule.getName());
     if (!kernel)
       return gpuModule.emitOpError() << "holds no kernel named '" << gpuModule.getName() << "'";
-    auto withLds = KernelRecordAttr::get(
-        &getContext(), record.getSpec(), record.getPlan(), record.getRowAlign(),
-        record.getRowStrideMultiple(), record.getWeightAlign(), record.getFreqsAlign(),
-        record.getFreqsRowStrideMultiple(), record.getCacheAlign(), workgroupMemoryBytes(kernel));
+    KernelRecordAttr withLds = record.withLdsBytes(workgroupMemoryBytes(kernel));
     std::string text = writeManifest(gpuModule.getName(), *target, withLds, /*indent=*/0);
     // The runtime refuses a manifest whose bytes do not give back this digest.
     std::string digest(DSV4_MANIFEST_DIGEST_BYTES, '\0');

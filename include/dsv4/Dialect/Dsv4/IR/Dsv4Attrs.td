@@ -226,6 +226,15 @@ def Dsv4_KernelRecordAttr : Dsv4_Attr<"KernelRecord", "kernel"> {
     OptionalParameter<"std::optional<int64_t>">:$lds_bytes
   );
   let assemblyFormat = "`<` struct(params) `>`";
+  let extraClassDeclaration = [{
+    /// This record with the LDS bytes its compiled kernel declares (dsv4-embed-manifest knows
+    /// them once the kernel exists).
+    KernelRecordAttr withLdsBytes(int64_t bytes) const {
+      return KernelRecordAttr::get(getContext(), getSpec(), getPlan(), getRowAlign(),
+                                   getRowStrideMultiple(), getWeightAlign(), getFreqsAlign(),
+                                   getFreqsRowStrideMultiple(), getCacheAlign(), bytes);
+    }
+  }];
 }
 
 #endif // DSV4_ATTRS
