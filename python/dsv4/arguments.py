@@ -11,7 +11,7 @@ it, except where a torch op must know it to choose the kernel (torch_ops.py)."""
 import dataclasses
 
 from . import _abi
-from .library import _KV_DTYPES, _WEIGHT_DTYPES
+from .library import _KV_DTYPES, _OUT_LOC_DTYPES, _WEIGHT_DTYPES
 
 _PLAN_FIELDS = len(_abi.PLAN_FIELDS)
 _INVALID, _MISMATCH = "DSV4_ERR_INVALID_ARGUMENT", "DSV4_ERR_MISMATCH"
@@ -124,14 +124,24 @@ def epilogue(kv, weight, freqs_cis, plan, refuse, plan_mode=None):
                     kv_dtype=kv_dtype, weight_dtype=weight_dtype, freqs=freqs)
 
 
-def store_buffers(out_loc, cache, items, refuse, slot_dtypes=("i64",)):
-    """out_loc a contiguous [M >= items] of one of `slot_dtypes` (int64; a store kernel takes
-    int32 slots too, where its configuration says so); cache the framework's contiguous uint8
-    pages. Returns out_loc's dtype name."""
+# The slot dtypes of out_loc a store kernel takes (its configuration says which), and a
+# compress kernel's (SPEC.md: i64).
+STORE_SLOTS = _OUT_LOC_DTYPES
+COMPRESS_SLOTS = ("i64",)
+
+
+def slot_dtype(torch, dtype):
+    """The name of an out_loc dtype ("i64", "i32"); None for any other."""
+    return {torch.int64: "i64", torch.int32: "i32"}.get(dtype)
+
+
+def store_buffers(out_loc, cache, items, refuse, slot_dtypes):
+    """out_loc a contiguous [M >= items] of one of `slot_dtypes` (STORE_SLOTS or
+    COMPRESS_SLOTS); cache the framework's contiguous uint8 pages. Returns out_loc's dtype
+    name."""
     import torch
 
-    names = {torch.int64: "i64", torch.int32: "i32"}
-    slots = names.get(out_loc.dtype)
+    slots = slot_dtype(torch, out_loc.dtype)
     if slots not in slot_dtypes or out_loc.dim() != 1 or not out_loc.is_contiguous() or \
             out_loc.shape[0] < items:
         allowed = " or ".join({"i64": "int64", "i32": "int32"}[d] for d in slot_dtypes)
@@ -174,7 +184,7 @@ def compress(state, block_table, token_req, positions, weight, freqs_cis, out_lo
         raise refuse(_INVALID, f"positions must be a contiguous int64 [T] with T >= {items} "
                                f"items, got {positions.dtype} {tuple(positions.shape)} strides "
                                f"{positions.stride()}")
-    store_buffers(out_loc, cache, items, refuse)
+    store_buffers(out_loc, cache, items, refuse, COMPRESS_SLOTS)
     return Compress(state_dtype=state_dtype, items=items,
                     weight_dtype=_check_weight(torch, weight, head_dim, refuse),
                     freqs=float_freqs(torch, freqs_cis, refuse))

@@ -396,7 +396,7 @@ def compress_norm_rope_quantize_store(kv, weight, freqs_cis, plan, out_loc, cach
     config = _call_configuration(kernel, config)
     call = arguments.epilogue(kv, weight, freqs_cis, plan, Dsv4Error, _plan_mode(config))
     out_loc_dtype = arguments.store_buffers(out_loc, cache, plan.shape[0], Dsv4Error,
-                                            slot_dtypes=("i64", "i32"))
+                                            arguments.STORE_SLOTS)
     args = _epilogue_args(call, kv, weight, plan, eps, stream, out_loc, cache)
     kernel.launch(**args, **_configuration_args(config), out_loc=out_loc.data_ptr(),
                   out_loc_dtype=out_loc_dtype, cache=cache.data_ptr(), cache_bytes=cache.numel(),

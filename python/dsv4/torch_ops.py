@@ -63,7 +63,7 @@ def store_config_of(kv, weight, freqs_cis, plan, out_loc, cache, eps, ratio, rot
     (library.Config checks their values)."""
     config = config_of(kv, weight, freqs_cis, plan, eps, ratio, rotate)
     slots = arguments.store_buffers(out_loc, cache, plan.shape[0], _value_error,
-                                    slot_dtypes=("i64", "i32"))
+                                    arguments.STORE_SLOTS)
     return dataclasses.replace(config, layout=layout, page_size=page_size, out_loc_dtype=slots)
 
 

@@ -310,13 +310,13 @@ def tiny_cache_bytes(layout):
 
 
 def emit_tiny_cache(w, print_tensor, layout_name, mode, ps, m, attrs, fp8_attr, epilogue_types,
-                    ol_ty, gpu):
+                    ol_ty, slots, gpu):
     """Every item at slot 0 of a cache one byte too small for it: nothing may be written (the
     slot's end, not only its page, is checked against the cache size)."""
     size = tiny_cache_bytes(Layout(layout_name, ps))
     c_ty = f"tensor<{size}xi8>"
     w(f"  %out_loc_tiny = arith.constant dense<0> : {ol_ty}")
-    print_tensor("%out_loc_tiny", ol_ty, [m], ol_ty[-4:-1])
+    print_tensor("%out_loc_tiny", ol_ty, [m], slots)
     emit_pattern_cache(w, "_tiny", c_ty)
     if gpu:
         w(f"  %fused_tiny = call @store_tiny(%kv, %weight, %freqs, %handle, %cache_tiny,"
@@ -468,7 +468,7 @@ def emit(args):
               f" %out_loc{ps}) : ({epilogue_types}, {c_ty}, {ol_ty}) -> {c_ty}")
             print_tensor(f"%fused{ps}", c_ty, [size], "i8")
         emit_tiny_cache(w, print_tensor, layout_name, mode, page_sizes[0], m, attrs, fp8_attr,
-                        epilogue_types, ol_ty, gpu=True)
+                        epilogue_types, ol_ty, args.out_loc, gpu=True)
         w("  return")
         w("}")
         return "\n".join(lines) + "\n"
@@ -538,7 +538,7 @@ def emit(args):
     print_tensor("%sat", kv_ty, [ROWS, d], "f32")
     print_tensor("%satc", c_ty, [size], "i8")
     emit_tiny_cache(w, print_tensor, layout_name, mode, page_sizes[0], m, attrs, fp8_attr,
-                    epilogue_types, ol_ty, gpu=False)
+                    epilogue_types, ol_ty, args.out_loc, gpu=False)
     w("  return")
     w("}")
     return "\n".join(lines) + "\n"

@@ -17,7 +17,7 @@ its FP8 kernels do, and writes nothing outside the cache. bf16_store (a plain bf
 dsv4 kernel: it is refused, never converted.
 """
 from .. import _abi
-from ..arguments import dtype_name
+from ..arguments import dtype_name, slot_dtype
 from ..library import Config, get_kernel
 from ..runtime import Dsv4Error, compress_norm_rope_quantize_store
 
@@ -48,7 +48,7 @@ def configuration(torch, kv, plan, norm_weight, norm_eps, freq_cis, page_size, u
     """The dsv4.Config of an sglang call: its mode from the plan's kind, D and dtypes from the
     tensors, ratio from the plan, R from freq_cis (complex [P, R/2]), the slots' type from
     out_loc (int64, or int32 as earlier sglang versions keep them)."""
-    slots = {torch.int64: "i64", torch.int32: "i32"}.get(out_loc.dtype)
+    slots = slot_dtype(torch, out_loc.dtype)
     if slots is None:
         raise _refuse(f"out_loc must be int64 or int32, got {out_loc.dtype}")
     head_dim = kv.shape[-1]
