@@ -65,7 +65,9 @@ public:
       loadRotations();
     }
     applyRmsNorm();
-    applyRope();
+    bool ropeAfterCodes = ropeOnlyInCacheTail();
+    if (!ropeAfterCodes)
+      applyRope();
     RowLayout layout = natural();
     if (config.spec.rotates()) {
       ButterflyPlan plan = planButterflies(natural(), config.pinnedBits(), config.plan.getSchedule());
@@ -75,7 +77,7 @@ public:
       layout = plan.finalLayout;
     }
     if (config.spec.stores())
-      storeToCache(layout);
+      storeToCache(layout, ropeAfterCodes);
     else
       storeRow(layout);
     gpu::ReturnOp::create(b);
@@ -114,6 +116,16 @@ private:
   };
   /// Keyed by the run's register.
   llvm::SmallDenseMap<int64_t, Rotation> rotations;
+
+  /// A store kernel that does not rotate and whose RoPE channels all lie in the cache's bf16
+  /// tail (the main layout): its codes and scales never see the rotation, so it rotates after
+  /// storing them and only the tail's stores wait for the freqs row (two dependent loads: the
+  /// position, then its row) rather than the whole quantization.
+  bool ropeOnlyInCacheTail() const {
+    return config.spec.stores() && !config.spec.rotates() &&
+           config.spec.getHeadDim() - config.spec.getRopeDim() >=
+               getCacheGeometry(*config.spec.getLayout()).quantized;
+  }
 
   RowLayout natural() const {
     return naturalLayout(config.indexBits(), config.laneBits(), config.pinnedBits());
@@ -557,12 +569,22 @@ private:
         s = emitPoolStep(b, s, kv, score, row.present);
   }
 
-  /// Sum of squares over the lane, then a xor-butterfly over the row's lanes (every lane ends
-  /// with the same bits: f32 addition is commutative).
+  /// Sum of squares over the lane as a pairwise tree (log2 of the lane's values dependent
+  /// additions rather than one per value: decode waits on this chain), then a xor-butterfly
+  /// over the row's lanes (every lane ends with the same bits: f32 addition is commutative).
   Value rowSumOfSquares() {
-    Value sum = f32(0.0f);
+    SmallVector<Value> terms;
     for (Value value : x)
-      sum = arith::AddFOp::create(b, sum, arith::MulFOp::create(b, value, value));
+      terms.push_back(arith::MulFOp::create(b, value, value));
+    while (terms.size() > 1) {
+      SmallVector<Value> sums;
+      for (size_t i = 0; i + 1 < terms.size(); i += 2)
+        sums.push_back(arith::AddFOp::create(b, terms[i], terms[i + 1]));
+      if (terms.size() % 2)
+        sums.push_back(terms.back());
+      terms = std::move(sums);
+    }
+    Value sum = terms.front();
     // Xor offsets below `lanes` never leave the row's aligned group of lanes.
     for (int64_t offset = 1; offset < config.plan.getLanesPerRow(); offset *= 2)
       sum = arith::AddFOp::create(b, sum, shuffleXor(sum, offset));
@@ -724,14 +746,17 @@ private:
   }
 
   /// Lane `lane ^ 2^laneBit` holds the other half of every butterfly of this stage: the
-  /// lower lane keeps the sum, the upper one the difference.
+  /// lower lane keeps the sum, the upper one the difference. Both are one fma by the lane's
+  /// sign (+1 lower, -1 upper): the product is exact, so its one rounding gives the bits of
+  /// value + other and other - value, in one instruction a value where an add, a subtract
+  /// and a select took two or three (large batches are issue-bound on these stages).
   void combineWithPartner(int laneBit, ArrayRef<Value> partner) {
     Value upper = arith::CmpIOp::create(
         b, arith::CmpIPredicate::ne, arith::AndIOp::create(b, lane, index(int64_t(1) << laneBit)),
         index(0));
+    Value sign = arith::SelectOp::create(b, upper, f32(-1.0f), f32(1.0f));
     for (auto [value, other] : llvm::zip(x, partner))
-      value = arith::SelectOp::create(b, upper, arith::SubFOp::create(b, other, value),
-                                      arith::AddFOp::create(b, value, other));
+      value = math::FmaOp::create(b, value, sign, other);
   }
 
   /// A cross-lane stage inside the subgroup: no LDS, no barrier.
@@ -795,8 +820,9 @@ private:
   }
 
   /// Quantizes the finished row (kv is not written) into the item's cache slot, when the
-  /// item stores: active, a slot inside the cache, and in decode a boundary.
-  void storeToCache(const RowLayout &layout) {
+  /// item stores: active, a slot inside the cache, and in decode a boundary. `ropeAfterCodes`:
+  /// the RoPE is applied between the codes' stores and the tail's (see ropeOnlyInCacheTail).
+  void storeToCache(const RowLayout &layout, bool ropeAfterCodes) {
     CacheGeometry geometry = getCacheGeometry(*config.spec.getLayout());
     ImplicitLocOpBuilder storeBuilder(config.op->getLoc(), b);
     SlotAddress slot =
@@ -809,7 +835,12 @@ private:
       stores = arith::AndIOp::create(b, stores, boundary);
     auto shuffle = [&](Value value, int64_t offset) { return shuffleXor(value, offset); };
     LaneRow row{layout, x, config.plan.getVectorWidth(), laneOffset(layout), shuffle};
-    emitCacheStore(storeBuilder, config.spec, row, cache, slot, stores);
+    auto rotatedTail = [&]() -> ArrayRef<Value> {
+      applyRope();
+      return x;
+    };
+    emitCacheStore(storeBuilder, config.spec, row, cache, slot, stores,
+                   ropeAfterCodes ? TailValues(rotatedTail) : nullptr);
   }
 };
 
