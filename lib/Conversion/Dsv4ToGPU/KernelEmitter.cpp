@@ -746,17 +746,20 @@ private:
   }
 
   /// Lane `lane ^ 2^laneBit` holds the other half of every butterfly of this stage: the
-  /// lower lane keeps the sum, the upper one the difference. Both are one fma by the lane's
-  /// sign (+1 lower, -1 upper): the product is exact, so its one rounding gives the bits of
-  /// value + other and other - value, in one instruction a value where an add, a subtract
-  /// and a select took two or three (large batches are issue-bound on these stages).
+  /// lower lane keeps the sum, the upper one the difference. Both are value * sign + other
+  /// with the lane's sign (+1 lower, -1 upper), contractible into one fma: the product is
+  /// exact, so fused or not it gives the bits of value + other and other - value, in one
+  /// instruction a value where an add, a subtract and a select took two or three (large
+  /// batches are issue-bound on these stages). (math.fma would become a libdevice call.)
   void combineWithPartner(int laneBit, ArrayRef<Value> partner) {
     Value upper = arith::CmpIOp::create(
         b, arith::CmpIPredicate::ne, arith::AndIOp::create(b, lane, index(int64_t(1) << laneBit)),
         index(0));
     Value sign = arith::SelectOp::create(b, upper, f32(-1.0f), f32(1.0f));
+    auto contract = arith::FastMathFlags::contract;
     for (auto [value, other] : llvm::zip(x, partner))
-      value = math::FmaOp::create(b, value, sign, other);
+      value = arith::AddFOp::create(b, arith::MulFOp::create(b, value, sign, contract), other,
+                                    contract);
   }
 
   /// A cross-lane stage inside the subgroup: no LDS, no barrier.
