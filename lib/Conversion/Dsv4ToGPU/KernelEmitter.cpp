@@ -569,22 +569,14 @@ private:
         s = emitPoolStep(b, s, kv, score, row.present);
   }
 
-  /// Sum of squares over the lane as a pairwise tree (log2 of the lane's values dependent
-  /// additions rather than one per value: decode waits on this chain), then a xor-butterfly
-  /// over the row's lanes (every lane ends with the same bits: f32 addition is commutative).
+  /// Sum of squares over the lane, then a xor-butterfly over the row's lanes (every lane ends
+  /// with the same bits: f32 addition is commutative). The lane's sum runs in register order:
+  /// a pairwise tree took the 16-value prefill kernels from 19.2 to 20.8 us at 65536 rows
+  /// (H200, issue 24; BENCHMARKS.md) for no decode gain that one run could tell apart.
   Value rowSumOfSquares() {
-    SmallVector<Value> terms;
+    Value sum = f32(0.0f);
     for (Value value : x)
-      terms.push_back(arith::MulFOp::create(b, value, value));
-    while (terms.size() > 1) {
-      SmallVector<Value> sums;
-      for (size_t i = 0; i + 1 < terms.size(); i += 2)
-        sums.push_back(arith::AddFOp::create(b, terms[i], terms[i + 1]));
-      if (terms.size() % 2)
-        sums.push_back(terms.back());
-      terms = std::move(sums);
-    }
-    Value sum = terms.front();
+      sum = arith::AddFOp::create(b, sum, arith::MulFOp::create(b, value, value));
     // Xor offsets below `lanes` never leave the row's aligned group of lanes.
     for (int64_t offset = 1; offset < config.plan.getLanesPerRow(); offset *= 2)
       sum = arith::AddFOp::create(b, sum, shuffleXor(sum, offset));
