@@ -65,9 +65,7 @@ public:
       loadRotations();
     }
     applyRmsNorm();
-    bool ropeAfterCodes = ropeOnlyInCacheTail();
-    if (!ropeAfterCodes)
-      applyRope();
+    applyRope();
     RowLayout layout = natural();
     if (config.spec.rotates()) {
       ButterflyPlan plan = planButterflies(natural(), config.pinnedBits(), config.plan.getSchedule());
@@ -77,7 +75,7 @@ public:
       layout = plan.finalLayout;
     }
     if (config.spec.stores())
-      storeToCache(layout, ropeAfterCodes);
+      storeToCache(layout);
     else
       storeRow(layout);
     gpu::ReturnOp::create(b);
@@ -116,16 +114,6 @@ private:
   };
   /// Keyed by the run's register.
   llvm::SmallDenseMap<int64_t, Rotation> rotations;
-
-  /// A store kernel that does not rotate and whose RoPE channels all lie in the cache's bf16
-  /// tail (the main layout): its codes and scales never see the rotation, so it rotates after
-  /// storing them and only the tail's stores wait for the freqs row (two dependent loads: the
-  /// position, then its row) rather than the whole quantization.
-  bool ropeOnlyInCacheTail() const {
-    return config.spec.stores() && !config.spec.rotates() &&
-           config.spec.getHeadDim() - config.spec.getRopeDim() >=
-               getCacheGeometry(*config.spec.getLayout()).quantized;
-  }
 
   RowLayout natural() const {
     return naturalLayout(config.indexBits(), config.laneBits(), config.pinnedBits());
@@ -815,9 +803,8 @@ private:
   }
 
   /// Quantizes the finished row (kv is not written) into the item's cache slot, when the
-  /// item stores: active, a slot inside the cache, and in decode a boundary. `ropeAfterCodes`:
-  /// the RoPE is applied between the codes' stores and the tail's (see ropeOnlyInCacheTail).
-  void storeToCache(const RowLayout &layout, bool ropeAfterCodes) {
+  /// item stores: active, a slot inside the cache, and in decode a boundary.
+  void storeToCache(const RowLayout &layout) {
     CacheGeometry geometry = getCacheGeometry(*config.spec.getLayout());
     ImplicitLocOpBuilder storeBuilder(config.op->getLoc(), b);
     SlotAddress slot =
@@ -830,12 +817,7 @@ private:
       stores = arith::AndIOp::create(b, stores, boundary);
     auto shuffle = [&](Value value, int64_t offset) { return shuffleXor(value, offset); };
     LaneRow row{layout, x, config.plan.getVectorWidth(), laneOffset(layout), shuffle};
-    auto rotatedTail = [&]() -> ArrayRef<Value> {
-      applyRope();
-      return x;
-    };
-    emitCacheStore(storeBuilder, config.spec, row, cache, slot, stores,
-                   ropeAfterCodes ? TailValues(rotatedTail) : nullptr);
+    emitCacheStore(storeBuilder, config.spec, row, cache, slot, stores);
   }
 };
 

@@ -44,19 +44,15 @@ struct Dsv4PlanKernelsPass : dsv4::impl::Dsv4PlanKernelsBase<Dsv4PlanKernelsPass
   }
 
 private:
-  /// The waves per SIMD the AMD back end is asked to keep (0: none asked).
-  /// - A compress kernel keeps 3 pooling sums a channel and the loads of its window rows: with
-  ///   at most 8 channels a lane (the indexer), 8 waves per SIMD hold them in 64 VGPRs and the
-  ///   scheduler keeps as many loads in flight as that leaves (gfx942: 63 VGPRs, no scratch).
-  ///   16 channels a lane (the main cache, D=512 at 32 lanes) do not fit: none asked.
-  /// - A store kernel: the main cache's rotates its bf16 tail after storing the codes, which
-  ///   keeps the tail's values and their freqs live across the quantization; unbounded, the
-  ///   scheduler took 65 VGPRs (bf16 kv, 7 waves), bounded 63 with no scratch.
-  static int64_t occupancy(KernelSpecAttr spec, int64_t valuesPerLane) {
+  /// A compress kernel keeps 3 pooling sums a channel and the loads of its window rows: with
+  /// at most 8 channels a lane (the indexer), 8 waves per SIMD hold them in 64 VGPRs and the
+  /// scheduler keeps as many loads in flight as that leaves (gfx942: 63 VGPRs, no scratch).
+  /// 16 channels a lane (the main cache, D=512 at 32 lanes) do not fit: no occupancy asked.
+  static int64_t compressOccupancy(KernelSpecAttr spec, int64_t valuesPerLane) {
     constexpr int64_t kMaxChannelsAtFullOccupancy = 8;
-    if (spec.compresses())
-      return valuesPerLane <= kMaxChannelsAtFullOccupancy ? dsv4_abi::kMaxWavesPerSimd : 0;
-    return spec.stores() ? dsv4_abi::kMaxWavesPerSimd : 0;
+    return spec.compresses() && valuesPerLane <= kMaxChannelsAtFullOccupancy
+               ? dsv4_abi::kMaxWavesPerSimd
+               : 0;
   }
 
   /// A compress window longer than kMaxUnsplitWindow rows (ratio 128) is split over
@@ -114,7 +110,7 @@ private:
     int64_t ldsBytes = (throughLds ? KernelPlanAttr::exchangeLdsBytes(rows, headDim) : 0) +
                        KernelPlanAttr::splitLdsBytes(split, headDim);
     auto plan = KernelPlanAttr::get(&getContext(), lanes, rows, vectorWidth, chosen, ldsBytes,
-                                    occupancy(spec, headDim / lanes), split);
+                                    compressOccupancy(spec, headDim / lanes), split);
     if (failed(plan.verifyFor(spec, emitError)))
       return failure();
     return plan;

@@ -37,25 +37,16 @@ public:
         codeType(getCodeType(b.getContext(), geometry, store.getFp8Type())),
         blockBits(llvm::Log2_64(geometry.block)) {}
 
-  void emit(Value stores, TailValues tail) {
+  void emit(Value stores) {
     roundInputs();
     reduceAmaxes();
     computeScales();
-    inStoringLanes(stores, [&] {
-      for (int64_t reg = 0; reg < int64_t(inputs.size()); reg += row.runWidth)
-        storeCodesOf(reg);
-      storeScales();
-    });
-    if (!geometry.tail)
-      return;
-    // bf16 of the f32 row. Without a deferred tail it is taken from the bf16-rounded inputs,
-    // which round to the same bits, so that the f32 row need not stay live (VGPRs) until the
-    // stores.
-    ArrayRef<Value> tailValues = tail ? tail() : ArrayRef<Value>(inputs);
-    inStoringLanes(stores, [&] {
-      for (int64_t reg = 0; reg < int64_t(inputs.size()); reg += row.runWidth)
-        storeTailOf(reg, tailValues);
-    });
+    auto ifStores = scf::IfOp::create(b, stores, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(ifStores.thenBlock()->getTerminator());
+    for (int64_t reg = 0; reg < int64_t(inputs.size()); reg += row.runWidth)
+      storeRun(reg);
+    storeScales();
   }
 
 private:
@@ -160,51 +151,16 @@ private:
     return std::nullopt;
   }
 
-  /// `body` in the lanes where `stores` holds.
-  void inStoringLanes(Value stores, function_ref<void()> body) {
-    auto ifStores = scf::IfOp::create(b, stores, /*withElseRegion=*/false);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPoint(ifStores.thenBlock()->getTerminator());
-    body();
-  }
-
-  /// The lane's first index of the run at register `reg`.
-  Value runStart(int64_t reg) {
-    return arith::AddIOp::create(b, row.laneOffset, index(row.layout.registerOffset(reg)));
-  }
-
-  /// `ifQuantized` where the run at register `reg` holds quantized channels, `ifTail` where
-  /// it holds tail ones (a run never straddles the two: both are multiples of a run).
-  void byChannelKind(int64_t reg, Value start, function_ref<void()> ifQuantized,
-                     function_ref<void()> ifTail) {
-    branch(allBelow(row.layout.registerOffset(reg), geometry.quantized), [&]() -> Value {
-      return arith::CmpIOp::create(b, arith::CmpIPredicate::ult, start,
-                                   index(geometry.quantized));
-    }, ifQuantized, ifTail);
-  }
-
-  /// The bf16 tail's part of the run at register `reg`, from `values`.
-  void storeTailOf(int64_t reg, ArrayRef<Value> values) {
+  /// The run at register `reg`: FP8 bytes or e2m1 pairs for quantized channels, bf16 for the
+  /// tail.
+  void storeRun(int64_t reg) {
     int64_t width = row.runWidth;
-    Value start = runStart(reg);
-    byChannelKind(reg, start, [] {}, [&] {
-      Value run = vector::FromElementsOp::create(b, VectorType::get({width}, b.getF32Type()),
-                                                 values.slice(reg, width));
-      Value bf16 =
-          arith::TruncFOp::create(b, VectorType::get({width}, b.getBF16Type()), run);
-      Value bytes =
-          vector::BitCastOp::create(b, VectorType::get({2 * width}, b.getI8Type()), bf16);
-      // Byte quantized + 2 * (channel - quantized) of the token's row.
-      Value at = arith::SubIOp::create(
-          b, arith::MulIOp::create(b, start, index(2)), index(geometry.quantized));
-      storeBytes(bytes, cacheIndex(slot.row, at), std::min<int64_t>(2 * width, rowAlignment()));
-    });
-  }
-
-  /// The quantized channels' part of the run at register `reg`: FP8 bytes or e2m1 pairs.
-  void storeCodesOf(int64_t reg) {
-    int64_t width = row.runWidth;
-    Value start = runStart(reg);
+    int64_t offset = row.layout.registerOffset(reg);
+    Value start = arith::AddIOp::create(b, row.laneOffset, index(offset));
+    auto run = [&](ArrayRef<Value> values) -> Value {
+      return vector::FromElementsOp::create(b, VectorType::get({width}, b.getF32Type()),
+                                            values.slice(reg, width));
+    };
     auto storeFp8 = [&] {
       int64_t chunk = std::min(width, kFp8Word);
       auto chunkType = VectorType::get({chunk}, b.getF32Type());
@@ -249,9 +205,25 @@ private:
                    std::min<int64_t>(chunk / 2, rowAlignment()));
       }
     };
-    byChannelKind(reg, start, [&] {
+    auto storeTail = [&] {
+      // bf16 of the f32 row; taken from the bf16-rounded inputs, which round to the same
+      // bits, so that the f32 row need not stay live (VGPRs) until the stores.
+      Value bf16 = arith::TruncFOp::create(b, VectorType::get({width}, b.getBF16Type()),
+                                           run(inputs));
+      Value bytes =
+          vector::BitCastOp::create(b, VectorType::get({2 * width}, b.getI8Type()), bf16);
+      // Byte quantized + 2 * (channel - quantized) of the token's row.
+      Value at = arith::SubIOp::create(
+          b, arith::MulIOp::create(b, start, index(2)), index(geometry.quantized));
+      storeBytes(bytes, cacheIndex(slot.row, at), std::min<int64_t>(2 * width, rowAlignment()));
+    };
+    auto storeCodes = [&] {
       geometry.codes == CodeFormat::e2m1 ? storeE2m1() : storeFp8();
-    }, [] {});
+    };
+    branch(allBelow(offset, geometry.quantized), [&]() -> Value {
+      return arith::CmpIOp::create(b, arith::CmpIPredicate::ult, start,
+                                   index(geometry.quantized));
+    }, storeCodes, storeTail);
   }
 
   /// One lane per block writes its scale: the one holding the block's first channel.
@@ -290,6 +262,6 @@ private:
 
 void mlir::dsv4::emitCacheStore(ImplicitLocOpBuilder &b, KernelSpecAttr store,
                                 const LaneRow &row, Value cache, const SlotAddress &slot,
-                                Value stores, TailValues tail) {
-  StoreEmitter(b, store, row, cache, slot).emit(stores, tail);
+                                Value stores) {
+  StoreEmitter(b, store, row, cache, slot).emit(stores);
 }

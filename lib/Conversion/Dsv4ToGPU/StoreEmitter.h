@@ -22,18 +22,11 @@ struct LaneRow {
   function_ref<Value(Value, int64_t)> shuffleXor;
 };
 
-/// The lane's values the bf16 tail is stored from, emitted once the codes and scales are
-/// stored (by register, as LaneRow::values).
-using TailValues = function_ref<ArrayRef<Value>()>;
-
 /// Quantizes `row` per the store spec `store` and, where `stores` (i1) holds, writes its bytes at `slot` of
 /// `cache` (a global i8 memref). The amax reductions run in every lane (they shuffle), the
-/// writes only in storing ones. The codes and scales are written first; the bf16 tail after
-/// them, from `tail()` where given (else from `row`): a kernel whose RoPE touches only tail
-/// channels rotates there, so the quantization does not wait for the freqs row.
+/// writes only in storing ones.
 void emitCacheStore(ImplicitLocOpBuilder &b, KernelSpecAttr store, const LaneRow &row,
-                    Value cache, const SlotAddress &slot, Value stores,
-                    TailValues tail = nullptr);
+                    Value cache, const SlotAddress &slot, Value stores);
 
 } // namespace mlir::dsv4
 

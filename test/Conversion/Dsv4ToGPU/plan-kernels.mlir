@@ -59,13 +59,11 @@ func.func @decode_d4096_f32(%kv: tensor<?x4096xf32>, %w: tensor<4096xf32>, %f: t
 
 // -----
 
-// No rotation: min(32, D / V) lanes, no exchange at all, whatever schedule was asked for. A
-// store kernel asks the AMD back end for 8 waves per SIMD (its tail's RoPE after the codes
-// keeps more values live; PlanKernels' occupancy).
+// No rotation: min(32, D / V) lanes, no exchange at all, whatever schedule was asked for.
 // CHECK-LABEL: func.func @store_main_bf16
-// CHECK: dsv4.plan = #dsv4.plan<lanes_per_row = 32, rows_per_workgroup = 4, vector_width = 8, schedule = none, lds_bytes = 0, waves_per_simd = 8>
+// CHECK: dsv4.plan = #dsv4.plan<lanes_per_row = 32, rows_per_workgroup = 4, vector_width = 8, schedule = none, lds_bytes = 0>
 // OPTS-LABEL: func.func @store_main_bf16
-// OPTS: dsv4.plan = #dsv4.plan<lanes_per_row = 8, rows_per_workgroup = 3, vector_width = 8, schedule = none, lds_bytes = 0, waves_per_simd = 8>
+// OPTS: dsv4.plan = #dsv4.plan<lanes_per_row = 8, rows_per_workgroup = 3, vector_width = 8, schedule = none, lds_bytes = 0>
 func.func @store_main_bf16(%kv: tensor<?x512xbf16>, %w: tensor<512xf32>, %f: tensor<?x64xf32>, %h: tensor<?xi32>, %c: tensor<?xi8>, %o: tensor<?xi64>) -> tensor<?xi8> {
   %0 = dsv4.fused_store decode main %kv, %w, %f, %h into %c[%o] {eps = 1.0e-06 : f32, fp8_type = f8E4M3FN, page_size = 64 : i64, ratio = 4 : i64, rope_dim = 64 : i64} : tensor<?x512xbf16>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi32>, tensor<?xi8>, tensor<?xi64>
   return %0 : tensor<?xi8>
