@@ -113,6 +113,11 @@ func.func @two_fused(%kv: tensor<?x512xf32>, %weight: tensor<512xf32>, %freqs: t
 // CHECK:         vector.load %arg0[{{.*}}] {alignment = 16 : i64} : {{.*}}, vector<4xf32>
 // CHECK-NOT:     vector.load %arg0
 // CHECK-COUNT-25: gpu.shuffle xor
+// Each cross-lane butterfly is value * sign + other, the sign +-1 chosen by the lane's bit,
+// both ops contractible into one fma (no subtract and select of the values).
+// CHECK:         %[[SIGN:.+]] = arith.select %{{.*}}, %cst{{.*}}, %cst{{.*}} : f32
+// CHECK-NEXT:    %[[TERM:.+]] = arith.mulf %{{.*}}, %[[SIGN]] fastmath<contract> : f32
+// CHECK-NEXT:    arith.addf %[[TERM]], %shuffleResult{{.*}} fastmath<contract> : f32
 // CHECK-NOT:     gpu.shuffle
 // CHECK-NOT:     gpu.barrier
 // CHECK:         vector.store {{.*}}, %arg0
