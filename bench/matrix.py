@@ -111,13 +111,16 @@ def measure(key, name, fn, w):
     return rec
 
 
-def run(objects_dir, runtime, seed, l2_bytes, sizes, prefill_sizes, log, save):
-    """Times the matrix; `save(records)` after each block, so a run cut short keeps what it has."""
+def run(objects_dir, runtime, seed, l2_bytes, sizes, prefill_sizes, log, save,
+        configs=tuple(CONFIGS), dtypes=DTYPES):
+    """Times the matrix (the `configs` and `dtypes` named); `save(records)` after each block, so
+    a run cut short keeps what it has."""
     import torch
 
     records = []
-    for config_name, config in CONFIGS.items():
-        for kv_dtype in DTYPES:
+    for config_name in configs:
+        config = CONFIGS[config_name]
+        for kv_dtype in dtypes:
             for mode, row_counts in (("decode", sizes), ("prefill", prefill_sizes)):
                 found = find_kernel(objects_dir, runtime, config, kv_dtype, mode) if runtime else None
                 if found is None:
@@ -151,13 +154,30 @@ def run(objects_dir, runtime, seed, l2_bytes, sizes, prefill_sizes, log, save):
     return records
 
 
+def subset_of(choices):
+    """An argparse type: a comma-separated list of some of `choices`."""
+    def parse(text):
+        picked = [x for x in text.split(",") if x]
+        unknown = [x for x in picked if x not in choices]
+        if unknown or not picked:
+            raise argparse.ArgumentTypeError(
+                f"{', '.join(unknown) or 'nothing'} named; choose among {', '.join(choices)}")
+        return picked
+    return parse
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--objects", default="out", help="directory of *.ptx + *.json manifests (default: out)")
     p.add_argument("--json", default="matrix.json", help="where to write the results")
-    ints = lambda s: [int(x) for x in s.split(",")]  # noqa: E731
+    ints = lambda s: [int(x) for x in s.split(",") if x]  # noqa: E731
     p.add_argument("--sizes", type=ints, default=list(DECODE_ROWS), help="decode rows per call")
-    p.add_argument("--prefill-sizes", type=ints, default=list(PREFILL_ROWS), help="prefill rows per call")
+    p.add_argument("--prefill-sizes", type=ints, default=list(PREFILL_ROWS),
+                   help="prefill rows per call ('' for none)")
+    p.add_argument("--configs", type=subset_of(tuple(CONFIGS)), default=list(CONFIGS),
+                   help="configurations to time, comma-separated (default: all)")
+    p.add_argument("--dtypes", type=subset_of(DTYPES), default=list(DTYPES),
+                   help="kv dtypes to time, comma-separated (default: all)")
     p.add_argument("--seed", type=int, default=None, help="input seed (default: from the clock)")
     return p.parse_args(argv)
 
@@ -171,7 +191,7 @@ def main(argv=None):
             json.dump({"environment": env, "results": records}, f, indent=1)
 
     records = run(args.objects, runtime, seed, env["l2_bytes"], args.sizes, args.prefill_sizes,
-                  lambda line: print(line, flush=True), save)
+                  lambda line: print(line, flush=True), save, args.configs, args.dtypes)
     print(f"full numbers: {args.json}")
     return 1 if any(r["error"] for r in records) else 0
 
