@@ -22,9 +22,11 @@ inline constexpr int64_t kMaxRatio = 2147483647;
 /// overflow, while 2^54 tokens a page already wrapped the 64-bit page size to a negative one.
 inline constexpr int64_t kMaxPageSize = int64_t(1) << 20;
 
-/// Lanes that share one row: gpu.shuffle widths above 32 do not exist on warp32 machines,
-/// and the kernel must run there.
-inline constexpr int64_t kMaxLanesPerRow = 32;
+/// Lanes that exchange by gpu.shuffle: widths above 32 do not exist on warp32 machines, and
+/// the kernel must run there. A rotating kernel's row stays inside them (its butterflies
+/// shuffle); a row that does not rotate may span several such parts, up to the workgroup, and
+/// their partial sums of squares meet in LDS.
+inline constexpr int64_t kShuffleLanes = 32;
 
 /// Threads of one workgroup: the limit of every supported chip.
 inline constexpr int64_t kMaxWorkgroupSize = 1024;

@@ -204,7 +204,8 @@ private:
     gpu::GPUModuleOp kernelModule = createKernelModule(module, function, name);
     OpBuilder builder = OpBuilder::atBlockEnd(kernelModule.getBody());
     // A slot of f32 per row for a kernel that exchanges through LDS, then the partial sums
-    // of a split window (KernelEmitter.h: workgroup attributions in this order).
+    // of a split window, then those of a row's 32-lane parts (KernelEmitter.h: workgroup
+    // attributions in this order).
     SmallVector<Type> lds;
     auto workgroupBuffer = [&](int64_t bytes) {
       lds.push_back(MemRefType::get(
@@ -216,6 +217,9 @@ private:
       workgroupBuffer(KernelPlanAttr::exchangeLdsBytes(plan->getRowsPerWorkgroup(), headDim));
     if (plan->getWindowSplit() > 1)
       workgroupBuffer(KernelPlanAttr::splitLdsBytes(plan->getWindowSplit(), headDim));
+    if (plan->getRowParts() > 1)
+      workgroupBuffer(KernelPlanAttr::rowPartsLdsBytes(plan->getRowsPerWorkgroup(),
+                                                       plan->getLanesPerRow()));
     auto kernel = gpu::GPUFuncOp::create(builder, function.getLoc(), name,
                                          kernelType(spec, builder), lds);
     kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(), builder.getUnitAttr());

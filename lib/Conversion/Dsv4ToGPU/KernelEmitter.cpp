@@ -85,7 +85,8 @@ private:
   ImplicitLocOpBuilder &b;
   KernelToEmit config;
   gpu::GPUFuncOp func;
-  Value kv, weight, freqs, handle, lds;
+  /// LDS: the exchange slots, a split window's partial sums, the row parts' sums of squares.
+  Value kv, weight, freqs, handle, lds, windowPartials, rowPartSums;
   Value numItems, numRows, kvRowStride, numPositions, freqsRowStride, planRowStride;
   /// Store kernels: the out_loc and cache buffers, the cache's size in bytes (i64), the
   /// item's slot (i64, -1 for none) and whether a decode item is on a boundary.
@@ -138,8 +139,19 @@ private:
     if (config.spec.stores()) {
       outLocs = args[kOutLocArg], cache = args[kCacheArg], cacheBytes = args[kCacheBytesArg];
     }
+    readWorkgroupBuffers();
+  }
+
+  /// The LDS attributions in convert-dsv4-to-gpu's order (KernelEmitter.h) and the subgroup
+  /// width every shuffle names.
+  void readWorkgroupBuffers() {
+    auto buffers = func.getWorkgroupAttributions();
     if (config.plan.exchangesThroughLds())
-      lds = func.getWorkgroupAttributions()[0];
+      lds = buffers.front();
+    if (config.plan.getWindowSplit() > 1)
+      windowPartials = buffers[config.plan.exchangesThroughLds() ? 1 : 0];
+    if (config.plan.getRowParts() > 1)
+      rowPartSums = buffers.back();
     subgroupWidth = arith::IndexCastOp::create(b, b.getI32Type(),
                                                gpu::SubgroupSizeOp::create(b, IntegerAttr()));
   }
@@ -159,10 +171,7 @@ private:
     numBlocks = toIndex(args[kCompressNumBlocksArg]);
     numRequests = toIndex(args[kCompressNumRequestsArg]);
     maxBlocks = toIndex(args[kCompressMaxBlocksArg]);
-    if (config.plan.exchangesThroughLds())
-      lds = func.getWorkgroupAttributions()[0];
-    subgroupWidth = arith::IndexCastOp::create(b, b.getI32Type(),
-                                               gpu::SubgroupSizeOp::create(b, IntegerAttr()));
+    readWorkgroupBuffers();
   }
 
   /// The state's windows as SPEC.md shapes them; the block table is a flat buffer whose rows
@@ -405,7 +414,6 @@ private:
     int64_t headDim = config.spec.getHeadDim();
     int64_t width = config.plan.getVectorWidth();
     auto runType = VectorType::get({width}, b.getF32Type());
-    Value partials = func.getWorkgroupAttributions()[config.plan.exchangesThroughLds() ? 1 : 0];
     // The item's parts are consecutive slots: their LDS rows are those of the item's part 0.
     Value slot = arith::DivUIOp::create(b, gpu::ThreadIdOp::create(b, gpu::Dimension::x),
                                         index(config.plan.getLanesPerRow()));
@@ -425,7 +433,7 @@ private:
         SmallVector<Value> run;
         for (int64_t e = 0; e < width; ++e)
           run.push_back(fieldOf(sums[reg + e], field));
-        vectorStore(vector::FromElementsOp::create(b, runType, run), partials,
+        vectorStore(vector::FromElementsOp::create(b, runType, run), windowPartials,
                     at(slot, field, reg));
       }
     gpu::BarrierOp::create(b);
@@ -436,7 +444,7 @@ private:
       for (int64_t field = 0; field < 3; ++field)
         for (int64_t reg = 0; reg < config.valuesPerLane(); reg += width)
           llvm::append_range(fields[field],
-                             toF32Scalars(vectorLoad(runType, partials, at(partSlot, field, reg))));
+                             toF32Scalars(vectorLoad(runType, windowPartials, at(partSlot, field, reg))));
       for (int64_t k = 0; k < config.valuesPerLane(); ++k) {
         PoolSums other{fields[0][k], fields[1][k], fields[2][k]};
         if (part == 0)
@@ -557,17 +565,48 @@ private:
         s = emitPoolStep(b, s, kv, score, row.present);
   }
 
-  /// Sum of squares over the lane, then a xor-butterfly over the row's lanes (every lane ends
-  /// with the same bits: f32 addition is commutative). The lane's sum runs in register order:
-  /// a pairwise tree took the 16-value prefill kernels from 19.2 to 20.8 us at 65536 rows
-  /// (H200, issue 24; BENCHMARKS.md) for no decode gain that one run could tell apart.
+  /// Sum of squares over the lane, then a xor-butterfly over the lanes of the row's 32-lane
+  /// part (every lane ends with the same bits: f32 addition is commutative), then the parts'
+  /// sums added through LDS. The lane's sum runs in register order: a pairwise tree took the
+  /// 16-value prefill kernels from 19.2 to 20.8 us at 65536 rows (H200, issue 24;
+  /// BENCHMARKS.md) for no decode gain that one run could tell apart.
   Value rowSumOfSquares() {
     Value sum = f32(0.0f);
     for (Value value : x)
       sum = arith::AddFOp::create(b, sum, arith::MulFOp::create(b, value, value));
-    // Xor offsets below `lanes` never leave the row's aligned group of lanes.
-    for (int64_t offset = 1; offset < config.plan.getLanesPerRow(); offset *= 2)
+    // Xor offsets below the part's lanes never leave its aligned group of lanes.
+    int64_t partLanes = config.plan.getLanesPerRow() / config.plan.getRowParts();
+    for (int64_t offset = 1; offset < partLanes; offset *= 2)
       sum = arith::AddFOp::create(b, sum, shuffleXor(sum, offset));
+    return config.plan.getRowParts() > 1 ? sumRowParts(sum, partLanes) : sum;
+  }
+
+  /// The row's sum from its parts' (`partSum` in every lane of a part of `partLanes`): the
+  /// part's first lane writes it to the row's LDS slots, a barrier, and every lane adds the
+  /// slots in part order, so every lane of the row ends with the same bits. Written once,
+  /// read once: no second barrier. Every thread reaches the barrier (computeWorkItem).
+  Value sumRowParts(Value partSum, int64_t partLanes) {
+    int64_t parts = config.plan.getRowParts();
+    Value slot = arith::DivUIOp::create(b, gpu::ThreadIdOp::create(b, gpu::Dimension::x),
+                                        index(config.plan.getLanesPerRow()));
+    Value rowSlots = arith::MulIOp::create(b, slot, index(parts));
+    Value part = arith::DivUIOp::create(b, lane, index(partLanes));
+    Value firstLane = arith::CmpIOp::create(
+        b, arith::CmpIPredicate::eq, arith::RemUIOp::create(b, lane, index(partLanes)),
+        index(0));
+    auto ifFirst = scf::IfOp::create(b, firstLane, /*withElseRegion=*/false);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(ifFirst.thenBlock()->getTerminator());
+      memref::StoreOp::create(b, partSum, rowPartSums,
+                              ValueRange{arith::AddIOp::create(b, rowSlots, part)});
+    }
+    gpu::BarrierOp::create(b);
+    SmallVector<Value> sums =
+        toF32Scalars(vectorLoad(VectorType::get({parts}, b.getF32Type()), rowPartSums, rowSlots));
+    Value sum = sums.front();
+    for (Value next : ArrayRef(sums).drop_front())
+      sum = arith::AddFOp::create(b, sum, next);
     return sum;
   }
 

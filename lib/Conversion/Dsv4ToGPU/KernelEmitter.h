@@ -32,9 +32,10 @@ struct KernelToEmit {
   bool vectorFreqs() const { return spec.getRopeDim() % plan.getVectorWidth() == 0; }
 };
 
-/// Fills `kernel` (parameters of docs/ABI.md, one workgroup LDS attribution when the plan
-/// exchanges through LDS) for `config`: the in-place kernel writes the finished row back to
-/// kv; a store kernel quantizes it into the cache and leaves kv alone.
+/// Fills `kernel` (parameters of docs/ABI.md; its workgroup LDS attributions, in order: the
+/// exchange slots when the plan exchanges through LDS, a split window's partial sums, the
+/// sums of a row's 32-lane parts) for `config`: the in-place kernel writes the finished row
+/// back to kv; a store kernel quantizes it into the cache and leaves kv alone.
 void emitKernelBody(ImplicitLocOpBuilder &b, const KernelToEmit &config, gpu::GPUFuncOp kernel);
 
 } // namespace mlir::dsv4

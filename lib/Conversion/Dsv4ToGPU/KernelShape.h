@@ -19,8 +19,10 @@ struct KernelShape {
 
 /// The default shape of a kernel whose kv rows are `headDim` values moved `vectorWidth` per
 /// 16-byte access; `rotate` says whether it runs the Hadamard transform, `prefill` whether its
-/// items come from a prefill plan (thousands of rows per call) rather than decode.
-KernelShape chooseKernelShape(int64_t headDim, int64_t vectorWidth, bool rotate, bool prefill);
+/// items come from a prefill plan (thousands of rows per call) rather than decode, `compress`
+/// whether it pools a window of the compressor's state first.
+KernelShape chooseKernelShape(int64_t headDim, int64_t vectorWidth, bool rotate, bool prefill,
+                              bool compress);
 
 } // namespace mlir::dsv4
 

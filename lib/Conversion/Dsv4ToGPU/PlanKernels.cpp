@@ -76,7 +76,8 @@ private:
     // Prefill-sized calls: many rows, bandwidth-bound (KernelShape.cpp).
     bool manyRows = spec.getMode() == PositionSource::prefill ||
                     spec.getMode() == PositionSource::sglang_extend;
-    KernelShape shape = chooseKernelShape(headDim, vectorWidth, spec.rotates(), manyRows);
+    KernelShape shape =
+        chooseKernelShape(headDim, vectorWidth, spec.rotates(), manyRows, spec.compresses());
     ExchangeSchedule asked = shape.schedule;
     if (!schedule.empty()) {
       std::optional<ExchangeSchedule> parsed = symbolizeExchangeSchedule(schedule);
@@ -108,7 +109,8 @@ private:
     if (failed(KernelPlanAttr::verify(emitError, lanes, rows, vectorWidth, chosen, 0, 0, split)))
       return failure();
     int64_t ldsBytes = (throughLds ? KernelPlanAttr::exchangeLdsBytes(rows, headDim) : 0) +
-                       KernelPlanAttr::splitLdsBytes(split, headDim);
+                       KernelPlanAttr::splitLdsBytes(split, headDim) +
+                       KernelPlanAttr::rowPartsLdsBytes(rows, lanes);
     auto plan = KernelPlanAttr::get(&getContext(), lanes, rows, vectorWidth, chosen, ldsBytes,
                                     compressOccupancy(spec, headDim / lanes), split);
     if (failed(plan.verifyFor(spec, emitError)))

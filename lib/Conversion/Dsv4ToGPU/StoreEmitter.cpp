@@ -116,6 +116,9 @@ private:
     for (auto [k, bit] : llvm::enumerate(row.layout.laneBits)) {
       if (bit >= blockBits)
         continue; // lanes that differ here hold different blocks
+      // A block (at most 128 channels) fits the 32 lanes of a row part at 4 or more values a
+      // lane: its shuffles never leave the subgroup.
+      assert((int64_t(1) << k) < dsv4_abi::kShuffleLanes && "a scale block spans row parts");
       for (auto &[key, value] : amax)
         value = arith::MaxNumFOp::create(b, value, row.shuffleXor(value, int64_t(1) << k));
     }

@@ -82,6 +82,43 @@ func.func @prefill_norot_bf16(%kv: tensor<?x512xbf16>, %weight: tensor<512xf32>,
 
 // -----
 
+// Decode without the rotation spreads the row over the whole workgroup: 128 lanes of one
+// 16-byte run (four 32-lane parts). Each part sums its squares by 5 shuffles; its first lane
+// writes the part's sum to the row's 4 f32 of LDS, one barrier, and every lane adds the four
+// in part order. Written once, read once: no second barrier.
+// CHECK:       module attributes {dsv4.kernels = {decode_spread = #dsv4.kernel<{{.*}}plan = <lanes_per_row = 128, rows_per_workgroup = 1, vector_width = 4, schedule = none, lds_bytes = 16>
+// CHECK-LABEL: gpu.func @decode_spread
+// CHECK-SAME:    workgroup(%[[PARTS:.*]] : memref<4xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
+// CHECK-SAME:    known_block_size = array<i32: 128, 1, 1>
+// CHECK:         vector.load %arg0[{{.*}}] {alignment = 16 : i64} : {{.*}}, vector<4xf32>
+// CHECK-COUNT-5: gpu.shuffle xor
+// CHECK-NOT:     gpu.shuffle
+// CHECK:         scf.if
+// CHECK:           memref.store %{{.*}}, %[[PARTS]][%{{.*}}]
+// CHECK-NEXT:    }
+// CHECK-NEXT:    gpu.barrier
+// CHECK-NEXT:    %[[SUMS:.*]] = vector.load %[[PARTS]][%{{.*}}] {alignment = 16 : i64} : memref<4xf32, #gpu.address_space<workgroup>>, vector<4xf32>
+// CHECK-DAG:     %[[S0:.*]] = vector.extract %[[SUMS]][0]
+// CHECK-DAG:     %[[S1:.*]] = vector.extract %[[SUMS]][1]
+// CHECK-DAG:     %[[S2:.*]] = vector.extract %[[SUMS]][2]
+// CHECK-DAG:     %[[S3:.*]] = vector.extract %[[SUMS]][3]
+// CHECK:         %[[S01:.*]] = arith.addf %[[S0]], %[[S1]]
+// CHECK-NEXT:    %[[S012:.*]] = arith.addf %[[S01]], %[[S2]]
+// CHECK-NEXT:    arith.addf %[[S012]], %[[S3]]
+// CHECK-NOT:     gpu.barrier
+// CHECK:         vector.store {{.*}}, %arg0[{{.*}}] {alignment = 16 : i64} : {{.*}}, vector<4xf32>
+// CHECK-NOT:     gpu.barrier
+// CHECK:         gpu.return
+func.func @decode_spread(%kv: tensor<?x512xf32>, %weight: tensor<512xf32>, %freqs: tensor<?x64xf32>,
+                         %seq_lens: tensor<?xi32>) -> tensor<?x512xf32> {
+  %0 = dsv4.fused_epilogue decode %kv, %weight, %freqs, %seq_lens
+      {eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64}
+      : tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi32>
+  return %0 : tensor<?x512xf32>
+}
+
+// -----
+
 // Two fused ops in one function make one kernel (the function used to be queued twice and
 // used after it was erased). The item index is compared with num_items as a 64-bit index
 // before it is narrowed to i32: blocks * rows may pass INT32_MAX.

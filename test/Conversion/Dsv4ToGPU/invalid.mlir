@@ -49,7 +49,7 @@ func.func @small(%kv: tensor<?x64xf32>, %weight: tensor<64xf32>, %freqs: tensor<
                  %seq_lens: tensor<?xi32>) -> tensor<?x64xf32> {
   // SCHEDULE: error: unknown schedule 'zigzag'; expected 'grouped', 'per-stage' or 'shuffle'
   // NO-PLAN: error: 'dsv4.fused_epilogue' has no plan: run dsv4-plan-kernels first
-  // LANES: error: plan: lanes_per_row must be a power of two in [1, 32], got 64
+  // LANES: error: plan: lanes_per_row must be a power of two in [1, 32] for a kernel that rotates, got 64
   // GROUPED: error: plan: lanes_per_row 16 must leave each lane at least 8 values of the 64-wide row (schedule 'grouped')
   %0 = dsv4.fused_epilogue decode %kv, %weight, %freqs, %seq_lens
       {eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.125 : f32}

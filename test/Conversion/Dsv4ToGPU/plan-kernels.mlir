@@ -59,7 +59,8 @@ func.func @decode_d4096_f32(%kv: tensor<?x4096xf32>, %w: tensor<4096xf32>, %f: t
 
 // -----
 
-// No rotation: min(32, D / V) lanes, no exchange at all, whatever schedule was asked for.
+// No rotation: no exchange, whatever schedule was asked for; min(32, D / V) lanes, unless a
+// decode row would leave each lane more than two 16-byte runs (below).
 // CHECK-LABEL: func.func @store_main_bf16
 // CHECK: dsv4.plan = #dsv4.plan<lanes_per_row = 32, rows_per_workgroup = 4, vector_width = 8, schedule = none, lds_bytes = 0>
 // OPTS-LABEL: func.func @store_main_bf16
@@ -67,6 +68,27 @@ func.func @decode_d4096_f32(%kv: tensor<?x4096xf32>, %w: tensor<4096xf32>, %f: t
 func.func @store_main_bf16(%kv: tensor<?x512xbf16>, %w: tensor<512xf32>, %f: tensor<?x64xf32>, %h: tensor<?xi32>, %c: tensor<?xi8>, %o: tensor<?xi64>) -> tensor<?xi8> {
   %0 = dsv4.fused_store decode main %kv, %w, %f, %h into %c[%o] {eps = 1.0e-06 : f32, fp8_type = f8E4M3FN, page_size = 64 : i64, ratio = 4 : i64, rope_dim = 64 : i64} : tensor<?x512xbf16>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi32>, tensor<?xi8>, tensor<?xi64>
   return %0 : tensor<?xi8>
+}
+
+// -----
+
+// Four f32 runs a lane at 32 lanes: the decode row spreads over the workgroup, min(128, D / V)
+// lanes of one run; the sums of squares of its 32-lane parts meet in LDS (one f32 a part).
+// CHECK-LABEL: func.func @decode_main_f32
+// CHECK: dsv4.plan = #dsv4.plan<lanes_per_row = 128, rows_per_workgroup = 1, vector_width = 4, schedule = none, lds_bytes = 16>
+func.func @decode_main_f32(%kv: tensor<?x512xf32>, %w: tensor<512xf32>, %f: tensor<?x64xf32>, %h: tensor<?xi32>) -> tensor<?x512xf32> {
+  %0 = dsv4.fused_epilogue decode %kv, %w, %f, %h {eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64} : tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi32>
+  return %0 : tensor<?x512xf32>
+}
+
+// -----
+
+// No rotation, prefill: min(32, D / V) lanes (many rows: each row's fixed work over few lanes).
+// CHECK-LABEL: func.func @prefill_main_f32
+// CHECK: dsv4.plan = #dsv4.plan<lanes_per_row = 32, rows_per_workgroup = 4, vector_width = 4, schedule = none, lds_bytes = 0>
+func.func @prefill_main_f32(%kv: tensor<?x512xf32>, %w: tensor<512xf32>, %f: tensor<?x64xf32>, %h: tensor<?x4xi32>) -> tensor<?x512xf32> {
+  %0 = dsv4.fused_epilogue prefill %kv, %w, %f, %h {eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64} : tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?x4xi32>
+  return %0 : tensor<?x512xf32>
 }
 
 // -----

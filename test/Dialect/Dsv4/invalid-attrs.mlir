@@ -78,7 +78,7 @@ func.func private @page_in_place() attributes {s = #dsv4.spec<mode = decode, hea
 
 // -----
 
-// expected-error @+1 {{lanes_per_row must be a power of two in [1, 32], got 12}}
+// expected-error @+1 {{lanes_per_row must be a power of two in [1, 32] for a kernel that rotates, got 12}}
 func.func private @lanes() attributes {p = #dsv4.plan<lanes_per_row = 12, rows_per_workgroup = 4, vector_width = 4, schedule = shuffle, lds_bytes = 0>}
 
 // -----

@@ -36,7 +36,7 @@ func.func @lanes(%kv: tensor<?x64xf32>, %w: tensor<64xf32>, %f: tensor<?x64xf32>
 // -----
 
 func.func @lds(%kv: tensor<?x128xf32>, %w: tensor<128xf32>, %f: tensor<?x64xf32>, %h: tensor<?xi32>) -> tensor<?x128xf32> {
-  // expected-error @+1 {{'dsv4.fused_epilogue' op plan: lds_bytes must be 1024 (rows_per_workgroup 2 slots of 128 f32), got 0}}
+  // expected-error @+1 {{'dsv4.fused_epilogue' op plan: lds_bytes must be 1024 (rows_per_workgroup 2 slots of 128 f32 for the exchanges), got 0}}
   %0 = dsv4.fused_epilogue decode %kv, %w, %f, %h {dsv4.plan = #dsv4.plan<lanes_per_row = 4, rows_per_workgroup = 2, vector_width = 4, schedule = grouped, lds_bytes = 0>, eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.0883883461 : f32} : tensor<?x128xf32>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi32>
   return %0 : tensor<?x128xf32>
 }
@@ -73,7 +73,25 @@ func.func @split_rows(%kv: tensor<?x128xf32>, %w: tensor<128xf32>, %f: tensor<?x
 // -----
 
 func.func @split_lds(%state: tensor<?x64x1024xf32>, %table: tensor<?x?xi32>, %req: tensor<?xi32>, %pos: tensor<?xi64>, %w: tensor<512xf32>, %f: tensor<?x64xf32>, %c: tensor<?xi8>, %o: tensor<?xi64>) -> tensor<?xi8> {
-  // expected-error @+1 {{lds_bytes must be 12288 (rows_per_workgroup 2 slots of 512 f32 for the exchanges, window_split 2 parts of 3 x 512 f32), got 0}}
+  // expected-error @+1 {{lds_bytes must be 12288 (window_split 2 parts of 3 x 512 f32), got 0}}
   %0 = dsv4.fused_compress_store main %state[%table], %req, %pos, %w, %f into %c[%o] {dsv4.plan = #dsv4.plan<lanes_per_row = 32, rows_per_workgroup = 2, vector_width = 4, schedule = none, lds_bytes = 0, window_split = 2>, eps = 1.0e-06 : f32, fp8_type = f8E4M3FN, page_size = 64 : i64, ratio = 128 : i64, rope_dim = 64 : i64} : tensor<?x64x1024xf32>, tensor<?x?xi32>, tensor<?xi32>, tensor<?xi64>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi8>, tensor<?xi64>
   return %0 : tensor<?xi8>
+}
+
+// -----
+
+// A row over 128 lanes (four 32-lane parts) sums its parts through 4 f32 of LDS a row.
+func.func @row_parts_lds(%kv: tensor<?x512xf32>, %w: tensor<512xf32>, %f: tensor<?x64xf32>, %h: tensor<?xi32>) -> tensor<?x512xf32> {
+  // expected-error @+1 {{lds_bytes must be 32 (rows_per_workgroup 2 x 4 f32 sums of the row's parts), got 0}}
+  %0 = dsv4.fused_epilogue decode %kv, %w, %f, %h {dsv4.plan = #dsv4.plan<lanes_per_row = 128, rows_per_workgroup = 2, vector_width = 4, schedule = none, lds_bytes = 0>, eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64} : tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi32>
+  return %0 : tensor<?x512xf32>
+}
+
+// -----
+
+// Rows that need no LDS say so.
+func.func @no_lds(%kv: tensor<?x512xf32>, %w: tensor<512xf32>, %f: tensor<?x64xf32>, %h: tensor<?xi32>) -> tensor<?x512xf32> {
+  // expected-error @+1 {{lds_bytes must be 0 (nothing goes through LDS), got 16}}
+  %0 = dsv4.fused_epilogue decode %kv, %w, %f, %h {dsv4.plan = #dsv4.plan<lanes_per_row = 32, rows_per_workgroup = 4, vector_width = 4, schedule = none, lds_bytes = 16>, eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64} : tensor<?x512xf32>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi32>
+  return %0 : tensor<?x512xf32>
 }

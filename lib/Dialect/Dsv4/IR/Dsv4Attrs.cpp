@@ -5,7 +5,9 @@
 #include "dsv4/Dialect/Dsv4/IR/CacheLayout.h"
 #include "dsv4/Dialect/Dsv4/IR/Dsv4.h"
 
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MathExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -137,11 +139,15 @@ LogicalResult KernelPlanAttr::verify(EmitError emitError, int64_t lanesPerRow,
                                      int64_t rowsPerWorkgroup, int64_t vectorWidth,
                                      ExchangeSchedule schedule, int64_t ldsBytes,
                                      int64_t wavesPerSimd, int64_t windowSplit) {
-  using dsv4_abi::kMaxLanesPerRow;
   using dsv4_abi::kMaxWorkgroupSize;
-  if (lanesPerRow < 1 || lanesPerRow > kMaxLanesPerRow || !llvm::isPowerOf2_64(lanesPerRow))
-    return emitError() << "lanes_per_row must be a power of two in [1, " << kMaxLanesPerRow
-                       << "], got " << lanesPerRow;
+  // A rotating row's butterflies shuffle inside one subgroup; a row that does not rotate only
+  // sums across its lanes, through LDS past a subgroup.
+  bool rotates = schedule != ExchangeSchedule::None;
+  int64_t maxLanes = rotates ? dsv4_abi::kShuffleLanes : kMaxWorkgroupSize;
+  if (lanesPerRow < 1 || lanesPerRow > maxLanes || !llvm::isPowerOf2_64(lanesPerRow))
+    return emitError() << "lanes_per_row must be a power of two in [1, " << maxLanes << "]"
+                       << (rotates ? " for a kernel that rotates" : "") << ", got "
+                       << lanesPerRow;
   // Compared by division: rows * lanes may not fit in 64 bits.
   if (rowsPerWorkgroup < 1 || rowsPerWorkgroup > kMaxWorkgroupSize / lanesPerRow)
     return emitError() << "rows_per_workgroup " << rowsPerWorkgroup << " times lanes_per_row "
@@ -189,17 +195,25 @@ LogicalResult KernelPlanAttr::verifyFor(KernelSpecAttr spec, EmitError emitError
       return emitError() << "window_split " << getWindowSplit() << " must divide the "
                          << windowRows << " rows of the window";
   }
-  // A slot of f32 per row when the exchanges go through LDS, and the split's partial sums.
+  // A slot of f32 per row when the exchanges go through LDS, the split's partial sums and
+  // the row parts' sums of squares.
   int64_t lds = (exchangesThroughLds() ? exchangeLdsBytes(getRowsPerWorkgroup(), headDim) : 0) +
-                splitLdsBytes(getWindowSplit(), headDim);
+                splitLdsBytes(getWindowSplit(), headDim) +
+                rowPartsLdsBytes(getRowsPerWorkgroup(), getLanesPerRow());
   if (getLdsBytes() != lds) {
-    InFlightDiagnostic diag = emitError() << "lds_bytes must be " << lds << " (rows_per_workgroup "
-                                          << getRowsPerWorkgroup() << " slots of " << headDim
-                                          << " f32";
+    SmallVector<std::string> uses;
+    if (exchangesThroughLds())
+      uses.push_back(llvm::formatv("rows_per_workgroup {0} slots of {1} f32 for the exchanges",
+                                   getRowsPerWorkgroup(), headDim));
     if (getWindowSplit() > 1)
-      diag << " for the exchanges, window_split " << getWindowSplit() << " parts of 3 x "
-           << headDim << " f32";
-    return diag << "), got " << getLdsBytes();
+      uses.push_back(llvm::formatv("window_split {0} parts of 3 x {1} f32", getWindowSplit(),
+                                   headDim));
+    if (getRowParts() > 1)
+      uses.push_back(llvm::formatv("rows_per_workgroup {0} x {1} f32 sums of the row's parts",
+                                   getRowsPerWorkgroup(), getRowParts()));
+    return emitError() << "lds_bytes must be " << lds << " ("
+                       << (uses.empty() ? "nothing goes through LDS" : llvm::join(uses, ", "))
+                       << "), got " << getLdsBytes();
   }
   return success();
 }

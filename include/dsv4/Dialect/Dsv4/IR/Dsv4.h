@@ -2,6 +2,8 @@
 #ifndef DSV4_DIALECT_DSV4_H
 #define DSV4_DIALECT_DSV4_H
 
+#include "dsv4/ABI/Limits.h"
+
 #include "mlir/Bytecode/BytecodeOpInterface.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Dialect.h"

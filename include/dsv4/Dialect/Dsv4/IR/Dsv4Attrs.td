@@ -139,7 +139,9 @@ def Dsv4_KernelPlanAttr : Dsv4_Attr<"KernelPlan", "plan"> {
   let description = [{
     What dsv4-plan-kernels derives from a spec (the shape table, option overrides and chip
     limits) and convert-dsv4-to-gpu emits: `lanes_per_row` threads own one row (a power of
-    two of at most 32: one subgroup on wave64 and warp32), `rows_per_workgroup` rows a
+    two; at most 32, one subgroup on wave64 and warp32, when the row rotates: its butterflies
+    shuffle; up to the workgroup otherwise, the sum of squares of each 32-lane part meeting the
+    others' in LDS), `rows_per_workgroup` rows a
     workgroup, `vector_width` values moved by each 16-byte access, the butterfly
     `schedule`, the workgroup memory the exchanges take (`lds_bytes`), and the occupancy the
     AMD back end must keep (`waves_per_simd`, 1-8; 0, the default: none asked). A compress
@@ -179,6 +181,15 @@ def Dsv4_KernelPlanAttr : Dsv4_Attr<"KernelPlan", "plan"> {
     }
     static int64_t splitLdsBytes(int64_t split, int64_t headDim) {
       return split > 1 ? split * 3 * headDim * int64_t(sizeof(float)) : 0;
+    }
+    /// The 32-lane parts (dsv4_abi::kShuffleLanes) a row spans, and the LDS their sums of
+    /// squares meet in: one f32 a part of each row, when there are several.
+    static int64_t rowParts(int64_t lanes) {
+      return lanes > dsv4_abi::kShuffleLanes ? lanes / dsv4_abi::kShuffleLanes : 1;
+    }
+    int64_t getRowParts() const { return rowParts(getLanesPerRow()); }
+    static int64_t rowPartsLdsBytes(int64_t rows, int64_t lanes) {
+      return rowParts(lanes) > 1 ? rows * rowParts(lanes) * int64_t(sizeof(float)) : 0;
     }
     /// Whether the Hadamard exchanges go through the workgroup's LDS.
     bool exchangesThroughLds() const {
