@@ -11,6 +11,7 @@
 #include "llvm/Support/MathExtras.h"
 
 #include <cmath>
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::dsv4;
@@ -221,15 +222,22 @@ SlotAddress mlir::dsv4::emitSlotAddress(ImplicitLocOpBuilder &b, const CacheGeom
   Value scalesInPage = arith::AddIOp::create(
       b, i64Const(b, geometry.rowBytes * pageSize),
       arith::MulIOp::create(b, token, i64Const(b, geometry.scaleStride)));
-  // The scales are a token's last bytes. Compared without forming page * pageBytes, which
-  // overflows for a huge out_loc.
+  // The scales are a token's last bytes: the slot fits when page * pageBytes + end <=
+  // cache_bytes. A page above INT64_MAX / pageBytes (a huge out_loc) fits no cache; below it
+  // the product does not overflow, so no division is needed. (A negative page's product may
+  // wrap; `valid` rejects it.)
+  int64_t pageBytes = geometry.pageBytes(pageSize);
   Value end = arith::AddIOp::create(b, scalesInPage, i64Const(b, geometry.scaleBytes()));
   Value endFits = arith::CmpIOp::create(b, arith::CmpIPredicate::sle, end, cacheBytes);
-  Value lastPage = arith::DivSIOp::create(b, arith::SubIOp::create(b, cacheBytes, end),
-                                          i64Const(b, geometry.pageBytes(pageSize)));
-  Value pageFits = arith::CmpIOp::create(b, arith::CmpIPredicate::sle, page, lastPage);
+  Value pageInRange = arith::CmpIOp::create(
+      b, arith::CmpIPredicate::sle, page,
+      i64Const(b, std::numeric_limits<int64_t>::max() / pageBytes));
+  Value pageFits = arith::CmpIOp::create(b, arith::CmpIPredicate::sle, pageBase,
+                                         arith::SubIOp::create(b, cacheBytes, end));
   Value valid = arith::CmpIOp::create(b, arith::CmpIPredicate::sge, outLoc, i64Const(b, 0));
-  Value stores = arith::AndIOp::create(b, valid, arith::AndIOp::create(b, endFits, pageFits));
+  Value stores = arith::AndIOp::create(
+      b, arith::AndIOp::create(b, valid, pageInRange),
+      arith::AndIOp::create(b, endFits, pageFits));
   return {arith::AddIOp::create(b, pageBase, rowInPage),
           arith::AddIOp::create(b, pageBase, scalesInPage), stores};
 }
