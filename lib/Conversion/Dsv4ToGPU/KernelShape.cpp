@@ -27,8 +27,9 @@
 //   (BENCHMARKS.md, "Main decode rows over the workgroup"): the f32 store kernel 1.78 -> 1.60 us
 //   at 1 row, the f32 in-place kernel 1.32 -> 1.22 us; 64 lanes gave 1.71 and 1.28. The price
 //   is each row's fixed work (handle, slot, scale) done by four warps: the store kernel at
-//   65536 decode rows, issue-bound, 51 -> 79 us (the prefill kernel, 32 lanes, serves such
-//   batches in 48); the in-place f32 kernel, bandwidth-bound there, is unchanged. bf16 (two runs
+//   65536 decode rows, issue-bound, 51 -> 79 us (75 with the slot bound of CacheStore.cpp; the
+//   prefill kernel, 32 lanes, serves such batches in 48); the in-place f32 kernel,
+//   bandwidth-bound there, is unchanged. bf16 (two runs
 //   a lane at 32 lanes) gained nothing at 1 row over 64 lanes and lost 16% at 65536: it stays.
 //   Prefill stays at 32 lanes (issue-bound: fewer lanes spread each row's fixed work), and so
 //   do compress kernels (their window split already fills the workgroup).
