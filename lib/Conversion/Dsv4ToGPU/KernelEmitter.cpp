@@ -444,7 +444,8 @@ private:
       for (int64_t field = 0; field < 3; ++field)
         for (int64_t reg = 0; reg < config.valuesPerLane(); reg += width)
           llvm::append_range(fields[field],
-                             toF32Scalars(vectorLoad(runType, windowPartials, at(partSlot, field, reg))));
+                             toF32Scalars(vectorLoad(runType, windowPartials,
+                                                     at(partSlot, field, reg))));
       for (int64_t k = 0; k < config.valuesPerLane(); ++k) {
         PoolSums other{fields[0][k], fields[1][k], fields[2][k]};
         if (part == 0)
