@@ -98,7 +98,9 @@ private:
   Value stateBlockStride, stateRowStride, blockTableRowStride, numBlocks, numRequests, maxBlocks;
   Value request, itemPosition;
   /// `readable`: the row may be loaded (in bounds); `active`: it is updated and stored.
-  Value lane, rowSlotBase, readable, active, rowBase, position;
+  /// `rowSlot`: the workgroup's row slot the thread works in (index); `rowSlotBase`: that
+  /// slot's first f32 in the exchange LDS.
+  Value lane, rowSlot, rowSlotBase, readable, active, rowBase, position;
   /// Which part of a split window this row slot pools (index; 0 without a split): only part 0
   /// stores the item.
   Value windowPart;
@@ -208,14 +210,14 @@ private:
     Value thread = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
     Value block = gpu::BlockIdOp::create(b, gpu::Dimension::x);
     lane = arith::RemUIOp::create(b, thread, index(config.plan.getLanesPerRow()));
-    Value slot = arith::DivUIOp::create(b, thread, index(config.plan.getLanesPerRow()));
-    rowSlotBase = arith::MulIOp::create(b, slot, index(config.spec.getHeadDim()));
+    rowSlot = arith::DivUIOp::create(b, thread, index(config.plan.getLanesPerRow()));
+    rowSlotBase = arith::MulIOp::create(b, rowSlot, index(config.spec.getHeadDim()));
     // The slots of a split window share one item (KernelPlan's window_split).
     int64_t split = config.plan.getWindowSplit();
-    windowPart = arith::RemUIOp::create(b, slot, index(split));
+    windowPart = arith::RemUIOp::create(b, rowSlot, index(split));
     Value item = arith::AddIOp::create(
         b, arith::MulIOp::create(b, block, index(config.plan.getItemsPerWorkgroup())),
-        arith::DivUIOp::create(b, slot, index(split)));
+        arith::DivUIOp::create(b, rowSlot, index(split)));
     // Compared as 64-bit indices: blocks * rows may pass INT32_MAX, and a truncated item
     // index would wrap negative and pass the check. Below num_items it fits in i32.
     Value inRange = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, item, toIndex(numItems));
@@ -415,9 +417,7 @@ private:
     int64_t width = config.plan.getVectorWidth();
     auto runType = VectorType::get({width}, b.getF32Type());
     // The item's parts are consecutive slots: their LDS rows are those of the item's part 0.
-    Value slot = arith::DivUIOp::create(b, gpu::ThreadIdOp::create(b, gpu::Dimension::x),
-                                        index(config.plan.getLanesPerRow()));
-    Value itemBase = arith::SubIOp::create(b, slot, windowPart);
+    Value itemBase = arith::SubIOp::create(b, rowSlot, windowPart);
     Value laneBase = laneOffset(natural());
     auto at = [&](Value part, int64_t field, int64_t reg) {
       Value row = arith::AddIOp::create(
@@ -434,7 +434,7 @@ private:
         for (int64_t e = 0; e < width; ++e)
           run.push_back(fieldOf(sums[reg + e], field));
         vectorStore(vector::FromElementsOp::create(b, runType, run), windowPartials,
-                    at(slot, field, reg));
+                    at(rowSlot, field, reg));
       }
     gpu::BarrierOp::create(b);
     SmallVector<PoolSums> merged;
@@ -588,9 +588,7 @@ private:
   /// read once: no second barrier. Every thread reaches the barrier (computeWorkItem).
   Value sumRowParts(Value partSum, int64_t partLanes) {
     int64_t parts = config.plan.getRowParts();
-    Value slot = arith::DivUIOp::create(b, gpu::ThreadIdOp::create(b, gpu::Dimension::x),
-                                        index(config.plan.getLanesPerRow()));
-    Value rowSlots = arith::MulIOp::create(b, slot, index(parts));
+    Value rowSlots = arith::MulIOp::create(b, rowSlot, index(parts));
     Value part = arith::DivUIOp::create(b, lane, index(partLanes));
     Value firstLane = arith::CmpIOp::create(
         b, arith::CmpIPredicate::eq, arith::RemUIOp::create(b, lane, index(partLanes)),
