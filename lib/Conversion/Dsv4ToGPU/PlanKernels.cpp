@@ -105,6 +105,8 @@ private:
     // Rows asked for by option win; the split keeps the part of it that divides them.
     while (rows % split)
       split /= 2;
+    // A row over more lanes than it has 16-byte runs moves a lane's share in one access.
+    vectorWidth = KernelPlanAttr::accessWidth(spec.getKvType(), headDim, lanes);
     // rows * D * 4 cannot overflow once the verifier bounds rows by the workgroup size.
     if (failed(KernelPlanAttr::verify(emitError, lanes, rows, vectorWidth, chosen, 0, 0, split)))
       return failure();

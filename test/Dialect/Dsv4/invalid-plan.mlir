@@ -4,8 +4,27 @@
 // (#dsv4.plan's verifyFor, through the dialect's attribute verifier).
 
 func.func @width(%kv: tensor<?x128xbf16>, %w: tensor<128xf32>, %f: tensor<?x64xf32>, %h: tensor<?xi32>) -> tensor<?x128xbf16> {
-  // expected-error @+1 {{'dsv4.fused_epilogue' op plan: vector_width must be 8 (one 16-byte access of 'bf16'), got 4}}
+  // expected-error @+1 {{'dsv4.fused_epilogue' op plan: vector_width must be 8 (one 16-byte access of 'bf16', or a lane's share of the 128-wide row over 4 lanes), got 4}}
   %0 = dsv4.fused_epilogue decode %kv, %w, %f, %h {dsv4.plan = #dsv4.plan<lanes_per_row = 4, rows_per_workgroup = 2, vector_width = 4, schedule = shuffle, lds_bytes = 0>, eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64, scale = 0.0883883461 : f32} : tensor<?x128xbf16>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi32>
+  return %0 : tensor<?x128xbf16>
+}
+
+// -----
+
+// A row over more lanes than it has 16-byte runs moves a lane's whole share at once: 512 bf16
+// values over 128 lanes are one 8-byte access of 4 values, not a 16-byte one.
+func.func @share(%kv: tensor<?x512xbf16>, %w: tensor<512xf32>, %f: tensor<?x64xf32>, %h: tensor<?xi32>) -> tensor<?x512xbf16> {
+  // expected-error @+1 {{'dsv4.fused_epilogue' op plan: vector_width must be 4 (one 16-byte access of 'bf16', or a lane's share of the 512-wide row over 128 lanes), got 8}}
+  %0 = dsv4.fused_epilogue decode %kv, %w, %f, %h {dsv4.plan = #dsv4.plan<lanes_per_row = 128, rows_per_workgroup = 1, vector_width = 8, schedule = none, lds_bytes = 16>, eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64} : tensor<?x512xbf16>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi32>
+  return %0 : tensor<?x512xbf16>
+}
+
+// -----
+
+// A lane holds whole RoPE pairs: 128 values over 128 lanes would leave it one.
+func.func @pairs(%kv: tensor<?x128xbf16>, %w: tensor<128xf32>, %f: tensor<?x64xf32>, %h: tensor<?xi32>) -> tensor<?x128xbf16> {
+  // expected-error @+1 {{'dsv4.fused_epilogue' op plan: lanes_per_row 128 must leave each lane at least 2 values of the 128-wide row (schedule 'none')}}
+  %0 = dsv4.fused_epilogue decode %kv, %w, %f, %h {dsv4.plan = #dsv4.plan<lanes_per_row = 128, rows_per_workgroup = 1, vector_width = 1, schedule = none, lds_bytes = 16>, eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64} : tensor<?x128xbf16>, tensor<128xf32>, tensor<?x64xf32>, tensor<?xi32>
   return %0 : tensor<?x128xbf16>
 }
 

@@ -11,6 +11,8 @@
 #include "llvm/Support/MathExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
+
 using namespace mlir;
 using namespace mlir::dsv4;
 
@@ -135,6 +137,11 @@ int64_t KernelPlanAttr::minRunsPerLane(ExchangeSchedule schedule) {
   return schedule == ExchangeSchedule::Grouped ? 2 : 1;
 }
 
+int64_t KernelPlanAttr::accessWidth(Type kvType, int64_t headDim, int64_t lanes) {
+  int64_t full = dsv4_abi::kAccessBytes / (kvType.getIntOrFloatBitWidth() / 8);
+  return std::clamp<int64_t>(headDim / std::max<int64_t>(1, lanes), 1, full);
+}
+
 LogicalResult KernelPlanAttr::verify(EmitError emitError, int64_t lanesPerRow,
                                      int64_t rowsPerWorkgroup, int64_t vectorWidth,
                                      ExchangeSchedule schedule, int64_t ldsBytes,
@@ -169,10 +176,12 @@ LogicalResult KernelPlanAttr::verify(EmitError emitError, int64_t lanesPerRow,
 
 LogicalResult KernelPlanAttr::verifyFor(KernelSpecAttr spec, EmitError emitError) const {
   int64_t headDim = spec.getHeadDim();
-  int64_t width = dsv4_abi::kAccessBytes / (spec.getKvType().getIntOrFloatBitWidth() / 8);
+  int64_t width = accessWidth(spec.getKvType(), headDim, getLanesPerRow());
   if (getVectorWidth() != width)
     return emitError() << "vector_width must be " << width << " (one 16-byte access of "
-                       << spec.getKvType() << "), got " << getVectorWidth();
+                       << spec.getKvType() << ", or a lane's share of the " << headDim
+                       << "-wide row over " << getLanesPerRow() << " lanes), got "
+                       << getVectorWidth();
   if ((getSchedule() == ExchangeSchedule::None) == spec.rotates())
     return emitError() << "schedule must be " << (spec.rotates() ? "one of grouped, per-stage or "
                                                                    "shuffle for a kernel that "
@@ -180,7 +189,8 @@ LogicalResult KernelPlanAttr::verifyFor(KernelSpecAttr spec, EmitError emitError
                                                                  : "none for a kernel that does "
                                                                    "not rotate")
                        << ", got '" << stringifyExchangeSchedule(getSchedule()) << "'";
-  int64_t minValues = minRunsPerLane(getSchedule()) * width;
+  // A lane rotates whole RoPE pairs: at least two values, whatever the access width.
+  int64_t minValues = std::max<int64_t>(2, minRunsPerLane(getSchedule()) * width);
   if (getLanesPerRow() * minValues > headDim)
     return emitError() << "lanes_per_row " << getLanesPerRow()
                        << " must leave each lane at least " << minValues << " values of the "

@@ -142,7 +142,8 @@ def Dsv4_KernelPlanAttr : Dsv4_Attr<"KernelPlan", "plan"> {
     two; at most 32, one subgroup on wave64 and warp32, when the row rotates: its butterflies
     shuffle; up to the workgroup otherwise, the sum of squares of each 32-lane part meeting the
     others' in LDS), `rows_per_workgroup` rows a
-    workgroup, `vector_width` values moved by each 16-byte access, the butterfly
+    workgroup, `vector_width` values moved by each access (16 bytes, or a lane's whole share
+    of the row when that is smaller), the butterfly
     `schedule`, the workgroup memory the exchanges take (`lds_bytes`), and the occupancy the
     AMD back end must keep (`waves_per_simd`, 1-8; 0, the default: none asked). A compress
     kernel asks for 8: its unrolled window would otherwise have every state load in flight
@@ -204,6 +205,10 @@ def Dsv4_KernelPlanAttr : Dsv4_Attr<"KernelPlan", "plan"> {
     /// The 16-byte runs a lane must hold: a grouped exchange brings lane bits into unpinned
     /// register bits, so it needs two; partner and shuffle stages work on any number.
     static int64_t minRunsPerLane(ExchangeSchedule schedule);
+    /// The values one access of a lane moves: a 16-byte access of `kvType`, or the lane's
+    /// whole share of a `headDim`-wide row over `lanes` lanes where that is smaller (a row
+    /// spread over more lanes than it has 16-byte runs).
+    static int64_t accessWidth(Type kvType, int64_t headDim, int64_t lanes);
   }];
 }
 
