@@ -27,10 +27,14 @@ WorkItem selectValid(ImplicitLocOpBuilder &b, Value valid, Value row, Value posi
 WorkItem mlir::dsv4::emitDecodeItem(ImplicitLocOpBuilder &b, Value index, Value seqLen,
                                     int64_t ratio, Value numPositions) {
   // i32 suffices here: for seqLen >= 1 (the only case kept) 0 <= position <= seqLen - 1.
+  // There seqLen - 1 >= 0, so SPEC.md's floor division is the unsigned one: a mask for a
+  // power-of-two ratio (4 and 128 in DeepSeek-V4) where the signed floor took a dozen
+  // instructions on the way from seq_len to the freqs row. A padding row's wrapped value
+  // is discarded below.
   Value ratioValue = i32Const(b, ratio);
   Value last = arith::SubIOp::create(b, seqLen, i32Const(b, 1));
   Value position = arith::MulIOp::create(
-      b, arith::FloorDivSIOp::create(b, last, ratioValue), ratioValue);
+      b, arith::DivUIOp::create(b, last, ratioValue), ratioValue);
   Value notPadding = arith::CmpIOp::create(b, arith::CmpIPredicate::sgt, seqLen, i32Const(b, 0));
   Value inTable = arith::CmpIOp::create(b, arith::CmpIPredicate::slt, position, numPositions);
   return selectValid(b, arith::AndIOp::create(b, notPadding, inTable), index,

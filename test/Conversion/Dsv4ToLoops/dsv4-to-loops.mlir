@@ -5,7 +5,7 @@
 // holds no loop: it does not grow with the ops' size (many-ops.test).
 // CHECK-LABEL: func.func private @dsv4_decode_items(
 // CHECK:         scf.for
-// CHECK:           arith.floordivsi
+// CHECK:           arith.divui
 // CHECK-LABEL: func.func private @dsv4_rms_norm(
 // CHECK:         memref.alloca() : memref<128xf32>
 // CHECK:         scf.for
