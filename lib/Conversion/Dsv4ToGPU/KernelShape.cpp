@@ -29,8 +29,10 @@
 //   is each row's fixed work (handle, slot, scale) done by four warps: the store kernel at
 //   65536 decode rows, issue-bound, 51 -> 79 us (75 with the slot bound of CacheStore.cpp; the
 //   prefill kernel, 32 lanes, serves such batches in 48); the in-place f32 kernel,
-//   bandwidth-bound there, is unchanged. bf16 (two runs a lane at 32 lanes) gained nothing at
-//   1 row over 64 lanes and lost 16% at 65536: it stays.
+//   bandwidth-bound there, is unchanged. bf16 (two runs a lane at 32 lanes) stays: over 128
+//   lanes (one 8-byte access a lane, KernelPlanAttr::accessWidth) it meets the reference at
+//   1-256 rows (0.87-1.00x against 0.90-1.04x) but is issue-bound at 65536 rows, 1.50x the
+//   copy against 1.06x, where its target is 1.25x; 64 lanes sit between (1.23x).
 //   Prefill stays at 32 lanes (issue-bound: fewer lanes spread each row's fixed work), and so
 //   do compress kernels (their window split already fills the workgroup).
 // - Decode (1-256 rows) is latency-bound: the widest spread inside one subgroup gives each
