@@ -71,8 +71,7 @@ private:
   /// The plan of fused op `op` for `spec`, checked by #dsv4.plan's verifier.
   FailureOr<KernelPlanAttr> choosePlan(Operation *op, KernelSpecAttr spec) {
     int64_t headDim = spec.getHeadDim();
-    int64_t vectorWidth =
-        dsv4_abi::kAccessBytes / (spec.getKvType().getIntOrFloatBitWidth() / 8);
+    int64_t vectorWidth = KernelPlanAttr::fullAccessWidth(spec.getKvType());
     // Prefill-sized calls: many rows, bandwidth-bound (KernelShape.cpp).
     bool manyRows = spec.getMode() == PositionSource::prefill ||
                     spec.getMode() == PositionSource::sglang_extend;

@@ -137,9 +137,13 @@ int64_t KernelPlanAttr::minRunsPerLane(ExchangeSchedule schedule) {
   return schedule == ExchangeSchedule::Grouped ? 2 : 1;
 }
 
+int64_t KernelPlanAttr::fullAccessWidth(Type kvType) {
+  return dsv4_abi::kAccessBytes / (kvType.getIntOrFloatBitWidth() / 8);
+}
+
 int64_t KernelPlanAttr::accessWidth(Type kvType, int64_t headDim, int64_t lanes) {
-  int64_t full = dsv4_abi::kAccessBytes / (kvType.getIntOrFloatBitWidth() / 8);
-  return std::clamp<int64_t>(headDim / std::max<int64_t>(1, lanes), 1, full);
+  return std::clamp<int64_t>(headDim / std::max<int64_t>(1, lanes), 1,
+                             fullAccessWidth(kvType));
 }
 
 LogicalResult KernelPlanAttr::verify(EmitError emitError, int64_t lanesPerRow,

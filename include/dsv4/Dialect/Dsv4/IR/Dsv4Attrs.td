@@ -205,6 +205,8 @@ def Dsv4_KernelPlanAttr : Dsv4_Attr<"KernelPlan", "plan"> {
     /// The 16-byte runs a lane must hold: a grouped exchange brings lane bits into unpinned
     /// register bits, so it needs two; partner and shuffle stages work on any number.
     static int64_t minRunsPerLane(ExchangeSchedule schedule);
+    /// The values one 16-byte access of `kvType` moves (V of the shape table).
+    static int64_t fullAccessWidth(Type kvType);
     /// The values one access of a lane moves: a 16-byte access of `kvType`, or the lane's
     /// whole share of a `headDim`-wide row over `lanes` lanes where that is smaller (a row
     /// spread over more lanes than it has 16-byte runs).
