@@ -49,6 +49,11 @@
 //   BENCHMARKS.md, "Indexer bf16 shapes"); the f32 indexer store, H200: 15.59 us with 8 x 16
 //   against 18.77 with 16 x 8 (floor 13.34; "Store kernels at large batches"). 8 lanes cost
 //   decode 0.1 us at 1-256 rows, so only prefill kernels take it.
+// - A decode kernel keeps one row a row slot. Workgroups striding over tiles of rows, the next
+//   tile's row loaded while this one computes, were measured (H200, BENCHMARKS.md, "Decode
+//   kernels at large batches"): the same instructions a row, 61 registers instead of 39, slower
+//   at every size; the large-batch decode kernels are bound by issuing instructions, not by
+//   waiting on their loads.
 // - From D=2048 the grouped slot (4 rows * D * 4 B >= 32 KiB per workgroup) would leave fewer
 //   than 2 waves per SIMD on gfx942's 64 KiB; shuffles use no LDS.
 #include "KernelShape.h"
