@@ -31,6 +31,10 @@ constexpr int64_t kStateValuesInFlight = 64;
 /// (2 for ratio 4 and 3 for ratio 128 at 64-row state blocks); more (tiny blocks) load a
 /// row's id with the row.
 constexpr int64_t kMaxHoistedColumns = 4;
+/// A multiply and the add that takes its product may become one fma: one rounding fewer (SPEC.md
+/// allows more accuracy, never less) and one instruction fewer on the issue-bound large batches
+/// and the latency-bound chains alike. Products whose rounding the SPEC pins (the norm's) keep none.
+constexpr auto kContract = arith::FastMathFlags::contract;
 
 /// Builds the body of one kernel; `x` holds the lane's row values, indexed by register.
 class KernelEmitter {
@@ -64,14 +68,15 @@ public:
       loadWeight();
       loadRotations();
     }
-    applyRmsNorm();
-    applyRope();
+    applyRmsNorm(config.spec.rotates() ? config.spec.getScale().getValue().convertToFloat() : 1.0f);
+    if (!ropeAtTailStore())
+      applyRope();
     RowLayout layout = natural();
     if (config.spec.rotates()) {
       ButterflyPlan plan = planButterflies(natural(), config.pinnedBits(), config.plan.getSchedule());
       if (config.plan.exchangesThroughLds())
         swizzle = chooseLdsSwizzle(plan, natural(), llvm::Log2_64(kLdsRun));
-      applyHadamard(plan, config.spec.getScale().getValue());
+      applyHadamard(plan);
       layout = plan.finalLayout;
     }
     if (config.spec.stores())
@@ -568,13 +573,14 @@ private:
 
   /// Sum of squares over the lane, then a xor-butterfly over the lanes of the row's 32-lane
   /// part (every lane ends with the same bits: f32 addition is commutative), then the parts'
-  /// sums added through LDS. The lane's sum runs in register order: a pairwise tree took the
-  /// 16-value prefill kernels from 19.2 to 20.8 us at 65536 rows (H200, issue 24;
-  /// BENCHMARKS.md) for no decode gain that one run could tell apart.
+  /// sums added through LDS. The lane's sum runs in register order, one fma a value (kContract):
+  /// a pairwise tree took the 16-value prefill kernels from 19.2 to 20.8 us at 65536 rows
+  /// (H200, issue 24; BENCHMARKS.md) for no decode gain that one run could tell apart.
   Value rowSumOfSquares() {
     Value sum = f32(0.0f);
     for (Value value : x)
-      sum = arith::AddFOp::create(b, sum, arith::MulFOp::create(b, value, value));
+      sum = arith::AddFOp::create(b, sum, arith::MulFOp::create(b, value, value, kContract),
+                                  kContract);
     // Xor offsets below the part's lanes never leave its aligned group of lanes.
     int64_t partLanes = config.plan.getLanesPerRow() / config.plan.getRowParts();
     for (int64_t offset = 1; offset < partLanes; offset *= 2)
@@ -618,9 +624,14 @@ private:
         .getShuffleResult();
   }
 
-  void applyRmsNorm() {
+  /// x * (r * outputScale) * weight. The RoPE and the Hadamard transform are linear, so the
+  /// Hadamard's output scale rides on the norm's factor: one multiply a row rather than one a
+  /// value after the last stage (large batches are issue-bound).
+  void applyRmsNorm(float outputScale) {
     Value inverseRms = emitInverseRms(b, rowSumOfSquares(), config.spec.getHeadDim(),
                                       config.spec.getEps().getValue());
+    if (outputScale != 1.0f)
+      inverseRms = arith::MulFOp::create(b, inverseRms, f32(outputScale));
     for (auto [value, w] : llvm::zip(x, weightValues))
       value = arith::MulFOp::create(b, arith::MulFOp::create(b, value, inverseRms), w);
   }
@@ -687,26 +698,43 @@ private:
         rotations[reg] = loadRotation(laneBase, reg);
   }
 
+  /// The run of `x` at register `reg` with the RoPE applied to its pairs in the tail.
+  SmallVector<Value> ropeRun(int64_t reg) {
+    int64_t width = config.plan.getVectorWidth();
+    SmallVector<Value> run(ArrayRef<Value>(x).slice(reg, width));
+    auto found = rotations.find(reg);
+    if (found == rotations.end())
+      return run;
+    const Rotation &rotation = found->second;
+    for (int64_t e = 0; e < width; e += 2) {
+      Value re = run[e], im = run[e + 1];
+      Value c = rotation.cosSin[e], s = rotation.cosSin[e + 1];
+      // A multiply and an fma each (kContract).
+      auto product = [&](Value u, Value v) { return arith::MulFOp::create(b, u, v, kContract); };
+      Value rotatedRe = arith::SubFOp::create(b, product(re, c), product(im, s), kContract);
+      Value rotatedIm = arith::AddFOp::create(b, product(re, s), product(im, c), kContract);
+      // SPEC.md: channels before the tail pass through.
+      Value inTail = rotation.inTail[e / 2];
+      run[e] = arith::SelectOp::create(b, inTail, rotatedRe, re);
+      run[e + 1] = arith::SelectOp::create(b, inTail, rotatedIm, im);
+    }
+    return run;
+  }
+
   void applyRope() {
     int64_t width = config.plan.getVectorWidth();
-    for (int64_t reg = 0; reg < config.valuesPerLane(); reg += width) {
-      auto found = rotations.find(reg);
-      if (found == rotations.end())
-        continue;
-      const Rotation &rotation = found->second;
-      for (int64_t e = 0; e < width; e += 2) {
-        Value re = x[reg + e], im = x[reg + e + 1];
-        Value c = rotation.cosSin[e], s = rotation.cosSin[e + 1];
-        Value rotatedRe = arith::SubFOp::create(b, arith::MulFOp::create(b, re, c),
-                                                arith::MulFOp::create(b, im, s));
-        Value rotatedIm = arith::AddFOp::create(b, arith::MulFOp::create(b, re, s),
-                                                arith::MulFOp::create(b, im, c));
-        // SPEC.md: channels before the tail pass through.
-        Value inTail = rotation.inTail[e / 2];
-        x[reg + e] = arith::SelectOp::create(b, inTail, rotatedRe, re);
-        x[reg + e + 1] = arith::SelectOp::create(b, inTail, rotatedIm, im);
-      }
-    }
+    for (int64_t reg = 0; reg < config.valuesPerLane(); reg += width)
+      llvm::copy(ropeRun(reg), x.begin() + reg);
+  }
+
+  /// A store kernel whose layout keeps the rope channels as a bf16 tail (the main cache, no
+  /// rotation) quantizes only channels the RoPE passes through, so their scales and codes need
+  /// not wait for the freqs row, which waits for the item's position (a second dependent
+  /// load): the tail is rotated where it is stored. Where the freqs row arrived last, the
+  /// whole amax, scale and FP8 chain of the warp holding the tail ran after it.
+  bool ropeAtTailStore() const {
+    return config.spec.stores() && !config.spec.rotates() &&
+           getCacheGeometry(*config.spec.getLayout()).tail > 0;
   }
 
   void butterfliesOnRegisterBit(int k) {
@@ -774,10 +802,9 @@ private:
         b, arith::CmpIPredicate::ne, arith::AndIOp::create(b, lane, index(int64_t(1) << laneBit)),
         index(0));
     Value sign = arith::SelectOp::create(b, upper, f32(-1.0f), f32(1.0f));
-    auto contract = arith::FastMathFlags::contract;
     for (auto [value, other] : llvm::zip(x, partner))
-      value = arith::AddFOp::create(b, arith::MulFOp::create(b, value, sign, contract), other,
-                                    contract);
+      value = arith::AddFOp::create(b, arith::MulFOp::create(b, value, sign, kContract), other,
+                                    kContract);
   }
 
   /// A cross-lane stage inside the subgroup: no LDS, no barrier.
@@ -788,7 +815,8 @@ private:
     combineWithPartner(laneBit, partner);
   }
 
-  void applyHadamard(const ButterflyPlan &plan, APFloat scale) {
+  /// The butterfly stages of `plan`; the output scale is applyRmsNorm's.
+  void applyHadamard(const ButterflyPlan &plan) {
     RowLayout layout = natural();
     bool ldsInUse = false;
     for (const ButterflyStep &step : plan.steps) {
@@ -819,9 +847,6 @@ private:
           b, swizzledLaneOffset(layout), index(partnerBit ^ swizzle.xorBits(partnerBit)));
       combineWithPartner(step.laneBit, readFromLds(layout, partnerBase));
     }
-    Value scaleValue = arith::ConstantFloatOp::create(b, b.getF32Type(), scale);
-    for (Value &value : x)
-      value = arith::MulFOp::create(b, value, scaleValue);
   }
 
   /// One 16-byte store per run of `vectorWidth` values, rounded to kv's type once.
@@ -854,7 +879,14 @@ private:
     if (boundary)
       stores = arith::AndIOp::create(b, stores, boundary);
     auto shuffle = [&](Value value, int64_t offset) { return shuffleXor(value, offset); };
-    LaneRow row{layout, x, config.plan.getVectorWidth(), laneOffset(layout), shuffle};
+    // Called where the store step builds (inside its branches), not where `b` stands.
+    auto tailRun = [&](int64_t reg) {
+      OpBuilder::InsertionGuard guard(b);
+      b.restoreInsertionPoint(storeBuilder.saveInsertionPoint());
+      return ropeRun(reg);
+    };
+    LaneRow row{layout, x, config.plan.getVectorWidth(), laneOffset(layout), shuffle,
+                ropeAtTailStore() ? function_ref<SmallVector<Value>(int64_t)>(tailRun) : nullptr};
     emitCacheStore(storeBuilder, config.spec, row, cache, slot, stores);
   }
 };

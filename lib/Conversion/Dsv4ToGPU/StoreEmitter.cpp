@@ -209,10 +209,15 @@ private:
       }
     };
     auto storeTail = [&] {
-      // bf16 of the f32 row; taken from the bf16-rounded inputs, which round to the same
-      // bits, so that the f32 row need not stay live (VGPRs) until the stores.
-      Value bf16 = arith::TruncFOp::create(b, VectorType::get({width}, b.getBF16Type()),
-                                           run(inputs));
+      // bf16 of the f32 row. Where it is finished already, taken from the bf16-rounded
+      // inputs, which round to the same bits, so that the f32 row need not stay live (VGPRs)
+      // until the stores.
+      Value finished = row.tailRun
+                           ? vector::FromElementsOp::create(
+                                 b, VectorType::get({width}, b.getF32Type()), row.tailRun(reg))
+                           : run(inputs);
+      Value bf16 =
+          arith::TruncFOp::create(b, VectorType::get({width}, b.getBF16Type()), finished);
       Value bytes =
           vector::BitCastOp::create(b, VectorType::get({2 * width}, b.getI8Type()), bf16);
       // Byte quantized + 2 * (channel - quantized) of the token's row.

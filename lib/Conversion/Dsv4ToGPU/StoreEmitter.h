@@ -20,6 +20,10 @@ struct LaneRow {
   Value laneOffset;
   /// gpu.shuffle xor over the subgroup by `offset` (below the row's lane count).
   function_ref<Value(Value, int64_t)> shuffleXor;
+  /// Where the RoPE is left to the tail's stores (KernelEmitter's ropeAtTailStore): the
+  /// finished f32 run at a register of the tail; `values` then hold the row before the RoPE,
+  /// which is what the quantized channels are. Null: `values` are finished.
+  function_ref<SmallVector<Value>(int64_t)> tailRun = nullptr;
 };
 
 /// Quantizes `row` per the store spec `store` and, where `stores` (i1) holds, writes its bytes at `slot` of
