@@ -4,12 +4,12 @@
 // more than 32 lanes, so it lives in one subgroup on wave64 (gfx942, gfx950) and warp32 (the
 // NVIDIA twin) alike, and its butterflies and sum of squares are shuffles there: the chip
 // does not change the choice, and the kernel stays vendor-neutral. A decode row that does not
-// rotate spans up to the whole workgroup: each 32-lane part sums by shuffles, the parts
-// through LDS.
+// rotate and would take more than one run a lane at 32 lanes spans one run a lane, up to the
+// whole workgroup: each 32-lane part sums by shuffles, the parts through LDS.
 //
 // | rotate | D          | lanes per row    | rows per workgroup | schedule | LDS        |
 // |--------|------------|------------------|--------------------|----------|------------|
-// | no, decode | > 64 V | min(128, D / V)  | 128 / lanes        | (none)   | rows * lanes / 8 B |
+// | no, decode | > 32 V | min(128, D / V)  | 128 / lanes        | (none)   | rows * lanes / 8 B |
 // | no, other  | any    | min(32, D / V)   | 128 / lanes        | (none)   | none       |
 // | yes    | <= 256     | min(32, D / V)   | 128 / lanes        | shuffle  | none       |
 // | yes, prefill | <= 256 | min(32, D / 16) | 128 / lanes      | shuffle  | none       |
@@ -29,10 +29,11 @@
 //   is each row's fixed work (handle, slot, scale) done by four warps: the store kernel at
 //   65536 decode rows, issue-bound, 51 -> 79 us (75 with the slot bound of CacheStore.cpp; the
 //   prefill kernel, 32 lanes, serves such batches in 48); the in-place f32 kernel,
-//   bandwidth-bound there, is unchanged. bf16 (two runs a lane at 32 lanes) stays: over 128
-//   lanes (one 8-byte access a lane, KernelPlanAttr::accessWidth) it meets the reference at
-//   1-256 rows (0.87-1.00x against 0.90-1.04x) but is issue-bound at 65536 rows, 1.50x the
-//   copy against 1.06x, where its target is 1.25x; 64 lanes sit between (1.23x).
+//   bandwidth-bound there, is unchanged. bf16 (two runs a lane at 32 lanes) spreads to 64
+//   lanes, one run a lane (H200, three rounds, BENCHMARKS.md "Main bf16 decode over two
+//   warps"): 0.87-0.99x the reference at 1-256 rows where 32 lanes reached 1.04x (8 rows),
+//   1.18x the copy at 65536 rows (target 1.25x; 32 lanes 1.05x). 128 lanes (an 8-byte access
+//   a lane) are faster at 1-64 rows but issue-bound at 65536: 1.42x the copy.
 //   Prefill stays at 32 lanes (issue-bound: fewer lanes spread each row's fixed work), and so
 //   do compress kernels (their window split already fills the workgroup).
 // - Decode (1-256 rows) is latency-bound: the widest spread inside one subgroup gives each
@@ -68,9 +69,10 @@ namespace {
 constexpr int64_t kWorkgroupSize = 128;
 /// A rotating row's lanes stay inside the smallest subgroup (warp32).
 constexpr int64_t kMaxLanes = dsv4_abi::kShuffleLanes;
-/// A decode row that does not rotate spreads over the whole workgroup when 32 lanes would hold
-/// more than this many 16-byte runs each (f32 at D=512: four; bf16 at D=512 holds two).
-constexpr int64_t kMaxRunsBeforeSpread = 2;
+/// A decode row that does not rotate spreads to one 16-byte run a lane (up to the whole
+/// workgroup) when 32 lanes would hold more than this many runs each (D=512: four f32, two
+/// bf16).
+constexpr int64_t kMaxRunsBeforeSpread = 1;
 constexpr int64_t kMaxSpreadLanes = kWorkgroupSize;
 /// Rotating rows of at most this many values exchange by shuffle.
 constexpr int64_t kMaxShuffleOnlyDim = 256;

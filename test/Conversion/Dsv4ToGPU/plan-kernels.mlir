@@ -60,14 +60,25 @@ func.func @decode_d4096_f32(%kv: tensor<?x4096xf32>, %w: tensor<4096xf32>, %f: t
 // -----
 
 // No rotation: no exchange, whatever schedule was asked for; min(32, D / V) lanes, unless a
-// decode row would leave each lane more than two 16-byte runs (below).
+// decode row would leave each lane more than one 16-byte run: then one run a lane, here two
+// bf16 runs -> 64 lanes, two rows a workgroup, the sums of their 32-lane parts in LDS.
 // CHECK-LABEL: func.func @store_main_bf16
-// CHECK: dsv4.plan = #dsv4.plan<lanes_per_row = 32, rows_per_workgroup = 4, vector_width = 8, schedule = none, lds_bytes = 0>
+// CHECK: dsv4.plan = #dsv4.plan<lanes_per_row = 64, rows_per_workgroup = 2, vector_width = 8, schedule = none, lds_bytes = 16>
 // OPTS-LABEL: func.func @store_main_bf16
 // OPTS: dsv4.plan = #dsv4.plan<lanes_per_row = 8, rows_per_workgroup = 3, vector_width = 8, schedule = none, lds_bytes = 0>
 func.func @store_main_bf16(%kv: tensor<?x512xbf16>, %w: tensor<512xf32>, %f: tensor<?x64xf32>, %h: tensor<?xi32>, %c: tensor<?xi8>, %o: tensor<?xi64>) -> tensor<?xi8> {
   %0 = dsv4.fused_store decode main %kv, %w, %f, %h into %c[%o] {eps = 1.0e-06 : f32, fp8_type = f8E4M3FN, page_size = 64 : i64, ratio = 4 : i64, rope_dim = 64 : i64} : tensor<?x512xbf16>, tensor<512xf32>, tensor<?x64xf32>, tensor<?xi32>, tensor<?xi8>, tensor<?xi64>
   return %0 : tensor<?xi8>
+}
+
+// -----
+
+// One bf16 run a lane at 32 lanes (D=256): the decode row stays in one subgroup, no LDS.
+// CHECK-LABEL: func.func @decode_d256_bf16
+// CHECK: dsv4.plan = #dsv4.plan<lanes_per_row = 32, rows_per_workgroup = 4, vector_width = 8, schedule = none, lds_bytes = 0>
+func.func @decode_d256_bf16(%kv: tensor<?x256xbf16>, %w: tensor<256xf32>, %f: tensor<?x64xf32>, %h: tensor<?xi32>) -> tensor<?x256xbf16> {
+  %0 = dsv4.fused_epilogue decode %kv, %w, %f, %h {eps = 1.0e-06 : f32, ratio = 4 : i64, rope_dim = 64 : i64} : tensor<?x256xbf16>, tensor<256xf32>, tensor<?x64xf32>, tensor<?xi32>
+  return %0 : tensor<?x256xbf16>
 }
 
 // -----
