@@ -250,14 +250,11 @@ private:
   void recordKernel(ModuleOp module, const KernelToEmit &config, StringRef name) {
     KernelSpecAttr spec = config.spec;
     KernelPlanAttr plan = config.plan;
-    auto vectorAlign = [&](Type type) {
-      return std::min<int64_t>(kAccessBytes,
-                               plan.getVectorWidth() * type.getIntOrFloatBitWidth() / 8);
-    };
     auto record = KernelRecordAttr::get(
         &getContext(), spec, plan, /*row_align=*/kAccessBytes,
         /*row_stride_multiple=*/plan.getVectorWidth(),
-        /*weight_align=*/vectorAlign(spec.getWeightType()),
+        /*weight_align=*/KernelPlanAttr::runAlignment(spec.getWeightType(),
+                                                      plan.getVectorWidth()),
         /*freqs_align=*/config.vectorFreqs() ? kAccessBytes : 4,
         /*freqs_row_stride_multiple=*/config.vectorFreqs() ? 4 : 1,
         /*cache_align=*/spec.stores() ? kAccessBytes : 0, /*lds_bytes=*/std::nullopt);

@@ -325,11 +325,10 @@ private:
     return offset;
   }
 
-  /// Runs start at multiples of their own size (capped at 16 bytes): the runtime checks the
-  /// base alignments and row-stride multiples the manifest states.
+  /// Runs start at multiples of their own size (KernelPlanAttr::runAlignment): the runtime
+  /// checks the base alignments and row-stride multiples the manifest states.
   static int64_t runAlignment(VectorType type) {
-    return std::min<int64_t>(kAccessBytes,
-                             type.getNumElements() * type.getElementTypeBitWidth() / 8);
+    return KernelPlanAttr::runAlignment(type.getElementType(), type.getNumElements());
   }
   Value vectorLoad(VectorType type, Value memref, Value at) {
     return vector::LoadOp::create(b, type, memref, ValueRange{at}, /*nontemporal=*/false,

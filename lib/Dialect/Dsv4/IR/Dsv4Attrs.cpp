@@ -146,6 +146,11 @@ int64_t KernelPlanAttr::accessWidth(Type kvType, int64_t headDim, int64_t lanes)
                              fullAccessWidth(kvType));
 }
 
+int64_t KernelPlanAttr::runAlignment(Type elementType, int64_t values) {
+  return std::min<int64_t>(dsv4_abi::kAccessBytes,
+                           values * elementType.getIntOrFloatBitWidth() / 8);
+}
+
 LogicalResult KernelPlanAttr::verify(EmitError emitError, int64_t lanesPerRow,
                                      int64_t rowsPerWorkgroup, int64_t vectorWidth,
                                      ExchangeSchedule schedule, int64_t ldsBytes,

@@ -211,6 +211,10 @@ def Dsv4_KernelPlanAttr : Dsv4_Attr<"KernelPlan", "plan"> {
     /// whole share of a `headDim`-wide row over `lanes` lanes where that is smaller (a row
     /// spread over more lanes than it has 16-byte runs).
     static int64_t accessWidth(Type kvType, int64_t headDim, int64_t lanes);
+    /// The byte alignment a run of `values` elements of `elementType` starts at: its own
+    /// size, at most one 16-byte access. The kernel's loads and stores assume it; the
+    /// manifest asks it of the buffers.
+    static int64_t runAlignment(Type elementType, int64_t values);
   }];
 }
 
