@@ -30,8 +30,8 @@
 //   65536 decode rows, issue-bound, 51 -> 79 us (75 with the slot bound of CacheStore.cpp; the
 //   prefill kernel, 32 lanes, serves such batches in 48); the in-place f32 kernel,
 //   bandwidth-bound there, is unchanged. bf16 (two runs a lane at 32 lanes) spreads to 64
-//   lanes, one run a lane (H200, three rounds, BENCHMARKS.md "Main bf16 decode over two
-//   warps"): 0.87-0.99x the reference at 1-256 rows where 32 lanes reached 1.04x (8 rows),
+//   lanes, one run a lane (H200, three rounds, BENCHMARKS.md "... main bf16 rows over two
+//   warps"): 0.85-0.99x the reference at 1-256 rows where 32 lanes reached 1.04x (8 rows),
 //   1.18x the copy at 65536 rows (target 1.25x; 32 lanes 1.05x). 128 lanes (an 8-byte access
 //   a lane) are faster at 1-64 rows but issue-bound at 65536: 1.42x the copy.
 //   Prefill stays at 32 lanes (issue-bound: fewer lanes spread each row's fixed work), and so
