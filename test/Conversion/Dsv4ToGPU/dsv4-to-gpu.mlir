@@ -149,7 +149,17 @@ func.func @two_fused(%kv: tensor<?x512xf32>, %weight: tensor<512xf32>, %freqs: t
 // CHECK-SAME:    : i32) kernel attributes {known_block_size = array<i32: 128, 1, 1>}
 // CHECK:         vector.load %arg0[{{.*}}] {alignment = 16 : i64} : {{.*}}, vector<4xf32>
 // CHECK-NOT:     vector.load %arg0
-// CHECK-COUNT-25: gpu.shuffle xor
+// The lane's sum of squares is one fma a value.
+// CHECK:         %[[SQUARE:.+]] = arith.mulf %[[X:.+]], %[[X]] fastmath<contract> : f32
+// CHECK-NEXT:    arith.addf %{{.*}}, %[[SQUARE]] fastmath<contract> : f32
+// CHECK-COUNT-5: gpu.shuffle xor
+// The Hadamard's scale multiplies the norm's factor once (not every value after the last
+// stage: no scale after the butterflies below).
+// CHECK:         %[[INVERSE:.+]] = arith.divf %cst{{.*}}, %{{.*}} : f32
+// CHECK-NEXT:    %[[SCALE:.+]] = arith.constant 0.0883883461 : f32
+// CHECK-NEXT:    arith.mulf %[[INVERSE]], %[[SCALE]] : f32
+// CHECK:         arith.subf %{{.*}}, %{{.*}} fastmath<contract> : f32
+// CHECK-COUNT-20: gpu.shuffle xor
 // Each cross-lane butterfly is value * sign + other, the sign +-1 chosen by the lane's bit,
 // both ops contractible into one fma (no subtract and select of the values).
 // CHECK:         %[[SIGN:.+]] = arith.select %{{.*}}, %cst{{.*}}, %cst{{.*}} : f32
@@ -157,6 +167,7 @@ func.func @two_fused(%kv: tensor<?x512xf32>, %weight: tensor<512xf32>, %freqs: t
 // CHECK-NEXT:    arith.addf %[[TERM]], %shuffleResult{{.*}} fastmath<contract> : f32
 // CHECK-NOT:     gpu.shuffle
 // CHECK-NOT:     gpu.barrier
+// CHECK-NOT:     arith.constant 0.0883883461
 // CHECK:         vector.store {{.*}}, %arg0
 // CHECK-NOT:     gpu.barrier
 // CHECK:         gpu.return

@@ -42,17 +42,23 @@ func.func @store_indexer(%kv: tensor<?x128xf32>, %weight: tensor<128xf32>, %freq
 // reductions run over lane bits 0-3 only (offsets 1, 2, 4, 8; never 16), one per register
 // block: 4 x 4 shuffles after the 5 of the sum of squares. Channels are rounded to bf16 first;
 // the run that lanes 0-15 quantize and lanes 16-31 store as bf16 rope channels is chosen per
-// lane; one ue8m0 byte per block.
+// lane; one ue8m0 byte per block. The quantized channels are the ones the RoPE passes
+// through, so the RoPE (a multiply and an fma a value) runs only where the bf16 tail is stored.
 // CHECK-LABEL: gpu.func @store_main(
 // CHECK-COUNT-5: gpu.shuffle  xor
+// CHECK-NOT:     arith.subf
 // CHECK:         arith.truncf %{{.*}} : f32 to bf16
 // CHECK-COUNT-16: arith.maxnumf %{{.*}}, %shuffleResult{{.*}} : f32
 // CHECK-NOT:     gpu.shuffle
+// CHECK-NOT:     arith.subf
 // CHECK:         scf.if
 // CHECK:           arith.truncf %{{.*}} : vector<4xf32> to vector<4xf8E4M3FNUZ>
 // CHECK:           scf.if
 // CHECK:             arith.truncf %{{.*}} : vector<4xf32> to vector<4xf8E4M3FNUZ>
 // CHECK:           } else {
+// CHECK-NEXT:        arith.mulf %{{.*}} fastmath<contract> : f32
+// CHECK-NEXT:        arith.mulf %{{.*}} fastmath<contract> : f32
+// CHECK-NEXT:        arith.subf %{{.*}} fastmath<contract> : f32
 // CHECK:             arith.truncf %{{.*}} : vector<4xf32> to vector<4xbf16>
 // CHECK:             vector.bitcast %{{.*}} : vector<4xbf16> to vector<8xi8>
 // CHECK:           memref.store %{{.*}} : memref<9223372036854775807xi8, #gpu.address_space<global>>
